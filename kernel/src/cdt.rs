@@ -1,0 +1,210 @@
+//! The capability derivation tree (seL4's MDB): a doubly linked list of slots in
+//! which every cap's descendants follow it contiguously. `is_parent_of` decides
+//! where one cap's subtree ends; caps to the same object are neighbours, so
+//! finality is a look at the two neighbours.
+
+use crate::cap::Cap;
+use crate::memory::PhysMem;
+use crate::slot::{MdbNode, SlotMemory, SlotRef};
+
+/// seL4's `isMDBParentOf`: whether `b` is a descendant of `a`, given that `b`
+/// follows `a` in the list.
+pub fn is_parent_of(mem: &PhysMem<'_>, a: SlotRef, b: SlotRef) -> bool {
+    let a_node = mem.mdb(a);
+    if !a_node.revocable {
+        return false;
+    }
+    let (a_cap, b_cap) = (mem.cap(a), mem.cap(b));
+    if !a_cap.same_region_as(&b_cap) {
+        return false;
+    }
+    match a_cap {
+        Cap::Endpoint { badge, .. } | Cap::Notification { badge, .. } if badge != 0 => {
+            badge == b_cap.badge() && !mem.mdb(b).first_badged
+        }
+        _ => true,
+    }
+}
+
+/// Whether the cap in `slot` has CDT children.
+pub fn has_children(mem: &PhysMem<'_>, slot: SlotRef) -> bool {
+    mem.mdb(slot)
+        .next
+        .is_some_and(|next| is_parent_of(mem, slot, next))
+}
+
+/// seL4's `isFinalCapability`: no other cap names the same object.
+pub fn is_final(mem: &PhysMem<'_>, slot: SlotRef) -> bool {
+    let node = mem.mdb(slot);
+    let cap = mem.cap(slot);
+    let same = |other: Option<SlotRef>| other.is_some_and(|o| mem.cap(o).same_object_as(&cap));
+    !same(node.prev) && !same(node.next)
+}
+
+fn set_next(mem: &mut PhysMem<'_>, slot: Option<SlotRef>, next: Option<SlotRef>) {
+    if let Some(s) = slot {
+        let node = mem.mdb(s);
+        mem.set_mdb(s, MdbNode { next, ..node });
+    }
+}
+
+fn set_prev(mem: &mut PhysMem<'_>, slot: Option<SlotRef>, prev: Option<SlotRef>) {
+    if let Some(s) = slot {
+        let node = mem.mdb(s);
+        mem.set_mdb(s, MdbNode { prev, ..node });
+    }
+}
+
+/// seL4's `cteInsert`: put `cap`, derived from the cap in `src`, into the empty
+/// slot `dest` right after `src` in the list.
+pub fn insert_derived(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotRef) {
+    let src_cap = mem.cap(src);
+    let src_node = mem.mdb(src);
+    let revocable = cap.is_revocable_from(&src_cap);
+    // A child untyped covering its whole parent leaves nothing to retype there.
+    if let (
+        Cap::Untyped {
+            ptr: p,
+            size_bits: ps,
+            is_device,
+            ..
+        },
+        Cap::Untyped {
+            ptr: c,
+            size_bits: cs,
+            ..
+        },
+    ) = (src_cap, cap)
+    {
+        if p == c && ps == cs {
+            mem.set_cap(
+                src,
+                Cap::Untyped {
+                    ptr: p,
+                    size_bits: ps,
+                    is_device,
+                    watermark: 1 << ps,
+                },
+            );
+        }
+    }
+    mem.set_cap(dest, cap);
+    mem.set_mdb(
+        dest,
+        MdbNode {
+            prev: Some(src),
+            next: src_node.next,
+            revocable,
+            first_badged: revocable,
+        },
+    );
+    set_prev(mem, src_node.next, Some(dest));
+    mem.set_mdb(
+        src,
+        MdbNode {
+            next: Some(dest),
+            ..src_node
+        },
+    );
+}
+
+/// seL4's `insertNewCap`: a new object's cap goes right after its untyped parent.
+pub fn insert_new(mem: &mut PhysMem<'_>, parent: SlotRef, slot: SlotRef, cap: Cap) {
+    let parent_node = mem.mdb(parent);
+    mem.set_cap(slot, cap);
+    mem.set_mdb(
+        slot,
+        MdbNode {
+            prev: Some(parent),
+            next: parent_node.next,
+            revocable: true,
+            first_badged: true,
+        },
+    );
+    set_prev(mem, parent_node.next, Some(slot));
+    mem.set_mdb(
+        parent,
+        MdbNode {
+            next: Some(slot),
+            ..parent_node
+        },
+    );
+}
+
+/// Places `cap` in an empty slot as an original with no CDT relatives (boot caps).
+pub fn insert_original(mem: &mut PhysMem<'_>, slot: SlotRef, cap: Cap) {
+    mem.set_cap(slot, cap);
+    mem.set_mdb(
+        slot,
+        MdbNode {
+            prev: None,
+            next: None,
+            revocable: true,
+            first_badged: true,
+        },
+    );
+}
+
+/// seL4's `cteMove`: `src`'s CDT position moves to the empty `dest`, holding `cap`.
+pub fn move_cap(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotRef) {
+    let node = mem.mdb(src);
+    mem.set_cap(src, Cap::Null);
+    mem.set_mdb(src, MdbNode::default());
+    mem.set_cap(dest, cap);
+    mem.set_mdb(dest, node);
+    set_next(mem, node.prev, Some(dest));
+    set_prev(mem, node.next, Some(dest));
+}
+
+/// seL4's `cteSwap`: exchange two slots' caps (as `cap1` → slot2, `cap2` → slot1)
+/// and their CDT positions.
+pub fn swap(mem: &mut PhysMem<'_>, cap1: Cap, slot1: SlotRef, cap2: Cap, slot2: SlotRef) {
+    let (n1, n2) = (mem.mdb(slot1), mem.mdb(slot2));
+    mem.set_cap(slot1, cap2);
+    mem.set_cap(slot2, cap1);
+    // Re-point the neighbours, taking care when the two slots are neighbours.
+    let fix = |s: Option<SlotRef>| match s {
+        Some(x) if x == slot1 => Some(slot2),
+        Some(x) if x == slot2 => Some(slot1),
+        other => other,
+    };
+    let new1 = MdbNode {
+        prev: fix(n2.prev),
+        next: fix(n2.next),
+        ..n2
+    };
+    let new2 = MdbNode {
+        prev: fix(n1.prev),
+        next: fix(n1.next),
+        ..n1
+    };
+    mem.set_mdb(slot1, new1);
+    mem.set_mdb(slot2, new2);
+    set_next(mem, new1.prev.filter(|&p| p != slot2), Some(slot1));
+    set_prev(mem, new1.next.filter(|&n| n != slot2), Some(slot1));
+    set_next(mem, new2.prev.filter(|&p| p != slot1), Some(slot2));
+    set_prev(mem, new2.next.filter(|&n| n != slot1), Some(slot2));
+}
+
+/// seL4's `emptySlot` (the CDT part): unlink `slot` and clear it. Its children
+/// become children of its parent; a first-badged flag passes to the next node.
+pub fn remove(mem: &mut PhysMem<'_>, slot: SlotRef) {
+    if mem.cap(slot).is_null() {
+        return;
+    }
+    let node = mem.mdb(slot);
+    set_next(mem, node.prev, node.next);
+    if let Some(next) = node.next {
+        let next_node = mem.mdb(next);
+        mem.set_mdb(
+            next,
+            MdbNode {
+                prev: node.prev,
+                first_badged: next_node.first_badged || node.first_badged,
+                ..next_node
+            },
+        );
+    }
+    mem.set_cap(slot, Cap::Null);
+    mem.set_mdb(slot, MdbNode::default());
+}

@@ -1,0 +1,125 @@
+//! CSpace addressing: guarded, multi-level resolution of a capability address
+//! through CNodes, with seL4's exact lookup-failure reports.
+
+use crate::cap::Cap;
+use crate::error::SyscallError;
+use crate::memory::PhysMem;
+use crate::slot::{SlotMemory, SlotRef};
+use selvm_abi::{LookupFault, WORD_BITS, Word};
+
+/// Where a resolution stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resolved {
+    /// The slot reached.
+    pub slot: SlotRef,
+    /// Address bits not consumed (the walk stopped at a non-CNode cap).
+    pub bits_remaining: u32,
+}
+
+const fn mask(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1 << bits) - 1
+    }
+}
+
+/// Resolves the low `n_bits` bits of `cptr` starting at the CNode cap `root`
+/// (seL4's `resolveAddressBits`). Each level first matches the guard, then uses
+/// `radix` bits as the slot index, and continues while bits remain and the slot
+/// holds a CNode cap.
+pub fn resolve_address_bits(
+    mem: &PhysMem<'_>,
+    root: Cap,
+    cptr: Word,
+    mut n_bits: u32,
+) -> Result<Resolved, LookupFault> {
+    let Cap::CNode { .. } = root else {
+        return Err(LookupFault::InvalidRoot);
+    };
+    let mut node = root;
+    loop {
+        let Cap::CNode {
+            ptr,
+            radix,
+            guard_size,
+            guard,
+        } = node
+        else {
+            unreachable!("the loop only continues on CNode caps")
+        };
+        let (radix, guard_size) = (u32::from(radix), u32::from(guard_size));
+        let level_bits = radix + guard_size;
+        // The shift wraps exactly as seL4's does when the guard is longer than
+        // the bits left, so the reported guardFound matches.
+        let shift = n_bits.wrapping_sub(guard_size) & (WORD_BITS - 1);
+        let found = (cptr >> shift) & mask(guard_size);
+        if guard_size > n_bits || found != guard {
+            return Err(LookupFault::GuardMismatch {
+                bits_left: n_bits.into(),
+                guard_found: found,
+                bits_found: guard_size.into(),
+            });
+        }
+        if level_bits > n_bits {
+            return Err(LookupFault::DepthMismatch {
+                bits_left: n_bits.into(),
+                bits_found: level_bits.into(),
+            });
+        }
+        let index = (cptr >> (n_bits - level_bits)) & mask(radix);
+        let slot = SlotRef(ptr).offset(index);
+        n_bits -= level_bits;
+        if n_bits == 0 {
+            return Ok(Resolved {
+                slot,
+                bits_remaining: 0,
+            });
+        }
+        node = mem.cap(slot);
+        if !matches!(node, Cap::CNode { .. }) {
+            return Ok(Resolved {
+                slot,
+                bits_remaining: n_bits,
+            });
+        }
+    }
+}
+
+/// The slot a syscall's capability address names (all 64 bits, stopping early at
+/// a non-CNode cap), as seL4's `lookupSlot`.
+pub fn lookup_slot(mem: &PhysMem<'_>, root: Cap, cptr: Word) -> Result<SlotRef, LookupFault> {
+    resolve_address_bits(mem, root, cptr, WORD_BITS).map(|r| r.slot)
+}
+
+/// The slot a CNode operation names by `(root, index, depth)`: the depth must be
+/// 1..=64 and used up exactly (seL4's `lookupSlotForCNodeOp`).
+pub fn lookup_for_cnode_op(
+    mem: &PhysMem<'_>,
+    is_source: bool,
+    root: Cap,
+    index: Word,
+    depth: Word,
+) -> Result<SlotRef, SyscallError> {
+    let failed = |fault| SyscallError::FailedLookup {
+        was_source: is_source,
+        fault,
+    };
+    if !matches!(root, Cap::CNode { .. }) {
+        return Err(failed(LookupFault::InvalidRoot));
+    }
+    if !(1..=Word::from(WORD_BITS)).contains(&depth) {
+        return Err(SyscallError::RangeError {
+            min: 1,
+            max: WORD_BITS.into(),
+        });
+    }
+    let r = resolve_address_bits(mem, root, index, depth as u32).map_err(failed)?;
+    if r.bits_remaining != 0 {
+        return Err(failed(LookupFault::DepthMismatch {
+            bits_left: r.bits_remaining.into(),
+            bits_found: 0,
+        }));
+    }
+    Ok(r.slot)
+}

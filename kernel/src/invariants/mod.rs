@@ -1,0 +1,86 @@
+//! The invariant checker: a whole-state audit that tests, property tests and the
+//! fuzzer run after every step. Each violation names the rule and the slot.
+//!
+//! Rules checked: every stored cap is canonically encoded and empty slots have
+//! no CDT links; CDT links are symmetric, acyclic, and lead only to caps in live
+//! CNodes/TCBs; caps to one object are contiguous in the CDT (what makes
+//! finality a neighbour check); every object cap lies inside RAM (device caps
+//! outside it), aligned to its size; objects never overlap; an object inside an
+//! Untyped's region lies below its watermark and is its CDT descendant; memory
+//! above a RAM Untyped's watermark is zero; zombies are unique and in range.
+//! It needs `alloc` for its bookkeeping and is built only for tests and with
+//! the `checker` feature.
+
+mod discover;
+mod rules;
+
+use crate::slot::SlotRef;
+use crate::state::Kernel;
+
+/// A broken invariant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Violation {
+    /// The slot's cap words are not the canonical encoding of any cap.
+    NonCanonicalCap(SlotRef),
+    /// An empty slot has CDT links or flags.
+    EmptySlotLinked(SlotRef),
+    /// A CDT neighbour does not link back.
+    AsymmetricLink(SlotRef),
+    /// Some CDT nodes form a cycle (unreachable from any list head).
+    CdtCycle(SlotRef),
+    /// A CDT link leads to an empty slot or outside every live CNode/TCB.
+    DanglingLink(SlotRef),
+    /// Caps to one object are split into separate runs of the CDT.
+    ObjectNotContiguous(SlotRef),
+    /// A cap's object lies outside memory, or a device cap inside RAM.
+    OutsideMemory(SlotRef),
+    /// A cap's object is not aligned to its size.
+    Misaligned(SlotRef),
+    /// A cap's fields are out of range (radix, guard, untyped size, watermark).
+    BadFields(SlotRef),
+    /// Two distinct objects overlap.
+    Overlap(SlotRef, SlotRef),
+    /// An object inside an Untyped lies above its watermark.
+    AboveWatermark {
+        /// The object's cap.
+        object: SlotRef,
+        /// The Untyped's cap.
+        untyped: SlotRef,
+    },
+    /// An object inside an Untyped's region is not its CDT descendant.
+    NotDescendant {
+        /// The object's cap.
+        object: SlotRef,
+        /// The Untyped's cap.
+        untyped: SlotRef,
+    },
+    /// Memory above a RAM Untyped's watermark is not zero.
+    DirtyFreeMemory(SlotRef),
+    /// A zombie's count is too large, or another cap names its object.
+    BadZombie(SlotRef),
+}
+
+/// Counts from a successful check.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Census {
+    /// Non-empty slots.
+    pub caps: usize,
+    /// Live CNodes and TCBs whose slots were audited.
+    pub containers: usize,
+    /// Untyped caps.
+    pub untypeds: usize,
+    /// Zombies.
+    pub zombies: usize,
+}
+
+impl Kernel<'_> {
+    /// Audits the whole kernel state.
+    pub fn check_invariants(&self) -> Result<Census, Violation> {
+        let state = discover::discover(self)?;
+        rules::check(self, &state)?;
+        Ok(state.census())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,230 @@
+//! The rules over the discovered caps (see the parent module for the list).
+
+use super::Violation;
+use super::discover::State;
+use crate::cap::Cap;
+use crate::cdt;
+use crate::memory::PADDR_LIMIT;
+use crate::slot::{SlotMemory, SlotRef};
+use crate::state::Kernel;
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use selvm_abi::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, WORD_BITS};
+
+pub fn check(k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
+    for (&slot, cap) in &s.caps {
+        check_fields(k, slot, cap)?;
+    }
+    check_links(k, s)?;
+    check_objects(k, s)?;
+    check_untypeds(k, s)
+}
+
+fn check_fields(k: &Kernel<'_>, slot: SlotRef, cap: &Cap) -> Result<(), Violation> {
+    let bad = match *cap {
+        Cap::CNode {
+            radix,
+            guard_size,
+            guard,
+            ..
+        } => {
+            radix == 0
+                || u32::from(radix) + u32::from(guard_size) > WORD_BITS
+                || (guard_size < 64 && guard >> guard_size != 0)
+        }
+        Cap::Untyped {
+            size_bits,
+            watermark,
+            ..
+        } => {
+            !(MIN_UNTYPED_BITS..=MAX_UNTYPED_BITS).contains(&u32::from(size_bits))
+                || watermark > 1 << size_bits
+                || watermark % 16 != 0
+        }
+        Cap::Zombie {
+            kind, remaining, ..
+        } => remaining > kind.slots(),
+        _ => false,
+    };
+    if bad {
+        return Err(Violation::BadFields(slot));
+    }
+    let Some((base, bits)) = cap.region() else {
+        return Ok(());
+    };
+    let size = 1u64 << bits;
+    if base & (size - 1) != 0 {
+        return Err(Violation::Misaligned(slot));
+    }
+    let device = matches!(
+        cap,
+        Cap::Untyped {
+            is_device: true,
+            ..
+        } | Cap::Frame {
+            is_device: true,
+            ..
+        }
+    );
+    let mem = &k.mem;
+    let ok = if device {
+        base + size <= PADDR_LIMIT && (base + size <= mem.base() || base >= mem.end())
+    } else {
+        mem.contains(base, size)
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(Violation::OutsideMemory(slot))
+    }
+}
+
+fn check_links(k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
+    let mem = &k.mem;
+    let mut heads = Vec::new();
+    for &slot in s.caps.keys() {
+        let node = mem.mdb(slot);
+        if node.next.is_some_and(|n| mem.mdb(n).prev != Some(slot))
+            || node.prev.is_some_and(|p| mem.mdb(p).next != Some(slot))
+        {
+            return Err(Violation::AsymmetricLink(slot));
+        }
+        if node.prev.is_none() {
+            heads.push(slot);
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for head in heads {
+        // Caps to one object must form one run along the list.
+        let mut finished: BTreeSet<SlotRef> = BTreeSet::new();
+        let mut run_start: Option<SlotRef> = None;
+        let mut cur = Some(head);
+        while let Some(slot) = cur {
+            if !seen.insert(slot) {
+                return Err(Violation::CdtCycle(slot));
+            }
+            let cap = s.caps[&slot];
+            let same_as_run = run_start.is_some_and(|r| s.caps[&r].same_object_as(&cap));
+            if !same_as_run {
+                if let Some(r) = run_start {
+                    finished.insert(r);
+                }
+                if finished.iter().any(|r| s.caps[r].same_object_as(&cap)) {
+                    return Err(Violation::ObjectNotContiguous(slot));
+                }
+                run_start = Some(slot);
+            }
+            cur = mem.mdb(slot).next;
+        }
+    }
+    if let Some(&lost) = s.caps.keys().find(|slot| !seen.contains(slot)) {
+        return Err(Violation::CdtCycle(lost));
+    }
+    Ok(())
+}
+
+/// Object identity for overlap checks: region plus a kind that must agree.
+fn object_key(cap: &Cap) -> Option<(u64, u32, u8)> {
+    let kind = match cap {
+        Cap::CNode { .. } | Cap::Thread { .. } | Cap::Zombie { .. } => 1,
+        Cap::Endpoint { .. } => 2,
+        Cap::Notification { .. } => 3,
+        Cap::Frame {
+            is_device: false, ..
+        } => 4,
+        Cap::Frame {
+            is_device: true, ..
+        } => 5,
+        Cap::PageTable { .. } => 6,
+        Cap::AsidPool { .. } => 7,
+        _ => return None,
+    };
+    cap.region().map(|(b, bits)| (b, bits, kind))
+}
+
+fn check_objects(_k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
+    let mut objects: BTreeMap<(u64, u32, u8), SlotRef> = BTreeMap::new();
+    let mut zombies: BTreeMap<u64, SlotRef> = BTreeMap::new();
+    for (&slot, cap) in &s.caps {
+        if let Cap::Zombie { ptr, .. } = cap {
+            if zombies.insert(*ptr, slot).is_some() {
+                return Err(Violation::BadZombie(slot));
+            }
+        }
+        if let Some(key) = object_key(cap) {
+            objects.entry(key).or_insert(slot);
+        }
+    }
+    for (&slot, cap) in &s.caps {
+        let shares_zombie_object = match cap {
+            Cap::CNode { ptr, .. } | Cap::Thread { tcb: ptr } => zombies.contains_key(ptr),
+            _ => false,
+        };
+        if shares_zombie_object {
+            return Err(Violation::BadZombie(slot));
+        }
+    }
+    let list: Vec<_> = objects.iter().collect();
+    for pair in list.windows(2) {
+        let (&(a, a_bits, _), &a_slot) = pair[0];
+        let (&(b, _, _), &b_slot) = pair[1];
+        if b < a + (1u64 << a_bits) {
+            return Err(Violation::Overlap(a_slot, b_slot));
+        }
+    }
+    Ok(())
+}
+
+fn check_untypeds(k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
+    let mem = &k.mem;
+    for (&u_slot, u) in &s.caps {
+        let Cap::Untyped {
+            ptr,
+            size_bits,
+            is_device,
+            watermark,
+        } = *u
+        else {
+            continue;
+        };
+        let end = ptr + (1u64 << size_bits);
+        if !is_device && !mem.is_zero(ptr + watermark, end - (ptr + watermark)) {
+            return Err(Violation::DirtyFreeMemory(u_slot));
+        }
+        let mut descendants = BTreeSet::new();
+        let mut cur = mem.mdb(u_slot).next;
+        while let Some(n) = cur {
+            if !cdt::is_parent_of(mem, u_slot, n) {
+                break;
+            }
+            descendants.insert(n);
+            cur = mem.mdb(n).next;
+        }
+        for (&o_slot, o) in &s.caps {
+            let Some((b, bits)) = o.region() else {
+                continue;
+            };
+            let inside = b >= ptr && b + (1u64 << bits) <= end;
+            if o_slot == u_slot || !inside {
+                continue;
+            }
+            let same_region = matches!(o, Cap::Untyped { ptr: p, size_bits: sb, .. } if *p == ptr && *sb == size_bits);
+            if same_region {
+                continue;
+            }
+            if b + (1u64 << bits) > ptr + watermark {
+                return Err(Violation::AboveWatermark {
+                    object: o_slot,
+                    untyped: u_slot,
+                });
+            }
+            if !descendants.contains(&o_slot) {
+                return Err(Violation::NotDescendant {
+                    object: o_slot,
+                    untyped: u_slot,
+                });
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! Tests of the checker itself: each rule caught on purpose-made corruption.

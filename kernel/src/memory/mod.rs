@@ -1,0 +1,151 @@
+//! Physical memory: the one region the platform hands the kernel, addressed by
+//! physical address.
+//!
+//! Hosted platforms pass a host allocation and a fixed physical base; bare metal
+//! passes its RAM. Kernel objects live at the physical addresses their Untyped
+//! retype gave them, and no host pointer is ever stored in kernel memory: a
+//! physical address is turned into a host location only here, for the length
+//! of one borrow.
+
+mod typed;
+
+pub use typed::WordStruct;
+
+/// A physical address.
+pub type PAddr = u64;
+
+/// Smallest alignment the platform must give the region's physical base.
+pub const REGION_ALIGN_BITS: u32 = 12;
+
+/// Why a region cannot be used as physical memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegionError {
+    /// The physical base is not aligned to 4 KiB.
+    MisalignedBase(PAddr),
+    /// The region is empty or not a whole number of 4 KiB pages.
+    BadLength(u64),
+    /// Base plus length overflows the physical address space the caps can name.
+    TooHigh(PAddr),
+}
+
+/// Highest physical address (exclusive) that a capability can name.
+pub const PADDR_LIMIT: u64 = 1 << 48;
+
+/// The kernel's physical memory: words `[base, base + 8 * words.len())`.
+pub struct PhysMem<'m> {
+    base: PAddr,
+    words: &'m mut [u64],
+}
+
+impl<'m> PhysMem<'m> {
+    /// Takes over `words` as the physical memory starting at `base`.
+    pub fn new(base: PAddr, words: &'m mut [u64]) -> Result<Self, RegionError> {
+        let bytes = (words.len() as u64) * 8;
+        if base & ((1 << REGION_ALIGN_BITS) - 1) != 0 {
+            return Err(RegionError::MisalignedBase(base));
+        }
+        if bytes == 0 || bytes & ((1 << REGION_ALIGN_BITS) - 1) != 0 {
+            return Err(RegionError::BadLength(bytes));
+        }
+        match base.checked_add(bytes) {
+            Some(end) if end <= PADDR_LIMIT => Ok(PhysMem { base, words }),
+            _ => Err(RegionError::TooHigh(base)),
+        }
+    }
+
+    /// First physical address of the region.
+    pub fn base(&self) -> PAddr {
+        self.base
+    }
+
+    /// One past the last physical address of the region.
+    pub fn end(&self) -> PAddr {
+        self.base + self.size()
+    }
+
+    /// Size of the region in bytes.
+    pub fn size(&self) -> u64 {
+        (self.words.len() as u64) * 8
+    }
+
+    /// Whether `[pa, pa + len)` lies inside the region.
+    pub fn contains(&self, pa: PAddr, len: u64) -> bool {
+        pa >= self.base && pa.checked_add(len).is_some_and(|end| end <= self.end())
+    }
+
+    /// Word index of `pa`; kernel addresses come from validated caps, so a bad one
+    /// is a kernel bug and stops here rather than touching the wrong memory.
+    fn index(&self, pa: PAddr) -> usize {
+        assert!(
+            pa & 7 == 0 && self.contains(pa, 8),
+            "kernel bug: physical address {pa:#x} outside memory or misaligned"
+        );
+        ((pa - self.base) / 8) as usize
+    }
+
+    /// Reads the word at `pa`.
+    pub fn read(&self, pa: PAddr) -> u64 {
+        self.words[self.index(pa)]
+    }
+
+    /// Writes the word at `pa`.
+    pub fn write(&mut self, pa: PAddr, value: u64) {
+        let i = self.index(pa);
+        self.words[i] = value;
+    }
+
+    /// The `n` words starting at `pa`.
+    pub fn words(&self, pa: PAddr, n: usize) -> &[u64] {
+        let i = self.index(pa);
+        &self.words[i..i + n]
+    }
+
+    /// The `n` words starting at `pa`, writable.
+    pub fn words_mut(&mut self, pa: PAddr, n: usize) -> &mut [u64] {
+        let i = self.index(pa);
+        &mut self.words[i..i + n]
+    }
+
+    /// Zeroes `[pa, pa + len)`; both must be multiples of 8.
+    pub fn zero(&mut self, pa: PAddr, len: u64) {
+        if len == 0 {
+            return;
+        }
+        self.words_mut(pa, (len / 8) as usize).fill(0);
+    }
+
+    /// Whether every byte of `[pa, pa + len)` is zero.
+    pub fn is_zero(&self, pa: PAddr, len: u64) -> bool {
+        len == 0 || self.words(pa, (len / 8) as usize).iter().all(|&w| w == 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_rules() {
+        let mut w = [0u64; 512];
+        assert_eq!(
+            PhysMem::new(0x1000 + 8, &mut w).err(),
+            Some(RegionError::MisalignedBase(0x1008))
+        );
+        assert_eq!(
+            PhysMem::new(0x1000, &mut []).err(),
+            Some(RegionError::BadLength(0))
+        );
+        assert_eq!(
+            PhysMem::new(PADDR_LIMIT, &mut w).err(),
+            Some(RegionError::TooHigh(PADDR_LIMIT))
+        );
+        assert!(PhysMem::new(PADDR_LIMIT - 0x1000, &mut w).is_ok());
+        let mut m = PhysMem::new(0x8000_0000, &mut w).unwrap();
+        assert!(m.contains(0x8000_0ff8, 8) && !m.contains(0x8000_0ff8, 9));
+        m.write(0x8000_0010, 7);
+        assert_eq!(m.read(0x8000_0010), 7);
+        assert!(!m.is_zero(0x8000_0000, 32));
+        m.zero(0x8000_0010, 8);
+        assert!(m.is_zero(0x8000_0000, 4096));
+    }
+}

@@ -1,0 +1,103 @@
+//! Kernel object types: their sizes, creation from Untyped memory, and what
+//! deleting the last cap to each one does. One module per object type.
+
+pub mod cnode;
+pub mod endpoint;
+pub mod notification;
+pub mod tcb;
+pub mod untyped;
+
+use crate::cap::{Cap, FrameSize, VmRights, ZombieKind};
+use crate::memory::PAddr;
+use selvm_abi::{CapRights, ObjectType, object};
+
+/// log2 of the size of an object of `ty` (`user_size` is the caller's size
+/// argument, used by Untyped and CNode). Wraps like seL4's word arithmetic; the
+/// caller checks the result.
+pub fn object_size_bits(ty: ObjectType, user_size: u64) -> u64 {
+    match ty {
+        ObjectType::Untyped => user_size,
+        ObjectType::CNode => user_size.wrapping_add(object::SLOT_BITS.into()),
+        ObjectType::Tcb => object::TCB_BITS.into(),
+        ObjectType::Endpoint => object::ENDPOINT_BITS.into(),
+        ObjectType::Notification => object::NOTIFICATION_BITS.into(),
+        ObjectType::SmallPage => object::PAGE_BITS.into(),
+        ObjectType::LargePage => object::LARGE_PAGE_BITS.into(),
+        ObjectType::GigaPage => object::HUGE_PAGE_BITS.into(),
+        ObjectType::PageTable => object::PAGE_TABLE_BITS.into(),
+    }
+}
+
+/// Initialises a new object of `ty` at `ptr` (memory already zero, or device
+/// memory that the kernel never touches) and returns its first cap.
+pub fn create(ty: ObjectType, ptr: PAddr, user_size: u64, is_device: bool) -> Cap {
+    let frame = |size| Cap::Frame {
+        ptr,
+        size,
+        rights: VmRights::ReadWrite,
+        is_device,
+        mapping: None,
+    };
+    match ty {
+        ObjectType::Untyped => Cap::Untyped {
+            ptr,
+            size_bits: user_size as u8,
+            is_device,
+            watermark: 0,
+        },
+        ObjectType::CNode => Cap::CNode {
+            ptr,
+            radix: user_size as u8,
+            guard_size: 0,
+            guard: 0,
+        },
+        ObjectType::Tcb => Cap::Thread { tcb: ptr },
+        ObjectType::Endpoint => Cap::Endpoint {
+            ptr,
+            badge: 0,
+            rights: CapRights::ALL,
+        },
+        ObjectType::Notification => Cap::Notification {
+            ptr,
+            badge: 0,
+            rights: CapRights::new(false, false, true, true),
+        },
+        ObjectType::SmallPage => frame(FrameSize::Small),
+        ObjectType::LargePage => frame(FrameSize::Large),
+        ObjectType::GigaPage => frame(FrameSize::Huge),
+        ObjectType::PageTable => Cap::PageTable { ptr, mapping: None },
+    }
+}
+
+/// What remains in a slot after finalising its cap (seL4's `finaliseCap`):
+/// nothing, or a zombie that must clear the object's slots first.
+pub fn finalise(cap: Cap, is_final: bool) -> Option<Cap> {
+    match cap {
+        // Endpoint and notification queues, bound threads, mapped frames and IRQ
+        // handlers have state to cancel when their last cap goes; the object
+        // layers that create such state extend their `on_final` hooks.
+        Cap::Endpoint { ptr, .. } if is_final => {
+            endpoint::on_final(ptr);
+            None
+        }
+        Cap::Notification { ptr, .. } if is_final => {
+            notification::on_final(ptr);
+            None
+        }
+        Cap::CNode { ptr, radix, .. } if is_final => Some(Cap::Zombie {
+            ptr,
+            kind: ZombieKind::CNode { radix },
+            remaining: 1 << radix,
+        }),
+        Cap::Thread { tcb } if is_final => {
+            tcb::on_final(tcb);
+            Some(Cap::Zombie {
+                ptr: tcb,
+                kind: ZombieKind::Tcb,
+                remaining: tcb::CNODE_ENTRIES,
+            })
+        }
+        Cap::Zombie { .. } => Some(cap),
+        _ => None,
+    }
+}

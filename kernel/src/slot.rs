@@ -1,0 +1,106 @@
+//! Capability slots: 32 bytes each — the cap's two words, then the derivation-tree
+//! links (previous and next slot in the CDT list, with the revocable and
+//! first-badged flags in the low bits of the next link).
+
+use crate::cap::{self, Cap};
+use crate::memory::{PAddr, PhysMem, WordStruct};
+
+/// A slot, named by its physical address (32-byte aligned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SlotRef(pub PAddr);
+
+/// Bytes per slot.
+pub const SLOT_SIZE: u64 = 1 << selvm_abi::object::SLOT_BITS;
+
+impl SlotRef {
+    /// The slot `index` slots after this one (slots of one CNode are contiguous).
+    pub const fn offset(self, index: u64) -> SlotRef {
+        SlotRef(self.0 + index * SLOT_SIZE)
+    }
+}
+
+/// A slot's stored layout.
+#[repr(C)]
+pub struct RawSlot {
+    /// The cap (see `cap::encoding`).
+    pub cap: [u64; 2],
+    /// Address of the previous slot in the CDT list, 0 if none.
+    pub prev: u64,
+    /// Address of the next slot in the CDT list, 0 if none; flags in bits 0-1.
+    pub next_and_flags: u64,
+}
+
+// SAFETY: repr(C), four u64 fields: the layout `WordStruct` requires.
+#[allow(unsafe_code)]
+unsafe impl WordStruct for RawSlot {}
+
+const REVOCABLE: u64 = 1;
+const FIRST_BADGED: u64 = 2;
+const FLAGS: u64 = REVOCABLE | FIRST_BADGED;
+
+/// A slot's CDT node, decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MdbNode {
+    /// Previous slot in the list.
+    pub prev: Option<SlotRef>,
+    /// Next slot in the list.
+    pub next: Option<SlotRef>,
+    /// The cap may have children that Revoke removes (an "original").
+    pub revocable: bool,
+    /// The first cap with its badge: badged copies below it are its children.
+    pub first_badged: bool,
+}
+
+fn link(addr: u64) -> Option<SlotRef> {
+    (addr != 0).then_some(SlotRef(addr))
+}
+
+fn addr(slot: Option<SlotRef>) -> u64 {
+    slot.map_or(0, |s| s.0)
+}
+
+/// Slot access on physical memory.
+pub trait SlotMemory {
+    /// The cap in `slot`.
+    fn cap(&self, slot: SlotRef) -> Cap;
+    /// Replaces the cap in `slot`, keeping its CDT node.
+    fn set_cap(&mut self, slot: SlotRef, cap: Cap);
+    /// The CDT node of `slot`.
+    fn mdb(&self, slot: SlotRef) -> MdbNode;
+    /// Replaces the CDT node of `slot`.
+    fn set_mdb(&mut self, slot: SlotRef, node: MdbNode);
+}
+
+impl SlotMemory for PhysMem<'_> {
+    fn cap(&self, slot: SlotRef) -> Cap {
+        cap::decode(self.object::<RawSlot>(slot.0).cap)
+    }
+
+    fn set_cap(&mut self, slot: SlotRef, cap: Cap) {
+        self.object_mut::<RawSlot>(slot.0).cap = cap::encode(&cap);
+    }
+
+    fn mdb(&self, slot: SlotRef) -> MdbNode {
+        let raw = self.object::<RawSlot>(slot.0);
+        MdbNode {
+            prev: link(raw.prev),
+            next: link(raw.next_and_flags & !FLAGS),
+            revocable: raw.next_and_flags & REVOCABLE != 0,
+            first_badged: raw.next_and_flags & FIRST_BADGED != 0,
+        }
+    }
+
+    fn set_mdb(&mut self, slot: SlotRef, node: MdbNode) {
+        let raw = self.object_mut::<RawSlot>(slot.0);
+        raw.prev = addr(node.prev);
+        raw.next_and_flags = addr(node.next)
+            | if node.revocable { REVOCABLE } else { 0 }
+            | if node.first_badged { FIRST_BADGED } else { 0 };
+    }
+}
+
+/// Raw access for the invariant checker: the stored words of a slot.
+pub fn raw_words(mem: &PhysMem<'_>, slot: SlotRef) -> [u64; 4] {
+    let raw = mem.object::<RawSlot>(slot.0);
+    [raw.cap[0], raw.cap[1], raw.prev, raw.next_and_flags]
+}

@@ -1,0 +1,50 @@
+//! The `Kernel` value: all kernel state, so several kernels can live in one
+//! process (tests, the browser, co-located cluster nodes). There is no global.
+
+use crate::memory::PhysMem;
+use crate::preemption::Preemption;
+use crate::slot::SlotRef;
+
+/// Objects the boot code placed directly (not retyped from an Untyped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootObjects {
+    /// The root CNode's first slot.
+    pub root_cnode: SlotRef,
+    /// log2 of the root CNode's slot count.
+    pub root_radix: u8,
+    /// The root task's TCB.
+    pub root_tcb: crate::memory::PAddr,
+}
+
+/// One seLVM kernel instance.
+pub struct Kernel<'m> {
+    pub(crate) mem: PhysMem<'m>,
+    pub(crate) preemption: Preemption,
+    pub(crate) boot: BootObjects,
+    /// A delete whose zombie left the slot its caller named (see `delete`).
+    pub(crate) deferred_delete: Option<SlotRef>,
+}
+
+impl<'m> Kernel<'m> {
+    /// Physical memory (read-only view, for checkers and debuggers).
+    pub fn memory(&self) -> &PhysMem<'m> {
+        &self.mem
+    }
+
+    /// Objects placed at boot.
+    pub fn boot_objects(&self) -> BootObjects {
+        self.boot
+    }
+
+    /// Preemption control (the platform's pending-interrupt flag, the test hook).
+    pub fn preemption(&mut self) -> &mut Preemption {
+        &mut self.preemption
+    }
+
+    /// Raw physical memory, writable: only for tests that corrupt state on
+    /// purpose to prove the invariant checker notices.
+    #[cfg(feature = "checker")]
+    pub fn memory_mut_for_corruption_tests(&mut self) -> &mut PhysMem<'m> {
+        &mut self.mem
+    }
+}

@@ -1,0 +1,38 @@
+//! Host memory for test kernels.
+
+use selvm_kernel::{BootConfig, BootSummary, Kernel};
+
+/// Physical base used by hosted test kernels (where RAM starts on qemu's riscv `virt`).
+pub const TEST_BASE: u64 = 0x8000_0000;
+
+/// RAM for one test kernel.
+pub struct TestMemory {
+    words: Vec<u64>,
+}
+
+impl TestMemory {
+    /// `bytes` of RAM (a multiple of 4 KiB).
+    pub fn new(bytes: usize) -> Self {
+        TestMemory {
+            words: vec![0; bytes / 8],
+        }
+    }
+
+    /// Boots a kernel on this memory at `TEST_BASE`.
+    pub fn boot(&mut self, config: &BootConfig<'_>) -> (Kernel<'_>, BootSummary) {
+        Kernel::boot(TEST_BASE, &mut self.words, config).expect("test boot configuration is valid")
+    }
+
+    /// Boots with the small root CNode (radix 8) the property tests use.
+    pub fn boot_small(&mut self) -> (Kernel<'_>, BootSummary) {
+        self.boot(&BootConfig {
+            root_radix: 8,
+            devices: &[],
+        })
+    }
+
+    /// The raw words (to compare two kernels' complete states).
+    pub fn words(&self) -> &[u64] {
+        &self.words
+    }
+}

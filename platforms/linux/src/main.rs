@@ -1,0 +1,2 @@
+//! The seLVM command-line tool.
+fn main() {}

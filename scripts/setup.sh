@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Prepare a machine to build and test seLVM: scripts/test.sh afterwards.
+#
+# - On Debian, installs the second Rust toolchain used for cross builds
+#   (rustc-web cargo-web rust-web-src lld; see docs in scripts/cross-build.sh),
+#   unless the default (rustup) toolchain already has every cross target.
+# - Fetches the workspace's crates, and the standard library's crates that
+#   -Zbuild-std needs, so later steps work offline.
+# Idempotent; silent when there is nothing to do. Fuzzing (cargo-fuzz, nightly)
+# is a separate manual step and is not set up here.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+# Targets scripts/test.sh cross-builds.
+CROSS_TARGETS=(riscv64gc-unknown-none-elf wasm32-unknown-unknown)
+APT_PACKAGES=(rustc-web cargo-web rust-web-src lld)
+DEB_RUSTC="${SELVM_DEBIAN_RUSTC:-/usr/bin/rustc}"
+DEB_CARGO="${SELVM_DEBIAN_CARGO:-/usr/bin/cargo}"
+
+die() { echo "setup: error: $*" >&2; exit 1; }
+trap 'echo "setup: error: command failed (status $?) at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+command -v cargo >/dev/null 2>&1 || die "no cargo on PATH: install Rust with rustup (https://rustup.rs)"
+
+# Does the default toolchain have the precompiled standard library for $1?
+has_target() {
+    local libdir
+    libdir="$(rustc --print target-libdir --target "$1" 2>/dev/null)" || return 1
+    compgen -G "$libdir/libcore-*.rlib" >/dev/null
+}
+
+need_debian=0
+for t in "${CROSS_TARGETS[@]}"; do
+    has_target "$t" || need_debian=1
+done
+
+if [ "$need_debian" = 1 ]; then
+    if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+        die "not a Debian system and the default toolchain lacks a cross target: run \`rustup target add ${CROSS_TARGETS[*]}\`"
+    fi
+    missing=()
+    for p in "${APT_PACKAGES[@]}"; do
+        status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)"
+        [[ "$status" == ii* ]] || missing+=("$p")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        if [ "$(id -u)" = 0 ]; then
+            SUDO=()
+        elif command -v sudo >/dev/null 2>&1; then
+            SUDO=(sudo)
+        else
+            die "need root to install ${missing[*]}: run as root, or install sudo"
+        fi
+        echo "setup: installing ${APT_PACKAGES[*]} (missing: ${missing[*]})"
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+            || die "apt-get update failed"
+        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+            --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null \
+            || die "apt-get install ${APT_PACKAGES[*]} failed"
+        echo "setup: installed $("$DEB_RUSTC" --version)"
+    fi
+    if [ ! -x "$DEB_RUSTC" ] || [ ! -x "$DEB_CARGO" ]; then
+        die "$DEB_RUSTC or $DEB_CARGO missing after installing ${APT_PACKAGES[*]}"
+    fi
+fi
+
+# Crates for the workspace (all platforms).
+cargo fetch || die "cargo fetch failed (is crates.io reachable?)"
+
+# Crates for -Zbuild-std (the standard library's own dependencies), per target
+# that the Debian toolchain will build.
+if [ "$need_debian" = 1 ]; then
+    fetch_args=()
+    for t in "${CROSS_TARGETS[@]}"; do
+        has_target "$t" || fetch_args+=(--target "$t")
+    done
+    RUSTC_BOOTSTRAP=1 RUSTC="$DEB_RUSTC" "$DEB_CARGO" fetch \
+        -Zbuild-std=core,alloc "${fetch_args[@]}" \
+        || die "cargo fetch -Zbuild-std with $DEB_CARGO failed (is crates.io reachable?)"
+fi

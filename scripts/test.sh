@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The seLVM test command: formatting, lints, tests, cross builds.
+# Stops at the first failing step with its exit status.
+#
+#   scripts/test.sh                     everything (what CI runs)
+#   SELVM_SKIP_CROSS=1 scripts/test.sh  skip the cross builds (quick local run)
+#
+# Run scripts/setup.sh once first on a fresh machine.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+now() { echo "${EPOCHREALTIME:-$(date +%s)}"; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1fs", b - a }'; }
+
+passed=()
+start="$(now)"
+
+summary() {
+    local list="${passed[*]:-none}"
+    echo "==> passed: ${list// /, }${1:+; $1} (total $(elapsed "$start"))"
+}
+
+# step NAME COMMAND...: run COMMAND under a header line; stop everything if it fails.
+step() {
+    local name="$1"; shift
+    echo "==> $*"
+    local t0 status=0
+    t0="$(now)"
+    "$@" || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "==> FAILED: $* (exit $status, after $(elapsed "$t0"))" >&2
+        summary "FAILED: $name"
+        exit "$status"
+    fi
+    echo "    ok: $name ($(elapsed "$t0"))"
+    passed+=("$name")
+}
+
+step fmt cargo fmt --all --check
+step clippy cargo clippy --workspace --all-targets -- -D warnings
+if cargo nextest --version >/dev/null 2>&1; then
+    # --no-tests=warn: a workspace (or filter) without tests is not a failure.
+    step tests cargo nextest run --workspace --no-tests=warn
+    step doctests cargo test --workspace --doc
+else
+    step tests cargo test --workspace
+fi
+
+if [ "${SELVM_SKIP_CROSS:-0}" = 1 ]; then
+    echo "==> cross builds skipped (SELVM_SKIP_CROSS=1)"
+    summary "cross builds SKIPPED"
+else
+    step cross-riscv64 scripts/cross-build.sh riscv64gc-unknown-none-elf selvm-abi selvm-kernel
+    step cross-wasm32 scripts/cross-build.sh wasm32-unknown-unknown selvm-abi
+    summary
+fi
