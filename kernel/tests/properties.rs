@@ -55,7 +55,7 @@ fn random_operations_keep_every_invariant() {
         ..Config::default()
     });
     runner
-        .run(&vec(any::<u8>(), 256..2048), |bytes| {
+        .run(&vec(any::<u8>(), 512..4096), |bytes| {
             let ops = Op::sequence(&bytes, 200);
             let r = run(&ops, 0).map_err(TestCaseError::fail)?;
             total.borrow_mut().merge(&r.histogram);

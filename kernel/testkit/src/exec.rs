@@ -128,6 +128,15 @@ impl<'k, 'm> Executor<'k, 'm> {
 
     /// Resolves an address selector to `(root cptr, index, depth)`.
     pub fn resolve(&self, a: Addr) -> (CPtr, Word, Word) {
+        self.resolve_slot(a, false)
+    }
+
+    /// Resolves a destination: at the last level, prefer an empty slot.
+    pub fn resolve_dest(&self, a: Addr) -> (CPtr, Word, Word) {
+        self.resolve_slot(a, true)
+    }
+
+    fn resolve_slot(&self, a: Addr, want_empty: bool) -> (CPtr, Word, Word) {
         let roots = self.root_slots(|c| matches!(c, Cap::CNode { .. }));
         let root_cptr = match roots.len() {
             0 => boot::CAP_INIT_THREAD_CNODE,
@@ -135,7 +144,8 @@ impl<'k, 'm> Executor<'k, 'm> {
         };
         let mut cap = self.cap(self.root.offset(root_cptr));
         let (mut index, mut depth) = (0u64, 0u32);
-        for level in 0..(1 + a.levels % 3) as usize {
+        let levels = (1 + a.levels % 3) as usize;
+        for level in 0..levels {
             let Cap::CNode {
                 ptr,
                 radix,
@@ -151,11 +161,12 @@ impl<'k, 'm> Executor<'k, 'm> {
             }
             let width = (1u64 << radix).min(WALK_WIDTH);
             let sel = a.path[level];
-            let used: Vec<u64> = (0..width)
-                .filter(|&i| !self.cap(SlotRef(ptr).offset(i)).is_null())
+            let empty_wanted = want_empty && sel & 0x60 != 0 && level + 1 == levels;
+            let candidates: Vec<u64> = (0..width)
+                .filter(|&i| self.cap(SlotRef(ptr).offset(i)).is_null() == empty_wanted)
                 .collect();
-            let i = if sel & 0x80 != 0 && !used.is_empty() {
-                used[sel as usize % used.len()]
+            let i = if (empty_wanted || sel & 0x80 != 0) && !candidates.is_empty() {
+                candidates[sel as usize % candidates.len()]
             } else {
                 u64::from(sel) % width
             };
@@ -192,9 +203,17 @@ impl<'k, 'm> Executor<'k, 'm> {
         Ok(outcome)
     }
 
-    /// Runs a whole sequence, stopping at the first failure.
+    /// Runs a whole sequence, stopping at the first failure, or early once the
+    /// caller has deleted its own CSpace (every later operation would only
+    /// cap-fault).
     pub fn run_all(&mut self, ops: &[Op]) -> Result<(), Failure> {
-        ops.iter().try_for_each(|op| self.run(op).map(|_| ()))
+        for op in ops {
+            if !self.caller_intact {
+                break;
+            }
+            self.run(op)?;
+        }
+        Ok(())
     }
 
     fn perform(&mut self, op: &Op) -> Outcome {
@@ -222,6 +241,8 @@ impl<'k, 'm> Executor<'k, 'm> {
                 };
                 let (root, index, depth) = self.resolve(dest);
                 let depth = if dest.levels % 4 == 0 { 0 } else { depth };
+                // Offsets into the first slots, where the walks look.
+                let offset = offset % 40;
                 let mrs = [
                     ty_word,
                     size,
@@ -237,7 +258,7 @@ impl<'k, 'm> Executor<'k, 'm> {
                 )
             }
             Op::Copy { dest, src, rights } => {
-                let (d, s) = (self.resolve(dest), self.resolve(src));
+                let (d, s) = (self.resolve_dest(dest), self.resolve(src));
                 c.copy(
                     self.kernel,
                     d.0,
@@ -255,7 +276,7 @@ impl<'k, 'm> Executor<'k, 'm> {
                 rights,
                 data,
             } => {
-                let (d, s) = (self.resolve(dest), self.resolve(src));
+                let (d, s) = (self.resolve_dest(dest), self.resolve(src));
                 let rights = CapRights::from_word(rights.into());
                 c.mint(
                     self.kernel,
@@ -270,11 +291,11 @@ impl<'k, 'm> Executor<'k, 'm> {
                 )
             }
             Op::Move { dest, src } => {
-                let (d, s) = (self.resolve(dest), self.resolve(src));
+                let (d, s) = (self.resolve_dest(dest), self.resolve(src));
                 c.move_(self.kernel, d.0, d.1, d.2, s.0, s.1, s.2)
             }
             Op::Mutate { dest, src, data } => {
-                let (d, s) = (self.resolve(dest), self.resolve(src));
+                let (d, s) = (self.resolve_dest(dest), self.resolve(src));
                 c.mutate(self.kernel, d.0, d.1, d.2, s.0, s.1, s.2, data_word(data))
             }
             Op::Rotate {
@@ -285,7 +306,7 @@ impl<'k, 'm> Executor<'k, 'm> {
                 dest_data,
                 pivot_data,
             } => {
-                let (d, p) = (self.resolve(dest), self.resolve(pivot));
+                let (d, p) = (self.resolve_dest(dest), self.resolve(pivot));
                 let s = if same { d } else { self.resolve(src) };
                 c.rotate(
                     self.kernel,
@@ -299,7 +320,10 @@ impl<'k, 'm> Executor<'k, 'm> {
             Op::Delete(a) => self.slot_op(L::CNodeDelete, a),
             Op::Revoke(a) => self.slot_op(L::CNodeRevoke, a),
             Op::CancelBadgedSends(a) => self.slot_op(L::CNodeCancelBadgedSends, a),
-            Op::SaveCaller(a) => self.slot_op(L::CNodeSaveCaller, a),
+            Op::SaveCaller(a) => {
+                let (root, index, depth) = self.resolve_dest(a);
+                self.client.slot_op(self.kernel, L::CNodeSaveCaller, root, index, depth)
+            }
             Op::Raw {
                 cptr,
                 label,
@@ -317,7 +341,8 @@ impl<'k, 'm> Executor<'k, 'm> {
                     mrs: mrs[..(len % 9) as usize].to_vec(),
                     extra,
                 };
-                c.send(self.kernel, cptr.into(), &msg)
+                // Mostly addresses of the root CNode's slots (which resolve).
+                c.send(self.kernel, u64::from(cptr % 512), &msg)
             }
         }
     }
