@@ -1,18 +1,20 @@
-//! Boot: place the root task's CNode and TCB in physical memory, give the CNode
+//! Boot: place the root task's CNode and TCB and the idle thread in physical memory, give the CNode
 //! the initial caps, and cover all remaining memory with Untyped caps, as
 //! seL4's boot does for the root task. (The VSpace, IPC buffer and BootInfo
 //! frame join with the VSpace layer; the TCB starts running with the scheduler.)
 
+use crate::arch::Arch;
 use crate::cap::Cap;
 use crate::cdt;
 use crate::memory::{PAddr, PhysMem, RegionError};
-use crate::object::tcb;
+use crate::object::tcb::{self, ThreadState};
 use crate::preemption::Preemption;
+use crate::sched::Scheduler;
 use crate::slot::{SLOT_SIZE, SlotRef};
 use crate::state::{BootObjects, Kernel};
 use selvm_abi::{
-    CPtr, MAX_BOOTINFO_UNTYPED_CAPS, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, SlotRegion, UntypedDesc,
-    WORD_BITS, boot as slots, object, object::SLOT_BITS,
+    CPtr, MAX_BOOTINFO_UNTYPED_CAPS, MAX_PRIORITY, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, SlotRegion,
+    UntypedDesc, WORD_BITS, boot as slots, object, object::SLOT_BITS,
 };
 
 /// A device memory region the platform reports (never zeroed, only frames).
@@ -61,7 +63,8 @@ pub struct BootSummary {
     /// The root CNode cap (in slot `CAP_INIT_THREAD_CNODE`, and in the root
     /// TCB's CTable slot as its CSpace root).
     pub root_cnode: Cap,
-    /// The root task's TCB (cap in slot `CAP_INIT_THREAD_TCB`).
+    /// The root task's TCB (cap in slot `CAP_INIT_THREAD_TCB`); priority and
+    /// MCP 255, running.
     pub root_tcb: PAddr,
     /// Slots holding untyped caps.
     pub untyped: SlotRegion,
@@ -90,13 +93,14 @@ fn blocks(mut base: u64, end: u64, mut emit: impl FnMut(u64, u32)) {
     }
 }
 
-impl<'m> Kernel<'m> {
+impl<'m, A: Arch> Kernel<'m, A> {
     /// Boots a kernel on the RAM `words`, whose first word has physical address `base`.
     pub fn boot(
         base: PAddr,
         words: &'m mut [u64],
         config: &BootConfig<'_>,
-    ) -> Result<(Kernel<'m>, BootSummary), BootError> {
+        arch: A,
+    ) -> Result<(Kernel<'m, A>, BootSummary), BootError> {
         let mut mem = PhysMem::new(base, words).map_err(BootError::Region)?;
         let radix = config.root_radix;
         if !(5..=20).contains(&radix) {
@@ -106,7 +110,8 @@ impl<'m> Kernel<'m> {
         let cnode_at = align_up(mem.base(), cnode_bytes);
         let tcb_bytes = 1u64 << object::TCB_BITS;
         let tcb_at = align_up(cnode_at + cnode_bytes, tcb_bytes);
-        if !mem.contains(cnode_at, tcb_at + tcb_bytes - cnode_at) {
+        let idle_at = tcb_at + tcb_bytes;
+        if !mem.contains(cnode_at, idle_at + tcb_bytes - cnode_at) {
             return Err(BootError::TooSmall);
         }
         for d in config.devices {
@@ -175,7 +180,7 @@ impl<'m> Kernel<'m> {
         blocks(cnode_at + cnode_bytes, tcb_at, |p, b| {
             add(&mut mem, p, b, false)
         });
-        blocks(tcb_at + tcb_bytes, ram_end, |p, b| {
+        blocks(idle_at + tcb_bytes, ram_end, |p, b| {
             add(&mut mem, p, b, false)
         });
         for d in config.devices {
@@ -194,7 +199,9 @@ impl<'m> Kernel<'m> {
             },
             untyped_list: list,
         };
-        let kernel = Kernel {
+        let mut kernel = Kernel {
+            arch,
+            sched: Scheduler::new(tcb_at, idle_at),
             mem,
             preemption: Preemption::default(),
             boot: BootObjects {
@@ -205,6 +212,13 @@ impl<'m> Kernel<'m> {
             deferred_delete: None,
         };
         debug_assert_eq!(SLOT_SIZE, 32);
+        kernel.init_tcb(tcb_at);
+        kernel.setup_reply_master(tcb_at);
+        let root = kernel.tcb_mut(tcb_at);
+        (root.priority, root.mcp, root.state) =
+            (MAX_PRIORITY, MAX_PRIORITY, ThreadState::Running as u64);
+        kernel.init_tcb(idle_at);
+        kernel.tcb_mut(idle_at).state = ThreadState::Idle as u64;
         Ok((kernel, summary))
     }
 }

@@ -16,10 +16,10 @@
 //! restarted delete ends exactly where an uninterrupted one does.
 //! See docs/kernel.md for the argument in full.
 
+use crate::arch::Arch;
 use crate::cap::{Cap, ZombieKind};
 use crate::cdt;
 use crate::memory::PAddr;
-use crate::object;
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -38,7 +38,7 @@ fn object_contains(ptr: PAddr, kind: ZombieKind, slot: SlotRef) -> bool {
     slot.0 >= ptr && slot.0 - ptr < (1u64 << kind.size_bits())
 }
 
-impl Kernel<'_> {
+impl<A: Arch> Kernel<'_, A> {
     /// Deletes the cap in `slot` (seL4's `cteDelete` with `exposed`): the object
     /// is destroyed if this was its last cap.
     pub(crate) fn delete_slot(&mut self, slot: SlotRef) -> Result<(), Preempted> {
@@ -65,7 +65,7 @@ impl Kernel<'_> {
                 Cap::Zombie { .. } => {}
                 _ => {
                     let is_final = cdt::is_final(&self.mem, top);
-                    match object::finalise(cap, is_final) {
+                    match self.finalise_cap(cap, is_final) {
                         Some(zombie) => self.mem.set_cap(top, zombie),
                         None => {
                             cdt::remove(&mut self.mem, top);
@@ -163,7 +163,7 @@ impl Kernel<'_> {
                 }
                 _ => {
                     let is_final = cdt::is_final(&self.mem, end);
-                    match object::finalise(cap, is_final) {
+                    match self.finalise_cap(cap, is_final) {
                         Some(zombie) => self.mem.set_cap(end, zombie),
                         None => {
                             cdt::remove(&mut self.mem, end);

@@ -2,11 +2,14 @@
 //! message to the object type's decoder, which validates everything before it
 //! changes anything.
 
+use crate::arch::Arch;
 use crate::cap::Cap;
 use crate::cspace;
 use crate::error::SyscallError;
 use crate::memory::PAddr;
-use crate::object::{cnode, tcb, untyped};
+use crate::object::tcb::{self, ThreadState};
+use crate::object::tcb_invocation::TcbOp;
+use crate::object::{cnode, domain, untyped};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -52,11 +55,53 @@ pub struct Caller {
     pub tcb: PAddr,
 }
 
+/// Most words a kernel reply carries (ReadRegisters of every register).
+pub const MAX_REPLY_WORDS: usize = 64;
+
+/// The message registers of a successful reply with data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplyWords {
+    words: [Word; MAX_REPLY_WORDS],
+    len: usize,
+}
+
+impl Default for ReplyWords {
+    fn default() -> Self {
+        ReplyWords {
+            words: [0; MAX_REPLY_WORDS],
+            len: 0,
+        }
+    }
+}
+
+impl ReplyWords {
+    /// Appends a word (words beyond the capacity are dropped).
+    pub fn push(&mut self, w: Word) {
+        if let Some(slot) = self.words.get_mut(self.len) {
+            *slot = w;
+            self.len += 1;
+        }
+    }
+
+    /// The words.
+    pub fn as_slice(&self) -> &[Word] {
+        &self.words[..self.len]
+    }
+}
+
 /// How an invocation ended.
+// Returned by value once per invocation; the kernel has no heap to box the
+// register reply into, and copying 520 bytes here is immaterial.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// Done; the reply is empty (label 0, no message registers).
     Done,
+    /// Done; the reply carries these message registers (label 0).
+    Reply(ReplyWords),
+    /// Done, but the caller stopped running meanwhile (it suspended or
+    /// deleted itself): no reply.
+    NoReply,
     /// The object reported an error (its reply: `SyscallError::reply`).
     Error(SyscallError),
     /// A long operation stopped at a preemption point; invoke again to continue.
@@ -73,19 +118,16 @@ pub enum Outcome {
     Unsupported(&'static str),
 }
 
-impl From<Result<(), SyscallError>> for Outcome {
-    fn from(r: Result<(), SyscallError>) -> Self {
-        r.map_or_else(Outcome::Error, |()| Outcome::Done)
-    }
+/// A validated invocation of any object type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    CNode(cnode::CNodeOp),
+    Retype(untyped::Retype),
+    Tcb(TcbOp),
+    SetDomain(PAddr, Word),
 }
 
-impl From<Result<(), Preempted>> for Outcome {
-    fn from(r: Result<(), Preempted>) -> Self {
-        r.map_or(Outcome::Preempted, |()| Outcome::Done)
-    }
-}
-
-impl Kernel<'_> {
+impl<A: Arch> Kernel<'_, A> {
     /// Invokes the cap at `cptr` in the caller's CSpace with the message `info`,
     /// whose registers are `mrs` and whose extra caps' addresses are
     /// `extra_cptrs` (the IPC buffer's caps_or_badges). Lengths beyond what the
@@ -131,27 +173,43 @@ impl Kernel<'_> {
             extra,
         };
         let cap = self.mem.cap(slot);
-        match cap {
-            Cap::Null | Cap::Zombie { .. } => {
-                Outcome::Error(SyscallError::InvalidCapability { cap: 0 })
+        let op = match cap {
+            Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability { cap: 0 }),
+            Cap::CNode { .. } => cnode::decode(&self.mem, cap, &inv).map(Operation::CNode),
+            Cap::Untyped { .. } => {
+                untyped::decode(&self.mem, slot, cap, &inv).map(Operation::Retype)
             }
-            Cap::CNode { .. } => self.invoke_cnode(caller, cap, &inv),
-            Cap::Untyped { .. } => self.invoke_untyped(slot, cap, &inv),
-            other => Outcome::Unsupported(other.type_name()),
-        }
-    }
-
-    fn invoke_cnode(&mut self, caller: Caller, cap: Cap, inv: &Invocation<'_>) -> Outcome {
-        match cnode::decode(&self.mem, cap, inv) {
-            Ok(op) => self.perform_cnode(caller, op),
-            Err(e) => Outcome::Error(e),
-        }
-    }
-
-    fn invoke_untyped(&mut self, slot: SlotRef, cap: Cap, inv: &Invocation<'_>) -> Outcome {
-        match untyped::decode(&self.mem, slot, cap, inv) {
-            Ok(op) => self.perform_retype(op).into(),
-            Err(e) => Outcome::Error(e),
+            Cap::Thread { .. } => self
+                .decode_tcb(caller.tcb, slot, cap, &inv)
+                .map(Operation::Tcb),
+            Cap::Domain => domain::decode(&inv).map(|(t, d)| Operation::SetDomain(t, d)),
+            other => return Outcome::Unsupported(other.type_name()),
+        };
+        let op = match op {
+            Ok(op) => op,
+            Err(e) => return Outcome::Error(e),
+        };
+        // As in seL4: a validated invocation runs with the caller in Restart,
+        // so a preempted one re-executes, and one that stopped its own caller
+        // sends no reply.
+        self.set_thread_state(caller.tcb, ThreadState::Restart);
+        let done = match op {
+            Operation::CNode(op) => self.perform_cnode(caller, op),
+            Operation::Retype(op) => self.perform_retype(op).map(|()| Outcome::Done),
+            Operation::Tcb(op) => self.perform_tcb(caller.tcb, op, inv.mrs),
+            Operation::SetDomain(t, d) => {
+                self.set_domain(t, d);
+                Ok(Outcome::Done)
+            }
+        };
+        match done {
+            Err(Preempted) => Outcome::Preempted,
+            Ok(reply @ Outcome::Reply(_)) => reply,
+            Ok(_) if self.thread_state(caller.tcb) == ThreadState::Restart => {
+                self.set_thread_state(caller.tcb, ThreadState::Running);
+                Outcome::Done
+            }
+            Ok(_) => Outcome::NoReply,
         }
     }
 }

@@ -16,18 +16,23 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod arch;
 pub mod boot;
 pub mod cap;
 pub mod cdt;
 pub mod cspace;
 mod delete;
 pub mod error;
+pub mod fault;
 pub mod invocation;
 pub mod memory;
 pub mod object;
 pub mod preemption;
+pub mod sched;
 pub mod slot;
 mod state;
+pub mod syscall;
+mod thread;
 
 #[cfg(any(test, feature = "checker"))]
 pub mod invariants;

@@ -1,8 +1,10 @@
 //! The `Kernel` value: all kernel state, so several kernels can live in one
 //! process (tests, the browser, co-located cluster nodes). There is no global.
 
+use crate::arch::Arch;
 use crate::memory::PhysMem;
 use crate::preemption::Preemption;
+use crate::sched::Scheduler;
 use crate::slot::SlotRef;
 
 /// Objects the boot code placed directly (not retyped from an Untyped).
@@ -17,15 +19,22 @@ pub struct BootObjects {
 }
 
 /// One seLVM kernel instance.
-pub struct Kernel<'m> {
+pub struct Kernel<'m, A: Arch> {
+    pub(crate) arch: A,
     pub(crate) mem: PhysMem<'m>,
     pub(crate) preemption: Preemption,
     pub(crate) boot: BootObjects,
     /// A delete whose zombie left the slot its caller named (see `delete`).
     pub(crate) deferred_delete: Option<SlotRef>,
+    pub(crate) sched: Scheduler,
 }
 
-impl<'m> Kernel<'m> {
+impl<'m, A: Arch> Kernel<'m, A> {
+    /// The architecture (and the effects it recorded, for the test double).
+    pub fn arch(&self) -> &A {
+        &self.arch
+    }
+
     /// Physical memory (read-only view, for checkers and debuggers).
     pub fn memory(&self) -> &PhysMem<'m> {
         &self.mem

@@ -210,6 +210,28 @@ impl Cap {
         }
     }
 
+    /// seL4's cap type number (`cap_get_capType`), as DebugCapIdentify
+    /// reports it: even numbers for portable caps, odd for riscv64's.
+    pub const fn sel4_type_tag(&self) -> u64 {
+        match self {
+            Cap::Null => 0,
+            Cap::Frame { .. } => 1,
+            Cap::Untyped { .. } => 2,
+            Cap::PageTable { .. } => 3,
+            Cap::Endpoint { .. } => 4,
+            Cap::Notification { .. } => 6,
+            Cap::Reply { .. } => 8,
+            Cap::CNode { .. } => 10,
+            Cap::AsidControl => 11,
+            Cap::Thread { .. } => 12,
+            Cap::AsidPool { .. } => 13,
+            Cap::IrqControl => 14,
+            Cap::IrqHandler { .. } => 16,
+            Cap::Zombie { .. } => 18,
+            Cap::Domain => 20,
+        }
+    }
+
     /// The memory a physical cap names: `(base, log2 size)`; `None` for caps that
     /// name no memory (null, control caps, IRQ handlers, reply caps).
     pub const fn region(&self) -> Option<(PAddr, u32)> {

@@ -4,9 +4,10 @@
 use super::{Census, Violation};
 use crate::cap::{self, Cap, ZombieKind};
 use crate::memory::PAddr;
+use crate::memory::PhysMem;
 use crate::object::tcb;
 use crate::slot::{SlotMemory, SlotRef, raw_words};
-use crate::state::Kernel;
+use crate::state::BootObjects;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
@@ -63,9 +64,7 @@ fn container_of(cap: &Cap) -> Option<(PAddr, u64)> {
     }
 }
 
-pub fn discover(k: &Kernel<'_>) -> Result<State, Violation> {
-    let mem = &k.mem;
-    let boot = k.boot;
+pub fn discover(mem: &PhysMem<'_>, boot: BootObjects) -> Result<State, Violation> {
     let mut state = State {
         caps: BTreeMap::new(),
         containers: BTreeMap::new(),

@@ -14,6 +14,7 @@
 mod discover;
 mod rules;
 
+use crate::arch::Arch;
 use crate::slot::SlotRef;
 use crate::state::Kernel;
 
@@ -73,11 +74,11 @@ pub struct Census {
     pub zombies: usize,
 }
 
-impl Kernel<'_> {
+impl<A: Arch> Kernel<'_, A> {
     /// Audits the whole kernel state.
     pub fn check_invariants(&self) -> Result<Census, Violation> {
-        let state = discover::discover(self)?;
-        rules::check(self, &state)?;
+        let state = discover::discover(&self.mem, self.boot)?;
+        rules::check(&self.mem, &state)?;
         Ok(state.census())
     }
 }

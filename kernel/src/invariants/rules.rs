@@ -5,22 +5,22 @@ use super::discover::State;
 use crate::cap::Cap;
 use crate::cdt;
 use crate::memory::PADDR_LIMIT;
+use crate::memory::PhysMem;
 use crate::slot::{SlotMemory, SlotRef};
-use crate::state::Kernel;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use selvm_abi::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, WORD_BITS};
 
-pub fn check(k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
+pub fn check(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
     for (&slot, cap) in &s.caps {
-        check_fields(k, slot, cap)?;
+        check_fields(mem, slot, cap)?;
     }
-    check_links(k, s)?;
-    check_objects(k, s)?;
-    check_untypeds(k, s)
+    check_links(mem, s)?;
+    check_objects(mem, s)?;
+    check_untypeds(mem, s)
 }
 
-fn check_fields(k: &Kernel<'_>, slot: SlotRef, cap: &Cap) -> Result<(), Violation> {
+fn check_fields(mem: &PhysMem<'_>, slot: SlotRef, cap: &Cap) -> Result<(), Violation> {
     let bad = match *cap {
         Cap::CNode {
             radix,
@@ -66,7 +66,6 @@ fn check_fields(k: &Kernel<'_>, slot: SlotRef, cap: &Cap) -> Result<(), Violatio
             ..
         }
     );
-    let mem = &k.mem;
     let ok = if device {
         base + size <= PADDR_LIMIT && (base + size <= mem.base() || base >= mem.end())
     } else {
@@ -79,8 +78,7 @@ fn check_fields(k: &Kernel<'_>, slot: SlotRef, cap: &Cap) -> Result<(), Violatio
     }
 }
 
-fn check_links(k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
-    let mem = &k.mem;
+fn check_links(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
     let mut heads = Vec::new();
     for &slot in s.caps.keys() {
         let node = mem.mdb(slot);
@@ -142,7 +140,7 @@ fn object_key(cap: &Cap) -> Option<(u64, u32, u8)> {
     cap.region().map(|(b, bits)| (b, bits, kind))
 }
 
-fn check_objects(_k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
+fn check_objects(_mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
     let mut objects: BTreeMap<(u64, u32, u8), SlotRef> = BTreeMap::new();
     let mut zombies: BTreeMap<u64, SlotRef> = BTreeMap::new();
     for (&slot, cap) in &s.caps {
@@ -175,8 +173,7 @@ fn check_objects(_k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
     Ok(())
 }
 
-fn check_untypeds(k: &Kernel<'_>, s: &State) -> Result<(), Violation> {
-    let mem = &k.mem;
+fn check_untypeds(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
     for (&u_slot, u) in &s.caps {
         let Cap::Untyped {
             ptr,

@@ -2,6 +2,7 @@
 //! Mutate, Rotate, SaveCaller. `decode` checks everything in seL4's order and
 //! returns an operation; `perform_cnode` cannot fail except by preemption.
 
+use crate::arch::Arch;
 use crate::cap::{self, Cap};
 use crate::cdt;
 use crate::cspace::lookup_for_cnode_op;
@@ -9,6 +10,7 @@ use crate::error::SyscallError;
 use crate::invocation::{Caller, Invocation, Outcome};
 use crate::memory::PhysMem;
 use crate::object::tcb;
+use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use selvm_abi::{CapRights, InvocationLabel as L, LookupFault, object::TCB_CALLER};
@@ -217,13 +219,13 @@ fn decode_rotate(
     })
 }
 
-impl Kernel<'_> {
+impl<A: Arch> Kernel<'_, A> {
     /// Carries out a validated CNode operation for `caller`.
-    pub fn perform_cnode(&mut self, caller: Caller, op: CNodeOp) -> Outcome {
+    pub fn perform_cnode(&mut self, caller: Caller, op: CNodeOp) -> Result<Outcome, Preempted> {
         let mem = &mut self.mem;
         match op {
-            CNodeOp::Revoke(slot) => return self.revoke_slot(slot).into(),
-            CNodeOp::Delete(slot) => return self.delete_slot(slot).into(),
+            CNodeOp::Revoke(slot) => self.revoke_slot(slot)?,
+            CNodeOp::Delete(slot) => self.delete_slot(slot)?,
             // Senders queue on endpoints only once the IPC layer exists; until
             // then there is nothing with a badge to cancel.
             CNodeOp::CancelBadgedSends(_) => {}
@@ -250,6 +252,6 @@ impl Kernel<'_> {
                 }
             }
         }
-        Outcome::Done
+        Ok(Outcome::Done)
     }
 }

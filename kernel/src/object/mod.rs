@@ -2,13 +2,17 @@
 //! deleting the last cap to each one does. One module per object type.
 
 pub mod cnode;
+pub mod domain;
 pub mod endpoint;
 pub mod notification;
 pub mod tcb;
+pub mod tcb_invocation;
 pub mod untyped;
 
+use crate::arch::Arch;
 use crate::cap::{Cap, FrameSize, VmRights, ZombieKind};
 use crate::memory::PAddr;
+use crate::state::Kernel;
 use selvm_abi::{CapRights, ObjectType, object};
 
 /// log2 of the size of an object of `ty` (`user_size` is the caller's size
@@ -69,35 +73,38 @@ pub fn create(ty: ObjectType, ptr: PAddr, user_size: u64, is_device: bool) -> Ca
     }
 }
 
-/// What remains in a slot after finalising its cap (seL4's `finaliseCap`):
-/// nothing, or a zombie that must clear the object's slots first.
-pub fn finalise(cap: Cap, is_final: bool) -> Option<Cap> {
-    match cap {
-        // Endpoint and notification queues, bound threads, mapped frames and IRQ
-        // handlers have state to cancel when their last cap goes; the object
-        // layers that create such state extend their `on_final` hooks.
-        Cap::Endpoint { ptr, .. } if is_final => {
-            endpoint::on_final(ptr);
-            None
+impl<A: Arch> Kernel<'_, A> {
+    /// What remains in a slot after finalising its cap (seL4's `finaliseCap`):
+    /// nothing, or a zombie that must clear the object's slots first. A final
+    /// cap releases its object's kernel state first.
+    pub(crate) fn finalise_cap(&mut self, cap: Cap, is_final: bool) -> Option<Cap> {
+        match cap {
+            // Endpoint queues are cancelled by the IPC layer; none can be
+            // queued before it exists.
+            Cap::Endpoint { ptr, .. } if is_final => {
+                endpoint::on_final(ptr);
+                None
+            }
+            Cap::Notification { ptr, .. } if is_final => {
+                self.notification_final(ptr);
+                None
+            }
+            Cap::CNode { ptr, radix, .. } if is_final => Some(Cap::Zombie {
+                ptr,
+                kind: ZombieKind::CNode { radix },
+                remaining: 1 << radix,
+            }),
+            Cap::Thread { tcb } if is_final => {
+                self.unbind_notification(tcb);
+                self.suspend(tcb);
+                Some(Cap::Zombie {
+                    ptr: tcb,
+                    kind: ZombieKind::Tcb,
+                    remaining: tcb::CNODE_ENTRIES,
+                })
+            }
+            Cap::Zombie { .. } => Some(cap),
+            _ => None,
         }
-        Cap::Notification { ptr, .. } if is_final => {
-            notification::on_final(ptr);
-            None
-        }
-        Cap::CNode { ptr, radix, .. } if is_final => Some(Cap::Zombie {
-            ptr,
-            kind: ZombieKind::CNode { radix },
-            remaining: 1 << radix,
-        }),
-        Cap::Thread { tcb } if is_final => {
-            tcb::on_final(tcb);
-            Some(Cap::Zombie {
-                ptr: tcb,
-                kind: ZombieKind::Tcb,
-                remaining: tcb::CNODE_ENTRIES,
-            })
-        }
-        Cap::Zombie { .. } => Some(cap),
-        _ => None,
     }
 }

@@ -2,6 +2,7 @@
 //! its watermark, and resetting (zeroing, preemptibly) an Untyped whose objects
 //! are all gone.
 
+use crate::arch::Arch;
 use crate::cap::Cap;
 use crate::cdt;
 use crate::cspace::lookup_for_cnode_op;
@@ -146,7 +147,7 @@ pub fn decode(
     })
 }
 
-impl Kernel<'_> {
+impl<A: Arch> Kernel<'_, A> {
     /// Performs a validated Retype: reset if asked, move the watermark, create
     /// the objects and insert their caps as the untyped's CDT children.
     pub fn perform_retype(&mut self, op: Retype) -> Result<(), Preempted> {
@@ -174,7 +175,11 @@ impl Kernel<'_> {
             },
         );
         for i in 0..op.count {
-            let cap = create(op.ty, op.base + (i << obj_bits), op.user_size, op.is_device);
+            let ptr = op.base + (i << obj_bits);
+            let cap = create(op.ty, ptr, op.user_size, op.is_device);
+            if op.ty == ObjectType::Tcb {
+                self.init_tcb(ptr);
+            }
             cdt::insert_new(&mut self.mem, op.untyped, op.dest.offset(i), cap);
         }
         Ok(())

@@ -1,8 +1,9 @@
 //! A libsel4-like client: builds the messages of CNode and Untyped invocations
 //! and sends them as the root task would, restarting preempted operations.
 
+use crate::system::TestKernel;
 use selvm_abi::{CPtr, CapRights, InvocationLabel as L, MessageInfo, ObjectType, Word};
-use selvm_kernel::{Caller, Kernel, Outcome};
+use selvm_kernel::{Caller, Outcome};
 use std::cell::Cell;
 
 /// Invokes objects on behalf of one caller.
@@ -62,7 +63,7 @@ impl Client {
     }
 
     /// Sends `msg` to the cap at `cptr`.
-    pub fn send(&self, k: &mut Kernel<'_>, cptr: CPtr, msg: &Message) -> Outcome {
+    pub fn send(&self, k: &mut TestKernel<'_>, cptr: CPtr, msg: &Message) -> Outcome {
         let mut restarted = false;
         loop {
             let o = k.invoke(self.caller, cptr, msg.info(), &msg.mrs, &msg.extra);
@@ -80,7 +81,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     pub fn retype(
         &self,
-        k: &mut Kernel<'_>,
+        k: &mut TestKernel<'_>,
         untyped: CPtr,
         ty: ObjectType,
         size_bits: Word,
@@ -105,7 +106,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     pub fn copy(
         &self,
-        k: &mut Kernel<'_>,
+        k: &mut TestKernel<'_>,
         dest_root: CPtr,
         dest_index: Word,
         dest_depth: Word,
@@ -122,7 +123,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     pub fn mint(
         &self,
-        k: &mut Kernel<'_>,
+        k: &mut TestKernel<'_>,
         dest_root: CPtr,
         dest_index: Word,
         dest_depth: Word,
@@ -147,7 +148,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     pub fn move_(
         &self,
-        k: &mut Kernel<'_>,
+        k: &mut TestKernel<'_>,
         dest_root: CPtr,
         dest_index: Word,
         dest_depth: Word,
@@ -163,7 +164,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     pub fn mutate(
         &self,
-        k: &mut Kernel<'_>,
+        k: &mut TestKernel<'_>,
         dest_root: CPtr,
         dest_index: Word,
         dest_depth: Word,
@@ -184,7 +185,7 @@ impl Client {
     #[allow(clippy::too_many_arguments)]
     pub fn rotate(
         &self,
-        k: &mut Kernel<'_>,
+        k: &mut TestKernel<'_>,
         dest: (CPtr, Word, Word),
         dest_badge: Word,
         pivot: (CPtr, Word, Word),
@@ -211,7 +212,7 @@ impl Client {
     /// A one-slot CNode operation (Delete, Revoke, SaveCaller, CancelBadgedSends).
     pub fn slot_op(
         &self,
-        k: &mut Kernel<'_>,
+        k: &mut TestKernel<'_>,
         label: L,
         root: CPtr,
         index: Word,

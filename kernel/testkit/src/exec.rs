@@ -5,11 +5,12 @@
 use crate::client::{Client, Message};
 use crate::histogram::{Histogram, outcome_name};
 use crate::ops::{Addr, Data, Op};
+use crate::system::TestKernel;
 use selvm_abi::{CPtr, CapRights, InvocationLabel as L, ObjectType, Word, boot};
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invariants::Violation;
 use selvm_kernel::slot::{SlotMemory, SlotRef};
-use selvm_kernel::{BootSummary, Kernel, Outcome};
+use selvm_kernel::{BootSummary, Outcome};
 use std::fmt;
 
 /// A step that broke the kernel.
@@ -36,7 +37,7 @@ impl fmt::Display for Failure {
 /// Runs operations on one kernel.
 pub struct Executor<'k, 'm> {
     /// The kernel under test.
-    pub kernel: &'k mut Kernel<'m>,
+    pub kernel: &'k mut TestKernel<'m>,
     /// The root task's client.
     pub client: Client,
     /// Outcomes so far.
@@ -68,7 +69,7 @@ fn data_word(d: Data) -> Word {
 
 impl<'k, 'm> Executor<'k, 'm> {
     /// An executor for a kernel booted with `summary`, acting as its root task.
-    pub fn new(kernel: &'k mut Kernel<'m>, summary: &BootSummary) -> Self {
+    pub fn new(kernel: &'k mut TestKernel<'m>, summary: &BootSummary) -> Self {
         let boot = kernel.boot_objects();
         Executor {
             kernel,
@@ -322,7 +323,8 @@ impl<'k, 'm> Executor<'k, 'm> {
             Op::CancelBadgedSends(a) => self.slot_op(L::CNodeCancelBadgedSends, a),
             Op::SaveCaller(a) => {
                 let (root, index, depth) = self.resolve_dest(a);
-                self.client.slot_op(self.kernel, L::CNodeSaveCaller, root, index, depth)
+                self.client
+                    .slot_op(self.kernel, L::CNodeSaveCaller, root, index, depth)
             }
             Op::Raw {
                 cptr,

@@ -13,7 +13,8 @@ pub struct Histogram {
 /// A short name for an outcome.
 pub fn outcome_name(o: &Outcome) -> &'static str {
     match o {
-        Outcome::Done => "ok",
+        Outcome::Done | Outcome::Reply(_) => "ok",
+        Outcome::NoReply => "ok_no_reply",
         Outcome::Error(e) => e.code().name().trim_start_matches("seL4_"),
         Outcome::Preempted => "preempted",
         Outcome::CapFault { .. } => "cap_fault",

@@ -14,4 +14,4 @@ pub use client::Client;
 pub use exec::{Executor, Failure};
 pub use histogram::Histogram;
 pub use ops::Op;
-pub use system::TestMemory;
+pub use system::{TestKernel, TestMemory};

@@ -1,6 +1,10 @@
 //! Host memory for test kernels.
 
+use selvm_kernel::arch::test_double::TestArch;
 use selvm_kernel::{BootConfig, BootSummary, Kernel};
+
+/// A kernel on the test double architecture.
+pub type TestKernel<'m> = Kernel<'m, TestArch>;
 
 /// Physical base used by hosted test kernels (where RAM starts on qemu's riscv `virt`).
 pub const TEST_BASE: u64 = 0x8000_0000;
@@ -19,12 +23,13 @@ impl TestMemory {
     }
 
     /// Boots a kernel on this memory at `TEST_BASE`.
-    pub fn boot(&mut self, config: &BootConfig<'_>) -> (Kernel<'_>, BootSummary) {
-        Kernel::boot(TEST_BASE, &mut self.words, config).expect("test boot configuration is valid")
+    pub fn boot(&mut self, config: &BootConfig<'_>) -> (TestKernel<'_>, BootSummary) {
+        Kernel::boot(TEST_BASE, &mut self.words, config, TestArch::default())
+            .expect("test boot configuration is valid")
     }
 
     /// Boots with the small root CNode (radix 8) the property tests use.
-    pub fn boot_small(&mut self) -> (Kernel<'_>, BootSummary) {
+    pub fn boot_small(&mut self) -> (TestKernel<'_>, BootSummary) {
         self.boot(&BootConfig {
             root_radix: 8,
             devices: &[],

@@ -1,0 +1,88 @@
+//! The architecture boundary: everything the portable kernel needs from a CPU
+//! architecture goes through the [`Arch`] trait — the layout of a thread's saved
+//! user context and its syscall registers, register sanitising and pc
+//! validation, the page-table entry format and ASID width, IPC-buffer and
+//! VSpace-root rules, interrupt masking and acknowledgement, and the debug
+//! console. The kernel is generic over it (`Kernel<'m, A: Arch>`), so several
+//! architectures live in one build: `riscv64` (the real context and Sv39 entries,
+//! built for bare metal) and `test_double` (used by the kernel's tests); the vm
+//! architecture of the hosted machine is the third.
+
+pub mod riscv64;
+pub mod sv39;
+pub mod test_double;
+
+use crate::cap::Cap;
+use crate::error::SyscallError;
+use selvm_abi::Word;
+
+/// Most words any architecture's user context may take (the TCB reserves this).
+pub const MAX_CONTEXT_WORDS: usize = 96;
+
+/// A CPU architecture as the portable kernel sees it.
+pub trait Arch {
+    /// Short name ("riscv64", "test", "vm").
+    const NAME: &'static str;
+    /// Words of a thread's saved user context (registers and pc state).
+    const CONTEXT_WORDS: usize;
+    /// Context indices ReadRegisters/WriteRegisters transfer first (seL4's
+    /// frame registers, starting with the pc).
+    const FRAME_REGISTERS: &'static [usize];
+    /// Context indices transferred after the frame registers (seL4's gp registers).
+    const GP_REGISTERS: &'static [usize];
+    /// Register holding the syscall number.
+    const SYSCALL_NUMBER_REGISTER: usize;
+    /// Register holding the invoked cap on entry and the badge on return.
+    const CAP_REGISTER: usize;
+    /// Register holding the message info.
+    const MSG_INFO_REGISTER: usize;
+    /// Registers holding message registers 0.. (the rest live in the IPC buffer).
+    const MSG_REGISTERS: &'static [usize];
+    /// Register holding the thread-local-storage base (SetTLSBase).
+    const TLS_REGISTER: usize;
+    /// Register holding the pc at which the thread resumes (restart pc).
+    const FAULT_IP_REGISTER: usize;
+    /// Register holding the pc after the current instruction.
+    const NEXT_IP_REGISTER: usize;
+    /// Bits of an ASID.
+    const ASID_BITS: u32;
+    /// Number of interrupt lines.
+    const IRQ_COUNT: u64;
+
+    /// Writes a new thread's initial context (all other words are zero).
+    fn init_context(context: &mut [Word]);
+
+    /// The value a user-written register gets (seL4's `sanitiseRegister`): an
+    /// architecture clears bits user code may not set.
+    fn sanitise_register(index: usize, value: Word) -> Word;
+
+    /// Whether `cap` may be a thread's VSpace root.
+    fn is_valid_vtable_root(cap: &Cap) -> bool;
+
+    /// Checks an IPC buffer at user address `vaddr` backed by `frame`.
+    fn check_ipc_buffer(vaddr: Word, frame: &Cap) -> Result<(), SyscallError>;
+
+    /// Debug console output (DebugPutChar).
+    fn put_char(&mut self, c: u8);
+
+    /// Masks or unmasks interrupt line `irq`.
+    fn set_irq_masked(&mut self, irq: u64, masked: bool);
+
+    /// Acknowledges interrupt line `irq` at the interrupt controller.
+    fn ack_irq(&mut self, irq: u64);
+}
+
+/// The IPC-buffer rule every architecture shares: a RAM frame cap (not device)
+/// and an address aligned to the 1 KiB buffer size.
+pub fn check_ipc_buffer_common(vaddr: Word, frame: &Cap) -> Result<(), SyscallError> {
+    const ALIGN: Word = (1 << selvm_abi::IPC_BUFFER_SIZE_BITS) - 1;
+    match frame {
+        Cap::Frame {
+            is_device: false, ..
+        } if vaddr & ALIGN == 0 => Ok(()),
+        Cap::Frame {
+            is_device: false, ..
+        } => Err(SyscallError::AlignmentError),
+        _ => Err(SyscallError::IllegalOperation),
+    }
+}

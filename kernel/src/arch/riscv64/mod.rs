@@ -1,0 +1,71 @@
+//! The riscv64 architecture: seL4's saved user context (x1..x31, scause,
+//! sstatus, the fault pc and the next pc), the syscall register ABI of
+//! SEL4-FACTS (number a7, cap/badge a0, msginfo a1, MR0-MR3 a2-a5) and the
+//! register order of ReadRegisters (seL4_UserContext: pc, ra, sp, gp, s0-s11,
+//! a0-a7, t0-t6, tp). Trap entry, page-table walking and the timer come with the
+//! bare-metal platform.
+
+mod registers;
+
+pub use registers::*;
+
+use super::{Arch, check_ipc_buffer_common};
+use crate::cap::Cap;
+use crate::error::SyscallError;
+use selvm_abi::Word;
+
+/// The riscv64 architecture (Sv39, no hypervisor extension).
+#[derive(Debug, Default)]
+pub struct Riscv64;
+
+/// sstatus bits a user thread starts with: SPIE, so interrupts are enabled
+/// after `sret`, and FS = initial so the FPU is usable.
+pub const SSTATUS_INITIAL: Word = (1 << 5) | (1 << 13);
+
+impl Arch for Riscv64 {
+    const NAME: &'static str = "riscv64";
+    const CONTEXT_WORDS: usize = CONTEXT_REGISTERS;
+    const FRAME_REGISTERS: &'static [usize] = &FRAME;
+    const GP_REGISTERS: &'static [usize] = &GP;
+    const SYSCALL_NUMBER_REGISTER: usize = A7;
+    const CAP_REGISTER: usize = A0;
+    const MSG_INFO_REGISTER: usize = A1;
+    const MSG_REGISTERS: &'static [usize] = &[A2, A3, A4, A5];
+    const TLS_REGISTER: usize = TP;
+    const FAULT_IP_REGISTER: usize = FAULT_IP;
+    const NEXT_IP_REGISTER: usize = NEXT_IP;
+    const ASID_BITS: u32 = 16;
+    const IRQ_COUNT: u64 = 128;
+
+    fn init_context(context: &mut [Word]) {
+        context[SSTATUS] = SSTATUS_INITIAL;
+    }
+
+    fn sanitise_register(_index: usize, value: Word) -> Word {
+        // Every user-visible riscv register may hold any value; a bad pc
+        // faults in user mode.
+        value
+    }
+
+    fn is_valid_vtable_root(cap: &Cap) -> bool {
+        matches!(
+            cap,
+            Cap::PageTable {
+                mapping: Some(_),
+                ..
+            }
+        )
+    }
+
+    fn check_ipc_buffer(vaddr: Word, frame: &Cap) -> Result<(), SyscallError> {
+        check_ipc_buffer_common(vaddr, frame)
+    }
+
+    fn put_char(&mut self, _c: u8) {
+        // The bare-metal platform writes to the SBI console.
+    }
+
+    fn set_irq_masked(&mut self, _irq: u64, _masked: bool) {}
+
+    fn ack_irq(&mut self, _irq: u64) {}
+}

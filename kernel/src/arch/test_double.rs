@@ -1,0 +1,98 @@
+//! The test double architecture used by the kernel's own tests: riscv64's
+//! register conventions, any page table as a VSpace root (the VSpace layer's
+//! ASIDs come later), and recorded side effects (console output, interrupt
+//! masking and acknowledgements) for tests to assert on.
+
+use super::riscv64::{self, Riscv64};
+use super::{Arch, check_ipc_buffer_common};
+use crate::cap::Cap;
+use crate::error::SyscallError;
+use selvm_abi::Word;
+
+/// Records what the kernel asked of the hardware.
+#[derive(Debug, Clone)]
+pub struct TestArch {
+    /// Bytes written with DebugPutChar (up to the buffer size).
+    pub console: [u8; 256],
+    /// How many console bytes were written in all.
+    pub console_len: usize,
+    /// Bit i set: interrupt i is masked (first 128 lines).
+    pub masked: u128,
+    /// Interrupts acknowledged, in order (last 16).
+    pub acked: [u64; 16],
+    /// How many acknowledgements in all.
+    pub acked_len: usize,
+}
+
+impl Default for TestArch {
+    fn default() -> Self {
+        TestArch {
+            console: [0; 256],
+            console_len: 0,
+            masked: 0,
+            acked: [0; 16],
+            acked_len: 0,
+        }
+    }
+}
+
+impl TestArch {
+    /// The console output so far (truncated to the buffer).
+    pub fn console(&self) -> &[u8] {
+        &self.console[..self.console_len.min(self.console.len())]
+    }
+}
+
+impl Arch for TestArch {
+    const NAME: &'static str = "test";
+    const CONTEXT_WORDS: usize = <Riscv64 as Arch>::CONTEXT_WORDS;
+    const FRAME_REGISTERS: &'static [usize] = <Riscv64 as Arch>::FRAME_REGISTERS;
+    const GP_REGISTERS: &'static [usize] = <Riscv64 as Arch>::GP_REGISTERS;
+    const SYSCALL_NUMBER_REGISTER: usize = riscv64::A7;
+    const CAP_REGISTER: usize = riscv64::A0;
+    const MSG_INFO_REGISTER: usize = riscv64::A1;
+    const MSG_REGISTERS: &'static [usize] = <Riscv64 as Arch>::MSG_REGISTERS;
+    const TLS_REGISTER: usize = riscv64::TP;
+    const FAULT_IP_REGISTER: usize = riscv64::FAULT_IP;
+    const NEXT_IP_REGISTER: usize = riscv64::NEXT_IP;
+    const ASID_BITS: u32 = 16;
+    const IRQ_COUNT: u64 = 128;
+
+    fn init_context(context: &mut [Word]) {
+        Riscv64::init_context(context);
+    }
+
+    fn sanitise_register(index: usize, value: Word) -> Word {
+        Riscv64::sanitise_register(index, value)
+    }
+
+    fn is_valid_vtable_root(cap: &Cap) -> bool {
+        matches!(cap, Cap::PageTable { .. })
+    }
+
+    fn check_ipc_buffer(vaddr: Word, frame: &Cap) -> Result<(), SyscallError> {
+        check_ipc_buffer_common(vaddr, frame)
+    }
+
+    fn put_char(&mut self, c: u8) {
+        if let Some(slot) = self.console.get_mut(self.console_len) {
+            *slot = c;
+        }
+        self.console_len += 1;
+    }
+
+    fn set_irq_masked(&mut self, irq: u64, masked: bool) {
+        if irq < 128 {
+            if masked {
+                self.masked |= 1 << irq
+            } else {
+                self.masked &= !(1 << irq)
+            }
+        }
+    }
+
+    fn ack_irq(&mut self, irq: u64) {
+        self.acked[self.acked_len % self.acked.len()] = irq;
+        self.acked_len += 1;
+    }
+}

@@ -1,0 +1,499 @@
+//! TCB invocations: decoded and checked in seL4's order (`decode`), then
+//! performed (`perform_tcb`), which fails only by preemption (replacing a
+//! CSpace or VSpace root deletes the old cap).
+
+use crate::arch::Arch;
+use crate::cap::{self, Cap};
+use crate::cdt;
+use crate::error::SyscallError;
+use crate::invocation::{Invocation, Outcome, ReplyWords};
+use crate::memory::PAddr;
+use crate::object::tcb::{self, ThreadState};
+use crate::preemption::Preempted;
+use crate::slot::{SlotMemory, SlotRef};
+use crate::state::Kernel;
+use selvm_abi::{InvocationLabel as L, Word, object};
+
+/// New CSpace and VSpace roots with the slots they are derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Space {
+    /// The new CSpace root.
+    pub cspace: Cap,
+    /// Where it comes from.
+    pub cspace_src: SlotRef,
+    /// The new VSpace root.
+    pub vspace: Cap,
+    /// Where it comes from.
+    pub vspace_src: SlotRef,
+}
+
+/// A new IPC buffer: its user address and, unless the address is 0, its frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buffer {
+    /// User address (0 = no buffer).
+    pub vaddr: Word,
+    /// The frame cap and where it comes from.
+    pub frame: Option<(Cap, SlotRef)>,
+}
+
+/// seL4's ThreadControl: the parts of a thread Configure, SetSpace,
+/// SetIPCBuffer and the priority invocations change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ThreadControl {
+    /// The thread.
+    pub target: PAddr,
+    /// The slot of the invoked thread cap (caps are installed only while it is still there).
+    pub slot: SlotRef,
+    /// New fault endpoint address (with a new space).
+    pub fault_ep: Word,
+    /// New maximum controlled priority.
+    pub mcp: Option<Word>,
+    /// New priority.
+    pub priority: Option<Word>,
+    /// New CSpace/VSpace roots.
+    pub space: Option<Space>,
+    /// New IPC buffer.
+    pub buffer: Option<Buffer>,
+}
+
+/// A validated TCB invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcbOp {
+    /// Read `count` registers (frame registers, then gp registers).
+    ReadRegisters {
+        /// The thread read.
+        target: PAddr,
+        /// Suspend it first.
+        suspend: bool,
+        /// How many registers.
+        count: usize,
+    },
+    /// Write `count` registers from message registers 2.. .
+    WriteRegisters {
+        /// The thread written.
+        target: PAddr,
+        /// Resume it afterwards.
+        resume: bool,
+        /// How many registers.
+        count: usize,
+    },
+    /// Copy registers from `source` to `target`.
+    CopyRegisters {
+        /// The destination thread.
+        target: PAddr,
+        /// The source thread.
+        source: PAddr,
+        /// Flags word (suspend source 1, resume target 2, frame 4, integer 8).
+        flags: Word,
+    },
+    /// Stop the thread.
+    Suspend(PAddr),
+    /// Restart the thread.
+    Resume(PAddr),
+    /// Change priorities, space or IPC buffer.
+    Control(ThreadControl),
+    /// Bind a notification.
+    BindNotification {
+        /// The thread.
+        target: PAddr,
+        /// The notification.
+        ntfn: PAddr,
+    },
+    /// Unbind the notification.
+    UnbindNotification(PAddr),
+    /// Set the TLS base register.
+    SetTlsBase {
+        /// The thread.
+        target: PAddr,
+        /// The value.
+        base: Word,
+    },
+}
+
+/// Copy-registers flag bits.
+const SUSPEND_SOURCE: Word = 1;
+const RESUME_TARGET: Word = 2;
+const TRANSFER_FRAME: Word = 4;
+const TRANSFER_INTEGER: Word = 8;
+
+impl<A: Arch> Kernel<'_, A> {
+    fn check_prio(&self, prio: Word, auth: Cap) -> Result<(), SyscallError> {
+        let Cap::Thread { tcb } = auth else {
+            return Err(SyscallError::InvalidCapability { cap: 1 });
+        };
+        let mcp = self.tcb(tcb).mcp;
+        if prio > mcp {
+            Err(SyscallError::RangeError { min: 0, max: mcp })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// seL4's `slotCapLongRunningDelete`: the slot holds a final CNode, TCB or zombie.
+    fn long_running_delete(&self, slot: SlotRef) -> bool {
+        let cap = self.mem.cap(slot);
+        matches!(
+            cap,
+            Cap::CNode { .. } | Cap::Thread { .. } | Cap::Zombie { .. }
+        ) && cdt::is_final(&self.mem, slot)
+    }
+
+    fn decode_buffer(
+        &self,
+        vaddr: Word,
+        extra: Option<crate::invocation::ExtraCap>,
+    ) -> Result<Buffer, SyscallError> {
+        if vaddr == 0 {
+            return Ok(Buffer { vaddr, frame: None });
+        }
+        let e = extra.ok_or(SyscallError::TruncatedMessage)?;
+        let frame = cap::derive(e.cap, || cdt::has_children(&self.mem, e.slot))?;
+        A::check_ipc_buffer(vaddr, &frame)?;
+        Ok(Buffer {
+            vaddr,
+            frame: Some((frame, e.slot)),
+        })
+    }
+
+    fn decode_space(
+        &self,
+        target: PAddr,
+        inv: &Invocation<'_>,
+        c_data: Word,
+        v_data: Word,
+    ) -> Result<Space, SyscallError> {
+        let (Some(c), Some(v)) = (inv.extra[0], inv.extra[1]) else {
+            return Err(SyscallError::TruncatedMessage);
+        };
+        if self.long_running_delete(tcb::slot(target, object::TCB_CTABLE))
+            || self.long_running_delete(tcb::slot(target, object::TCB_VTABLE))
+        {
+            return Err(SyscallError::IllegalOperation);
+        }
+        let mut cspace = c.cap;
+        if c_data != 0 {
+            cspace = cap::update_data(false, c_data, cspace);
+        }
+        let cspace = cap::derive(cspace, || cdt::has_children(&self.mem, c.slot))?;
+        if !matches!(cspace, Cap::CNode { .. }) {
+            return Err(SyscallError::IllegalOperation);
+        }
+        let mut vspace = v.cap;
+        if v_data != 0 {
+            vspace = cap::update_data(false, v_data, vspace);
+        }
+        let vspace = cap::derive(vspace, || cdt::has_children(&self.mem, v.slot))?;
+        if !A::is_valid_vtable_root(&vspace) {
+            return Err(SyscallError::IllegalOperation);
+        }
+        Ok(Space {
+            cspace,
+            cspace_src: c.slot,
+            vspace,
+            vspace_src: v.slot,
+        })
+    }
+
+    /// Validates a TCB invocation on the thread cap `cap` in `slot`, made by `caller`.
+    pub fn decode_tcb(
+        &self,
+        caller: PAddr,
+        slot: SlotRef,
+        cap: Cap,
+        inv: &Invocation<'_>,
+    ) -> Result<TcbOp, SyscallError> {
+        let Cap::Thread { tcb: target } = cap else {
+            return Err(SyscallError::InvalidCapability { cap: 0 });
+        };
+        let len = inv.mrs.len();
+        let truncated = |min: usize, extras: usize| {
+            if len < min || (0..extras).any(|i| inv.extra[i].is_none()) {
+                Err(SyscallError::TruncatedMessage)
+            } else {
+                Ok(())
+            }
+        };
+        let control = ThreadControl {
+            target,
+            slot,
+            fault_ep: 0,
+            mcp: None,
+            priority: None,
+            space: None,
+            buffer: None,
+        };
+        let regs = A::FRAME_REGISTERS.len() + A::GP_REGISTERS.len();
+        let op = match L::from_word(inv.label) {
+            Some(L::TcbReadRegisters) => {
+                truncated(2, 0)?;
+                let (flags, n) = (inv.mr(0), inv.mr(1));
+                if n < 1 || n > regs as Word {
+                    return Err(SyscallError::RangeError {
+                        min: 1,
+                        max: regs as Word,
+                    });
+                }
+                if target == caller {
+                    return Err(SyscallError::IllegalOperation);
+                }
+                TcbOp::ReadRegisters {
+                    target,
+                    suspend: flags & 1 != 0,
+                    count: n as usize,
+                }
+            }
+            Some(L::TcbWriteRegisters) => {
+                truncated(2, 0)?;
+                let (flags, w) = (inv.mr(0), inv.mr(1));
+                if ((len - 2) as Word) < w {
+                    return Err(SyscallError::TruncatedMessage);
+                }
+                if target == caller {
+                    return Err(SyscallError::IllegalOperation);
+                }
+                TcbOp::WriteRegisters {
+                    target,
+                    resume: flags & 1 != 0,
+                    count: (w as usize).min(regs),
+                }
+            }
+            Some(L::TcbCopyRegisters) => {
+                truncated(1, 1)?;
+                let Some(Cap::Thread { tcb: source }) = inv.extra_cap(0) else {
+                    return Err(SyscallError::InvalidCapability { cap: 1 });
+                };
+                TcbOp::CopyRegisters {
+                    target,
+                    source,
+                    flags: inv.mr(0),
+                }
+            }
+            Some(L::TcbSuspend) => TcbOp::Suspend(target),
+            Some(L::TcbResume) => TcbOp::Resume(target),
+            Some(L::TcbConfigure) => {
+                truncated(4, 3)?;
+                let buffer = self.decode_buffer(inv.mr(3), inv.extra[2])?;
+                let space = self.decode_space(target, inv, inv.mr(1), inv.mr(2))?;
+                TcbOp::Control(ThreadControl {
+                    fault_ep: inv.mr(0),
+                    space: Some(space),
+                    buffer: Some(buffer),
+                    ..control
+                })
+            }
+            Some(L::TcbSetPriority) => {
+                truncated(1, 1)?;
+                self.check_prio(inv.mr(0), inv.extra_cap(0).unwrap_or_default())?;
+                TcbOp::Control(ThreadControl {
+                    slot: SlotRef(0),
+                    priority: Some(inv.mr(0)),
+                    ..control
+                })
+            }
+            Some(L::TcbSetMcPriority) => {
+                truncated(1, 1)?;
+                self.check_prio(inv.mr(0), inv.extra_cap(0).unwrap_or_default())?;
+                TcbOp::Control(ThreadControl {
+                    slot: SlotRef(0),
+                    mcp: Some(inv.mr(0)),
+                    ..control
+                })
+            }
+            Some(L::TcbSetSchedParams) => {
+                truncated(2, 1)?;
+                let auth = inv.extra_cap(0).unwrap_or_default();
+                self.check_prio(inv.mr(0), auth)?;
+                self.check_prio(inv.mr(1), auth)?;
+                TcbOp::Control(ThreadControl {
+                    slot: SlotRef(0),
+                    mcp: Some(inv.mr(0)),
+                    priority: Some(inv.mr(1)),
+                    ..control
+                })
+            }
+            Some(L::TcbSetIpcBuffer) => {
+                truncated(1, 1)?;
+                let buffer = self.decode_buffer(inv.mr(0), inv.extra[0])?;
+                TcbOp::Control(ThreadControl {
+                    buffer: Some(buffer),
+                    ..control
+                })
+            }
+            Some(L::TcbSetSpace) => {
+                truncated(3, 2)?;
+                let space = self.decode_space(target, inv, inv.mr(1), inv.mr(2))?;
+                TcbOp::Control(ThreadControl {
+                    fault_ep: inv.mr(0),
+                    space: Some(space),
+                    ..control
+                })
+            }
+            Some(L::TcbBindNotification) => {
+                truncated(0, 1)?;
+                if self.tcb(target).bound_notification != 0 {
+                    return Err(SyscallError::IllegalOperation);
+                }
+                let Some(Cap::Notification { ptr, rights, .. }) = inv.extra_cap(0) else {
+                    return Err(SyscallError::IllegalOperation);
+                };
+                if !rights.can_read() || self.notification_busy(ptr) {
+                    return Err(SyscallError::IllegalOperation);
+                }
+                TcbOp::BindNotification { target, ntfn: ptr }
+            }
+            Some(L::TcbUnbindNotification) => {
+                if self.tcb(target).bound_notification == 0 {
+                    return Err(SyscallError::IllegalOperation);
+                }
+                TcbOp::UnbindNotification(target)
+            }
+            Some(L::TcbSetTlsBase) => {
+                truncated(1, 0)?;
+                TcbOp::SetTlsBase {
+                    target,
+                    base: inv.mr(0),
+                }
+            }
+            _ => return Err(SyscallError::IllegalOperation),
+        };
+        Ok(op)
+    }
+
+    /// Performs a validated TCB invocation for `caller`; `mrs` are the message's
+    /// registers (WriteRegisters reads its values from them).
+    pub fn perform_tcb(
+        &mut self,
+        caller: PAddr,
+        op: TcbOp,
+        mrs: &[Word],
+    ) -> Result<Outcome, Preempted> {
+        match op {
+            TcbOp::ReadRegisters {
+                target,
+                suspend,
+                count,
+            } => {
+                if suspend {
+                    self.suspend(target);
+                }
+                let ctx = self.context(target);
+                let mut reply = ReplyWords::default();
+                for &r in A::FRAME_REGISTERS.iter().chain(A::GP_REGISTERS).take(count) {
+                    reply.push(ctx[r]);
+                }
+                self.set_thread_state(caller, ThreadState::Running);
+                return Ok(Outcome::Reply(reply));
+            }
+            TcbOp::WriteRegisters {
+                target,
+                resume,
+                count,
+            } => {
+                let values = mrs.get(2..).unwrap_or(&[]);
+                let order = A::FRAME_REGISTERS.iter().chain(A::GP_REGISTERS);
+                for (&r, &v) in order.zip(values).take(count) {
+                    self.context_mut(target)[r] = A::sanitise_register(r, v);
+                }
+                self.restart_pc_is_next(target);
+                if resume {
+                    self.restart(target);
+                }
+                if target == self.sched.current {
+                    self.reschedule_required();
+                }
+            }
+            TcbOp::CopyRegisters {
+                target,
+                source,
+                flags,
+            } => {
+                if flags & SUSPEND_SOURCE != 0 {
+                    self.suspend(source);
+                }
+                if flags & RESUME_TARGET != 0 {
+                    self.restart(target);
+                }
+                if flags & TRANSFER_FRAME != 0 {
+                    for &r in A::FRAME_REGISTERS {
+                        let v = self.context(source)[r];
+                        self.context_mut(target)[r] = v;
+                    }
+                    self.restart_pc_is_next(target);
+                }
+                if flags & TRANSFER_INTEGER != 0 {
+                    for &r in A::GP_REGISTERS {
+                        let v = self.context(source)[r];
+                        self.context_mut(target)[r] = v;
+                    }
+                }
+                if target == self.sched.current {
+                    self.reschedule_required();
+                }
+            }
+            TcbOp::Suspend(t) => self.suspend(t),
+            TcbOp::Resume(t) => self.restart(t),
+            TcbOp::Control(c) => self.thread_control(c)?,
+            TcbOp::BindNotification { target, ntfn } => self.bind_notification(target, ntfn),
+            TcbOp::UnbindNotification(t) => self.unbind_notification(t),
+            TcbOp::SetTlsBase { target, base } => {
+                self.context_mut(target)[A::TLS_REGISTER] = base;
+                if target == self.sched.current {
+                    self.reschedule_required();
+                }
+            }
+        }
+        Ok(Outcome::Done)
+    }
+
+    fn restart_pc_is_next(&mut self, t: PAddr) {
+        let pc = self.context(t)[A::FAULT_IP_REGISTER];
+        self.context_mut(t)[A::NEXT_IP_REGISTER] = pc;
+    }
+
+    /// Replaces the cap in the TCB's slot `index` by `new` derived from `src`,
+    /// if both `new`'s source and the invoked thread cap are still in place.
+    fn install(
+        &mut self,
+        c: &ThreadControl,
+        index: usize,
+        new: Cap,
+        src: Option<SlotRef>,
+    ) -> Result<(), Preempted> {
+        let dest = tcb::slot(c.target, index);
+        self.delete_slot(dest)?;
+        let thread = Cap::Thread { tcb: c.target };
+        if let Some(src) = src {
+            if new.same_object_as(&self.mem.cap(src))
+                && thread.same_object_as(&self.mem.cap(c.slot))
+            {
+                cdt::insert_derived(&mut self.mem, new, src, dest);
+            }
+        }
+        Ok(())
+    }
+
+    fn thread_control(&mut self, c: ThreadControl) -> Result<(), Preempted> {
+        if c.space.is_some() {
+            self.tcb_mut(c.target).fault_handler = c.fault_ep;
+        }
+        if let Some(mcp) = c.mcp {
+            self.tcb_mut(c.target).mcp = mcp;
+        }
+        if let Some(s) = c.space {
+            self.install(&c, object::TCB_CTABLE, s.cspace, Some(s.cspace_src))?;
+            self.install(&c, object::TCB_VTABLE, s.vspace, Some(s.vspace_src))?;
+        }
+        if let Some(b) = c.buffer {
+            let (frame, src) = b.frame.map_or((Cap::Null, None), |(f, s)| (f, Some(s)));
+            self.install(&c, object::TCB_BUFFER, frame, src)?;
+            self.tcb_mut(c.target).ipc_buffer = b.vaddr;
+            if c.target == self.sched.current {
+                self.reschedule_required();
+            }
+        }
+        if let Some(p) = c.priority {
+            self.set_priority(c.target, p);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,192 @@
+//! The syscall entry: decode the current thread's registers into a system call
+//! and its arguments, run it, write the reply into the registers and the IPC
+//! buffer, and schedule. The platform saves the user registers into the
+//! current thread's context (with the trapping pc as FaultIP and the next pc
+//! as NextIP) before calling `handle_syscall`, and resumes the thread
+//! `current_thread()` at its NextIP afterwards.
+
+use crate::arch::Arch;
+use crate::cap::{Cap, VmRights};
+use crate::cspace;
+use crate::fault::Fault;
+use crate::invocation::{Caller, Outcome};
+use crate::memory::PAddr;
+use crate::object::tcb;
+use crate::slot::SlotMemory;
+use crate::state::Kernel;
+use selvm_abi::{
+    CPtr, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, MessageInfo, Syscall, Word, ipc_buffer::offsets,
+    object::TCB_BUFFER,
+};
+
+/// What the platform must do after a syscall.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyscallExit {
+    /// Resume `current_thread()`.
+    Resume,
+    /// DebugHalt: stop the machine.
+    Halt,
+    /// A syscall or invocation whose kernel layer is not built yet; the
+    /// current thread resumes after it with no effect.
+    Unsupported(&'static str),
+}
+
+impl<A: Arch> Kernel<'_, A> {
+    /// Physical address of `t`'s IPC buffer, if it has a usable one (seL4's
+    /// `lookupIPCBuffer`): a RAM frame cap in the buffer slot, writable when
+    /// the kernel will write into it.
+    pub fn ipc_buffer(&self, t: PAddr, for_writing: bool) -> Option<PAddr> {
+        let Cap::Frame {
+            ptr,
+            size,
+            rights,
+            is_device: false,
+            ..
+        } = self.mem.cap(tcb::slot(t, TCB_BUFFER))
+        else {
+            return None;
+        };
+        let usable =
+            rights == VmRights::ReadWrite || (!for_writing && rights == VmRights::ReadOnly);
+        let offset = self.tcb(t).ipc_buffer & ((1u64 << size.bits()) - 1);
+        usable.then_some(ptr + offset)
+    }
+
+    /// Writes a kernel reply into `t`'s registers and IPC buffer: badge 0,
+    /// message info `(label, len)` where `len` counts the words that fitted.
+    pub(crate) fn reply_from_kernel(&mut self, t: PAddr, label: Word, words: &[Word]) {
+        let buffer = self.ipc_buffer(t, true);
+        let mut len = 0;
+        for (i, &w) in words.iter().enumerate().take(MSG_MAX_LENGTH) {
+            if let Some(&r) = A::MSG_REGISTERS.get(i) {
+                self.context_mut(t)[r] = w;
+            } else if let Some(b) = buffer {
+                self.mem.write(b + offsets::msg(i) as u64, w);
+            } else {
+                break;
+            }
+            len = i + 1;
+        }
+        let info = MessageInfo::from_word_clamped(0)
+            .with_label(label)
+            .with_length(len as Word);
+        let ctx = self.context_mut(t);
+        ctx[A::CAP_REGISTER] = 0;
+        ctx[A::MSG_INFO_REGISTER] = info.word();
+    }
+
+    /// The current thread made a system call (number in its syscall register).
+    pub fn handle_syscall(&mut self) -> SyscallExit {
+        let cur = self.sched.current;
+        let number = self.context(cur)[A::SYSCALL_NUMBER_REGISTER];
+        let exit = match Syscall::from_word(number) {
+            Some(Syscall::Call) => self.handle_invocation(true, true),
+            Some(Syscall::Send) => self.handle_invocation(false, true),
+            Some(Syscall::NBSend) => self.handle_invocation(false, false),
+            Some(Syscall::Yield) => {
+                self.yield_current();
+                SyscallExit::Resume
+            }
+            Some(Syscall::DebugPutChar) => {
+                let c = self.context(cur)[A::CAP_REGISTER] as u8;
+                self.arch.put_char(c);
+                SyscallExit::Resume
+            }
+            Some(Syscall::DebugHalt) => return SyscallExit::Halt,
+            Some(Syscall::DebugCapIdentify) => {
+                let tag = self
+                    .lookup_current(self.context(cur)[A::CAP_REGISTER])
+                    .sel4_type_tag();
+                self.context_mut(cur)[A::CAP_REGISTER] = tag;
+                SyscallExit::Resume
+            }
+            Some(Syscall::DebugNameThread) => {
+                self.name_thread(cur);
+                SyscallExit::Resume
+            }
+            Some(Syscall::DebugDumpScheduler | Syscall::DebugSnapshot) => SyscallExit::Resume,
+            Some(Syscall::Recv | Syscall::NBRecv | Syscall::Reply | Syscall::ReplyRecv) => {
+                SyscallExit::Unsupported("receive and reply (IPC layer)")
+            }
+            None => {
+                self.handle_fault(cur, Fault::UnknownSyscall { number });
+                SyscallExit::Resume
+            }
+        };
+        self.schedule();
+        exit
+    }
+
+    /// The cap the current thread's address names (null if it names none).
+    fn lookup_current(&self, cptr: CPtr) -> Cap {
+        let root = self
+            .mem
+            .cap(tcb::slot(self.sched.current, selvm_abi::object::TCB_CTABLE));
+        cspace::lookup_slot(&self.mem, root, cptr).map_or(Cap::Null, |s| self.mem.cap(s))
+    }
+
+    /// DebugNameThread: the thread cap in the cap register gets the
+    /// NUL-terminated name in the caller's IPC buffer message (seL4 halts on a
+    /// bad cap; this kernel ignores the call instead).
+    fn name_thread(&mut self, cur: PAddr) {
+        let Cap::Thread { tcb: target } = self.lookup_current(self.context(cur)[A::CAP_REGISTER])
+        else {
+            return;
+        };
+        let Some(buffer) = self.ipc_buffer(cur, false) else {
+            return;
+        };
+        let mut name = [0u64; 8];
+        for (i, w) in name.iter_mut().enumerate() {
+            *w = self.mem.read(buffer + offsets::msg(i) as u64);
+        }
+        // Keep a terminating NUL inside the stored 64 bytes.
+        name[7] &= 0x00ff_ffff_ffff_ffff;
+        self.tcb_mut(target).name = name;
+    }
+
+    fn handle_invocation(&mut self, is_call: bool, is_blocking: bool) -> SyscallExit {
+        let cur = self.sched.current;
+        let ctx = self.context(cur);
+        let info = MessageInfo::from_word_clamped(ctx[A::MSG_INFO_REGISTER]);
+        let cptr = ctx[A::CAP_REGISTER];
+        let buffer = self.ipc_buffer(cur, false);
+        let mut length = info.length();
+        if buffer.is_none() {
+            length = length.min(A::MSG_REGISTERS.len());
+        }
+        let mut mrs = [0; MSG_MAX_LENGTH];
+        for (i, mr) in mrs.iter_mut().enumerate().take(length) {
+            *mr = match (A::MSG_REGISTERS.get(i), buffer) {
+                (Some(&r), _) => self.context(cur)[r],
+                (None, Some(b)) => self.mem.read(b + offsets::msg(i) as u64),
+                (None, None) => 0,
+            };
+        }
+        let mut extra = [0; MSG_MAX_EXTRA_CAPS];
+        let extra_count = buffer.map_or(0, |_| info.extra_caps());
+        for (i, e) in extra.iter_mut().enumerate().take(extra_count) {
+            *e = buffer.map_or(0, |b| self.mem.read(b + offsets::cap_or_badge(i) as u64));
+        }
+        let caller = Caller { tcb: cur };
+        match self.invoke(caller, cptr, info, &mrs[..length], &extra[..extra_count]) {
+            crate::invocation::Outcome::Done if is_call => self.reply_from_kernel(cur, 0, &[]),
+            Outcome::Reply(words) if is_call => self.reply_from_kernel(cur, 0, words.as_slice()),
+            Outcome::Error(e) if is_call => {
+                let r = e.reply();
+                self.reply_from_kernel(cur, r.label, r.words());
+            }
+            Outcome::CapFault { cptr, fault } if is_blocking => {
+                let fault = Fault::Cap {
+                    cptr,
+                    in_receive_phase: false,
+                    lookup: fault,
+                };
+                self.handle_fault(cur, fault);
+            }
+            Outcome::Unsupported(what) => return SyscallExit::Unsupported(what),
+            _ => {}
+        }
+        SyscallExit::Resume
+    }
+}

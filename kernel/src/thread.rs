@@ -1,0 +1,95 @@
+//! Thread operations shared by TCB invocations, deletion and the syscall path:
+//! state access, suspend and restart, priorities, register access.
+
+use crate::arch::Arch;
+use crate::cap::Cap;
+use crate::cdt;
+use crate::memory::PAddr;
+use crate::object::tcb::{self, FIELDS_OFFSET, TcbFields, ThreadState};
+use crate::slot::SlotMemory;
+use crate::state::Kernel;
+use selvm_abi::{TIME_SLICE_TICKS, Word, object::TCB_REPLY};
+
+impl<A: Arch> Kernel<'_, A> {
+    /// The kernel state of the TCB at `t`.
+    pub fn tcb(&self, t: PAddr) -> &TcbFields {
+        self.mem.object(t + FIELDS_OFFSET)
+    }
+
+    pub(crate) fn tcb_mut(&mut self, t: PAddr) -> &mut TcbFields {
+        self.mem.object_mut(t + FIELDS_OFFSET)
+    }
+
+    /// The state of the thread at `t` (a corrupt word reads as Inactive).
+    pub fn thread_state(&self, t: PAddr) -> ThreadState {
+        ThreadState::from_word(self.tcb(t).state).unwrap_or(ThreadState::Inactive)
+    }
+
+    /// The saved user context of the thread at `t`.
+    pub fn context(&self, t: PAddr) -> &[Word] {
+        &self.tcb(t).context[..A::CONTEXT_WORDS]
+    }
+
+    /// The saved user context, writable (trap entry, tests).
+    pub fn context_mut(&mut self, t: PAddr) -> &mut [Word] {
+        &mut self.tcb_mut(t).context[..A::CONTEXT_WORDS]
+    }
+
+    /// Sets up a TCB's fields after retype (seL4's `createObject` for TCBs).
+    pub(crate) fn init_tcb(&mut self, t: PAddr) {
+        let f = self.tcb_mut(t);
+        f.time_slice = TIME_SLICE_TICKS;
+        A::init_context(&mut f.context[..A::CONTEXT_WORDS]);
+    }
+
+    /// Stops a thread (seL4's `suspend`): it leaves any queue and becomes Inactive.
+    pub(crate) fn suspend(&mut self, t: PAddr) {
+        if self.thread_state(t) == ThreadState::Running {
+            // Finish the syscall it is in: it resumes after it.
+            let ctx = &mut self.tcb_mut(t).context;
+            ctx[A::FAULT_IP_REGISTER] = ctx[A::NEXT_IP_REGISTER];
+        }
+        self.set_thread_state(t, ThreadState::Inactive);
+        self.sched_dequeue(t);
+    }
+
+    /// Gives the thread its master reply cap if it has none (seL4's
+    /// `setupReplyMaster`): Calls it makes create reply caps derived from it.
+    pub(crate) fn setup_reply_master(&mut self, t: PAddr) {
+        let slot = tcb::slot(t, TCB_REPLY);
+        if self.mem.cap(slot).is_null() {
+            cdt::insert_original(
+                &mut self.mem,
+                slot,
+                Cap::Reply {
+                    tcb: t,
+                    master: true,
+                    can_grant: true,
+                },
+            );
+        }
+    }
+
+    /// Restarts a stopped thread (seL4's `restart`, the Resume invocation).
+    pub(crate) fn restart(&mut self, t: PAddr) {
+        if self.thread_state(t).is_stopped() {
+            self.setup_reply_master(t);
+            self.set_thread_state(t, ThreadState::Restart);
+            self.sched_enqueue(t);
+            self.possible_switch_to(t);
+        }
+    }
+
+    /// Changes a thread's priority, re-queueing it (seL4's `setPriority`).
+    pub(crate) fn set_priority(&mut self, t: PAddr, prio: Word) {
+        self.sched_dequeue(t);
+        self.tcb_mut(t).priority = prio;
+        if self.thread_state(t).is_runnable() {
+            if t == self.sched.current {
+                self.reschedule_required();
+            } else {
+                self.possible_switch_to(t);
+            }
+        }
+    }
+}
