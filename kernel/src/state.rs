@@ -43,7 +43,7 @@ impl<'m> Kernel<'m> {
 
     /// Raw physical memory, writable: only for tests that corrupt state on
     /// purpose to prove the invariant checker notices.
-    #[cfg(feature = "checker")]
+    #[cfg(any(test, feature = "checker"))]
     pub fn memory_mut_for_corruption_tests(&mut self) -> &mut PhysMem<'m> {
         &mut self.mem
     }
