@@ -7,7 +7,9 @@ fn run(seed: u64) -> (Vec<u64>, u64) {
     let mut x = seed;
     let bytes: Vec<u8> = (0..8192)
         .map(|_| {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (x >> 33) as u8
         })
         .collect();
@@ -15,8 +17,13 @@ fn run(seed: u64) -> (Vec<u64>, u64) {
     let (mut k, summary) = mem.boot_small();
     let mut ex = Executor::new(&mut k, &summary);
     ex.setup_multilevel(&summary);
-    ex.run_all(&Op::sequence(&bytes, 400)).expect("invariants hold");
-    let ok = ex.histogram.ops().map(|op| ex.histogram.successes(op)).sum();
+    ex.run_all(&Op::sequence(&bytes, 400))
+        .expect("invariants hold");
+    let ok = ex
+        .histogram
+        .ops()
+        .map(|op| ex.histogram.successes(op))
+        .sum();
     (mem.words().to_vec(), ok)
 }
 
@@ -27,6 +34,14 @@ fn two_kernels_in_one_process_do_not_interfere() {
     let together = handles.map(|h| h.join().expect("kernel thread"));
     assert_eq!(alone[0], together[0]);
     assert_eq!(alone[1], together[1]);
-    assert_ne!(together[0].0, together[1].0, "different work gives different states");
-    assert!(together[0].1 > 10 && together[1].1 > 10, "both kernels did real work: {} {}", together[0].1, together[1].1);
+    assert_ne!(
+        together[0].0, together[1].0,
+        "different work gives different states"
+    );
+    assert!(
+        together[0].1 > 10 && together[1].1 > 10,
+        "both kernels did real work: {} {}",
+        together[0].1,
+        together[1].1
+    );
 }

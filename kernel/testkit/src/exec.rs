@@ -322,7 +322,8 @@ impl<'k, 'm> Executor<'k, 'm> {
             Op::CancelBadgedSends(a) => self.slot_op(L::CNodeCancelBadgedSends, a),
             Op::SaveCaller(a) => {
                 let (root, index, depth) = self.resolve_dest(a);
-                self.client.slot_op(self.kernel, L::CNodeSaveCaller, root, index, depth)
+                self.client
+                    .slot_op(self.kernel, L::CNodeSaveCaller, root, index, depth)
             }
             Op::Raw {
                 cptr,

@@ -24,13 +24,21 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { steps: 20_000, seed: 1, memory: 16 }
+        Options {
+            steps: 20_000,
+            seed: 1,
+            memory: 16,
+        }
     }
 }
 
 fn expect(what: &str, got: Outcome, want: Outcome) -> Result<(), String> {
     println!("  {what:<58} {got:?}");
-    if got == want { Ok(()) } else { Err(format!("{what}: expected {want:?}, got {got:?}")) }
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: expected {want:?}, got {got:?}"))
+    }
 }
 
 fn demo(k: &mut Kernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(), String> {
@@ -47,8 +55,16 @@ fn demo(k: &mut Kernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(), S
         summary.untyped.len()
     );
     let done = Outcome::Done;
-    expect("retype 2 endpoints", c.retype(k, ut, ObjectType::Endpoint, 0, root, 0, 0, e, 2), done)?;
-    expect("retype a CNode of 16 slots", c.retype(k, ut, ObjectType::CNode, 4, root, 0, 0, e + 2, 1), done)?;
+    expect(
+        "retype 2 endpoints",
+        c.retype(k, ut, ObjectType::Endpoint, 0, root, 0, 0, e, 2),
+        done,
+    )?;
+    expect(
+        "retype a CNode of 16 slots",
+        c.retype(k, ut, ObjectType::CNode, 4, root, 0, 0, e + 2, 1),
+        done,
+    )?;
     expect(
         "mint endpoint with badge 42, write-only",
         c.mint(k, root, e + 3, 64, root, e, 64, CapRights::from_word(1), 42),
@@ -59,22 +75,45 @@ fn demo(k: &mut Kernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(), S
         c.mint(k, root, e + 4, 64, root, e + 3, 64, CapRights::ALL, 7),
         Outcome::Error(selvm_kernel::SyscallError::IllegalOperation),
     )?;
-    expect("copy the badged cap into the CNode", c.copy(k, root, e + 4, 64, root, e + 3, 64, CapRights::ALL), done)?;
+    expect(
+        "copy the badged cap into the CNode",
+        c.copy(k, root, e + 4, 64, root, e + 3, 64, CapRights::ALL),
+        done,
+    )?;
     expect(
         "move the copy to another slot (keeps its CDT place)",
         c.move_(k, root, e + 5, 64, root, e + 4, 64),
         done,
     )?;
-    expect("revoke the original endpoint cap", c.slot_op(k, L::CNodeRevoke, root, e, 64), done)?;
-    let gone = k.memory().cap(k.boot_objects().root_cnode.offset(e + 3)).is_null()
-        && k.memory().cap(k.boot_objects().root_cnode.offset(e + 5)).is_null();
+    expect(
+        "revoke the original endpoint cap",
+        c.slot_op(k, L::CNodeRevoke, root, e, 64),
+        done,
+    )?;
+    let gone = k
+        .memory()
+        .cap(k.boot_objects().root_cnode.offset(e + 3))
+        .is_null()
+        && k.memory()
+            .cap(k.boot_objects().root_cnode.offset(e + 5))
+            .is_null();
     println!("  badged children gone after revoke: {gone}");
     if !gone {
         return Err("revoke left badged children behind".into());
     }
-    expect("delete the CNode (last cap)", c.slot_op(k, L::CNodeDelete, root, e + 2, 64), done)?;
-    expect("revoke the untyped (all objects)", c.slot_op(k, L::CNodeRevoke, root, ut, 64), done)?;
-    let census = k.check_invariants().map_err(|v| format!("invariant broken: {v:?}"))?;
+    expect(
+        "delete the CNode (last cap)",
+        c.slot_op(k, L::CNodeDelete, root, e + 2, 64),
+        done,
+    )?;
+    expect(
+        "revoke the untyped (all objects)",
+        c.slot_op(k, L::CNodeRevoke, root, ut, 64),
+        done,
+    )?;
+    let census = k
+        .check_invariants()
+        .map_err(|v| format!("invariant broken: {v:?}"))?;
     println!("  invariants hold: {census:?}");
     Ok(())
 }
@@ -87,7 +126,9 @@ fn stress(options: &Options) -> Result<Histogram, String> {
     while total.total() < options.steps {
         let bytes: Vec<u8> = (0..4096)
             .map(|_| {
-                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
                 (x >> 33) as u8
             })
             .collect();
@@ -95,11 +136,16 @@ fn stress(options: &Options) -> Result<Histogram, String> {
         let (mut k, summary) = mem.boot_small();
         let mut ex = Executor::new(&mut k, &summary);
         ex.setup_multilevel(&summary);
-        ex.run_all(&Op::sequence(&bytes, 300)).map_err(|f| f.to_string())?;
+        ex.run_all(&Op::sequence(&bytes, 300))
+            .map_err(|f| f.to_string())?;
         total.merge(&ex.histogram);
         runs += 1;
         if runs % 50 == 0 {
-            eprintln!("  … {} steps, {:.1}s", total.total(), started.elapsed().as_secs_f64());
+            eprintln!(
+                "  … {} steps, {:.1}s",
+                total.total(),
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     Ok(total)
@@ -108,13 +154,19 @@ fn stress(options: &Options) -> Result<Histogram, String> {
 /// Runs the self-test.
 pub fn run(options: &Options) -> Result<(), String> {
     if !(1..=1024).contains(&options.memory) {
-        return Err(format!("--memory must be 1..=1024 MiB, got {}", options.memory));
+        return Err(format!(
+            "--memory must be 1..=1024 MiB, got {}",
+            options.memory
+        ));
     }
     println!("seLVM kernel self-test (seL4 13.0.0 non-MCS semantics)");
     let mut mem = TestMemory::new((options.memory as usize) << 20);
     let (mut k, summary) = mem.boot(&BootConfig::default());
     demo(&mut k, &summary)?;
-    println!("stress: {} random operations on a multi-level CSpace, checker after each", options.steps);
+    println!(
+        "stress: {} random operations on a multi-level CSpace, checker after each",
+        options.steps
+    );
     let started = Instant::now();
     let h = stress(options)?;
     println!("{h}");
