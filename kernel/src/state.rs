@@ -52,7 +52,7 @@ impl<'m, A: Arch> Kernel<'m, A> {
 
     /// Raw physical memory, writable: only for tests that corrupt state on
     /// purpose to prove the invariant checker notices.
-    #[cfg(feature = "checker")]
+    #[cfg(any(test, feature = "checker"))]
     pub fn memory_mut_for_corruption_tests(&mut self) -> &mut PhysMem<'m> {
         &mut self.mem
     }

@@ -10,6 +10,7 @@ use crate::slot::{SlotMemory, SlotRef, raw_words};
 use crate::state::BootObjects;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
+use selvm_abi::{MAX_UNTYPED_BITS, object::SLOT_BITS};
 
 /// Everything the rules look at.
 pub struct State {
@@ -46,22 +47,38 @@ impl State {
     }
 }
 
-fn container_of(cap: &Cap) -> Option<(PAddr, u64)> {
-    match *cap {
-        Cap::CNode { ptr, radix, .. } => Some((ptr, 1 << radix)),
-        Cap::Thread { tcb } => Some((tcb, tcb::CNODE_ENTRIES)),
+/// Largest CNode radix a retype can produce (an object of at most 38 bits).
+pub const MAX_RADIX: u8 = (MAX_UNTYPED_BITS - SLOT_BITS) as u8;
+
+/// The slots a cap makes live: `(base, count)`; a radix no retype can produce
+/// is a broken field, reported before anything computes with it.
+fn container_of(slot: SlotRef, cap: &Cap) -> Result<Option<(PAddr, u64)>, Violation> {
+    let cnode_radix = match *cap {
+        Cap::CNode { radix, .. } => Some(radix),
         Cap::Zombie {
-            ptr,
-            kind: ZombieKind::Tcb,
+            kind: ZombieKind::CNode { radix },
             ..
-        } => Some((ptr, tcb::CNODE_ENTRIES)),
+        } => Some(radix),
+        _ => None,
+    };
+    if cnode_radix.is_some_and(|r| r > MAX_RADIX) {
+        return Err(Violation::BadFields(slot));
+    }
+    Ok(match *cap {
+        Cap::CNode { ptr, radix, .. } => Some((ptr, 1 << radix)),
         Cap::Zombie {
             ptr,
             kind: ZombieKind::CNode { radix },
             ..
         } => Some((ptr, 1 << radix)),
+        Cap::Thread { tcb: ptr }
+        | Cap::Zombie {
+            ptr,
+            kind: ZombieKind::Tcb,
+            ..
+        } => Some((ptr, tcb::CNODE_ENTRIES)),
         _ => None,
-    }
+    })
 }
 
 pub fn discover(mem: &PhysMem<'_>, boot: BootObjects) -> Result<State, Violation> {
@@ -93,7 +110,7 @@ pub fn discover(mem: &PhysMem<'_>, boot: BootObjects) -> Result<State, Violation
                     }
                     continue;
                 }
-                if let Some((b, count)) = container_of(&cap) {
+                if let Some((b, count)) = container_of(slot, &cap)? {
                     if !mem.contains(b, count * 32) || b % 32 != 0 {
                         return Err(Violation::OutsideMemory(slot));
                     }
@@ -122,7 +139,7 @@ pub fn discover(mem: &PhysMem<'_>, boot: BootObjects) -> Result<State, Violation
             for n in [node.prev, node.next].into_iter().flatten() {
                 grew |= linked.insert(n);
             }
-            if let Some((b, count)) = container_of(&mem.cap(slot)) {
+            if let Some((b, count)) = container_of(slot, &mem.cap(slot))? {
                 if mem.contains(b, count * 32) && !state.containers.contains_key(&b) {
                     todo.push((b, count));
                     grew = true;

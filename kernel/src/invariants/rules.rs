@@ -2,10 +2,9 @@
 
 use super::Violation;
 use super::discover::State;
-use crate::cap::Cap;
+use crate::cap::{Cap, ZombieKind};
 use crate::cdt;
-use crate::memory::PADDR_LIMIT;
-use crate::memory::PhysMem;
+use crate::memory::{PADDR_LIMIT, PhysMem};
 use crate::slot::{SlotMemory, SlotRef};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
@@ -17,6 +16,7 @@ pub fn check(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
     }
     check_links(mem, s)?;
     check_objects(mem, s)?;
+    check_zombie_slots(s)?;
     check_untypeds(mem, s)
 }
 
@@ -92,9 +92,10 @@ fn check_links(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
         }
     }
     let mut seen = BTreeSet::new();
+    // Caps to one object must form one run along one list (finality looks only
+    // at neighbours), so a run once ended may never be met again, in any list.
+    let mut finished: Vec<SlotRef> = Vec::new();
     for head in heads {
-        // Caps to one object must form one run along the list.
-        let mut finished: BTreeSet<SlotRef> = BTreeSet::new();
         let mut run_start: Option<SlotRef> = None;
         let mut cur = Some(head);
         while let Some(slot) = cur {
@@ -104,9 +105,7 @@ fn check_links(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
             let cap = s.caps[&slot];
             let same_as_run = run_start.is_some_and(|r| s.caps[&r].same_object_as(&cap));
             if !same_as_run {
-                if let Some(r) = run_start {
-                    finished.insert(r);
-                }
+                finished.extend(run_start);
                 if finished.iter().any(|r| s.caps[r].same_object_as(&cap)) {
                     return Err(Violation::ObjectNotContiguous(slot));
                 }
@@ -114,6 +113,7 @@ fn check_links(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
             }
             cur = mem.mdb(slot).next;
         }
+        finished.extend(run_start);
     }
     if let Some(&lost) = s.caps.keys().find(|slot| !seen.contains(slot)) {
         return Err(Violation::CdtCycle(lost));
@@ -124,7 +124,16 @@ fn check_links(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
 /// Object identity for overlap checks: region plus a kind that must agree.
 fn object_key(cap: &Cap) -> Option<(u64, u32, u8)> {
     let kind = match cap {
-        Cap::CNode { .. } | Cap::Thread { .. } | Cap::Zombie { .. } => 1,
+        Cap::CNode { .. }
+        | Cap::Zombie {
+            kind: ZombieKind::CNode { .. },
+            ..
+        } => 1,
+        Cap::Thread { .. }
+        | Cap::Zombie {
+            kind: ZombieKind::Tcb,
+            ..
+        } => 8,
         Cap::Endpoint { .. } => 2,
         Cap::Notification { .. } => 3,
         Cap::Frame {
@@ -173,14 +182,45 @@ fn check_objects(_mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
     Ok(())
 }
 
+/// The region a cap names as `(base, end)`; `None` when it names none.
+fn span(cap: &Cap) -> Option<(u64, u64)> {
+    cap.region().map(|(b, bits)| (b, b + (1u64 << bits)))
+}
+
+fn descendants_of(mem: &PhysMem<'_>, slot: SlotRef) -> BTreeSet<SlotRef> {
+    let mut out = BTreeSet::new();
+    let mut cur = mem.mdb(slot).next;
+    while let Some(n) = cur {
+        if !cdt::is_parent_of(mem, slot, n) {
+            break;
+        }
+        out.insert(n);
+        cur = mem.mdb(n).next;
+    }
+    out
+}
+
+/// Untyped rules: free memory is zero; every other region is nested in it or
+/// disjoint from it; what lies inside sits below its watermark and is its CDT
+/// descendant; a whole-region copy below it keeps it full.
 fn check_untypeds(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
-    for (&u_slot, u) in &s.caps {
+    let untypeds: Vec<(SlotRef, Cap)> = s
+        .caps
+        .iter()
+        .filter(|(_, c)| matches!(c, Cap::Untyped { .. }))
+        .map(|(&k, &c)| (k, c))
+        .collect();
+    let descendants: BTreeMap<SlotRef, BTreeSet<SlotRef>> = untypeds
+        .iter()
+        .map(|&(slot, _)| (slot, descendants_of(mem, slot)))
+        .collect();
+    for &(u_slot, u) in &untypeds {
         let Cap::Untyped {
             ptr,
             size_bits,
             is_device,
             watermark,
-        } = *u
+        } = u
         else {
             continue;
         };
@@ -188,38 +228,74 @@ fn check_untypeds(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
         if !is_device && !mem.is_zero(ptr + watermark, end - (ptr + watermark)) {
             return Err(Violation::DirtyFreeMemory(u_slot));
         }
-        let mut descendants = BTreeSet::new();
-        let mut cur = mem.mdb(u_slot).next;
-        while let Some(n) = cur {
-            if !cdt::is_parent_of(mem, u_slot, n) {
-                break;
-            }
-            descendants.insert(n);
-            cur = mem.mdb(n).next;
-        }
+        let below = &descendants[&u_slot];
         for (&o_slot, o) in &s.caps {
-            let Some((b, bits)) = o.region() else {
-                continue;
-            };
-            let inside = b >= ptr && b + (1u64 << bits) <= end;
-            if o_slot == u_slot || !inside {
+            let Some((b, o_end)) = span(o) else { continue };
+            if o_slot == u_slot || o_end <= ptr || b >= end {
                 continue;
             }
-            let same_region = matches!(o, Cap::Untyped { ptr: p, size_bits: sb, .. } if *p == ptr && *sb == size_bits);
+            let o_is_untyped = matches!(o, Cap::Untyped { .. });
+            if b < ptr || o_end > end {
+                // Only an untyped may contain this one; nothing may straddle it.
+                if o_is_untyped && b <= ptr && end <= o_end {
+                    continue;
+                }
+                return Err(Violation::Overlap(o_slot, u_slot));
+            }
+            let same_region = o_is_untyped && b == ptr && o_end == end;
             if same_region {
+                let above = descendants
+                    .get(&o_slot)
+                    .is_some_and(|d| d.contains(&u_slot));
+                if below.contains(&o_slot) && watermark != end - ptr {
+                    return Err(Violation::AboveWatermark {
+                        object: o_slot,
+                        untyped: u_slot,
+                    });
+                }
+                if !below.contains(&o_slot) && !above {
+                    return Err(Violation::NotDescendant {
+                        object: o_slot,
+                        untyped: u_slot,
+                    });
+                }
                 continue;
             }
-            if b + (1u64 << bits) > ptr + watermark {
+            if o_end > ptr + watermark {
                 return Err(Violation::AboveWatermark {
                     object: o_slot,
                     untyped: u_slot,
                 });
             }
-            if !descendants.contains(&o_slot) {
+            if !below.contains(&o_slot) {
                 return Err(Violation::NotDescendant {
                     object: o_slot,
                     untyped: u_slot,
                 });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A zombie has cleared its object's slots from `remaining` up: only zombies
+/// (the one being deleted, parked in a cycle) may remain there.
+fn check_zombie_slots(s: &State) -> Result<(), Violation> {
+    for cap in s.caps.values() {
+        let Cap::Zombie {
+            ptr,
+            kind,
+            remaining,
+        } = *cap
+        else {
+            continue;
+        };
+        for i in remaining..kind.slots() {
+            let slot = SlotRef(ptr).offset(i);
+            if let Some(c) = s.caps.get(&slot) {
+                if !matches!(c, Cap::Zombie { .. }) {
+                    return Err(Violation::BadZombie(slot));
+                }
             }
         }
     }

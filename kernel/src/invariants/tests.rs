@@ -1,1 +1,0 @@
-//! Tests of the checker itself: each rule caught on purpose-made corruption.
