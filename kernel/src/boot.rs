@@ -1,10 +1,11 @@
-//! Boot: place the root task's CNode and TCB and the idle thread in physical memory, give the CNode
-//! the initial caps, and cover all remaining memory with Untyped caps, as
-//! seL4's boot does for the root task. (The VSpace, IPC buffer and BootInfo
-//! frame join with the VSpace layer; the TCB starts running with the scheduler.)
+//! Boot: place the root task's CNode, TCB and IPC buffer frame and the idle
+//! thread in physical memory, give the CNode the initial caps, and cover all
+//! remaining memory with Untyped caps, as seL4's boot does for the root task.
+//! (The VSpace and BootInfo frame join with the VSpace layer, which also maps
+//! the IPC buffer; the kernel reaches it through its frame cap.)
 
 use crate::arch::Arch;
-use crate::cap::Cap;
+use crate::cap::{Cap, FrameSize, VmRights};
 use crate::cdt;
 use crate::memory::{PAddr, PhysMem, RegionError};
 use crate::object::tcb::{self, ThreadState};
@@ -111,7 +112,9 @@ impl<'m, A: Arch> Kernel<'m, A> {
         let tcb_bytes = 1u64 << object::TCB_BITS;
         let tcb_at = align_up(cnode_at + cnode_bytes, tcb_bytes);
         let idle_at = tcb_at + tcb_bytes;
-        if !mem.contains(cnode_at, idle_at + tcb_bytes - cnode_at) {
+        let page = 1u64 << object::PAGE_BITS;
+        let buffer_at = align_up(idle_at + tcb_bytes, page);
+        if !mem.contains(cnode_at, buffer_at + page - cnode_at) {
             return Err(BootError::TooSmall);
         }
         for d in config.devices {
@@ -152,6 +155,20 @@ impl<'m, A: Arch> Kernel<'m, A> {
         cdt::insert_original(&mut mem, at(slots::CAP_IRQ_CONTROL), Cap::IrqControl);
         cdt::insert_original(&mut mem, at(slots::CAP_ASID_CONTROL), Cap::AsidControl);
         cdt::insert_original(&mut mem, at(slots::CAP_DOMAIN), Cap::Domain);
+        let buffer = Cap::Frame {
+            ptr: buffer_at,
+            size: FrameSize::Small,
+            rights: VmRights::ReadWrite,
+            is_device: false,
+            mapping: None,
+        };
+        cdt::insert_original(&mut mem, at(slots::CAP_INIT_THREAD_IPC_BUFFER), buffer);
+        cdt::insert_derived(
+            &mut mem,
+            buffer,
+            at(slots::CAP_INIT_THREAD_IPC_BUFFER),
+            tcb::slot(tcb_at, object::TCB_BUFFER),
+        );
 
         let capacity =
             ((1u64 << radix) - slots::NUM_INITIAL_CAPS).min(MAX_BOOTINFO_UNTYPED_CAPS as u64);
@@ -180,9 +197,10 @@ impl<'m, A: Arch> Kernel<'m, A> {
         blocks(cnode_at + cnode_bytes, tcb_at, |p, b| {
             add(&mut mem, p, b, false)
         });
-        blocks(idle_at + tcb_bytes, ram_end, |p, b| {
+        blocks(idle_at + tcb_bytes, buffer_at, |p, b| {
             add(&mut mem, p, b, false)
         });
+        blocks(buffer_at + page, ram_end, |p, b| add(&mut mem, p, b, false));
         for d in config.devices {
             add(&mut mem, d.base, d.size_bits.into(), true);
         }

@@ -7,12 +7,15 @@
 //! finality a neighbour check); every object cap lies inside RAM (device caps
 //! outside it), aligned to its size; objects never overlap; an object inside an
 //! Untyped's region lies below its watermark and is its CDT descendant; memory
-//! above a RAM Untyped's watermark is zero; zombies are unique and in range.
+//! above a RAM Untyped's watermark is zero; zombies are unique and in range;
+//! thread states are valid, ready queues hold exactly the runnable threads
+//! waiting to run, the current thread is live, bindings are mutual.
 //! It needs `alloc` for its bookkeeping and is built only for tests and with
 //! the `checker` feature.
 
 mod discover;
 mod rules;
+mod threads;
 
 use crate::arch::Arch;
 use crate::slot::SlotRef;
@@ -59,6 +62,11 @@ pub enum Violation {
     DirtyFreeMemory(SlotRef),
     /// A zombie's count is too large, or another cap names its object.
     BadZombie(SlotRef),
+    /// A thread's state, priority, queue membership or binding is wrong (or
+    /// the scheduler names a dead thread).
+    BadThread(crate::memory::PAddr),
+    /// A ready queue (this priority) is malformed or disagrees with the bitmap.
+    BadReadyQueue(usize),
 }
 
 /// Counts from a successful check.
@@ -79,6 +87,7 @@ impl<A: Arch> Kernel<'_, A> {
     pub fn check_invariants(&self) -> Result<Census, Violation> {
         let state = discover::discover(&self.mem, self.boot)?;
         rules::check(&self.mem, &state)?;
+        threads::check(&self.mem, &self.sched, &state)?;
         Ok(state.census())
     }
 }

@@ -67,6 +67,8 @@ impl Client {
         let mut restarted = false;
         loop {
             let o = k.invoke(self.caller, cptr, msg.info(), &msg.mrs, &msg.extra);
+            // The kernel's exit path: carry out the scheduling decision.
+            k.schedule();
             if !(self.restart && o == Outcome::Preempted) {
                 if restarted && o != Outcome::Done {
                     self.failed_restarts.set(self.failed_restarts.get() + 1);

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod histogram;
 pub mod ops;
 pub mod system;
+pub mod threads;
 
 pub use client::Client;
 pub use exec::{Executor, Failure};

@@ -14,9 +14,9 @@ fn boot_state_is_clean_and_counted() {
     assert_eq!(census.untypeds, untypeds);
     // Root CNode and root TCB.
     assert_eq!(census.containers, 2);
-    // TCB, CNode (twice), the TCB's master reply cap, IRQ control, ASID
+    // TCB, CNode and IPC buffer (twice each), the master reply cap, IRQ control, ASID
     // control, domain, the untypeds.
-    assert_eq!(census.caps, 7 + untypeds);
+    assert_eq!(census.caps, 9 + untypeds);
     assert_eq!(census.zombies, 0);
 }
 

@@ -1,0 +1,103 @@
+//! Thread and scheduler rules: valid thread states, well-formed ready queues
+//! that hold exactly the runnable threads waiting to run, a live current
+//! thread, and consistent notification bindings.
+
+use super::Violation;
+use super::discover::State;
+use crate::cap::{Cap, ZombieKind};
+use crate::memory::{PAddr, PhysMem};
+use crate::object::notification::NotificationObj;
+use crate::object::tcb::{FIELDS_OFFSET, TcbFields, ThreadState};
+use crate::sched::{Action, Scheduler};
+use alloc::collections::BTreeSet;
+use selvm_abi::NUM_PRIORITIES;
+
+fn fields<'a>(mem: &'a PhysMem<'_>, t: PAddr) -> &'a TcbFields {
+    mem.object(t + FIELDS_OFFSET)
+}
+
+/// The live TCBs: those a thread cap names (a TCB zombie's thread is dying
+/// and already suspended).
+fn live_tcbs(s: &State) -> BTreeSet<PAddr> {
+    s.caps
+        .values()
+        .filter_map(|c| match *c {
+            Cap::Thread { tcb } => Some(tcb),
+            Cap::Zombie {
+                ptr,
+                kind: ZombieKind::Tcb,
+                ..
+            } => Some(ptr),
+            _ => None,
+        })
+        .collect()
+}
+
+pub fn check(mem: &PhysMem<'_>, sched: &Scheduler, s: &State) -> Result<(), Violation> {
+    let live = live_tcbs(s);
+    let idle = sched.idle;
+    if fields(mem, idle).state != ThreadState::Idle as u64 {
+        return Err(Violation::BadThread(idle));
+    }
+    if sched.current != idle && !live.contains(&sched.current) {
+        return Err(Violation::BadThread(sched.current));
+    }
+    let mut queued = BTreeSet::new();
+    for prio in 0..NUM_PRIORITIES {
+        let (head, tail) = (sched.heads[prio], sched.tails[prio]);
+        let bit = sched.l2[prio / 64] >> (prio % 64) & 1 != 0;
+        if bit != (head != 0) || (head == 0) != (tail == 0) {
+            return Err(Violation::BadReadyQueue(prio));
+        }
+        let (mut prev, mut cur) = (0, head);
+        while cur != 0 {
+            let f = fields(mem, cur);
+            let runnable = ThreadState::from_word(f.state).is_some_and(|st| st.is_runnable());
+            if !live.contains(&cur)
+                || !queued.insert(cur)
+                || f.queued == 0
+                || f.priority as usize != prio
+                || f.sched_prev != prev
+                || !runnable
+                || cur == sched.current
+            {
+                return Err(Violation::BadReadyQueue(prio));
+            }
+            (prev, cur) = (cur, f.sched_next);
+        }
+        if tail != prev {
+            return Err(Violation::BadReadyQueue(prio));
+        }
+    }
+    for (i, &word) in sched.l2.iter().enumerate() {
+        if (sched.l1 >> i & 1 != 0) != (word != 0) {
+            return Err(Violation::BadReadyQueue(i * 64));
+        }
+    }
+    let switching_to = match sched.action {
+        Action::SwitchTo(t) => Some(t),
+        _ => None,
+    };
+    for &t in &live {
+        let f = fields(mem, t);
+        let Some(state) = ThreadState::from_word(f.state) else {
+            return Err(Violation::BadThread(t));
+        };
+        let waiting = state.is_runnable() && t != sched.current && Some(t) != switching_to;
+        if state == ThreadState::Idle
+            || f.priority > 255
+            || f.mcp > 255
+            || (f.queued != 0) != queued.contains(&t)
+            || (waiting && f.queued == 0)
+        {
+            return Err(Violation::BadThread(t));
+        }
+        if f.bound_notification != 0 {
+            let n: &NotificationObj = mem.object(f.bound_notification);
+            if n.bound_tcb != t {
+                return Err(Violation::BadThread(t));
+            }
+        }
+    }
+    Ok(())
+}
