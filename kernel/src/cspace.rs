@@ -50,14 +50,16 @@ pub fn resolve_address_bits(
         };
         let (radix, guard_size) = (u32::from(radix), u32::from(guard_size));
         let level_bits = radix + guard_size;
-        // The shift wraps exactly as seL4's does when the guard is longer than
-        // the bits left, so the reported guardFound matches.
+        // seL4 reports the cap's guard as "guardFound" (the guard the walk
+        // found in the CNode cap), with the guard size as "bitsFound". The
+        // shift wraps as seL4's word arithmetic does when the guard is longer
+        // than the bits left (that case is a mismatch either way).
         let shift = n_bits.wrapping_sub(guard_size) & (WORD_BITS - 1);
-        let found = (cptr >> shift) & mask(guard_size);
-        if guard_size > n_bits || found != guard {
+        let in_address = (cptr >> shift) & mask(guard_size);
+        if guard_size > n_bits || in_address != guard {
             return Err(LookupFault::GuardMismatch {
                 bits_left: n_bits.into(),
-                guard_found: found,
+                guard_found: guard,
                 bits_found: guard_size.into(),
             });
         }

@@ -39,7 +39,7 @@ fn two_kernels_in_one_process_do_not_interfere() {
         "different work gives different states"
     );
     assert!(
-        together[0].1 > 10 && together[1].1 > 10,
+        together[0].1 > 5 && together[1].1 > 5,
         "both kernels did real work: {} {}",
         together[0].1,
         together[1].1
