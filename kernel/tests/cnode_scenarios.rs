@@ -369,9 +369,11 @@ fn save_caller_without_a_reply_cap_leaves_the_slot_empty() {
 #[test]
 fn save_caller_moves_the_reply_cap_which_cannot_be_copied() {
     run(|s| {
-        // Stand in for the IPC layer: a Call left a reply cap in the caller slot.
+        // Stand in for the IPC layer: a Call from another thread (a fresh TCB,
+        // which has no master reply cap yet) left a reply cap in the caller slot.
+        s.make(T::Tcb, 0, EP, 1);
         let reply = Cap::Reply {
-            tcb: s.b.root_tcb,
+            tcb: s.ptr(EP),
             master: false,
             can_grant: true,
         };

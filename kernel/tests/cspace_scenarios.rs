@@ -338,7 +338,8 @@ fn deleting_a_thread_whose_cspace_holds_its_only_cap_deletes_both() {
         ok(s.c.move_(s.k, X, 0, 4, ROOT, TCB, 64));
         ok(s.op(L::CNodeDelete, ROOT));
         assert!(matches!(s.cap_at(SlotRef(s.b.root_tcb)), Cap::CNode { .. }));
-        ok(s.op_at(L::CNodeDelete, X, 0, 4));
+        // Deleting its own last thread cap suspends the caller: no reply.
+        assert_eq!(s.op_at(L::CNodeDelete, X, 0, 4), Outcome::NoReply);
         all_gone(s, &[a]);
     });
 }
@@ -354,7 +355,8 @@ fn a_cnode_whose_last_cap_ends_up_inside_itself_is_still_deleted() {
         ok(s.c.move_(s.k, X + 1, 0, 4, ROOT, TCB, 64));
         ok(s.c.move_(s.k, X, 0, 4, ROOT, X + 1, 64));
         ok(s.op(L::CNodeDelete, ROOT));
-        ok(s.op_at(L::CNodeDelete, X, 0, 4));
+        // The caller's own TCB goes too, so it is suspended: no reply.
+        assert_eq!(s.op_at(L::CNodeDelete, X, 0, 4), Outcome::NoReply);
         all_gone(s, &[a, b]);
     });
 }
@@ -400,6 +402,7 @@ fn a_preempted_delete_leaves_a_zombie_that_cannot_be_used() {
         assert!(s.empty(D));
         s.k.preemption().force_every(0);
         ok(c.slot_op(s.k, L::CNodeDelete, ROOT, X, 64));
-        assert!(s.empty(X) && s.next(s.untyped(14)).is_none());
+        let ut = s.untyped(14);
+        assert!(s.empty(X) && s.next(ut).is_none());
     });
 }

@@ -370,7 +370,10 @@ fn revoking_an_untyped_with_many_children_is_preemptible() {
         ok(retype_in(s, ut, T::Endpoint, OBJ, 0, 256));
         ok(s.retype(ut, T::Notification, 0, D, 8));
     };
-    let n = assert_restartable(7, setup, |s| s.op(L::CNodeRevoke, s.untyped(14)));
+    let n = assert_restartable(7, setup, |s| {
+        let ut = s.untyped(14);
+        s.op(L::CNodeRevoke, ut)
+    });
     assert!(n >= 30, "only {n} preemptions");
 }
 
@@ -387,7 +390,10 @@ fn used_big_untyped(s: &mut Sys<'_, '_>) {
 
 #[test]
 fn a_retype_that_resets_a_large_untyped_is_preemptible() {
-    let op = |s: &mut Sys<'_, '_>| s.retype(s.big(), T::Endpoint, 0, D, 1);
+    let op = |s: &mut Sys<'_, '_>| {
+        let big = s.big();
+        s.retype(big, T::Endpoint, 0, D, 1)
+    };
     let n = assert_restartable(300, used_big_untyped, op);
     assert_eq!(n, 2048 / 300);
 }

@@ -64,9 +64,9 @@ pub enum Violation {
     BadZombie(SlotRef),
     /// A thread's state, priority, queue membership or binding is wrong (or
     /// the scheduler names a dead thread).
-    BadThread(crate::memory::PAddr),
+    BadThread(crate::memory::PAddr, &'static str),
     /// A ready queue (this priority) is malformed or disagrees with the bitmap.
-    BadReadyQueue(usize),
+    BadReadyQueue(usize, &'static str),
 }
 
 /// Counts from a successful check.

@@ -37,17 +37,20 @@ pub fn check(mem: &PhysMem<'_>, sched: &Scheduler, s: &State) -> Result<(), Viol
     let live = live_tcbs(s);
     let idle = sched.idle;
     if fields(mem, idle).state != ThreadState::Idle as u64 {
-        return Err(Violation::BadThread(idle));
+        return Err(Violation::BadThread(idle, "idle thread not idle"));
     }
     if sched.current != idle && !live.contains(&sched.current) {
-        return Err(Violation::BadThread(sched.current));
+        return Err(Violation::BadThread(
+            sched.current,
+            "current thread is not live",
+        ));
     }
     let mut queued = BTreeSet::new();
     for prio in 0..NUM_PRIORITIES {
         let (head, tail) = (sched.heads[prio], sched.tails[prio]);
         let bit = sched.l2[prio / 64] >> (prio % 64) & 1 != 0;
         if bit != (head != 0) || (head == 0) != (tail == 0) {
-            return Err(Violation::BadReadyQueue(prio));
+            return Err(Violation::BadReadyQueue(prio, "bitmap or ends disagree"));
         }
         let (mut prev, mut cur) = (0, head);
         while cur != 0 {
@@ -61,17 +64,17 @@ pub fn check(mem: &PhysMem<'_>, sched: &Scheduler, s: &State) -> Result<(), Viol
                 || !runnable
                 || cur == sched.current
             {
-                return Err(Violation::BadReadyQueue(prio));
+                return Err(Violation::BadReadyQueue(prio, "bad member"));
             }
             (prev, cur) = (cur, f.sched_next);
         }
         if tail != prev {
-            return Err(Violation::BadReadyQueue(prio));
+            return Err(Violation::BadReadyQueue(prio, "tail"));
         }
     }
     for (i, &word) in sched.l2.iter().enumerate() {
         if (sched.l1 >> i & 1 != 0) != (word != 0) {
-            return Err(Violation::BadReadyQueue(i * 64));
+            return Err(Violation::BadReadyQueue(i * 64, "level-1 bitmap"));
         }
     }
     let switching_to = match sched.action {
@@ -81,21 +84,25 @@ pub fn check(mem: &PhysMem<'_>, sched: &Scheduler, s: &State) -> Result<(), Viol
     for &t in &live {
         let f = fields(mem, t);
         let Some(state) = ThreadState::from_word(f.state) else {
-            return Err(Violation::BadThread(t));
+            return Err(Violation::BadThread(t, "state word"));
         };
         let waiting = state.is_runnable() && t != sched.current && Some(t) != switching_to;
-        if state == ThreadState::Idle
-            || f.priority > 255
-            || f.mcp > 255
-            || (f.queued != 0) != queued.contains(&t)
-            || (waiting && f.queued == 0)
-        {
-            return Err(Violation::BadThread(t));
+        if state == ThreadState::Idle || f.priority > 255 || f.mcp > 255 {
+            return Err(Violation::BadThread(t, "state or priority out of range"));
+        }
+        if (f.queued != 0) != queued.contains(&t) {
+            return Err(Violation::BadThread(
+                t,
+                "queued flag disagrees with the queues",
+            ));
+        }
+        if waiting && f.queued == 0 {
+            return Err(Violation::BadThread(t, "runnable but not queued"));
         }
         if f.bound_notification != 0 {
             let n: &NotificationObj = mem.object(f.bound_notification);
             if n.bound_tcb != t {
-                return Err(Violation::BadThread(t));
+                return Err(Violation::BadThread(t, "binding not mutual"));
             }
         }
     }

@@ -44,9 +44,10 @@ pub struct Executor<'k, 'm> {
     pub histogram: Histogram,
     /// Run the invariant checker after every step.
     pub check: bool,
-    /// The caller still had its CSpace root after every step so far (an
-    /// operation can delete the caller's own TCB or CSpace; seL4 then never
-    /// restarts it, so such runs are excluded from restart comparisons).
+    /// The caller still ran and had its CSpace root after every step so far
+    /// (an operation can suspend or delete the caller or its CSpace; seL4 then
+    /// never restarts it, so such runs stop and are excluded from restart
+    /// comparisons).
     pub caller_intact: bool,
     root: SlotRef,
     root_radix: u32,
@@ -190,8 +191,12 @@ impl<'k, 'm> Executor<'k, 'm> {
         self.histogram.record(op.name(), outcome_name(&outcome));
         let step = self.steps;
         self.steps += 1;
-        let ctable = self.cap(SlotRef(self.client.caller.tcb).offset(0));
-        self.caller_intact &= matches!(ctable, Cap::CNode { .. });
+        // The harness is the caller's code: it goes on only while the caller
+        // still runs and still has a CSpace.
+        let caller = self.client.caller.tcb;
+        let ctable = self.cap(SlotRef(caller).offset(0));
+        self.caller_intact &=
+            matches!(ctable, Cap::CNode { .. }) && self.kernel.current_thread() == caller;
         if self.check {
             if let Err(violation) = self.kernel.check_invariants() {
                 return Err(Failure {

@@ -6,7 +6,8 @@
 use selvm_abi::{CPtr, CapRights, InvocationLabel as L, LookupFault, ObjectType, Word, boot};
 use selvm_kernel::cap::{Cap, FrameSize, VmRights};
 use selvm_kernel::slot::{MdbNode, SlotMemory, SlotRef};
-use selvm_kernel::{BootConfig, BootSummary, Kernel, Outcome, SyscallError as E};
+use selvm_kernel::{BootConfig, BootSummary, Outcome, SyscallError as E};
+use selvm_kernel_testkit::TestKernel as Kernel;
 use selvm_kernel_testkit::client::Message;
 use selvm_kernel_testkit::{Client, TestMemory};
 
@@ -141,17 +142,42 @@ impl Sys<'_, '_> {
         SlotRef(self.ptr(i)).offset(j)
     }
 
-    /// Root slot of the boot untyped of `bits` bits.
-    pub fn untyped(&self, bits: u8) -> CPtr {
+    /// Root slot of an untyped of `bits` bits with no children: a boot
+    /// untyped of that size, or else one carved (once, into the top root
+    /// slots) from the smallest larger boot untyped.
+    pub fn untyped(&mut self, bits: u8) -> CPtr {
         let b = self.b;
-        (0..b.untyped.len())
-            .find(|&i| b.untyped_list[i as usize].size_bits == bits)
+        if let Some(i) =
+            (0..b.untyped.len()).find(|&i| b.untyped_list[i as usize].size_bits == bits)
+        {
+            return b.untyped.start + i;
+        }
+        let spare = 255 - CPtr::from(bits);
+        if matches!(self.cap(spare), Cap::Untyped { .. }) {
+            return spare;
+        }
+        let parent = (0..b.untyped.len())
+            .filter(|&i| b.untyped_list[i as usize].size_bits > bits)
+            .min_by_key(|&i| b.untyped_list[i as usize].size_bits)
             .map(|i| b.untyped.start + i)
-            .unwrap_or_else(|| panic!("no {bits}-bit untyped"))
+            .unwrap_or_else(|| panic!("no untyped larger than {bits} bits"));
+        let r = self.c.retype(
+            self.k,
+            parent,
+            ObjectType::Untyped,
+            bits.into(),
+            ROOT,
+            0,
+            0,
+            spare,
+            1,
+        );
+        assert_eq!(r, Outcome::Done, "carving a {bits}-bit untyped");
+        spare
     }
 
     /// Root slot of the largest boot untyped (512 KiB).
-    pub fn big(&self) -> CPtr {
+    pub fn big(&mut self) -> CPtr {
         self.untyped(19)
     }
 
