@@ -102,3 +102,43 @@ fn preempted_and_restarted_operations_end_in_the_same_state() {
     println!("restart comparison: {compared} operations compared word for word");
     assert!(compared > 1000);
 }
+
+#[test]
+fn random_multi_thread_syscalls_keep_every_invariant() {
+    use selvm_kernel_testkit::thread_ops::{ThreadOp, ThreadRun};
+    let total = RefCell::new(Histogram::default());
+    let mut runner = TestRunner::new(Config {
+        cases: 512,
+        ..Config::default()
+    });
+    runner
+        .run(&vec(any::<u8>(), 512..4096), |bytes| {
+            let mut mem = TestMemory::new(MEMORY);
+            let (mut k, summary) = mem.boot_small();
+            let mut run = ThreadRun::new(&mut k, &summary);
+            for (i, op) in ThreadOp::sequence(&bytes, 200).iter().enumerate() {
+                if run.is_idle() {
+                    break;
+                }
+                run.run(op)
+                    .map_err(|v| TestCaseError::fail(format!("step {i}: {op:?} broke {v:?}")))?;
+            }
+            total.borrow_mut().merge(&run.histogram);
+            Ok(())
+        })
+        .unwrap();
+    let h = total.into_inner();
+    println!("{h}");
+    assert!(h.total() >= 10_000, "only {} steps ran", h.total());
+    for op in [
+        "resume",
+        "suspend",
+        "set_priority",
+        "write_registers",
+        "read_registers",
+        "yield",
+    ] {
+        let (ok, n) = (h.successes(op), h.attempts(op));
+        assert!(ok * 10 >= n, "{op}: only {ok} of {n} attempts succeeded");
+    }
+}

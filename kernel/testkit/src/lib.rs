@@ -9,6 +9,7 @@ pub mod exec;
 pub mod histogram;
 pub mod ops;
 pub mod system;
+pub mod thread_ops;
 pub mod threads;
 
 pub use client::Client;

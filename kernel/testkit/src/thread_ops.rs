@@ -1,0 +1,304 @@
+//! Random multi-thread syscall sequences: whichever thread is current makes
+//! the next syscall (TCB invocations on any of the threads, yield, unknown
+//! syscalls, deleting and re-creating threads), interleaved with timer ticks,
+//! with the invariant checker after every step.
+
+use crate::histogram::Histogram;
+use crate::system::TestKernel;
+use crate::threads::{Thread, call, spawn, syscall};
+use arbitrary::{Arbitrary, Unstructured};
+use selvm_abi::{InvocationLabel as L, ObjectType, Syscall, Word, boot};
+use selvm_kernel::BootSummary;
+use selvm_kernel::cap::Cap;
+use selvm_kernel::invariants::Violation;
+use selvm_kernel::slot::SlotMemory;
+
+/// Worker threads per run.
+pub const WORKERS: usize = 4;
+/// Root slot of the first worker's thread cap.
+const FIRST: Word = 40;
+/// Root slots of the workers' IPC buffer frames.
+const BUFFERS: Word = 60;
+
+/// The thread cap slot an operand names: a worker, or the root thread.
+fn thread(sel: u8) -> Word {
+    match sel as usize % (WORKERS + 1) {
+        WORKERS => boot::CAP_INIT_THREAD_TCB,
+        i => FIRST + i as Word,
+    }
+}
+
+/// One step of a multi-thread run.
+#[derive(Arbitrary, Debug, Clone, PartialEq, Eq)]
+pub enum ThreadOp {
+    /// A timer interrupt.
+    Tick,
+    /// Yield.
+    Yield,
+    /// Resume a thread.
+    Resume(u8),
+    /// Suspend a thread (possibly the caller).
+    Suspend(u8),
+    /// Set a thread's priority (authority: the caller itself).
+    SetPriority(u8, u8),
+    /// Set a thread's MCP and priority (authority: the root thread).
+    SetSchedParams(u8, u8, u8),
+    /// Write `n` registers (pc first) and maybe resume.
+    WriteRegisters(u8, u8, bool),
+    /// Read `n` registers.
+    ReadRegisters(u8, u8),
+    /// Copy registers between two threads with flags.
+    CopyRegisters(u8, u8, u8),
+    /// Set the TLS base.
+    SetTlsBase(u8, u64),
+    /// A syscall number that does not exist.
+    UnknownSyscall(u8),
+    /// Delete a worker's thread cap (the last one: the thread dies).
+    Delete(u8),
+    /// Re-create a deleted worker, configured and resumed.
+    Respawn(u8),
+    /// Any TCB label with small arguments.
+    Raw(u8, u8, [u8; 3]),
+}
+
+impl ThreadOp {
+    /// Name for the histogram.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ThreadOp::Tick => "tick",
+            ThreadOp::Yield => "yield",
+            ThreadOp::Resume(_) => "resume",
+            ThreadOp::Suspend(_) => "suspend",
+            ThreadOp::SetPriority(..) => "set_priority",
+            ThreadOp::SetSchedParams(..) => "set_sched_params",
+            ThreadOp::WriteRegisters(..) => "write_registers",
+            ThreadOp::ReadRegisters(..) => "read_registers",
+            ThreadOp::CopyRegisters(..) => "copy_registers",
+            ThreadOp::SetTlsBase(..) => "set_tls_base",
+            ThreadOp::UnknownSyscall(_) => "unknown_syscall",
+            ThreadOp::Delete(_) => "delete_thread",
+            ThreadOp::Respawn(_) => "respawn_thread",
+            ThreadOp::Raw(..) => "raw_tcb",
+        }
+    }
+
+    /// Decodes operations from bytes until they run out.
+    pub fn sequence(bytes: &[u8], max: usize) -> Vec<ThreadOp> {
+        let mut u = Unstructured::new(bytes);
+        let mut ops = Vec::new();
+        while ops.len() < max && !u.is_empty() {
+            match ThreadOp::arbitrary(&mut u) {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
+            }
+        }
+        ops
+    }
+}
+
+/// Runs thread operations on one kernel.
+pub struct ThreadRun<'k, 'm> {
+    /// The kernel.
+    pub kernel: &'k mut TestKernel<'m>,
+    /// Outcomes per operation.
+    pub histogram: Histogram,
+    summary: BootSummary,
+}
+
+impl<'k, 'm> ThreadRun<'k, 'm> {
+    /// Boots the workers (priority 100, MCP 255, each with an IPC buffer)
+    /// and resumes them; the root thread keeps running.
+    pub fn new(kernel: &'k mut TestKernel<'m>, summary: &BootSummary) -> Self {
+        let workers = spawn(kernel, summary, FIRST, WORKERS as Word, 100);
+        let mut run = ThreadRun {
+            kernel,
+            histogram: Histogram::default(),
+            summary: *summary,
+        };
+        for (i, w) in workers.iter().enumerate() {
+            run.setup_worker(w, i as Word);
+        }
+        run
+    }
+
+    fn big_untyped(&self) -> Word {
+        let s = &self.summary;
+        (0..s.untyped.len())
+            .max_by_key(|&i| s.untyped_list[i as usize].size_bits)
+            .map_or(0, |i| s.untyped.start + i)
+    }
+
+    fn setup_worker(&mut self, w: &Thread, i: Word) {
+        let big = self.big_untyped();
+        let k = &mut *self.kernel;
+        let root = boot::CAP_INIT_THREAD_CNODE;
+        let me = boot::CAP_INIT_THREAD_TCB;
+        let frame = BUFFERS + i;
+        if k.memory()
+            .cap(k.boot_objects().root_cnode.offset(frame))
+            .is_null()
+        {
+            call(
+                k,
+                big,
+                L::UntypedRetype,
+                &[ObjectType::SmallPage.word(), 0, 0, 0, frame, 1],
+                &[root],
+            );
+        }
+        call(k, w.cptr, L::TcbSetIpcBuffer, &[0x7000_0000], &[frame]);
+        call(k, w.cptr, L::TcbSetSchedParams, &[255, 100], &[me]);
+        call(k, w.cptr, L::TcbResume, &[], &[]);
+    }
+
+    /// Whether no thread can run any more (every thread suspended, faulted or
+    /// deleted): a run ends there, as nothing could make another syscall.
+    pub fn is_idle(&self) -> bool {
+        self.kernel.current_thread() == self.kernel.idle_thread()
+    }
+
+    /// Performs one step; `Err` when an invariant broke.
+    pub fn run(&mut self, op: &ThreadOp) -> Result<(), Violation> {
+        let outcome = self.perform(op);
+        self.histogram.record(op.name(), outcome);
+        self.kernel.check_invariants().map(|_| ())
+    }
+
+    fn perform(&mut self, op: &ThreadOp) -> &'static str {
+        let caller_cap = self.current_cap();
+        let k = &mut *self.kernel;
+        if matches!(op, ThreadOp::Tick) {
+            k.timer_tick();
+            return "ok";
+        }
+        if k.current_thread() == k.idle_thread() {
+            // Nothing runs to make the syscall: time passes instead.
+            k.timer_tick();
+            return "idle";
+        }
+        let me = boot::CAP_INIT_THREAD_TCB;
+        let r = match *op {
+            ThreadOp::Tick => unreachable!("handled above"),
+            ThreadOp::Yield => syscall(k, Syscall::Yield, 0, 0, &[], &[]),
+            ThreadOp::Resume(t) => call(k, thread(t), L::TcbResume, &[], &[]),
+            ThreadOp::Suspend(t) => call(k, thread(t), L::TcbSuspend, &[], &[]),
+            ThreadOp::SetPriority(t, p) => call(
+                k,
+                thread(t),
+                L::TcbSetPriority,
+                &[Word::from(p)],
+                &[caller_cap],
+            ),
+            ThreadOp::SetSchedParams(t, m, p) => call(
+                k,
+                thread(t),
+                L::TcbSetSchedParams,
+                &[Word::from(m), Word::from(p)],
+                &[me],
+            ),
+            ThreadOp::WriteRegisters(t, n, resume) => {
+                let n = Word::from(n % 34);
+                let mut mrs = vec![Word::from(resume), n];
+                mrs.extend((0..n).map(|i| 0x4000 + i * 4));
+                call(k, thread(t), L::TcbWriteRegisters, &mrs, &[])
+            }
+            ThreadOp::ReadRegisters(t, n) => call(
+                k,
+                thread(t),
+                L::TcbReadRegisters,
+                &[0, Word::from(n % 34)],
+                &[],
+            ),
+            ThreadOp::CopyRegisters(t, s, flags) => call(
+                k,
+                thread(t),
+                L::TcbCopyRegisters,
+                &[Word::from(flags % 16)],
+                &[thread(s)],
+            ),
+            ThreadOp::SetTlsBase(t, v) => call(k, thread(t), L::TcbSetTlsBase, &[v], &[]),
+            ThreadOp::UnknownSyscall(n) => {
+                // Numbers below the debug syscalls: no syscall has them.
+                let t = k.current_thread();
+                k.context_mut(t)[selvm_kernel::arch::riscv64::A7] = (-15i64 - i64::from(n)) as Word;
+                k.handle_syscall();
+                return "fault";
+            }
+            ThreadOp::Delete(t) => {
+                let slot = FIRST + Word::from(t) % WORKERS as Word;
+                call(
+                    k,
+                    boot::CAP_INIT_THREAD_CNODE,
+                    L::CNodeDelete,
+                    &[slot, 64],
+                    &[],
+                )
+            }
+            ThreadOp::Respawn(t) => return self.respawn(t),
+            ThreadOp::Raw(t, label, args) => {
+                let mrs: Vec<Word> = args.iter().map(|&a| Word::from(a)).collect();
+                call(k, thread(t), Self::tcb_label(label), &mrs, &[me])
+            }
+        };
+        match r.label {
+            0 => "ok",
+            code => selvm_abi::Error::from_word(code).map_or("no_reply", |e| e.name()),
+        }
+    }
+
+    fn tcb_label(sel: u8) -> L {
+        L::from_word(2 + Word::from(sel) % 14).unwrap_or(L::TcbSuspend)
+    }
+
+    fn current_cap(&self) -> Word {
+        let cur = self.kernel.current_thread();
+        (0..WORKERS as Word)
+            .map(|i| FIRST + i)
+            .find(|&c| {
+                self.kernel
+                    .memory()
+                    .cap(self.kernel.boot_objects().root_cnode.offset(c))
+                    == Cap::Thread { tcb: cur }
+            })
+            .unwrap_or(boot::CAP_INIT_THREAD_TCB)
+    }
+
+    fn respawn(&mut self, t: u8) -> &'static str {
+        let i = Word::from(t) % WORKERS as Word;
+        let slot = FIRST + i;
+        let big = self.big_untyped();
+        let k = &mut *self.kernel;
+        if !k
+            .memory()
+            .cap(k.boot_objects().root_cnode.offset(slot))
+            .is_null()
+        {
+            return "occupied";
+        }
+        let root = boot::CAP_INIT_THREAD_CNODE;
+        let r = call(
+            k,
+            big,
+            L::UntypedRetype,
+            &[ObjectType::Tcb.word(), 0, 0, 0, slot, 1],
+            &[root],
+        );
+        if r.label != 0 {
+            return "retype_failed";
+        }
+        let vspace = FIRST + WORKERS as Word;
+        call(
+            k,
+            slot,
+            L::TcbConfigure,
+            &[0, 0, 0, 0],
+            &[root, vspace, vspace],
+        );
+        let tcb = match k.memory().cap(k.boot_objects().root_cnode.offset(slot)) {
+            Cap::Thread { tcb } => tcb,
+            _ => return "retype_failed",
+        };
+        self.setup_worker(&Thread { cptr: slot, tcb }, i);
+        "ok"
+    }
+}
