@@ -54,5 +54,7 @@ if [ "${SELVM_SKIP_CROSS:-0}" = 1 ]; then
 else
     step cross-riscv64 scripts/cross-build.sh riscv64gc-unknown-none-elf selvm-abi selvm-kernel
     step cross-wasm32 scripts/cross-build.sh wasm32-unknown-unknown selvm-abi
+    step cross-wasm32-vm scripts/cross-build.sh wasm32-unknown-unknown selvm-bytecode selvm-vm
+    step cross-riscv64-bytecode scripts/cross-build.sh riscv64gc-unknown-none-elf selvm-bytecode
     summary
 fi

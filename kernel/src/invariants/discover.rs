@@ -151,9 +151,21 @@ pub fn discover(mem: &PhysMem<'_>, boot: BootObjects) -> Result<State, Violation
         }
     }
     for &slot in &linked {
-        if !state.caps.contains_key(&slot) {
-            return Err(Violation::DanglingLink(slot));
+        if state.caps.contains_key(&slot) {
+            continue;
         }
+        // A slot of a CNode no cap names any more (it may hold its own only
+        // cap, its untyped deleted): garbage seL4 allows, reachable only
+        // through the derivation tree. Its caps must still be real caps.
+        if !state.in_container(slot) {
+            let words = raw_words(mem, slot);
+            let cap = cap::decode([words[0], words[1]]);
+            if !cap.is_null() && cap::encode(&cap) == [words[0], words[1]] {
+                state.caps.insert(slot, cap);
+                continue;
+            }
+        }
+        return Err(Violation::DanglingLink(slot));
     }
     Ok(state)
 }

@@ -2,9 +2,10 @@
 //! fuzzer run after every step. Each violation names the rule and the slot.
 //!
 //! Rules checked: every stored cap is canonically encoded and empty slots have
-//! no CDT links; CDT links are symmetric, acyclic, and lead only to caps in live
-//! CNodes/TCBs; caps to one object are contiguous in the CDT (what makes
-//! finality a neighbour check); every object cap lies inside RAM (device caps
+//! no CDT links; CDT links are symmetric, acyclic, and lead only to caps (in
+//! live CNodes/TCBs, or in garbage CNodes only the derivation tree reaches);
+//! caps to one object are contiguous in the CDT (what makes finality a
+//! neighbour check); every object cap lies inside RAM (device caps
 //! outside it), aligned to its size; objects never overlap; an object inside an
 //! Untyped's region lies below its watermark and is its CDT descendant; memory
 //! above a RAM Untyped's watermark is zero; zombies are unique and in range;

@@ -6,6 +6,7 @@
 
 pub mod client;
 pub mod exec;
+pub mod fuzzing;
 pub mod histogram;
 pub mod ops;
 pub mod system;

@@ -1,7 +1,8 @@
-//! The seLVM command-line tool. Today it boots the kernel foundation and runs
-//! its self-test; `run`, `asm`, `dis`, `dx` and `bench` arrive with the VM.
+//! The seLVM command-line tool: the kernel self-test, and the register machine's `asm`,
+//! `dis` and `exec`; `run`, `dx` and `bench` arrive with the hosted machine.
 
 mod selftest;
+mod vmtools;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -20,15 +21,24 @@ enum Command {
     /// with the invariant checker after every step, and print a summary
     /// (the default when no command is given).
     Selftest(selftest::Options),
+    /// Assemble register-machine assembly into an .sbc module.
+    Asm(vmtools::AsmArgs),
+    /// Disassemble an .sbc module.
+    Dis(vmtools::DisArgs),
+    /// Run a standalone .sbc module (or .s source) with flat memory and print its results.
+    Exec(vmtools::ExecArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let options = match cli.command {
-        Some(Command::Selftest(o)) => o,
-        None => selftest::Options::default(),
+    let result = match cli.command {
+        Some(Command::Selftest(o)) => selftest::run(&o),
+        None => selftest::run(&selftest::Options::default()),
+        Some(Command::Asm(a)) => vmtools::asm(&a),
+        Some(Command::Dis(a)) => vmtools::dis(&a),
+        Some(Command::Exec(a)) => vmtools::exec(&a),
     };
-    match selftest::run(&options) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("selvm: {e}");

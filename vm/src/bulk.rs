@@ -1,0 +1,73 @@
+//! `memory.copy` and `memory.fill`: restartable bulk operations. The operand registers
+//! hold the remaining work and are updated after every chunk, so a stop (budget, fault)
+//! leaves the instruction ready to resume; bounds of the remaining range are checked
+//! before any byte of it is written.
+
+use crate::memory::{Access, CHUNK, Fault, Memory};
+
+/// Whether the operation finished or ran out of budget (it resumes when run again).
+pub(crate) enum Bulk {
+    Done,
+    OutOfBudget,
+}
+
+/// Copies `len` bytes from `src` to `dst` (registers `d`, `s`, `l`); overlapping ranges
+/// copy as if through a buffer: backwards, from the end, when `dst` lies inside the
+/// source range.
+#[cold]
+pub(crate) fn copy<M: Memory>(
+    memory: &mut M,
+    regs: &mut [u64],
+    (d, s, l): (usize, usize, usize),
+    fuel: &mut u64,
+) -> Result<Bulk, Fault> {
+    let (mut dst, mut src, mut len) = (regs[d], regs[s], regs[l] as u32 as u64);
+    memory.check(src, len, Access::Read)?;
+    memory.check(dst, len, Access::Write)?;
+    while len > 0 {
+        let n = len.min(CHUNK as u64);
+        if src < dst && dst - src < len {
+            let back = len - n;
+            memory.copy(dst.wrapping_add(back), src.wrapping_add(back), n as usize)?;
+        } else {
+            memory.copy(dst, src, n as usize)?;
+            dst = dst.wrapping_add(n);
+            src = src.wrapping_add(n);
+        }
+        len -= n;
+        (regs[d], regs[s], regs[l]) = (dst, src, len);
+        if len > 0 {
+            if *fuel == 0 {
+                return Ok(Bulk::OutOfBudget);
+            }
+            *fuel -= 1;
+        }
+    }
+    Ok(Bulk::Done)
+}
+
+/// Sets `len` bytes at `dst` to `byte` (registers `d`, `v`, `l`).
+#[cold]
+pub(crate) fn fill<M: Memory>(
+    memory: &mut M,
+    regs: &mut [u64],
+    (d, v, l): (usize, usize, usize),
+    fuel: &mut u64,
+) -> Result<Bulk, Fault> {
+    let (mut dst, byte, mut len) = (regs[d], regs[v] as u8, regs[l] as u32 as u64);
+    memory.check(dst, len, Access::Write)?;
+    while len > 0 {
+        let n = len.min(CHUNK as u64);
+        memory.fill(dst, byte, n as usize)?;
+        dst = dst.wrapping_add(n);
+        len -= n;
+        (regs[d], regs[l]) = (dst, len);
+        if len > 0 {
+            if *fuel == 0 {
+                return Ok(Bulk::OutOfBudget);
+            }
+            *fuel -= 1;
+        }
+    }
+    Ok(Bulk::Done)
+}

@@ -1,0 +1,23 @@
+//! The seLVM register machine: loads verified `.sbc` modules and runs threads of them
+//! for a budget of instructions, handing system calls, memory faults, traps and memory
+//! growth back to its embedder. Knows nothing about seL4.
+//!
+//! `no_std` + `alloc`, no `unsafe`. See `docs/isa.md` for the instruction set.
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod arith;
+pub mod asm;
+mod bulk;
+pub mod float;
+mod interp;
+pub mod memory;
+pub mod module;
+pub mod thread;
+
+pub use memory::{Access, Fault, FlatMemory, Memory};
+pub use module::Module;
+pub use thread::{Exit, StartError, Stop, Thread, Trap};

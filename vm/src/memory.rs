@@ -1,0 +1,164 @@
+//! The memory a thread loads from and stores to: a trait the embedder implements for
+//! its address space (flat, a software MMU with a TLB, an mmap-backed region), used
+//! generically so each access is a direct, inlinable call; and [`FlatMemory`].
+
+use alloc::vec;
+use alloc::vec::Vec;
+use selvm_bytecode::format::PAGE_SIZE;
+
+/// The kind of memory access that faulted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// A load (or the source of a copy).
+    Read,
+    /// A store (or the destination of a copy or fill).
+    Write,
+}
+
+/// A memory access the memory refused: the first faulting address and the access kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The lowest address of the access that could not be made.
+    pub address: u64,
+    /// Load or store.
+    pub access: Access,
+}
+
+/// Largest number of bytes a bulk operation hands to [`Memory::copy`] or
+/// [`Memory::fill`] at once; each such chunk costs one unit of budget.
+pub const CHUNK: usize = 256;
+
+/// A thread's memory. Every method either does the whole access or returns a fault
+/// having changed nothing: an access spanning two pages checks both before writing.
+pub trait Memory {
+    /// Reads `N` bytes at `address`.
+    fn load<const N: usize>(&mut self, address: u64) -> Result<[u8; N], Fault>;
+    /// Writes `N` bytes at `address`.
+    fn store<const N: usize>(&mut self, address: u64, bytes: [u8; N]) -> Result<(), Fault>;
+    /// Checks that `len` bytes at `address` can be accessed as `access`.
+    fn check(&mut self, address: u64, len: u64, access: Access) -> Result<(), Fault>;
+    /// Copies `len` (at most [`CHUNK`]) bytes from `src` to `dst`; the ranges may overlap.
+    fn copy(&mut self, dst: u64, src: u64, len: usize) -> Result<(), Fault>;
+    /// Sets `len` (at most [`CHUNK`]) bytes at `dst` to `byte`.
+    fn fill(&mut self, dst: u64, byte: u8, len: usize) -> Result<(), Fault>;
+    /// The memory's size in bytes (`memory.size` reports it in 64 KiB pages).
+    fn size(&self) -> u64;
+}
+
+/// One contiguous memory starting at address 0, grown in 64 KiB pages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlatMemory {
+    bytes: Vec<u8>,
+    max_pages: u32,
+}
+
+impl FlatMemory {
+    /// A zeroed memory of `pages` pages that may grow to `max_pages`.
+    pub fn new(pages: u32, max_pages: u32) -> FlatMemory {
+        FlatMemory {
+            bytes: vec![0; pages as usize * PAGE_SIZE as usize],
+            max_pages,
+        }
+    }
+
+    /// The initial memory of `module`: its declared size with its data segments copied in
+    /// (the verifier checked that they fit).
+    pub fn for_module(module: &crate::Module) -> FlatMemory {
+        let m = module.container();
+        let mut memory = FlatMemory::new(m.memory_min(), m.memory_max());
+        for d in (0..m.count(selvm_bytecode::format::Section::Data)).filter_map(|i| m.data(i)) {
+            let payload = m.data_bytes(&d).expect("verified");
+            let start = d.address as usize;
+            memory.bytes[start..start + payload.len()].copy_from_slice(payload);
+        }
+        memory
+    }
+
+    /// Grows by `delta` pages; returns the old size in pages, or `None` beyond the maximum.
+    pub fn grow(&mut self, delta: u32) -> Option<u32> {
+        let old = self.pages();
+        let new = old.checked_add(delta).filter(|&n| n <= self.max_pages)?;
+        self.bytes.resize(new as usize * PAGE_SIZE as usize, 0);
+        Some(old)
+    }
+
+    /// The size in pages.
+    pub fn pages(&self) -> u32 {
+        (self.bytes.len() as u64 / PAGE_SIZE) as u32
+    }
+
+    /// The contents.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The contents, writable.
+    pub fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
+    /// The byte range `address .. address + len` if it is inside the memory.
+    #[inline(always)]
+    fn range(
+        &self,
+        address: u64,
+        len: usize,
+        access: Access,
+    ) -> Result<core::ops::Range<usize>, Fault> {
+        let size = self.bytes.len() as u64;
+        if address <= size && len as u64 <= size - address {
+            Ok(address as usize..address as usize + len)
+        } else {
+            Err(out_of_bounds(address, access))
+        }
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_bounds(address: u64, access: Access) -> Fault {
+    Fault { address, access }
+}
+
+impl Memory for FlatMemory {
+    #[inline(always)]
+    fn load<const N: usize>(&mut self, address: u64) -> Result<[u8; N], Fault> {
+        let r = self.range(address, N, Access::Read)?;
+        let mut out = [0; N];
+        out.copy_from_slice(&self.bytes[r]);
+        Ok(out)
+    }
+
+    #[inline(always)]
+    fn store<const N: usize>(&mut self, address: u64, bytes: [u8; N]) -> Result<(), Fault> {
+        let r = self.range(address, N, Access::Write)?;
+        self.bytes[r].copy_from_slice(&bytes);
+        Ok(())
+    }
+
+    fn check(&mut self, address: u64, len: u64, access: Access) -> Result<(), Fault> {
+        let size = self.bytes.len() as u64;
+        if address <= size && len <= size - address {
+            Ok(())
+        } else {
+            Err(out_of_bounds(address, access))
+        }
+    }
+
+    fn copy(&mut self, dst: u64, src: u64, len: usize) -> Result<(), Fault> {
+        let from = self.range(src, len, Access::Read)?;
+        let to = self.range(dst, len, Access::Write)?;
+        self.bytes.copy_within(from, to.start);
+        Ok(())
+    }
+
+    fn fill(&mut self, dst: u64, byte: u8, len: usize) -> Result<(), Fault> {
+        let to = self.range(dst, len, Access::Write)?;
+        self.bytes[to].fill(byte);
+        Ok(())
+    }
+
+    fn size(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+}
