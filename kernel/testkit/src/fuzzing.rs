@@ -1,12 +1,15 @@
-//! The logic of the `kernel_invocations` fuzz target, shared with the corpus
-//! replay test (`kernel/tests/fuzz_corpus.rs`) so that both run exactly the
-//! same code: boot a small kernel, build the multi-level CSpace prelude, decode
-//! operations from the input bytes and run them with the invariant checker on.
+//! The logic of the kernel fuzz targets, shared with the corpus replay test
+//! (`kernel/tests/fuzz_corpus.rs`) so that both run exactly the same code:
+//! `kernel_invocations` boots a small kernel, builds the multi-level CSpace
+//! prelude and runs CNode operations and retypes; `kernel_threads` runs
+//! multi-thread syscalls through the syscall entry. Both check invariants
+//! after every step.
 
 use crate::exec::{Executor, Failure};
 use crate::histogram::Histogram;
 use crate::ops::Op;
 use crate::system::TestMemory;
+use crate::thread_ops::{ThreadOp, ThreadRun};
 use selvm_kernel::Outcome;
 
 /// RAM of the fuzzed kernel.
@@ -38,4 +41,54 @@ pub fn run_fuzz_input(data: &[u8]) -> Result<Histogram, Failure> {
     let ops = Op::sequence(data, FUZZ_MAX_OPS);
     ex.run_all(&ops)?;
     Ok(ex.histogram)
+}
+
+/// Runs one `kernel_threads` fuzz input: boots a kernel with worker threads
+/// (`ThreadRun::new`), decodes up to [`FUZZ_MAX_OPS`] thread operations and
+/// makes each as the current thread through the syscall entry, checking
+/// invariants after every step, until no thread can run.
+pub fn run_thread_fuzz_input(data: &[u8]) -> Result<Histogram, Finding> {
+    let mut mem = TestMemory::new(FUZZ_MEMORY);
+    let (mut kernel, summary) = mem.boot_small();
+    let mut run = ThreadRun::new(&mut kernel, &summary);
+    for (step, op) in ThreadOp::sequence(data, FUZZ_MAX_OPS).iter().enumerate() {
+        if run.is_idle() {
+            break;
+        }
+        run.run(op).map_err(|violation| Finding {
+            step,
+            op: format!("{op:?}"),
+            violation,
+        })?;
+    }
+    Ok(run.histogram)
+}
+
+pub use finding::Finding;
+
+/// Findings of the thread fuzz target.
+mod finding {
+    use selvm_kernel::invariants::Violation;
+    use std::fmt;
+
+    /// A step that broke an invariant.
+    #[derive(Debug, Clone)]
+    pub struct Finding {
+        /// Index of the operation.
+        pub step: usize,
+        /// The operation.
+        pub op: String,
+        /// What broke.
+        pub violation: Violation,
+    }
+
+    impl fmt::Display for Finding {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(
+                f,
+                "step {}: {} broke an invariant: {:?}",
+                self.step, self.op, self.violation
+            )
+        }
+    }
 }
