@@ -118,6 +118,65 @@ fn demo(k: &mut TestKernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(
     Ok(())
 }
 
+/// Threads through the real syscall entry: three workers, priorities, the
+/// root thread stepping aside, round robin on timer ticks, yield.
+fn threads_demo() -> Result<(), String> {
+    use selvm_abi::Syscall;
+    use selvm_kernel_testkit::threads::{call, spawn, syscall};
+    let mut mem = TestMemory::new(1 << 20);
+    let (mut k, summary) = mem.boot_small();
+    let me = slots::CAP_INIT_THREAD_TCB;
+    let ts = spawn(&mut k, &summary, 40, 3, 100);
+    let name = |k: &TestKernel<'_>, t: u64| match ts.iter().position(|w| w.tcb == t) {
+        Some(i) => format!("worker {i}"),
+        None if t == k.idle_thread() => "idle".to_string(),
+        None => "root".to_string(),
+    };
+    let r = call(&mut k, ts[2].cptr, L::TcbSetPriority, &[50], &[me]);
+    println!(
+        "threads: 3 workers at priority 100, worker 2 lowered to 50 (reply label {})",
+        r.label
+    );
+    for t in &ts {
+        call(&mut k, t.cptr, L::TcbResume, &[], &[]);
+    }
+    call(&mut k, me, L::TcbSuspend, &[], &[]);
+    println!(
+        "  root suspends itself; running: {}",
+        name(&k, k.current_thread())
+    );
+    let mut order = Vec::new();
+    for _ in 0..10 {
+        k.timer_tick();
+        order.push(name(&k, k.current_thread()));
+    }
+    println!("  after each of 10 timer ticks: {}", order.join(", "));
+    let before = k.current_thread();
+    syscall(&mut k, Syscall::Yield, 0, 0, &[], &[]);
+    println!(
+        "  {} yields; running: {}",
+        name(&k, before),
+        name(&k, k.current_thread())
+    );
+    for t in &ts[..2] {
+        let cur = k.current_thread();
+        let cptr = ts.iter().find(|w| w.tcb == cur).map_or(t.cptr, |w| w.cptr);
+        call(&mut k, cptr, L::TcbSuspend, &[], &[]);
+    }
+    println!(
+        "  both priority-100 workers suspend; running: {}",
+        name(&k, k.current_thread())
+    );
+    if k.current_thread() != ts[2].tcb {
+        return Err("the priority-50 worker should run last".into());
+    }
+    let census = k
+        .check_invariants()
+        .map_err(|v| format!("invariant broken: {v:?}"))?;
+    println!("  invariants hold: {census:?}");
+    Ok(())
+}
+
 fn stress(options: &Options) -> Result<Histogram, String> {
     let mut total = Histogram::default();
     let mut x = options.seed;
@@ -163,6 +222,7 @@ pub fn run(options: &Options) -> Result<(), String> {
     let mut mem = TestMemory::new((options.memory as usize) << 20);
     let (mut k, summary) = mem.boot(&BootConfig::default());
     demo(&mut k, &summary)?;
+    threads_demo()?;
     println!(
         "stress: {} random operations on a multi-level CSpace, checker after each",
         options.steps
