@@ -25,6 +25,7 @@ mod delete;
 pub mod error;
 pub mod fault;
 pub mod invocation;
+mod ipc;
 pub mod memory;
 pub mod object;
 pub mod preemption;
@@ -32,6 +33,7 @@ pub mod sched;
 pub mod slot;
 mod state;
 pub mod syscall;
+mod tcb_queue;
 mod thread;
 
 #[cfg(any(test, feature = "checker"))]

@@ -105,8 +105,15 @@ impl<A: Arch> Kernel<'_, A> {
                 SyscallExit::Resume
             }
             Some(Syscall::DebugDumpScheduler | Syscall::DebugSnapshot) => SyscallExit::Resume,
-            Some(Syscall::Recv | Syscall::NBRecv | Syscall::Reply | Syscall::ReplyRecv) => {
-                SyscallExit::Unsupported("receive and reply (IPC layer)")
+            Some(Syscall::Recv) => self.handle_recv(true),
+            Some(Syscall::NBRecv) => self.handle_recv(false),
+            Some(Syscall::Reply) => {
+                self.handle_reply();
+                SyscallExit::Resume
+            }
+            Some(Syscall::ReplyRecv) => {
+                self.handle_reply();
+                self.handle_recv(true)
             }
             None => {
                 self.handle_fault(cur, Fault::UnknownSyscall { number });
@@ -115,6 +122,116 @@ impl<A: Arch> Kernel<'_, A> {
         };
         self.schedule();
         exit
+    }
+
+    /// Send, NBSend or Call on an endpoint, notification or reply cap (seL4's
+    /// `performInvocation_Endpoint/Notification/Reply`): the caller runs in
+    /// Restart, and gets the empty reply only if it is still in Restart after.
+    fn invoke_ipc_object(
+        &mut self,
+        cur: PAddr,
+        slot: crate::slot::SlotRef,
+        cap: Cap,
+        is_call: bool,
+        is_blocking: bool,
+    ) -> Outcome {
+        use crate::object::endpoint::Send;
+        use crate::object::tcb::ThreadState;
+        let invalid = Outcome::Error(crate::error::SyscallError::InvalidCapability { cap: 0 });
+        match cap {
+            Cap::Endpoint { ptr, badge, rights } if rights.can_write() => {
+                self.set_thread_state(cur, ThreadState::Restart);
+                let send = Send {
+                    blocking: is_blocking,
+                    call: is_call,
+                    badge,
+                    can_grant: rights.can_grant(),
+                    can_grant_reply: rights.can_grant_reply(),
+                };
+                self.send_ipc(cur, ptr, send);
+            }
+            Cap::Notification { ptr, badge, rights } if rights.can_write() => {
+                self.set_thread_state(cur, ThreadState::Restart);
+                self.send_signal(ptr, badge);
+            }
+            Cap::Reply {
+                tcb,
+                master: false,
+                can_grant,
+            } => {
+                self.set_thread_state(cur, ThreadState::Restart);
+                self.do_reply_transfer(cur, tcb, slot, can_grant);
+            }
+            _ => return invalid,
+        }
+        if self.thread_state(cur) == ThreadState::Restart {
+            self.set_thread_state(cur, ThreadState::Running);
+            Outcome::Done
+        } else {
+            Outcome::NoReply
+        }
+    }
+
+    /// seL4's `handleRecv`: receive on the endpoint or notification the cap
+    /// register names; a bad cap is a cap fault in the receive phase.
+    fn handle_recv(&mut self, blocking: bool) -> SyscallExit {
+        let cur = self.sched.current;
+        let cptr = self.context(cur)[A::CAP_REGISTER];
+        let ctable = self.mem.cap(tcb::slot(cur, selvm_abi::object::TCB_CTABLE));
+        let missing = selvm_abi::LookupFault::MissingCapability { bits_left: 0 };
+        let cap = match cspace::lookup_slot(&self.mem, ctable, cptr) {
+            Ok(slot) => self.mem.cap(slot),
+            Err(lookup) => {
+                self.handle_fault(
+                    cur,
+                    Fault::Cap {
+                        cptr,
+                        in_receive_phase: true,
+                        lookup,
+                    },
+                );
+                return SyscallExit::Resume;
+            }
+        };
+        match cap {
+            Cap::Endpoint { ptr, rights, .. } if rights.can_read() => {
+                self.delete_caller_cap(cur);
+                self.receive_ipc(cur, ptr, rights.can_grant(), blocking);
+            }
+            Cap::Notification { ptr, rights, .. }
+                if rights.can_read() && matches!(self.notification(ptr).bound_tcb, 0) =>
+            {
+                self.receive_signal(cur, ptr, blocking);
+            }
+            Cap::Notification { ptr, rights, .. }
+                if rights.can_read() && self.notification(ptr).bound_tcb == cur =>
+            {
+                self.receive_signal(cur, ptr, blocking);
+            }
+            _ => self.handle_fault(
+                cur,
+                Fault::Cap {
+                    cptr,
+                    in_receive_phase: true,
+                    lookup: missing,
+                },
+            ),
+        }
+        SyscallExit::Resume
+    }
+
+    /// seL4's `handleReply`: answer through the reply cap in the caller slot.
+    fn handle_reply(&mut self) {
+        let cur = self.sched.current;
+        let slot = tcb::slot(cur, selvm_abi::object::TCB_CALLER);
+        if let Cap::Reply {
+            tcb: caller,
+            master: false,
+            can_grant,
+        } = self.mem.cap(slot)
+        {
+            self.do_reply_transfer(cur, caller, slot, can_grant);
+        }
     }
 
     /// The cap the current thread's address names (null if it names none).
@@ -169,7 +286,16 @@ impl<A: Arch> Kernel<'_, A> {
             *e = buffer.map_or(0, |b| self.mem.read(b + offsets::cap_or_badge(i) as u64));
         }
         let caller = Caller { tcb: cur };
-        match self.invoke(caller, cptr, info, &mrs[..length], &extra[..extra_count]) {
+        let ctable = self.mem.cap(tcb::slot(cur, selvm_abi::object::TCB_CTABLE));
+        let target = cspace::lookup_slot(&self.mem, ctable, cptr).map(|s| (s, self.mem.cap(s)));
+        let outcome = match target {
+            Ok((
+                slot,
+                cap @ (Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }),
+            )) => self.invoke_ipc_object(cur, slot, cap, is_call, is_blocking),
+            _ => self.invoke(caller, cptr, info, &mrs[..length], &extra[..extra_count]),
+        };
+        match outcome {
             crate::invocation::Outcome::Done if is_call => self.reply_from_kernel(cur, 0, &[]),
             Outcome::Reply(words) if is_call => self.reply_from_kernel(cur, 0, words.as_slice()),
             Outcome::Error(e) if is_call => {

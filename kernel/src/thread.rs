@@ -44,6 +44,7 @@ impl<A: Arch> Kernel<'_, A> {
 
     /// Stops a thread (seL4's `suspend`): it leaves any queue and becomes Inactive.
     pub(crate) fn suspend(&mut self, t: PAddr) {
+        self.cancel_ipc(t);
         if self.thread_state(t) == ThreadState::Running {
             // Finish the syscall it is in: it resumes after it.
             let ctx = &mut self.tcb_mut(t).context;
@@ -73,6 +74,7 @@ impl<A: Arch> Kernel<'_, A> {
     /// Restarts a stopped thread (seL4's `restart`, the Resume invocation).
     pub(crate) fn restart(&mut self, t: PAddr) {
         if self.thread_state(t).is_stopped() {
+            self.cancel_ipc(t);
             self.setup_reply_master(t);
             self.set_thread_state(t, ThreadState::Restart);
             self.sched_enqueue(t);

@@ -38,6 +38,12 @@ pub trait Arch {
     const MSG_INFO_REGISTER: usize;
     /// Registers holding message registers 0.. (the rest live in the IPC buffer).
     const MSG_REGISTERS: &'static [usize];
+    /// Registers an UnknownSyscall fault message carries (the syscall number
+    /// follows them), in order; a fault reply writes them back.
+    const SYSCALL_MESSAGE: &'static [usize];
+    /// Registers a UserException fault message carries (the exception number
+    /// and code follow them), in order; a fault reply writes them back.
+    const EXCEPTION_MESSAGE: &'static [usize];
     /// Register holding the thread-local-storage base (SetTLSBase).
     const TLS_REGISTER: usize;
     /// Register holding the pc at which the thread resumes (restart pc).

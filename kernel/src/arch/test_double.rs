@@ -52,6 +52,8 @@ impl Arch for TestArch {
     const CAP_REGISTER: usize = riscv64::A0;
     const MSG_INFO_REGISTER: usize = riscv64::A1;
     const MSG_REGISTERS: &'static [usize] = <Riscv64 as Arch>::MSG_REGISTERS;
+    const SYSCALL_MESSAGE: &'static [usize] = <Riscv64 as Arch>::SYSCALL_MESSAGE;
+    const EXCEPTION_MESSAGE: &'static [usize] = <Riscv64 as Arch>::EXCEPTION_MESSAGE;
     const TLS_REGISTER: usize = riscv64::TP;
     const FAULT_IP_REGISTER: usize = riscv64::FAULT_IP;
     const NEXT_IP_REGISTER: usize = riscv64::NEXT_IP;

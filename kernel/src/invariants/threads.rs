@@ -1,11 +1,13 @@
 //! Thread and scheduler rules: valid thread states, well-formed ready queues
 //! that hold exactly the runnable threads waiting to run, a live current
-//! thread, and consistent notification bindings.
+//! thread, consistent notification bindings, and endpoint and notification
+//! queues that hold exactly the threads blocked on them.
 
 use super::Violation;
 use super::discover::State;
 use crate::cap::{Cap, ZombieKind};
 use crate::memory::{PAddr, PhysMem};
+use crate::object::endpoint::EndpointObj;
 use crate::object::notification::NotificationObj;
 use crate::object::tcb::{FIELDS_OFFSET, TcbFields, ThreadState};
 use crate::sched::{Action, Scheduler};
@@ -33,8 +35,105 @@ fn live_tcbs(s: &State) -> BTreeSet<PAddr> {
         .collect()
 }
 
+/// Walks one endpoint or notification queue: members are live, blocked on
+/// this object in `state`, and linked both ways; returns them.
+fn walk_ipc_queue(
+    mem: &PhysMem<'_>,
+    live: &BTreeSet<PAddr>,
+    obj: PAddr,
+    head: PAddr,
+    tail: PAddr,
+    state: ThreadState,
+    out: &mut BTreeSet<PAddr>,
+) -> Result<(), Violation> {
+    let (mut prev, mut cur) = (0, head);
+    while cur != 0 {
+        let f = fields(mem, cur);
+        if !live.contains(&cur)
+            || !out.insert(cur)
+            || f.state != state as u64
+            || f.blocking_object != obj
+            || f.ep_prev != prev
+        {
+            return Err(Violation::BadThread(cur, "wrong member of an IPC queue"));
+        }
+        (prev, cur) = (cur, f.ep_next);
+    }
+    if tail != prev {
+        return Err(Violation::BadThread(obj, "IPC queue tail"));
+    }
+    Ok(())
+}
+
+/// Endpoint and notification queues against the threads blocked on them.
+fn check_ipc_queues(mem: &PhysMem<'_>, live: &BTreeSet<PAddr>, s: &State) -> Result<(), Violation> {
+    let mut blocked = BTreeSet::new();
+    let objects: BTreeSet<(PAddr, bool)> = s
+        .caps
+        .values()
+        .filter_map(|c| match *c {
+            Cap::Endpoint { ptr, .. } => Some((ptr, true)),
+            Cap::Notification { ptr, .. } => Some((ptr, false)),
+            _ => None,
+        })
+        .collect();
+    for &(obj, is_endpoint) in &objects {
+        if is_endpoint {
+            let e: &EndpointObj = mem.object(obj);
+            let (head, tail) = (e.queue_head, e.queue_tail_and_state & !3);
+            let state = match e.queue_tail_and_state & 3 {
+                0 if head == 0 => continue,
+                1 => ThreadState::BlockedOnSend,
+                2 => ThreadState::BlockedOnReceive,
+                _ => return Err(Violation::BadThread(obj, "endpoint state")),
+            };
+            if head == 0 {
+                return Err(Violation::BadThread(
+                    obj,
+                    "endpoint waiting with an empty queue",
+                ));
+            }
+            walk_ipc_queue(mem, live, obj, head, tail, state, &mut blocked)?;
+        } else {
+            let n: &NotificationObj = mem.object(obj);
+            let (head, tail, st) = (
+                n.queue_head,
+                n.queue_tail_and_state & !3,
+                n.queue_tail_and_state & 3,
+            );
+            if st > 2 || (st == 1) != (head != 0) || (st != 2 && n.word != 0) {
+                return Err(Violation::BadThread(obj, "notification state"));
+            }
+            walk_ipc_queue(
+                mem,
+                live,
+                obj,
+                head,
+                tail,
+                ThreadState::BlockedOnNotification,
+                &mut blocked,
+            )?;
+        }
+    }
+    for &t in live {
+        let state = fields(mem, t).state;
+        let must_be_queued = [
+            ThreadState::BlockedOnSend,
+            ThreadState::BlockedOnReceive,
+            ThreadState::BlockedOnNotification,
+        ]
+        .iter()
+        .any(|&b| b as u64 == state);
+        if must_be_queued != blocked.contains(&t) {
+            return Err(Violation::BadThread(t, "blocked but in no IPC queue"));
+        }
+    }
+    Ok(())
+}
+
 pub fn check(mem: &PhysMem<'_>, sched: &Scheduler, s: &State) -> Result<(), Violation> {
     let live = live_tcbs(s);
+    check_ipc_queues(mem, &live, s)?;
     let idle = sched.idle;
     if fields(mem, idle).state != ThreadState::Idle as u64 {
         return Err(Violation::BadThread(idle, "idle thread not idle"));

@@ -226,8 +226,9 @@ impl<A: Arch> Kernel<'_, A> {
         match op {
             CNodeOp::Revoke(slot) => self.revoke_slot(slot)?,
             CNodeOp::Delete(slot) => self.delete_slot(slot)?,
-            // Senders queue on endpoints only once the IPC layer exists; until
-            // then there is nothing with a badge to cancel.
+            CNodeOp::CancelBadgedSends(Cap::Endpoint { ptr, badge, .. }) if badge != 0 => {
+                self.cancel_badged_sends(ptr, badge);
+            }
             CNodeOp::CancelBadgedSends(_) => {}
             CNodeOp::Insert { cap, src, dest } => cdt::insert_derived(mem, cap, src, dest),
             CNodeOp::Move { cap, src, dest } => cdt::move_cap(mem, cap, src, dest),

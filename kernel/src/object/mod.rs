@@ -79,10 +79,8 @@ impl<A: Arch> Kernel<'_, A> {
     /// cap releases its object's kernel state first.
     pub(crate) fn finalise_cap(&mut self, cap: Cap, is_final: bool) -> Option<Cap> {
         match cap {
-            // Endpoint queues are cancelled by the IPC layer; none can be
-            // queued before it exists.
             Cap::Endpoint { ptr, .. } if is_final => {
-                endpoint::on_final(ptr);
+                self.endpoint_final(ptr);
                 None
             }
             Cap::Notification { ptr, .. } if is_final => {

@@ -221,9 +221,10 @@ fn dirty_memory_of_a_child_untyped_is_noticed() {
 #[test]
 fn used_memory_below_the_watermark_may_be_nonzero() {
     let mut words = ram();
-    let (mut k, _, _, e) = with_endpoint(&mut words);
-    // Inside the endpoint object (below the watermark): not the free-memory rule.
-    let ptr = object_at(&k, e);
+    let (mut k, _, ut, e) = with_endpoint(&mut words);
+    // Inside a frame (below the watermark): user data, not the free-memory rule.
+    retype(&mut k, ut, ObjectType::SmallPage, 0, e + 1, 1);
+    let ptr = object_at(&k, e + 1);
     mem(&mut k).write(ptr + 8, 1);
     clean(&k);
 }
