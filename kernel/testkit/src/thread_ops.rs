@@ -19,6 +19,11 @@ pub const WORKERS: usize = 4;
 const FIRST: Word = 40;
 /// Root slots of the workers' IPC buffer frames.
 const BUFFERS: Word = 60;
+/// Root slots of the IPC objects: endpoint, endpoint, notification, then the
+/// first endpoint badged 7 and the first endpoint without Grant/GrantReply.
+const IPC: Word = 70;
+/// First root slot of the receive slots (four per worker).
+const RECEIVE: Word = 100;
 
 /// The thread cap slot an operand names: a worker, or the root thread.
 fn thread(sel: u8) -> Word {
@@ -59,6 +64,19 @@ pub enum ThreadOp {
     Respawn(u8),
     /// Any TCB label with small arguments.
     Raw(u8, u8, [u8; 3]),
+    /// Send, NBSend or Call (by `kind % 3`) on an endpoint cap with `len`
+    /// message registers, maybe passing the first endpoint as an extra cap.
+    Send(u8, u8, u8, bool),
+    /// Recv, NBRecv or ReplyRecv (by `kind % 3`) on an endpoint cap.
+    Recv(u8, u8),
+    /// Reply to the last caller.
+    Reply(u8),
+    /// Signal the notification.
+    Signal,
+    /// Wait or poll (by the flag) on the notification.
+    Wait(bool),
+    /// Bind the notification to a thread, or unbind (by the flag).
+    Bind(u8, bool),
 }
 
 impl ThreadOp {
@@ -79,6 +97,24 @@ impl ThreadOp {
             ThreadOp::Delete(_) => "delete_thread",
             ThreadOp::Respawn(_) => "respawn_thread",
             ThreadOp::Raw(..) => "raw_tcb",
+            ThreadOp::Send(kind, ..) => ["send", "nbsend", "call"][*kind as usize % 3],
+            ThreadOp::Recv(kind, _) => ["recv", "nbrecv", "reply_recv"][*kind as usize % 3],
+            ThreadOp::Reply(_) => "reply",
+            ThreadOp::Signal => "signal",
+            ThreadOp::Wait(poll) => {
+                if *poll {
+                    "poll"
+                } else {
+                    "wait"
+                }
+            }
+            ThreadOp::Bind(_, unbind) => {
+                if *unbind {
+                    "unbind"
+                } else {
+                    "bind"
+                }
+            }
         }
     }
 
@@ -115,6 +151,37 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
             histogram: Histogram::default(),
             summary: *summary,
         };
+        let big = run.big_untyped();
+        let k = &mut *run.kernel;
+        let root = boot::CAP_INIT_THREAD_CNODE;
+        call(
+            k,
+            big,
+            L::UntypedRetype,
+            &[ObjectType::Endpoint.word(), 0, 0, 0, IPC, 2],
+            &[root],
+        );
+        call(
+            k,
+            big,
+            L::UntypedRetype,
+            &[ObjectType::Notification.word(), 0, 0, 0, IPC + 2, 1],
+            &[root],
+        );
+        call(
+            k,
+            root,
+            L::CNodeMint,
+            &[IPC + 3, 64, IPC, 64, 15, 7],
+            &[root],
+        );
+        call(
+            k,
+            root,
+            L::CNodeMint,
+            &[IPC + 4, 64, IPC, 64, 3, 0],
+            &[root],
+        );
         for (i, w) in workers.iter().enumerate() {
             run.setup_worker(w, i as Word);
         }
@@ -147,6 +214,14 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
             );
         }
         call(k, w.cptr, L::TcbSetIpcBuffer, &[0x7000_0000], &[frame]);
+        // Caps received go to one of this worker's slots.
+        if let Some(b) = k.ipc_buffer(w.tcb, true) {
+            use selvm_abi::ipc_buffer::offsets;
+            let m = k.memory_mut_for_corruption_tests();
+            m.write(b + offsets::RECEIVE_CNODE as u64, root);
+            m.write(b + offsets::RECEIVE_INDEX as u64, RECEIVE + 4 * i);
+            m.write(b + offsets::RECEIVE_DEPTH as u64, 64);
+        }
         call(k, w.cptr, L::TcbSetSchedParams, &[255, 100], &[me]);
         call(k, w.cptr, L::TcbResume, &[], &[]);
     }
@@ -235,11 +310,54 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
                 )
             }
             ThreadOp::Respawn(t) => return self.respawn(t),
+            ThreadOp::Send(kind, ep, len, pass_cap) => {
+                let number = [Syscall::Send, Syscall::NBSend, Syscall::Call][kind as usize % 3];
+                let mrs: Vec<Word> = (0..Word::from(len % 7)).map(|i| 0x100 + i).collect();
+                let extra: &[Word] = if pass_cap { &[IPC] } else { &[] };
+                syscall(k, number, IPC + Word::from(ep) % 5, 0x42, &mrs, extra)
+            }
+            ThreadOp::Recv(kind, ep) => {
+                let number =
+                    [Syscall::Recv, Syscall::NBRecv, Syscall::ReplyRecv][kind as usize % 3];
+                let ep = [IPC, IPC + 1, IPC + 3][ep as usize % 3];
+                syscall(k, number, ep, 0, &[], &[])
+            }
+            ThreadOp::Reply(len) => {
+                let mrs: Vec<Word> = (0..Word::from(len % 6)).collect();
+                syscall(k, Syscall::Reply, 0, 0, &mrs, &[])
+            }
+            ThreadOp::Signal => syscall(k, Syscall::Send, IPC + 2, 0, &[], &[]),
+            ThreadOp::Wait(poll) => {
+                let number = if poll { Syscall::NBRecv } else { Syscall::Recv };
+                syscall(k, number, IPC + 2, 0, &[], &[])
+            }
+            ThreadOp::Bind(t, unbind) => {
+                if unbind {
+                    call(k, thread(t), L::TcbUnbindNotification, &[], &[])
+                } else {
+                    call(k, thread(t), L::TcbBindNotification, &[], &[IPC + 2])
+                }
+            }
             ThreadOp::Raw(t, label, args) => {
                 let mrs: Vec<Word> = args.iter().map(|&a| Word::from(a)).collect();
                 call(k, thread(t), Self::tcb_label(label), &mrs, &[me])
             }
         };
+        if k.thread_state(r.thread) != selvm_kernel::object::tcb::ThreadState::Running {
+            return "blocked_or_stopped";
+        }
+        let ipc = matches!(
+            op,
+            ThreadOp::Send(..)
+                | ThreadOp::Recv(..)
+                | ThreadOp::Reply(_)
+                | ThreadOp::Signal
+                | ThreadOp::Wait(_)
+        );
+        if ipc {
+            // The reply registers carry a message, not an error code.
+            return "ok";
+        }
         match r.label {
             0 => "ok",
             code => selvm_abi::Error::from_word(code).map_or("no_reply", |e| e.name()),
