@@ -1,0 +1,467 @@
+//! IPC scenarios through the real syscall entry: send/receive with 0, 4, 5
+//! and 120 message registers, Call and ReplyRecv with one-shot reply caps,
+//! NBSend/NBRecv, IPC rights, badges, cap transfer and unwrapping, a Call
+//! without Grant, notifications (signal, wait, poll, binding), cancellation by
+//! CancelBadgedSends, suspension and deletion, and fault delivery with replies.
+
+use selvm_abi::{
+    InvocationLabel as L, MessageInfo, ObjectType, Syscall, Word, boot, ipc_buffer::offsets,
+};
+use selvm_kernel::arch::riscv64 as regs;
+use selvm_kernel::cap::Cap;
+use selvm_kernel::object::tcb::ThreadState;
+use selvm_kernel::slot::SlotMemory;
+use selvm_kernel_testkit::threads::{Returned, Thread, call, spawn, syscall};
+use selvm_kernel_testkit::{TestKernel, TestMemory};
+
+const ROOT: Word = boot::CAP_INIT_THREAD_CNODE;
+const ME: Word = boot::CAP_INIT_THREAD_TCB;
+const T0: Word = 40;
+/// Endpoint, second endpoint, notification.
+const EP: Word = 70;
+const EP2: Word = 71;
+const NTFN: Word = 72;
+/// Scratch slots for derived caps.
+const S: Word = 80;
+
+fn big_untyped(k: &TestKernel<'_>) -> Word {
+    (16..40)
+        .find(|&i| {
+            matches!(
+                k.memory().cap(k.boot_objects().root_cnode.offset(i)),
+                Cap::Untyped { size_bits: 19, .. }
+            )
+        })
+        .expect("the 512 KiB untyped")
+}
+
+fn ok(r: &Returned) {
+    assert_eq!(r.label, 0, "expected success: {r:?}");
+}
+
+/// Two threads `a` (priority 200) and `b` (100), each with an IPC buffer, an
+/// endpoint pair and a notification; the root thread has stepped aside, so
+/// `a` runs.
+fn with_pair(f: impl FnOnce(&mut TestKernel<'_>, Thread, Thread)) {
+    let mut mem = TestMemory::new(1 << 20);
+    let (mut k, summary) = mem.boot_small();
+    let ts = spawn(&mut k, &summary, T0, 2, 100);
+    let big = big_untyped(&k);
+    ok(&call(
+        &mut k,
+        big,
+        L::UntypedRetype,
+        &[ObjectType::Endpoint.word(), 0, 0, 0, EP, 2],
+        &[ROOT],
+    ));
+    ok(&call(
+        &mut k,
+        big,
+        L::UntypedRetype,
+        &[ObjectType::Notification.word(), 0, 0, 0, NTFN, 1],
+        &[ROOT],
+    ));
+    ok(&call(
+        &mut k,
+        big,
+        L::UntypedRetype,
+        &[ObjectType::SmallPage.word(), 0, 0, 0, 60, 2],
+        &[ROOT],
+    ));
+    for (i, t) in ts.iter().enumerate() {
+        ok(&call(
+            &mut k,
+            t.cptr,
+            L::TcbSetIpcBuffer,
+            &[0x7000_0000],
+            &[60 + i as Word],
+        ));
+        // Received caps go to root slot 90 + i.
+        let b = k.ipc_buffer(t.tcb, true).unwrap();
+        let m = k.memory_mut_for_corruption_tests();
+        m.write(b + offsets::RECEIVE_CNODE as u64, ROOT);
+        m.write(b + offsets::RECEIVE_INDEX as u64, 90 + i as Word);
+        m.write(b + offsets::RECEIVE_DEPTH as u64, 64);
+    }
+    ok(&call(
+        &mut k,
+        ts[0].cptr,
+        L::TcbSetSchedParams,
+        &[255, 200],
+        &[ME],
+    ));
+    ok(&call(
+        &mut k,
+        ts[1].cptr,
+        L::TcbSetSchedParams,
+        &[255, 100],
+        &[ME],
+    ));
+    for t in &ts {
+        ok(&call(&mut k, t.cptr, L::TcbResume, &[], &[]));
+    }
+    call(&mut k, ME, L::TcbSuspend, &[], &[]);
+    assert_eq!(k.current_thread(), ts[0].tcb);
+    f(&mut k, ts[0], ts[1]);
+    k.check_invariants().expect("invariants at the end");
+}
+
+/// What thread `t` last received: (label, length, caps unwrapped, extra caps, badge, MRs).
+fn received(k: &TestKernel<'_>, t: &Thread) -> (Word, usize, Word, usize, Word, Vec<Word>) {
+    let ctx = k.context(t.tcb);
+    let info = MessageInfo::from_word_clamped(ctx[regs::A1]);
+    let buf = k.ipc_buffer(t.tcb, false);
+    let mrs = (0..info.length())
+        .map(|i| {
+            if i < 4 {
+                ctx[regs::A2 + i]
+            } else {
+                k.memory().read(buf.unwrap() + offsets::msg(i) as u64)
+            }
+        })
+        .collect();
+    (
+        info.label(),
+        info.length(),
+        info.caps_unwrapped(),
+        info.extra_caps(),
+        ctx[regs::A0],
+        mrs,
+    )
+}
+
+fn message(n: usize) -> Vec<Word> {
+    (0..n as Word).map(|i| 0xa0 + i).collect()
+}
+
+#[test]
+fn send_and_receive_with_0_4_5_and_120_message_registers() {
+    for n in [0, 4, 5, 120] {
+        with_pair(|k, a, b| {
+            syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+            assert_eq!(k.thread_state(a.tcb), ThreadState::BlockedOnReceive);
+            assert_eq!(k.current_thread(), b.tcb);
+            let r = syscall(k, Syscall::Send, EP, 0x33, &message(n), &[]);
+            assert_eq!(r.thread, b.tcb);
+            assert_eq!(
+                k.current_thread(),
+                a.tcb,
+                "the higher-priority receiver runs at once"
+            );
+            let (label, len, _, _, badge, mrs) = received(k, &a);
+            assert_eq!((label, len, badge), (0x33, n, 0));
+            assert_eq!(mrs, message(n));
+        });
+    }
+}
+
+#[test]
+fn a_receiver_without_ipc_buffer_gets_only_the_register_mrs() {
+    with_pair(|k, a, b| {
+        ok(&call(k, a.cptr, L::TcbSetIpcBuffer, &[0], &[60]));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Send, EP, 1, &message(9), &[]);
+        let ctx = k.context(a.tcb);
+        assert_eq!(MessageInfo::from_word_clamped(ctx[regs::A1]).length(), 4);
+        let _ = b;
+    });
+}
+
+#[test]
+fn badges_are_delivered_and_nbsend_without_a_receiver_is_dropped() {
+    with_pair(|k, a, b| {
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S, 64, EP, 64, 15, 0x77],
+            &[ROOT],
+        ));
+        // a sends without a receiver: NBSend is dropped, a keeps running.
+        syscall(k, Syscall::NBSend, S, 5, &[1], &[]);
+        assert_eq!(k.thread_state(a.tcb), ThreadState::Running);
+        // NBRecv with nothing pending: badge 0, no blocking.
+        let r = syscall(k, Syscall::NBRecv, EP, 0, &[], &[]);
+        assert_eq!((r.thread, r.badge), (a.tcb, 0));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Send, S, 9, &[10, 11], &[]);
+        let (label, len, _, _, badge, mrs) = received(k, &a);
+        assert_eq!((label, len, badge, mrs), (9, 2, 0x77, vec![10, 11]));
+        let _ = b;
+    });
+}
+
+#[test]
+fn call_and_reply_recv_use_a_one_shot_reply_cap() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        // b calls a: a wakes with the message and a reply cap in its caller slot.
+        syscall(k, Syscall::Call, EP, 7, &[1, 2, 3], &[]);
+        assert_eq!(k.thread_state(b.tcb), ThreadState::BlockedOnReply);
+        assert_eq!(k.current_thread(), a.tcb);
+        let caller = selvm_kernel::object::tcb::slot(a.tcb, 3);
+        assert!(
+            matches!(k.memory().cap(caller), Cap::Reply { tcb, master: false, .. } if tcb == b.tcb)
+        );
+        // a answers with ReplyRecv and waits again; b gets the reply.
+        syscall(k, Syscall::ReplyRecv, EP, 8, &[40, 41], &[]);
+        assert!(
+            k.memory().cap(caller).is_null(),
+            "the reply cap is consumed"
+        );
+        assert_eq!(k.thread_state(a.tcb), ThreadState::BlockedOnReceive);
+        assert_eq!(k.current_thread(), b.tcb);
+        let (label, len, _, _, badge, mrs) = received(k, &b);
+        assert_eq!((label, len, badge, mrs), (8, 2, 0, vec![40, 41]));
+        // A second reply has no reply cap: nothing happens.
+        let r = syscall(k, Syscall::Reply, 0, 0, &[], &[]);
+        assert_eq!(r.thread, b.tcb);
+    });
+}
+
+#[test]
+fn a_call_without_grant_is_delivered_but_leaves_the_caller_inactive() {
+    with_pair(|k, a, b| {
+        // Write and Read only: no Grant, no GrantReply.
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S, 64, EP, 64, 3, 0],
+            &[ROOT],
+        ));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Call, S, 4, &[9], &[]);
+        assert_eq!(k.thread_state(b.tcb), ThreadState::Inactive);
+        assert_eq!(received(k, &a).5, vec![9]);
+        assert!(
+            k.memory()
+                .cap(selvm_kernel::object::tcb::slot(a.tcb, 3))
+                .is_null(),
+            "no reply cap"
+        );
+    });
+}
+
+#[test]
+fn ipc_rights_are_enforced() {
+    with_pair(|k, a, b| {
+        // Read-only cap: sending is an invalid capability (a Call gets the error).
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S, 64, EP, 64, 2, 0],
+            &[ROOT],
+        ));
+        let r = syscall(k, Syscall::Call, S, 1, &[], &[]);
+        assert_eq!((r.label, r.mrs.as_slice()), (2, &[0][..]));
+        // Write-only cap: receiving is a cap fault (no handler: a stops).
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S + 1, 64, EP, 64, 1, 0],
+            &[ROOT],
+        ));
+        syscall(k, Syscall::Recv, S + 1, 0, &[], &[]);
+        assert_eq!(k.thread_state(a.tcb), ThreadState::Inactive);
+        assert_eq!(
+            k.tcb(a.tcb).fault[..3],
+            [1, S + 1, 1],
+            "cap fault in the receive phase"
+        );
+        assert_eq!(k.current_thread(), b.tcb);
+    });
+}
+
+#[test]
+fn caps_transfer_with_grant_and_unwrap_to_the_same_endpoint() {
+    with_pair(|k, a, b| {
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S, 64, EP, 64, 15, 5],
+            &[ROOT],
+        ));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        // b sends through EP passing: EP2 (a real cap) and S (a cap to EP: unwrapped).
+        syscall(k, Syscall::Send, EP, 1, &[], &[S, EP2]);
+        let (_, _, unwrapped, extra, _, _) = received(k, &a);
+        assert_eq!((unwrapped, extra), (0b01, 2));
+        let buf = k.ipc_buffer(a.tcb, false).unwrap();
+        assert_eq!(
+            k.memory().read(buf + offsets::cap_or_badge(0) as u64),
+            5,
+            "badge of the unwrapped cap"
+        );
+        let got = k.memory().cap(k.boot_objects().root_cnode.offset(90));
+        assert!(
+            matches!(got, Cap::Endpoint { .. }),
+            "EP2 arrived in a's receive slot: {got:?}"
+        );
+        // Without Grant no caps move.
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S + 1, 64, EP, 64, 3, 0],
+            &[ROOT],
+        ));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Send, S + 1, 1, &[], &[EP2]);
+        assert_eq!(received(k, &a).3, 0);
+        let _ = b;
+    });
+}
+
+#[test]
+fn notifications_signal_wait_poll_and_binding() {
+    with_pair(|k, a, b| {
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S, 64, NTFN, 64, 3, 0b01],
+            &[ROOT],
+        ));
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S + 1, 64, NTFN, 64, 3, 0b10],
+            &[ROOT],
+        ));
+        // Two signals OR into the word; Poll takes and clears it.
+        syscall(k, Syscall::Send, S, 0, &[], &[]);
+        syscall(k, Syscall::Send, S + 1, 0, &[], &[]);
+        assert_eq!(syscall(k, Syscall::NBRecv, NTFN, 0, &[], &[]).badge, 0b11);
+        assert_eq!(syscall(k, Syscall::NBRecv, NTFN, 0, &[], &[]).badge, 0);
+        // Wait blocks; a signal wakes the waiter with the badge.
+        syscall(k, Syscall::Recv, NTFN, 0, &[], &[]);
+        assert_eq!(k.thread_state(a.tcb), ThreadState::BlockedOnNotification);
+        syscall(k, Syscall::Send, S + 1, 0, &[], &[]);
+        assert_eq!(
+            (k.current_thread(), k.context(a.tcb)[regs::A0]),
+            (a.tcb, 0b10)
+        );
+        // Bound to a, the notification wakes a receive on an endpoint.
+        ok(&call(k, a.cptr, L::TcbBindNotification, &[], &[NTFN]));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Send, S, 0, &[], &[]);
+        assert_eq!(k.current_thread(), a.tcb);
+        assert_eq!(k.context(a.tcb)[regs::A0], 0b01);
+        // A signal pending when the bound thread receives on an endpoint is
+        // taken at once, without blocking.
+        syscall(k, Syscall::Send, S + 1, 0, &[], &[]);
+        let r = syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        assert_eq!((r.thread, r.badge), (a.tcb, 0b10));
+        assert_eq!(k.thread_state(a.tcb), ThreadState::Running);
+        let _ = b;
+    });
+}
+
+#[test]
+fn cancel_badged_sends_restarts_only_senders_with_that_badge() {
+    with_pair(|k, a, b| {
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S, 64, EP, 64, 15, 9],
+            &[ROOT],
+        ));
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S + 1, 64, EP, 64, 15, 4],
+            &[ROOT],
+        ));
+        // a blocks sending with badge 9; b runs.
+        syscall(k, Syscall::Send, S, 0, &[], &[]);
+        assert_eq!(k.thread_state(a.tcb), ThreadState::BlockedOnSend);
+        assert_eq!(k.current_thread(), b.tcb);
+        // Cancelling badge 4 leaves a queued; cancelling badge 9 restarts it.
+        ok(&call(k, ROOT, L::CNodeCancelBadgedSends, &[S + 1, 64], &[]));
+        assert_eq!(k.thread_state(a.tcb), ThreadState::BlockedOnSend);
+        ok(&call(k, ROOT, L::CNodeCancelBadgedSends, &[S, 64], &[]));
+        assert_eq!(k.current_thread(), a.tcb, "a restarted and, higher, runs");
+        assert_eq!(k.thread_state(a.tcb), ThreadState::Running);
+        let (head, _, _) = k.endpoint_queue(
+            match k.memory().cap(k.boot_objects().root_cnode.offset(EP)) {
+                Cap::Endpoint { ptr, .. } => ptr,
+                other => panic!("{other:?}"),
+            },
+        );
+        assert_eq!(head, 0, "the endpoint queue is empty");
+    });
+}
+
+#[test]
+fn suspending_a_caller_mid_call_removes_its_reply_cap() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Call, EP, 1, &[], &[]);
+        let caller = selvm_kernel::object::tcb::slot(a.tcb, 3);
+        assert!(matches!(k.memory().cap(caller), Cap::Reply { .. }));
+        ok(&call(k, b.cptr, L::TcbSuspend, &[], &[]));
+        assert!(
+            k.memory().cap(caller).is_null(),
+            "the reply cap to the suspended caller is gone"
+        );
+        assert_eq!(k.thread_state(b.tcb), ThreadState::Inactive);
+        let r = syscall(k, Syscall::Reply, 0, 0, &[5], &[]);
+        assert_eq!(r.thread, a.tcb, "replying to nobody is a no-op");
+    });
+}
+
+#[test]
+fn deleting_an_endpoint_restarts_its_waiters() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        assert_eq!(k.current_thread(), b.tcb);
+        ok(&call(k, ROOT, L::CNodeDelete, &[EP, 64], &[]));
+        assert_eq!(
+            k.thread_state(a.tcb),
+            ThreadState::Running,
+            "a restarted and, higher, runs"
+        );
+        assert_eq!(k.current_thread(), a.tcb);
+    });
+}
+
+#[test]
+fn an_unknown_syscall_is_sent_to_the_fault_handler_and_the_reply_decides() {
+    with_pair(|k, a, b| {
+        // b's fault handler: EP (all rights) at address EP in its CSpace.
+        ok(&call(
+            k,
+            b.cptr,
+            L::TcbSetSpace,
+            &[EP, 0, 0],
+            &[ROOT, T0 + 2],
+        ));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        assert_eq!(k.current_thread(), b.tcb);
+        let number = (-77i64) as Word;
+        k.context_mut(b.tcb)[regs::A7] = number;
+        k.context_mut(b.tcb)[regs::FAULT_IP] = 0x5000;
+        k.handle_syscall();
+        assert_eq!(k.thread_state(b.tcb), ThreadState::BlockedOnReply);
+        let (label, len, _, _, _, mrs) = received(k, &a);
+        assert_eq!(
+            (label, len),
+            (2, 11),
+            "UnknownSyscall: 10 registers and the number"
+        );
+        assert_eq!((mrs[0], mrs[10]), (0x5000, number));
+        // Reply with label 0 and a new pc: b restarts there.
+        let mut reply = mrs.clone();
+        reply[0] = 0x6000;
+        syscall(k, Syscall::Reply, 0, 0, &reply, &[]);
+        assert_eq!(k.thread_state(b.tcb), ThreadState::Restart);
+        assert_eq!(k.context(b.tcb)[regs::FAULT_IP], 0x6000);
+    });
+}
