@@ -75,6 +75,28 @@ impl<A: Arch> Kernel<'_, A> {
         ctx[A::MSG_INFO_REGISTER] = info.word();
     }
 
+    /// The current thread took a VM fault (the platform's trap entry reports
+    /// it with the context saved and FaultIP at the faulting instruction).
+    pub fn handle_vm_fault(&mut self, address: Word, prefetch: bool, status: Word) {
+        let cur = self.sched.current;
+        self.handle_fault(
+            cur,
+            Fault::VmFault {
+                address,
+                prefetch,
+                status,
+            },
+        );
+        self.schedule();
+    }
+
+    /// The current thread raised an architecture exception.
+    pub fn handle_user_exception(&mut self, number: Word, code: Word) {
+        let cur = self.sched.current;
+        self.handle_fault(cur, Fault::UserException { number, code });
+        self.schedule();
+    }
+
     /// The current thread made a system call (number in its syscall register).
     pub fn handle_syscall(&mut self) -> SyscallExit {
         let cur = self.sched.current;

@@ -365,28 +365,3 @@ fn save_caller_without_a_reply_cap_leaves_the_slot_empty() {
         bad_depth(s.op_at(L::CNodeSaveCaller, ROOT, D, 0));
     });
 }
-
-#[test]
-fn save_caller_moves_the_reply_cap_which_cannot_be_copied() {
-    run(|s| {
-        // Stand in for the IPC layer: a Call from another thread (a fresh TCB,
-        // which has no master reply cap yet) left a reply cap in the caller slot.
-        s.make(T::Tcb, 0, EP, 1);
-        let reply = Cap::Reply {
-            tcb: s.ptr(EP),
-            master: false,
-            can_grant: true,
-        };
-        let at = caller_slot(s);
-        s.k.memory_mut_for_corruption_tests().set_cap(at, reply);
-        check(s.k);
-        ok(s.op(L::CNodeSaveCaller, D));
-        assert_eq!((s.cap(D), s.cap_at(at)), (reply, Cap::Null));
-        illegal(s.copy(D + 1, D, ALL));
-        illegal(s.mint(D + 1, D, ALL, 0));
-        ok(s.mv(D + 1, D));
-        assert_eq!(s.cap(D + 1), reply);
-        ok(s.op(L::CNodeDelete, D + 1));
-        assert!(s.empty(D + 1));
-    });
-}

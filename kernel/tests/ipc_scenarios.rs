@@ -465,3 +465,177 @@ fn an_unknown_syscall_is_sent_to_the_fault_handler_and_the_reply_decides() {
         assert_eq!(k.context(b.tcb)[regs::FAULT_IP], 0x6000);
     });
 }
+
+/// Makes `b` (which must be current) have EP as its fault handler.
+fn handler_is_ep(k: &mut TestKernel<'_>, b: &Thread) {
+    ok(&call(
+        k,
+        b.cptr,
+        L::TcbSetSpace,
+        &[EP, 0, 0],
+        &[ROOT, T0 + 2],
+    ));
+}
+
+#[test]
+fn vm_faults_and_user_exceptions_reach_the_handler_with_seL4s_layouts() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        assert_eq!(k.current_thread(), b.tcb);
+        handler_is_ep(k, &b);
+        k.context_mut(b.tcb)[regs::FAULT_IP] = 0x4444;
+        k.handle_vm_fault(0xdead_0000, false, 13);
+        let (label, len, _, _, _, mrs) = received(k, &a);
+        assert_eq!(
+            (label, len, mrs),
+            (5, 4, vec![0x4444, 0xdead_0000, 0, 13]),
+            "VMFault: IP, addr, prefetch, FSR"
+        );
+        // A VMFault reply always restarts, whatever its label.
+        syscall(k, Syscall::ReplyRecv, EP, 99, &[], &[]);
+        assert_eq!(k.thread_state(b.tcb), ThreadState::Running);
+        assert_eq!(k.current_thread(), b.tcb);
+        k.context_mut(b.tcb)[regs::SP] = 0x8000;
+        k.handle_user_exception(2, 7);
+        let (label, len, _, _, _, mrs) = received(k, &a);
+        assert_eq!(label, 3);
+        assert_eq!(len, 5, "UserException: FaultIP, SP, FLAGS, Number, Code");
+        assert_eq!((mrs[1], mrs[3], mrs[4]), (0x8000, 2, 7));
+        // A nonzero label leaves the thread stopped; registers are written back.
+        syscall(k, Syscall::Reply, 0, 1, &[0x9000], &[]);
+        assert_eq!(k.thread_state(b.tcb), ThreadState::Inactive);
+        assert_eq!(k.context(b.tcb)[regs::FAULT_IP], 0x9000);
+    });
+}
+
+#[test]
+fn a_cap_fault_message_carries_the_lookup_failure() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        handler_is_ep(k, &b);
+        // Invoking an address whose guard does not match (root guard is 56 zero bits).
+        let bad = 1 << 60;
+        syscall(k, Syscall::Call, bad, 0, &[], &[]);
+        let (label, _, _, _, _, mrs) = received(k, &a);
+        assert_eq!(label, 1, "CapFault");
+        assert_eq!(&mrs[1..3], &[bad, 0], "address, not in the receive phase");
+        assert_eq!(
+            &mrs[3..],
+            &[4, 64, 0, 56],
+            "GuardMismatch: bits left, guard found, bits found"
+        );
+        let _ = b;
+    });
+}
+
+#[test]
+fn a_fault_handler_without_grant_or_write_means_a_double_fault() {
+    with_pair(|k, a, b| {
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S, 64, EP, 64, 2, 0],
+            &[ROOT],
+        ));
+        ok(&call(
+            k,
+            b.cptr,
+            L::TcbSetSpace,
+            &[S, 0, 0],
+            &[ROOT, T0 + 2],
+        ));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        k.handle_vm_fault(0x10, true, 12);
+        assert_eq!(
+            k.thread_state(b.tcb),
+            ThreadState::Inactive,
+            "no usable handler"
+        );
+        assert_eq!(
+            k.thread_state(a.tcb),
+            ThreadState::BlockedOnReceive,
+            "nothing was sent"
+        );
+    });
+}
+
+#[test]
+fn ipc_across_two_cspaces() {
+    with_pair(|k, a, b| {
+        // Give b its own CSpace: a new radix-4 CNode holding a copy of EP at
+        // slot 3 (guard 60 so addresses resolve in 64 bits).
+        let big = big_untyped(k);
+        ok(&call(
+            k,
+            big,
+            L::UntypedRetype,
+            &[ObjectType::CNode.word(), 4, 0, 0, S, 1],
+            &[ROOT],
+        ));
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMutate,
+            &[S + 1, 64, S, 64, 60],
+            &[ROOT],
+        ));
+        ok(&call(k, S + 1, L::CNodeCopy, &[3, 64, EP, 64, 15], &[ROOT]));
+        ok(&call(
+            k,
+            b.cptr,
+            L::TcbSetSpace,
+            &[0, 0, 0],
+            &[S + 1, T0 + 2],
+        ));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        assert_eq!(k.current_thread(), b.tcb);
+        // In b's CSpace the endpoint is cap 3.
+        syscall(k, Syscall::Send, 3, 6, &[1, 2, 3, 4, 5], &[]);
+        let (label, len, _, _, _, mrs) = received(k, &a);
+        assert_eq!((label, len, mrs), (6, 5, vec![1, 2, 3, 4, 5]));
+        let _ = b;
+    });
+}
+
+#[test]
+fn save_caller_moves_the_reply_cap_which_cannot_be_copied_and_still_answers() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Call, EP, 1, &[], &[]);
+        assert_eq!(k.current_thread(), a.tcb);
+        ok(&call(k, ROOT, L::CNodeSaveCaller, &[S, 64], &[]));
+        let caller = selvm_kernel::object::tcb::slot(a.tcb, 3);
+        assert!(k.memory().cap(caller).is_null());
+        assert!(matches!(
+            k.memory().cap(k.boot_objects().root_cnode.offset(S)),
+            Cap::Reply { master: false, .. }
+        ));
+        // Reply caps cannot be copied or minted.
+        assert_eq!(
+            call(k, ROOT, L::CNodeCopy, &[S + 1, 64, S, 64, 15], &[ROOT]).label,
+            3
+        );
+        assert_eq!(
+            call(k, ROOT, L::CNodeMint, &[S + 1, 64, S, 64, 15, 0], &[ROOT]).label,
+            3
+        );
+        // A full destination is refused; with nothing to save, SaveCaller does nothing.
+        assert_eq!(call(k, ROOT, L::CNodeSaveCaller, &[S, 64], &[]).label, 8);
+        ok(&call(k, ROOT, L::CNodeSaveCaller, &[S + 2, 64], &[]));
+        assert!(
+            k.memory()
+                .cap(k.boot_objects().root_cnode.offset(S + 2))
+                .is_null()
+        );
+        // Sending on the saved reply cap answers b, once.
+        syscall(k, Syscall::Send, S, 3, &[77], &[]);
+        assert!(
+            k.memory()
+                .cap(k.boot_objects().root_cnode.offset(S))
+                .is_null()
+        );
+        assert_eq!(k.thread_state(b.tcb), ThreadState::Running);
+        assert_eq!(received(k, &b).5, vec![77]);
+    });
+}

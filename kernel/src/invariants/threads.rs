@@ -11,6 +11,7 @@ use crate::object::endpoint::EndpointObj;
 use crate::object::notification::NotificationObj;
 use crate::object::tcb::{FIELDS_OFFSET, TcbFields, ThreadState};
 use crate::sched::{Action, Scheduler};
+use crate::slot::SlotMemory;
 use alloc::collections::BTreeSet;
 use selvm_abi::NUM_PRIORITIES;
 
@@ -131,9 +132,44 @@ fn check_ipc_queues(mem: &PhysMem<'_>, live: &BTreeSet<PAddr>, s: &State) -> Res
     Ok(())
 }
 
+/// Reply caps: a reply cap (not a master) answers a thread blocked on reply,
+/// there is at most one per thread, and it is a child of that thread's master
+/// reply cap; a master sits in its own TCB's reply slot.
+fn check_reply_caps(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
+    let mut answered = BTreeSet::new();
+    for (&slot, cap) in &s.caps {
+        let Cap::Reply { tcb: t, master, .. } = *cap else {
+            continue;
+        };
+        let master_slot = crate::object::tcb::slot(t, selvm_abi::object::TCB_REPLY);
+        if master {
+            if slot != master_slot {
+                return Err(Violation::BadThread(t, "master reply cap outside its TCB"));
+            }
+            continue;
+        }
+        if fields(mem, t).state != ThreadState::BlockedOnReply as u64 || !answered.insert(t) {
+            return Err(Violation::BadThread(
+                t,
+                "reply cap to a thread not waiting for one reply",
+            ));
+        }
+        if !crate::cdt::is_parent_of(mem, master_slot, slot)
+            || mem.mdb(slot).prev != Some(master_slot)
+        {
+            return Err(Violation::BadThread(
+                t,
+                "reply cap not derived from the master",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn check(mem: &PhysMem<'_>, sched: &Scheduler, s: &State) -> Result<(), Violation> {
     let live = live_tcbs(s);
     check_ipc_queues(mem, &live, s)?;
+    check_reply_caps(mem, s)?;
     let idle = sched.idle;
     if fields(mem, idle).state != ThreadState::Idle as u64 {
         return Err(Violation::BadThread(idle, "idle thread not idle"));
