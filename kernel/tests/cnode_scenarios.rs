@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use selvm_abi::{CPtr, CapRights, InvocationLabel as L, LookupFault, ObjectType as T, Word};
 use selvm_kernel::cap::Cap;
-use selvm_kernel::slot::{MdbNode, SlotMemory, SlotRef};
+use selvm_kernel::slot::{MdbNode, SlotRef};
 use selvm_kernel::{Outcome, SyscallError as E};
 
 /// Slot of the endpoint most tests make (slots up to EP + 7 are for objects).

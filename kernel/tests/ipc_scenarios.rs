@@ -478,7 +478,7 @@ fn handler_is_ep(k: &mut TestKernel<'_>, b: &Thread) {
 }
 
 #[test]
-fn vm_faults_and_user_exceptions_reach_the_handler_with_seL4s_layouts() {
+fn vm_faults_and_user_exceptions_reach_the_handler_with_sel4_layouts() {
     with_pair(|k, a, b| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         assert_eq!(k.current_thread(), b.tcb);
