@@ -220,6 +220,7 @@ impl<'m, A: Arch> Kernel<'m, A> {
         let mut kernel = Kernel {
             arch,
             sched: Scheduler::new(tcb_at, idle_at),
+            fastpath: Default::default(),
             mem,
             preemption: Preemption::default(),
             boot: BootObjects {

@@ -23,6 +23,7 @@ pub mod cdt;
 pub mod cspace;
 mod delete;
 pub mod error;
+pub mod fastpath;
 pub mod fault;
 pub mod invocation;
 mod ipc;

@@ -27,6 +27,7 @@ pub struct Kernel<'m, A: Arch> {
     /// A delete whose zombie left the slot its caller named (see `delete`).
     pub(crate) deferred_delete: Option<SlotRef>,
     pub(crate) sched: Scheduler,
+    pub(crate) fastpath: crate::fastpath::Fastpath,
 }
 
 impl<'m, A: Arch> Kernel<'m, A> {

@@ -101,6 +101,16 @@ impl<A: Arch> Kernel<'_, A> {
     pub fn handle_syscall(&mut self) -> SyscallExit {
         let cur = self.sched.current;
         let number = self.context(cur)[A::SYSCALL_NUMBER_REGISTER];
+        if self.fastpath.enabled {
+            let fast = match Syscall::from_word(number) {
+                Some(Syscall::Call) => self.fastpath_call(),
+                Some(Syscall::ReplyRecv) => self.fastpath_reply_recv(),
+                _ => false,
+            };
+            if fast {
+                return SyscallExit::Resume;
+            }
+        }
         let exit = match Syscall::from_word(number) {
             Some(Syscall::Call) => self.handle_invocation(true, true),
             Some(Syscall::Send) => self.handle_invocation(false, true),

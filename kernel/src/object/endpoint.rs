@@ -93,6 +93,11 @@ impl<A: Arch> Kernel<'_, A> {
         self.set_endpoint_queue(ep, head, tail, state);
     }
 
+    /// Appends a receiver to the endpoint's queue (the fastpath's receive).
+    pub(crate) fn endpoint_append_recv(&mut self, ep: PAddr, t: PAddr) {
+        self.endpoint_append(ep, t, EpState::Recv);
+    }
+
     /// Takes `t` out of the endpoint's queue.
     pub(crate) fn endpoint_remove(&mut self, ep: PAddr, t: PAddr) {
         let (head, tail, state) = self.endpoint_queue(ep);

@@ -1,0 +1,169 @@
+//! The IPC fastpath for Call and ReplyRecv (seL4's conditions): no extra caps,
+//! a message that fits the registers, the right caps, a partner already
+//! waiting and at least as important as the caller, no fault pending — then
+//! the message moves and the kernel switches straight to the partner without
+//! a scheduler pass. Every other case takes the slow path. The resulting state
+//! is exactly the slow path's (tests compare them word for word); hit counters
+//! show which path ran.
+
+use crate::arch::Arch;
+use crate::cap::Cap;
+use crate::cdt;
+use crate::cspace;
+use crate::memory::PAddr;
+use crate::object::endpoint::{EpState, flags};
+use crate::object::tcb::{self, ThreadState};
+use crate::sched::Action;
+use crate::slot::SlotMemory;
+use crate::state::Kernel;
+use selvm_abi::{MessageInfo, object};
+
+/// Fastpath switch and hit counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fastpath {
+    /// Take the fastpath when its conditions hold.
+    pub enabled: bool,
+    /// Calls that took the fastpath.
+    pub call_hits: u64,
+    /// ReplyRecvs that took the fastpath.
+    pub reply_recv_hits: u64,
+}
+
+impl Default for Fastpath {
+    fn default() -> Self {
+        Fastpath {
+            enabled: true,
+            call_hits: 0,
+            reply_recv_hits: 0,
+        }
+    }
+}
+
+impl<A: Arch> Kernel<'_, A> {
+    /// The fastpath switch and counters.
+    pub fn fastpath(&mut self) -> &mut Fastpath {
+        &mut self.fastpath
+    }
+
+    fn fast_message(&self, cur: PAddr) -> Option<MessageInfo> {
+        let info = MessageInfo::from_word_clamped(self.context(cur)[A::MSG_INFO_REGISTER]);
+        let fits = info.extra_caps() == 0 && info.length() <= A::MSG_REGISTERS.len();
+        (fits && self.sched.action == Action::ResumeCurrent && self.tcb(cur).fault[0] == 0)
+            .then_some(info)
+    }
+
+    fn fast_cap(&self, cur: PAddr) -> Option<Cap> {
+        let ctable = self.mem.cap(tcb::slot(cur, object::TCB_CTABLE));
+        let cptr = self.context(cur)[A::CAP_REGISTER];
+        cspace::lookup_slot(&self.mem, ctable, cptr)
+            .ok()
+            .map(|s| self.mem.cap(s))
+    }
+
+    /// Copies the register message and writes the receiver's message info and badge.
+    fn fast_transfer(&mut self, from: PAddr, to: PAddr, info: MessageInfo, badge: u64) {
+        for &r in &A::MSG_REGISTERS[..info.length()] {
+            let w = self.context(from)[r];
+            self.context_mut(to)[r] = w;
+        }
+        let info = info.with_extra_caps(0).with_caps_unwrapped(0);
+        let ctx = self.context_mut(to);
+        ctx[A::MSG_INFO_REGISTER] = info.word();
+        ctx[A::CAP_REGISTER] = badge;
+    }
+
+    /// Call fastpath; false (nothing changed) when its conditions do not hold.
+    pub(crate) fn fastpath_call(&mut self) -> bool {
+        let cur = self.sched.current;
+        let Some(info) = self.fast_message(cur) else {
+            return false;
+        };
+        let Some(Cap::Endpoint {
+            ptr: ep,
+            badge,
+            rights,
+        }) = self.fast_cap(cur)
+        else {
+            return false;
+        };
+        if !rights.can_write() || !(rights.can_grant() || rights.can_grant_reply()) {
+            return false;
+        }
+        let (dest, _, state) = self.endpoint_queue(ep);
+        let master = tcb::slot(cur, object::TCB_REPLY);
+        let caller_slot = tcb::slot(dest, object::TCB_CALLER);
+        if state != EpState::Recv
+            || self.tcb(dest).priority < self.tcb(cur).priority
+            || self.tcb(dest).domain != self.tcb(cur).domain
+            || !matches!(self.mem.cap(master), Cap::Reply { master: true, .. })
+            || !self.mem.cap(caller_slot).is_null()
+        {
+            return false;
+        }
+        let reply_can_grant = self.tcb(dest).blocking_flags & flags::CAN_GRANT != 0;
+        self.endpoint_remove(ep, dest);
+        self.fast_transfer(cur, dest, info, badge);
+        self.tcb_mut(dest).state = ThreadState::Running as u64;
+        self.tcb_mut(cur).state = ThreadState::BlockedOnReply as u64;
+        let reply = Cap::Reply {
+            tcb: cur,
+            master: false,
+            can_grant: reply_can_grant,
+        };
+        cdt::insert_derived(&mut self.mem, reply, master, caller_slot);
+        self.sched.current = dest;
+        self.fastpath.call_hits += 1;
+        true
+    }
+
+    /// ReplyRecv fastpath; false (nothing changed) when its conditions do not hold.
+    pub(crate) fn fastpath_reply_recv(&mut self) -> bool {
+        let cur = self.sched.current;
+        let Some(info) = self.fast_message(cur) else {
+            return false;
+        };
+        let Some(Cap::Endpoint {
+            ptr: ep, rights, ..
+        }) = self.fast_cap(cur)
+        else {
+            return false;
+        };
+        let slot = tcb::slot(cur, object::TCB_CALLER);
+        let Cap::Reply {
+            tcb: caller,
+            master: false,
+            ..
+        } = self.mem.cap(slot)
+        else {
+            return false;
+        };
+        let bound = self.tcb(cur).bound_notification;
+        if !rights.can_read()
+            || self.endpoint_queue(ep).2 == EpState::Send
+            || (bound != 0 && self.notification_active(bound))
+            || self.thread_state(caller) != ThreadState::BlockedOnReply
+            || self.tcb(caller).fault[0] != 0
+            || self.tcb(caller).priority < self.tcb(cur).priority
+            || self.tcb(caller).domain != self.tcb(cur).domain
+        {
+            return false;
+        }
+        self.fast_transfer(cur, caller, info, 0);
+        cdt::remove(&mut self.mem, slot);
+        self.tcb_mut(caller).state = ThreadState::Running as u64;
+        let f = self.tcb_mut(cur);
+        (f.blocking_object, f.blocking_flags) = (
+            ep,
+            if rights.can_grant() {
+                flags::CAN_GRANT
+            } else {
+                0
+            },
+        );
+        f.state = ThreadState::BlockedOnReceive as u64;
+        self.endpoint_append_recv(ep, cur);
+        self.sched.current = caller;
+        self.fastpath.reply_recv_hits += 1;
+        true
+    }
+}
