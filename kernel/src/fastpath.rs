@@ -23,8 +23,12 @@ use selvm_abi::{MessageInfo, object};
 pub struct Fastpath {
     /// Take the fastpath when its conditions hold.
     pub enabled: bool,
+    /// Calls made (either path).
+    pub calls: u64,
     /// Calls that took the fastpath.
     pub call_hits: u64,
+    /// ReplyRecvs made (either path).
+    pub reply_recvs: u64,
     /// ReplyRecvs that took the fastpath.
     pub reply_recv_hits: u64,
 }
@@ -33,7 +37,9 @@ impl Default for Fastpath {
     fn default() -> Self {
         Fastpath {
             enabled: true,
+            calls: 0,
             call_hits: 0,
+            reply_recvs: 0,
             reply_recv_hits: 0,
         }
     }

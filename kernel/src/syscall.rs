@@ -101,6 +101,11 @@ impl<A: Arch> Kernel<'_, A> {
     pub fn handle_syscall(&mut self) -> SyscallExit {
         let cur = self.sched.current;
         let number = self.context(cur)[A::SYSCALL_NUMBER_REGISTER];
+        match Syscall::from_word(number) {
+            Some(Syscall::Call) => self.fastpath.calls += 1,
+            Some(Syscall::ReplyRecv) => self.fastpath.reply_recvs += 1,
+            _ => {}
+        }
         if self.fastpath.enabled {
             let fast = match Syscall::from_word(number) {
                 Some(Syscall::Call) => self.fastpath_call(),

@@ -39,12 +39,23 @@ fn ok(r: &Returned) {
     assert_eq!(r.label, 0, "expected success: {r:?}");
 }
 
+/// Fastpath hits and Call/ReplyRecv counts over the whole scenario suite.
+static HITS: std::sync::Mutex<(u64, u64, u64, u64)> = std::sync::Mutex::new((0, 0, 0, 0));
+
 /// Two threads `a` (priority 200) and `b` (100), each with an IPC buffer, an
 /// endpoint pair and a notification; the root thread has stepped aside, so
-/// `a` runs.
-fn with_pair(f: impl FnOnce(&mut TestKernel<'_>, Thread, Thread)) {
+/// `a` runs. The scenario runs twice, with the fastpath off and on, and both
+/// runs must end in exactly the same state.
+fn with_pair(f: impl Fn(&mut TestKernel<'_>, Thread, Thread)) {
+    let slow = run_pair(false, &f);
+    let fast = run_pair(true, &f);
+    assert!(slow == fast, "the fastpath changed the outcome");
+}
+
+fn run_pair(fast: bool, f: &impl Fn(&mut TestKernel<'_>, Thread, Thread)) -> (Vec<u64>, u64) {
     let mut mem = TestMemory::new(1 << 20);
     let (mut k, summary) = mem.boot_small();
+    k.fastpath().enabled = fast;
     let ts = spawn(&mut k, &summary, T0, 2, 100);
     let big = big_untyped(&k);
     ok(&call(
@@ -104,6 +115,23 @@ fn with_pair(f: impl FnOnce(&mut TestKernel<'_>, Thread, Thread)) {
     assert_eq!(k.current_thread(), ts[0].tcb);
     f(&mut k, ts[0], ts[1]);
     k.check_invariants().expect("invariants at the end");
+    if fast {
+        let p = *k.fastpath();
+        let mut h = HITS.lock().unwrap();
+        *h = (
+            h.0 + p.calls,
+            h.1 + p.call_hits,
+            h.2 + p.reply_recvs,
+            h.3 + p.reply_recv_hits,
+        );
+        println!(
+            "fastpath so far: {}/{} calls, {}/{} reply-recvs",
+            h.1, h.0, h.3, h.2
+        );
+    }
+    let cur = k.current_thread();
+    let _ = &k;
+    (mem.words().to_vec(), cur)
 }
 
 /// What thread `t` last received: (label, length, caps unwrapped, extra caps, badge, MRs).
