@@ -667,3 +667,85 @@ fn save_caller_moves_the_reply_cap_which_cannot_be_copied_and_still_answers() {
         assert_eq!(received(k, &b).5, vec![77]);
     });
 }
+
+#[test]
+fn the_reply_caps_grant_follows_the_receivers_cap() {
+    with_pair(|k, a, b| {
+        // a receives through a cap without Grant: the reply cap it gets cannot grant,
+        // so caps sent back in the reply do not move.
+        ok(&call(
+            k,
+            ROOT,
+            L::CNodeMint,
+            &[S, 64, EP, 64, 0b1011, 0],
+            &[ROOT],
+        ));
+        syscall(k, Syscall::Recv, S, 0, &[], &[]);
+        syscall(k, Syscall::Call, EP, 1, &[], &[]);
+        let caller = selvm_kernel::object::tcb::slot(a.tcb, 3);
+        assert!(matches!(
+            k.memory().cap(caller),
+            Cap::Reply {
+                can_grant: false,
+                ..
+            }
+        ));
+        syscall(k, Syscall::Reply, 0, 0, &[], &[EP2]);
+        assert_eq!(
+            received(k, &b).3,
+            0,
+            "no cap crossed the non-granting reply"
+        );
+        // Through a cap with Grant the reply cap can grant and the cap moves.
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Call, EP, 1, &[], &[]);
+        assert!(matches!(
+            k.memory().cap(caller),
+            Cap::Reply {
+                can_grant: true,
+                ..
+            }
+        ));
+        syscall(k, Syscall::Reply, 0, 0, &[], &[EP2]);
+        assert_eq!(received(k, &b).3, 1);
+        assert!(matches!(
+            k.memory().cap(k.boot_objects().root_cnode.offset(91)),
+            Cap::Endpoint { .. }
+        ));
+    });
+}
+
+#[test]
+fn deleting_a_caller_mid_call_removes_its_reply_cap() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        syscall(k, Syscall::Call, EP, 1, &[], &[]);
+        let caller = selvm_kernel::object::tcb::slot(a.tcb, 3);
+        assert!(matches!(k.memory().cap(caller), Cap::Reply { .. }));
+        ok(&call(k, ROOT, L::CNodeDelete, &[b.cptr, 64], &[]));
+        assert!(
+            k.memory().cap(caller).is_null(),
+            "the reply cap died with its thread"
+        );
+        let r = syscall(k, Syscall::Reply, 0, 0, &[1], &[]);
+        assert_eq!(r.thread, a.tcb);
+    });
+}
+
+#[test]
+fn a_cap_fault_reply_restarts_the_thread_whatever_its_label() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        handler_is_ep(k, &b);
+        syscall(k, Syscall::Call, 1 << 60, 0, &[], &[]);
+        assert_eq!(k.thread_state(b.tcb), ThreadState::BlockedOnReply);
+        assert_eq!(received(k, &a).0, 1);
+        syscall(k, Syscall::Reply, 0, 0x55, &[1, 2], &[]);
+        assert_eq!(
+            k.thread_state(b.tcb),
+            ThreadState::Restart,
+            "restarts to retry the syscall"
+        );
+        assert_eq!(k.tcb(b.tcb).fault[0], 0, "the fault is cleared");
+    });
+}
