@@ -1,4 +1,5 @@
-//! Random multi-thread syscall sequences: whichever thread is current makes
+//! Random multi-thread syscall sequences over two address spaces (half the
+//! workers get their own CSpace and VSpace): whichever thread is current makes
 //! the next syscall (TCB invocations on any of the threads, yield, unknown
 //! syscalls, deleting and re-creating threads), interleaved with timer ticks,
 //! with the invariant checker after every step.
@@ -24,6 +25,8 @@ const BUFFERS: Word = 60;
 const IPC: Word = 70;
 /// First root slot of the receive slots (four per worker).
 const RECEIVE: Word = 100;
+/// Root slots of the second address space: its CNode, guarded copy, VSpace.
+const SPACE: Word = 120;
 
 /// The thread cap slot an operand names: a worker, or the root thread.
 fn thread(sel: u8) -> Word {
@@ -185,7 +188,65 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
         for (i, w) in workers.iter().enumerate() {
             run.setup_worker(w, i as Word);
         }
+        run.second_address_space(&workers[WORKERS / 2..]);
         run
+    }
+
+    /// Moves `workers` into a second address space: their own CSpace (a
+    /// radix-8 CNode holding copies of the thread, IPC and root caps at the
+    /// same addresses) and their own VSpace root.
+    fn second_address_space(&mut self, workers: &[Thread]) {
+        let big = self.big_untyped();
+        let k = &mut *self.kernel;
+        let root = boot::CAP_INIT_THREAD_CNODE;
+        call(
+            k,
+            big,
+            L::UntypedRetype,
+            &[ObjectType::CNode.word(), 8, 0, 0, SPACE, 1],
+            &[root],
+        );
+        call(
+            k,
+            root,
+            L::CNodeMutate,
+            &[SPACE + 1, 64, SPACE, 64, 56],
+            &[root],
+        );
+        call(
+            k,
+            big,
+            L::UntypedRetype,
+            &[ObjectType::PageTable.word(), 0, 0, 0, SPACE + 2, 1],
+            &[root],
+        );
+        let pt = k.boot_objects().root_cnode.offset(SPACE + 2);
+        if let Cap::PageTable { ptr, .. } = k.memory().cap(pt) {
+            // Stand-in for ASID assignment until the VSpace layer (see `spawn`).
+            k.memory_mut_for_corruption_tests().set_cap(
+                pt,
+                Cap::PageTable {
+                    ptr,
+                    mapping: Some((2, 0)),
+                },
+            );
+        }
+        let shared = [boot::CAP_INIT_THREAD_TCB, root]
+            .into_iter()
+            .chain(FIRST..FIRST + WORKERS as Word)
+            .chain(IPC..IPC + 5);
+        for idx in shared {
+            call(k, SPACE + 1, L::CNodeCopy, &[idx, 64, idx, 64, 15], &[root]);
+        }
+        for w in workers {
+            call(
+                k,
+                w.cptr,
+                L::TcbSetSpace,
+                &[0, 0, 0],
+                &[SPACE + 1, SPACE + 2],
+            );
+        }
     }
 
     fn big_untyped(&self) -> Word {
