@@ -114,7 +114,9 @@ pub enum Outcome {
         /// Why.
         fault: LookupFault,
     },
-    /// Invocations of this cap type belong to a kernel layer not built yet.
+    /// Not an object invocation this entry performs: sends on endpoint,
+    /// notification and reply caps are IPC (they go through the syscall
+    /// entry), and IRQ and VSpace invocations belong to the VSpace/IRQ layer.
     Unsupported(&'static str),
 }
 

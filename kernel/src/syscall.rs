@@ -26,7 +26,7 @@ pub enum SyscallExit {
     Resume,
     /// DebugHalt: stop the machine.
     Halt,
-    /// A syscall or invocation whose kernel layer is not built yet; the
+    /// An invocation of IRQ or VSpace caps (the VSpace/IRQ layer); the
     /// current thread resumes after it with no effect.
     Unsupported(&'static str),
 }
