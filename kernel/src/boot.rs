@@ -8,6 +8,7 @@ use crate::arch::Arch;
 use crate::cap::{Cap, FrameSize, VmRights};
 use crate::cdt;
 use crate::memory::{PAddr, PhysMem, RegionError};
+use crate::object::irq::{Irqs, MAX_IRQS};
 use crate::object::tcb::{self, ThreadState};
 use crate::preemption::Preemption;
 use crate::sched::Scheduler;
@@ -114,7 +115,10 @@ impl<'m, A: Arch> Kernel<'m, A> {
         let idle_at = tcb_at + tcb_bytes;
         let page = 1u64 << object::PAGE_BITS;
         let buffer_at = align_up(idle_at + tcb_bytes, page);
-        if !mem.contains(cnode_at, buffer_at + page - cnode_at) {
+        let irq_count = A::IRQ_COUNT.min(MAX_IRQS as u64);
+        let node_bytes = (irq_count * SLOT_SIZE).next_power_of_two();
+        let node_at = align_up(buffer_at + page, node_bytes);
+        if !mem.contains(cnode_at, node_at + node_bytes - cnode_at) {
             return Err(BootError::TooSmall);
         }
         for d in config.devices {
@@ -200,7 +204,10 @@ impl<'m, A: Arch> Kernel<'m, A> {
         blocks(idle_at + tcb_bytes, buffer_at, |p, b| {
             add(&mut mem, p, b, false)
         });
-        blocks(buffer_at + page, ram_end, |p, b| add(&mut mem, p, b, false));
+        blocks(buffer_at + page, node_at, |p, b| add(&mut mem, p, b, false));
+        blocks(node_at + node_bytes, ram_end, |p, b| {
+            add(&mut mem, p, b, false)
+        });
         for d in config.devices {
             add(&mut mem, d.base, d.size_bits.into(), true);
         }
@@ -221,12 +228,18 @@ impl<'m, A: Arch> Kernel<'m, A> {
             arch,
             sched: Scheduler::new(tcb_at, idle_at),
             fastpath: Default::default(),
+            irqs: Irqs {
+                active: [false; MAX_IRQS],
+                node: node_at,
+            },
             mem,
             preemption: Preemption::default(),
             boot: BootObjects {
                 root_cnode: root,
                 root_radix: radix,
                 root_tcb: tcb_at,
+                irq_node: SlotRef(node_at),
+                irq_count,
             },
             deferred_delete: None,
         };

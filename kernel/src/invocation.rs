@@ -9,7 +9,7 @@ use crate::error::SyscallError;
 use crate::memory::PAddr;
 use crate::object::tcb::{self, ThreadState};
 use crate::object::tcb_invocation::TcbOp;
-use crate::object::{cnode, domain, untyped};
+use crate::object::{cnode, domain, irq, untyped};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -127,6 +127,7 @@ enum Operation {
     Retype(untyped::Retype),
     Tcb(TcbOp),
     SetDomain(PAddr, Word),
+    Irq(irq::IrqOp),
 }
 
 impl<A: Arch> Kernel<'_, A> {
@@ -185,6 +186,8 @@ impl<A: Arch> Kernel<'_, A> {
                 .decode_tcb(caller.tcb, slot, cap, &inv)
                 .map(Operation::Tcb),
             Cap::Domain => domain::decode(&inv).map(|(t, d)| Operation::SetDomain(t, d)),
+            Cap::IrqControl => self.decode_irq_control(slot, &inv).map(Operation::Irq),
+            Cap::IrqHandler { irq } => irq::decode_irq_handler(irq, &inv).map(Operation::Irq),
             other => return Outcome::Unsupported(other.type_name()),
         };
         let op = match op {
@@ -199,6 +202,7 @@ impl<A: Arch> Kernel<'_, A> {
             Operation::CNode(op) => self.perform_cnode(caller, op),
             Operation::Retype(op) => self.perform_retype(op).map(|()| Outcome::Done),
             Operation::Tcb(op) => self.perform_tcb(caller.tcb, op, inv.mrs),
+            Operation::Irq(op) => self.perform_irq(op).map(|()| Outcome::Done),
             Operation::SetDomain(t, d) => {
                 self.set_domain(t, d);
                 Ok(Outcome::Done)

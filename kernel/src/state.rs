@@ -16,6 +16,10 @@ pub struct BootObjects {
     pub root_radix: u8,
     /// The root task's TCB.
     pub root_tcb: crate::memory::PAddr,
+    /// The IRQ node: one slot per interrupt line.
+    pub irq_node: SlotRef,
+    /// Interrupt lines (slots of the IRQ node).
+    pub irq_count: u64,
 }
 
 /// One seLVM kernel instance.
@@ -28,6 +32,7 @@ pub struct Kernel<'m, A: Arch> {
     pub(crate) deferred_delete: Option<SlotRef>,
     pub(crate) sched: Scheduler,
     pub(crate) fastpath: crate::fastpath::Fastpath,
+    pub(crate) irqs: crate::object::irq::Irqs,
 }
 
 impl<'m, A: Arch> Kernel<'m, A> {

@@ -89,6 +89,7 @@ pub fn discover(mem: &PhysMem<'_>, boot: BootObjects) -> Result<State, Violation
     let mut todo: Vec<(PAddr, u64)> = Vec::from([
         (boot.root_cnode.0, 1u64 << boot.root_radix),
         (boot.root_tcb, tcb::CNODE_ENTRIES),
+        (boot.irq_node.0, boot.irq_count),
     ]);
     let mut linked: BTreeSet<SlotRef> = BTreeSet::new();
     loop {

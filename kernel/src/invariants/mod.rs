@@ -15,6 +15,7 @@
 //! the `checker` feature.
 
 mod discover;
+mod irqs;
 mod rules;
 mod threads;
 
@@ -68,6 +69,8 @@ pub enum Violation {
     BadThread(crate::memory::PAddr, &'static str),
     /// A ready queue (this priority) is malformed or disagrees with the bitmap.
     BadReadyQueue(usize, &'static str),
+    /// An interrupt line's state disagrees with its handler caps or IRQ node slot.
+    BadIrq(u64),
 }
 
 /// Counts from a successful check.
@@ -89,6 +92,7 @@ impl<A: Arch> Kernel<'_, A> {
         let state = discover::discover(&self.mem, self.boot)?;
         rules::check(&self.mem, &state)?;
         threads::check(&self.mem, &self.sched, &state)?;
+        irqs::check(&self.irqs, self.boot, &state)?;
         Ok(state.census())
     }
 }

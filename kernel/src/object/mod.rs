@@ -4,6 +4,7 @@
 pub mod cnode;
 pub mod domain;
 pub mod endpoint;
+pub mod irq;
 pub mod notification;
 pub mod tcb;
 pub mod tcb_invocation;
@@ -100,6 +101,10 @@ impl<A: Arch> Kernel<'_, A> {
                     kind: ZombieKind::Tcb,
                     remaining: tcb::CNODE_ENTRIES,
                 })
+            }
+            Cap::IrqHandler { irq } if is_final => {
+                self.irq_handler_final(irq);
+                None
             }
             Cap::Zombie { .. } => Some(cap),
             _ => None,

@@ -144,7 +144,7 @@ impl Sys<'_, '_> {
 
     /// Root slot of an untyped of `bits` bits with no children: a boot
     /// untyped of that size, or else one carved (once, into the top root
-    /// slots) from the smallest larger boot untyped.
+    /// slots) from the largest boot untyped.
     pub fn untyped(&mut self, bits: u8) -> CPtr {
         let b = self.b;
         if let Some(i) =
@@ -158,7 +158,7 @@ impl Sys<'_, '_> {
         }
         let parent = (0..b.untyped.len())
             .filter(|&i| b.untyped_list[i as usize].size_bits > bits)
-            .min_by_key(|&i| b.untyped_list[i as usize].size_bits)
+            .max_by_key(|&i| b.untyped_list[i as usize].size_bits)
             .map(|i| b.untyped.start + i)
             .unwrap_or_else(|| panic!("no untyped larger than {bits} bits"));
         let r = self.c.retype(

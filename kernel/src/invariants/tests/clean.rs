@@ -12,8 +12,8 @@ fn boot_state_is_clean_and_counted() {
     let census = clean(&k);
     let untypeds = (b.untyped.end - b.untyped.start) as usize;
     assert_eq!(census.untypeds, untypeds);
-    // Root CNode and root TCB.
-    assert_eq!(census.containers, 2);
+    // Root CNode, root TCB and the IRQ node.
+    assert_eq!(census.containers, 3);
     // TCB, CNode and IPC buffer (twice each), the master reply cap, IRQ control, ASID
     // control, domain, the untypeds.
     assert_eq!(census.caps, 9 + untypeds);
@@ -28,7 +28,7 @@ fn legitimate_zombie_state_is_clean() {
     let census = clean(&k);
     assert_eq!(census.zombies, 1);
     // The zombie's object is still audited: its endpoint cap is counted.
-    assert_eq!(census.containers, 3);
+    assert_eq!(census.containers, 4);
 }
 
 /// A tiny deterministic generator (xorshift64).

@@ -63,16 +63,16 @@ fn cnode_guard_value_wider_than_guard_is_noticed() {
 fn untyped_watermark_beyond_size_is_noticed() {
     let mut words = ram();
     let (mut k, b) = boot(&mut words);
-    let ut = untyped_of_bits(&b, 14);
+    let ut = untyped_of_bits(&b, 12);
     let s = slot(&k, ut);
     let Cap::Untyped { ptr, .. } = k.memory().cap(s) else {
         panic!("untyped");
     };
     let cap = Cap::Untyped {
         ptr,
-        size_bits: 14,
+        size_bits: 12,
         is_device: false,
-        watermark: (1 << 14) + 16,
+        watermark: (1 << 12) + 16,
     };
     set_cap(&mut k, s, cap);
     expect(&k, Violation::BadFields(s));
@@ -82,14 +82,14 @@ fn untyped_watermark_beyond_size_is_noticed() {
 fn untyped_watermark_not_16_aligned_is_noticed() {
     let mut words = ram();
     let (mut k, b) = boot(&mut words);
-    let ut = untyped_of_bits(&b, 14);
+    let ut = untyped_of_bits(&b, 12);
     let s = slot(&k, ut);
     let Cap::Untyped { ptr, .. } = k.memory().cap(s) else {
         panic!("untyped");
     };
     let cap = Cap::Untyped {
         ptr,
-        size_bits: 14,
+        size_bits: 12,
         is_device: false,
         watermark: 8,
     };

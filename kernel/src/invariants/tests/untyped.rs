@@ -9,7 +9,7 @@ use super::*;
 fn object_above_the_watermark_is_noticed() {
     let mut words = ram();
     let (mut k, b) = boot(&mut words);
-    let ut = untyped_of_bits(&b, 14);
+    let ut = untyped_of_bits(&b, 12);
     let e = b.empty.start;
     retype(&mut k, ut, ObjectType::Endpoint, 0, e, 1);
     clean(&k);
@@ -21,7 +21,7 @@ fn object_above_the_watermark_is_noticed() {
     // The endpoint's memory is zero, so only the watermark rule can notice.
     let lowered = Cap::Untyped {
         ptr,
-        size_bits: 14,
+        size_bits: 12,
         is_device: false,
         watermark: 0,
     };
@@ -39,7 +39,7 @@ fn object_above_the_watermark_is_noticed() {
 fn straddling_the_watermark_is_noticed() {
     let mut words = ram();
     let (mut k, b) = boot(&mut words);
-    let ut = untyped_of_bits(&b, 14);
+    let ut = untyped_of_bits(&b, 12);
     let e = b.empty.start;
     retype(&mut k, ut, ObjectType::Notification, 0, e, 1);
     clean(&k);
@@ -50,7 +50,7 @@ fn straddling_the_watermark_is_noticed() {
     // The 32-byte notification ends 16 bytes above the lowered watermark.
     let lowered = Cap::Untyped {
         ptr,
-        size_bits: 14,
+        size_bits: 12,
         is_device: false,
         watermark: 16,
     };
@@ -72,7 +72,7 @@ fn straddling_the_watermark_is_noticed() {
 fn whole_region_child_untyped_above_parent_watermark_is_noticed() {
     let mut words = ram();
     let (mut k, b) = boot(&mut words);
-    let ut = untyped_of_bits(&b, 14);
+    let ut = untyped_of_bits(&b, 12);
     let c = b.empty.start;
     copy(&mut k, c, ut);
     clean(&k);
@@ -80,10 +80,10 @@ fn whole_region_child_untyped_above_parent_watermark_is_noticed() {
     let Cap::Untyped { ptr, watermark, .. } = k.memory().cap(u) else {
         panic!("untyped");
     };
-    assert_eq!(watermark, 1 << 14);
+    assert_eq!(watermark, 1 << 12);
     let lowered = Cap::Untyped {
         ptr,
-        size_bits: 14,
+        size_bits: 12,
         is_device: false,
         watermark: 0,
     };
@@ -144,7 +144,7 @@ fn object_under_a_non_revocable_untyped_is_noticed() {
 fn object_moved_under_another_untyped_is_noticed() {
     let mut words = ram();
     let (mut k, b, ut, e) = with_endpoint(&mut words);
-    let other = untyped_of_bits(&b, 14);
+    let other = untyped_of_bits(&b, 12);
     let (u, o, s) = (slot(&k, ut), slot(&k, other), slot(&k, e));
     // Move the endpoint from after its untyped to after an unrelated one.
     set_next(&mut k, u, None);
