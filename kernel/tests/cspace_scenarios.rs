@@ -298,7 +298,7 @@ fn deleting_the_last_cap_of_a_cnode_deletes_nested_cnodes_and_their_caps() {
         assert!(s.empty(X) && matches!(s.cap(EP), Cap::Endpoint { .. }));
         assert!(objects.iter().all(|&p| s.k.memory().is_zero(p, 1 << 9)));
         // The big untyped keeps at most the 14-bit untyped carved from it.
-        assert!(matches!(s.next(big), None) || s.next(big) == Some(ut));
+        assert!(s.next(big).is_none() || s.next(big) == Some(ut));
         assert_eq!((s.next(ut), s.next(EP)), (Some(EP), None));
         // The endpoint that still has a cap keeps the untyped from resetting.
         ok(s.retype(ut, T::Endpoint, 0, D, 1));
