@@ -89,6 +89,24 @@ impl<A: Arch> Kernel<'_, A> {
         }
     }
 
+    /// Deletes a cap that finalises in one step (seL4's `cteDeleteOne`): used
+    /// for caps that can never need a zombie (notification caps in the IRQ
+    /// node), without touching the deferred-delete state of an outer delete.
+    pub(crate) fn delete_one(&mut self, slot: SlotRef) {
+        let cap = self.mem.cap(slot);
+        if cap.is_null()
+            || matches!(
+                cap,
+                Cap::CNode { .. } | Cap::Thread { .. } | Cap::Zombie { .. }
+            )
+        {
+            return;
+        }
+        let is_final = cdt::is_final(&self.mem, slot);
+        let _ = self.finalise_cap(cap, is_final);
+        cdt::remove(&mut self.mem, slot);
+    }
+
     /// Deletes every CDT descendant of the cap in `slot` (seL4's `cteRevoke`).
     pub(crate) fn revoke_slot(&mut self, slot: SlotRef) -> Result<(), Preempted> {
         while let Some(next) = self.mem.mdb(slot).next {

@@ -83,9 +83,7 @@ impl Fault {
 impl<A: Arch> Kernel<'_, A> {
     /// The thread `t` faulted: send the fault to its handler, or stop it.
     pub(crate) fn handle_fault(&mut self, t: PAddr, fault: Fault) {
-        let f = self.tcb_mut(t);
-        f.fault = fault.words();
-        f.lookup_failure = match fault {
+        let lookup = match fault {
             Fault::Cap { lookup, .. } => lookup.words().0,
             _ => [0; 4],
         };
@@ -96,6 +94,8 @@ impl<A: Arch> Kernel<'_, A> {
             Ok(Cap::Endpoint { ptr, badge, rights })
                 if rights.can_write() && (rights.can_grant() || rights.can_grant_reply()) =>
             {
+                let f = self.tcb_mut(t);
+                (f.fault, f.lookup_failure) = (fault.words(), lookup);
                 let send = Send {
                     blocking: true,
                     call: true,
@@ -105,8 +105,12 @@ impl<A: Arch> Kernel<'_, A> {
                 };
                 self.send_ipc(t, ptr, send);
             }
-            // No usable handler: seL4's double fault.
-            _ => self.set_thread_state(t, ThreadState::Inactive),
+            // No usable handler: seL4's double fault (the thread keeps no
+            // pending fault, so a later restart sends normal messages).
+            _ => {
+                self.tcb_mut(t).last_double_fault = fault.words();
+                self.set_thread_state(t, ThreadState::Inactive);
+            }
         }
     }
 

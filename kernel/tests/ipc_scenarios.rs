@@ -295,7 +295,7 @@ fn ipc_rights_are_enforced() {
         syscall(k, Syscall::Recv, S + 1, 0, &[], &[]);
         assert_eq!(k.thread_state(a.tcb), ThreadState::Inactive);
         assert_eq!(
-            k.tcb(a.tcb).fault[..3],
+            k.tcb(a.tcb).last_double_fault[..3],
             [1, S + 1, 1],
             "cap fault in the receive phase"
         );
@@ -747,5 +747,41 @@ fn a_cap_fault_reply_restarts_the_thread_whatever_its_label() {
             "restarts to retry the syscall"
         );
         assert_eq!(k.tcb(b.tcb).fault[0], 0, "the fault is cleared");
+    });
+}
+
+#[test]
+fn a_thread_restarted_after_a_double_fault_sends_normal_messages() {
+    with_pair(|k, a, b| {
+        // a routes interrupt 3 to the notification and waits on it; b runs
+        // and takes a VM fault with no handler (a double fault).
+        ok(&call(
+            k,
+            boot::CAP_IRQ_CONTROL,
+            L::IrqIssueIrqHandler,
+            &[3, S, 64],
+            &[ROOT],
+        ));
+        ok(&call(k, S, L::IrqSetIrqHandler, &[], &[NTFN]));
+        syscall(k, Syscall::Recv, NTFN, 0, &[], &[]);
+        assert_eq!(k.current_thread(), b.tcb);
+        k.handle_vm_fault(0x10, false, 13);
+        assert_eq!(k.thread_state(b.tcb), ThreadState::Inactive);
+        assert_eq!(
+            k.tcb(b.tcb).last_double_fault[0],
+            5,
+            "recorded for diagnostics"
+        );
+        assert_eq!(k.current_thread(), k.idle_thread());
+        // The interrupt wakes a, which restarts b and waits for a message.
+        k.handle_interrupt(3);
+        assert_eq!(k.current_thread(), a.tcb);
+        ok(&call(k, b.cptr, L::TcbResume, &[], &[]));
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        assert_eq!(k.current_thread(), b.tcb);
+        // b's send is a normal message, not a stale fault.
+        syscall(k, Syscall::Send, EP, 0x31, &[7], &[]);
+        let (label, len, _, _, _, mrs) = received(k, &a);
+        assert_eq!((label, len, mrs), (0x31, 1, vec![7]));
     });
 }

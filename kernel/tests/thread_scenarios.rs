@@ -577,7 +577,7 @@ fn an_unknown_syscall_or_unresolvable_cap_stops_the_thread_without_a_handler() {
         ctx[regs::A7] = number;
         k.handle_syscall();
         assert_eq!(k.thread_state(ts[0].tcb), ThreadState::Inactive);
-        assert_eq!(k.tcb(ts[0].tcb).fault[..2], [2, number]);
+        assert_eq!(k.tcb(ts[0].tcb).last_double_fault[..2], [2, number]);
         assert_eq!(k.current_thread(), k.idle_thread());
     });
 }
@@ -590,7 +590,7 @@ fn a_cap_fault_on_send_is_silent_only_for_nbsend() {
         assert_eq!(k.thread_state(root), ThreadState::Running);
         syscall(k, Syscall::Send, 1 << 60, 0, &[], &[]);
         assert_eq!(k.thread_state(root), ThreadState::Inactive, "double fault");
-        assert_eq!(k.tcb(root).fault[0], 1, "cap fault");
+        assert_eq!(k.tcb(root).last_double_fault[0], 1, "cap fault");
     });
 }
 

@@ -105,10 +105,10 @@ impl<A: Arch> Kernel<'_, A> {
             }
             IrqOp::SetHandler { irq, ntfn, src } => {
                 let slot = self.irq_slot(irq);
-                self.delete_slot(slot)?;
+                self.delete_one(slot);
                 cdt::insert_derived(&mut self.mem, ntfn, src, slot);
             }
-            IrqOp::Clear(irq) => self.delete_slot(self.irq_slot(irq))?,
+            IrqOp::Clear(irq) => self.delete_one(self.irq_slot(irq)),
         }
         Ok(())
     }
@@ -118,8 +118,7 @@ impl<A: Arch> Kernel<'_, A> {
     pub(crate) fn irq_handler_final(&mut self, irq: Word) {
         if let Some(a) = self.irqs.active.get_mut(irq as usize) {
             *a = false;
-            let slot = self.irq_slot(irq);
-            cdt::remove(&mut self.mem, slot);
+            self.delete_one(self.irq_slot(irq));
         }
     }
 

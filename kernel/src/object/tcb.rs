@@ -106,8 +106,10 @@ pub struct TcbFields {
     pub ep_prev: u64,
     /// The bound notification, 0 if none.
     pub bound_notification: u64,
-    /// The last fault (label and words), for fault delivery.
+    /// The fault being delivered (label and words; seL4's tcbFault), 0 if none.
     pub fault: [u64; 4],
+    /// The last fault no handler could take (a double fault), for diagnostics.
+    pub last_double_fault: [u64; 4],
     /// The lookup failure of the last cap fault.
     pub lookup_failure: [u64; 4],
     /// User address of the IPC buffer (tcbIPCBuffer).
