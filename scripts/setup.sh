@@ -4,6 +4,8 @@
 # - On Debian, installs the second Rust toolchain used for cross builds
 #   (rustc-web cargo-web rust-web-src lld; see docs in scripts/cross-build.sh),
 #   unless the default (rustup) toolchain already has every cross target.
+# - On Debian, installs the tools the tests and benchmarks use: valgrind
+#   (scripts/valgrind-tests.sh) and lua5.4 (the peer in `selvm bench vm`).
 # - Fetches the workspace's crates, and the standard library's crates that
 #   -Zbuild-std needs, so later steps work offline.
 # Idempotent; silent when there is nothing to do. Fuzzing (cargo-fuzz, nightly)
@@ -16,6 +18,7 @@ cd "$ROOT"
 # Targets scripts/test.sh cross-builds.
 CROSS_TARGETS=(riscv64gc-unknown-none-elf wasm32-unknown-unknown)
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld)
+TOOL_PACKAGES=(valgrind lua5.4)
 DEB_RUSTC="${SELVM_DEBIAN_RUSTC:-/usr/bin/rustc}"
 DEB_CARGO="${SELVM_DEBIAN_CARGO:-/usr/bin/cargo}"
 
@@ -31,6 +34,35 @@ has_target() {
     compgen -G "$libdir/libcore-*.rlib" >/dev/null
 }
 
+# apt_install PACKAGE...: installs those of the Debian packages that are missing.
+apt_install() {
+    local missing=() p status
+    for p in "$@"; do
+        status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)"
+        [[ "$status" == ii* ]] || missing+=("$p")
+    done
+    [ "${#missing[@]}" -gt 0 ] || return 0
+    local sudo=()
+    if [ "$(id -u)" != 0 ]; then
+        command -v sudo >/dev/null 2>&1 || die "need root to install ${missing[*]}: run as root, or install sudo"
+        sudo=(sudo)
+    fi
+    echo "setup: installing ${missing[*]}"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+        || die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+        --no-install-recommends "${missing[@]}" >/dev/null \
+        || die "apt-get install ${missing[*]} failed"
+}
+
+if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+    apt_install "${TOOL_PACKAGES[@]}"
+else
+    for tool in valgrind lua5.4; do
+        command -v "$tool" >/dev/null 2>&1 || echo "setup: warning: $tool not found (not a Debian system): install it for scripts/test.sh and selvm bench vm" >&2
+    done
+fi
+
 need_debian=0
 for t in "${CROSS_TARGETS[@]}"; do
     has_target "$t" || need_debian=1
@@ -40,27 +72,7 @@ if [ "$need_debian" = 1 ]; then
     if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
         die "not a Debian system and the default toolchain lacks a cross target: run \`rustup target add ${CROSS_TARGETS[*]}\`"
     fi
-    missing=()
-    for p in "${APT_PACKAGES[@]}"; do
-        status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)"
-        [[ "$status" == ii* ]] || missing+=("$p")
-    done
-    if [ "${#missing[@]}" -gt 0 ]; then
-        if [ "$(id -u)" = 0 ]; then
-            SUDO=()
-        elif command -v sudo >/dev/null 2>&1; then
-            SUDO=(sudo)
-        else
-            die "need root to install ${missing[*]}: run as root, or install sudo"
-        fi
-        echo "setup: installing ${APT_PACKAGES[*]} (missing: ${missing[*]})"
-        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-            || die "apt-get update failed"
-        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            --no-install-recommends "${APT_PACKAGES[@]}" >/dev/null \
-            || die "apt-get install ${APT_PACKAGES[*]} failed"
-        echo "setup: installed $("$DEB_RUSTC" --version)"
-    fi
+    apt_install "${APT_PACKAGES[@]}"
     if [ ! -x "$DEB_RUSTC" ] || [ ! -x "$DEB_CARGO" ]; then
         die "$DEB_RUSTC or $DEB_CARGO missing after installing ${APT_PACKAGES[*]}"
     fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The seLVM test command: formatting, lints, tests, cross builds.
+# The seLVM test command: formatting, lints, tests (the register machine's also under
+# its second dispatch technique and under valgrind memcheck), cross builds.
 # Stops at the first failing step with its exit status.
 #
 #   scripts/test.sh                     everything (what CI runs)
@@ -44,9 +45,13 @@ if cargo nextest --version >/dev/null 2>&1; then
     # --no-tests=warn: a workspace (or filter) without tests is not a failure.
     step tests cargo nextest run --workspace --no-tests=warn
     step doctests cargo test --workspace --doc
+    # The register machine's suite again with the other dispatch technique as default.
+    step tests-threaded cargo nextest run -p selvm-vm --features threaded-dispatch
 else
     step tests cargo test --workspace
+    step tests-threaded cargo test -p selvm-vm --features threaded-dispatch
 fi
+step valgrind scripts/valgrind-tests.sh
 
 if [ "${SELVM_SKIP_CROSS:-0}" = 1 ]; then
     echo "==> cross builds skipped (SELVM_SKIP_CROSS=1)"

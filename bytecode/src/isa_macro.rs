@@ -81,6 +81,7 @@ macro_rules! isa {
 
         impl Instr {
             /// The instruction's op.
+            #[inline]
             pub const fn op(&self) -> Op {
                 match self { $($( Instr::$name { .. } => Op::$name, )*)* }
             }

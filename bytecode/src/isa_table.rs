@@ -232,8 +232,8 @@ group "Memory (effective address b + c; a fault stops the thread before anything
     Store64 "store64" (a: Reg, b: Reg, c: U16) "mem64[b + c] = a.";
     MemorySize "memory.size" (a: Reg) "a = the memory's size in 64 KiB pages.";
     MemoryGrow "memory.grow" (a: Reg, b: Reg) "Stops the thread for the embedder to grow memory by i32(b) pages; it sets a = old size in pages or -1 (i32).";
-    MemoryCopy "memory.copy" (a: Reg, b: Reg, c: Reg) "Copies i32(c) bytes from b to a (overlap allowed), in chunks; the registers track progress, so it resumes after a stop.";
-    MemoryFill "memory.fill" (a: Reg, b: Reg, c: Reg) "Sets i32(c) bytes at a to the low 8 bits of b, in chunks; the registers track progress, so it resumes after a stop.";
+    MemoryCopy "memory.copy" (a: Reg, b: Reg, c: Reg) "Copies i32(c) bytes from b to a (overlap allowed), in chunks; the registers (three distinct ones) track progress, so it resumes after a stop.";
+    MemoryFill "memory.fill" (a: Reg, b: Reg, c: Reg) "Sets i32(c) bytes at a to the low 8 bits of b, in chunks; the registers (three distinct ones) track progress, so it resumes after a stop.";
 }
 group "Tables and references (a null reference is all ones)" {
     TableGet "table.get" (a: Reg, b: Reg, c: Table) "a = element i32(b) of table c; traps if out of bounds.";

@@ -51,8 +51,9 @@ rules! {
     TypeDuplicate = 202, "signature equal to an earlier one";
     /// A function's signature index is out of range.
     FuncType = 203, "function's signature index out of range";
-    /// A function's code is empty or outside the code section.
-    FuncCode = 204, "function's code empty or outside the code section";
+    /// A function's code is empty, or does not start where the previous function's ends
+    /// (the first at 0), or the functions' code does not end with the code section.
+    FuncCode = 204, "functions' code not laid end to end over the whole code section, or empty";
     /// A frame cannot hold the function's parameters or results.
     FrameSize = 205, "frame smaller than the function's parameters or results";
     /// A global's mutability flag is neither 0 nor 1.
@@ -111,6 +112,9 @@ rules! {
     GlobalImmutable = 314, "global.set of an immutable global";
     /// A table index is out of range.
     TableIndex = 315, "table index out of range";
+    /// `memory.copy` or `memory.fill` names one register twice: its operand registers
+    /// hold the remaining work while it runs, so they must be three.
+    BulkOperands = 316, "memory.copy or memory.fill operands not three distinct registers";
 }
 
 /// Where in the module a rule was broken.

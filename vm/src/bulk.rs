@@ -11,11 +11,38 @@ pub(crate) enum Bulk {
     OutOfBudget,
 }
 
+/// Registers holding a bulk operation's operands (destination, source or byte, length).
+type Operands = (usize, usize, usize);
+
+/// [`copy_chunks`] with the fuel passed and returned by value, so the interpreter's
+/// fuel never has its address taken and can stay in a register.
+#[cold]
+#[inline(never)]
+pub(crate) fn copy<M: Memory>(
+    memory: &mut M,
+    regs: &mut [u64],
+    operands: Operands,
+    mut fuel: u64,
+) -> (Result<Bulk, Fault>, u64) {
+    (copy_chunks(memory, regs, operands, &mut fuel), fuel)
+}
+
+/// [`fill_chunks`], fuel by value.
+#[cold]
+#[inline(never)]
+pub(crate) fn fill<M: Memory>(
+    memory: &mut M,
+    regs: &mut [u64],
+    operands: Operands,
+    mut fuel: u64,
+) -> (Result<Bulk, Fault>, u64) {
+    (fill_chunks(memory, regs, operands, &mut fuel), fuel)
+}
+
 /// Copies `len` bytes from `src` to `dst` (registers `d`, `s`, `l`); overlapping ranges
 /// copy as if through a buffer: backwards, from the end, when `dst` lies inside the
 /// source range.
-#[cold]
-pub(crate) fn copy<M: Memory>(
+fn copy_chunks<M: Memory>(
     memory: &mut M,
     regs: &mut [u64],
     (d, s, l): (usize, usize, usize),
@@ -47,8 +74,7 @@ pub(crate) fn copy<M: Memory>(
 }
 
 /// Sets `len` bytes at `dst` to `byte` (registers `d`, `v`, `l`).
-#[cold]
-pub(crate) fn fill<M: Memory>(
+fn fill_chunks<M: Memory>(
     memory: &mut M,
     regs: &mut [u64],
     (d, v, l): (usize, usize, usize),

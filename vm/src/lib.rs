@@ -13,11 +13,12 @@ mod arith;
 pub mod asm;
 mod bulk;
 pub mod float;
-mod interp;
+pub mod interp;
 pub mod memory;
 pub mod module;
 pub mod thread;
 
+pub use interp::Dispatch;
 pub use memory::{Access, Fault, FlatMemory, Memory};
 pub use module::Module;
 pub use thread::{Exit, StartError, Stop, Thread, Trap};

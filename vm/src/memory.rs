@@ -45,10 +45,11 @@ pub trait Memory {
     fn size(&self) -> u64;
 }
 
-/// One contiguous memory starting at address 0, grown in 64 KiB pages.
+/// One contiguous memory starting at address 0: by default a `Vec` grown in 64 KiB
+/// pages; [`FlatMemory::over`] places it in bytes the embedder owns instead.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct FlatMemory {
-    bytes: Vec<u8>,
+pub struct FlatMemory<B = Vec<u8>> {
+    bytes: B,
     max_pages: u32,
 }
 
@@ -66,11 +67,7 @@ impl FlatMemory {
     pub fn for_module(module: &crate::Module) -> FlatMemory {
         let m = module.container();
         let mut memory = FlatMemory::new(m.memory_min(), m.memory_max());
-        for d in (0..m.count(selvm_bytecode::format::Section::Data)).filter_map(|i| m.data(i)) {
-            let payload = m.data_bytes(&d).expect("verified");
-            let start = d.address as usize;
-            memory.bytes[start..start + payload.len()].copy_from_slice(payload);
-        }
+        memory.copy_data(module);
         memory
     }
 
@@ -81,20 +78,49 @@ impl FlatMemory {
         self.bytes.resize(new as usize * PAGE_SIZE as usize, 0);
         Some(old)
     }
+}
+
+impl<'a> FlatMemory<&'a mut [u8]> {
+    /// A memory of fixed size over the whole 64 KiB pages at the start of `bytes` (the
+    /// rest is never touched): for embedders that place the memory themselves.
+    pub fn over(bytes: &'a mut [u8]) -> FlatMemory<&'a mut [u8]> {
+        let pages = bytes.len() / PAGE_SIZE as usize;
+        FlatMemory {
+            bytes: &mut bytes[..pages * PAGE_SIZE as usize],
+            max_pages: pages as u32,
+        }
+    }
+}
+
+impl<B: AsRef<[u8]> + AsMut<[u8]>> FlatMemory<B> {
+    /// Copies `module`'s data segments in. Returns false, having copied nothing, if the
+    /// memory is smaller than the module's initial size.
+    pub fn copy_data(&mut self, module: &crate::Module) -> bool {
+        let m = module.container();
+        if self.size() < m.memory_min() as u64 * PAGE_SIZE {
+            return false;
+        }
+        for d in (0..m.count(selvm_bytecode::format::Section::Data)).filter_map(|i| m.data(i)) {
+            let payload = m.data_bytes(&d).expect("verified");
+            let start = d.address as usize;
+            self.bytes.as_mut()[start..start + payload.len()].copy_from_slice(payload);
+        }
+        true
+    }
 
     /// The size in pages.
     pub fn pages(&self) -> u32 {
-        (self.bytes.len() as u64 / PAGE_SIZE) as u32
+        (self.bytes.as_ref().len() as u64 / PAGE_SIZE) as u32
     }
 
     /// The contents.
     pub fn bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes.as_ref()
     }
 
     /// The contents, writable.
     pub fn bytes_mut(&mut self) -> &mut [u8] {
-        &mut self.bytes
+        self.bytes.as_mut()
     }
 
     /// The byte range `address .. address + len` if it is inside the memory.
@@ -105,7 +131,7 @@ impl FlatMemory {
         len: usize,
         access: Access,
     ) -> Result<core::ops::Range<usize>, Fault> {
-        let size = self.bytes.len() as u64;
+        let size = self.bytes.as_ref().len() as u64;
         if address <= size && len as u64 <= size - address {
             Ok(address as usize..address as usize + len)
         } else {
@@ -120,24 +146,24 @@ fn out_of_bounds(address: u64, access: Access) -> Fault {
     Fault { address, access }
 }
 
-impl Memory for FlatMemory {
+impl<B: AsRef<[u8]> + AsMut<[u8]>> Memory for FlatMemory<B> {
     #[inline(always)]
     fn load<const N: usize>(&mut self, address: u64) -> Result<[u8; N], Fault> {
         let r = self.range(address, N, Access::Read)?;
         let mut out = [0; N];
-        out.copy_from_slice(&self.bytes[r]);
+        out.copy_from_slice(&self.bytes.as_ref()[r]);
         Ok(out)
     }
 
     #[inline(always)]
     fn store<const N: usize>(&mut self, address: u64, bytes: [u8; N]) -> Result<(), Fault> {
         let r = self.range(address, N, Access::Write)?;
-        self.bytes[r].copy_from_slice(&bytes);
+        self.bytes.as_mut()[r].copy_from_slice(&bytes);
         Ok(())
     }
 
     fn check(&mut self, address: u64, len: u64, access: Access) -> Result<(), Fault> {
-        let size = self.bytes.len() as u64;
+        let size = self.size();
         if address <= size && len <= size - address {
             Ok(())
         } else {
@@ -148,17 +174,17 @@ impl Memory for FlatMemory {
     fn copy(&mut self, dst: u64, src: u64, len: usize) -> Result<(), Fault> {
         let from = self.range(src, len, Access::Read)?;
         let to = self.range(dst, len, Access::Write)?;
-        self.bytes.copy_within(from, to.start);
+        self.bytes.as_mut().copy_within(from, to.start);
         Ok(())
     }
 
     fn fill(&mut self, dst: u64, byte: u8, len: usize) -> Result<(), Fault> {
         let to = self.range(dst, len, Access::Write)?;
-        self.bytes[to].fill(byte);
+        self.bytes.as_mut()[to].fill(byte);
         Ok(())
     }
 
     fn size(&self) -> u64 {
-        self.bytes.len() as u64
+        self.bytes.as_ref().len() as u64
     }
 }

@@ -376,7 +376,7 @@ fn bulk_copy_and_fill_check_bounds_first() {
     assert!(run.memory.bytes()[0xff00..].iter().all(|&b| b == 7));
     let zero = main_i64(
         4,
-        "i32.const r1, 0x10000\nmemory.fill r1, r1, r0\nreturn r0, 1",
+        "i32.const r1, 0x10000\nmemory.fill r1, r2, r0\nreturn r0, 1",
     );
     assert_eq!(
         one(&zero, 0),

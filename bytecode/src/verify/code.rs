@@ -90,6 +90,12 @@ impl Function<'_, '_> {
                 self.range(offset, a.0, b.0)
             }
             Instr::Syscall { a, b, .. } => self.range(offset, a.0, b.0),
+            Instr::MemoryCopy { a, b, c } | Instr::MemoryFill { a, b, c } => {
+                if a == b || b == c || a == c {
+                    return Err(self.fail(Rule::BulkOperands, offset, a.0));
+                }
+                Ok(())
+            }
             Instr::GlobalSet { bc, .. } => {
                 let g = self.module.global(bc.0).expect("global index checked");
                 if g.mutable == 0 {

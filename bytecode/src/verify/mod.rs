@@ -81,6 +81,7 @@ impl<'a> Verifier<'a> {
             Stage::Types => Stage::Funcs,
             Stage::Funcs => {
                 (0..m.count(Section::Funcs)).try_for_each(|i| self.func(i))?;
+                self.code_covered()?;
                 Stage::Globals
             }
             Stage::Globals => {
@@ -156,11 +157,30 @@ impl<'a> Verifier<'a> {
             return Err(err(Rule::Reserved, i, f.reserved));
         }
         let end = f.code_start as u64 + f.code_len as u64;
-        if f.code_len == 0 || end > m.count(Section::Code) as u64 {
+        let start = match i.checked_sub(1).and_then(|p| m.func(p)) {
+            Some(p) => p.code_start as u64 + p.code_len as u64,
+            None => 0,
+        };
+        if f.code_len == 0 || f.code_start as u64 != start || end > m.count(Section::Code) as u64 {
             return Err(err(Rule::FuncCode, i, f.code_start));
         }
         if f.frame < t.params || f.frame < t.results {
             return Err(err(Rule::FrameSize, i, f.frame));
+        }
+        Ok(())
+    }
+
+    /// The functions' code, laid end to end, covers the whole code section: no word is
+    /// left unverified, and verification takes time linear in the code's size.
+    fn code_covered(&self) -> Result<(), Error> {
+        let m = &self.module;
+        let (count, words) = (m.count(Section::Funcs), m.count(Section::Code));
+        let end = match count.checked_sub(1).and_then(|last| m.func(last)) {
+            Some(f) => f.code_start as u64 + f.code_len as u64,
+            None => 0,
+        };
+        if end != words as u64 {
+            return Err(err(Rule::FuncCode, count, end));
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
-//! The seLVM command-line tool: the kernel self-test, and the register machine's `asm`,
-//! `dis` and `exec`; `run`, `dx` and `bench` arrive with the hosted machine.
+//! The seLVM command-line tool: the kernel self-test, the register machine's `asm`,
+//! `dis` and `exec`, and `bench vm`; `run` and `dx` arrive with the hosted machine.
 
+mod bench;
 mod selftest;
 mod vmtools;
 
@@ -27,6 +28,16 @@ enum Command {
     Dis(vmtools::DisArgs),
     /// Run a standalone .sbc module (or .s source) with flat memory and print its results.
     Exec(vmtools::ExecArgs),
+    /// Benchmarks that print tables (build with --release).
+    #[command(subcommand)]
+    Bench(Bench),
+}
+
+/// What `selvm bench` measures.
+#[derive(Subcommand)]
+enum Bench {
+    /// The register machine per dispatch technique, with Lua 5.4 on the same programs.
+    Vm(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +48,7 @@ fn main() -> ExitCode {
         Some(Command::Asm(a)) => vmtools::asm(&a),
         Some(Command::Dis(a)) => vmtools::dis(&a),
         Some(Command::Exec(a)) => vmtools::exec(&a),
+        Some(Command::Bench(Bench::Vm(a))) => bench::vm(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod paged;
+pub mod rejected;
 
 use selvm_vm::asm::assemble;
 use selvm_vm::{Exit, FlatMemory, Module, Stop, Thread};

@@ -1,0 +1,208 @@
+//! `selvm bench vm`: the register machine's benchmark program. For fib(30), a counted
+//! loop, a sieve and a matrix multiply (the assembly programs in `vm/programs/`), it
+//! prints instructions executed, ns per instruction and the median time over several
+//! repetitions after a warm-up, per dispatch technique, and Lua 5.4 running the same
+//! algorithms (`vm/programs/lua/`) in the same run. Not a test: it asserts nothing but
+//! the programs' results.
+
+use clap::Args;
+use selvm_vm::asm::assemble;
+use selvm_vm::{Dispatch, FlatMemory, Module, Stop, Thread};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Options of `selvm bench vm`.
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Timed repetitions per program and engine (the median is reported).
+    #[arg(long, default_value_t = 7)]
+    reps: usize,
+    /// The Lua 5.4 interpreter to compare with.
+    #[arg(long, default_value = "lua5.4")]
+    lua: String,
+    /// Skip Lua.
+    #[arg(long)]
+    no_lua: bool,
+}
+
+/// A benchmark: its name, assembly, Lua source and result (as Lua prints it).
+struct Program {
+    name: &'static str,
+    asm: &'static str,
+    lua: &'static str,
+    result: &'static str,
+}
+
+macro_rules! program {
+    ($name:literal, $file:literal, $result:literal) => {
+        Program {
+            name: $name,
+            asm: include_str!(concat!("../../../vm/programs/", $file, ".s")),
+            lua: include_str!(concat!("../../../vm/programs/lua/", $file, ".lua")),
+            result: $result,
+        }
+    };
+}
+
+const PROGRAMS: [Program; 4] = [
+    program!("fib(30)", "fib", "832040"),
+    program!("loop 10^7", "loop", "49999995000000"),
+    program!("sieve 10^5", "sieve", "9592"),
+    program!("matmul 32", "matmul", "2793472.0"),
+];
+
+/// One measurement: instructions per run (if known) and the median time.
+struct Row {
+    engine: String,
+    instructions: Option<u64>,
+    median: Duration,
+}
+
+fn median(mut times: Vec<Duration>) -> Duration {
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Runs `module`'s entry function to completion; returns its first result register
+/// and the instructions executed.
+fn run_vm(module: &Module, dispatch: Dispatch) -> Result<(u64, u64), String> {
+    let mut stack = vec![0; 1 << 20];
+    let entry = module.entry().ok_or("no entry point")?;
+    let mut thread = Thread::new(module, &mut stack, entry, &[], 10_000)
+        .map_err(|e| format!("cannot start: {e:?}"))?;
+    let mut memory = FlatMemory::for_module(module);
+    match thread.run_with(dispatch, module, &mut stack, &mut memory, u64::MAX) {
+        exit if exit.stop == Stop::Returned => Ok((thread.registers(&mut stack)[0], exit.executed)),
+        exit => Err(format!("stopped: {:?}", exit.stop)),
+    }
+}
+
+fn bench_vm(p: &Program, dispatch: Dispatch, reps: usize) -> Result<Row, String> {
+    let bytes = assemble(p.asm).map_err(|e| format!("{}: {e}", p.name))?;
+    let module = Module::load(&bytes).map_err(|e| format!("{}: {e}", p.name))?;
+    let (result, instructions) = run_vm(&module, dispatch)?; // warm-up
+    let shown = match p.name {
+        "matmul 32" => format!("{:?}", f64::from_bits(result)),
+        _ => result.to_string(),
+    };
+    if shown != p.result {
+        return Err(format!("{}: result {shown}, expected {}", p.name, p.result));
+    }
+    let times = (0..reps)
+        .map(|_| {
+            let start = Instant::now();
+            run_vm(&module, dispatch).map(|_| start.elapsed())
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Row {
+        engine: format!("selvm {}", dispatch.name()),
+        instructions: Some(instructions),
+        median: median(times),
+    })
+}
+
+/// Runs the Lua version in one `lua` process: a warm-up, then `reps` timed runs
+/// (`os.clock`, CPU time, so process start-up is not counted).
+fn bench_lua(p: &Program, lua: &str, reps: usize) -> Result<Row, String> {
+    let driver = format!(
+        "local run = load([==[{}]==])() \
+         assert(tostring(run()) == '{}', 'wrong result') \
+         for _ = 1, {reps} do local t = os.clock(); run(); print(os.clock() - t) end",
+        p.lua, p.result
+    );
+    let out = Command::new(lua)
+        .args(["-e", &driver])
+        .output()
+        .map_err(|e| format!("{lua}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{lua}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let times = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().parse::<f64>().map(Duration::from_secs_f64))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{lua}: bad output: {e}"))?;
+    Ok(Row {
+        engine: "lua5.4".into(),
+        instructions: None,
+        median: median(times),
+    })
+}
+
+/// Whether `lua` runs at all.
+fn lua_available(lua: &str) -> bool {
+    Command::new(lua)
+        .args(["-e", "assert(_VERSION == 'Lua 5.4')"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `selvm bench vm`
+pub fn vm(a: &BenchArgs) -> Result<(), String> {
+    let reps = a.reps.max(1);
+    let lua = !a.no_lua && lua_available(&a.lua);
+    println!(
+        "selvm bench vm: median of {reps} runs after a warm-up run; {} build, {}",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        std::env::consts::ARCH
+    );
+    if !a.no_lua && !lua {
+        println!(
+            "note: `{}` (Lua 5.4) not found: Lua skipped (scripts/setup.sh installs lua5.4)",
+            a.lua
+        );
+    }
+    println!("| program | engine | instructions | ns/instruction | median time | time vs Lua |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for p in &PROGRAMS {
+        let mut rows = Dispatch::ALL
+            .iter()
+            .map(|&d| bench_vm(p, d, reps))
+            .collect::<Result<Vec<_>, _>>()?;
+        if lua {
+            rows.push(bench_lua(p, &a.lua, reps)?);
+        }
+        let lua_time = rows
+            .iter()
+            .find(|r| r.instructions.is_none())
+            .map(|r| r.median);
+        for r in &rows {
+            let (count, per) = match r.instructions {
+                Some(n) => (
+                    thousands(n),
+                    format!("{:.2}", r.median.as_nanos() as f64 / n as f64),
+                ),
+                None => ("—".into(), "—".into()),
+            };
+            let ratio = lua_time.map_or("—".into(), |l| {
+                format!("{:.2}×", r.median.as_secs_f64() / l.as_secs_f64())
+            });
+            println!(
+                "| {} | {} | {count} | {per} | {:.1} ms | {ratio} |",
+                p.name,
+                r.engine,
+                r.median.as_secs_f64() * 1e3
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The interpreter: the semantics of every op written once (`semantics.rs`, with the
+//! operand helpers in `derived.rs`) and expanded by two dispatch techniques behind one
+//! switch, [`Dispatch`]: a portable `match` loop (`looped.rs`, the one wasm32 uses,
+//! which has no tail calls) and call-threading through a table of handler functions
+//! (`threaded.rs`). The loop is the default: measured on x86_64, call-threading without
+//! tail calls is slower (`docs/benchmarks.md`).
+//!
+//! It trusts what the verifier established (register indices inside the frame, jump
+//! targets on instructions of the same function, valid function, constant, global and
+//! table indices) and checks at run time only what depends on run-time values: stack
+//! room at a call, the function a table element names, memory accesses, divisors.
+
+#[macro_use]
+mod derived;
+#[macro_use]
+mod semantics;
+mod looped;
+mod threaded;
+
+use crate::memory::Memory;
+use crate::module::{Module, NULL_REF};
+use crate::thread::{Exit, Stop, Thread, Trap};
+
+/// How the interpreter dispatches instructions. Both techniques run the same op
+/// semantics and give the same results, stops and instruction counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Dispatch {
+    /// One loop around a `match` on the instruction: portable, the wasm32 path.
+    Loop,
+    /// Call-threading: one handler function per op, called through a table indexed by
+    /// the opcode of the (decoded at load) instruction.
+    Threaded,
+}
+
+impl Dispatch {
+    /// Both techniques, for benchmarks and tests.
+    pub const ALL: [Dispatch; 2] = [Dispatch::Loop, Dispatch::Threaded];
+
+    /// What [`Thread::run`] uses: the loop, or threading with the `threaded-dispatch`
+    /// feature (so the whole test suite can run under each).
+    pub const DEFAULT: Dispatch = if cfg!(feature = "threaded-dispatch") {
+        Dispatch::Threaded
+    } else {
+        Dispatch::Loop
+    };
+
+    /// The technique's name in tables.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Dispatch::Loop => "loop",
+            Dispatch::Threaded => "threaded",
+        }
+    }
+}
+
+/// Resolves `call_indirect`'s table element `index` to a function of signature `ty`.
+#[inline]
+fn resolve(module: &Module, context: &[u64], index: u64, ty: u32) -> Result<u32, Trap> {
+    let base = module.tables()[0].context_offset;
+    if index as u32 as u64 >= context[base] {
+        return Err(Trap::TableOutOfBounds);
+    }
+    let element = context[base + 1 + index as u32 as usize];
+    if element == NULL_REF {
+        return Err(Trap::NullReference);
+    }
+    let f = u32::try_from(element).map_err(|_| Trap::BadReference)?;
+    match module.functions().get(f as usize) {
+        None => Err(Trap::BadReference),
+        Some(callee) if callee.ty != ty => Err(Trap::SignatureMismatch),
+        Some(_) => Ok(f),
+    }
+}
+
+/// `table.grow`: the old size, or `None` beyond the maximum.
+#[cold]
+fn table_grow(module: &Module, context: &mut [u64], table: u16, value: u64, n: u32) -> Option<u64> {
+    let t = &module.tables()[table as usize];
+    let old = context[t.context_offset];
+    let new = old + n as u64;
+    if new > t.max as u64 {
+        return None;
+    }
+    let elems = t.context_offset + 1;
+    context[elems + old as usize..elems + new as usize].fill(value);
+    context[t.context_offset] = new;
+    Some(old)
+}
+
+/// The slot of element `index` of `table`, if inside the table.
+#[inline]
+fn table_slot(module: &Module, context: &[u64], table: u16, index: u64) -> Result<usize, Trap> {
+    let base = module.tables()[table as usize].context_offset;
+    if index as u32 as u64 >= context[base] {
+        return Err(Trap::TableOutOfBounds);
+    }
+    Ok(base + 1 + index as u32 as usize)
+}
+
+impl Thread {
+    /// Runs the thread for at most `budget` instructions, or until it stops for
+    /// another reason, with the [`Dispatch::DEFAULT`] technique. Running a finished
+    /// thread returns [`Stop::Returned`] at once.
+    pub fn run<M: Memory>(
+        &mut self,
+        module: &Module,
+        stack: &mut [u64],
+        memory: &mut M,
+        budget: u64,
+    ) -> Exit {
+        self.run_with(Dispatch::DEFAULT, module, stack, memory, budget)
+    }
+
+    /// [`Thread::run`] with the given dispatch technique.
+    pub fn run_with<M: Memory>(
+        &mut self,
+        dispatch: Dispatch,
+        module: &Module,
+        stack: &mut [u64],
+        memory: &mut M,
+        budget: u64,
+    ) -> Exit {
+        if self.finished {
+            return Exit {
+                stop: Stop::Returned,
+                executed: 0,
+            };
+        }
+        let (stop, fuel) = match dispatch {
+            Dispatch::Loop => looped::run(self, module, stack, memory, budget),
+            Dispatch::Threaded => threaded::run(self, module, stack, memory, budget),
+        };
+        self.finished = stop == Stop::Returned;
+        Exit {
+            stop,
+            executed: budget - fuel,
+        }
+    }
+}
+
+/// The f32 in the low 32 bits of a register, widened exactly to f64.
+#[inline(always)]
+fn f32b(x: u64) -> f64 {
+    f32::from_bits(x as u32) as f64
+}
+
+/// The register value of an f32.
+#[inline(always)]
+fn f32bits(x: f32) -> u64 {
+    x.to_bits() as u64
+}
