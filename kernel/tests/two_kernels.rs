@@ -1,18 +1,11 @@
 //! Two kernels run concurrently in one process, on two threads, each over its
 //! own memory: nothing is global, and each ends in the state a lone run gives.
 
+use selvm_kernel_testkit::ops::lcg_bytes;
 use selvm_kernel_testkit::{Executor, Op, TestMemory};
 
 fn run(seed: u64) -> (Vec<u64>, u64) {
-    let mut x = seed;
-    let bytes: Vec<u8> = (0..8192)
-        .map(|_| {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (x >> 33) as u8
-        })
-        .collect();
+    let bytes = lcg_bytes(&mut { seed }, 8192);
     let mut mem = TestMemory::new(1 << 20);
     let (mut k, summary) = mem.boot_small();
     let mut ex = Executor::new(&mut k, &summary);

@@ -163,3 +163,16 @@ impl Op {
         ops
     }
 }
+
+/// `n` deterministic pseudo-random bytes from `state` (a 64-bit LCG, advanced
+/// in place): reproducible operation sequences for tests and the self-test.
+pub fn lcg_bytes(state: &mut u64, n: usize) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            *state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (*state >> 33) as u8
+        })
+        .collect()
+}

@@ -183,14 +183,7 @@ fn stress(options: &Options) -> Result<Histogram, String> {
     let started = Instant::now();
     let mut runs = 0u64;
     while total.total() < options.steps {
-        let bytes: Vec<u8> = (0..4096)
-            .map(|_| {
-                x = x
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                (x >> 33) as u8
-            })
-            .collect();
+        let bytes = selvm_kernel_testkit::ops::lcg_bytes(&mut x, 4096);
         let mut mem = TestMemory::new(1 << 20);
         let (mut k, summary) = mem.boot_small();
         let mut ex = Executor::new(&mut k, &summary);
