@@ -3,6 +3,7 @@
 
 use crate::arch::Arch;
 use crate::memory::PAddr;
+use crate::object::tcb::ThreadState;
 use crate::state::Kernel;
 
 impl<A: Arch> Kernel<'_, A> {
@@ -46,5 +47,20 @@ impl<A: Arch> Kernel<'_, A> {
         let f = self.tcb_mut(t);
         (f.ep_prev, f.ep_next) = (0, 0);
         (head, tail)
+    }
+
+    /// Restarts every thread of a detached queue starting at `head` (seL4's
+    /// `cancelAllIPC` and `cancelAllSignals`): each re-executes its syscall.
+    pub(crate) fn restart_queue(&mut self, head: PAddr) {
+        let mut t = head;
+        while t != 0 {
+            let next = self.tcb(t).ep_next;
+            let f = self.tcb_mut(t);
+            (f.ep_next, f.ep_prev) = (0, 0);
+            self.set_thread_state(t, ThreadState::Restart);
+            self.sched_enqueue(t);
+            t = next;
+        }
+        self.reschedule_required();
     }
 }

@@ -195,20 +195,12 @@ impl<A: Arch> Kernel<'_, A> {
     /// The last cap to `ep` is going (seL4's `cancelAllIPC`): every queued
     /// thread restarts its syscall.
     pub(crate) fn endpoint_final(&mut self, ep: PAddr) {
-        let (mut t, _, state) = self.endpoint_queue(ep);
+        let (head, _, state) = self.endpoint_queue(ep);
         if state == EpState::Idle {
             return;
         }
         self.set_endpoint_queue(ep, 0, 0, EpState::Idle);
-        while t != 0 {
-            let next = self.tcb(t).ep_next;
-            let f = self.tcb_mut(t);
-            (f.ep_next, f.ep_prev) = (0, 0);
-            self.set_thread_state(t, ThreadState::Restart);
-            self.sched_enqueue(t);
-            t = next;
-        }
-        self.reschedule_required();
+        self.restart_queue(head);
     }
 
     /// seL4's `cancelBadgedSends`: queued senders with `badge` restart.

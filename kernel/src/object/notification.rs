@@ -150,16 +150,8 @@ impl<A: Arch> Kernel<'_, A> {
         if self.ntfn_state(ntfn) != WAITING {
             return;
         }
-        let mut t = self.notification(ntfn).queue_head;
+        let head = self.notification(ntfn).queue_head;
         self.set_ntfn_queue(ntfn, 0, 0);
-        while t != 0 {
-            let next = self.tcb(t).ep_next;
-            let f = self.tcb_mut(t);
-            (f.ep_next, f.ep_prev) = (0, 0);
-            self.set_thread_state(t, ThreadState::Restart);
-            self.sched_enqueue(t);
-            t = next;
-        }
-        self.reschedule_required();
+        self.restart_queue(head);
     }
 }
