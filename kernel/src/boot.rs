@@ -14,6 +14,7 @@ use crate::preemption::Preemption;
 use crate::sched::Scheduler;
 use crate::slot::{SLOT_SIZE, SlotRef};
 use crate::state::{BootObjects, Kernel};
+use crate::vspace::{Asid, AsidTable};
 use selvm_abi::{
     CPtr, MAX_BOOTINFO_UNTYPED_CAPS, MAX_PRIORITY, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, SlotRegion,
     UntypedDesc, WORD_BITS, boot as slots, object, object::SLOT_BITS,
@@ -76,6 +77,9 @@ pub struct BootSummary {
     pub untyped_list: [UntypedDesc; MAX_BOOTINFO_UNTYPED_CAPS],
 }
 
+/// The ASID of the root task's VSpace (seL4's initial thread ASID).
+pub const INIT_THREAD_ASID: Asid = 1;
+
 const fn align_up(value: u64, size: u64) -> u64 {
     (value + size - 1) & !(size - 1)
 }
@@ -117,7 +121,10 @@ impl<'m, A: Arch> Kernel<'m, A> {
         let buffer_at = align_up(idle_at + tcb_bytes, page);
         let irq_count = A::IRQ_COUNT.min(MAX_IRQS as u64);
         let node_bytes = (irq_count * SLOT_SIZE).next_power_of_two();
-        let node_at = align_up(buffer_at + page, node_bytes);
+        // The root task's ASID pool (ASIDs 0..512) and VSpace root (ASID 1).
+        let pool_at = buffer_at + page;
+        let vspace_at = pool_at + page;
+        let node_at = align_up(vspace_at + page, node_bytes);
         if !mem.contains(cnode_at, node_at + node_bytes - cnode_at) {
             return Err(BootError::TooSmall);
         }
@@ -174,6 +181,26 @@ impl<'m, A: Arch> Kernel<'m, A> {
             tcb::slot(tcb_at, object::TCB_BUFFER),
         );
 
+        let pool = Cap::AsidPool {
+            ptr: pool_at,
+            asid_base: 0,
+        };
+        cdt::insert_original(&mut mem, at(slots::CAP_INIT_THREAD_ASID_POOL), pool);
+        let vspace = Cap::PageTable {
+            ptr: vspace_at,
+            mapping: Some((INIT_THREAD_ASID, 0)),
+        };
+        cdt::insert_original(&mut mem, at(slots::CAP_INIT_THREAD_VSPACE), vspace);
+        cdt::insert_derived(
+            &mut mem,
+            vspace,
+            at(slots::CAP_INIT_THREAD_VSPACE),
+            tcb::slot(tcb_at, object::TCB_VTABLE),
+        );
+        mem.write(pool_at + 8 * u64::from(INIT_THREAD_ASID), vspace_at);
+        let mut asids = AsidTable::default();
+        asids.pools[0] = pool_at;
+
         let capacity =
             ((1u64 << radix) - slots::NUM_INITIAL_CAPS).min(MAX_BOOTINFO_UNTYPED_CAPS as u64);
         let mut list = [UntypedDesc::ZERO; MAX_BOOTINFO_UNTYPED_CAPS];
@@ -204,7 +231,7 @@ impl<'m, A: Arch> Kernel<'m, A> {
         blocks(idle_at + tcb_bytes, buffer_at, |p, b| {
             add(&mut mem, p, b, false)
         });
-        blocks(buffer_at + page, node_at, |p, b| add(&mut mem, p, b, false));
+        blocks(vspace_at + page, node_at, |p, b| add(&mut mem, p, b, false));
         blocks(node_at + node_bytes, ram_end, |p, b| {
             add(&mut mem, p, b, false)
         });
@@ -242,6 +269,7 @@ impl<'m, A: Arch> Kernel<'m, A> {
                 irq_count,
             },
             deferred_delete: None,
+            asids,
         };
         debug_assert_eq!(SLOT_SIZE, 32);
         kernel.init_tcb(tcb_at);

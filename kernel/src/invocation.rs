@@ -9,7 +9,7 @@ use crate::error::SyscallError;
 use crate::memory::PAddr;
 use crate::object::tcb::{self, ThreadState};
 use crate::object::tcb_invocation::TcbOp;
-use crate::object::{cnode, domain, irq, untyped};
+use crate::object::{asid_pool, cnode, domain, frame, irq, page_table, untyped};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -128,6 +128,9 @@ enum Operation {
     Tcb(TcbOp),
     SetDomain(PAddr, Word),
     Irq(irq::IrqOp),
+    Frame(frame::FrameOp),
+    PageTable(page_table::PageTableOp),
+    Asid(asid_pool::AsidOp),
 }
 
 impl<A: Arch> Kernel<'_, A> {
@@ -188,6 +191,12 @@ impl<A: Arch> Kernel<'_, A> {
             Cap::Domain => domain::decode(&inv).map(|(t, d)| Operation::SetDomain(t, d)),
             Cap::IrqControl => self.decode_irq_control(slot, &inv).map(Operation::Irq),
             Cap::IrqHandler { irq } => irq::decode_irq_handler(irq, &inv).map(Operation::Irq),
+            Cap::Frame { .. } => self.decode_frame(slot, cap, &inv).map(Operation::Frame),
+            Cap::PageTable { .. } => self
+                .decode_page_table(slot, cap, &inv)
+                .map(Operation::PageTable),
+            Cap::AsidControl => self.decode_asid_control(&inv).map(Operation::Asid),
+            Cap::AsidPool { .. } => self.decode_asid_pool(cap, &inv).map(Operation::Asid),
             other => return Outcome::Unsupported(other.type_name()),
         };
         let op = match op {
@@ -203,6 +212,18 @@ impl<A: Arch> Kernel<'_, A> {
             Operation::Retype(op) => self.perform_retype(op).map(|()| Outcome::Done),
             Operation::Tcb(op) => self.perform_tcb(caller.tcb, op, inv.mrs),
             Operation::Irq(op) => self.perform_irq(op).map(|()| Outcome::Done),
+            Operation::Frame(op) => Ok(match self.perform_frame(op) {
+                Some(words) => Outcome::Reply(words),
+                None => Outcome::Done,
+            }),
+            Operation::PageTable(op) => {
+                self.perform_page_table(op);
+                Ok(Outcome::Done)
+            }
+            Operation::Asid(op) => {
+                self.perform_asid(op);
+                Ok(Outcome::Done)
+            }
             Operation::SetDomain(t, d) => {
                 self.set_domain(t, d);
                 Ok(Outcome::Done)

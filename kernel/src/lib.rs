@@ -36,6 +36,7 @@ mod state;
 pub mod syscall;
 mod tcb_queue;
 mod thread;
+pub mod vspace;
 
 #[cfg(any(test, feature = "checker"))]
 pub mod invariants;

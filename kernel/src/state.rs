@@ -33,6 +33,7 @@ pub struct Kernel<'m, A: Arch> {
     pub(crate) sched: Scheduler,
     pub(crate) fastpath: crate::fastpath::Fastpath,
     pub(crate) irqs: crate::object::irq::Irqs,
+    pub(crate) asids: crate::vspace::AsidTable,
 }
 
 impl<'m, A: Arch> Kernel<'m, A> {

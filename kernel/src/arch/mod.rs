@@ -2,8 +2,8 @@
 //! architecture goes through the [`Arch`] trait — the layout of a thread's saved
 //! user context and its syscall registers, register sanitising and pc
 //! validation, the page-table entry format and ASID width, IPC-buffer and
-//! VSpace-root rules, interrupt masking and acknowledgement, and the debug
-//! console. The kernel is generic over it (`Kernel<'m, A: Arch>`), so several
+//! VSpace-root rules, interrupt masking and acknowledgement, TLB flushes, and
+//! the debug console. The kernel is generic over it (`Kernel<'m, A: Arch>`), so several
 //! architectures live in one build: `riscv64` (the real context and Sv39 entries,
 //! built for bare metal) and `test_double` (used by the kernel's tests); the vm
 //! architecture of the hosted machine is the third.
@@ -76,6 +76,11 @@ pub trait Arch {
 
     /// Acknowledges interrupt line `irq` at the interrupt controller.
     fn ack_irq(&mut self, irq: u64);
+
+    /// Cached translations covered by `flush` are stale: the kernel changed
+    /// or removed the entries behind them (riscv64: `sfence.vma`; the vm
+    /// architecture's software TLB drops the entries).
+    fn flush_tlb(&mut self, flush: crate::vspace::TlbFlush);
 }
 
 /// The IPC-buffer rule every architecture shares: a RAM frame cap (not device)

@@ -1,12 +1,13 @@
 //! The test double architecture used by the kernel's own tests: riscv64's
-//! register conventions, any page table as a VSpace root (the VSpace layer's
-//! ASIDs come later), and recorded side effects (console output, interrupt
-//! masking and acknowledgements) for tests to assert on.
+//! register conventions and VSpace rules, and recorded side effects (console
+//! output, interrupt masking and acknowledgements, TLB flushes) for tests to
+//! assert on.
 
 use super::riscv64::{self, Riscv64};
 use super::{Arch, check_ipc_buffer_common};
 use crate::cap::Cap;
 use crate::error::SyscallError;
+use crate::vspace::TlbFlush;
 use selvm_abi::Word;
 
 /// Records what the kernel asked of the hardware.
@@ -22,6 +23,10 @@ pub struct TestArch {
     pub acked: [u64; 16],
     /// How many acknowledgements in all.
     pub acked_len: usize,
+    /// TLB flushes, in order (last 32).
+    pub flushes: [TlbFlush; 32],
+    /// How many flushes since the last `take_flushes`.
+    pub flushes_len: usize,
 }
 
 impl Default for TestArch {
@@ -32,6 +37,8 @@ impl Default for TestArch {
             masked: 0,
             acked: [0; 16],
             acked_len: 0,
+            flushes: [TlbFlush::Asid(0); 32],
+            flushes_len: 0,
         }
     }
 }
@@ -40,6 +47,17 @@ impl TestArch {
     /// The console output so far (truncated to the buffer).
     pub fn console(&self) -> &[u8] {
         &self.console[..self.console_len.min(self.console.len())]
+    }
+
+    /// The flushes recorded since the last call (at most the last 32), oldest first.
+    pub fn take_flushes(&mut self) -> ([TlbFlush; 32], usize) {
+        let n = self.flushes_len.min(32);
+        let mut out = [TlbFlush::Asid(0); 32];
+        for (i, o) in out.iter_mut().take(n).enumerate() {
+            *o = self.flushes[(self.flushes_len - n + i) % 32];
+        }
+        self.flushes_len = 0;
+        (out, n)
     }
 }
 
@@ -69,7 +87,7 @@ impl Arch for TestArch {
     }
 
     fn is_valid_vtable_root(cap: &Cap) -> bool {
-        matches!(cap, Cap::PageTable { .. })
+        Riscv64::is_valid_vtable_root(cap)
     }
 
     fn check_ipc_buffer(vaddr: Word, frame: &Cap) -> Result<(), SyscallError> {
@@ -96,5 +114,10 @@ impl Arch for TestArch {
     fn ack_irq(&mut self, irq: u64) {
         self.acked[self.acked_len % self.acked.len()] = irq;
         self.acked_len += 1;
+    }
+
+    fn flush_tlb(&mut self, flush: TlbFlush) {
+        self.flushes[self.flushes_len % 32] = flush;
+        self.flushes_len += 1;
     }
 }

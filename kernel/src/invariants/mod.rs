@@ -10,7 +10,9 @@
 //! Untyped's region lies below its watermark and is its CDT descendant; memory
 //! above a RAM Untyped's watermark is zero; zombies are unique and in range;
 //! thread states are valid, ready queues hold exactly the runnable threads
-//! waiting to run, the current thread is live, bindings are mutual.
+//! waiting to run, the current thread is live, bindings are mutual; interrupt
+//! lines agree with their handler caps; the ASID table, pools and page tables
+//! agree with the caps that record mappings (see `vspace`).
 //! It needs `alloc` for its bookkeeping and is built only for tests and with
 //! the `checker` feature.
 
@@ -18,6 +20,7 @@ mod discover;
 mod irqs;
 mod rules;
 mod threads;
+mod vspace;
 
 use crate::arch::Arch;
 use crate::slot::SlotRef;
@@ -71,6 +74,8 @@ pub enum Violation {
     BadReadyQueue(usize, &'static str),
     /// An interrupt line's state disagrees with its handler caps or IRQ node slot.
     BadIrq(u64),
+    /// The ASID table, an ASID pool or a page table breaks a VSpace rule.
+    BadVspace(&'static str),
 }
 
 /// Counts from a successful check.
@@ -93,6 +98,7 @@ impl<A: Arch> Kernel<'_, A> {
         rules::check(&self.mem, &state)?;
         threads::check(&self.mem, &self.sched, &state)?;
         irqs::check(&self.irqs, self.boot, &state)?;
+        vspace::check(&self.mem, &self.asids, &state)?;
         Ok(state.census())
     }
 }

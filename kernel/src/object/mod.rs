@@ -1,11 +1,14 @@
 //! Kernel object types: their sizes, creation from Untyped memory, and what
 //! deleting the last cap to each one does. One module per object type.
 
+pub mod asid_pool;
 pub mod cnode;
 pub mod domain;
 pub mod endpoint;
+pub mod frame;
 pub mod irq;
 pub mod notification;
+pub mod page_table;
 pub mod tcb;
 pub mod tcb_invocation;
 pub mod untyped;
@@ -107,6 +110,10 @@ impl<A: Arch> Kernel<'_, A> {
                 None
             }
             Cap::Zombie { .. } => Some(cap),
+            Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidPool { .. } => {
+                self.finalise_vspace_cap(cap, is_final);
+                None
+            }
             _ => None,
         }
     }

@@ -220,17 +220,13 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
             &[ObjectType::PageTable.word(), 0, 0, 0, SPACE + 2, 1],
             &[root],
         );
-        let pt = k.boot_objects().root_cnode.offset(SPACE + 2);
-        if let Cap::PageTable { ptr, .. } = k.memory().cap(pt) {
-            // Stand-in for ASID assignment until the VSpace layer (see `spawn`).
-            k.memory_mut_for_corruption_tests().set_cap(
-                pt,
-                Cap::PageTable {
-                    ptr,
-                    mapping: Some((2, 0)),
-                },
-            );
-        }
+        call(
+            k,
+            boot::CAP_INIT_THREAD_ASID_POOL,
+            L::AsidPoolAssign,
+            &[],
+            &[SPACE + 2],
+        );
         let shared = [boot::CAP_INIT_THREAD_TCB, root]
             .into_iter()
             .chain(FIRST..FIRST + WORKERS as Word)

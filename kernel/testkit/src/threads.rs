@@ -126,17 +126,15 @@ pub fn spawn(
     };
     let vspace = first + n;
     retype(k, ObjectType::PageTable, vspace, 1);
-    // A VSpace root must be a page table assigned an ASID; until the VSpace
-    // layer brings ASID pools, the harness marks it assigned (ASID 1) itself.
-    let pt_slot = k.boot_objects().root_cnode.offset(vspace);
-    if let selvm_kernel::cap::Cap::PageTable { ptr, .. } = k.memory().cap(pt_slot) {
-        let assigned = selvm_kernel::cap::Cap::PageTable {
-            ptr,
-            mapping: Some((1, 0)),
-        };
-        k.memory_mut_for_corruption_tests()
-            .set_cap(pt_slot, assigned);
-    }
+    // A VSpace root must be a page table assigned an ASID.
+    let r = call(
+        k,
+        boot::CAP_INIT_THREAD_ASID_POOL,
+        L::AsidPoolAssign,
+        &[],
+        &[vspace],
+    );
+    assert_eq!(r.label, 0, "assign an ASID: {r:?}");
     retype(k, ObjectType::Tcb, first, n);
     let me = boot::CAP_INIT_THREAD_TCB;
     (0..n)

@@ -72,4 +72,9 @@ impl Arch for Riscv64 {
     fn set_irq_masked(&mut self, _irq: u64, _masked: bool) {}
 
     fn ack_irq(&mut self, _irq: u64) {}
+
+    fn flush_tlb(&mut self, _flush: crate::vspace::TlbFlush) {
+        // The bare-metal platform issues `sfence.vma` (with the ASID, and the
+        // address for a page flush).
+    }
 }

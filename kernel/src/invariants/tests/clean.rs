@@ -14,9 +14,9 @@ fn boot_state_is_clean_and_counted() {
     assert_eq!(census.untypeds, untypeds);
     // Root CNode, root TCB and the IRQ node.
     assert_eq!(census.containers, 3);
-    // TCB, CNode and IPC buffer (twice each), the master reply cap, IRQ control, ASID
-    // control, domain, the untypeds.
-    assert_eq!(census.caps, 9 + untypeds);
+    // TCB, CNode, IPC buffer and VSpace (twice each), the master reply cap, IRQ
+    // control, ASID control, the ASID pool, domain, the untypeds.
+    assert_eq!(census.caps, 12 + untypeds);
     assert_eq!(census.zombies, 0);
 }
 

@@ -1,0 +1,166 @@
+//! VSpace rules: the ASID table names exactly the live pools at their bases;
+//! every assigned ASID names a page table whose cap records it as a root;
+//! walking every VSpace, each entry is canonical, each table entry leads to a
+//! page table (reached once, never a root) whose cap records that place, and
+//! each leaf maps a frame, aligned to its size, that a cap of matching size
+//! records as mapped there with rights covering the entry's; a page table
+//! with no mapped cap is all zero.
+
+use super::Violation;
+use super::discover::State;
+use crate::arch::sv39::Pte;
+use crate::cap::{Cap, VmRights};
+use crate::memory::{PAddr, PhysMem};
+use crate::vspace::{
+    Asid, AsidTable, PT_ENTRIES, POOL_ENTRIES, TOP_LEVEL, USER_TOP, bits_left, frame_size_for_bits,
+};
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
+use selvm_abi::object::ASID_POOL_INDEX_BITS;
+
+struct Index {
+    /// Page table → the mappings its caps record.
+    tables: BTreeMap<PAddr, Vec<Option<(Asid, u64)>>>,
+    /// Frame base → (size bits, rights, mapping) of each cap.
+    frames: BTreeMap<PAddr, Vec<(u32, VmRights, Option<(Asid, u64)>)>>,
+}
+
+fn index(s: &State) -> Index {
+    let mut ix = Index {
+        tables: BTreeMap::new(),
+        frames: BTreeMap::new(),
+    };
+    for cap in s.caps.values() {
+        match *cap {
+            Cap::PageTable { ptr, mapping } => ix.tables.entry(ptr).or_default().push(mapping),
+            Cap::Frame {
+                ptr,
+                size,
+                rights,
+                mapping,
+                ..
+            } => ix
+                .frames
+                .entry(ptr)
+                .or_default()
+                .push((size.bits(), rights, mapping)),
+            _ => {}
+        }
+    }
+    ix
+}
+
+pub fn check(mem: &PhysMem<'_>, asids: &AsidTable, s: &State) -> Result<(), Violation> {
+    let ix = index(s);
+    let bad = |what| Err(Violation::BadVspace(what));
+    // Pools: the table and the live pool caps agree.
+    for cap in s.caps.values() {
+        if let Cap::AsidPool { ptr, asid_base } = *cap {
+            if asid_base % POOL_ENTRIES as Asid != 0 || asids.pool_of(asid_base) != Some(ptr) {
+                return bad("ASID pool cap not in the ASID table");
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    let mut roots = BTreeSet::new();
+    let mut vspaces = Vec::new();
+    for (i, &pool) in asids.pools.iter().enumerate() {
+        if pool == 0 {
+            continue;
+        }
+        let base = (i as Asid) << ASID_POOL_INDEX_BITS;
+        let has_cap = s
+            .caps
+            .values()
+            .any(|c| *c == Cap::AsidPool { ptr: pool, asid_base: base });
+        if !has_cap {
+            return bad("ASID table names a pool with no cap");
+        }
+        for j in 0..POOL_ENTRIES {
+            let root = mem.read(pool + 8 * j);
+            if root == 0 {
+                continue;
+            }
+            let asid = base + j as Asid;
+            let recorded = ix
+                .tables
+                .get(&root)
+                .is_some_and(|m| m.contains(&Some((asid, 0))));
+            if asid == 0 || !recorded || !roots.insert(root) {
+                return bad("assigned ASID without a matching root page table cap");
+            }
+            vspaces.push((asid, root));
+        }
+    }
+    for &(asid, root) in &vspaces {
+        walk(mem, &ix, &roots, &mut seen, asid, root, TOP_LEVEL, 0)?;
+    }
+    // A table no cap records as mapped is unreachable and must be empty.
+    for (&pt, mappings) in &ix.tables {
+        if mappings.iter().all(Option::is_none) && !mem.is_zero(pt, PT_ENTRIES * 8) {
+            return bad("unmapped page table is not empty");
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn walk(
+    mem: &PhysMem<'_>,
+    ix: &Index,
+    roots: &BTreeSet<PAddr>,
+    seen: &mut BTreeSet<PAddr>,
+    asid: Asid,
+    table: PAddr,
+    level: u32,
+    prefix: u64,
+) -> Result<(), Violation> {
+    let bad = |what| Err(Violation::BadVspace(what));
+    for i in 0..PT_ENTRIES {
+        let word = mem.read(table + 8 * i);
+        if word == 0 {
+            continue;
+        }
+        let vaddr = prefix | (i << bits_left(level));
+        let pte = Pte::decode(word);
+        if pte.encode() != word || vaddr >= USER_TOP {
+            return bad("non-canonical page-table entry or entry above the user range");
+        }
+        match pte {
+            Pte::Invalid => {}
+            Pte::Table(next) => {
+                let covers = |m: &Option<(Asid, u64)>| {
+                    matches!(*m, Some((a, v)) if a == asid && v >> bits_left(level) == vaddr >> bits_left(level))
+                };
+                let recorded = ix.tables.get(&next).is_some_and(|m| m.iter().any(covers));
+                if level == 0 || !recorded || roots.contains(&next) || !seen.insert(next) {
+                    return bad("table entry to a page table not recorded there");
+                }
+                walk(mem, ix, roots, seen, asid, next, level - 1, vaddr)?;
+            }
+            Pte::Leaf {
+                paddr,
+                read,
+                write,
+                user,
+                ..
+            } => {
+                let bits = bits_left(level);
+                let ok_size = frame_size_for_bits(bits).is_some();
+                let covered = ix.frames.get(&paddr).is_some_and(|caps| {
+                    caps.iter().any(|&(b, rights, m)| {
+                        b == bits
+                            && m == Some((asid, vaddr))
+                            && (!write || rights == VmRights::ReadWrite)
+                            && (!read || rights != VmRights::KernelOnly)
+                            && (!user || rights != VmRights::KernelOnly)
+                    })
+                });
+                if !ok_size || paddr & ((1 << bits) - 1) != 0 || !covered {
+                    return bad("leaf not backed by a frame cap mapped there");
+                }
+            }
+        }
+    }
+    Ok(())
+}
