@@ -25,7 +25,7 @@ pub struct TestArch {
     pub acked_len: usize,
     /// TLB flushes, in order (last 32).
     pub flushes: [TlbFlush; 32],
-    /// How many flushes since the last `take_flushes`.
+    /// How many flushes in all.
     pub flushes_len: usize,
 }
 
@@ -49,15 +49,10 @@ impl TestArch {
         &self.console[..self.console_len.min(self.console.len())]
     }
 
-    /// The flushes recorded since the last call (at most the last 32), oldest first.
-    pub fn take_flushes(&mut self) -> ([TlbFlush; 32], usize) {
-        let n = self.flushes_len.min(32);
-        let mut out = [TlbFlush::Asid(0); 32];
-        for (i, o) in out.iter_mut().take(n).enumerate() {
-            *o = self.flushes[(self.flushes_len - n + i) % 32];
-        }
-        self.flushes_len = 0;
-        (out, n)
+    /// Flush number `i` (counting from 0 since boot), if it is still among
+    /// the last 32 recorded.
+    pub fn flush(&self, i: usize) -> Option<TlbFlush> {
+        (i < self.flushes_len && i + 32 >= self.flushes_len).then(|| self.flushes[i % 32])
     }
 }
 

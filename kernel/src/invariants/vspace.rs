@@ -12,17 +12,20 @@ use crate::arch::sv39::Pte;
 use crate::cap::{Cap, VmRights};
 use crate::memory::{PAddr, PhysMem};
 use crate::vspace::{
-    Asid, AsidTable, PT_ENTRIES, POOL_ENTRIES, TOP_LEVEL, USER_TOP, bits_left, frame_size_for_bits,
+    Asid, AsidTable, POOL_ENTRIES, PT_ENTRIES, TOP_LEVEL, USER_TOP, bits_left, frame_size_for_bits,
 };
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 use selvm_abi::object::ASID_POOL_INDEX_BITS;
 
+/// Where a cap records its object mapped.
+type Mapping = Option<(Asid, u64)>;
+
 struct Index {
     /// Page table → the mappings its caps record.
-    tables: BTreeMap<PAddr, Vec<Option<(Asid, u64)>>>,
+    tables: BTreeMap<PAddr, Vec<Mapping>>,
     /// Frame base → (size bits, rights, mapping) of each cap.
-    frames: BTreeMap<PAddr, Vec<(u32, VmRights, Option<(Asid, u64)>)>>,
+    frames: BTreeMap<PAddr, Vec<(u32, VmRights, Mapping)>>,
 }
 
 fn index(s: &State) -> Index {
@@ -69,10 +72,12 @@ pub fn check(mem: &PhysMem<'_>, asids: &AsidTable, s: &State) -> Result<(), Viol
             continue;
         }
         let base = (i as Asid) << ASID_POOL_INDEX_BITS;
-        let has_cap = s
-            .caps
-            .values()
-            .any(|c| *c == Cap::AsidPool { ptr: pool, asid_base: base });
+        let has_cap = s.caps.values().any(|c| {
+            *c == Cap::AsidPool {
+                ptr: pool,
+                asid_base: base,
+            }
+        });
         if !has_cap {
             return bad("ASID table names a pool with no cap");
         }
@@ -129,9 +134,7 @@ fn walk(
         match pte {
             Pte::Invalid => {}
             Pte::Table(next) => {
-                let covers = |m: &Option<(Asid, u64)>| {
-                    matches!(*m, Some((a, v)) if a == asid && v >> bits_left(level) == vaddr >> bits_left(level))
-                };
+                let covers = |m: &Option<(Asid, u64)>| matches!(*m, Some((a, v)) if a == asid && v >> bits_left(level) == vaddr >> bits_left(level));
                 let recorded = ix.tables.get(&next).is_some_and(|m| m.iter().any(covers));
                 if level == 0 || !recorded || roots.contains(&next) || !seen.insert(next) {
                     return bad("table entry to a page table not recorded there");

@@ -46,7 +46,8 @@ impl<A: Arch> Kernel<'_, A> {
         if L::from_word(inv.label) != Some(L::AsidControlMakePool) {
             return Err(SyscallError::IllegalOperation);
         }
-        let (Some(untyped), Some(root), true) = (inv.extra[0], inv.extra_cap(1), inv.mrs.len() >= 2)
+        let (Some(untyped), Some(root), true) =
+            (inv.extra[0], inv.extra_cap(1), inv.mrs.len() >= 2)
         else {
             return Err(SyscallError::TruncatedMessage);
         };
@@ -103,9 +104,8 @@ impl<A: Arch> Kernel<'_, A> {
         if pool != ptr {
             return Err(SyscallError::InvalidCapability { cap: 0 });
         }
-        let free = (0..POOL_ENTRIES).find(|&i| {
-            u64::from(asid_base) + i != 0 && self.mem.read(pool + 8 * i) == 0
-        });
+        let free = (0..POOL_ENTRIES)
+            .find(|&i| u64::from(asid_base) + i != 0 && self.mem.read(pool + 8 * i) == 0);
         let Some(i) = free else {
             return Err(SyscallError::DeleteFirst);
         };
@@ -153,7 +153,8 @@ impl<A: Arch> Kernel<'_, A> {
                             mapping: Some((asid, 0)),
                         },
                     );
-                    self.mem.write(pool + 8 * (u64::from(asid) % POOL_ENTRIES), ptr);
+                    self.mem
+                        .write(pool + 8 * (u64::from(asid) % POOL_ENTRIES), ptr);
                 }
             }
         }

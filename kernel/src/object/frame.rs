@@ -87,10 +87,7 @@ impl<A: Arch> Kernel<'_, A> {
         inv: &Invocation<'_>,
     ) -> Result<FrameOp, SyscallError> {
         let Cap::Frame {
-            ptr,
-            size,
-            mapping,
-            ..
+            ptr, size, mapping, ..
         } = cap
         else {
             return Err(SyscallError::IllegalOperation);
@@ -112,12 +109,12 @@ impl<A: Arch> Kernel<'_, A> {
         else {
             return Err(SyscallError::InvalidCapability { cap: 1 });
         };
-        let found = self
-            .find_vspace_for_asid(asid)
-            .map_err(|fault| SyscallError::FailedLookup {
-                was_source: false,
-                fault,
-            })?;
+        let found =
+            self.find_vspace_for_asid(asid)
+                .map_err(|fault| SyscallError::FailedLookup {
+                    was_source: false,
+                    fault,
+                })?;
         if found != root {
             return Err(SyscallError::InvalidCapability { cap: 1 });
         }

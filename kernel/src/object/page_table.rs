@@ -77,12 +77,12 @@ impl<A: Arch> Kernel<'_, A> {
         if vaddr >= USER_TOP {
             return Err(SyscallError::InvalidArgument { arg: 0 });
         }
-        let found = self
-            .find_vspace_for_asid(asid)
-            .map_err(|fault| SyscallError::FailedLookup {
-                was_source: false,
-                fault,
-            })?;
+        let found =
+            self.find_vspace_for_asid(asid)
+                .map_err(|fault| SyscallError::FailedLookup {
+                    was_source: false,
+                    fault,
+                })?;
         if found != root {
             return Err(SyscallError::InvalidCapability { cap: 1 });
         }
@@ -120,7 +120,8 @@ impl<A: Arch> Kernel<'_, A> {
                         self.unmap_page_table(asid, vaddr, ptr);
                         self.mem.zero(ptr, PT_ENTRIES * 8);
                     }
-                    self.mem.set_cap(slot, Cap::PageTable { ptr, mapping: None });
+                    self.mem
+                        .set_cap(slot, Cap::PageTable { ptr, mapping: None });
                 }
             }
         }

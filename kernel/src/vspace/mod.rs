@@ -18,8 +18,8 @@ use crate::memory::{PAddr, PhysMem};
 use crate::object::tcb;
 use crate::slot::SlotMemory;
 use crate::state::Kernel;
-use selvm_abi::object::{ASID_HIGH_BITS, ASID_POOL_INDEX_BITS, PAGE_TABLE_BITS, TCB_VTABLE};
 use selvm_abi::LookupFault;
+use selvm_abi::object::{ASID_HIGH_BITS, ASID_POOL_INDEX_BITS, PAGE_TABLE_BITS, TCB_VTABLE};
 
 /// An address-space identifier (7 pool bits, 9 index bits; 0 is never assigned).
 pub type Asid = u16;

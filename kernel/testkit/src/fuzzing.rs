@@ -2,14 +2,16 @@
 //! (`kernel/tests/fuzz_corpus.rs`) so that both run exactly the same code:
 //! `kernel_invocations` boots a small kernel, builds the multi-level CSpace
 //! prelude and runs CNode operations and retypes; `kernel_threads` runs
-//! multi-thread syscalls through the syscall entry. Both check invariants
-//! after every step.
+//! multi-thread syscalls through the syscall entry; `kernel_vspace` runs
+//! ASID, page-table and frame operations. All check invariants after every
+//! step.
 
 use crate::exec::{Executor, Failure};
 use crate::histogram::Histogram;
 use crate::ops::Op;
 use crate::system::TestMemory;
 use crate::thread_ops::{ThreadOp, ThreadRun};
+use crate::vspace_ops::{VSPACE_MEMORY, VspaceFinding, VspaceOp, VspaceRun};
 use selvm_kernel::Outcome;
 
 /// RAM of the fuzzed kernel.
@@ -60,6 +62,22 @@ pub fn run_thread_fuzz_input(data: &[u8]) -> Result<Histogram, Finding> {
             op: format!("{op:?}"),
             violation,
         })?;
+    }
+    Ok(run.histogram)
+}
+
+/// Runs one `kernel_vspace` fuzz input: boots a small kernel on
+/// [`VSPACE_MEMORY`], decodes up to [`FUZZ_MAX_OPS`] VSpace operations and runs
+/// them, checking invariants (and translations) after every step.
+pub fn run_vspace_fuzz_input(data: &[u8]) -> Result<Histogram, VspaceFinding> {
+    let mut mem = TestMemory::new(VSPACE_MEMORY);
+    let (mut kernel, summary) = mem.boot_small();
+    let mut run = VspaceRun::new(&mut kernel, &summary);
+    for (step, op) in VspaceOp::sequence(data, FUZZ_MAX_OPS)
+        .into_iter()
+        .enumerate()
+    {
+        run.run(step, op)?;
     }
     Ok(run.histogram)
 }

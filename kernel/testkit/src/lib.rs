@@ -12,6 +12,7 @@ pub mod ops;
 pub mod system;
 pub mod thread_ops;
 pub mod threads;
+pub mod vspace_ops;
 
 pub use client::Client;
 pub use exec::{Executor, Failure};
