@@ -4,7 +4,7 @@
 //! fuzzers found and we kept) stays a regression test on stable.
 
 use selvm_kernel_testkit::Histogram;
-use selvm_kernel_testkit::fuzzing::{run_fuzz_input, run_thread_fuzz_input};
+use selvm_kernel_testkit::fuzzing::{run_fuzz_input, run_thread_fuzz_input, run_vspace_fuzz_input};
 use std::path::PathBuf;
 
 /// The `seed-*` files of a target's corpus, sorted.
@@ -61,4 +61,9 @@ fn seed_corpus_keeps_every_invariant() {
 #[test]
 fn thread_seed_corpus_keeps_every_invariant() {
     replay("kernel_threads", run_thread_fuzz_input);
+}
+
+#[test]
+fn vspace_seed_corpus_keeps_every_invariant() {
+    replay("kernel_vspace", run_vspace_fuzz_input);
 }

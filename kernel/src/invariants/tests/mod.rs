@@ -271,4 +271,5 @@ mod fields;
 mod overlap;
 mod placement;
 mod untyped;
+mod vspace;
 mod zombies;
