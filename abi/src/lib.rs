@@ -29,6 +29,7 @@ pub mod rights;
 pub mod riscv64;
 pub mod sched;
 pub mod syscall;
+pub mod vm;
 
 pub use boot::*;
 pub use boot_info::*;
