@@ -84,7 +84,10 @@ mod tests {
         assert!(lines.iter().all(|&l| l < IRQ_COUNT));
         assert_eq!(lines, [0, 1, 2]);
         // An rx byte (0..=255) never reads as "empty", nor does EOF collide with a count.
-        assert!(CONSOLE_RX_EMPTY > 0xff);
-        assert!(CONSOLE_RX_STATUS_EOF > u32::MAX as Word);
+        for byte in 0..=0xffu64 {
+            assert_ne!(byte, CONSOLE_RX_EMPTY);
+            assert_eq!(byte & CONSOLE_RX_STATUS_EOF, 0);
+        }
+        assert_eq!(CONSOLE_RX_STATUS_EOF & u32::MAX as Word, 0);
     }
 }

@@ -195,6 +195,13 @@ mod tests {
     #[test]
     fn seal_error_layout() {
         assert_eq!(SEAL_ERROR_VALUE + 1, SEAL_ERROR_LENGTH);
-        assert!(SEAL_ERROR_LENGTH <= crate::MSG_MAX_LENGTH);
+        let words = [
+            SEAL_ERROR_ARGUMENT,
+            SEAL_ERROR_RULE,
+            SEAL_ERROR_INDEX,
+            SEAL_ERROR_OFFSET,
+            SEAL_ERROR_VALUE,
+        ];
+        assert_eq!(words, core::array::from_fn(|i| i));
     }
 }

@@ -63,8 +63,8 @@ mod tests {
     fn window_mirrors_riscv64_a0_to_a5() {
         assert_eq!(WINDOW_CAP + 10, crate::CAP_BADGE_REGISTER_INDEX);
         assert_eq!(WINDOW_MSG_INFO + 10, crate::MSG_INFO_REGISTER_INDEX);
-        for i in 0..crate::MSG_REGISTERS {
-            assert_eq!(WINDOW_MR[i] + 10, crate::MSG_REGISTER_INDICES[i]);
+        for (mr, riscv) in WINDOW_MR.iter().zip(crate::MSG_REGISTER_INDICES) {
+            assert_eq!(mr + 10, riscv);
         }
         assert_eq!(WINDOW_MR[3] + 1, SYSCALL_WINDOW as usize);
     }
