@@ -30,6 +30,7 @@ pub mod riscv64;
 pub mod sched;
 pub mod syscall;
 pub mod vm;
+pub mod wasm;
 
 pub use boot::*;
 pub use boot_info::*;

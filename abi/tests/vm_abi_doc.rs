@@ -77,6 +77,17 @@ fn expected() -> Vec<(String, i128)> {
         ("IRQ_TIMER", IRQ_TIMER),
         ("IRQ_COUNT", IRQ_COUNT),
         ("KERNEL_TICK_NS", KERNEL_TICK_NS),
+        ("ENTRY_TABLE_ELEMENT", ENTRY_TABLE_ELEMENT),
+    ] {
+        add(name, value.into());
+    }
+    for (name, value) in [
+        ("GLOBAL_IPC_BUFFER", selvm_abi::wasm::GLOBAL_IPC_BUFFER),
+        ("GLOBAL_BOOT_INFO", selvm_abi::wasm::GLOBAL_BOOT_INFO),
+        (
+            "GLOBAL_STACK_POINTER",
+            selvm_abi::wasm::GLOBAL_STACK_POINTER,
+        ),
     ] {
         add(name, value.into());
     }

@@ -13,8 +13,9 @@ use crate::Word;
 /// The pc: `function << 32 | offset`, the offset counted in instruction words from the
 /// function's first word. Writable; a written pc must be an instruction boundary.
 pub const PC: usize = 0;
-/// The wasm stack pointer: global 0 of the thread's module (dx places the module's
-/// `__stack_pointer` there). Writable; only the low 32 bits are kept.
+/// The wasm stack pointer: bytecode global 2 of the thread's module, where dx places
+/// wasm global 0 (LLVM's `__stack_pointer`); see `crate::wasm`. Writable; only the low
+/// 32 bits are kept; reads 0 and ignores writes if the module has no such global.
 pub const SP: usize = 1;
 /// Active calls below the thread's entry function. Read-only.
 pub const DEPTH: usize = 2;

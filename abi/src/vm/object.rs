@@ -129,6 +129,10 @@ impl VmInvocationLabel {
     }
 }
 
+/// TcbSetEntry MR0 flag: the low 32 bits are an element index of table 0 (as the module
+/// initialises it), i.e. a wasm function pointer, rather than a function index.
+pub const ENTRY_TABLE_ELEMENT: Word = 1 << 63;
+
 /// ModuleSeal failure reply (label InvalidArgument) word: the argument number, 0.
 pub const SEAL_ERROR_ARGUMENT: usize = 0;
 /// ModuleSeal failure reply word: the verifier rule's stable code (`bytecode::Rule`).
