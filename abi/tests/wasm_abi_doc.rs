@@ -93,7 +93,17 @@ fn val_type(t: wasmparser::ValType) -> Option<ValType> {
 /// names of the imports it uses.
 fn check_module(wasm: &[u8]) -> Result<Vec<String>, String> {
     use wasmparser::{ExternalKind, Payload, TypeRef};
-    wasmparser::Validator::new()
+    // Exactly the features dx translates (the ones scripts/build-user.sh pins).
+    use wasmparser::WasmFeatures as F;
+    let features = F::MUTABLE_GLOBAL
+        | F::SIGN_EXTENSION
+        | F::SATURATING_FLOAT_TO_INT
+        | F::BULK_MEMORY
+        | F::MULTI_VALUE
+        | F::REFERENCE_TYPES
+        | F::FLOATS
+        | F::GC_TYPES;
+    wasmparser::Validator::new_with_features(features)
         .validate_all(wasm)
         .map_err(|e| e.to_string())?;
     let mut func_types = Vec::new();
@@ -203,10 +213,43 @@ fn checker_rejects_abi_violations() {
             "no memory export",
         ),
         (r#"(module (memory (export "memory") 1))"#, "no _start"),
+        (
+            r#"(module (memory (export "memory") 1) (func (export "_start") (drop (v128.const i64x2 0 0))))"#,
+            "SIMD",
+        ),
     ];
     for (text, why) in bad {
         let wasm = wat::parse_str(text).unwrap();
         let err = check_module(&wasm).unwrap_err();
         assert!(err.contains(why), "{text}: {err}");
+    }
+}
+
+/// Built user programs named in `SELVM_USER_WASM` (paths separated by `:`, as
+/// scripts/test.sh sets it after scripts/build-user.sh) follow the ABI too, and carry no
+/// path of the build machine's checkout (the build remaps them to `/selvm`).
+#[test]
+fn built_user_programs_follow_the_abi() {
+    let Some(list) = std::env::var_os("SELVM_USER_WASM") else {
+        return;
+    };
+    let checkout = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let checkout = checkout.to_str().unwrap().as_bytes();
+    for path in std::env::split_paths(&list) {
+        let wasm = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let used = check_module(&wasm).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            !used.is_empty(),
+            "{}: imports nothing from sel4",
+            path.display()
+        );
+        assert!(
+            !wasm.windows(checkout.len()).any(|w| w == checkout),
+            "{}: contains the path {} (not remapped)",
+            path.display(),
+            String::from_utf8_lossy(checkout)
+        );
     }
 }
