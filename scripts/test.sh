@@ -61,5 +61,12 @@ else
     step cross-wasm32 scripts/cross-build.sh wasm32-unknown-unknown selvm-abi
     step cross-wasm32-vm scripts/cross-build.sh wasm32-unknown-unknown selvm-bytecode selvm-vm
     step cross-riscv64-bytecode scripts/cross-build.sh riscv64gc-unknown-none-elf selvm-bytecode
+    step cross-wasm32-libsel4 scripts/cross-build.sh wasm32-unknown-unknown libsel4
+    step cross-riscv64-libsel4 scripts/cross-build.sh riscv64gc-unknown-none-elf libsel4
+    # A user program through the user build route, then checked against the wasm ABI
+    # (imports, exports, pinned features, remapped paths).
+    step user-hello scripts/build-user.sh user/hello "$ROOT/target/user"
+    step user-hello-abi env SELVM_USER_WASM="$ROOT/target/user/hello.wasm" \
+        cargo test -q -p selvm-abi --test wasm_abi_doc built_user_programs
     summary
 fi

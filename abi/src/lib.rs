@@ -29,6 +29,8 @@ pub mod rights;
 pub mod riscv64;
 pub mod sched;
 pub mod syscall;
+pub mod vm;
+pub mod wasm;
 
 pub use boot::*;
 pub use boot_info::*;
