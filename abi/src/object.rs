@@ -76,10 +76,16 @@ pub enum ObjectType {
     LargePage = 7,
     /// A page table.
     PageTable = 8,
+    /// The vm architecture's module object (`selvm_abi::vm::VmObjectType::Module`);
+    /// other architectures reject it.
+    Module = 9,
+    /// The vm architecture's register stack object
+    /// (`selvm_abi::vm::VmObjectType::RegisterStack`); other architectures reject it.
+    RegisterStack = 10,
 }
 
 impl ObjectType {
-    /// Every object type, indexed by its value (0..=8).
+    /// Every generic and riscv64 object type, indexed by its value (0..=8).
     pub const ALL: [ObjectType; 9] = [
         ObjectType::Untyped,
         ObjectType::Tcb,
@@ -91,6 +97,16 @@ impl ObjectType {
         ObjectType::LargePage,
         ObjectType::PageTable,
     ];
+
+    /// Decodes an object-type word of the vm architecture: the generic and riscv64
+    /// types and the vm types 9 and 10.
+    pub const fn from_word_vm(w: Word) -> Option<ObjectType> {
+        match w {
+            9 => Some(ObjectType::Module),
+            10 => Some(ObjectType::RegisterStack),
+            _ => Self::from_word(w),
+        }
+    }
 
     /// Decodes an object-type word; `None` for values this numbering does not define.
     pub const fn from_word(w: Word) -> Option<ObjectType> {
@@ -109,7 +125,10 @@ impl ObjectType {
     /// The object's size in log2 bytes, or `None` where the caller chooses it.
     pub const fn fixed_size_bits(self) -> Option<u32> {
         match self {
-            ObjectType::Untyped | ObjectType::CNode => None,
+            ObjectType::Untyped
+            | ObjectType::CNode
+            | ObjectType::Module
+            | ObjectType::RegisterStack => None,
             ObjectType::Tcb => Some(TCB_BITS),
             ObjectType::Endpoint => Some(ENDPOINT_BITS),
             ObjectType::Notification => Some(NOTIFICATION_BITS),

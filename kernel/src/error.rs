@@ -45,6 +45,18 @@ pub enum SyscallError {
         /// Bytes free.
         available: Word,
     },
+    /// ModuleSeal: the verifier rejected the image (vm architecture). Reported
+    /// as InvalidArgument 0 followed by where and why (docs/vm-abi.md).
+    SealFailed {
+        /// The broken rule's stable code.
+        rule: Word,
+        /// Function index, or record index of a module-level rule.
+        index: Word,
+        /// Word offset in the function, all ones for a module-level rule.
+        offset: Word,
+        /// The offending value.
+        value: Word,
+    },
 }
 
 /// The reply a failed invocation sends: label and message registers.
@@ -69,7 +81,9 @@ impl SyscallError {
     /// The seL4 error code.
     pub const fn code(&self) -> Error {
         match self {
-            SyscallError::InvalidArgument { .. } => Error::InvalidArgument,
+            SyscallError::InvalidArgument { .. } | SyscallError::SealFailed { .. } => {
+                Error::InvalidArgument
+            }
             SyscallError::InvalidCapability { .. } => Error::InvalidCapability,
             SyscallError::IllegalOperation => Error::IllegalOperation,
             SyscallError::RangeError { .. } => Error::RangeError,
@@ -101,6 +115,15 @@ impl SyscallError {
                 let (words, n) = fault.words();
                 mrs[1..1 + n].copy_from_slice(&words[..n]);
                 1 + n
+            }
+            SyscallError::SealFailed {
+                rule,
+                index,
+                offset,
+                value,
+            } => {
+                mrs = [0, rule, index, offset, value];
+                5
             }
             _ => 0,
         };

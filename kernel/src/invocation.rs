@@ -9,7 +9,7 @@ use crate::error::SyscallError;
 use crate::memory::PAddr;
 use crate::object::tcb::{self, ThreadState};
 use crate::object::tcb_invocation::TcbOp;
-use crate::object::{asid_pool, cnode, domain, frame, irq, page_table, untyped};
+use crate::object::{asid_pool, cnode, domain, frame, irq, module, page_table, untyped};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -131,6 +131,7 @@ enum Operation {
     Frame(frame::FrameOp),
     PageTable(page_table::PageTableOp),
     Asid(asid_pool::AsidOp),
+    Module(module::ModuleOp),
 }
 
 impl<A: Arch> Kernel<'_, A> {
@@ -183,7 +184,7 @@ impl<A: Arch> Kernel<'_, A> {
             Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability { cap: 0 }),
             Cap::CNode { .. } => cnode::decode(&self.mem, cap, &inv).map(Operation::CNode),
             Cap::Untyped { .. } => {
-                untyped::decode(&self.mem, slot, cap, &inv).map(Operation::Retype)
+                untyped::decode(&self.mem, slot, cap, &inv, A::VM_OBJECTS).map(Operation::Retype)
             }
             Cap::Thread { .. } => self
                 .decode_tcb(caller.tcb, slot, cap, &inv)
@@ -197,6 +198,7 @@ impl<A: Arch> Kernel<'_, A> {
                 .map(Operation::PageTable),
             Cap::AsidControl => self.decode_asid_control(&inv).map(Operation::Asid),
             Cap::AsidPool { .. } => self.decode_asid_pool(cap, &inv).map(Operation::Asid),
+            Cap::Module { .. } => self.decode_module(slot, cap, &inv).map(Operation::Module),
             other => return Outcome::Unsupported(other.type_name()),
         };
         let op = match op {
@@ -222,6 +224,10 @@ impl<A: Arch> Kernel<'_, A> {
             }
             Operation::Asid(op) => {
                 self.perform_asid(op);
+                Ok(Outcome::Done)
+            }
+            Operation::Module(op) => {
+                self.perform_module(op);
                 Ok(Outcome::Done)
             }
             Operation::SetDomain(t, d) => {

@@ -54,6 +54,9 @@ pub trait Arch {
     const ASID_BITS: u32;
     /// Number of interrupt lines.
     const IRQ_COUNT: u64;
+    /// Whether Retype makes the vm architecture's module and register-stack
+    /// objects (types 9 and 10).
+    const VM_OBJECTS: bool = false;
 
     /// Writes a new thread's initial context (all other words are zero).
     fn init_context(context: &mut [Word]);
@@ -81,6 +84,10 @@ pub trait Arch {
     /// or removed the entries behind them (riscv64: `sfence.vma`; the vm
     /// architecture's software TLB drops the entries).
     fn flush_tlb(&mut self, flush: crate::vspace::TlbFlush);
+
+    /// The module object at `module` is gone (its last cap was deleted): an
+    /// architecture caching decoded code drops it.
+    fn module_deleted(&mut self, _module: crate::memory::PAddr) {}
 }
 
 /// The IPC-buffer rule every architecture shares: a RAM frame cap (not device)

@@ -31,6 +31,8 @@ mod tag {
     pub const PAGE_TABLE: u64 = 12;
     pub const ASID_CONTROL: u64 = 13;
     pub const ASID_POOL: u64 = 14;
+    pub const MODULE: u64 = 15;
+    pub const REGISTER_STACK: u64 = 16;
 }
 
 /// Field `value` of `width` bits at bit `shift` (value is masked to the width).
@@ -154,6 +156,18 @@ pub fn encode(cap: &Cap) -> CapWords {
         Cap::PageTable { ptr, mapping } => [word0(tag::PAGE_TABLE, ptr, 0), mapping_word(mapping)],
         Cap::AsidControl => [word0(tag::ASID_CONTROL, 0, 0), 0],
         Cap::AsidPool { ptr, asid_base } => [word0(tag::ASID_POOL, ptr, 0), asid_base.into()],
+        Cap::Module {
+            ptr,
+            size_bits,
+            sealed,
+        } => [
+            word0(tag::MODULE, ptr, field(size_bits.into(), 48, 6)),
+            sealed.into(),
+        ],
+        Cap::RegisterStack { ptr, size_bits } => [
+            word0(tag::REGISTER_STACK, ptr, field(size_bits.into(), 48, 6)),
+            0,
+        ],
     }
 }
 
@@ -230,6 +244,15 @@ pub fn decode(words: CapWords) -> Cap {
             ptr,
             asid_base: w1 as u16,
         },
+        tag::MODULE => Cap::Module {
+            ptr,
+            size_bits: get(w0, 48, 6) as u8,
+            sealed: w1 as u32,
+        },
+        tag::REGISTER_STACK => Cap::RegisterStack {
+            ptr,
+            size_bits: get(w0, 48, 6) as u8,
+        },
         _ => Cap::Null,
     }
 }
@@ -295,6 +318,14 @@ mod tests {
                 }
             }
             v.push(Cap::Thread { tcb: ptr });
+            for (size_bits, sealed) in [(12u8, 0u32), (28, 1), (63, u32::MAX)] {
+                v.push(Cap::Module {
+                    ptr,
+                    size_bits,
+                    sealed,
+                });
+                v.push(Cap::RegisterStack { ptr, size_bits });
+            }
             v.push(Cap::AsidPool {
                 ptr,
                 asid_base: 0xfe00,

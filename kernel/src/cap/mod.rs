@@ -181,6 +181,22 @@ pub enum Cap {
         /// First ASID the pool serves.
         asid_base: u16,
     },
+    /// A module of register bytecode (vm architecture).
+    Module {
+        /// The object.
+        ptr: PAddr,
+        /// log2 of its size.
+        size_bits: u8,
+        /// Length of the verified image once sealed; 0 while writable.
+        sealed: u32,
+    },
+    /// A thread's register stack (vm architecture); never mappable.
+    RegisterStack {
+        /// The object.
+        ptr: PAddr,
+        /// log2 of its size.
+        size_bits: u8,
+    },
 }
 
 impl Cap {
@@ -207,6 +223,8 @@ impl Cap {
             Cap::PageTable { .. } => "page_table",
             Cap::AsidControl => "asid_control",
             Cap::AsidPool { .. } => "asid_pool",
+            Cap::Module { .. } => "module",
+            Cap::RegisterStack { .. } => "register_stack",
         }
     }
 
@@ -225,6 +243,8 @@ impl Cap {
             Cap::AsidControl => 11,
             Cap::Thread { .. } => 12,
             Cap::AsidPool { .. } => 13,
+            Cap::Module { .. } => 15,
+            Cap::RegisterStack { .. } => 17,
             Cap::IrqControl => 14,
             Cap::IrqHandler { .. } => 16,
             Cap::Zombie { .. } => 18,
@@ -245,6 +265,9 @@ impl Cap {
             Cap::Frame { ptr, size, .. } => Some((ptr, size.bits())),
             Cap::PageTable { ptr, .. } => Some((ptr, object::PAGE_TABLE_BITS)),
             Cap::AsidPool { ptr, .. } => Some((ptr, object::ASID_POOL_BITS)),
+            Cap::Module { ptr, size_bits, .. } | Cap::RegisterStack { ptr, size_bits } => {
+                Some((ptr, size_bits as u32))
+            }
             Cap::Null
             | Cap::Reply { .. }
             | Cap::IrqControl
@@ -270,7 +293,9 @@ impl Cap {
             | (Cap::Thread { tcb: a }, Cap::Thread { tcb: b })
             | (Cap::Reply { tcb: a, .. }, Cap::Reply { tcb: b, .. })
             | (Cap::PageTable { ptr: a, .. }, Cap::PageTable { ptr: b, .. })
-            | (Cap::AsidPool { ptr: a, .. }, Cap::AsidPool { ptr: b, .. }) => a == b,
+            | (Cap::AsidPool { ptr: a, .. }, Cap::AsidPool { ptr: b, .. })
+            | (Cap::Module { ptr: a, .. }, Cap::Module { ptr: b, .. })
+            | (Cap::RegisterStack { ptr: a, .. }, Cap::RegisterStack { ptr: b, .. }) => a == b,
             (
                 Cap::CNode {
                     ptr: a, radix: ra, ..

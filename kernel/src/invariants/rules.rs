@@ -8,6 +8,7 @@ use crate::memory::{PADDR_LIMIT, PhysMem};
 use crate::slot::{SlotMemory, SlotRef};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
+use selvm_abi::vm::VmObjectType;
 use selvm_abi::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, WORD_BITS};
 
 pub fn check(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
@@ -44,6 +45,16 @@ fn check_fields(mem: &PhysMem<'_>, slot: SlotRef, cap: &Cap) -> Result<(), Viola
         Cap::Zombie {
             kind, remaining, ..
         } => remaining > kind.slots(),
+        Cap::Module {
+            size_bits, sealed, ..
+        } => {
+            let (lo, hi) = VmObjectType::Module.size_bits_range();
+            !(lo..=hi).contains(&u32::from(size_bits)) || u64::from(sealed) > 1 << size_bits
+        }
+        Cap::RegisterStack { size_bits, .. } => {
+            let (lo, hi) = VmObjectType::RegisterStack.size_bits_range();
+            !(lo..=hi).contains(&u32::from(size_bits))
+        }
         _ => false,
     };
     if bad {
@@ -144,6 +155,8 @@ fn object_key(cap: &Cap) -> Option<(u64, u32, u8)> {
         } => 5,
         Cap::PageTable { .. } => 6,
         Cap::AsidPool { .. } => 7,
+        Cap::Module { .. } => 9,
+        Cap::RegisterStack { .. } => 10,
         _ => return None,
     };
     cap.region().map(|(b, bits)| (b, bits, kind))

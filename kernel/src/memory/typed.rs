@@ -44,6 +44,40 @@ impl PhysMem<'_> {
     }
 }
 
+// Byte views below read a word's bytes in memory order; every host we build
+// for is little-endian, which makes that the word's little-endian encoding, as
+// user programs and the IPC buffer layout expect.
+#[cfg(target_endian = "big")]
+compile_error!("the kernel's byte views assume a little-endian host");
+
+impl PhysMem<'_> {
+    /// The `len` bytes at `pa` (any alignment).
+    pub fn bytes(&self, pa: PAddr, len: usize) -> &[u8] {
+        let first = pa & !7;
+        let end = (pa + len as u64 + 7) & !7;
+        let words = self.words(first, ((end - first) / 8) as usize);
+        // SAFETY: `words` is a valid shared borrow of initialised u64s; u8 has
+        // alignment 1 and every byte of a u64 is an initialised u8, so viewing
+        // the same `8 * len` bytes as u8 for the same lifetime is sound.
+        let all: &[u8] =
+            unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 8) };
+        &all[(pa - first) as usize..][..len]
+    }
+
+    /// The `len` bytes at `pa` (any alignment), writable.
+    pub fn bytes_mut(&mut self, pa: PAddr, len: usize) -> &mut [u8] {
+        let first = pa & !7;
+        let end = (pa + len as u64 + 7) & !7;
+        let words = self.words_mut(first, ((end - first) / 8) as usize);
+        let n = words.len() * 8;
+        // SAFETY: as in `bytes`; the borrow is exclusive, and any byte pattern
+        // written through the view leaves every u64 valid.
+        let all: &mut [u8] =
+            unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), n) };
+        &mut all[(pa - first) as usize..][..len]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +99,16 @@ mod tests {
         assert_eq!(m.read(0x4020), 1);
         assert_eq!(m.read(0x4038), 9);
         assert_eq!(m.object::<Pair>(0x4020).b, [0, 0, 9]);
+    }
+
+    #[test]
+    fn byte_views_are_little_endian_at_any_alignment() {
+        let mut w = [0u64; 4];
+        let mut m = PhysMem::new(0x1000, &mut w).unwrap();
+        m.write(0x1008, 0x0807_0605_0403_0201);
+        assert_eq!(m.bytes(0x100a, 3), &[3, 4, 5]);
+        m.bytes_mut(0x100f, 2).copy_from_slice(&[0xaa, 0xbb]);
+        assert_eq!(m.read(0x1008) >> 56, 0xaa);
+        assert_eq!(m.read(0x1010), 0xbb);
     }
 }

@@ -7,6 +7,7 @@ pub mod domain;
 pub mod endpoint;
 pub mod frame;
 pub mod irq;
+pub mod module;
 pub mod notification;
 pub mod page_table;
 pub mod tcb;
@@ -33,6 +34,7 @@ pub fn object_size_bits(ty: ObjectType, user_size: u64) -> u64 {
         ObjectType::LargePage => object::LARGE_PAGE_BITS.into(),
         ObjectType::GigaPage => object::HUGE_PAGE_BITS.into(),
         ObjectType::PageTable => object::PAGE_TABLE_BITS.into(),
+        ObjectType::Module | ObjectType::RegisterStack => user_size,
     }
 }
 
@@ -74,6 +76,15 @@ pub fn create(ty: ObjectType, ptr: PAddr, user_size: u64, is_device: bool) -> Ca
         ObjectType::LargePage => frame(FrameSize::Large),
         ObjectType::GigaPage => frame(FrameSize::Huge),
         ObjectType::PageTable => Cap::PageTable { ptr, mapping: None },
+        ObjectType::Module => Cap::Module {
+            ptr,
+            size_bits: user_size as u8,
+            sealed: 0,
+        },
+        ObjectType::RegisterStack => Cap::RegisterStack {
+            ptr,
+            size_bits: user_size as u8,
+        },
     }
 }
 
@@ -110,6 +121,10 @@ impl<A: Arch> Kernel<'_, A> {
                 None
             }
             Cap::Zombie { .. } => Some(cap),
+            Cap::Module { ptr, .. } if is_final => {
+                self.arch.module_deleted(ptr);
+                None
+            }
             Cap::Frame { .. } | Cap::PageTable { .. } | Cap::AsidPool { .. } => {
                 self.finalise_vspace_cap(cap, is_final);
                 None

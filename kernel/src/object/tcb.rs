@@ -8,8 +8,9 @@ use crate::memory::{PAddr, WordStruct};
 use crate::slot::SlotRef;
 
 /// Slots of the TCB's capability region that are in use (and that deleting a
-/// TCB must clear): CTable, VTable, Reply, Caller, IPC buffer.
-pub const CNODE_ENTRIES: u64 = 5;
+/// TCB must clear): CTable, VTable, Reply, Caller, IPC buffer, and on the vm
+/// architecture the bound module and register stack.
+pub const CNODE_ENTRIES: u64 = 7;
 
 /// Byte offset of `TcbFields` in the TCB object.
 pub const FIELDS_OFFSET: u64 = 512;

@@ -15,7 +15,7 @@ use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use selvm_abi::{
     InvocationLabel, LookupFault, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, ObjectType, RESET_CHUNK_BITS,
-    RETYPE_FAN_OUT_LIMIT, WORD_BITS,
+    RETYPE_FAN_OUT_LIMIT, WORD_BITS, vm::VmObjectType,
 };
 
 /// A validated Retype.
@@ -50,6 +50,7 @@ pub fn decode(
     slot: SlotRef,
     cap: Cap,
     inv: &Invocation<'_>,
+    vm_objects: bool,
 ) -> Result<Retype, SyscallError> {
     let Cap::Untyped {
         ptr,
@@ -69,7 +70,12 @@ pub fn decode(
     };
     let (ty_word, user_size, node_index) = (inv.mr(0), inv.mr(1), inv.mr(2));
     let (node_depth, node_offset, count) = (inv.mr(3), inv.mr(4), inv.mr(5));
-    let ty = ObjectType::from_word(ty_word).ok_or(SyscallError::InvalidArgument { arg: 0 })?;
+    let ty = if vm_objects {
+        ObjectType::from_word_vm(ty_word)
+    } else {
+        ObjectType::from_word(ty_word)
+    };
+    let ty = ty.ok_or(SyscallError::InvalidArgument { arg: 0 })?;
     let obj_bits = object_size_bits(ty, user_size);
     if user_size >= u64::from(WORD_BITS) || obj_bits > u64::from(MAX_UNTYPED_BITS) {
         return Err(SyscallError::RangeError {
@@ -77,8 +83,14 @@ pub fn decode(
             max: MAX_UNTYPED_BITS.into(),
         });
     }
+    let vm_range = match ty {
+        ObjectType::Module => Some(VmObjectType::Module.size_bits_range()),
+        ObjectType::RegisterStack => Some(VmObjectType::RegisterStack.size_bits_range()),
+        _ => None,
+    };
     if (ty == ObjectType::CNode && user_size == 0)
         || (ty == ObjectType::Untyped && user_size < u64::from(MIN_UNTYPED_BITS))
+        || vm_range.is_some_and(|(lo, hi)| !(u64::from(lo)..=u64::from(hi)).contains(&user_size))
     {
         return Err(SyscallError::InvalidArgument { arg: 1 });
     }

@@ -22,8 +22,9 @@ use std::fmt;
 pub const FIRST_SLOT: CPtr = 64;
 /// How many root slots they use.
 pub const SLOTS: CPtr = 48;
-/// RAM of a VSpace run: room for 2 MiB frames.
-pub const VSPACE_MEMORY: usize = 8 << 20;
+/// RAM of a VSpace run: room for a 2 MiB frame (the checker scans all free
+/// memory after every step, so more RAM slows fuzzing).
+pub const VSPACE_MEMORY: usize = 4 << 20;
 
 /// A virtual address chosen so that mappings collide often.
 #[derive(Arbitrary, Debug, Clone, Copy, PartialEq, Eq)]
