@@ -92,7 +92,7 @@ impl Error {
                 func,
                 offset: e.offset() as u64,
             },
-            message: e.message().to_string(),
+            message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
         }
     }
 
