@@ -90,7 +90,7 @@ impl Error {
         Error::Invalid {
             place: Place {
                 func,
-                offset: e.offset() as u64,
+                offset: e.offset(),
             },
             message: e.message().split_whitespace().collect::<Vec<_>>().join(" "),
         }

@@ -17,9 +17,7 @@ mod module;
 mod types;
 
 pub use error::{Error, FuncId, Place};
-pub use info::{
-    DataSegment, ElemSegment, ExportKind, ImportKind, Init, ModuleInfo, TableInfo,
-};
+pub use info::{DataSegment, ElemSegment, ExportKind, ImportKind, Init, ModuleInfo, TableInfo};
 
 /// What dx does with a module's imports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

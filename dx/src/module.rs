@@ -7,8 +7,8 @@ use crate::func::{self, FuncCtx};
 use crate::info::{DataSegment, ElemSegment, ExportKind, ImportKind, Init, ModuleInfo, TableInfo};
 use crate::types::{signature, supported_features};
 use crate::{ImportPolicy, Options, Translation};
-use selvm_bytecode::format::{MAX_MEMORY_PAGES, MAX_TABLE_SIZE, NULL_ELEM, PAGE_SIZE};
 use selvm_bytecode::Op;
+use selvm_bytecode::format::{MAX_MEMORY_PAGES, MAX_TABLE_SIZE, NULL_ELEM, PAGE_SIZE};
 use selvm_vm::asm::builder::{FunctionDef, GlobalDef, ModuleBuilder, Signature, TableDef};
 use std::collections::HashMap;
 use wasmparser::{
@@ -201,7 +201,9 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
                     let export = export.map_err(|e| Error::invalid(e, None))?;
                     let kind = match export.kind {
                         ExternalKind::Func | ExternalKind::FuncExact => {
-                            m.builder.exports.push((export.name.to_string(), export.index));
+                            m.builder
+                                .exports
+                                .push((export.name.to_string(), export.index));
                             ExportKind::Func(export.index)
                         }
                         ExternalKind::Table => ExportKind::Table(export.index),
@@ -265,7 +267,11 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
 }
 
 /// Adds one import under the module's policy.
-fn add_import(m: &mut ModuleState, import: wasmparser::Import<'_>, offset: u64) -> Result<(), Error> {
+fn add_import(
+    m: &mut ModuleState,
+    import: wasmparser::Import<'_>,
+    offset: u64,
+) -> Result<(), Error> {
     let refuse = |why: &str| Error::Import {
         module: import.module.to_string(),
         name: import.name.to_string(),
@@ -346,7 +352,11 @@ fn add_table(m: &mut ModuleState, t: &wasmparser::TableType, offset: u64) -> Res
     }
     let initial = t.initial;
     if initial > MAX_TABLE_SIZE as u64 {
-        return Err(Error::limit(None, offset, "table larger than 2^20 elements"));
+        return Err(Error::limit(
+            None,
+            offset,
+            "table larger than 2^20 elements",
+        ));
     }
     let max = t
         .maximum
@@ -473,9 +483,21 @@ fn add_start_wrapper(m: &mut ModuleState, start: u32, entry: u32) -> u32 {
     use selvm_bytecode::operand::{Func, Reg, U16};
     let ty = m.builder.type_index(Signature::default());
     let code = vec![
-        Instr::Call { a: Reg(0), bc: Func(start) }.encode(),
-        Instr::Call { a: Reg(0), bc: Func(entry) }.encode(),
-        Instr::Return { a: Reg(0), b: U16(0) }.encode(),
+        Instr::Call {
+            a: Reg(0),
+            bc: Func(start),
+        }
+        .encode(),
+        Instr::Call {
+            a: Reg(0),
+            bc: Func(entry),
+        }
+        .encode(),
+        Instr::Return {
+            a: Reg(0),
+            b: U16(0),
+        }
+        .encode(),
     ];
     m.builder.functions.push(FunctionDef {
         name: "__dx_start".to_string(),

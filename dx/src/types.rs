@@ -35,8 +35,16 @@ pub(crate) fn sbc_type(t: ValType) -> Option<SbcType> {
 /// The `.sbc` signature of a function type.
 pub(crate) fn signature(t: &FuncType) -> Option<Signature> {
     Some(Signature {
-        params: t.params().iter().map(|&v| sbc_type(v)).collect::<Option<_>>()?,
-        results: t.results().iter().map(|&v| sbc_type(v)).collect::<Option<_>>()?,
+        params: t
+            .params()
+            .iter()
+            .map(|&v| sbc_type(v))
+            .collect::<Option<_>>()?,
+        results: t
+            .results()
+            .iter()
+            .map(|&v| sbc_type(v))
+            .collect::<Option<_>>()?,
     })
 }
 

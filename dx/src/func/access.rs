@@ -19,9 +19,7 @@ impl Translator<'_> {
             O::I32Load8S { memarg } => self.load(Op::I32Load8S, memarg),
             O::I32Load8U { memarg } | O::I64Load8U { memarg } => self.load(Op::Load8U, memarg),
             O::I32Load16S { memarg } => self.load(Op::I32Load16S, memarg),
-            O::I32Load16U { memarg } | O::I64Load16U { memarg } => {
-                self.load(Op::Load16U, memarg)
-            }
+            O::I32Load16U { memarg } | O::I64Load16U { memarg } => self.load(Op::Load16U, memarg),
             O::I64Load8S { memarg } => self.load(Op::I64Load8S, memarg),
             O::I64Load16S { memarg } => self.load(Op::I64Load16S, memarg),
             O::I64Load32S { memarg } => self.load(Op::I64Load32S, memarg),
@@ -30,9 +28,7 @@ impl Translator<'_> {
             }
             O::I64Store { memarg } | O::F64Store { memarg } => self.store(Op::Store64, memarg),
             O::I32Store8 { memarg } | O::I64Store8 { memarg } => self.store(Op::Store8, memarg),
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
-                self.store(Op::Store16, memarg)
-            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => self.store(Op::Store16, memarg),
             O::MemorySize { .. } => {
                 let dst = self.push_reg();
                 let pos = self.code.emit(Op::MemorySize, &[dst as u32]);
@@ -72,9 +68,7 @@ impl Translator<'_> {
                 let d = self.stack.len();
                 let r = self.reg_of(i, d);
                 let dst = self.push_reg();
-                let pos = self
-                    .code
-                    .emit(Op::TableGet, &[dst as u32, r as u32, table]);
+                let pos = self.code.emit(Op::TableGet, &[dst as u32, r as u32, table]);
                 self.last_def = Some((pos, dst));
             }
             O::TableSet { table } => {
@@ -98,7 +92,8 @@ impl Translator<'_> {
                 let dst = self.home(d);
                 self.copy_to(init, dst);
                 self.stack.push(Val::Reg(dst));
-                self.code.emit(Op::TableGrow, &[dst as u32, rn as u32, table]);
+                self.code
+                    .emit(Op::TableGrow, &[dst as u32, rn as u32, table]);
             }
             O::RefNull { .. } => self.stack.push(Val::Const(u64::MAX)),
             O::RefFunc { function_index } => self.stack.push(Val::Const(function_index as u64)),
@@ -151,8 +146,7 @@ impl Translator<'_> {
         let d = self.stack.len();
         let v = self.reg_of(value, d + 1);
         let (base, offset) = self.address(addr, d, memarg.offset);
-        self.code
-            .emit(op, &[v as u32, base as u32, offset as u32]);
+        self.code.emit(op, &[v as u32, base as u32, offset as u32]);
     }
 
     /// The base register and 16-bit offset of an access to `addr + offset` (an explicit
@@ -164,8 +158,7 @@ impl Translator<'_> {
         }
         let s = self.scratch(0);
         self.load_const(s, offset);
-        self.code
-            .emit(Op::I64Add, &[s as u32, r as u32, s as u32]);
+        self.code.emit(Op::I64Add, &[s as u32, r as u32, s as u32]);
         (s, 0)
     }
 
@@ -173,9 +166,9 @@ impl Translator<'_> {
     /// which the op uses to track its progress.
     fn bulk(&mut self, op: Op) {
         let d = self.stack.len().saturating_sub(3);
-        let a = self.to_home(d);
-        let b = self.to_home(d + 1);
-        let c = self.to_home(d + 2);
+        let a = self.place_home(d);
+        let b = self.place_home(d + 1);
+        let c = self.place_home(d + 2);
         self.stack.truncate(d);
         self.code.emit(op, &[a as u32, b as u32, c as u32]);
     }
@@ -191,7 +184,7 @@ impl Translator<'_> {
             .map_or((0, 0), |t| (t.params().len(), t.results().len()));
         let d = self.stack.len().saturating_sub(params);
         for k in d..self.stack.len() {
-            self.to_home(k);
+            self.place_home(k);
         }
         let window = self.home(d);
         self.home(d + params.max(results).max(1) - 1);

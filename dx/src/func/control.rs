@@ -63,7 +63,7 @@ impl Translator<'_> {
         match kind {
             Kind::Loop => {
                 for d in height..self.stack.len() {
-                    self.to_home(d);
+                    self.place_home(d);
                 }
                 self.code.bind(label);
                 self.last_def = None;
@@ -269,11 +269,9 @@ impl Translator<'_> {
         let n = self.results;
         let len = self.stack.len();
         let first = len.saturating_sub(n);
-        if n == 1 {
-            if let Some(&(Val::Local(r) | Val::Reg(r))) = self.stack.last() {
-                self.code.emit(Op::Return, &[r as u32, 1]);
-                return;
-            }
+        if let (1, Some(&(Val::Local(r) | Val::Reg(r)))) = (n, self.stack.last()) {
+            self.code.emit(Op::Return, &[r as u32, 1]);
+            return;
         }
         let base = self.home(first);
         for k in 0..n.min(len) {
@@ -310,9 +308,7 @@ impl Translator<'_> {
                     self.code.emit_jump32(Op::Jump, &[], label);
                 }
             }
-            Val::Local(r) | Val::Reg(r) => {
-                self.code.emit_jump32(Op::BrUnless, &[r as u32], label)
-            }
+            Val::Local(r) | Val::Reg(r) => self.code.emit_jump32(Op::BrUnless, &[r as u32], label),
         }
     }
 

@@ -74,7 +74,9 @@ pub(crate) fn translate(
     let ty_index = m.func_types.get(index as usize).copied().unwrap_or(0);
     let ty = &m.types[ty_index as usize];
     let mut local_types: Vec<wasmparser::ValType> = ty.params().to_vec();
-    let reader = body.get_locals_reader().map_err(|e| Error::invalid(e, func()))?;
+    let reader = body
+        .get_locals_reader()
+        .map_err(|e| Error::invalid(e, func()))?;
     for local in reader {
         let (count, t) = local.map_err(|e| Error::invalid(e, func()))?;
         if local_types.len() + count as usize > u16::MAX as usize / 2 {
@@ -110,7 +112,11 @@ pub(crate) fn translate(
         ctx.frames = t.frames;
         result?;
         if too_many || frame > u16::MAX as u32 {
-            return Err(Error::limit(func(), 0, "more than 65535 registers in a frame"));
+            return Err(Error::limit(
+                func(),
+                0,
+                "more than 65535 registers in a frame",
+            ));
         }
         if overflow && !long_branches {
             continue;
@@ -139,7 +145,9 @@ impl Translator<'_> {
         params: usize,
         local_types: &[wasmparser::ValType],
     ) -> Result<(), Error> {
-        let mut reader = body.get_operators_reader().map_err(|e| Error::invalid(e, None))?;
+        let mut reader = body
+            .get_operators_reader()
+            .map_err(|e| Error::invalid(e, None))?;
         let written = written_first(reader.clone(), local_types.len());
         for (i, &t) in local_types.iter().enumerate().skip(params) {
             if !written[i] {
@@ -158,7 +166,9 @@ impl Translator<'_> {
             branched: false,
         });
         while !reader.eof() {
-            let (op, offset) = reader.read_with_offset().map_err(|e| Error::invalid(e, None))?;
+            let (op, offset) = reader
+                .read_with_offset()
+                .map_err(|e| Error::invalid(e, None))?;
             self.op(&op)
                 .map_err(|what| Error::unsupported(None, offset, what))?;
         }
@@ -218,11 +228,13 @@ impl Translator<'_> {
     fn local_set(&mut self, local: u16, last_def: Option<(u32, u16)>) {
         let v = self.pop();
         let pending_reader = self.stack.contains(&Val::Local(local));
-        if let (Val::Reg(r), Some((pos, def))) = (v, last_def) {
-            if r == def && pos + 1 == self.code.pos() && !pending_reader {
-                self.code.set_dest(pos, local);
-                return;
-            }
+        if let (Val::Reg(r), Some((pos, def))) = (v, last_def)
+            && r == def
+            && pos + 1 == self.code.pos()
+            && !pending_reader
+        {
+            self.code.set_dest(pos, local);
+            return;
         }
         self.spill_local(local);
         self.copy_to(v, local);

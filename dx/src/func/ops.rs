@@ -244,11 +244,11 @@ impl Translator<'_> {
         let dst = self.home(d);
         let width_mask = if wide { 63 } else { 31 };
         let immediate = match (imm, lhs, rhs) {
-            (Imm::Comm(i), _, Val::Const(k)) => {
-                imm16(k, wide).map(|v| (i, lhs, d, v))
-            }
+            (Imm::Comm(i), _, Val::Const(k)) => imm16(k, wide).map(|v| (i, lhs, d, v)),
             (Imm::Comm(i), Val::Const(k), _) => imm16(k, wide).map(|v| (i, rhs, d + 1, v)),
-            (Imm::Sub(i), _, Val::Const(k)) => imm16(k.wrapping_neg(), wide).map(|v| (i, lhs, d, v)),
+            (Imm::Sub(i), _, Val::Const(k)) => {
+                imm16(k.wrapping_neg(), wide).map(|v| (i, lhs, d, v))
+            }
             (Imm::Shift(i), _, Val::Const(k)) => Some((i, lhs, d, (k & width_mask) as i16)),
             _ => None,
         };

@@ -195,10 +195,14 @@ impl Translator<'_> {
         } else if i32::try_from(bits as i64).is_ok() {
             self.code.emit(Op::I64Const, &[dst as u32, bits as u32]);
         } else {
-            let index = self.consts.iter().position(|&c| c == bits).unwrap_or_else(|| {
-                self.consts.push(bits);
-                self.consts.len() - 1
-            });
+            let index = self
+                .consts
+                .iter()
+                .position(|&c| c == bits)
+                .unwrap_or_else(|| {
+                    self.consts.push(bits);
+                    self.consts.len() - 1
+                });
             self.code.emit(Op::Ldc, &[dst as u32, index as u32]);
         }
     }
@@ -230,7 +234,7 @@ impl Translator<'_> {
 
     /// Puts the entry at `depth` into its home register (for ops that need values in
     /// consecutive registers or that overwrite their operands).
-    pub(super) fn to_home(&mut self, depth: usize) -> u16 {
+    pub(super) fn place_home(&mut self, depth: usize) -> u16 {
         let home = self.home(depth);
         let v = self.stack[depth];
         self.copy_to(v, home);
@@ -243,7 +247,7 @@ impl Translator<'_> {
     pub(super) fn spill_local(&mut self, local: u16) {
         for d in 0..self.stack.len() {
             if self.stack[d] == Val::Local(local) {
-                self.to_home(d);
+                self.place_home(d);
             }
         }
     }
@@ -253,7 +257,7 @@ impl Translator<'_> {
     pub(super) fn spill_locals(&mut self) {
         for d in 0..self.stack.len() {
             if matches!(self.stack[d], Val::Local(_)) {
-                self.to_home(d);
+                self.place_home(d);
             }
         }
     }

@@ -105,7 +105,10 @@ impl Default for Store {
             "global_f32",
             Extern::Global(cell(666.6f32.to_bits() as u64), 3, false),
         );
-        spectest.insert("global_f64", Extern::Global(cell(666.6f64.to_bits()), 4, false));
+        spectest.insert(
+            "global_f64",
+            Extern::Global(cell(666.6f64.to_bits()), 4, false),
+        );
         let table = TableCell {
             elems: vec![u64::MAX; 10],
             max: 20,
@@ -153,7 +156,11 @@ impl Store {
             }
             ExportKind::Global(g) => {
                 let rec = inst.module.container().global(g)?;
-                Extern::Global(inst.globals[g as usize].clone(), rec.valtype, rec.mutable != 0)
+                Extern::Global(
+                    inst.globals[g as usize].clone(),
+                    rec.valtype,
+                    rec.mutable != 0,
+                )
             }
             ExportKind::Table(t) => Extern::Table(inst.tables[t as usize].clone()),
             ExportKind::Memory => Extern::Memory(inst.memory.clone()),
@@ -244,7 +251,10 @@ impl Store {
         for seg in &info.elems {
             let offset = value(seg.offset) as u32 as usize;
             let mut table = tables[seg.table as usize].borrow_mut();
-            if offset.checked_add(seg.items.len()).is_none_or(|e| e > table.elems.len()) {
+            if offset
+                .checked_add(seg.items.len())
+                .is_none_or(|e| e > table.elems.len())
+            {
                 return Err(Failure::Trap("out of bounds table access".into()));
             }
             for (i, item) in seg.items.iter().enumerate() {
@@ -255,7 +265,10 @@ impl Store {
             let offset = value(seg.offset) as u32 as usize;
             let mut mem = memory.borrow_mut();
             let bytes = mem.bytes_mut();
-            if offset.checked_add(seg.bytes.len()).is_none_or(|e| e > bytes.len()) {
+            if offset
+                .checked_add(seg.bytes.len())
+                .is_none_or(|e| e > bytes.len())
+            {
                 return Err(Failure::Trap("out of bounds memory access".into()));
             }
             bytes[offset..offset + seg.bytes.len()].copy_from_slice(&seg.bytes);
@@ -268,18 +281,26 @@ impl Store {
 
     /// The exported function `name` of instance `inst`.
     pub fn export_func(&self, inst: usize, name: &str) -> Option<u32> {
-        self.instances[inst].info.exports.iter().find_map(|(n, k)| match k {
-            ExportKind::Func(f) if n == name => Some(*f),
-            _ => None,
-        })
+        self.instances[inst]
+            .info
+            .exports
+            .iter()
+            .find_map(|(n, k)| match k {
+                ExportKind::Func(f) if n == name => Some(*f),
+                _ => None,
+            })
     }
 
     /// The value of exported global `name` of instance `inst`.
     pub fn export_global(&self, inst: usize, name: &str) -> Option<u64> {
-        let g = self.instances[inst].info.exports.iter().find_map(|(n, k)| match k {
-            ExportKind::Global(g) if n == name => Some(*g),
-            _ => None,
-        })?;
+        let g = self.instances[inst]
+            .info
+            .exports
+            .iter()
+            .find_map(|(n, k)| match k {
+                ExportKind::Global(g) if n == name => Some(*g),
+                _ => None,
+            })?;
         Some(*self.instances[inst].globals[g as usize].borrow())
     }
 
@@ -327,7 +348,11 @@ impl Store {
                 }
                 Stop::Budget if budget == 0 => return Err(Failure::Exhausted),
                 Stop::Budget => {}
-                Stop::Syscall { number, first, count } => {
+                Stop::Syscall {
+                    number,
+                    first,
+                    count,
+                } => {
                     let target = self.instances[inst].imports[number as usize].clone();
                     let callee = &self.instances[inst].module.functions()[number as usize];
                     let params = callee.params as usize;
