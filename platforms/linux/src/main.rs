@@ -1,7 +1,9 @@
 //! The seLVM command-line tool: the kernel self-test, the register machine's `asm`,
-//! `dis` and `exec`, and `bench vm`; `run` and `dx` arrive with the hosted machine.
+//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), and `bench vm`; `run` arrives with
+//! the hosted machine.
 
 mod bench;
+mod dx;
 mod selftest;
 mod vmtools;
 
@@ -28,6 +30,17 @@ enum Command {
     Dis(vmtools::DisArgs),
     /// Run a standalone .sbc module (or .s source) with flat memory and print its results.
     Exec(vmtools::ExecArgs),
+    /// Translate a WebAssembly module into an .sbc module.
+    ///
+    /// The input (.wasm, as built for wasm32-unknown-unknown) is validated first; dx
+    /// accepts the features rustc emits: MVP, mutable globals, multi-value, sign
+    /// extension, non-trapping float-to-int, bulk memory (memory.copy and memory.fill),
+    /// and reference types as far as tables and call_indirect need them. The exported
+    /// `_start` (run after the start function, if any) becomes the entry point, and
+    /// function names from the name section are kept. Imports are refused for now (the
+    /// sel4 imports arrive with the vm ABI). Errors name the function and the byte
+    /// offset. Run the result with `selvm exec OUT.sbc --func NAME ARGS...`.
+    Dx(dx::DxArgs),
     /// Benchmarks that print tables (build with --release).
     #[command(subcommand)]
     Bench(Bench),
@@ -48,6 +61,7 @@ fn main() -> ExitCode {
         Some(Command::Asm(a)) => vmtools::asm(&a),
         Some(Command::Dis(a)) => vmtools::dis(&a),
         Some(Command::Exec(a)) => vmtools::exec(&a),
+        Some(Command::Dx(a)) => dx::dx(&a),
         Some(Command::Bench(Bench::Vm(a))) => bench::vm(&a),
     };
     match result {
