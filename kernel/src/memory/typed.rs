@@ -103,7 +103,7 @@ mod tests {
 
     #[test]
     fn byte_views_are_little_endian_at_any_alignment() {
-        let mut w = [0u64; 4];
+        let mut w = [0u64; 512];
         let mut m = PhysMem::new(0x1000, &mut w).unwrap();
         m.write(0x1008, 0x0807_0605_0403_0201);
         assert_eq!(m.bytes(0x100a, 3), &[3, 4, 5]);
