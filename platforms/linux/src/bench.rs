@@ -23,6 +23,13 @@ pub struct BenchArgs {
     /// Skip Lua.
     #[arg(long)]
     no_lua: bool,
+    /// Only this dispatch technique (`loop`, `threaded`, `tail-call`), e.g. to run one
+    /// technique under `valgrind --tool=callgrind`.
+    #[arg(long)]
+    dispatch: Option<String>,
+    /// Only the programs whose name starts with this (`fib`, `loop`, `sieve`, `matmul`).
+    #[arg(long)]
+    program: Option<String>,
 }
 
 /// A benchmark: its name, assembly, Lua source and result (as Lua prints it).
@@ -173,8 +180,25 @@ pub fn vm(a: &BenchArgs) -> Result<(), String> {
     }
     println!("| program | engine | instructions | ns/instruction | median time | time vs Lua |");
     println!("|---|---|---:|---:|---:|---:|");
-    for p in &PROGRAMS {
-        let mut rows = Dispatch::ALL
+    let dispatches: Vec<Dispatch> = Dispatch::ALL
+        .iter()
+        .copied()
+        .filter(|d| a.dispatch.as_ref().is_none_or(|n| n == d.name()))
+        .collect();
+    if dispatches.is_empty() {
+        let names: Vec<_> = Dispatch::ALL.iter().map(|d| d.name()).collect();
+        return Err(format!(
+            "no such dispatch technique (built: {})",
+            names.join(", ")
+        ));
+    }
+    let programs = PROGRAMS.iter().filter(|p| {
+        a.program
+            .as_ref()
+            .is_none_or(|n| p.name.starts_with(n.as_str()))
+    });
+    for p in programs {
+        let mut rows = dispatches
             .iter()
             .map(|&d| bench_vm(p, d, reps))
             .collect::<Result<Vec<_>, _>>()?;

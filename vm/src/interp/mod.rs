@@ -15,6 +15,8 @@ mod derived;
 #[macro_use]
 mod semantics;
 mod looped;
+#[cfg(feature = "tail-calls")]
+mod tailcall;
 mod threaded;
 
 use crate::memory::Memory;
@@ -30,27 +32,50 @@ pub enum Dispatch {
     /// Call-threading: one handler function per op, called through a table indexed by
     /// the opcode of the (decoded at load) instruction.
     Threaded,
+    /// Tail-call threading: each handler ends by tail-calling (`become`) the next
+    /// instruction's handler. Nightly Rust only, with the `tail-calls` feature.
+    #[cfg(feature = "tail-calls")]
+    TailCall,
 }
 
 impl Dispatch {
-    /// Both techniques, for benchmarks and tests.
-    pub const ALL: [Dispatch; 2] = [Dispatch::Loop, Dispatch::Threaded];
+    /// Every technique built in, for benchmarks and tests.
+    pub const ALL: &'static [Dispatch] = &[
+        Dispatch::Loop,
+        Dispatch::Threaded,
+        #[cfg(feature = "tail-calls")]
+        Dispatch::TailCall,
+    ];
 
-    /// What [`Thread::run`] uses: the loop, or threading with the `threaded-dispatch`
-    /// feature (so the whole test suite can run under each).
-    pub const DEFAULT: Dispatch = if cfg!(feature = "threaded-dispatch") {
-        Dispatch::Threaded
-    } else {
-        Dispatch::Loop
-    };
+    /// What [`Thread::run`] uses: the loop, or another technique with the
+    /// `threaded-dispatch` or `tail-call-dispatch` feature (so the whole test suite can
+    /// run under each).
+    pub const DEFAULT: Dispatch = default_dispatch();
 
     /// The technique's name in tables.
     pub const fn name(self) -> &'static str {
         match self {
             Dispatch::Loop => "loop",
             Dispatch::Threaded => "threaded",
+            #[cfg(feature = "tail-calls")]
+            Dispatch::TailCall => "tail-call",
         }
     }
+}
+
+#[cfg(feature = "tail-call-dispatch")]
+const fn default_dispatch() -> Dispatch {
+    Dispatch::TailCall
+}
+
+#[cfg(all(feature = "threaded-dispatch", not(feature = "tail-call-dispatch")))]
+const fn default_dispatch() -> Dispatch {
+    Dispatch::Threaded
+}
+
+#[cfg(not(any(feature = "threaded-dispatch", feature = "tail-call-dispatch")))]
+const fn default_dispatch() -> Dispatch {
+    Dispatch::Loop
 }
 
 /// Resolves `call_indirect`'s table element `index` to a function of signature `ty`.
@@ -129,6 +154,8 @@ impl Thread {
         let (stop, fuel) = match dispatch {
             Dispatch::Loop => looped::run(self, module, stack, memory, budget),
             Dispatch::Threaded => threaded::run(self, module, stack, memory, budget),
+            #[cfg(feature = "tail-calls")]
+            Dispatch::TailCall => tailcall::run(self, module, stack, memory, budget),
         };
         self.finished = stop == Stop::Returned;
         Exit {
