@@ -5,6 +5,7 @@
 //! algorithms (`vm/programs/lua/`) in the same run. Not a test: it asserts nothing but
 //! the programs' results.
 
+use crate::counts::Counts;
 use clap::Args;
 use selvm_vm::asm::assemble;
 use selvm_vm::{Dispatch, FlatMemory, Module, Stop, Thread};
@@ -30,6 +31,13 @@ pub struct BenchArgs {
     /// Only the programs whose name starts with this (`fib`, `loop`, `sieve`, `matmul`).
     #[arg(long)]
     program: Option<String>,
+    /// Instead of timing: count the dynamic opcode and fall-through opcode-pair
+    /// frequencies of each program and of all of them together.
+    #[arg(long)]
+    counts: bool,
+    /// Rows per counts table.
+    #[arg(long, default_value_t = 12)]
+    top: usize,
 }
 
 /// A benchmark: its name, assembly, Lua source and result (as Lua prints it).
@@ -159,8 +167,34 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// `selvm bench vm --counts`: the dynamic counts per program and in total.
+fn counts(a: &BenchArgs) -> Result<(), String> {
+    let mut all = Counts::default();
+    let programs = PROGRAMS.iter().filter(|p| {
+        a.program
+            .as_ref()
+            .is_none_or(|n| p.name.starts_with(n.as_str()))
+    });
+    for p in programs {
+        let bytes = assemble(p.asm).map_err(|e| format!("{}: {e}", p.name))?;
+        let module = Module::load(&bytes).map_err(|e| format!("{}: {e}", p.name))?;
+        let mut one = Counts::default();
+        one.run(&module).map_err(|e| format!("{}: {e}", p.name))?;
+        all.run(&module).map_err(|e| format!("{}: {e}", p.name))?;
+        println!("### {} ({} instructions)\n", p.name, thousands(one.total));
+        one.print(a.top);
+        println!();
+    }
+    println!("### all programs ({} instructions)\n", thousands(all.total));
+    all.print(a.top);
+    Ok(())
+}
+
 /// `selvm bench vm`
 pub fn vm(a: &BenchArgs) -> Result<(), String> {
+    if a.counts {
+        return counts(a);
+    }
     let reps = a.reps.max(1);
     let lua = !a.no_lua && lua_available(&a.lua);
     println!(

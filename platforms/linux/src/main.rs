@@ -2,6 +2,7 @@
 //! `dis` and `exec`, and `bench vm`; `run` and `dx` arrive with the hosted machine.
 
 mod bench;
+mod counts;
 mod selftest;
 mod vmtools;
 
