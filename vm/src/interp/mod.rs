@@ -20,7 +20,7 @@ mod tailcall;
 mod threaded;
 
 use crate::memory::Memory;
-use crate::module::{Module, NULL_REF};
+use crate::module::{Function, Module, NULL_REF};
 use crate::thread::{Exit, Stop, Thread, Trap};
 
 /// How the interpreter dispatches instructions. Both techniques run the same op
@@ -151,6 +151,12 @@ impl Thread {
                 executed: 0,
             };
         }
+        if !self.fits(module, stack) {
+            return Exit {
+                stop: Stop::Trap(Trap::StackTooSmall),
+                executed: 0,
+            };
+        }
         let (stop, fuel) = match dispatch {
             Dispatch::Loop => looped::run(self, module, stack, memory, budget),
             Dispatch::Threaded => threaded::run(self, module, stack, memory, budget),
@@ -163,6 +169,32 @@ impl Thread {
             executed: budget - fuel,
         }
     }
+}
+
+impl Thread {
+    /// Whether `stack` holds the context area, the call frames and the current
+    /// function's register frame (and the pc is inside `module`'s code), so the
+    /// dispatchers cannot index outside it. Callers' frames are checked on return
+    /// ([`caller_fits`]): a stack may shrink while the thread is deep in calls.
+    fn fits(&self, module: &Module, stack: &[u64]) -> bool {
+        let Some(f) = module.functions().get(self.func as usize) else {
+            return false;
+        };
+        let base = self.context_words as u64 + 2 * self.max_depth as u64;
+        let end = base + self.fp as u64 + f.frame as u64;
+        end <= stack.len() as u64 && (self.pc as usize) < module.code().len()
+    }
+}
+
+/// Whether the frame of the caller that a `return` at call depth `depth` (> 0) goes
+/// back to fits in `regs` (else the return traps with [`Trap::StackTooSmall`] before
+/// changing anything).
+#[inline(always)]
+fn caller_fits(functions: &[Function], frames: &[u64], depth: usize, regs: usize) -> bool {
+    let (w, fp) = (frames[2 * depth - 2], frames[2 * depth - 1] as usize);
+    functions
+        .get(w as u32 as usize)
+        .is_some_and(|f| fp + f.frame as usize <= regs)
 }
 
 /// The f32 in the low 32 bits of a register, widened exactly to f64.
