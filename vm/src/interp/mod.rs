@@ -1,9 +1,10 @@
 //! The interpreter: the semantics of every op written once (`semantics.rs`, with the
-//! operand helpers in `derived.rs`) and expanded by two dispatch techniques behind one
+//! operand helpers in `derived.rs`) and expanded by each dispatch technique behind one
 //! switch, [`Dispatch`]: a portable `match` loop (`looped.rs`, the one wasm32 uses,
-//! which has no tail calls) and call-threading through a table of handler functions
-//! (`threaded.rs`). The loop is the default: measured on x86_64, call-threading without
-//! tail calls is slower (`docs/benchmarks.md`).
+//! which has no tail calls), call-threading through a table of handler functions
+//! (`threaded.rs`), and on nightly Rust with the `tail-calls` feature tail-call
+//! threading (`tailcall.rs`). The loop is the default (`docs/benchmarks.md` has the
+//! measurements).
 //!
 //! It trusts what the verifier established (register indices inside the frame, jump
 //! targets on instructions of the same function, valid function, constant, global and
