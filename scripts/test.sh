@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The seLVM test command: formatting, lints, tests (the register machine's also under
-# its second dispatch technique and under valgrind memcheck), cross builds.
+# its other dispatch techniques and under valgrind memcheck), cross builds.
 # Stops at the first failing step with its exit status.
 #
 #   scripts/test.sh                     everything (what CI runs)
@@ -50,6 +50,13 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     step tests cargo test --workspace
     step tests-threaded cargo test -p selvm-vm --features threaded-dispatch
+fi
+# Tail-call threading needs nightly Rust (`become`): its run of the suite happens only
+# where a nightly toolchain is installed (not in CI, which has stable only).
+if cargo +nightly --version >/dev/null 2>&1 && cargo +nightly nextest --version >/dev/null 2>&1; then
+    step tests-tail-calls cargo +nightly nextest run -p selvm-vm --features tail-call-dispatch
+else
+    echo "==> no nightly toolchain: the tail-call dispatch tests are skipped"
 fi
 step valgrind scripts/valgrind-tests.sh
 

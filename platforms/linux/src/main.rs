@@ -3,6 +3,7 @@
 //! the hosted machine.
 
 mod bench;
+mod counts;
 mod dx;
 mod selftest;
 mod vmtools;

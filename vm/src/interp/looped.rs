@@ -1,7 +1,7 @@
 //! The portable dispatch loop: one `match` on the decoded instruction, with the thread's
 //! state (pc, frame pointer, depth, fuel) in locals. The technique wasm32 uses.
 
-use super::{f32b, f32bits, resolve, table_grow, table_slot};
+use super::{caller_fits, f32b, f32bits, resolve, table_grow, table_slot};
 use crate::arith::*;
 use crate::bulk::{self, Bulk};
 use crate::float;
@@ -88,6 +88,9 @@ pub(super) fn run<M: Memory>(
     macro_rules! ret {
         ($m:ident, $a:ident, $n:expr) => {{
             let (first, n) = (fp + $a.index(), $n);
+            if depth > 0 && !caller_fits(functions, frames, depth, regs.len()) {
+                break Stop::Trap(Trap::StackTooSmall);
+            }
             if first != fp {
                 regs.copy_within(first..first + n, fp);
             }

@@ -295,6 +295,19 @@ macro_rules! op_semantics {
             RefNull { a } => { set!($m, a, NULL_REF) }
             RefIsNull { a, b } => { set!($m, a, (get!($m, b) == NULL_REF) as u64) }
             RefFunc { a, bc } => { set!($m, a, bc.0 as u64) }
+            // Superinstructions.
+            I64IncBrLtS { a, b, c } => {
+                let i = get!($m, a).wrapping_add(1);
+                set!($m, a, i);
+                branch!($m, (i as i64) < get!($m, b) as i64, c.0)
+            }
+            Load64X8 { a, b, c } => {
+                let address = get!($m, b).wrapping_add(get!($m, c).wrapping_mul(8));
+                match memory!($m).load::<8>(address) {
+                    Ok(x) => set!($m, a, u64::from_le_bytes(x)),
+                    Err(fault) => stop!($m, Stop::Fault(fault)),
+                }
+            }
         }
     };
 }

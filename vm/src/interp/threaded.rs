@@ -5,7 +5,7 @@
 //! a [`Machine`] the handlers share. Bulk memory operations, which need the fuel, are
 //! handed back to the dispatcher.
 
-use super::{f32b, f32bits, resolve, table_grow, table_slot};
+use super::{caller_fits, f32b, f32bits, resolve, table_grow, table_slot};
 use crate::arith::*;
 use crate::bulk::{self, Bulk};
 use crate::float;
@@ -114,6 +114,10 @@ macro_rules! call {
 macro_rules! ret {
     ($m:ident, $a:ident, $n:expr) => {{
         let (first, n) = ($m.fp + $a.index(), $n);
+        let c = &*$m.cold;
+        if c.depth > 0 && !caller_fits(c.functions, c.frames, c.depth, $m.regs.len()) {
+            stop!($m, Stop::Trap(Trap::StackTooSmall));
+        }
         if first != $m.fp {
             $m.regs.copy_within(first..first + n, $m.fp);
         }
