@@ -429,7 +429,7 @@ pub fn trap_message(t: Trap) -> &'static str {
         Trap::DivideByZero => "integer divide by zero",
         Trap::IntegerOverflow => "integer overflow",
         Trap::InvalidConversion => "invalid conversion to integer",
-        Trap::StackOverflow => "call stack exhausted",
+        Trap::StackOverflow | Trap::StackTooSmall => "call stack exhausted",
         Trap::TableOutOfBounds => "undefined element",
         Trap::NullReference => "uninitialized element",
         Trap::BadReference => "undefined element",
