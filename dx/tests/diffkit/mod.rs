@@ -132,7 +132,7 @@ fn vm_trap(t: Trap) -> Outcome {
         Trap::DivideByZero => Outcome::Trap("divide by zero"),
         Trap::IntegerOverflow => Outcome::Trap("integer overflow"),
         Trap::InvalidConversion => Outcome::Trap("bad conversion"),
-        Trap::StackOverflow => Outcome::Exhausted,
+        Trap::StackOverflow | Trap::StackTooSmall => Outcome::Exhausted,
         Trap::TableOutOfBounds | Trap::BadReference => Outcome::Trap("table"),
         Trap::NullReference => Outcome::Trap("null"),
         Trap::SignatureMismatch => Outcome::Trap("signature"),
