@@ -191,7 +191,9 @@ impl<A: Arch> Kernel<'_, A> {
                     .read(b + selvm_abi::ipc_buffer::offsets::msg(i) as u64),
                 (None, None) => break,
             };
-            self.context_mut(faulted)[r] = A::sanitise_register(r, v);
+            if !A::is_read_only_register(r) {
+                self.context_mut(faulted)[r] = A::sanitise_register(r, v);
+            }
         }
         info.label() == 0
     }

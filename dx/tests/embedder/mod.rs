@@ -368,7 +368,9 @@ impl Store {
                     thread.registers(&mut stack)[result] = old as u64;
                 }
                 Stop::Fault(_) => return Err(Failure::Trap("out of bounds memory access".into())),
-                Stop::Trap(Trap::StackOverflow | Trap::StackTooSmall) => return Err(Failure::Exhausted),
+                Stop::Trap(Trap::StackOverflow | Trap::StackTooSmall) => {
+                    return Err(Failure::Exhausted);
+                }
                 Stop::Trap(t) => return Err(Failure::Trap(trap_message(t).into())),
             }
         }

@@ -360,3 +360,4 @@ impl<A: Arch> Kernel<'_, A> {
 }
 
 mod perform;
+pub mod vm;

@@ -50,7 +50,9 @@ impl<A: Arch> Kernel<'_, A> {
                 let values = mrs.get(2..).unwrap_or(&[]);
                 let order = A::FRAME_REGISTERS.iter().chain(A::GP_REGISTERS);
                 for (&r, &v) in order.zip(values).take(count) {
-                    self.context_mut(target)[r] = A::sanitise_register(r, v);
+                    if !A::is_read_only_register(r) {
+                        self.context_mut(target)[r] = A::sanitise_register(r, v);
+                    }
                 }
                 self.restart_pc_is_next(target);
                 if resume {
