@@ -42,6 +42,11 @@ impl<'m, A: Arch> Kernel<'m, A> {
         &self.arch
     }
 
+    /// The architecture, writable (a hosted machine drains what it recorded).
+    pub fn arch_mut(&mut self) -> &mut A {
+        &mut self.arch
+    }
+
     /// Physical memory (read-only view, for checkers and debuggers).
     pub fn memory(&self) -> &PhysMem<'m> {
         &self.mem

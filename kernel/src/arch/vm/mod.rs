@@ -8,6 +8,10 @@
 //! bytes, interrupt masking, TLB flushes, a module going away) go to the
 //! embedding host through [`VmHost`].
 
+mod entry;
+
+pub use entry::VmCode;
+
 use super::{Arch, check_ipc_buffer_common};
 use crate::cap::Cap;
 use crate::error::SyscallError;
