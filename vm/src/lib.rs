@@ -22,6 +22,7 @@ pub mod float;
 pub mod interp;
 pub mod memory;
 pub mod module;
+pub mod saved;
 pub mod thread;
 
 pub use interp::Dispatch;
