@@ -30,7 +30,11 @@ pub struct SplitMem<'a> {
 impl<'a> SplitMem<'a> {
     /// Splits `mem` around `[start, start + len)` (8-aligned, inside memory):
     /// the hole's words and the rest.
-    pub fn carve(mem: &'a mut PhysMem<'_>, start: PAddr, len: u64) -> (&'a mut [u64], SplitMem<'a>) {
+    pub fn carve(
+        mem: &'a mut PhysMem<'_>,
+        start: PAddr,
+        len: u64,
+    ) -> (&'a mut [u64], SplitMem<'a>) {
         let base = mem.base();
         let words: &'a mut [u64] = mem.all_words_mut();
         let (low, rest) = words.split_at_mut(((start - base) / 8) as usize);

@@ -72,7 +72,13 @@ impl<'m, H: VmHost> Kernel<'m, VmArch<H>> {
     /// The current thread executed `syscall` at `pc` with `window` (its
     /// registers) and `code`; it resumes at `next_pc`. An `n` other than 6
     /// raises UnknownSyscall whatever the code (docs/vm-abi.md).
-    pub fn vm_syscall(&mut self, window: &[Word], code: u16, pc: Word, next_pc: Word) -> SyscallExit {
+    pub fn vm_syscall(
+        &mut self,
+        window: &[Word],
+        code: u16,
+        pc: Word,
+        next_pc: Word,
+    ) -> SyscallExit {
         let cur = self.sched.current;
         let number = code as i16 as i64 as Word;
         {
@@ -152,7 +158,8 @@ impl<'m, H: VmHost> Kernel<'m, VmArch<H>> {
         let root = self.boot.root_cnode;
         let t = self.boot.root_tcb;
         let (m, s) = (root.offset(module), root.offset(stack));
-        let (Cap::Module { sealed, .. }, Cap::RegisterStack { .. }) = (self.mem.cap(m), self.mem.cap(s))
+        let (Cap::Module { sealed, .. }, Cap::RegisterStack { .. }) =
+            (self.mem.cap(m), self.mem.cap(s))
         else {
             return false;
         };
