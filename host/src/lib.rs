@@ -22,4 +22,4 @@ pub mod mmu;
 mod run;
 
 pub use loader::LoadError;
-pub use machine::{Config, Exit, Machine};
+pub use machine::{Config, Exit, FaultReport, Machine, status};

@@ -47,6 +47,37 @@ pub enum Exit {
     InstructionLimit,
 }
 
+/// Process exit statuses of `selvm run`, one per way a run ends.
+pub mod status {
+    /// DebugHalt with status 0, or every thread finished.
+    pub const CLEAN: u8 = 0;
+    /// DebugHalt with a non-zero status (printed on stderr).
+    pub const HALT_STATUS: u8 = 1;
+    /// Command-line usage error (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// A thread was killed by a fault no handler received.
+    pub const UNHANDLED_FAULT: u8 = 3;
+    /// Threads are blocked and nothing can ever wake them.
+    pub const DEADLOCK: u8 = 4;
+    /// `--max-instructions` was reached.
+    pub const LIMIT: u8 = 5;
+    /// The input file cannot be read, translated or booted.
+    pub const BAD_INPUT: u8 = 6;
+}
+
+impl Exit {
+    /// The process exit status `selvm run` reports for this exit.
+    pub fn status(&self) -> u8 {
+        match self {
+            Exit::Halted(0) | Exit::Finished => status::CLEAN,
+            Exit::Halted(_) => status::HALT_STATUS,
+            Exit::Fault(_) => status::UNHANDLED_FAULT,
+            Exit::Deadlock { .. } => status::DEADLOCK,
+            Exit::InstructionLimit => status::LIMIT,
+        }
+    }
+}
+
 /// A fault that killed a thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaultReport {
@@ -85,6 +116,7 @@ pub struct Machine<'m> {
     pub(crate) layout: Layout,
     pub(crate) config: Config,
     pub(crate) since_tick: u64,
+    pub(crate) double_faults_seen: u64,
     /// Instructions executed so far.
     pub instructions: u64,
     /// Kernel entries so far (syscalls, faults, traps, ticks).
@@ -103,6 +135,7 @@ impl<'m> Machine<'m> {
             layout,
             config,
             since_tick: 0,
+            double_faults_seen: 0,
             instructions: 0,
             kernel_entries: 0,
         })

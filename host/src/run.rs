@@ -10,10 +10,10 @@ use crate::machine::{Exit, FaultReport, Machine};
 use crate::mmu::SoftMmu;
 use alloc::format;
 use alloc::string::String;
+use selvm_abi::Word;
 use selvm_abi::vm::context::{DEPTH, PC, SP, WINDOW_REGISTERS, pc_function, pc_offset, pc_word};
 use selvm_abi::vm::fault::TrapKind;
 use selvm_abi::wasm::{GLOBAL_BOOT_INFO, GLOBAL_IPC_BUFFER, GLOBAL_STACK_POINTER};
-use selvm_abi::{Syscall, Word};
 use selvm_kernel::arch::vm::{VmCode, hidden};
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::object::tcb::ThreadState;
@@ -227,12 +227,14 @@ impl Machine<'_> {
                 let at = pc - 1;
                 match self.kernel.vm_syscall(window, number, at, pc) {
                     SyscallExit::Halt => Some(Exit::Halted(self.kernel.vm_halt_status())),
-                    _ if window.len() != 6
-                        || Syscall::from_word(number as i16 as i64 as Word).is_none() =>
-                    {
-                        self.killed(t, at, "unknown syscall", None)
+                    _ => {
+                        let kind = match self.kernel.tcb(t).last_double_fault[0] {
+                            1 => "cap fault",
+                            2 => "unknown syscall",
+                            _ => "fault",
+                        };
+                        self.killed(t, at, kind, None)
                     }
-                    _ => None,
                 }
             }
             Stop::Fault(f) => {
@@ -258,12 +260,14 @@ impl Machine<'_> {
         }
     }
 
-    /// After a fault or trap entry: if no handler received it, the thread is
-    /// Inactive and the machine stops with a report.
+    /// After a kernel entry for thread `t`: if a fault it raised found no
+    /// handler (the kernel's double-fault count grew), the machine stops with
+    /// a report naming the thread, function, pc, fault and address.
     fn killed(&mut self, t: PAddr, pc: Word, kind: &str, address: Option<u64>) -> Option<Exit> {
-        if self.kernel.thread_state(t) != ThreadState::Inactive {
+        if self.kernel.double_faults() == self.double_faults_seen {
             return None;
         }
+        self.double_faults_seen = self.kernel.double_faults();
         let func = pc_function(pc);
         let function = self
             .kernel

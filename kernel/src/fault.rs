@@ -109,6 +109,7 @@ impl<A: Arch> Kernel<'_, A> {
             // pending fault, so a later restart sends normal messages).
             _ => {
                 self.tcb_mut(t).last_double_fault = fault.words();
+                self.double_faults += 1;
                 self.set_thread_state(t, ThreadState::Inactive);
             }
         }
