@@ -52,15 +52,17 @@ impl Translator<'_> {
             O::TableFill { .. } => return Err("table.fill"),
 
             O::GlobalGet { global_index } => {
+                let global = global_index + self.m.global_offset;
                 let dst = self.push_reg();
-                let pos = self.code.emit(Op::GlobalGet, &[dst as u32, global_index]);
+                let pos = self.code.emit(Op::GlobalGet, &[dst as u32, global]);
                 self.last_def = Some((pos, dst));
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
                 let d = self.stack.len();
                 let r = self.reg_of(v, d);
-                self.code.emit(Op::GlobalSet, &[r as u32, global_index]);
+                let global = global_index + self.m.global_offset;
+                self.code.emit(Op::GlobalSet, &[r as u32, global]);
             }
 
             O::TableGet { table } => {
@@ -106,6 +108,13 @@ impl Translator<'_> {
                 self.last_def = Some((pos, dst));
             }
 
+            O::Call { function_index } if self.m.getters.contains_key(&function_index) => {
+                // seL4_GetIPCBuffer / seL4_GetBootInfo: one read of a reserved global.
+                let global = self.m.getters[&function_index];
+                let dst = self.push_reg();
+                let pos = self.code.emit(Op::GlobalGet, &[dst as u32, global]);
+                self.last_def = Some((pos, dst));
+            }
             O::Call { function_index } => {
                 let ty = self.m.func_types.get(function_index as usize).copied();
                 self.call(ty.unwrap_or(0), None, function_index);
