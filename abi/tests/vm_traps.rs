@@ -16,6 +16,7 @@ fn exception(trap: Trap) -> (TrapKind, u64) {
         Trap::NullReference => (TrapKind::NullReference, 0),
         Trap::BadReference => (TrapKind::BadReference, 0),
         Trap::SignatureMismatch => (TrapKind::SignatureMismatch, 0),
+        Trap::SegmentOutOfBounds => (TrapKind::SegmentOutOfBounds, 0),
     }
 }
 
@@ -31,6 +32,7 @@ fn every_vm_trap_has_a_kind_of_the_same_name() {
         Trap::NullReference,
         Trap::BadReference,
         Trap::SignatureMismatch,
+        Trap::SegmentOutOfBounds,
     ];
     let mut kinds = Vec::new();
     for t in traps {

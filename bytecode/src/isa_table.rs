@@ -244,4 +244,11 @@ group "Tables and references (a null reference is all ones)" {
     RefIsNull "ref.is_null" (a: Reg, b: Reg) "a = 1 if b is the null reference else 0.";
     RefFunc "ref.func" (a: Reg, bc: Func) "a = a reference to function bc.";
 }
+group "Segments, table bulk operations and calls through references" {
+    MemoryInit "memory.init" (a: Reg) "Copies i32(a+2) bytes from byte i32(a+1) of the data segment whose descriptor is a+3 to address a, in chunks; a…a+2 track progress, so it resumes after a stop.";
+    TableInit "table.init" (a: Reg, b: Table) "Copies i32(a+2) elements from element i32(a+1) of the element segment whose descriptor is a+3 to table b from index i32(a); traps if either range is out of bounds.";
+    TableCopy "table.copy" (a: Reg, b: Table, c: Table) "Copies i32(a+2) elements of table c from index i32(a+1) to table b from index i32(a) (overlap allowed); traps if either range is out of bounds.";
+    TableFill "table.fill" (a: Reg, b: Table) "Sets i32(a+2) elements of table b from index i32(a) to a+1; traps if out of bounds.";
+    CallRef "call_ref" (a: Reg, b: Reg, c: Type) "Calls the function referenced by b, which must be of signature c (else a trap); frame as for `call`.";
+}
 }

@@ -16,6 +16,7 @@ pub mod float;
 pub mod interp;
 pub mod memory;
 pub mod module;
+mod segment;
 pub mod thread;
 
 pub use interp::Dispatch;

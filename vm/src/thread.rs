@@ -31,6 +31,8 @@ pub enum Trap {
     BadReference,
     /// An indirect call to a function of another signature.
     SignatureMismatch,
+    /// `memory.init` or `table.init` reading beyond its segment (or from a dropped one).
+    SegmentOutOfBounds,
 }
 
 /// Why [`Thread::run`] returned.

@@ -256,6 +256,11 @@ const MACHINE_TESTED: &[&str] = &[
     "ref.null",
     "ref.is_null",
     "ref.func",
+    "memory.init",
+    "table.init",
+    "table.copy",
+    "table.fill",
+    "call_ref",
 ];
 
 #[test]

@@ -295,6 +295,27 @@ macro_rules! op_semantics {
             RefNull { a } => { set!($m, a, NULL_REF) }
             RefIsNull { a, b } => { set!($m, a, (get!($m, b) == NULL_REF) as u64) }
             RefFunc { a, bc } => { set!($m, a, bc.0 as u64) }
+            // Segments, table bulk operations and calls through references.
+            MemoryInit { a } => { bulk!($m, init, a, a, a) }
+            TableInit { a, b } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2)), get!($m, r(3))];
+                try_trap!($m, table_init(module!($m), context!($m), b.0, args))
+            }
+            TableCopy { a, b, c } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2))];
+                try_trap!($m, table_copy(module!($m), context!($m), b.0, c.0, args))
+            }
+            TableFill { a, b } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2))];
+                try_trap!($m, table_fill(module!($m), context!($m), b.0, args))
+            }
+            CallRef { a, b, c } => {
+                let callee = resolve_ref(module!($m), get!($m, b), c.0 as u32);
+                call!($m, a, try_trap!($m, callee))
+            }
         }
     };
 }
