@@ -14,6 +14,7 @@ mod error;
 mod func;
 mod info;
 mod module;
+mod segments;
 mod sel4;
 mod types;
 

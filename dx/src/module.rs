@@ -5,6 +5,7 @@
 use crate::error::{Error, FuncId};
 use crate::func::{self, FuncCtx};
 use crate::info::{DataSegment, ElemSegment, ExportKind, ImportKind, Init, ModuleInfo, TableInfo};
+use crate::segments::Segment;
 use crate::types::{signature, supported_features};
 use crate::{ImportPolicy, Options, Translation};
 use selvm_bytecode::Op;
@@ -34,14 +35,18 @@ pub(crate) struct ModuleState {
     /// Imported functions that read a reserved global (`seL4_GetIPCBuffer`,
     /// `seL4_GetBootInfo`): function index to bytecode global.
     pub getters: HashMap<u32, u32>,
-    builder: ModuleBuilder,
-    info: ModuleInfo,
+    pub(crate) builder: ModuleBuilder,
+    pub(crate) info: ModuleInfo,
     policy: ImportPolicy,
     default_table_max: u32,
     /// Functions translated so far (imports included).
     next_func: u32,
     /// Index of each constant in the pool.
     const_index: HashMap<u64, u32>,
+    /// How code reaches each data segment (set when the code section starts).
+    pub data_segments: Vec<Segment>,
+    /// How code reaches each element segment (set when the code section starts).
+    pub elem_segments: Vec<Segment>,
 }
 
 impl ModuleState {
@@ -127,7 +132,10 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
         default_table_max: options.default_table_max,
         next_func: 0,
         const_index: HashMap::new(),
+        data_segments: Vec::new(),
+        elem_segments: Vec::new(),
     };
+    let mut passive = Some(crate::segments::read_passive(wasm));
     if m.policy == ImportPolicy::Sel4 {
         reserve_globals(&mut m);
     }
@@ -149,6 +157,11 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
             continue;
         }
         match payload {
+            Payload::CodeSectionStart { .. } => {
+                if let Some(p) = passive.take() {
+                    (m.data_segments, m.elem_segments) = crate::segments::lay_out(&mut m, p);
+                }
+            }
             Payload::TypeSection(reader) => {
                 for ty in reader.into_iter_err_on_gc_types() {
                     let ty = ty.map_err(|e| Error::invalid(e, None))?;
