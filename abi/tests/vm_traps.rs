@@ -20,6 +20,7 @@ fn exception(trap: Trap) -> (TrapKind, u64) {
         // the program that is the same as running out of stack (the kernel sizes
         // register stacks at TcbSetEntry, so the hosted machine never sees it).
         Trap::StackTooSmall => (TrapKind::StackOverflow, 1),
+        Trap::SegmentOutOfBounds => (TrapKind::SegmentOutOfBounds, 0),
     }
 }
 
@@ -40,6 +41,7 @@ fn every_vm_trap_has_a_kind_of_the_same_name() {
         Trap::NullReference,
         Trap::BadReference,
         Trap::SignatureMismatch,
+        Trap::SegmentOutOfBounds,
     ];
     let mut kinds = Vec::new();
     for t in traps {

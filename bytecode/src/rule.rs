@@ -89,7 +89,8 @@ rules! {
     UnusedBits = 301, "unused instruction field not zero";
     /// A register index is outside the frame.
     Register = 302, "register outside the frame";
-    /// A register range (call frame, results, syscall arguments) leaves the frame.
+    /// A register range (call frame, results, syscall arguments, the consecutive operands
+    /// of `memory.init` and the table bulk operations) leaves the frame.
     RegisterRange = 303, "register range outside the frame";
     /// A jump target is outside the function.
     JumpTarget = 304, "jump target outside the function";

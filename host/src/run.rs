@@ -41,6 +41,7 @@ fn trap_kind(trap: Trap) -> (TrapKind, Word) {
         Trap::NullReference => (TrapKind::NullReference, 0),
         Trap::BadReference => (TrapKind::BadReference, 0),
         Trap::SignatureMismatch => (TrapKind::SignatureMismatch, 0),
+        Trap::SegmentOutOfBounds => (TrapKind::SegmentOutOfBounds, 0),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod interp;
 pub mod memory;
 pub mod module;
 pub mod saved;
+mod segment;
 pub mod thread;
 
 pub use interp::Dispatch;

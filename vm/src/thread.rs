@@ -36,6 +36,8 @@ pub enum Trap {
     /// frame does not fit): the embedder's error, not the program's. Nothing changed;
     /// running again with a large enough stack continues.
     StackTooSmall,
+    /// `memory.init` or `table.init` reading beyond its segment (or from a dropped one).
+    SegmentOutOfBounds,
 }
 
 /// Why [`Thread::run`] returned.

@@ -259,6 +259,11 @@ const MACHINE_TESTED: &[&str] = &[
     // vm/tests/superinstructions.rs
     "i64.inc_br_lt_s",
     "load64.x8",
+    "memory.init",
+    "table.init",
+    "table.copy",
+    "table.fill",
+    "call_ref",
 ];
 
 #[test]

@@ -436,6 +436,7 @@ pub fn trap_message(t: Trap) -> &'static str {
         Trap::NullReference => "uninitialized element",
         Trap::BadReference => "undefined element",
         Trap::SignatureMismatch => "indirect call type mismatch",
+        Trap::SegmentOutOfBounds => "out of bounds segment access",
     }
 }
 

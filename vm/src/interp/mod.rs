@@ -22,6 +22,7 @@ mod threaded;
 
 use crate::memory::Memory;
 use crate::module::{Function, Module, NULL_REF};
+use crate::segment::{self, Payload};
 use crate::thread::{Exit, Stop, Thread, Trap};
 
 /// How the interpreter dispatches instructions. Both techniques run the same op
@@ -86,7 +87,13 @@ fn resolve(module: &Module, context: &[u64], index: u64, ty: u32) -> Result<u32,
     if index as u32 as u64 >= context[base] {
         return Err(Trap::TableOutOfBounds);
     }
-    let element = context[base + 1 + index as u32 as usize];
+    resolve_ref(module, context[base + 1 + index as u32 as usize], ty)
+}
+
+/// Resolves a function reference (`call_ref`, or a table element) to a function of
+/// signature `ty`.
+#[inline]
+fn resolve_ref(module: &Module, element: u64, ty: u32) -> Result<u32, Trap> {
     if element == NULL_REF {
         return Err(Trap::NullReference);
     }
@@ -111,6 +118,59 @@ fn table_grow(module: &Module, context: &mut [u64], table: u16, value: u64, n: u
     context[elems + old as usize..elems + new as usize].fill(value);
     context[t.context_offset] = new;
     Some(old)
+}
+
+/// The context slot of element `start` of `table` if `start .. start + count` lies
+/// inside the table (indices and count are i32s).
+fn table_range(
+    module: &Module,
+    context: &[u64],
+    table: u16,
+    start: u64,
+    count: u64,
+) -> Result<usize, Trap> {
+    let base = module.tables()[table as usize].context_offset;
+    let (start, count) = (start as u32 as u64, count as u32 as u64);
+    if start + count > context[base] {
+        return Err(Trap::TableOutOfBounds);
+    }
+    Ok(base + 1 + start as usize)
+}
+
+/// `table.init`: `[dst, src, count, descriptor]`.
+#[cold]
+fn table_init(module: &Module, context: &mut [u64], table: u16, r: [u64; 4]) -> Result<(), Trap> {
+    let (src, count) = (r[1] as u32 as u64, r[2] as u32 as u64);
+    let constants = module.constants();
+    let first = segment::range(constants, r[3], Payload::Elements, src, count)?;
+    let at = table_range(module, context, table, r[0], count)?;
+    let from = first + src as usize;
+    context[at..at + count as usize].copy_from_slice(&constants[from..from + count as usize]);
+    Ok(())
+}
+
+/// `table.copy`: `[dst, src, count]`, from table `src_table` to `dst_table`.
+#[cold]
+fn table_copy(
+    module: &Module,
+    context: &mut [u64],
+    dst_table: u16,
+    src_table: u16,
+    r: [u64; 3],
+) -> Result<(), Trap> {
+    let count = r[2] as u32 as usize;
+    let from = table_range(module, context, src_table, r[1], r[2])?;
+    let to = table_range(module, context, dst_table, r[0], r[2])?;
+    context.copy_within(from..from + count, to);
+    Ok(())
+}
+
+/// `table.fill`: `[start, value, count]`.
+#[cold]
+fn table_fill(module: &Module, context: &mut [u64], table: u16, r: [u64; 3]) -> Result<(), Trap> {
+    let at = table_range(module, context, table, r[0], r[2])?;
+    context[at..at + r[2] as u32 as usize].fill(r[1]);
+    Ok(())
 }
 
 /// The slot of element `index` of `table`, if inside the table.

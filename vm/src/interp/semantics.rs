@@ -308,6 +308,27 @@ macro_rules! op_semantics {
                     Err(fault) => stop!($m, Stop::Fault(fault)),
                 }
             }
+            // Segments, table bulk operations and calls through references.
+            MemoryInit { a } => { bulk!($m, init, a, a, a) }
+            TableInit { a, b } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2)), get!($m, r(3))];
+                try_trap!($m, table_init(module!($m), context!($m), b.0, args))
+            }
+            TableCopy { a, b, c } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2))];
+                try_trap!($m, table_copy(module!($m), context!($m), b.0, c.0, args))
+            }
+            TableFill { a, b } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2))];
+                try_trap!($m, table_fill(module!($m), context!($m), b.0, args))
+            }
+            CallRef { a, b, c } => {
+                let callee = resolve_ref(module!($m), get!($m, b), c.0 as u32);
+                call!($m, a, try_trap!($m, callee))
+            }
         }
     };
 }

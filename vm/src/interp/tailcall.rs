@@ -9,7 +9,10 @@
 //! stops writes pc, frame pointer, fuel and the reason into the machine and returns, and
 //! the whole chain of tail calls returns with it.
 
-use super::{caller_fits, f32b, f32bits, resolve, table_grow, table_slot};
+use super::{
+    caller_fits, f32b, f32bits, resolve, resolve_ref, table_copy, table_fill, table_grow,
+    table_init, table_slot,
+};
 use crate::arith::*;
 use crate::bulk::{self, Bulk};
 use crate::float;
@@ -179,11 +182,19 @@ macro_rules! ret {
 macro_rules! bulk {
     ($m:ident, $op:ident, $a:ident, $b:ident, $c:ident) => {{
         let operands = ($m.fp + $a.index(), $m.fp + $b.index(), $m.fp + $c.index());
-        let (result, left) = bulk::$op(&mut *$m.cold.memory, &mut *$m.regs, operands, $m.fuel);
+        let constants = module!($m).constants();
+        let (result, left) = bulk::$op(
+            &mut *$m.cold.memory,
+            constants,
+            &mut *$m.regs,
+            operands,
+            $m.fuel,
+        );
         $m.fuel = left;
         match result {
             Ok(Bulk::Done) => {}
             Ok(Bulk::OutOfBudget) => stop!($m, Stop::Budget),
+            Ok(Bulk::Trapped(trap)) => stop!($m, Stop::Trap(trap)),
             Err(fault) => stop!($m, Stop::Fault(fault)),
         }
     }};

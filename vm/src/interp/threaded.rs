@@ -5,7 +5,10 @@
 //! a [`Machine`] the handlers share. Bulk memory operations, which need the fuel, are
 //! handed back to the dispatcher.
 
-use super::{caller_fits, f32b, f32bits, resolve, table_grow, table_slot};
+use super::{
+    caller_fits, f32b, f32bits, resolve, resolve_ref, table_copy, table_fill, table_grow,
+    table_init, table_slot,
+};
 use crate::arith::*;
 use crate::bulk::{self, Bulk};
 use crate::float;
@@ -192,6 +195,7 @@ op_semantics!(handlers!(m));
 #[cold]
 fn bulk_op<M: Memory>(
     memory: &mut M,
+    constants: &[u64],
     regs: &mut [u64],
     fp: usize,
     instr: I,
@@ -200,14 +204,23 @@ fn bulk_op<M: Memory>(
     let (result, left) = match instr {
         I::MemoryCopy { a, b, c } => bulk::copy(
             memory,
+            constants,
             regs,
             (fp + a.index(), fp + b.index(), fp + c.index()),
             fuel,
         ),
         I::MemoryFill { a, b, c } => bulk::fill(
             memory,
+            constants,
             regs,
             (fp + a.index(), fp + b.index(), fp + c.index()),
+            fuel,
+        ),
+        I::MemoryInit { a } => bulk::init(
+            memory,
+            constants,
+            regs,
+            (fp + a.index(), fp + a.index(), fp + a.index()),
             fuel,
         ),
         _ => unreachable!("only bulk handlers escape"),
@@ -215,6 +228,7 @@ fn bulk_op<M: Memory>(
     let result = match result {
         Ok(Bulk::Done) => Ok(()),
         Ok(Bulk::OutOfBudget) => Err(Stop::Budget),
+        Ok(Bulk::Trapped(trap)) => Err(Stop::Trap(trap)),
         Err(fault) => Err(Stop::Fault(fault)),
     };
     (result, left)
@@ -261,7 +275,7 @@ pub(super) fn run<M: Memory>(
             pc = m.pc;
             break m.stop;
         } else {
-            let (result, left) = bulk_op(m.memory, regs, fp, instr, fuel);
+            let (result, left) = bulk_op(m.memory, m.constants, regs, fp, instr, fuel);
             fuel = left;
             match result {
                 Ok(()) => pc += 1,
