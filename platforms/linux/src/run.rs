@@ -20,7 +20,8 @@ kernel's 2 ms tick comes every --tick-instructions instructions, so a run is \
 deterministic (the same program prints the same bytes every time)."
 )]
 pub struct RunArgs {
-    /// The program: an .sbc module, or a .wasm module (translated with dx first).
+    /// The program: an .sbc module, or a WebAssembly module (.wasm, or .wat text)
+    /// translated with dx first.
     file: PathBuf,
     /// Physical memory of the machine, in MiB.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
@@ -42,6 +43,15 @@ pub fn run(a: &RunArgs) -> ExitCode {
     let bytes = match std::fs::read(&a.file) {
         Ok(b) => b,
         Err(e) => return fail(format!("{}: {e}", a.file.display())),
+    };
+    let is_wat = a.file.extension().is_some_and(|e| e == "wat");
+    let bytes = if is_wat {
+        match wat::parse_bytes(&bytes) {
+            Ok(b) => b.into_owned(),
+            Err(e) => return fail(format!("{}: {e}", a.file.display())),
+        }
+    } else {
+        bytes
     };
     let image = if bytes.starts_with(b"\0asm") {
         match selvm_dx::translate(&bytes, &selvm_dx::Options::default()) {

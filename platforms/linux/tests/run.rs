@@ -111,3 +111,17 @@ fn bad_input_is_one_line_and_status_6() {
         not_sbc.stderr
     );
 }
+
+#[test]
+fn the_worked_wasm_abi_example_runs_on_the_hosted_kernel() {
+    // docs/wasm-abi.md's example: WAT text -> dx (sel4 imports lowered to
+    // syscalls) -> the kernel on the VM; its output is committed beside it.
+    let dir = format!("{}/../../user/examples", env!("CARGO_MANIFEST_DIR"));
+    let r = selvm(&["run", &format!("{dir}/hello.wat")]);
+    let expected = std::fs::read(format!("{dir}/hello.out")).unwrap();
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    assert_eq!(
+        String::from_utf8_lossy(&r.stdout),
+        String::from_utf8_lossy(&expected)
+    );
+}
