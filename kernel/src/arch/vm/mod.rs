@@ -9,8 +9,10 @@
 //! embedding host through [`VmHost`].
 
 mod entry;
+mod pc;
 
 pub use entry::VmCode;
+pub(crate) use pc::PcWrite;
 
 use super::{Arch, check_ipc_buffer_common};
 use crate::cap::Cap;
