@@ -68,6 +68,7 @@ else
     step cross-wasm32 scripts/cross-build.sh wasm32-unknown-unknown selvm-abi
     step cross-wasm32-vm scripts/cross-build.sh wasm32-unknown-unknown selvm-bytecode selvm-vm
     step cross-riscv64-bytecode scripts/cross-build.sh riscv64gc-unknown-none-elf selvm-bytecode
+    step cross-wasm32-host scripts/cross-build.sh wasm32-unknown-unknown selvm-host
     step cross-wasm32-libsel4 scripts/cross-build.sh wasm32-unknown-unknown libsel4
     step cross-riscv64-libsel4 scripts/cross-build.sh riscv64gc-unknown-none-elf libsel4
     # A user program through the user build route, then checked against the wasm ABI
@@ -75,5 +76,8 @@ else
     step user-hello scripts/build-user.sh user/hello "$ROOT/target/user"
     step user-hello-abi env SELVM_USER_WASM="$ROOT/target/user/hello.wasm" \
         cargo test -q -p selvm-abi --test wasm_abi_doc built_user_programs
+    # ... and run on the hosted machine: Rust + libsel4 -> wasm32 -> dx -> seL4 on the VM.
+    step user-hello-run sh -c 'cargo run -q -p selvm -- run "$1" | grep -q "^hello from Rust on seLVM$"' \
+        sh "$ROOT/target/user/hello.wasm"
     summary
 fi

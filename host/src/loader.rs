@@ -120,41 +120,31 @@ impl Loader<'_, '_> {
         self.k.memory().cap(root.offset(cptr))
     }
 
-    /// Retypes `count` objects into fresh slots from the first untyped (largest
+    /// Retypes `count` objects into fresh consecutive slots, at most 256 per
+    /// Retype (seL4's fan-out limit), each batch from the first untyped (largest
     /// first) that has room; returns the first slot.
     fn make(&mut self, ty: ObjectType, size: Word, count: Word) -> Result<CPtr, LoadError> {
         if self.next_slot + count > self.summary.empty.end {
             return Err(LoadError::TooLarge(format!("{count} more slots")));
         }
-        let mut untypeds: Vec<(u8, CPtr)> = (0..self.summary.untyped.len())
-            .filter(|&i| self.summary.untyped_list[i as usize].is_device == 0)
-            .map(|i| {
-                (
-                    self.summary.untyped_list[i as usize].size_bits,
-                    self.summary.untyped.start + i,
-                )
-            })
-            .collect();
-        untypeds.sort_by(|a, b| b.cmp(a));
-        let dest = self.next_slot;
-        for (_, ut) in untypeds {
-            let mrs = [ty.word(), size, 0, 0, dest, count];
-            if let Outcome::Done = self.invoke(
-                ut,
-                L::UntypedRetype.word(),
-                &mrs,
-                &[boot::CAP_INIT_THREAD_CNODE],
-            )? {
-                self.next_slot += count;
-                return Ok(dest);
-            }
+        let first = self.next_slot;
+        let mut done = 0;
+        while done < count {
+            let n = (count - done).min(256);
+            self.make_batch(ty, size, first + done, n)?;
+            done += n;
         }
-        Err(LoadError::TooLarge(format!(
-            "no untyped has room for {count} {ty:?}"
-        )))
+        self.next_slot += count;
+        Ok(first)
     }
 
-    fn make_into(&mut self, ty: ObjectType, dest: CPtr) -> Result<(), LoadError> {
+    fn make_batch(
+        &mut self,
+        ty: ObjectType,
+        size: Word,
+        dest: CPtr,
+        n: Word,
+    ) -> Result<(), LoadError> {
         let mut untypeds: Vec<(u8, CPtr)> = (0..self.summary.untyped.len())
             .filter(|&i| self.summary.untyped_list[i as usize].is_device == 0)
             .map(|i| {
@@ -166,19 +156,19 @@ impl Loader<'_, '_> {
             .collect();
         untypeds.sort_by(|a, b| b.cmp(a));
         for (_, ut) in untypeds {
-            let mrs = [ty.word(), 0, 0, 0, dest, 1];
-            if let Outcome::Done = self.invoke(
-                ut,
-                L::UntypedRetype.word(),
-                &mrs,
-                &[boot::CAP_INIT_THREAD_CNODE],
-            )? {
+            let mrs = [ty.word(), size, 0, 0, dest, n];
+            let retype = L::UntypedRetype.word();
+            if let Outcome::Done = self.invoke(ut, retype, &mrs, &[boot::CAP_INIT_THREAD_CNODE])? {
                 return Ok(());
             }
         }
         Err(LoadError::TooLarge(format!(
-            "no untyped has room for a {ty:?}"
+            "no untyped has room for {n} {ty:?}"
         )))
+    }
+
+    fn make_into(&mut self, ty: ObjectType, dest: CPtr) -> Result<(), LoadError> {
+        self.make_batch(ty, 0, dest, 1)
     }
 }
 

@@ -102,3 +102,12 @@ fn a_bad_image_is_a_clear_error() {
         .expect("refused");
     assert!(err.to_string().contains("not a valid .sbc module"), "{err}");
 }
+
+#[test]
+fn programs_with_more_than_256_frames_of_memory_boot() {
+    // 20 pages of 64 KiB plus the loader's page: 336 frames, retyped in
+    // batches of at most 256 (seL4's fan-out limit); the last byte is usable.
+    let src = ".memory 20 20\n.entry main\n.func main () -> () frame 8\n    i64.const r1, 0x13ffff\n    i32.const r0, 33\n    store8 r0, r1, 0\n    load8_u r0, r1, 0\n    syscall r0, 6, 0xfff7\n    i64.const r0, 0\n    syscall r0, 6, 0xfff5\n    return r0, 0\n.end\n";
+    let (exit, out) = run(src, Config::default());
+    assert_eq!((exit, out), (Exit::Halted(0), b"!".to_vec()));
+}
