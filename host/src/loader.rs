@@ -3,7 +3,8 @@
 //! (radix 12), TCB (priority and MCP 255), VSpace (ASID 1), ASID pool, IRQ and
 //! ASID control, domain cap and Untyped caps for all the rest of memory; the
 //! loader then, acting as the root task through ordinary invocations, retypes
-//! and seals the module, retypes the register stack, maps the program's
+//! and seals the module (root slot 12), retypes the register stack (slot 13),
+//! maps the program's
 //! memory (plus one 64 KiB page holding BootInfo and, 4 KiB above it, the IPC
 //! buffer, as docs/wasm-abi.md says), copies the data segments, fills BootInfo,
 //! sets the IPC buffer, and binds the root thread to its entry point.
@@ -14,6 +15,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use selvm_abi::boot_info::{BootInfo, SlotRegion, UntypedDesc};
 use selvm_abi::vm::device::{DEVICE_REGION_BITS, PHYS_DEVICE_BASE, PHYS_RAM_BASE};
+use selvm_abi::vm::object::{CAP_INIT_THREAD_MODULE, CAP_INIT_THREAD_REGISTER_STACK};
 use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
 use selvm_bytecode::format::Section;
 use selvm_kernel::arch::vm::VmArch;
@@ -205,7 +207,8 @@ pub fn boot<'m>(ram: &'m mut [u64], image: &[u8]) -> Result<(VmKernel<'m>, Layou
     let bits = (image.len().max(4096) as u64)
         .next_power_of_two()
         .trailing_zeros() as Word;
-    let module_slot = l.make(ObjectType::Module, bits, 1)?;
+    let module_slot = CAP_INIT_THREAD_MODULE;
+    l.make_batch(ObjectType::Module, bits, module_slot, 1)?;
     let module_at = ptr_of(l.cap(module_slot)).ok_or(LoadError::Kernel("module cap".into()))?;
     if !l.k.vm_loader_write(module_at, image) {
         return Err(LoadError::Kernel("writing the module".into()));
@@ -216,7 +219,8 @@ pub fn boot<'m>(ram: &'m mut [u64], image: &[u8]) -> Result<(VmKernel<'m>, Layou
         &[image.len() as Word],
         &[],
     )?;
-    let stack_slot = l.make(ObjectType::RegisterStack, STACK_BITS, 1)?;
+    let stack_slot = CAP_INIT_THREAD_REGISTER_STACK;
+    l.make_batch(ObjectType::RegisterStack, STACK_BITS, stack_slot, 1)?;
 
     // Memory: the program's pages plus one for BootInfo and the IPC buffer.
     let old_end = u64::from(container.memory_min()) * WASM_PAGE;

@@ -125,3 +125,17 @@ fn the_worked_wasm_abi_example_runs_on_the_hosted_kernel() {
         String::from_utf8_lossy(&expected)
     );
 }
+
+#[test]
+fn a_second_thread_of_the_root_module_sends_over_an_endpoint() {
+    // Retype (through the IPC buffer), TCB_SetSpace, TcbBindModule,
+    // TcbBindRegisterStack, TcbSetEntry, SetPriority, Resume, then Send/Recv
+    // between the two VM threads; the child's MR0 is printed.
+    let r = selvm(&["run", &program("threads")]);
+    assert_eq!(
+        (r.status, r.stdout.as_slice()),
+        (0, &b"k\n"[..]),
+        "{}",
+        r.stderr
+    );
+}
