@@ -3,7 +3,8 @@
 //! memory. Host-agnostic (`no_std` + `alloc`): the Linux command line and the
 //! browser drive the same [`Machine`].
 //!
-//! Layers: `host_state` (what the kernel asks of the machine: console bytes,
+//! Layers: `devices` (console and timer registers, virtual time),
+//! `host_state` (what the kernel asks of the machine: console bytes,
 //! interrupt lines, TLB flushes, modules going away), `mmu` (the software MMU
 //! the interpreter loads and stores through, with a TLB the kernel's flush
 //! notices keep exact), `loader` (boots the kernel and builds the root task
@@ -15,6 +16,7 @@
 
 extern crate alloc;
 
+pub mod devices;
 pub mod host_state;
 pub mod loader;
 pub mod machine;

@@ -10,8 +10,10 @@ use alloc::vec::Vec;
 use selvm_kernel::memory::PAddr;
 
 /// How the machine runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// Console input, all available from the start (deterministic delivery).
+    pub input: Vec<u8>,
     /// Stop after this many instructions (all threads together).
     pub max_instructions: Option<u64>,
     /// Instructions per kernel timer tick (virtual time: the run is
@@ -22,6 +24,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
+            input: Vec::new(),
             max_instructions: None,
             tick_instructions: 100_000,
         }
@@ -117,6 +120,8 @@ pub struct Machine<'m> {
     pub(crate) config: Config,
     pub(crate) since_tick: u64,
     pub(crate) double_faults_seen: u64,
+    pub(crate) devices: crate::devices::Devices,
+    pub(crate) timer_pending: bool,
     /// Instructions executed so far.
     pub instructions: u64,
     /// Kernel entries so far (syscalls, faults, traps, ticks).
@@ -127,6 +132,7 @@ impl<'m> Machine<'m> {
     /// Boots `image` (an `.sbc` module) as the root task over `ram`.
     pub fn boot(ram: &'m mut [u64], image: &[u8], config: Config) -> Result<Self, LoadError> {
         let (kernel, layout) = loader::boot(ram, image)?;
+        let devices = crate::devices::Devices::new(config.input.clone());
         Ok(Machine {
             kernel,
             modules: BTreeMap::new(),
@@ -136,6 +142,8 @@ impl<'m> Machine<'m> {
             config,
             since_tick: 0,
             double_faults_seen: 0,
+            devices,
+            timer_pending: false,
             instructions: 0,
             kernel_entries: 0,
         })
@@ -151,9 +159,12 @@ impl<'m> Machine<'m> {
         self.layout
     }
 
-    /// Console output produced since the last call.
+    /// Console output produced since the last call (DebugPutChar and the
+    /// console device's TX register, in the order they were written per kind).
     pub fn take_console(&mut self) -> Vec<u8> {
-        core::mem::take(&mut self.kernel.arch_mut().host.console)
+        let mut out = core::mem::take(&mut self.kernel.arch_mut().host.console);
+        out.append(&mut self.devices.output);
+        out
     }
 
     /// Runs until the machine stops, handing console output to `out` as it

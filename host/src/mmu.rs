@@ -5,6 +5,7 @@
 //! notices remove exactly the entries that may have gone stale. An access that
 //! spans two pages checks both before it changes anything.
 
+use crate::devices::{Devices, is_device};
 use selvm_kernel::memory::{PAddr, SplitMem};
 use selvm_kernel::vspace::TlbFlush;
 use selvm_kernel::vspace::translate::{Access as KAccess, translate};
@@ -77,18 +78,27 @@ pub struct SoftMmu<'a, 't> {
     root: PAddr,
     asid: u16,
     tlb: &'t mut Tlb,
+    devices: &'t mut Devices,
     size: u64,
 }
 
 impl<'a, 't> SoftMmu<'a, 't> {
-    /// The VSpace rooted at `root` with `asid`, over `mem`; `size` is what
-    /// `memory.size` reports, in bytes.
-    pub fn new(mem: SplitMem<'a>, root: PAddr, asid: u16, tlb: &'t mut Tlb, size: u64) -> Self {
+    /// The VSpace rooted at `root` with `asid`, over `mem` and the device
+    /// registers of `devices`; `size` is what `memory.size` reports, in bytes.
+    pub fn new(
+        mem: SplitMem<'a>,
+        root: PAddr,
+        asid: u16,
+        tlb: &'t mut Tlb,
+        devices: &'t mut Devices,
+        size: u64,
+    ) -> Self {
         SoftMmu {
             mem,
             root,
             asid,
             tlb,
+            devices,
             size,
         }
     }
@@ -106,8 +116,9 @@ impl<'a, 't> SoftMmu<'a, 't> {
         let kind = if write { KAccess::Write } else { KAccess::Read };
         let fault = Fault { address, access };
         let t = translate(&self.mem, self.root, address, kind).map_err(|_| fault)?;
-        // Only RAM outside the register stack can back a user page.
-        if self.mem.page(t.page).is_none() {
+        // Only RAM outside the register stack, or a device frame, can back a
+        // user page.
+        if self.mem.page(t.page).is_none() && !is_device(t.page) {
             return Err(fault);
         }
         self.tlb.entries[slot] = Entry {
@@ -146,6 +157,18 @@ impl<'a, 't> SoftMmu<'a, 't> {
             let off = (a % PAGE) as usize;
             let n = (buf.len() - done).min(PAGE as usize - off);
             let page = self.page(a, Access::Read)?;
+            if is_device(page) {
+                // Device registers: aligned 8-byte words; a narrower access
+                // sees the low bytes, any other reads 0.
+                if off % 8 == 0 && n <= 8 {
+                    let value = self.devices.read(page + off as u64);
+                    buf[done..done + n].copy_from_slice(&value.to_le_bytes()[..n]);
+                } else {
+                    buf[done..done + n].fill(0);
+                }
+                done += n;
+                continue;
+            }
             let bytes = self.mem.page(page).ok_or(Fault {
                 address: a,
                 access: Access::Read,
@@ -164,6 +187,16 @@ impl<'a, 't> SoftMmu<'a, 't> {
             let off = (a % PAGE) as usize;
             let n = (buf.len() - done).min(PAGE as usize - off);
             let page = self.page(a, Access::Write)?;
+            if is_device(page) {
+                if off % 8 == 0 && n <= 8 {
+                    let mut word = [0u8; 8];
+                    word[..n].copy_from_slice(&buf[done..done + n]);
+                    self.devices
+                        .write(page + off as u64, u64::from_le_bytes(word));
+                }
+                done += n;
+                continue;
+            }
             let bytes = self.mem.page_mut(page).ok_or(Fault {
                 address: a,
                 access: Access::Write,

@@ -12,6 +12,7 @@ use alloc::format;
 use alloc::string::String;
 use selvm_abi::Word;
 use selvm_abi::vm::context::{DEPTH, PC, SP, WINDOW_REGISTERS, pc_function, pc_offset, pc_word};
+use selvm_abi::vm::device::{IRQ_CONSOLE_RX, IRQ_TIMER, KERNEL_TICK_NS};
 use selvm_abi::vm::fault::TrapKind;
 use selvm_abi::wasm::{GLOBAL_BOOT_INFO, GLOBAL_IPC_BUFFER, GLOBAL_STACK_POINTER};
 use selvm_kernel::arch::vm::{VmCode, hidden};
@@ -57,9 +58,18 @@ impl Machine<'_> {
         {
             return Some(Exit::InstructionLimit);
         }
-        let t = self.kernel.current_thread();
+        self.deliver_interrupts();
+        let mut t = self.kernel.current_thread();
         if t == self.kernel.idle_thread() {
-            return Some(self.idle_exit());
+            // Nothing can run: jump virtual time to the armed timer, if any.
+            if let Some(ns) = self.devices.until_timer() {
+                self.timer_pending |= self.devices.advance(ns.max(1));
+                self.deliver_interrupts();
+                t = self.kernel.current_thread();
+            }
+            if t == self.kernel.idle_thread() {
+                return Some(self.idle_exit());
+            }
         }
         self.threads.insert(t);
         let ctx_pc = self.kernel.context(t)[PC];
@@ -154,7 +164,7 @@ impl Machine<'_> {
                 dst.copy_from_slice(&window);
             }
         }
-        let mut mmu = SoftMmu::new(split, root, asid, &mut self.tlb, size);
+        let mut mmu = SoftMmu::new(split, root, asid, &mut self.tlb, &mut self.devices, size);
         let exit = thread.run(module, stack, &mut mmu, budget);
 
         if let Stop::MemoryGrow {
@@ -204,6 +214,9 @@ impl Machine<'_> {
         ctx[hidden::NEXT_PC] = ctx[PC];
         self.instructions += exit.executed;
         self.since_tick += exit.executed;
+        let ns = u128::from(exit.executed) * u128::from(KERNEL_TICK_NS)
+            / u128::from(self.config.tick_instructions.max(1));
+        self.timer_pending |= self.devices.advance(ns as u64);
         self.handle_stop(
             t,
             exit.stop,
@@ -297,6 +310,21 @@ impl Machine<'_> {
             Exit::Finished
         } else {
             Exit::Deadlock { blocked }
+        }
+    }
+
+    /// Raises the device interrupts whose lines are not masked: the timer once
+    /// per expiry, console input while bytes are buffered (level-triggered).
+    fn deliver_interrupts(&mut self) {
+        let masked = |m: &Self, irq: Word| m.kernel.arch().host.masked & (1 << irq) != 0;
+        if self.timer_pending && !masked(self, IRQ_TIMER) {
+            self.timer_pending = false;
+            self.kernel_entries += 1;
+            self.kernel.handle_interrupt(IRQ_TIMER);
+        }
+        if self.devices.input_pending() && !masked(self, IRQ_CONSOLE_RX) {
+            self.kernel_entries += 1;
+            self.kernel.handle_interrupt(IRQ_CONSOLE_RX);
         }
     }
 

@@ -83,6 +83,7 @@ fn an_endless_loop_stops_at_the_instruction_limit_and_is_preempted_by_ticks() {
     let config = Config {
         max_instructions: Some(1_000_000),
         tick_instructions: 10_000,
+        ..Config::default()
     };
     assert_eq!(run(src, config).0, Exit::InstructionLimit);
 }

@@ -4,7 +4,7 @@
 
 use clap::Args;
 use selvm_host::{Config, Exit, Machine, status};
-use std::io::Write;
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -62,7 +62,16 @@ pub fn run(a: &RunArgs) -> ExitCode {
         bytes
     };
     let mut ram = vec![0u64; (a.memory << 20) as usize / 8];
+    // Console input: stdin, read whole when it is not a terminal (so a run is
+    // a function of its input), nothing otherwise.
+    let mut input = Vec::new();
+    if !std::io::stdin().is_terminal() {
+        if let Err(e) = std::io::stdin().read_to_end(&mut input) {
+            return fail(format!("stdin: {e}"));
+        }
+    }
     let config = Config {
+        input,
         max_instructions: a.max_instructions,
         tick_instructions: a.tick_instructions,
     };

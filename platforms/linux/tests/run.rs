@@ -139,3 +139,41 @@ fn a_second_thread_of_the_root_module_sends_over_an_endpoint() {
         r.stderr
     );
 }
+
+#[test]
+fn console_input_arrives_as_an_interrupt_and_is_echoed_through_the_device() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_selvm"))
+        .args(["run", &program("echo")])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"typed input\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, b"typed input\n");
+}
+
+#[test]
+fn the_user_timer_fires_after_virtual_time_jumps_to_its_deadline() {
+    let r = selvm(&["run", &program("timer")]);
+    assert_eq!(
+        (r.status, r.stdout.as_slice()),
+        (0, &b"tick\n"[..]),
+        "{}",
+        r.stderr
+    );
+}
