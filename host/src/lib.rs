@@ -22,6 +22,7 @@ pub mod loader;
 pub mod machine;
 pub mod mmu;
 mod run;
+pub mod trace;
 
 pub use loader::LoadError;
 pub use machine::{Config, Exit, FaultReport, Machine, status};

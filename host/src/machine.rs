@@ -16,6 +16,8 @@ pub struct Config {
     pub input: Vec<u8>,
     /// Stop after this many instructions (all threads together).
     pub max_instructions: Option<u64>,
+    /// Record a trace of threads running and kernel entries.
+    pub trace: bool,
     /// Instructions per kernel timer tick (virtual time: the run is
     /// deterministic, the same program giving the same output every time).
     pub tick_instructions: u64,
@@ -26,6 +28,7 @@ impl Default for Config {
         Config {
             input: Vec::new(),
             max_instructions: None,
+            trace: false,
             tick_instructions: 100_000,
         }
     }
@@ -122,6 +125,7 @@ pub struct Machine<'m> {
     pub(crate) double_faults_seen: u64,
     pub(crate) devices: crate::devices::Devices,
     pub(crate) timer_pending: bool,
+    pub(crate) trace: Option<Vec<crate::trace::Event>>,
     /// Instructions executed so far.
     pub instructions: u64,
     /// Kernel entries so far (syscalls, faults, traps, ticks).
@@ -133,6 +137,7 @@ impl<'m> Machine<'m> {
     pub fn boot(ram: &'m mut [u64], image: &[u8], config: Config) -> Result<Self, LoadError> {
         let (kernel, layout) = loader::boot(ram, image)?;
         let devices = crate::devices::Devices::new(config.input.clone());
+        let trace = config.trace.then(Vec::new);
         Ok(Machine {
             kernel,
             modules: BTreeMap::new(),
@@ -144,6 +149,7 @@ impl<'m> Machine<'m> {
             double_faults_seen: 0,
             devices,
             timer_pending: false,
+            trace,
             instructions: 0,
             kernel_entries: 0,
         })
@@ -157,6 +163,11 @@ impl<'m> Machine<'m> {
     /// Where the loader put BootInfo and the IPC buffer.
     pub fn layout(&self) -> Layout {
         self.layout
+    }
+
+    /// The trace recorded so far as Chrome trace-event JSON (`Config::trace`).
+    pub fn trace_json(&self) -> Option<String> {
+        self.trace.as_deref().map(crate::trace::to_json)
     }
 
     /// Console output produced since the last call (DebugPutChar and the

@@ -8,6 +8,7 @@
 
 use crate::machine::{Exit, FaultReport, Machine};
 use crate::mmu::SoftMmu;
+use crate::trace::{Event, syscall_event};
 use alloc::format;
 use alloc::string::String;
 use selvm_abi::Word;
@@ -216,7 +217,16 @@ impl Machine<'_> {
         self.since_tick += exit.executed;
         let ns = u128::from(exit.executed) * u128::from(KERNEL_TICK_NS)
             / u128::from(self.config.tick_instructions.max(1));
+        let start_ns = self.devices.now_ns;
         self.timer_pending |= self.devices.advance(ns as u64);
+        if let Some(trace) = self.trace.as_mut() {
+            trace.push(Event::Ran {
+                thread: t,
+                start_ns,
+                ns: ns as u64,
+                instructions: exit.executed,
+            });
+        }
         self.handle_stop(
             t,
             exit.stop,
@@ -231,6 +241,7 @@ impl Machine<'_> {
                 if self.since_tick >= self.config.tick_instructions {
                     self.since_tick = 0;
                     self.kernel_entries += 1;
+                    self.record(t, "tick", "timer tick".into());
                     self.kernel.timer_tick();
                 }
                 None
@@ -239,6 +250,8 @@ impl Machine<'_> {
                 self.kernel_entries += 1;
                 // The thread stopped after the `syscall`; it restarts on it.
                 let at = pc - 1;
+                let (category, name) = syscall_event(number as i16 as i64 as Word);
+                self.record(t, category, name);
                 match self.kernel.vm_syscall(window, number, at, pc) {
                     SyscallExit::Halt => Some(Exit::Halted(self.kernel.vm_halt_status())),
                     _ => {
@@ -256,11 +269,13 @@ impl Machine<'_> {
                 let write = f.access == selvm_vm::Access::Write;
                 self.kernel.vm_memory_fault(pc, f.address, write);
                 let kind = if write { "store fault" } else { "load fault" };
+                self.record(t, "fault", format!("VMFault ({kind} at {:#x})", f.address));
                 self.killed(t, pc, kind, Some(f.address))
             }
             Stop::Trap(trap) => {
                 self.kernel_entries += 1;
                 let (kind, detail) = trap_kind(trap);
+                self.record(t, "fault", format!("UserException ({})", kind.name()));
                 self.kernel.vm_trap(pc, kind, detail);
                 self.killed(t, pc, kind.name(), None)
             }
@@ -313,6 +328,18 @@ impl Machine<'_> {
         }
     }
 
+    fn record(&mut self, thread: PAddr, category: &'static str, name: String) {
+        let ns = self.devices.now_ns;
+        if let Some(t) = self.trace.as_mut() {
+            t.push(Event::Entry {
+                thread,
+                ns,
+                category,
+                name,
+            });
+        }
+    }
+
     /// Raises the device interrupts whose lines are not masked: the timer once
     /// per expiry, console input while bytes are buffered (level-triggered).
     fn deliver_interrupts(&mut self) {
@@ -320,10 +347,14 @@ impl Machine<'_> {
         if self.timer_pending && !masked(self, IRQ_TIMER) {
             self.timer_pending = false;
             self.kernel_entries += 1;
+            let cur = self.kernel.current_thread();
+            self.record(cur, "interrupt", format!("irq {IRQ_TIMER}"));
             self.kernel.handle_interrupt(IRQ_TIMER);
         }
         if self.devices.input_pending() && !masked(self, IRQ_CONSOLE_RX) {
             self.kernel_entries += 1;
+            let cur = self.kernel.current_thread();
+            self.record(cur, "interrupt", format!("irq {IRQ_CONSOLE_RX}"));
             self.kernel.handle_interrupt(IRQ_CONSOLE_RX);
         }
     }

@@ -29,6 +29,10 @@ pub struct RunArgs {
     /// Stop after this many instructions (exit status 5).
     #[arg(long)]
     max_instructions: Option<u64>,
+    /// Write a Chrome/Perfetto trace (JSON) of threads running, system calls, IPC,
+    /// faults, interrupts and ticks to this file (virtual time).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
     /// Instructions per kernel timer tick.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     tick_instructions: u64,
@@ -72,6 +76,7 @@ pub fn run(a: &RunArgs) -> ExitCode {
     }
     let config = Config {
         input,
+        trace: a.trace.is_some(),
         max_instructions: a.max_instructions,
         tick_instructions: a.tick_instructions,
     };
@@ -96,6 +101,11 @@ pub fn run(a: &RunArgs) -> ExitCode {
             machine.instructions
         ),
         _ => {}
+    }
+    if let (Some(path), Some(json)) = (&a.trace, machine.trace_json()) {
+        if let Err(e) = std::fs::write(path, json) {
+            eprintln!("selvm: {}: {e}", path.display());
+        }
     }
     ExitCode::from(exit.status())
 }

@@ -177,3 +177,30 @@ fn the_user_timer_fires_after_virtual_time_jumps_to_its_deadline() {
         r.stderr
     );
 }
+
+#[test]
+fn trace_records_both_threads_and_their_ipc() {
+    let path = std::env::temp_dir().join(format!("selvm-trace-{}.json", std::process::id()));
+    let r = selvm(&[
+        "run",
+        &program("threads"),
+        "--trace",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let json = std::fs::read_to_string(&path).unwrap();
+    assert!(json.starts_with("{\"traceEvents\":[") && json.trim_end().ends_with("]}"));
+    for part in [
+        "\"name\":\"Send\",\"cat\":\"ipc\"",
+        "\"name\":\"Recv\",\"cat\":\"ipc\"",
+        "\"cat\":\"thread\",\"ph\":\"X\"",
+    ] {
+        assert!(json.contains(part), "{part} missing");
+    }
+    let tids: std::collections::BTreeSet<&str> = json
+        .split("\"tid\":")
+        .skip(1)
+        .filter_map(|s| s.split(',').next())
+        .collect();
+    assert_eq!(tids.len(), 2, "one track per thread: {tids:?}");
+}
