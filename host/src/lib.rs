@@ -25,4 +25,4 @@ mod run;
 pub mod trace;
 
 pub use loader::LoadError;
-pub use machine::{Config, Exit, FaultReport, Machine, status};
+pub use machine::{Clock, Config, Exit, FaultReport, Machine, status};

@@ -53,6 +53,15 @@ pub enum Exit {
     InstructionLimit,
 }
 
+/// Host time for a machine that runs in real time (the platform provides it;
+/// without one the machine runs in virtual time).
+pub trait Clock {
+    /// Nanoseconds since some fixed point.
+    fn now_ns(&self) -> u64;
+    /// Waits about `ns` nanoseconds (nothing can run until a timer fires).
+    fn sleep_ns(&self, ns: u64);
+}
+
 /// Process exit statuses of `selvm run`, one per way a run ends.
 pub mod status {
     /// DebugHalt with status 0, or every thread finished.
@@ -126,6 +135,9 @@ pub struct Machine<'m> {
     pub(crate) devices: crate::devices::Devices,
     pub(crate) timer_pending: bool,
     pub(crate) trace: Option<Vec<crate::trace::Event>>,
+    pub(crate) clock: Option<alloc::boxed::Box<dyn Clock>>,
+    pub(crate) clock_start: u64,
+    pub(crate) last_tick_ns: u64,
     /// Instructions executed so far.
     pub instructions: u64,
     /// Kernel entries so far (syscalls, faults, traps, ticks).
@@ -150,6 +162,9 @@ impl<'m> Machine<'m> {
             devices,
             timer_pending: false,
             trace,
+            clock: None,
+            clock_start: 0,
+            last_tick_ns: 0,
             instructions: 0,
             kernel_entries: 0,
         })
@@ -163,6 +178,14 @@ impl<'m> Machine<'m> {
     /// Where the loader put BootInfo and the IPC buffer.
     pub fn layout(&self) -> Layout {
         self.layout
+    }
+
+    /// Runs in real time from now on: the kernel ticks every 2 ms of `clock`
+    /// time and the timer device reads it (instead of counting instructions).
+    pub fn use_clock(&mut self, clock: alloc::boxed::Box<dyn Clock>) {
+        self.clock_start = clock.now_ns().saturating_sub(self.devices.now_ns);
+        self.last_tick_ns = self.devices.now_ns;
+        self.clock = Some(clock);
     }
 
     /// The trace recorded so far as Chrome trace-event JSON (`Config::trace`).

@@ -64,6 +64,9 @@ impl Machine<'_> {
         if t == self.kernel.idle_thread() {
             // Nothing can run: jump virtual time to the armed timer, if any.
             if let Some(ns) = self.devices.until_timer() {
+                if let Some(clock) = &self.clock {
+                    clock.sleep_ns(ns);
+                }
                 self.timer_pending |= self.devices.advance(ns.max(1));
                 self.deliver_interrupts();
                 t = self.kernel.current_thread();
@@ -215,9 +218,19 @@ impl Machine<'_> {
         ctx[hidden::NEXT_PC] = ctx[PC];
         self.instructions += exit.executed;
         self.since_tick += exit.executed;
-        let ns = u128::from(exit.executed) * u128::from(KERNEL_TICK_NS)
-            / u128::from(self.config.tick_instructions.max(1));
         let start_ns = self.devices.now_ns;
+        let ns = match &self.clock {
+            // Real time: the devices read the host clock.
+            Some(clock) => clock
+                .now_ns()
+                .saturating_sub(self.clock_start)
+                .saturating_sub(start_ns) as u128,
+            // Virtual time: a tick's worth of instructions is 2 ms.
+            None => {
+                u128::from(exit.executed) * u128::from(KERNEL_TICK_NS)
+                    / u128::from(self.config.tick_instructions.max(1))
+            }
+        };
         self.timer_pending |= self.devices.advance(ns as u64);
         if let Some(trace) = self.trace.as_mut() {
             trace.push(Event::Ran {
@@ -227,25 +240,34 @@ impl Machine<'_> {
                 instructions: exit.executed,
             });
         }
-        self.handle_stop(
-            t,
-            exit.stop,
-            pc_word(func, offset),
-            &syscall_window[..window_len],
-        )
+        let window = &syscall_window[..window_len];
+        let stopped = self.handle_stop(t, exit.stop, pc_word(func, offset), window);
+        if stopped.is_none() {
+            self.tick_if_due(t);
+        }
+        stopped
+    }
+
+    /// The kernel's timer tick: every `tick_instructions` instructions in
+    /// virtual time, every 2 ms of the clock in real time.
+    fn tick_if_due(&mut self, t: PAddr) {
+        let due = match self.clock {
+            Some(_) => self.devices.now_ns - self.last_tick_ns >= KERNEL_TICK_NS,
+            None => self.since_tick >= self.config.tick_instructions,
+        };
+        if due {
+            self.last_tick_ns = self.devices.now_ns;
+            self.since_tick = 0;
+            self.kernel_entries += 1;
+            self.record(t, "tick", "timer tick".into());
+            self.kernel.timer_tick();
+        }
     }
 
     fn handle_stop(&mut self, t: PAddr, stop: Stop, pc: Word, window: &[Word]) -> Option<Exit> {
         match stop {
-            Stop::Budget => {
-                if self.since_tick >= self.config.tick_instructions {
-                    self.since_tick = 0;
-                    self.kernel_entries += 1;
-                    self.record(t, "tick", "timer tick".into());
-                    self.kernel.timer_tick();
-                }
-                None
-            }
+            // The tick (if due) follows every stop: see `tick_if_due`.
+            Stop::Budget => None,
             Stop::Syscall { number, .. } => {
                 self.kernel_entries += 1;
                 // The thread stopped after the `syscall`; it restarts on it.

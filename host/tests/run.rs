@@ -85,7 +85,13 @@ fn an_endless_loop_stops_at_the_instruction_limit_and_is_preempted_by_ticks() {
         tick_instructions: 10_000,
         ..Config::default()
     };
-    assert_eq!(run(src, config).0, Exit::InstructionLimit);
+    let image = assemble(src).expect("assembles");
+    let mut ram = vec![0u64; RAM_WORDS];
+    let mut m = Machine::boot(&mut ram, &image, config).expect("boots");
+    assert_eq!(m.run(|_| {}), Exit::InstructionLimit);
+    assert_eq!(m.instructions, 1_000_000);
+    // One tick per 10,000 instructions, and slices as long as a tick.
+    assert_eq!(m.kernel_entries, 100, "a tick at every 10,000th instruction");
 }
 
 #[test]

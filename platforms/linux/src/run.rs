@@ -15,9 +15,9 @@ use std::process::ExitCode;
 1 DebugHalt with another status (printed on stderr); 2 usage error; 3 a thread was \
 killed by a fault no handler received (stderr names the thread, function, pc, fault and \
 address); 4 deadlock (threads blocked, nothing can wake them); 5 --max-instructions \
-reached; 6 the input cannot be read, translated or booted.\n\nTime is virtual: the \
-kernel's 2 ms tick comes every --tick-instructions instructions, so a run is \
-deterministic (the same program prints the same bytes every time)."
+reached; 6 the input cannot be read, translated or booted.\n\nTime: the kernel ticks \
+every 2 ms of host time; with --deterministic, every --tick-instructions instructions \
+instead (virtual time), so the same program and input print the same bytes every time."
 )]
 pub struct RunArgs {
     /// The program: an .sbc module, or a WebAssembly module (.wasm, or .wat text)
@@ -30,12 +30,31 @@ pub struct RunArgs {
     #[arg(long)]
     max_instructions: Option<u64>,
     /// Write a Chrome/Perfetto trace (JSON) of threads running, system calls, IPC,
-    /// faults, interrupts and ticks to this file (virtual time).
+    /// faults, interrupts and ticks to this file (machine time: host time, or virtual
+    /// time with --deterministic).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
-    /// Instructions per kernel timer tick.
+    /// Virtual time: the kernel ticks every --tick-instructions instructions and
+    /// the timer device counts them, so the same input gives the same output (CI
+    /// runs this way). Without it the machine ticks every 2 ms of host time.
+    #[arg(long)]
+    deterministic: bool,
+    /// Instructions per kernel timer tick, with --deterministic.
     #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
     tick_instructions: u64,
+}
+
+/// The host's monotonic clock.
+struct HostClock(std::time::Instant);
+
+impl selvm_host::Clock for HostClock {
+    fn now_ns(&self) -> u64 {
+        self.0.elapsed().as_nanos() as u64
+    }
+
+    fn sleep_ns(&self, ns: u64) {
+        std::thread::sleep(std::time::Duration::from_nanos(ns));
+    }
 }
 
 /// Runs `selvm run`.
@@ -84,6 +103,9 @@ pub fn run(a: &RunArgs) -> ExitCode {
         Ok(m) => m,
         Err(e) => return fail(format!("{}: {e}", a.file.display())),
     };
+    if !a.deterministic {
+        machine.use_clock(Box::new(HostClock(std::time::Instant::now())));
+    }
     let stdout = std::io::stdout();
     let exit = machine.run(|b| {
         let mut out = stdout.lock();
