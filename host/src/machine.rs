@@ -74,7 +74,7 @@ pub mod status {
     pub const UNHANDLED_FAULT: u8 = 3;
     /// Threads are blocked and nothing can ever wake them.
     pub const DEADLOCK: u8 = 4;
-    /// `--max-instructions` was reached.
+    /// `--max-instructions` or `--timeout` was reached.
     pub const LIMIT: u8 = 5;
     /// The input file cannot be read, translated or booted.
     pub const BAD_INPUT: u8 = 6;

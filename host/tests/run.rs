@@ -91,7 +91,10 @@ fn an_endless_loop_stops_at_the_instruction_limit_and_is_preempted_by_ticks() {
     assert_eq!(m.run(|_| {}), Exit::InstructionLimit);
     assert_eq!(m.instructions, 1_000_000);
     // One tick per 10,000 instructions, and slices as long as a tick.
-    assert_eq!(m.kernel_entries, 100, "a tick at every 10,000th instruction");
+    assert_eq!(
+        m.kernel_entries, 100,
+        "a tick at every 10,000th instruction"
+    );
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 1 DebugHalt with another status (printed on stderr); 2 usage error; 3 a thread was \
 killed by a fault no handler received (stderr names the thread, function, pc, fault and \
 address); 4 deadlock (threads blocked, nothing can wake them); 5 --max-instructions \
-reached; 6 the input cannot be read, translated or booted.\n\nTime: the kernel ticks \
+or --timeout reached; 6 the input cannot be read, translated or booted.\n\nTime: the kernel ticks \
 every 2 ms of host time; with --deterministic, every --tick-instructions instructions \
 instead (virtual time), so the same program and input print the same bytes every time."
 )]
@@ -29,6 +29,9 @@ pub struct RunArgs {
     /// Stop after this many instructions (exit status 5).
     #[arg(long)]
     max_instructions: Option<u64>,
+    /// Stop after this many seconds of host time (exit status 5).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
     /// Write a Chrome/Perfetto trace (JSON) of threads running, system calls, IPC,
     /// faults, interrupts and ticks to this file (machine time: host time, or virtual
     /// time with --deterministic).
@@ -107,11 +110,24 @@ pub fn run(a: &RunArgs) -> ExitCode {
         machine.use_clock(Box::new(HostClock(std::time::Instant::now())));
     }
     let stdout = std::io::stdout();
-    let exit = machine.run(|b| {
-        let mut out = stdout.lock();
-        let _ = out.write_all(b);
-        let _ = out.flush();
-    });
+    let started = std::time::Instant::now();
+    let limit = a.timeout.map(std::time::Duration::from_secs_f64);
+    let exit = loop {
+        let stopped = machine.step();
+        let bytes = machine.take_console();
+        if !bytes.is_empty() {
+            let mut out = stdout.lock();
+            let _ = out.write_all(&bytes);
+            let _ = out.flush();
+        }
+        if let Some(exit) = stopped {
+            break exit;
+        }
+        if limit.is_some_and(|l| started.elapsed() >= l) {
+            eprintln!("selvm: stopped after {:?} (--timeout)", started.elapsed());
+            return ExitCode::from(status::LIMIT);
+        }
+    };
     match &exit {
         Exit::Halted(s) if *s != 0 => eprintln!("selvm: halted with status {s}"),
         Exit::Fault(report) => eprintln!("selvm: {report}"),

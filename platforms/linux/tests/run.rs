@@ -204,3 +204,10 @@ fn trace_records_both_threads_and_their_ipc() {
         .collect();
     assert_eq!(tids.len(), 2, "one track per thread: {tids:?}");
 }
+
+#[test]
+fn the_timeout_stops_an_endless_program() {
+    let r = selvm(&["run", &program("spin"), "--timeout", "0.2"]);
+    assert_eq!(r.status, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("--timeout"), "{}", r.stderr);
+}
