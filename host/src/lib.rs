@@ -16,6 +16,7 @@
 
 extern crate alloc;
 
+pub mod bench_programs;
 pub mod devices;
 pub mod host_state;
 pub mod loader;

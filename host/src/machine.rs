@@ -180,6 +180,18 @@ impl<'m> Machine<'m> {
         self.layout
     }
 
+    /// Turns the kernel's Call/ReplyRecv fastpath on or off (to measure the
+    /// slow path).
+    pub fn set_fastpath(&mut self, on: bool) {
+        self.kernel.fastpath().enabled = on;
+    }
+
+    /// Fastpath counters: (Calls, Call hits, ReplyRecvs, ReplyRecv hits).
+    pub fn fastpath_counts(&mut self) -> (u64, u64, u64, u64) {
+        let f = *self.kernel.fastpath();
+        (f.calls, f.call_hits, f.reply_recvs, f.reply_recv_hits)
+    }
+
     /// Runs in real time from now on: the kernel ticks every 2 ms of `clock`
     /// time and the timer device reads it (instead of counting instructions).
     pub fn use_clock(&mut self, clock: alloc::boxed::Box<dyn Clock>) {

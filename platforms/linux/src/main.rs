@@ -3,6 +3,7 @@
 //! `bench vm`.
 
 mod bench;
+mod bench_ipc;
 mod counts;
 mod dx;
 mod run;
@@ -56,6 +57,10 @@ enum Command {
 enum Bench {
     /// The register machine per dispatch technique, with Lua 5.4 on the same programs.
     Vm(bench::BenchArgs),
+    /// IPC on the hosted machine (Call/ReplyRecv across address spaces, fast and
+    /// slow path, Signal/Wait, a null syscall) next to Linux pipe and socket
+    /// ping-pong, measured in the same run.
+    Ipc(bench_ipc::IpcArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
         Some(Command::Exec(a)) => vmtools::exec(&a),
         Some(Command::Dx(a)) => dx::dx(&a),
         Some(Command::Bench(Bench::Vm(a))) => bench::vm(&a),
+        Some(Command::Bench(Bench::Ipc(a))) => bench_ipc::ipc(&a),
         Some(Command::Run(a)) => return run::run(&a),
     };
     match result {

@@ -1,0 +1,213 @@
+//! Root-task programs (assembly text) for the hosted machine's IPC benchmark
+//! and its tests: a Call/ReplyRecv round trip between two address spaces, a
+//! Signal/Wait ping-pong, and a null syscall. Each runs `rounds` iterations
+//! and halts with DebugHalt(0); the round count is written into the text.
+
+use alloc::format;
+use alloc::string::String;
+
+/// The prologue every benchmark shares: a `retype` helper that tries the boot
+/// untypeds from slot 16 until one has room, and the reserved globals.
+const PRELUDE: &str = "
+.memory 1 1
+.global i64 const 0              ; g0: the IPC buffer
+.global i64 const 0              ; g1: BootInfo
+.global i64 mut 0                ; g2: the stack pointer
+.entry main
+
+; retype(type, size, dest) -> the label of the last reply (0: done).
+.func retype (i64 i64 i64) -> (i64) frame 16
+    global.get r15, g0
+    store64 r2, r15, 40          ; MR4: the destination slot
+    i64.const r14, 1
+    store64 r14, r15, 48         ; MR5: count
+    i64.const r14, 2
+    store64 r14, r15, 976        ; extra cap 0: the root CNode
+    i64.const r9, 16
+again:
+    mov r3, r9
+    ldc r4, 0x1086               ; UntypedRetype, 1 extra cap, 6 MRs
+    mov r5, r0
+    mov r6, r1
+    i64.const r7, 0
+    i64.const r8, 0
+    syscall r3, 6, 0xffff
+    i64.shr_u_imm r10, r4, 12
+    i64.br_eq_imm r10, 0, done
+    i64.add_imm r9, r9, 1
+    i64.br_ne_imm r9, 64, again
+done:
+    return r10, 1
+.end
+";
+
+/// Creates a thread of function `entry` (slot 4001) at priority 255 with its
+/// own register stack (4002) and, if `own_vspace`, its own VSpace: a page
+/// table (4003) given ASID 2 from the boot pool; passes `rounds` as its
+/// argument and resumes it. Uses r14–r25 of `main`.
+fn spawn(entry: u32, rounds: u64, own_vspace: bool) -> String {
+    let vspace = if own_vspace {
+        "    i64.const r20, 8             ; a page table in 4003 ...
+    i64.const r21, 0
+    i64.const r22, 4003
+    call r20, retype
+    i64.const r14, 4003          ; ... made a VSpace root: ASIDPool_Assign
+    store64 r14, r15, 976
+    i64.const r3, 6
+    ldc r4, 0x24080
+    syscall r3, 6, 0xffff
+    i64.const r14, 4003
+"
+    } else {
+        "    i64.const r14, 3
+"
+    };
+    format!(
+        "    i64.const r20, 1             ; a TCB in 4001
+    i64.const r21, 0
+    i64.const r22, 4001
+    call r20, retype
+    i64.const r20, 10            ; a 64 KiB register stack in 4002
+    i64.const r21, 16
+    i64.const r22, 4002
+    call r20, retype
+    global.get r15, g0
+{vspace}    store64 r14, r15, 984        ; TCB_SetSpace: extra cap 1 the VSpace,
+    i64.const r14, 2             ; extra cap 0 the root CNode
+    store64 r14, r15, 976
+    i64.const r3, 4001
+    ldc r4, 0xa103
+    i64.const r5, 0
+    i64.const r6, 0
+    i64.const r7, 0
+    syscall r3, 6, 0xffff
+    i64.const r14, 12            ; TcbBindModule: the root task's module
+    store64 r14, r15, 976
+    i64.const r3, 4001
+    ldc r4, 0x28080
+    syscall r3, 6, 0xffff
+    i64.const r14, 4002          ; TcbBindRegisterStack, depth 64
+    store64 r14, r15, 976
+    i64.const r3, 4001
+    ldc r4, 0x29081
+    i64.const r5, 64
+    syscall r3, 6, 0xffff
+    i64.const r3, 4001           ; TcbSetEntry(entry, rounds, sp 0)
+    ldc r4, 0x2a003
+    i64.const r5, {entry}
+    ldc r6, {rounds}
+    i64.const r7, 0
+    syscall r3, 6, 0xffff
+    i64.const r14, 1             ; TCB_SetPriority 255 (the root's MCP)
+    store64 r14, r15, 976
+    i64.const r3, 4001
+    ldc r4, 0x6081
+    i64.const r5, 255
+    syscall r3, 6, 0xffff
+    i64.const r3, 4001           ; TCB_Resume
+    ldc r4, 0xc000
+    syscall r3, 6, 0xffff
+"
+    )
+}
+
+/// Call/ReplyRecv: a client in its own address space Calls the root task's
+/// endpoint `rounds` times with one MR; the root answers each with
+/// ReplyRecv. The client halts the machine when done.
+pub fn call_reply_recv(rounds: u64) -> String {
+    format!(
+        "{PRELUDE}
+.func main () -> () frame 40
+    i64.const r20, 2             ; the endpoint in 4000
+    i64.const r21, 0
+    i64.const r22, 4000
+    call r20, retype
+{spawn}    i64.const r3, 4000           ; seL4_Recv, then ReplyRecv forever
+    i64.const r4, 0
+    syscall r3, 6, 0xfffb
+serve:
+    i64.const r3, 4000
+    i64.const r4, 1              ; reply: one MR (MR0 comes back as it came)
+    syscall r3, 6, 0xfffe
+    jump serve
+.end
+
+.func client (i64) -> () frame 8
+    mov r7, r0                   ; rounds left
+again:
+    i64.const r0, 4000
+    i64.const r1, 1              ; one MR
+    mov r2, r7
+    syscall r0, 6, 0xffff        ; seL4_Call
+    i64.add_imm r7, r7, -1
+    i64.br_ne_imm r7, 0, again
+    i64.const r0, 0
+    syscall r0, 6, 0xfff5        ; halt
+    return r0, 0
+.end
+",
+        spawn = spawn(2, rounds, true)
+    )
+}
+
+/// Signal/Wait ping-pong over two notifications (4000, 4005) between the
+/// root task and a thread in its own address space.
+pub fn signal_wait(rounds: u64) -> String {
+    format!(
+        "{PRELUDE}
+.func main () -> () frame 40
+    i64.const r20, 3             ; notifications in 4000 and 4005
+    i64.const r21, 0
+    i64.const r22, 4000
+    call r20, retype
+    i64.const r20, 3
+    i64.const r21, 0
+    i64.const r22, 4005
+    call r20, retype
+{spawn}ping:
+    i64.const r3, 4000
+    i64.const r4, 0
+    syscall r3, 6, 0xfffd        ; seL4_Signal(4000)
+    i64.const r3, 4005
+    i64.const r4, 0
+    syscall r3, 6, 0xfffb        ; seL4_Wait(4005)
+    jump ping
+.end
+
+.func peer (i64) -> () frame 8
+    mov r7, r0
+again:
+    i64.const r0, 4000
+    i64.const r1, 0
+    syscall r0, 6, 0xfffb        ; seL4_Wait(4000)
+    i64.const r0, 4005
+    i64.const r1, 0
+    syscall r0, 6, 0xfffd        ; seL4_Signal(4005)
+    i64.add_imm r7, r7, -1
+    i64.br_ne_imm r7, 0, again
+    i64.const r0, 0
+    syscall r0, 6, 0xfff5
+    return r0, 0
+.end
+",
+        spawn = spawn(2, rounds, true)
+    )
+}
+
+/// The null syscall: seL4_Yield `rounds` times with nothing else to run.
+pub fn null_syscall(rounds: u64) -> String {
+    format!(
+        "{PRELUDE}
+.func main () -> () frame 8
+    ldc r7, {rounds}
+again:
+    syscall r0, 6, 0xfff9        ; seL4_Yield
+    i64.add_imm r7, r7, -1
+    i64.br_ne_imm r7, 0, again
+    i64.const r0, 0
+    syscall r0, 6, 0xfff5
+    return r0, 0
+.end
+"
+    )
+}
