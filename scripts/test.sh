@@ -68,5 +68,8 @@ else
     step user-hello scripts/build-user.sh user/hello "$ROOT/target/user"
     step user-hello-abi env SELVM_USER_WASM="$ROOT/target/user/hello.wasm" \
         cargo test -q -p selvm-abi --test wasm_abi_doc built_user_programs
+    # The committed modules of `selvm bench wasm`: rebuilt and compared byte for byte
+    # when this toolchain is the recorded one, else checked by their checksums.
+    step bench-wasm scripts/build-bench-wasm.sh --check
     summary
 fi
