@@ -1,8 +1,9 @@
 //! The seLVM command-line tool: the kernel self-test, the register machine's `asm`,
-//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), and `bench vm`; `run` arrives with
+//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `bench vm` and `bench wasm`; `run` arrives with
 //! the hosted machine.
 
 mod bench;
+mod bench_wasm;
 mod dx;
 mod selftest;
 mod vmtools;
@@ -51,6 +52,9 @@ enum Command {
 enum Bench {
     /// The register machine per dispatch technique, with Lua 5.4 on the same programs.
     Vm(bench::BenchArgs),
+    /// Register vs stack: the wasm32 compute programs of user/bench in wasmi 2.x, wasmi
+    /// 0.31 and dx + seLVM, with operator counts (docs/benchmarks.md).
+    Wasm(bench_wasm::WasmBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Some(Command::Exec(a)) => vmtools::exec(&a),
         Some(Command::Dx(a)) => dx::dx(&a),
         Some(Command::Bench(Bench::Vm(a))) => bench::vm(&a),
+        Some(Command::Bench(Bench::Wasm(a))) => bench_wasm::wasm(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

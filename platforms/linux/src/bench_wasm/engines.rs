@@ -1,0 +1,124 @@
+//! The engines `selvm bench wasm` compares, behind one shape: [`prepare`] loads a module
+//! (timed separately) and returns a closure that runs `run(n)` once.
+
+use selvm_vm::{Dispatch, FlatMemory, Module, Stop, Thread};
+use std::time::{Duration, Instant};
+
+/// An engine of the comparison.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// wasmi 2.x: translates wasm to its own register bytecode (eager compilation).
+    Wasmi2,
+    /// wasmi 0.31: the last stack-based wasmi.
+    Wasmi031,
+    /// dx, then the seLVM machine with flat memory, with the given dispatch.
+    Selvm(Dispatch),
+}
+
+impl Engine {
+    /// Every engine, in table order.
+    pub const ALL: [Engine; 4] = [
+        Engine::Wasmi2,
+        Engine::Wasmi031,
+        Engine::Selvm(Dispatch::Loop),
+        Engine::Selvm(Dispatch::Threaded),
+    ];
+
+    /// The name in tables.
+    pub fn name(self) -> String {
+        match self {
+            Engine::Wasmi2 => "wasmi 2.x".into(),
+            Engine::Wasmi031 => "wasmi 0.31".into(),
+            Engine::Selvm(d) => format!("selvm {}", d.name()),
+        }
+    }
+}
+
+/// The result of `run(n)` and, for seLVM, the instructions the machine executed.
+pub type RunResult = Result<(i64, Option<u64>), String>;
+
+/// A loaded module, ready to run.
+pub struct Prepared {
+    /// Time to parse, validate and translate (wasmi: `Module::new` + instantiation;
+    /// seLVM: dx + `Module::load`, which verifies and decodes, + the flat memory).
+    pub prepare: Duration,
+    /// Runs `run(n)` once in the same instance (the programs set up their own data).
+    pub run: Box<dyn FnMut(i32) -> RunResult>,
+}
+
+/// Loads `wasm` into `engine`.
+pub fn prepare(engine: Engine, wasm: &[u8]) -> Result<Prepared, String> {
+    let start = Instant::now();
+    let run = match engine {
+        Engine::Wasmi2 => wasmi2(wasm)?,
+        Engine::Wasmi031 => wasmi031(wasm)?,
+        Engine::Selvm(d) => selvm(wasm, d)?,
+    };
+    Ok(Prepared {
+        prepare: start.elapsed(),
+        run,
+    })
+}
+
+fn wasmi2(wasm: &[u8]) -> Result<Box<dyn FnMut(i32) -> RunResult>, String> {
+    let mut config = wasmi::Config::default();
+    config.compilation_mode(wasmi::CompilationMode::Eager);
+    let engine = wasmi::Engine::new(&config);
+    let module = wasmi::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
+    let mut store = wasmi::Store::new(&engine, ());
+    let instance = wasmi::Linker::<()>::new(&engine)
+        .instantiate_and_start(&mut store, &module)
+        .map_err(|e| e.to_string())?;
+    let run = instance
+        .get_typed_func::<i32, i64>(&store, "run")
+        .map_err(|e| e.to_string())?;
+    Ok(Box::new(move |n| {
+        let r = run.call(&mut store, n).map_err(|e| e.to_string())?;
+        Ok((r, None))
+    }))
+}
+
+fn wasmi031(wasm: &[u8]) -> Result<Box<dyn FnMut(i32) -> RunResult>, String> {
+    let engine = wasmi_v031::Engine::default();
+    let module = wasmi_v031::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
+    let mut store = wasmi_v031::Store::new(&engine, ());
+    let instance = wasmi_v031::Linker::<()>::new(&engine)
+        .instantiate(&mut store, &module)
+        .and_then(|pre| pre.start(&mut store))
+        .map_err(|e| e.to_string())?;
+    let run = instance
+        .get_typed_func::<i32, i64>(&store, "run")
+        .map_err(|e| e.to_string())?;
+    Ok(Box::new(move |n| {
+        let r = run.call(&mut store, n).map_err(|e| e.to_string())?;
+        Ok((r, None))
+    }))
+}
+
+/// Registers (words) of a seLVM thread's stack, and its call depth.
+const STACK_WORDS: usize = 1 << 20;
+const MAX_DEPTH: u32 = 10_000;
+
+/// Translates `wasm` with dx and loads it (the `run` export).
+pub fn load_selvm(wasm: &[u8]) -> Result<(Module, u32), String> {
+    let t =
+        selvm_dx::translate(wasm, &selvm_dx::Options::default()).map_err(|e| format!("dx: {e}"))?;
+    let module = Module::load(&t.sbc).map_err(|e| format!("load: {e}"))?;
+    let run = module.export("run").ok_or("no export `run`")?;
+    Ok((module, run))
+}
+
+fn selvm(wasm: &[u8], dispatch: Dispatch) -> Result<Box<dyn FnMut(i32) -> RunResult>, String> {
+    let (module, run) = load_selvm(wasm)?;
+    let mut memory = FlatMemory::for_module(&module);
+    let mut stack = vec![0u64; STACK_WORDS];
+    Ok(Box::new(move |n| {
+        let mut thread = Thread::new(&module, &mut stack, run, &[n as u32 as u64], MAX_DEPTH)
+            .map_err(|e| format!("cannot start: {e:?}"))?;
+        let exit = thread.run_with(dispatch, &module, &mut stack, &mut memory, u64::MAX);
+        match exit.stop {
+            Stop::Returned => Ok((thread.registers(&mut stack)[0] as i64, Some(exit.executed))),
+            stop => Err(format!("stopped: {stop:?}")),
+        }
+    }))
+}
