@@ -42,6 +42,8 @@ pub struct Prepared {
     /// Time to parse, validate and translate (wasmi: `Module::new` + instantiation;
     /// seLVM: dx + `Module::load`, which verifies and decodes, + the flat memory).
     pub prepare: Duration,
+    /// For seLVM: the part of `prepare` spent in dx, and in `Module::load`.
+    pub stages: Option<(Duration, Duration)>,
     /// Runs `run(n)` once in the same instance (the programs set up their own data).
     pub run: Box<dyn FnMut(i32) -> RunResult>,
 }
@@ -49,13 +51,17 @@ pub struct Prepared {
 /// Loads `wasm` into `engine`.
 pub fn prepare(engine: Engine, wasm: &[u8]) -> Result<Prepared, String> {
     let start = Instant::now();
-    let run = match engine {
-        Engine::Wasmi2 => wasmi2(wasm)?,
-        Engine::Wasmi031 => wasmi031(wasm)?,
-        Engine::Selvm(d) => selvm(wasm, d)?,
+    let (run, stages) = match engine {
+        Engine::Wasmi2 => (wasmi2(wasm)?, None),
+        Engine::Wasmi031 => (wasmi031(wasm)?, None),
+        Engine::Selvm(d) => {
+            let (run, stages) = selvm(wasm, d)?;
+            (run, Some(stages))
+        }
     };
     Ok(Prepared {
         prepare: start.elapsed(),
+        stages,
         run,
     })
 }
@@ -101,18 +107,29 @@ const MAX_DEPTH: u32 = 10_000;
 
 /// Translates `wasm` with dx and loads it (the `run` export).
 pub fn load_selvm(wasm: &[u8]) -> Result<(Module, u32), String> {
-    let t =
-        selvm_dx::translate(wasm, &selvm_dx::Options::default()).map_err(|e| format!("dx: {e}"))?;
-    let module = Module::load(&t.sbc).map_err(|e| format!("load: {e}"))?;
-    let run = module.export("run").ok_or("no export `run`")?;
-    Ok((module, run))
+    load_selvm_timed(wasm).map(|(module, run, _)| (module, run))
 }
 
-fn selvm(wasm: &[u8], dispatch: Dispatch) -> Result<Box<dyn FnMut(i32) -> RunResult>, String> {
-    let (module, run) = load_selvm(wasm)?;
+/// [`load_selvm`], also returning the time spent in dx and in `Module::load`.
+fn load_selvm_timed(wasm: &[u8]) -> Result<(Module, u32, (Duration, Duration)), String> {
+    let start = Instant::now();
+    let t =
+        selvm_dx::translate(wasm, &selvm_dx::Options::default()).map_err(|e| format!("dx: {e}"))?;
+    let translated = Instant::now();
+    let module = Module::load(&t.sbc).map_err(|e| format!("load: {e}"))?;
+    let loaded = Instant::now();
+    let run = module.export("run").ok_or("no export `run`")?;
+    Ok((module, run, (translated - start, loaded - translated)))
+}
+
+/// A seLVM run closure, and the time spent in dx and in `Module::load`.
+type SelvmRun = (Box<dyn FnMut(i32) -> RunResult>, (Duration, Duration));
+
+fn selvm(wasm: &[u8], dispatch: Dispatch) -> Result<SelvmRun, String> {
+    let (module, run, stages) = load_selvm_timed(wasm)?;
     let mut memory = FlatMemory::for_module(&module);
     let mut stack = vec![0u64; STACK_WORDS];
-    Ok(Box::new(move |n| {
+    let run: Box<dyn FnMut(i32) -> RunResult> = Box::new(move |n| {
         let mut thread = Thread::new(&module, &mut stack, run, &[n as u32 as u64], MAX_DEPTH)
             .map_err(|e| format!("cannot start: {e:?}"))?;
         let exit = thread.run_with(dispatch, &module, &mut stack, &mut memory, u64::MAX);
@@ -120,5 +137,6 @@ fn selvm(wasm: &[u8], dispatch: Dispatch) -> Result<Box<dyn FnMut(i32) -> RunRes
             Stop::Returned => Ok((thread.registers(&mut stack)[0] as i64, Some(exit.executed))),
             stop => Err(format!("stopped: {stop:?}")),
         }
-    }))
+    });
+    Ok((run, stages))
 }
