@@ -33,6 +33,10 @@ pub struct WasmBenchArgs {
     /// op pairs (steps the machine one instruction at a time: slow).
     #[arg(long)]
     profile: bool,
+    /// Run each program with its small argument (a quick check of the whole pipeline;
+    /// the times mean little).
+    #[arg(long)]
+    small: bool,
     /// Rows in each `--profile` list.
     #[arg(long, default_value_t = 12)]
     top: usize,
@@ -272,6 +276,15 @@ pub fn wasm(a: &WasmBenchArgs) -> Result<(), String> {
     let programs: Vec<&'static Program> = PROGRAMS
         .iter()
         .filter(|p| a.only.is_empty() || a.only.iter().any(|o| o == p.name))
+        .map(|p| match a.small {
+            false => p,
+            true => &*Box::leak(Box::new(Program {
+                what: "small",
+                n: p.small.0,
+                checksum: p.small.1,
+                ..*p
+            })),
+        })
         .collect();
     if programs.is_empty() {
         return Err(format!("no program named {:?}", a.only));

@@ -3,6 +3,7 @@
 //! checksum every engine must return.
 
 /// A benchmark program: a module exporting `run(n: i32) -> i64`.
+#[derive(Clone, Copy)]
 pub struct Program {
     /// The name in tables (the crate's name).
     pub name: &'static str,
@@ -14,7 +15,8 @@ pub struct Program {
     pub n: i32,
     /// `run(n)`'s result (recorded from wasmi 2.x; every engine must agree).
     pub checksum: i64,
-    /// A small argument and its result, for the test (debug builds are slow).
+    /// A small argument and its result, for the test (debug builds are slow) and
+    /// `selvm bench wasm --small`.
     pub small: (i32, i64),
 }
 
