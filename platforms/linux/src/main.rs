@@ -1,6 +1,6 @@
 //! The seLVM command-line tool: the kernel self-test, the register machine's `asm`,
-//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `bench vm` and `bench wasm`; `run` arrives with
-//! the hosted machine.
+//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `bench vm` and `bench wasm`; `run`
+//! arrives with the hosted machine.
 
 mod bench;
 mod bench_wasm;

@@ -239,22 +239,23 @@ fn print_tables(rows: &[Measured]) {
             "\nDynamic counts of run(n): counted wasm operators (all but block, loop, else, end, nop) vs seLVM instructions:\n"
         );
         println!(
-            "| program | wasm operators | seLVM instructions | seLVM per wasm op | ns per wasm op: wasmi 2.x | selvm loop |"
+            "| program | wasm operators | seLVM instructions | seLVM per wasm op | ns per wasm op: wasmi 2.x | selvm loop | ns per seLVM instruction |"
         );
-        println!("|---|---:|---:|---:|---:|---:|");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
         let (mut tw, mut ts) = (0u64, 0u64);
         for r in rows {
             let w = r.wasm_ops.unwrap_or(0);
             tw += w;
             ts += r.instructions;
             println!(
-                "| {} | {} | {} | {:.3} | {:.2} | {:.2} |",
+                "| {} | {} | {} | {:.3} | {:.2} | {:.2} | {:.2} |",
                 r.program.name,
                 thousands(w),
                 thousands(r.instructions),
                 r.instructions as f64 / w as f64,
                 r.median[0].as_nanos() as f64 / w as f64,
-                r.median[2].as_nanos() as f64 / w as f64
+                r.median[2].as_nanos() as f64 / w as f64,
+                r.median[2].as_nanos() as f64 / r.instructions as f64
             );
         }
         let g = geomean(
@@ -262,7 +263,7 @@ fn print_tables(rows: &[Measured]) {
                 .map(|r| r.instructions as f64 / r.wasm_ops.unwrap_or(1) as f64),
         );
         println!(
-            "| **all** | {} | {} | {:.3} (geomean {g:.3}) | | |",
+            "| **all** | {} | {} | **{:.3}** (geomean {g:.3}) | | | |",
             thousands(tw),
             thousands(ts),
             ts as f64 / tw as f64
