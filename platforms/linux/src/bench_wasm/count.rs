@@ -259,3 +259,49 @@ pub fn instrument(wasm: &[u8]) -> Result<Instrumented, String> {
         segments: counter.segments,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::instrument;
+
+    /// A loop whose operator count is known by hand: 13 counted operators per
+    /// iteration, 4 more on odd `i` (the `then` arm), 4 for the exit test and 1 for the
+    /// final `local.get`; `block`, `loop`, `else`, `end` and `nop` are not counted.
+    const LOOP: &str = r#"(module
+      (global $unused (mut i32) (i32.const 0))
+      (memory (export "memory") 1)
+      (func (export "run") (param $n i32) (result i64)
+        (local $i i32) (local $s i64)
+        (block $exit
+          (loop $top
+            (br_if $exit (i32.ge_u (local.get $i) (local.get $n)))
+            (if (i32.and (local.get $i) (i32.const 1))
+              (then (local.set $s (i64.add (local.get $s) (i64.const 1))))
+              (else nop))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $top)))
+        (local.get $s)))"#;
+
+    #[test]
+    fn counts_a_loop_exactly() {
+        let wasm = wat::parse_str(LOOP).unwrap();
+        let inst = instrument(&wasm).unwrap();
+        for n in [0u64, 1, 10, 11] {
+            let (counters, result) = super::super::run_counters(&inst, n as i32).unwrap();
+            assert_eq!(result as u64, n / 2, "result for n = {n}");
+            let total: u64 = inst.histogram(&counters).values().sum();
+            assert_eq!(total, 13 * n + 4 * (n / 2) + 4 + 1, "n = {n}");
+            assert_eq!(inst.histogram(&counters)["br"], n, "n = {n}");
+            assert!(!inst.histogram(&counters).contains_key("nop"));
+        }
+    }
+
+    #[test]
+    fn modules_without_globals_are_refused() {
+        let wasm = wat::parse_str(
+            r#"(module (func (export "run") (param i32) (result i64) i64.const 0))"#,
+        )
+        .unwrap();
+        assert!(instrument(&wasm).is_err());
+    }
+}
