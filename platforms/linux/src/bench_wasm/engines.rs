@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 pub enum Engine {
     /// wasmi 2.x: translates wasm to its own register bytecode (eager compilation).
     Wasmi2,
+    /// wasmi 2.x with fuel metering on, as seLVM always meters (its budget).
+    Wasmi2Fuel,
     /// wasmi 0.31: the last stack-based wasmi.
     Wasmi031,
     /// dx, then the seLVM machine with flat memory, with the given dispatch.
@@ -17,8 +19,9 @@ pub enum Engine {
 
 impl Engine {
     /// Every engine, in table order.
-    pub const ALL: [Engine; 4] = [
+    pub const ALL: [Engine; 5] = [
         Engine::Wasmi2,
+        Engine::Wasmi2Fuel,
         Engine::Wasmi031,
         Engine::Selvm(Dispatch::Loop),
         Engine::Selvm(Dispatch::Threaded),
@@ -28,11 +31,19 @@ impl Engine {
     pub fn name(self) -> String {
         match self {
             Engine::Wasmi2 => "wasmi 2.x".into(),
+            Engine::Wasmi2Fuel => "wasmi 2.x fuel".into(),
             Engine::Wasmi031 => "wasmi 0.31".into(),
             Engine::Selvm(d) => format!("selvm {}", d.name()),
         }
     }
 }
+
+/// The index of wasmi 2.x in [`Engine::ALL`], the baseline of the ratios.
+pub const WASMI2: usize = 0;
+/// The index of seLVM with the loop dispatch in [`Engine::ALL`].
+pub const SELVM_LOOP: usize = 3;
+/// The index of wasmi 0.31 in [`Engine::ALL`].
+pub const WASMI031: usize = 2;
 
 /// The result of `run(n)` and, for seLVM, the instructions the machine executed.
 pub type RunResult = Result<(i64, Option<u64>), String>;
@@ -52,7 +63,8 @@ pub struct Prepared {
 pub fn prepare(engine: Engine, wasm: &[u8]) -> Result<Prepared, String> {
     let start = Instant::now();
     let (run, stages) = match engine {
-        Engine::Wasmi2 => (wasmi2(wasm)?, None),
+        Engine::Wasmi2 => (wasmi2(wasm, false)?, None),
+        Engine::Wasmi2Fuel => (wasmi2(wasm, true)?, None),
         Engine::Wasmi031 => (wasmi031(wasm)?, None),
         Engine::Selvm(d) => {
             let (run, stages) = selvm(wasm, d)?;
@@ -66,9 +78,10 @@ pub fn prepare(engine: Engine, wasm: &[u8]) -> Result<Prepared, String> {
     })
 }
 
-fn wasmi2(wasm: &[u8]) -> Result<Box<dyn FnMut(i32) -> RunResult>, String> {
+fn wasmi2(wasm: &[u8], fuel: bool) -> Result<Box<dyn FnMut(i32) -> RunResult>, String> {
     let mut config = wasmi::Config::default();
     config.compilation_mode(wasmi::CompilationMode::Eager);
+    config.consume_fuel(fuel);
     let engine = wasmi::Engine::new(&config);
     let module = wasmi::Module::new(&engine, wasm).map_err(|e| e.to_string())?;
     let mut store = wasmi::Store::new(&engine, ());
@@ -79,6 +92,9 @@ fn wasmi2(wasm: &[u8]) -> Result<Box<dyn FnMut(i32) -> RunResult>, String> {
         .get_typed_func::<i32, i64>(&store, "run")
         .map_err(|e| e.to_string())?;
     Ok(Box::new(move |n| {
+        if fuel {
+            store.set_fuel(u64::MAX / 2).map_err(|e| e.to_string())?;
+        }
         let r = run.call(&mut store, n).map_err(|e| e.to_string())?;
         Ok((r, None))
     }))
@@ -139,4 +155,19 @@ fn selvm(wasm: &[u8], dispatch: Dispatch) -> Result<SelvmRun, String> {
         }
     });
     Ok((run, stages))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Engine, SELVM_LOOP, WASMI2, WASMI031};
+
+    #[test]
+    fn the_table_indices_name_the_right_engines() {
+        assert_eq!(Engine::ALL[WASMI2], Engine::Wasmi2);
+        assert_eq!(Engine::ALL[WASMI031], Engine::Wasmi031);
+        assert_eq!(
+            Engine::ALL[SELVM_LOOP],
+            Engine::Selvm(selvm_vm::Dispatch::Loop)
+        );
+    }
 }

@@ -13,7 +13,7 @@ mod profile;
 pub mod programs;
 
 use clap::Args;
-use engines::{Engine, Prepared, prepare};
+use engines::{Engine, Prepared, SELVM_LOOP, WASMI2, WASMI031, prepare};
 use programs::{PROGRAMS, Program};
 use std::time::{Duration, Instant};
 
@@ -75,7 +75,7 @@ fn measure(p: &'static Program, reps: usize, counts: bool) -> Result<Measured, S
         for (times, e) in prepare_times.iter_mut().zip(&engines) {
             times.push(e.prepare);
         }
-        let (dx, load) = engines[2].stages.unwrap_or_default();
+        let (dx, load) = engines[SELVM_LOOP].stages.unwrap_or_default();
         dx_times.push(dx);
         load_times.push(load);
     }
@@ -187,7 +187,7 @@ fn print_tables(rows: &[Measured]) {
     println!("| program | workload | {} |", names.join(" | "));
     println!("|---|---|{}", "---:|".repeat(names.len()));
     for r in rows {
-        let base = r.median[0].as_secs_f64();
+        let base = r.median[WASMI2].as_secs_f64();
         let cells: Vec<String> = r
             .median
             .iter()
@@ -208,7 +208,7 @@ fn print_tables(rows: &[Measured]) {
         .map(|i| {
             let g = geomean(
                 rows.iter()
-                    .map(|r| r.median[i].as_secs_f64() / r.median[0].as_secs_f64()),
+                    .map(|r| r.median[i].as_secs_f64() / r.median[WASMI2].as_secs_f64()),
             );
             format!("{g:.2}×")
         })
@@ -226,9 +226,9 @@ fn print_tables(rows: &[Measured]) {
             "| {} | {} | {} | {} | {} | {} | {} |",
             r.program.name,
             thousands(r.program.wasm.len() as u64),
-            m(r.prepare[0]),
-            m(r.prepare[1]),
-            m(r.prepare[2]),
+            m(r.prepare[WASMI2]),
+            m(r.prepare[WASMI031]),
+            m(r.prepare[SELVM_LOOP]),
             m(r.stages.0),
             m(r.stages.1)
         );
@@ -253,9 +253,9 @@ fn print_tables(rows: &[Measured]) {
                 thousands(w),
                 thousands(r.instructions),
                 r.instructions as f64 / w as f64,
-                r.median[0].as_nanos() as f64 / w as f64,
-                r.median[2].as_nanos() as f64 / w as f64,
-                r.median[2].as_nanos() as f64 / r.instructions as f64
+                r.median[WASMI2].as_nanos() as f64 / w as f64,
+                r.median[SELVM_LOOP].as_nanos() as f64 / w as f64,
+                r.median[SELVM_LOOP].as_nanos() as f64 / r.instructions as f64
             );
         }
         let g = geomean(
