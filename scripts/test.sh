@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The seLVM test command: formatting, lints, tests (the register machine's also under
-# its second dispatch technique and under valgrind memcheck), cross builds.
+# its other dispatch techniques and under valgrind memcheck), cross builds.
 # Stops at the first failing step with its exit status.
 #
 #   scripts/test.sh                     everything (what CI runs)
@@ -51,6 +51,13 @@ else
     step tests cargo test --workspace
     step tests-threaded cargo test -p selvm-vm --features threaded-dispatch
 fi
+# Tail-call threading needs nightly Rust (`become`): its run of the suite happens only
+# where a nightly toolchain is installed (not in CI, which has stable only).
+if cargo +nightly --version >/dev/null 2>&1 && cargo +nightly nextest --version >/dev/null 2>&1; then
+    step tests-tail-calls cargo +nightly nextest run -p selvm-vm --features tail-call-dispatch
+else
+    echo "==> no nightly toolchain: the tail-call dispatch tests are skipped"
+fi
 step valgrind scripts/valgrind-tests.sh
 
 if [ "${SELVM_SKIP_CROSS:-0}" = 1 ]; then
@@ -61,6 +68,7 @@ else
     step cross-wasm32 scripts/cross-build.sh wasm32-unknown-unknown selvm-abi
     step cross-wasm32-vm scripts/cross-build.sh wasm32-unknown-unknown selvm-bytecode selvm-vm
     step cross-riscv64-bytecode scripts/cross-build.sh riscv64gc-unknown-none-elf selvm-bytecode
+    step cross-wasm32-host scripts/cross-build.sh wasm32-unknown-unknown selvm-host
     step cross-wasm32-libsel4 scripts/cross-build.sh wasm32-unknown-unknown libsel4
     step cross-riscv64-libsel4 scripts/cross-build.sh riscv64gc-unknown-none-elf libsel4
     # A user program through the user build route, then checked against the wasm ABI
@@ -68,6 +76,9 @@ else
     step user-hello scripts/build-user.sh user/hello "$ROOT/target/user"
     step user-hello-abi env SELVM_USER_WASM="$ROOT/target/user/hello.wasm" \
         cargo test -q -p selvm-abi --test wasm_abi_doc built_user_programs
+    # ... and run on the hosted machine: Rust + libsel4 -> wasm32 -> dx -> seL4 on the VM.
+    step user-hello-run sh -c 'cargo run -q -p selvm -- run "$1" | grep -q "^hello from Rust on seLVM$"' \
+        sh "$ROOT/target/user/hello.wasm"
     # The committed modules of `selvm bench wasm`: rebuilt and compared byte for byte
     # when this toolchain is the recorded one, else checked by their checksums.
     step bench-wasm scripts/build-bench-wasm.sh --check

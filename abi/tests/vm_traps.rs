@@ -16,7 +16,17 @@ fn exception(trap: Trap) -> (TrapKind, u64) {
         Trap::NullReference => (TrapKind::NullReference, 0),
         Trap::BadReference => (TrapKind::BadReference, 0),
         Trap::SignatureMismatch => (TrapKind::SignatureMismatch, 0),
+        // The embedder's register stack cannot hold the frame to return to: to
+        // the program that is the same as running out of stack (the kernel sizes
+        // register stacks at TcbSetEntry, so the hosted machine never sees it).
+        Trap::StackTooSmall => (TrapKind::StackOverflow, 1),
+        Trap::SegmentOutOfBounds => (TrapKind::SegmentOutOfBounds, 0),
     }
+}
+
+#[test]
+fn a_too_small_register_stack_is_a_stack_overflow() {
+    assert_eq!(exception(Trap::StackTooSmall), (TrapKind::StackOverflow, 1));
 }
 
 #[test]
@@ -31,6 +41,7 @@ fn every_vm_trap_has_a_kind_of_the_same_name() {
         Trap::NullReference,
         Trap::BadReference,
         Trap::SignatureMismatch,
+        Trap::SegmentOutOfBounds,
     ];
     let mut kinds = Vec::new();
     for t in traps {

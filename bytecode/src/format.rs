@@ -18,7 +18,9 @@ pub const NO_ENTRY: u32 = u32::MAX;
 pub const NULL_ELEM: u32 = u32::MAX;
 /// The largest memory, in 64 KiB pages (4 GiB, as wasm32).
 pub const MAX_MEMORY_PAGES: u32 = 65536;
-/// The largest table maximum, in elements.
+/// The largest table maximum, in elements; also the largest sum of all tables' maxima,
+/// so a hostile module cannot make a loader or a thread's context area hold more than
+/// 2^20 table words (8 MiB) whatever its number of tables.
 pub const MAX_TABLE_SIZE: u32 = 1 << 20;
 /// A memory page (WebAssembly's), in bytes.
 pub const PAGE_SIZE: u64 = 65536;

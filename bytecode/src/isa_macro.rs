@@ -72,16 +72,20 @@ macro_rules! isa {
 
         /// A decoded instruction: the op with its typed operands (fields named after
         /// the word's fields `a`, `b`, `c`, `bc`; their meaning is the op's doc line).
+        /// `repr(u16)`: the discriminant is the opcode, so [`Instr::op`] is a plain load
+        /// of the first 16 bits (the dispatchers index their handler tables with it).
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         #[allow(missing_docs)] // operand fields are documented by each variant's line
+        #[repr(u16)]
         pub enum Instr { $($(
             #[doc = $doc]
             $name { $($pos: $crate::operand::$kind),* },
         )*)* }
 
         impl Instr {
-            /// The instruction's op.
-            #[inline]
+            /// The instruction's op (its discriminant: always inlined, because the
+            /// dispatchers index their handler tables with it).
+            #[inline(always)]
             pub const fn op(&self) -> Op {
                 match self { $($( Instr::$name { .. } => Op::$name, )*)* }
             }

@@ -1,7 +1,8 @@
 // The instruction table (included by `isa.rs`). One line per op:
 //   Name "mnemonic" (field: Kind, ...) "semantics";
-// Opcodes are assigned in this order, starting at 0: append new ops to a group's end
-// only together with a format version bump.
+// Opcodes are assigned in this order, starting at 0: new ops go at the END of the table
+// (in a new group or the last one), so existing opcodes never change; inserting into an
+// earlier group renumbers everything after it and needs a format version bump.
 isa! {
 group "Control" {
     Nop "nop" () "Does nothing.";
@@ -243,5 +244,16 @@ group "Tables and references (a null reference is all ones)" {
     RefNull "ref.null" (a: Reg) "a = the null reference.";
     RefIsNull "ref.is_null" (a: Reg, b: Reg) "a = 1 if b is the null reference else 0.";
     RefFunc "ref.func" (a: Reg, bc: Func) "a = a reference to function bc.";
+}
+group "Superinstructions (each replaces a pair chosen by measured dynamic counts, docs/benchmarks.md)" {
+    I64IncBrLtS "i64.inc_br_lt_s" (a: Reg, b: Reg, c: Jump16) "a = a + 1 (wrapping); if a < b (signed): pc += c. A counted loop's step and test (`i64.add_imm a, a, 1` + `i64.br_lt_s a, b, c`).";
+    Load64X8 "load64.x8" (a: Reg, b: Reg, c: Reg) "a = mem64[b + 8 × c] (wrapping): an f64/i64 array element (`i64.shl_imm t, c, 3` + `i64.add t, t, b` + `load64 a, t, 0`).";
+}
+group "Segments, table bulk operations and calls through references" {
+    MemoryInit "memory.init" (a: Reg) "Copies i32(a+2) bytes from byte i32(a+1) of the data segment whose descriptor is a+3 to address a, in chunks; a…a+2 track progress, so it resumes after a stop.";
+    TableInit "table.init" (a: Reg, b: Table) "Copies i32(a+2) elements from element i32(a+1) of the element segment whose descriptor is a+3 to table b from index i32(a); traps if either range is out of bounds.";
+    TableCopy "table.copy" (a: Reg, b: Table, c: Table) "Copies i32(a+2) elements of table c from index i32(a+1) to table b from index i32(a) (overlap allowed); traps if either range is out of bounds.";
+    TableFill "table.fill" (a: Reg, b: Table) "Sets i32(a+2) elements of table b from index i32(a) to a+1; traps if out of bounds.";
+    CallRef "call_ref" (a: Reg, b: Reg, c: Type) "Calls the function referenced by b, which must be of signature c (else a trap); frame as for `call`.";
 }
 }

@@ -48,7 +48,7 @@ rules! {
     /// A signature's value types lie outside the value-type section.
     TypeBounds = 201, "signature's value types outside the value-type section";
     /// Two signatures are equal (signature indices must identify signatures).
-    TypeDuplicate = 202, "signature equal to an earlier one";
+    TypeOrder = 202, "signature not after the previous one in canonical order (a duplicate, or out of order)";
     /// A function's signature index is out of range.
     FuncType = 203, "function's signature index out of range";
     /// A function's code is empty, or does not start where the previous function's ends
@@ -80,13 +80,17 @@ rules! {
     NamesCount = 216, "name section has neither zero nor one record per function";
     /// A function name is outside the bytes section or not UTF-8.
     Name = 217, "function name outside the bytes section or not UTF-8";
+    /// The tables' maximum sizes add up to more than 2^20 elements (the loader and each
+    /// thread's context area would have to hold them all).
+    TablesTotal = 218, "tables' maximum sizes together above 2^20 elements";
     /// An instruction word has an unknown opcode.
     Opcode = 300, "unknown opcode";
     /// An instruction word has a non-zero field that its op does not use.
     UnusedBits = 301, "unused instruction field not zero";
     /// A register index is outside the frame.
     Register = 302, "register outside the frame";
-    /// A register range (call frame, results, syscall arguments) leaves the frame.
+    /// A register range (call frame, results, syscall arguments, the consecutive operands
+    /// of `memory.init` and the table bulk operations) leaves the frame.
     RegisterRange = 303, "register range outside the frame";
     /// A jump target is outside the function.
     JumpTarget = 304, "jump target outside the function";

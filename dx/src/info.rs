@@ -15,7 +15,8 @@ pub enum Init {
 /// The kind of an import, with its index in its own index space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ImportKind {
-    /// Function `index`; the `.sbc` stub calls `syscall` with `index` as its number.
+    /// Function `index` (under the host policy its `.sbc` stub calls `syscall` with
+    /// `index` as its number; under the sel4 policy it is the lowered seL4 call).
     Func(u32),
     /// Table `index`.
     Table(u32),
@@ -76,7 +77,8 @@ pub struct ModuleInfo {
     pub imports: Vec<(String, String, ImportKind)>,
     /// Exports in order: name and kind.
     pub exports: Vec<(String, ExportKind)>,
-    /// Every global (imports first): whether it is mutable, and its initializer.
+    /// Every bytecode global (imports first; under the sel4 policy the two reserved ones
+    /// before them): whether it is mutable, and its initializer.
     pub globals: Vec<(bool, Init)>,
     /// Every table (imports first).
     pub tables: Vec<TableInfo>,

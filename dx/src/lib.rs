@@ -14,24 +14,34 @@ mod error;
 mod func;
 mod info;
 mod module;
+mod segments;
+mod sel4;
 mod types;
 
 pub use error::{Error, FuncId, Place};
 pub use info::{DataSegment, ElemSegment, ExportKind, ImportKind, Init, ModuleInfo, TableInfo};
 
-/// What dx does with a module's imports.
+/// What dx does with a module's imports (and so the module's global layout).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ImportPolicy {
-    /// Every import is an error naming it (the default for programs: lowering of the
-    /// `sel4` imports comes with the vm ABI).
+    /// Programs for the vm architecture (`docs/wasm-abi.md`): imports from module
+    /// `sel4` with their exact signatures are lowered to system calls; any other import
+    /// is an error naming it. Bytecode globals 0 and 1 are the reserved IPC-buffer and
+    /// BootInfo globals the kernel writes, and wasm global `k` is bytecode global
+    /// `k + 2` (so `__stack_pointer` is bytecode global 2).
     #[default]
+    Sel4,
+    /// Modules that import nothing at all, with globals unshifted (wasm global `k` is
+    /// bytecode global `k`): for computations run outside the kernel (benchmarks,
+    /// differential tests).
     Reject,
     /// For embedders that link modules themselves (the spec-test embedder): an imported
     /// function `i` becomes a stub whose body is `syscall r0, n, i` (n = max(params,
     /// results)) followed by `return`, so the embedder services the call; imported
     /// globals, tables and memories become the module's own, which the embedder fills.
     /// Active segments and the start function are then left to the embedder too
-    /// ([`ModuleInfo`]), which instantiates in the specification's order.
+    /// ([`ModuleInfo`]), which instantiates in the specification's order. Globals are
+    /// unshifted.
     Host,
 }
 
@@ -48,7 +58,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Options {
         Options {
-            imports: ImportPolicy::Reject,
+            imports: ImportPolicy::Sel4,
             default_table_max: 1024,
         }
     }

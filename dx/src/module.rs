@@ -5,6 +5,7 @@
 use crate::error::{Error, FuncId};
 use crate::func::{self, FuncCtx};
 use crate::info::{DataSegment, ElemSegment, ExportKind, ImportKind, Init, ModuleInfo, TableInfo};
+use crate::segments::Segment;
 use crate::types::{signature, supported_features};
 use crate::{ImportPolicy, Options, Translation};
 use selvm_bytecode::Op;
@@ -29,14 +30,23 @@ pub(crate) struct ModuleState {
     pub names: HashMap<u32, String>,
     /// Number of imported functions.
     pub imported_funcs: u32,
-    builder: ModuleBuilder,
-    info: ModuleInfo,
+    /// Bytecode global of wasm global 0 (2 under the sel4 policy, else 0).
+    pub global_offset: u32,
+    /// Imported functions that read a reserved global (`seL4_GetIPCBuffer`,
+    /// `seL4_GetBootInfo`): function index to bytecode global.
+    pub getters: HashMap<u32, u32>,
+    pub(crate) builder: ModuleBuilder,
+    pub(crate) info: ModuleInfo,
     policy: ImportPolicy,
     default_table_max: u32,
     /// Functions translated so far (imports included).
     next_func: u32,
     /// Index of each constant in the pool.
     const_index: HashMap<u64, u32>,
+    /// How code reaches each data segment (set when the code section starts).
+    pub data_segments: Vec<Segment>,
+    /// How code reaches each element segment (set when the code section starts).
+    pub elem_segments: Vec<Segment>,
 }
 
 impl ModuleState {
@@ -114,13 +124,21 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
         func_types: Vec::new(),
         names: read_names(wasm),
         imported_funcs: 0,
+        global_offset: 0,
+        getters: HashMap::new(),
         builder: ModuleBuilder::default(),
         info: ModuleInfo::default(),
         policy: options.imports,
         default_table_max: options.default_table_max,
         next_func: 0,
         const_index: HashMap::new(),
+        data_segments: Vec::new(),
+        elem_segments: Vec::new(),
     };
+    let mut passive = Some(crate::segments::read_passive(wasm));
+    if m.policy == ImportPolicy::Sel4 {
+        reserve_globals(&mut m);
+    }
     let mut validator = Validator::new_with_features(supported_features());
     let mut func_ctx = FuncCtx::default();
     let mut start = None;
@@ -139,6 +157,11 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
             continue;
         }
         match payload {
+            Payload::CodeSectionStart { .. } => {
+                if let Some(p) = passive.take() {
+                    (m.data_segments, m.elem_segments) = crate::segments::lay_out(&mut m, p);
+                }
+            }
             Payload::TypeSection(reader) => {
                 for ty in reader.into_iter_err_on_gc_types() {
                     let ty = ty.map_err(|e| Error::invalid(e, None))?;
@@ -208,7 +231,7 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
                         }
                         ExternalKind::Table => ExportKind::Table(export.index),
                         ExternalKind::Memory => ExportKind::Memory,
-                        ExternalKind::Global => ExportKind::Global(export.index),
+                        ExternalKind::Global => ExportKind::Global(export.index + m.global_offset),
                         ExternalKind::Tag => continue,
                     };
                     m.info.exports.push((export.name.to_string(), kind));
@@ -278,12 +301,12 @@ fn add_import(
         offset,
         why: why.to_string(),
     };
-    if m.policy == ImportPolicy::Reject {
-        return Err(refuse(if import.module == "sel4" {
-            "lowering of the sel4 imports to system calls is not available yet"
-        } else {
-            "programs may import nothing (the sel4 imports are the only ones planned)"
-        }));
+    match m.policy {
+        ImportPolicy::Reject => {
+            return Err(refuse("this translation accepts no imports"));
+        }
+        ImportPolicy::Sel4 => return add_sel4_import(m, import, offset),
+        ImportPolicy::Host => {}
     }
     let kind = match import.ty {
         TypeRef::Func(ty) | TypeRef::FuncExact(ty) => {
@@ -343,6 +366,73 @@ fn add_import(
     m.info
         .imports
         .push((import.module.to_string(), import.name.to_string(), kind));
+    Ok(())
+}
+
+/// Bytecode globals 0 and 1: the IPC buffer and BootInfo addresses the kernel writes
+/// (immutable for the program); wasm globals follow them.
+fn reserve_globals(m: &mut ModuleState) {
+    use selvm_abi::wasm::{GLOBAL_BOOT_INFO, GLOBAL_IPC_BUFFER, WASM_GLOBAL_OFFSET};
+    debug_assert_eq!((GLOBAL_IPC_BUFFER, GLOBAL_BOOT_INFO), (0, 1));
+    for _ in 0..WASM_GLOBAL_OFFSET {
+        m.builder.globals.push(GlobalDef {
+            ty: selvm_bytecode::format::ValType::I32,
+            mutable: false,
+            init: 0,
+        });
+        m.info.globals.push((false, Init::Value(0)));
+    }
+    m.global_offset = WASM_GLOBAL_OFFSET;
+}
+
+/// Adds an import under the sel4 policy: a function of the seL4 API with its exact
+/// signature, lowered to a system-call function or a reserved-global read.
+fn add_sel4_import(
+    m: &mut ModuleState,
+    import: wasmparser::Import<'_>,
+    offset: u64,
+) -> Result<(), Error> {
+    let refuse = |why: String| Error::Import {
+        module: import.module.to_string(),
+        name: import.name.to_string(),
+        offset,
+        why,
+    };
+    let (TypeRef::Func(ty) | TypeRef::FuncExact(ty)) = import.ty else {
+        return Err(refuse(
+            "programs import only functions of the seL4 API (they define their memory, tables and globals)".into(),
+        ));
+    };
+    let wasm_ty = m
+        .types
+        .get(ty as usize)
+        .ok_or_else(|| refuse("bad type".into()))?;
+    let api = crate::sel4::lookup(import.module, import.name, wasm_ty).map_err(refuse)?;
+    let index = m.func_types.len() as u32;
+    let (code, frame) = match api.lowering {
+        selvm_abi::wasm::Lowering::Global(g) => {
+            m.getters.insert(index, g);
+            (crate::sel4::getter_function(g), 1)
+        }
+        selvm_abi::wasm::Lowering::Syscall(_) => (
+            crate::sel4::syscall_function(api),
+            crate::sel4::SYSCALL_FRAME,
+        ),
+    };
+    m.builder.functions.push(FunctionDef {
+        name: import.name.to_string(),
+        ty: m.sigs[ty as usize],
+        frame,
+        code,
+    });
+    m.func_types.push(ty);
+    m.imported_funcs += 1;
+    m.next_func += 1;
+    m.info.imports.push((
+        import.module.to_string(),
+        import.name.to_string(),
+        ImportKind::Func(index),
+    ));
     Ok(())
 }
 

@@ -22,19 +22,9 @@ const KNOWN_FAILURES: &[(&str, usize, &str)] = &[
         "an over-long LEB128 that wasmparser accepts",
     ),
     (
-        "bulk",
-        66,
-        "memory.init and table.init (passive segments) are not translated yet",
-    ),
-    (
-        "call_indirect",
-        13,
-        "call_indirect through a table other than table 0 (the ISA's call_indirect reads table 0)",
-    ),
-    (
         "elem",
-        10,
-        "table.init; function references shared between instances through a table (the machine's table elements are function indices of the running module)",
+        6,
+        "function references shared between instances through a table or a funcref global (the machine's table elements are function indices of the running module)",
     ),
     (
         "imports",
@@ -45,27 +35,6 @@ const KNOWN_FAILURES: &[(&str, usize, &str)] = &[
         "linking",
         16,
         "function references shared between instances through a table; the test embedder does not compare table and memory maximums",
-    ),
-    (
-        "memory_init",
-        139,
-        "memory.init (passive data segments) is not translated yet",
-    ),
-    (
-        "select",
-        119,
-        "the file's module also uses call_indirect through a table other than table 0",
-    ),
-    (
-        "table_copy",
-        1726,
-        "table.copy is not translated yet (and call_indirect through table 1)",
-    ),
-    ("table_fill", 36, "table.fill is not translated yet"),
-    (
-        "table_init",
-        707,
-        "table.init is not translated yet (and call_indirect through table 1)",
     ),
 ];
 

@@ -270,6 +270,7 @@ impl<'m, A: Arch> Kernel<'m, A> {
             },
             deferred_delete: None,
             asids,
+            double_faults: 0,
         };
         debug_assert_eq!(SLOT_SIZE, 32);
         kernel.init_tcb(tcb_at);

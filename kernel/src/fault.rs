@@ -109,6 +109,7 @@ impl<A: Arch> Kernel<'_, A> {
             // pending fault, so a later restart sends normal messages).
             _ => {
                 self.tcb_mut(t).last_double_fault = fault.words();
+                self.double_faults += 1;
                 self.set_thread_state(t, ThreadState::Inactive);
             }
         }
@@ -183,6 +184,7 @@ impl<A: Arch> Kernel<'_, A> {
             _ => return true,
         };
         let buf = self.ipc_buffer(replier, false);
+        let before = self.tcb(faulted).context;
         for (i, &r) in regs.iter().enumerate().take(info.length()) {
             let v = match (A::MSG_REGISTERS.get(i), buf) {
                 (Some(&m), _) => self.context(replier)[m],
@@ -191,7 +193,29 @@ impl<A: Arch> Kernel<'_, A> {
                     .read(b + selvm_abi::ipc_buffer::offsets::msg(i) as u64),
                 (None, None) => break,
             };
-            self.context_mut(faulted)[r] = A::sanitise_register(r, v);
+            if !A::is_read_only_register(r) {
+                self.context_mut(faulted)[r] = A::sanitise_register(r, v);
+            }
+        }
+        if A::VM_OBJECTS && regs.first() == Some(&A::FAULT_IP_REGISTER) && info.length() > 0 {
+            // A pc the module does not allow: the reply changes nothing and
+            // the thread stays Inactive (docs/vm-abi.md).
+            let pc = self.context(faulted)[A::FAULT_IP_REGISTER];
+            let old_pc = before[A::FAULT_IP_REGISTER];
+            self.context_mut(faulted)[A::FAULT_IP_REGISTER] = old_pc;
+            match self.vm_pc_write(faulted, pc) {
+                None => {
+                    self.tcb_mut(faulted).context = before;
+                    return false;
+                }
+                Some(crate::arch::vm::PcWrite::Restart(func)) => {
+                    self.context_mut(faulted)[A::FAULT_IP_REGISTER] = pc;
+                    self.vm_restart_at(faulted, func);
+                }
+                Some(crate::arch::vm::PcWrite::InPlace) => {
+                    self.context_mut(faulted)[A::FAULT_IP_REGISTER] = pc;
+                }
+            }
         }
         info.label() == 0
     }

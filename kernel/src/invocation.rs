@@ -8,7 +8,7 @@ use crate::cspace;
 use crate::error::SyscallError;
 use crate::memory::PAddr;
 use crate::object::tcb::{self, ThreadState};
-use crate::object::tcb_invocation::TcbOp;
+use crate::object::tcb_invocation::{TcbOp, vm};
 use crate::object::{asid_pool, cnode, domain, frame, irq, module, page_table, untyped};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
@@ -132,6 +132,7 @@ enum Operation {
     PageTable(page_table::PageTableOp),
     Asid(asid_pool::AsidOp),
     Module(module::ModuleOp),
+    VmTcb(crate::object::tcb_invocation::vm::VmTcbOp),
 }
 
 impl<A: Arch> Kernel<'_, A> {
@@ -186,6 +187,9 @@ impl<A: Arch> Kernel<'_, A> {
             Cap::Untyped { .. } => {
                 untyped::decode(&self.mem, slot, cap, &inv, A::VM_OBJECTS).map(Operation::Retype)
             }
+            Cap::Thread { tcb } if A::VM_OBJECTS && vm::is_vm_tcb_label(inv.label) => {
+                self.decode_vm_tcb(tcb, &inv).map(Operation::VmTcb)
+            }
             Cap::Thread { .. } => self
                 .decode_tcb(caller.tcb, slot, cap, &inv)
                 .map(Operation::Tcb),
@@ -230,6 +234,7 @@ impl<A: Arch> Kernel<'_, A> {
                 self.perform_module(op);
                 Ok(Outcome::Done)
             }
+            Operation::VmTcb(op) => self.perform_vm_tcb(op).map(|()| Outcome::Done),
             Operation::SetDomain(t, d) => {
                 self.set_domain(t, d);
                 Ok(Outcome::Done)

@@ -34,12 +34,25 @@ pub struct Kernel<'m, A: Arch> {
     pub(crate) fastpath: crate::fastpath::Fastpath,
     pub(crate) irqs: crate::object::irq::Irqs,
     pub(crate) asids: crate::vspace::AsidTable,
+    /// Faults no handler received (seL4's double faults), counted since boot.
+    pub(crate) double_faults: u64,
 }
 
 impl<'m, A: Arch> Kernel<'m, A> {
     /// The architecture (and the effects it recorded, for the test double).
     pub fn arch(&self) -> &A {
         &self.arch
+    }
+
+    /// How many faults found no handler since boot (each left its thread
+    /// Inactive, the fault in the TCB's `last_double_fault`).
+    pub fn double_faults(&self) -> u64 {
+        self.double_faults
+    }
+
+    /// The architecture, writable (a hosted machine drains what it recorded).
+    pub fn arch_mut(&mut self) -> &mut A {
+        &mut self.arch
     }
 
     /// Physical memory (read-only view, for checkers and debuggers).

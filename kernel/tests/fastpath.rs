@@ -3,7 +3,7 @@
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use selvm_abi::{InvocationLabel as L, ObjectType, Syscall, Word, boot};
 use selvm_kernel::cap::Cap;
 use selvm_kernel::slot::SlotMemory;
@@ -101,10 +101,16 @@ fn ping_pong_takes_the_fastpath_exactly_when_allowed_and_matches_the_slow_path()
 #[test]
 fn random_multi_thread_ipc_ends_in_the_same_state_with_and_without_the_fastpath() {
     let hits = Cell::new((0u64, 0u64));
-    let mut runner = TestRunner::new(Config {
-        cases: 192,
-        ..Config::default()
-    });
+    // A fixed seed: whether random runs happen to meet the fastpath's
+    // conditions must not vary from one CI run to the next (the equivalence
+    // itself is checked on every case either way).
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 192,
+            ..Config::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
     runner
         .run(&vec(any::<u8>(), 512..3072), |bytes| {
             let ops = ThreadOp::sequence(&bytes, 200);

@@ -8,7 +8,6 @@
     ldc r2, 10000000         ; n, from the constant pool
 loop:
     i64.add r0, r0, r1
-    i64.add_imm r1, r1, 1
-    i64.br_lt_s r1, r2, loop
+    i64.inc_br_lt_s r1, r2, loop  ; i += 1; loop while i < n
     return r0, 1
 .end

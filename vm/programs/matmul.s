@@ -21,10 +21,9 @@ init_j:
     f64.convert_i64_s r4, r4
     i64.add r5, r3, r6
     store64 r4, r5, 0        ; B[i][j] = i - j
-    i64.add_imm r2, r2, 1
-    i64.br_lt_s r2, r0, init_j
-    i64.add_imm r1, r1, 1
-    i64.br_lt_s r1, r0, init_i
+    i64.inc_br_lt_s r2, r0, init_j
+    i64.inc_br_lt_s r1, r0, init_i
+    i64.const r13, 0         ; A's base
     i64.const r15, 0         ; sum = 0.0
     i64.const r1, 0
 mul_i:
@@ -34,18 +33,14 @@ mul_j:
     i64.const r8, 0          ; k
 mul_k:
     i64.mul r9, r1, r0
-    i64.add r9, r9, r8
-    i64.shl_imm r9, r9, 3
-    load64 r10, r9, 0        ; A[i][k]
+    i64.add r9, r9, r8       ; i·n + k
+    load64.x8 r10, r13, r9   ; A[i][k] (r13 = 0: A's base)
     i64.mul r11, r8, r0
-    i64.add r11, r11, r2
-    i64.shl_imm r11, r11, 3
-    i64.add r11, r11, r6
-    load64 r12, r11, 0       ; B[k][j]
+    i64.add r11, r11, r2     ; k·n + j
+    load64.x8 r12, r6, r11   ; B[k][j]
     f64.mul r10, r10, r12
     f64.add r7, r7, r10
-    i64.add_imm r8, r8, 1
-    i64.br_lt_s r8, r0, mul_k
+    i64.inc_br_lt_s r8, r0, mul_k
     i64.mul r9, r1, r0
     i64.add r9, r9, r2
     i64.shl_imm r9, r9, 3
@@ -53,9 +48,7 @@ mul_k:
     i64.add r9, r9, r6
     store64 r7, r9, 0        ; C[i][j] = acc
     f64.add r15, r15, r7
-    i64.add_imm r2, r2, 1
-    i64.br_lt_s r2, r0, mul_j
-    i64.add_imm r1, r1, 1
-    i64.br_lt_s r1, r0, mul_i
+    i64.inc_br_lt_s r2, r0, mul_j
+    i64.inc_br_lt_s r1, r0, mul_i
     return r15, 1
 .end

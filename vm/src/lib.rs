@@ -6,6 +6,12 @@
 
 #![no_std]
 #![forbid(unsafe_code)]
+// Tail-call threading needs `become` (nightly only; see `interp/tailcall.rs`).
+#![cfg_attr(
+    feature = "tail-calls",
+    feature(explicit_tail_calls, rust_preserve_none_cc)
+)]
+#![cfg_attr(feature = "tail-calls", allow(incomplete_features))]
 
 extern crate alloc;
 
@@ -16,6 +22,8 @@ pub mod float;
 pub mod interp;
 pub mod memory;
 pub mod module;
+pub mod saved;
+mod segment;
 pub mod thread;
 
 pub use interp::Dispatch;

@@ -33,7 +33,8 @@ pub struct Table {
     pub initial: u32,
     /// Maximum size.
     pub max: u32,
-    /// Initial elements (function indices or [`NULL_REF`]), `initial` of them.
+    /// The elements the module lists (function indices or [`NULL_REF`]), at most
+    /// `initial` of them; the rest of the initial size is null.
     pub elems: Box<[u64]>,
     /// Where the table lives in a thread's context area (the size word; elements follow).
     pub context_offset: usize,
@@ -83,13 +84,14 @@ impl Module {
         let tables = (0..parsed.count(Section::Tables))
             .map(|i| {
                 let t = parsed.table(i).expect("in range");
-                let mut elems: Vec<u64> = (t.elem_start..t.elem_start + t.elem_count)
+                // Only the elements the module lists (bounded by its size); the rest of
+                // the initial size is null, filled in by `Thread::new`.
+                let elems: Vec<u64> = (t.elem_start..t.elem_start + t.elem_count)
                     .map(|e| match parsed.elem(e).expect("verified") {
                         NULL_ELEM => NULL_REF,
                         f => f as u64,
                     })
                     .collect();
-                elems.resize(t.initial as usize, NULL_REF);
                 let context_offset = context_words;
                 context_words += 1 + t.max as usize;
                 Table {

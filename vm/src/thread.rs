@@ -8,7 +8,7 @@
 //! return addresses live in the frame area, which no instruction can address.
 
 use crate::memory::Fault;
-use crate::module::Module;
+use crate::module::{Module, NULL_REF};
 
 /// Why a thread trapped. The pc stays on the trapping instruction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +31,13 @@ pub enum Trap {
     BadReference,
     /// An indirect call to a function of another signature.
     SignatureMismatch,
+    /// The stack passed to [`Thread::run`] is too small for the thread's context area,
+    /// call frames and register frames (at the start, or on returning to a caller whose
+    /// frame does not fit): the embedder's error, not the program's. Nothing changed;
+    /// running again with a large enough stack continues.
+    StackTooSmall,
+    /// `memory.init` or `table.init` reading beyond its segment (or from a dropped one).
+    SegmentOutOfBounds,
 }
 
 /// Why [`Thread::run`] returned.
@@ -125,7 +132,9 @@ impl Thread {
         for t in module.tables() {
             let area = &mut stack[t.context_offset..t.context_offset + 1 + t.max as usize];
             area[0] = t.initial as u64;
-            area[1..1 + t.elems.len()].copy_from_slice(&t.elems);
+            let (listed, null) = area[1..1 + t.initial as usize].split_at_mut(t.elems.len());
+            listed.copy_from_slice(&t.elems);
+            null.fill(NULL_REF);
         }
         let thread = Thread {
             func,

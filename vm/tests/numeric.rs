@@ -256,6 +256,14 @@ const MACHINE_TESTED: &[&str] = &[
     "ref.null",
     "ref.is_null",
     "ref.func",
+    // vm/tests/superinstructions.rs
+    "i64.inc_br_lt_s",
+    "load64.x8",
+    "memory.init",
+    "table.init",
+    "table.copy",
+    "table.fill",
+    "call_ref",
 ];
 
 #[test]

@@ -65,11 +65,13 @@ pub enum TrapKind {
     /// Raised by the kernel, not the VM: the thread was scheduled without a module,
     /// register stack or entry point (see TcbBindModule and friends).
     NoCode = 10,
+    /// `memory.init` or `table.init` reading beyond its segment (or from a dropped one).
+    SegmentOutOfBounds = 11,
 }
 
 impl TrapKind {
-    /// Every trap kind, in numbering order (1..=10).
-    pub const ALL: [TrapKind; 10] = [
+    /// Every trap kind, in numbering order (1..=11).
+    pub const ALL: [TrapKind; 11] = [
         TrapKind::Program,
         TrapKind::DivideByZero,
         TrapKind::IntegerOverflow,
@@ -80,9 +82,10 @@ impl TrapKind {
         TrapKind::BadReference,
         TrapKind::SignatureMismatch,
         TrapKind::NoCode,
+        TrapKind::SegmentOutOfBounds,
     ];
 
-    /// Decodes a UserException number; `None` for 0 and anything above 10.
+    /// Decodes a UserException number; `None` for 0 and anything above 11.
     pub const fn from_word(w: Word) -> Option<TrapKind> {
         if w >= 1 && w <= Self::ALL.len() as Word {
             Some(Self::ALL[w as usize - 1])
@@ -109,6 +112,7 @@ impl TrapKind {
             TrapKind::BadReference => "BadReference",
             TrapKind::SignatureMismatch => "SignatureMismatch",
             TrapKind::NoCode => "NoCode",
+            TrapKind::SegmentOutOfBounds => "SegmentOutOfBounds",
         }
     }
 }
@@ -124,7 +128,7 @@ mod tests {
             assert_eq!(TrapKind::from_word(k.word()), Some(*k));
         }
         assert_eq!(TrapKind::from_word(0), None);
-        assert_eq!(TrapKind::from_word(11), None);
+        assert_eq!(TrapKind::from_word(12), None);
         assert_eq!(TrapKind::from_word(Word::MAX), None);
     }
 

@@ -20,6 +20,11 @@ pub const REGISTER_STACK_MAX_BITS: u32 = 28;
 pub const TCB_MODULE: usize = 5;
 /// TCB slot holding a copy of the bound register stack cap.
 pub const TCB_REGISTER_STACK: usize = 6;
+/// Root CNode slot where the loader puts the root task's module cap (a slot seL4
+/// leaves to other architectures' SMMU caps; free on this one).
+pub const CAP_INIT_THREAD_MODULE: u64 = 12;
+/// Root CNode slot where the loader puts the root task's register stack cap.
+pub const CAP_INIT_THREAD_REGISTER_STACK: u64 = 13;
 
 /// An object type the vm architecture adds to riscv64's (`seL4_ObjectType` after 8).
 #[repr(u64)]

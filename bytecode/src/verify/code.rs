@@ -83,6 +83,11 @@ impl Function<'_, '_> {
                 }
                 self.range(offset, a.0, self.window(c.0 as u32))
             }
+            Instr::CallRef { a, c, .. } => self.range(offset, a.0, self.window(c.0 as u32)),
+            // Operands in consecutive registers: destination, source, count (and the
+            // segment descriptor).
+            Instr::MemoryInit { a } | Instr::TableInit { a, .. } => self.range(offset, a.0, 4),
+            Instr::TableCopy { a, .. } | Instr::TableFill { a, .. } => self.range(offset, a.0, 3),
             Instr::Return { a, b } => {
                 if b.0 != self.results {
                     return Err(self.fail(Rule::ReturnCount, offset, b.0));

@@ -90,6 +90,7 @@ impl<'a> Verifier<'a> {
             }
             Stage::Tables => {
                 (0..m.count(Section::Tables)).try_for_each(|i| self.table(i))?;
+                self.tables_total()?;
                 Stage::Data
             }
             Stage::Data => {
@@ -140,10 +141,16 @@ impl<'a> Verifier<'a> {
                 return Err(err(Rule::ValueType, i, v));
             }
         }
-        for j in 0..i {
-            let u = m.ty(j).expect("index below count");
-            if m.type_values(&u) == Some((params, results)) {
-                return Err(err(Rule::TypeDuplicate, i, j));
+        // Signatures are listed strictly ascending in canonical order (parameter codes,
+        // then result codes, compared lexicographically), so none repeats: one
+        // comparison with the previous signature instead of one with every earlier one.
+        if let Some(previous) = i.checked_sub(1) {
+            let p = m.ty(previous).expect("index below count");
+            let before = m
+                .type_values(&p)
+                .ok_or(err(Rule::TypeBounds, previous, p.first))?;
+            if before >= (params, results) {
+                return Err(err(Rule::TypeOrder, i, previous));
             }
         }
         Ok(())
@@ -213,6 +220,21 @@ impl<'a> Verifier<'a> {
             let f = m.elem(e).expect("inside the element section");
             if f != NULL_ELEM && f >= m.count(Section::Funcs) {
                 return Err(err(Rule::ElemFunc, i, f));
+            }
+        }
+        Ok(())
+    }
+
+    /// All tables together stay within [`MAX_TABLE_SIZE`] elements, so what a loader
+    /// allocates and a thread's context area holds for them is bounded by the format,
+    /// not by what a module declares.
+    fn tables_total(&self) -> Result<(), Error> {
+        let m = &self.module;
+        let mut total: u64 = 0;
+        for i in 0..m.count(Section::Tables) {
+            total += m.table(i).expect("index below count").max as u64;
+            if total > MAX_TABLE_SIZE as u64 {
+                return Err(err(Rule::TablesTotal, i, total));
             }
         }
         Ok(())

@@ -5,6 +5,7 @@
 
 use super::Translator;
 use super::stack::Val;
+use crate::segments::Segment;
 use selvm_bytecode::Op;
 use wasmparser::{MemArg, Operator as O};
 
@@ -43,24 +44,40 @@ impl Translator<'_> {
             }
             O::MemoryCopy { .. } => self.bulk(Op::MemoryCopy),
             O::MemoryFill { .. } => self.bulk(Op::MemoryFill),
-            // Active segments are dropped at instantiation, and nothing can read a
-            // passive one without `memory.init`/`table.init`: dropping is a no-op.
-            O::DataDrop { .. } | O::ElemDrop { .. } => {}
-            O::MemoryInit { .. } => return Err("memory.init (passive data segments)"),
-            O::TableInit { .. } => return Err("table.init (passive element segments)"),
-            O::TableCopy { .. } => return Err("table.copy"),
-            O::TableFill { .. } => return Err("table.fill"),
+            O::MemoryInit { data_index, .. } => {
+                let segment = self.segment(&self.m.data_segments, data_index)?;
+                self.consecutive(Op::MemoryInit, 0, 0, Some(segment))
+            }
+            O::TableInit { elem_index, table } => {
+                let segment = self.segment(&self.m.elem_segments, elem_index)?;
+                self.consecutive(Op::TableInit, table, 0, Some(segment))
+            }
+            O::DataDrop { data_index } => {
+                let segment = self.segment(&self.m.data_segments, data_index)?;
+                self.drop_segment(segment);
+            }
+            O::ElemDrop { elem_index } => {
+                let segment = self.segment(&self.m.elem_segments, elem_index)?;
+                self.drop_segment(segment);
+            }
+            O::TableCopy {
+                dst_table,
+                src_table,
+            } => self.consecutive(Op::TableCopy, dst_table, src_table, None),
+            O::TableFill { table } => self.consecutive(Op::TableFill, table, 0, None),
 
             O::GlobalGet { global_index } => {
+                let global = global_index + self.m.global_offset;
                 let dst = self.push_reg();
-                let pos = self.code.emit(Op::GlobalGet, &[dst as u32, global_index]);
+                let pos = self.code.emit(Op::GlobalGet, &[dst as u32, global]);
                 self.last_def = Some((pos, dst));
             }
             O::GlobalSet { global_index } => {
                 let v = self.pop();
                 let d = self.stack.len();
                 let r = self.reg_of(v, d);
-                self.code.emit(Op::GlobalSet, &[r as u32, global_index]);
+                let global = global_index + self.m.global_offset;
+                self.code.emit(Op::GlobalSet, &[r as u32, global]);
             }
 
             O::TableGet { table } => {
@@ -106,6 +123,13 @@ impl Translator<'_> {
                 self.last_def = Some((pos, dst));
             }
 
+            O::Call { function_index } if self.m.getters.contains_key(&function_index) => {
+                // seL4_GetIPCBuffer / seL4_GetBootInfo: one read of a reserved global.
+                let global = self.m.getters[&function_index];
+                let dst = self.push_reg();
+                let pos = self.code.emit(Op::GlobalGet, &[dst as u32, global]);
+                self.last_def = Some((pos, dst));
+            }
             O::Call { function_index } => {
                 let ty = self.m.func_types.get(function_index as usize).copied();
                 self.call(ty.unwrap_or(0), None, function_index);
@@ -114,13 +138,18 @@ impl Translator<'_> {
                 type_index,
                 table_index,
             } => {
-                if table_index != 0 {
-                    return Err("call_indirect through a table other than table 0");
-                }
                 let index = self.pop();
                 let d = self.stack.len();
                 let r = self.reg_of(index, d);
-                self.call(type_index, Some(r), 0);
+                if table_index == 0 {
+                    self.call(type_index, Some((Op::CallIndirect, r)), 0);
+                } else {
+                    // Any other table: read the element, then call through the reference.
+                    let element = self.home(d);
+                    self.code
+                        .emit(Op::TableGet, &[element as u32, r as u32, table_index]);
+                    self.call(type_index, Some((Op::CallRef, element)), 0);
+                }
             }
             _ => return Err("operator"),
         }
@@ -173,10 +202,58 @@ impl Translator<'_> {
         self.code.emit(op, &[a as u32, b as u32, c as u32]);
     }
 
+    /// How code reaches data or element segment `index`.
+    fn segment(&self, segments: &[Segment], index: u32) -> Result<Segment, &'static str> {
+        match segments.get(index as usize) {
+            Some(Segment::Unsupported) => {
+                Err("table.init of a passive element segment whose items read globals")
+            }
+            Some(&s) => Ok(s),
+            None => Err("segment index"),
+        }
+    }
+
+    /// `data.drop`/`elem.drop`: the segment's descriptor gets length 0 (active and
+    /// declarative segments are dropped already).
+    fn drop_segment(&mut self, segment: Segment) {
+        if let Segment::Global(global, dropped) = segment {
+            let s = self.scratch(0);
+            self.load_const(s, dropped);
+            self.code.emit(Op::GlobalSet, &[s as u32, global]);
+        }
+    }
+
+    /// An op whose three operands (destination, source or value, count) go in
+    /// consecutive registers, followed by a segment's descriptor if it reads one; the
+    /// registers are the operands' homes. `b` and `c` are the op's table operands.
+    fn consecutive(&mut self, op: Op, b: u32, c: u32, segment: Option<Segment>) {
+        let d = self.stack.len().saturating_sub(3);
+        let a = self.place_home(d);
+        self.place_home(d + 1);
+        self.place_home(d + 2);
+        self.stack.truncate(d);
+        if let Some(segment) = segment {
+            let r = self.home(d + 3);
+            match segment {
+                Segment::Global(global, _) => {
+                    self.code.emit(Op::GlobalGet, &[r as u32, global]);
+                }
+                Segment::Dropped(descriptor) => self.load_const(r, descriptor),
+                Segment::Unsupported => {}
+            }
+        }
+        let operands: &[u32] = match op {
+            Op::MemoryInit => &[a as u32],
+            Op::TableInit | Op::TableFill => &[a as u32, b],
+            _ => &[a as u32, b, c],
+        };
+        self.code.emit(op, operands);
+    }
+
     /// A call of function `func`, or through the table (element index in register
     /// `indirect`) with signature `ty`: arguments are put in their homes, which are
     /// where the callee's frame starts.
-    fn call(&mut self, ty: u32, indirect: Option<u16>, func: u32) {
+    fn call(&mut self, ty: u32, indirect: Option<(Op, u16)>, func: u32) {
         let (params, results) = self
             .m
             .types
@@ -190,10 +267,9 @@ impl Translator<'_> {
         self.home(d + params.max(results).max(1) - 1);
         match indirect {
             None => self.code.emit(Op::Call, &[window as u32, func]),
-            Some(r) => {
+            Some((op, r)) => {
                 let sig = self.m.sigs.get(ty as usize).copied().unwrap_or(0);
-                self.code
-                    .emit(Op::CallIndirect, &[window as u32, r as u32, sig])
+                self.code.emit(op, &[window as u32, r as u32, sig])
             }
         };
         self.stack.truncate(d);

@@ -368,7 +368,9 @@ impl Store {
                     thread.registers(&mut stack)[result] = old as u64;
                 }
                 Stop::Fault(_) => return Err(Failure::Trap("out of bounds memory access".into())),
-                Stop::Trap(Trap::StackOverflow) => return Err(Failure::Exhausted),
+                Stop::Trap(Trap::StackOverflow | Trap::StackTooSmall) => {
+                    return Err(Failure::Exhausted);
+                }
                 Stop::Trap(t) => return Err(Failure::Trap(trap_message(t).into())),
             }
         }
@@ -429,11 +431,12 @@ pub fn trap_message(t: Trap) -> &'static str {
         Trap::DivideByZero => "integer divide by zero",
         Trap::IntegerOverflow => "integer overflow",
         Trap::InvalidConversion => "invalid conversion to integer",
-        Trap::StackOverflow => "call stack exhausted",
+        Trap::StackOverflow | Trap::StackTooSmall => "call stack exhausted",
         Trap::TableOutOfBounds => "undefined element",
         Trap::NullReference => "uninitialized element",
         Trap::BadReference => "undefined element",
         Trap::SignatureMismatch => "indirect call type mismatch",
+        Trap::SegmentOutOfBounds => "out of bounds segment access",
     }
 }
 

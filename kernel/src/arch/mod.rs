@@ -11,6 +11,7 @@
 pub mod riscv64;
 pub mod sv39;
 pub mod test_double;
+pub mod vm;
 
 use crate::cap::Cap;
 use crate::error::SyscallError;
@@ -64,6 +65,11 @@ pub trait Arch {
     /// The value a user-written register gets (seL4's `sanitiseRegister`): an
     /// architecture clears bits user code may not set.
     fn sanitise_register(index: usize, value: Word) -> Word;
+
+    /// Whether user writes to context word `index` are ignored.
+    fn is_read_only_register(_index: usize) -> bool {
+        false
+    }
 
     /// Whether `cap` may be a thread's VSpace root.
     fn is_valid_vtable_root(cap: &Cap) -> bool;

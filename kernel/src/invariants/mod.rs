@@ -96,7 +96,7 @@ impl<A: Arch> Kernel<'_, A> {
     pub fn check_invariants(&self) -> Result<Census, Violation> {
         let state = discover::discover(&self.mem, self.boot)?;
         rules::check(&self.mem, &state)?;
-        threads::check(&self.mem, &self.sched, &state)?;
+        threads::check(&self.mem, &self.sched, &state, self.boot.root_tcb)?;
         irqs::check(&self.irqs, self.boot, &state)?;
         vspace::check(&self.mem, &self.asids, &state)?;
         Ok(state.census())

@@ -166,8 +166,18 @@ fn check_reply_caps(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
     Ok(())
 }
 
-pub fn check(mem: &PhysMem<'_>, sched: &Scheduler, s: &State) -> Result<(), Violation> {
-    let live = live_tcbs(s);
+pub fn check(
+    mem: &PhysMem<'_>,
+    sched: &Scheduler,
+    s: &State,
+    root_tcb: PAddr,
+) -> Result<(), Violation> {
+    let mut live = live_tcbs(s);
+    // The root TCB lives in boot memory no untyped covers, so it can never be
+    // freed or reused: it stays a valid thread even when its only cap sits in
+    // a CNode cycle nothing reaches (a CNode cap moved into its own slot —
+    // legal in seL4, and beyond what discovery from the roots can see).
+    live.insert(root_tcb);
     check_ipc_queues(mem, &live, s)?;
     check_reply_caps(mem, s)?;
     let idle = sched.idle;

@@ -4,7 +4,9 @@
 //! page table (reached once, never a root) whose cap records that place, and
 //! each leaf maps a frame, aligned to its size, that a cap of matching size
 //! records as mapped there with rights covering the entry's; a page table
-//! with no mapped cap is all zero.
+//! with no mapped cap is all zero. Pools and VSpaces whose caps all sit in CNode
+//! cycles nothing reaches (legal in seL4) cannot be audited beyond checking
+//! that their memory holds no other object.
 
 use super::Violation;
 use super::discover::State;
@@ -91,10 +93,19 @@ pub fn check(mem: &PhysMem<'_>, asids: &AsidTable, s: &State) -> Result<(), Viol
                 .tables
                 .get(&root)
                 .is_some_and(|m| m.contains(&Some((asid, 0))));
-            if asid == 0 || !recorded || !roots.insert(root) {
+            if asid == 0 || !roots.insert(root) {
                 return bad("assigned ASID without a matching root page table cap");
             }
-            vspaces.push((asid, root));
+            if recorded {
+                vspaces.push((asid, root));
+            } else if ix.tables.contains_key(&root)
+                || reused(s, root, |c| matches!(c, Cap::PageTable { .. }))
+            {
+                // Reachable caps to the table that do not record the ASID, or
+                // its memory holding another object.
+                return bad("assigned ASID without a matching root page table cap");
+            }
+            // Otherwise its caps are all in unreachable CNodes: not auditable.
         }
     }
     for &(asid, root) in &vspaces {
@@ -107,6 +118,21 @@ pub fn check(mem: &PhysMem<'_>, asids: &AsidTable, s: &State) -> Result<(), Viol
         }
     }
     Ok(())
+}
+
+/// Whether a discovered object other than an untyped or a `same_kind` cap
+/// covers `addr` (the memory of an object whose caps discovery cannot see has
+/// been handed to something else).
+fn reused(s: &State, addr: PAddr, same_kind: impl Fn(&Cap) -> bool) -> bool {
+    s.caps.values().any(|c| match c.region() {
+        Some((base, bits)) => {
+            !matches!(c, Cap::Untyped { .. })
+                && !same_kind(c)
+                && base <= addr
+                && addr - base < (1u64 << bits)
+        }
+        None => false,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -7,8 +7,10 @@
 //! physical address is turned into a host location only here, for the length
 //! of one borrow.
 
+mod split;
 mod typed;
 
+pub use split::{SplitMem, WordSource};
 pub use typed::WordStruct;
 
 /// A physical address.
@@ -104,6 +106,11 @@ impl<'m> PhysMem<'m> {
     pub fn words_mut(&mut self, pa: PAddr, n: usize) -> &mut [u64] {
         let i = self.index(pa);
         &mut self.words[i..i + n]
+    }
+
+    /// Every word of the region (for [`SplitMem::carve`]).
+    pub(crate) fn all_words_mut(&mut self) -> &mut [u64] {
+        self.words
     }
 
     /// Zeroes `[pa, pa + len)`; both must be multiples of 8.

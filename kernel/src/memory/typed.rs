@@ -50,17 +50,28 @@ impl PhysMem<'_> {
 #[cfg(target_endian = "big")]
 compile_error!("the kernel's byte views assume a little-endian host");
 
+/// The bytes of `words`, in memory order.
+pub fn as_bytes(words: &[u64]) -> &[u8] {
+    // SAFETY: `words` is a valid shared borrow of initialised u64s; u8 has
+    // alignment 1 and every byte of a u64 is an initialised u8, so viewing
+    // the same `8 * len` bytes as u8 for the same lifetime is sound.
+    unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 8) }
+}
+
+/// The bytes of `words`, in memory order, writable.
+pub fn as_bytes_mut(words: &mut [u64]) -> &mut [u8] {
+    let n = words.len() * 8;
+    // SAFETY: as in `as_bytes`; the borrow is exclusive, and any byte pattern
+    // written through the view leaves every u64 valid.
+    unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), n) }
+}
+
 impl PhysMem<'_> {
     /// The `len` bytes at `pa` (any alignment).
     pub fn bytes(&self, pa: PAddr, len: usize) -> &[u8] {
         let first = pa & !7;
         let end = (pa + len as u64 + 7) & !7;
-        let words = self.words(first, ((end - first) / 8) as usize);
-        // SAFETY: `words` is a valid shared borrow of initialised u64s; u8 has
-        // alignment 1 and every byte of a u64 is an initialised u8, so viewing
-        // the same `8 * len` bytes as u8 for the same lifetime is sound.
-        let all: &[u8] =
-            unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 8) };
+        let all = as_bytes(self.words(first, ((end - first) / 8) as usize));
         &all[(pa - first) as usize..][..len]
     }
 
@@ -68,12 +79,7 @@ impl PhysMem<'_> {
     pub fn bytes_mut(&mut self, pa: PAddr, len: usize) -> &mut [u8] {
         let first = pa & !7;
         let end = (pa + len as u64 + 7) & !7;
-        let words = self.words_mut(first, ((end - first) / 8) as usize);
-        let n = words.len() * 8;
-        // SAFETY: as in `bytes`; the borrow is exclusive, and any byte pattern
-        // written through the view leaves every u64 valid.
-        let all: &mut [u8] =
-            unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), n) };
+        let all = as_bytes_mut(self.words_mut(first, ((end - first) / 8) as usize));
         &mut all[(pa - first) as usize..][..len]
     }
 }

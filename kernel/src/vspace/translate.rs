@@ -1,13 +1,14 @@
 //! The translation API the architectures call on a TLB miss: walk a VSpace
 //! for an address and an access kind and get the physical page and its
-//! rights, or the VMFault to raise. It reads a few words and never allocates.
+//! rights, or the VMFault to raise. It reads a few words (through any
+//! [`WordSource`], so the vm run loop can walk memory it has split) and never
+//! allocates.
 
 use super::{Asid, TOP_LEVEL, USER_TOP, bits_left, entry_addr};
 use crate::arch::Arch;
 use crate::arch::sv39::Pte;
-use crate::memory::{PAddr, PhysMem};
+use crate::memory::{PAddr, WordSource};
 use crate::state::Kernel;
-use selvm_abi::object::PAGE_TABLE_BITS;
 
 /// How a thread touches memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,7 +60,7 @@ pub struct VmFault {
 /// Translates `vaddr` for `access` in the VSpace rooted at `root`. The
 /// result's rights are the mapping's; the access itself must be allowed.
 pub fn translate(
-    mem: &PhysMem<'_>,
+    mem: &impl WordSource,
     root: PAddr,
     vaddr: u64,
     access: Access,
@@ -73,8 +74,11 @@ pub fn translate(
     }
     let (mut table, mut level) = (root, TOP_LEVEL);
     loop {
-        match Pte::decode(mem.read(entry_addr(table, level, vaddr))) {
-            Pte::Table(next) if level > 0 && mem.contains(next, 1 << PAGE_TABLE_BITS) => {
+        let Some(word) = mem.read_word(entry_addr(table, level, vaddr)) else {
+            return Err(fault);
+        };
+        match Pte::decode(word) {
+            Pte::Table(next) if level > 0 => {
                 table = next;
                 level -= 1;
             }

@@ -5,6 +5,7 @@
 //! algorithms (`vm/programs/lua/`) in the same run. Not a test: it asserts nothing but
 //! the programs' results.
 
+use crate::counts::Counts;
 use clap::Args;
 use selvm_vm::asm::assemble;
 use selvm_vm::{Dispatch, FlatMemory, Module, Stop, Thread};
@@ -23,6 +24,20 @@ pub struct BenchArgs {
     /// Skip Lua.
     #[arg(long)]
     no_lua: bool,
+    /// Only this dispatch technique (`loop`, `threaded`, `tail-call`), e.g. to run one
+    /// technique under `valgrind --tool=callgrind`.
+    #[arg(long)]
+    dispatch: Option<String>,
+    /// Only the programs whose name starts with this (`fib`, `loop`, `sieve`, `matmul`).
+    #[arg(long)]
+    program: Option<String>,
+    /// Instead of timing: count the dynamic opcode and fall-through opcode-pair
+    /// frequencies of each program and of all of them together.
+    #[arg(long)]
+    counts: bool,
+    /// Rows per counts table.
+    #[arg(long, default_value_t = 12)]
+    top: usize,
 }
 
 /// A benchmark: its name, assembly, Lua source and result (as Lua prints it).
@@ -152,8 +167,34 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// `selvm bench vm --counts`: the dynamic counts per program and in total.
+fn counts(a: &BenchArgs) -> Result<(), String> {
+    let mut all = Counts::default();
+    let programs = PROGRAMS.iter().filter(|p| {
+        a.program
+            .as_ref()
+            .is_none_or(|n| p.name.starts_with(n.as_str()))
+    });
+    for p in programs {
+        let bytes = assemble(p.asm).map_err(|e| format!("{}: {e}", p.name))?;
+        let module = Module::load(&bytes).map_err(|e| format!("{}: {e}", p.name))?;
+        let mut one = Counts::default();
+        one.run(&module).map_err(|e| format!("{}: {e}", p.name))?;
+        all.run(&module).map_err(|e| format!("{}: {e}", p.name))?;
+        println!("### {} ({} instructions)\n", p.name, thousands(one.total));
+        one.print(a.top);
+        println!();
+    }
+    println!("### all programs ({} instructions)\n", thousands(all.total));
+    all.print(a.top);
+    Ok(())
+}
+
 /// `selvm bench vm`
 pub fn vm(a: &BenchArgs) -> Result<(), String> {
+    if a.counts {
+        return counts(a);
+    }
     let reps = a.reps.max(1);
     let lua = !a.no_lua && lua_available(&a.lua);
     println!(
@@ -173,8 +214,25 @@ pub fn vm(a: &BenchArgs) -> Result<(), String> {
     }
     println!("| program | engine | instructions | ns/instruction | median time | time vs Lua |");
     println!("|---|---|---:|---:|---:|---:|");
-    for p in &PROGRAMS {
-        let mut rows = Dispatch::ALL
+    let dispatches: Vec<Dispatch> = Dispatch::ALL
+        .iter()
+        .copied()
+        .filter(|d| a.dispatch.as_ref().is_none_or(|n| n == d.name()))
+        .collect();
+    if dispatches.is_empty() {
+        let names: Vec<_> = Dispatch::ALL.iter().map(|d| d.name()).collect();
+        return Err(format!(
+            "no such dispatch technique (built: {})",
+            names.join(", ")
+        ));
+    }
+    let programs = PROGRAMS.iter().filter(|p| {
+        a.program
+            .as_ref()
+            .is_none_or(|n| p.name.starts_with(n.as_str()))
+    });
+    for p in programs {
+        let mut rows = dispatches
             .iter()
             .map(|&d| bench_vm(p, d, reps))
             .collect::<Result<Vec<_>, _>>()?;

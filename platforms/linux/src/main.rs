@@ -1,10 +1,12 @@
 //! The seLVM command-line tool: the kernel self-test, the register machine's `asm`,
-//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `bench vm` and `bench wasm`; `run`
-//! arrives with the hosted machine.
+//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `run` (the hosted machine), `bench vm`
+//! and `bench wasm`.
 
 mod bench;
 mod bench_wasm;
+mod counts;
 mod dx;
+mod run;
 mod selftest;
 mod vmtools;
 
@@ -42,6 +44,9 @@ enum Command {
     /// sel4 imports arrive with the vm ABI). Errors name the function and the byte
     /// offset. Run the result with `selvm exec OUT.sbc --func NAME ARGS...`.
     Dx(dx::DxArgs),
+    /// Boot the hosted machine (the seL4 kernel on the register VM) with a program as
+    /// its root task; the console is stdout.
+    Run(run::RunArgs),
     /// Benchmarks that print tables (build with --release).
     #[command(subcommand)]
     Bench(Bench),
@@ -68,6 +73,7 @@ fn main() -> ExitCode {
         Some(Command::Dx(a)) => dx::dx(&a),
         Some(Command::Bench(Bench::Vm(a))) => bench::vm(&a),
         Some(Command::Bench(Bench::Wasm(a))) => bench_wasm::wasm(&a),
+        Some(Command::Run(a)) => return run::run(&a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

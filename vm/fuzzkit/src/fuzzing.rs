@@ -4,7 +4,7 @@
 //! module goes through the loader and verifier; if it passes, up to three of its
 //! functions run in a canary-guarded [`Sandbox`](crate::sandbox::Sandbox) with a small
 //! budget, twice: in one go with the portable loop, and in slices of a few
-//! instructions with threaded dispatch. A panic, a changed
+//! instructions with another technique (call-threading, or tail calls on nightly). A panic, a changed
 //! canary, a difference between the two runs, a verifier that disagrees with itself
 //! step by step, or a generated module whose disassembly does not assemble back to the
 //! same bytes is a finding.
@@ -121,8 +121,9 @@ fn round_trip(bytes: &[u8]) -> Result<(), Failure> {
 }
 
 /// Runs `func` once with the whole budget (dispatch loop) and once in slices of 1–8
-/// instructions (threaded dispatch), in fresh sandboxes; both must end alike and leave
-/// the same memory and stack.
+/// instructions (another dispatch technique, picked by the seed among those built:
+/// call-threading, and tail-call threading on nightly), in fresh sandboxes; both must end
+/// alike and leave the same memory and stack.
 fn run_twice(module: &Module, func: u32, seed: u64, report: &mut Report) -> Result<(), Failure> {
     let pages = module.container().memory_min();
     if pages > 2 {
@@ -136,7 +137,9 @@ fn run_twice(module: &Module, func: u32, seed: u64, report: &mut Report) -> Resu
     let (Ok(mut whole), Ok(mut sliced)) = (start(), start()) else {
         return Ok(()); // a context area larger than the sandbox's stack
     };
-    (whole.dispatch, sliced.dispatch) = (Dispatch::Loop, Dispatch::Threaded);
+    let others = &Dispatch::ALL[1..];
+    let other = others[(seed / 8) as usize % others.len()];
+    (whole.dispatch, sliced.dispatch) = (Dispatch::Loop, other);
     let a = whole.drive(BUDGET, BUDGET);
     let b = sliced.drive(4 * BUDGET, 1 + seed % 8);
     for (g, name) in [(&whole, "whole"), (&sliced, "sliced")] {

@@ -3,10 +3,12 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use selvm_bytecode::Op;
 use selvm_bytecode::format::{
     ABI_VERSION, DIRECTORY_OFFSET, FORMAT_VERSION, HEADER_SIZE, MAGIC, NO_ENTRY, SECTION_COUNT,
     Section, ValType,
 };
+use selvm_bytecode::operand::Kind;
 
 /// A signature: parameter and result types.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,6 +79,29 @@ pub struct ModuleBuilder {
     pub names: bool,
 }
 
+/// The canonical order of signatures, in which a module lists them: by parameter
+/// types, then result types, each compared as a sequence of type codes. Listing them
+/// strictly ascending makes duplicates impossible, and the verifier checks that by
+/// comparing each signature with the one before it (linear time, no scratch space).
+pub fn canonical_order(x: &Signature, y: &Signature) -> core::cmp::Ordering {
+    let codes = |v: &[ValType]| v.iter().map(|&t| t as u8).collect::<Vec<u8>>();
+    (codes(&x.params), codes(&x.results)).cmp(&(codes(&y.params), codes(&y.results)))
+}
+
+/// Instruction word `w` with its signature operands renumbered by `renumber` (words
+/// that are not instructions stay as they are).
+fn renumber_types(w: u64, renumber: impl Fn(u32) -> u32) -> u64 {
+    let Some(op) = Op::from_u16(w as u16) else {
+        return w;
+    };
+    op.operands()
+        .iter()
+        .filter(|&&(_, kind)| kind == Kind::Type)
+        .fold(w, |w, &(field, _)| {
+            (w & !field.mask()) | field.put(renumber(field.get(w)))
+        })
+}
+
 fn put16(out: &mut Vec<u8>, v: u16) {
     out.extend_from_slice(&v.to_le_bytes());
 }
@@ -110,8 +135,25 @@ impl ModuleBuilder {
         }
     }
 
-    /// The `.sbc` bytes.
+    /// The signatures in canonical order (see [`canonical_order`]) and, for each old
+    /// index, its new one.
+    fn sorted_types(&self) -> (Vec<&Signature>, Vec<u32>) {
+        let mut order: Vec<usize> = (0..self.types.len()).collect();
+        order.sort_by(|&x, &y| canonical_order(&self.types[x], &self.types[y]));
+        let mut new_index = alloc::vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_index[old] = new as u32;
+        }
+        (order.iter().map(|&i| &self.types[i]).collect(), new_index)
+    }
+
+    /// The `.sbc` bytes. Signatures are written in canonical order, as the verifier
+    /// requires (rule E202), and every reference to one (function records, the
+    /// signature operands of instructions) is renumbered to match; so writers may add
+    /// signatures in any order.
     pub fn finish(&self) -> Vec<u8> {
+        let (types, new_index) = self.sorted_types();
+        let renumber = |ty: u32| new_index.get(ty as usize).copied().unwrap_or(ty);
         let mut sections: [(Vec<u8>, u32); SECTION_COUNT] = Default::default();
         let mut bytes = Vec::new();
         let mut string = |s: &[u8]| {
@@ -120,7 +162,7 @@ impl ModuleBuilder {
             (start, s.len() as u32)
         };
         let mut valtypes = Vec::new();
-        for t in &self.types {
+        for t in types {
             let s = &mut sections[Section::Types as usize];
             put16(&mut s.0, t.params.len() as u16);
             put16(&mut s.0, t.results.len() as u16);
@@ -132,7 +174,7 @@ impl ModuleBuilder {
         let mut code = Vec::new();
         for f in &self.functions {
             let s = &mut sections[Section::Funcs as usize];
-            put32(&mut s.0, f.ty);
+            put32(&mut s.0, renumber(f.ty));
             put16(&mut s.0, f.frame);
             put16(&mut s.0, 0);
             put32(&mut s.0, code.len() as u32);
@@ -141,7 +183,10 @@ impl ModuleBuilder {
             code.extend_from_slice(&f.code);
         }
         for &w in &code {
-            put64(&mut sections[Section::Code as usize].0, w);
+            put64(
+                &mut sections[Section::Code as usize].0,
+                renumber_types(w, renumber),
+            );
         }
         sections[Section::Code as usize].1 = code.len() as u32;
         for &c in &self.constants {

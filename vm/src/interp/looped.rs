@@ -1,7 +1,10 @@
 //! The portable dispatch loop: one `match` on the decoded instruction, with the thread's
 //! state (pc, frame pointer, depth, fuel) in locals. The technique wasm32 uses.
 
-use super::{f32b, f32bits, resolve, table_grow, table_slot};
+use super::{
+    caller_fits, f32b, f32bits, resolve, resolve_ref, table_copy, table_fill, table_grow,
+    table_init, table_slot,
+};
 use crate::arith::*;
 use crate::bulk::{self, Bulk};
 use crate::float;
@@ -88,6 +91,9 @@ pub(super) fn run<M: Memory>(
     macro_rules! ret {
         ($m:ident, $a:ident, $n:expr) => {{
             let (first, n) = (fp + $a.index(), $n);
+            if depth > 0 && !caller_fits(functions, frames, depth, regs.len()) {
+                break Stop::Trap(Trap::StackTooSmall);
+            }
             if first != fp {
                 regs.copy_within(first..first + n, fp);
             }
@@ -103,11 +109,12 @@ pub(super) fn run<M: Memory>(
     macro_rules! bulk {
         ($m:ident, $op:ident, $a:ident, $b:ident, $c:ident) => {{
             let operands = (fp + $a.index(), fp + $b.index(), fp + $c.index());
-            let (result, left) = bulk::$op(memory, regs, operands, fuel);
+            let (result, left) = bulk::$op(memory, constants, regs, operands, fuel);
             fuel = left;
             match result {
                 Ok(Bulk::Done) => {}
                 Ok(Bulk::OutOfBudget) => break Stop::Budget,
+                Ok(Bulk::Trapped(trap)) => break Stop::Trap(trap),
                 Err(fault) => break Stop::Fault(fault),
             }
         }};

@@ -295,6 +295,40 @@ macro_rules! op_semantics {
             RefNull { a } => { set!($m, a, NULL_REF) }
             RefIsNull { a, b } => { set!($m, a, (get!($m, b) == NULL_REF) as u64) }
             RefFunc { a, bc } => { set!($m, a, bc.0 as u64) }
+            // Superinstructions.
+            I64IncBrLtS { a, b, c } => {
+                let i = get!($m, a).wrapping_add(1);
+                set!($m, a, i);
+                branch!($m, (i as i64) < get!($m, b) as i64, c.0)
+            }
+            Load64X8 { a, b, c } => {
+                let address = get!($m, b).wrapping_add(get!($m, c).wrapping_mul(8));
+                match memory!($m).load::<8>(address) {
+                    Ok(x) => set!($m, a, u64::from_le_bytes(x)),
+                    Err(fault) => stop!($m, Stop::Fault(fault)),
+                }
+            }
+            // Segments, table bulk operations and calls through references.
+            MemoryInit { a } => { bulk!($m, init, a, a, a) }
+            TableInit { a, b } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2)), get!($m, r(3))];
+                try_trap!($m, table_init(module!($m), context!($m), b.0, args))
+            }
+            TableCopy { a, b, c } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2))];
+                try_trap!($m, table_copy(module!($m), context!($m), b.0, c.0, args))
+            }
+            TableFill { a, b } => {
+                let r = |k: u16| selvm_bytecode::operand::Reg(a.0 + k);
+                let args = [get!($m, a), get!($m, r(1)), get!($m, r(2))];
+                try_trap!($m, table_fill(module!($m), context!($m), b.0, args))
+            }
+            CallRef { a, b, c } => {
+                let callee = resolve_ref(module!($m), get!($m, b), c.0 as u32);
+                call!($m, a, try_trap!($m, callee))
+            }
         }
     };
 }

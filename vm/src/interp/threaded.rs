@@ -5,7 +5,10 @@
 //! a [`Machine`] the handlers share. Bulk memory operations, which need the fuel, are
 //! handed back to the dispatcher.
 
-use super::{f32b, f32bits, resolve, table_grow, table_slot};
+use super::{
+    caller_fits, f32b, f32bits, resolve, resolve_ref, table_copy, table_fill, table_grow,
+    table_init, table_slot,
+};
 use crate::arith::*;
 use crate::bulk::{self, Bulk};
 use crate::float;
@@ -114,6 +117,10 @@ macro_rules! call {
 macro_rules! ret {
     ($m:ident, $a:ident, $n:expr) => {{
         let (first, n) = ($m.fp + $a.index(), $n);
+        let c = &*$m.cold;
+        if c.depth > 0 && !caller_fits(c.functions, c.frames, c.depth, $m.regs.len()) {
+            stop!($m, Stop::Trap(Trap::StackTooSmall));
+        }
         if first != $m.fp {
             $m.regs.copy_within(first..first + n, $m.fp);
         }
@@ -188,6 +195,7 @@ op_semantics!(handlers!(m));
 #[cold]
 fn bulk_op<M: Memory>(
     memory: &mut M,
+    constants: &[u64],
     regs: &mut [u64],
     fp: usize,
     instr: I,
@@ -196,14 +204,23 @@ fn bulk_op<M: Memory>(
     let (result, left) = match instr {
         I::MemoryCopy { a, b, c } => bulk::copy(
             memory,
+            constants,
             regs,
             (fp + a.index(), fp + b.index(), fp + c.index()),
             fuel,
         ),
         I::MemoryFill { a, b, c } => bulk::fill(
             memory,
+            constants,
             regs,
             (fp + a.index(), fp + b.index(), fp + c.index()),
+            fuel,
+        ),
+        I::MemoryInit { a } => bulk::init(
+            memory,
+            constants,
+            regs,
+            (fp + a.index(), fp + a.index(), fp + a.index()),
             fuel,
         ),
         _ => unreachable!("only bulk handlers escape"),
@@ -211,6 +228,7 @@ fn bulk_op<M: Memory>(
     let result = match result {
         Ok(Bulk::Done) => Ok(()),
         Ok(Bulk::OutOfBudget) => Err(Stop::Budget),
+        Ok(Bulk::Trapped(trap)) => Err(Stop::Trap(trap)),
         Err(fault) => Err(Stop::Fault(fault)),
     };
     (result, left)
@@ -257,7 +275,7 @@ pub(super) fn run<M: Memory>(
             pc = m.pc;
             break m.stop;
         } else {
-            let (result, left) = bulk_op(m.memory, regs, fp, instr, fuel);
+            let (result, left) = bulk_op(m.memory, m.constants, regs, fp, instr, fuel);
             fuel = left;
             match result {
                 Ok(()) => pc += 1,

@@ -71,7 +71,7 @@ pub fn samples() -> Vec<(Rule, Vec<u8>)> {
             patched(Section::Types, |b, o| put32(b, o + 4, 1000)),
         ),
         (
-            TypeDuplicate,
+            TypeOrder,
             text(&format!(".type (i32) -> ()\n.type (i32) -> ()\n{VALID}")),
         ),
         (FuncType, patched(Section::Funcs, |b, o| put32(b, o, 99))),
@@ -110,6 +110,7 @@ pub fn samples() -> Vec<(Rule, Vec<u8>)> {
             patched(Section::Code, |b, _| put32(b, dir(Section::Names) + 4, 1)),
         ),
         (Name, patched(Section::Names, |b, o| put32(b, o + 4, 1000))),
+        (TablesTotal, text(".table 0 1048576\n.table 0 1")),
         (Opcode, text(&with_body(".word 0xffff\nreturn r0, 1"))),
         (UnusedBits, text(&with_body(".word 0x100000\nreturn r0, 1"))),
         (Register, text(&with_body("mov r0, r2\nreturn r0, 1"))),

@@ -250,6 +250,11 @@ impl<A: Arch> Kernel<'_, A> {
                 if target == caller {
                     return Err(SyscallError::IllegalOperation);
                 }
+                // The vm architecture checks a new pc against the module
+                // (the pc is the first frame register, MR2).
+                if A::VM_OBJECTS && w > 0 && self.vm_pc_write(target, inv.mr(2)).is_none() {
+                    return Err(SyscallError::InvalidArgument { arg: 2 });
+                }
                 TcbOp::WriteRegisters {
                     target,
                     resume: flags & 1 != 0,
@@ -360,3 +365,4 @@ impl<A: Arch> Kernel<'_, A> {
 }
 
 mod perform;
+pub mod vm;

@@ -48,9 +48,18 @@ impl<A: Arch> Kernel<'_, A> {
                 count,
             } => {
                 let values = mrs.get(2..).unwrap_or(&[]);
+                let restart = match values.first() {
+                    Some(&pc) if A::VM_OBJECTS && count > 0 => self.vm_pc_write(target, pc),
+                    _ => None,
+                };
                 let order = A::FRAME_REGISTERS.iter().chain(A::GP_REGISTERS);
                 for (&r, &v) in order.zip(values).take(count) {
-                    self.context_mut(target)[r] = A::sanitise_register(r, v);
+                    if !A::is_read_only_register(r) {
+                        self.context_mut(target)[r] = A::sanitise_register(r, v);
+                    }
+                }
+                if let Some(crate::arch::vm::PcWrite::Restart(func)) = restart {
+                    self.vm_restart_at(target, func);
                 }
                 self.restart_pc_is_next(target);
                 if resume {

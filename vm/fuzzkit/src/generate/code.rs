@@ -91,7 +91,9 @@ impl Context<'_> {
                 let ty = self.shape.funcs.get(v[1] as usize).map_or(0, |f| f.0);
                 v[0] = self.window(u, self.window_of(ty))?;
             }
-            Op::CallIndirect => v[0] = self.window(u, self.window_of(v[2]))?,
+            Op::CallIndirect | Op::CallRef => v[0] = self.window(u, self.window_of(v[2]))?,
+            Op::MemoryInit | Op::TableInit => v[0] = self.window(u, 4)?,
+            Op::TableCopy | Op::TableFill => v[0] = self.window(u, 3)?,
             Op::Return => (v[0], v[1]) = (self.window(u, self.results)?, self.results as u32),
             Op::Syscall => {
                 v[1] = u.int_in_range(0..=self.frame.min(6))? as u32;
@@ -119,6 +121,8 @@ fn possible(shape: &Shape, frame: u16, op: Op) -> bool {
         && (op != Op::CallIndirect || shape.tables > 0)
         && (op != Op::GlobalSet || shape.globals.contains(&true))
         && (!bulk || frame >= 3)
+        && (!matches!(op, Op::TableCopy | Op::TableFill) || frame >= 3)
+        && (!matches!(op, Op::MemoryInit | Op::TableInit) || frame >= 4)
         && op.operands().iter().all(|&(_, kind)| match kind {
             Kind::Const => shape.consts > 0,
             Kind::Global => !shape.globals.is_empty(),

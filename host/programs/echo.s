@@ -1,0 +1,120 @@
+; Console input through a device and an interrupt, as seL4 drivers do it: the
+; root task finds the device untyped in BootInfo, retypes the console's frame
+; from it and maps it at 0x20000, binds the console-input interrupt (line 1)
+; to a notification, then waits; on each interrupt it copies every buffered
+; input byte from RX_DATA to TX_DATA and acknowledges the line, and halts once
+; input has ended and nothing is left.
+.memory 1 1
+.global i64 const 0              ; g0: the IPC buffer
+.global i64 const 0              ; g1: BootInfo
+.global i64 mut 0                ; g2: the stack pointer
+.entry main
+
+; retype_from(untyped, type, size, dest) -> the reply's label (0: done).
+.func retype_from (i64 i64 i64 i64) -> (i64) frame 16
+    global.get r15, g0
+    store64 r3, r15, 40          ; MR4: node offset (the destination slot)
+    i64.const r14, 1
+    store64 r14, r15, 48         ; MR5: count
+    i64.const r14, 2
+    store64 r14, r15, 976        ; extra cap 0: the root CNode
+    mov r4, r0                   ; window r4..r9: the untyped,
+    ldc r5, 0x1086               ; UntypedRetype, 1 extra cap, 6 MRs,
+    mov r6, r1                   ; MR0 type, MR1 size, MR2 index 0, MR3 depth 0
+    mov r7, r2
+    i64.const r8, 0
+    i64.const r9, 0
+    syscall r4, 6, 0xffff
+    i64.shr_u_imm r0, r5, 12
+    return r0, 1
+.end
+
+; retype(type, size, dest): tries the untypeds from slot 16 until one has room.
+.func retype (i64 i64 i64) -> (i64) frame 16
+    i64.const r9, 16
+again:
+    mov r10, r9
+    mov r11, r0
+    mov r12, r1
+    mov r13, r2
+    call r10, retype_from
+    i64.br_eq_imm r10, 0, done
+    i64.add_imm r9, r9, 1
+    i64.br_ne_imm r9, 64, again
+done:
+    return r10, 1
+.end
+
+.func main () -> () frame 40
+    global.get r15, g0
+    global.get r16, g1
+    ; The device untyped: the first untypedList entry whose isDevice byte is set.
+    load64 r17, r16, 152         ; BootInfo.untyped.start
+    i64.const r18, 0             ; index
+    i64.add_imm r19, r16, 168    ; &untypedList[0]
+find:
+    load8_u r20, r19, 9          ; isDevice
+    br_if r20, found
+    i64.add_imm r18, r18, 1
+    i64.add_imm r19, r19, 16
+    jump find
+found:
+    i64.add r21, r17, r18        ; its slot
+    ; The console frame: the device region's first page, in slot 4000, mapped at 0x20000.
+    mov r22, r21
+    i64.const r23, 6             ; SmallPage
+    i64.const r24, 0
+    i64.const r25, 4000
+    call r22, retype_from
+    i64.const r14, 3             ; extra cap 0: the VSpace
+    store64 r14, r15, 976
+    i64.const r3, 4000
+    ldc r4, 0x20083              ; PageMap, 1 extra cap, 3 MRs
+    ldc r5, 0x20000              ; vaddr
+    i64.const r6, 3              ; read-write
+    i64.const r7, 0
+    syscall r3, 6, 0xffff
+    ; A notification in slot 4001.
+    i64.const r22, 3
+    i64.const r23, 0
+    i64.const r24, 4001
+    call r22, retype
+    ; IRQControl_Get(line 1) into slot 4002; bind the notification; unmask.
+    i64.const r14, 2
+    store64 r14, r15, 976
+    i64.const r3, 4
+    ldc r4, 0x19083              ; IssueIRQHandler, 1 extra cap, 3 MRs
+    i64.const r5, 1              ; the console-input line
+    i64.const r6, 4002
+    i64.const r7, 64
+    syscall r3, 6, 0xffff
+    i64.const r14, 4001
+    store64 r14, r15, 976
+    i64.const r3, 4002
+    ldc r4, 0x1b080              ; SetIRQHandler, 1 extra cap
+    syscall r3, 6, 0xffff
+    i64.const r3, 4002
+    ldc r4, 0x1a000              ; AckIRQ
+    syscall r3, 6, 0xffff
+    ldc r26, 0x20000             ; the console registers
+wait:
+    i64.const r3, 4001
+    i64.const r4, 0
+    syscall r3, 6, 0xfffb        ; seL4_Wait on the notification
+drain:
+    load64 r27, r26, 8           ; RX_STATUS
+    i64.and_imm r28, r27, 0x7fff ; bytes buffered
+    i64.br_eq_imm r28, 0, idle
+    load64 r29, r26, 0           ; RX_DATA
+    store64 r29, r26, 16         ; TX_DATA
+    jump drain
+idle:
+    i64.const r3, 4002
+    ldc r4, 0x1a000              ; AckIRQ
+    syscall r3, 6, 0xffff
+    i64.shr_u_imm r28, r27, 32   ; input ended?
+    br_unless r28, wait
+    i64.const r0, 0
+    syscall r0, 6, 0xfff5
+    return r0, 0
+.end

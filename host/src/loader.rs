@@ -1,0 +1,372 @@
+//! Boots the kernel and builds the root task from an `.sbc` image, as seL4's
+//! boot code builds its root task: the kernel's own boot gives the root CNode
+//! (radix 12), TCB (priority and MCP 255), VSpace (ASID 1), ASID pool, IRQ and
+//! ASID control, domain cap and Untyped caps for all the rest of memory; the
+//! loader then, acting as the root task through ordinary invocations, retypes
+//! and seals the module (root slot 12), retypes the register stack (slot 13),
+//! maps the program's
+//! memory (plus one 64 KiB page holding BootInfo and, 4 KiB above it, the IPC
+//! buffer, as docs/wasm-abi.md says), copies the data segments, fills BootInfo,
+//! sets the IPC buffer, and binds the root thread to its entry point.
+
+use crate::host_state::HostState;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use selvm_abi::boot_info::{BootInfo, SlotRegion, UntypedDesc};
+use selvm_abi::vm::device::{DEVICE_REGION_BITS, PHYS_DEVICE_BASE, PHYS_RAM_BASE};
+use selvm_abi::vm::object::{CAP_INIT_THREAD_MODULE, CAP_INIT_THREAD_REGISTER_STACK};
+use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
+use selvm_bytecode::format::Section;
+use selvm_kernel::arch::vm::VmArch;
+use selvm_kernel::boot::DeviceRegion;
+use selvm_kernel::cap::Cap;
+use selvm_kernel::invocation::Caller;
+use selvm_kernel::slot::SlotMemory;
+use selvm_kernel::{BootConfig, BootSummary, Kernel, Outcome};
+
+/// The kernel of a hosted machine.
+pub type VmKernel<'m> = Kernel<'m, VmArch<HostState>>;
+
+/// Bytes of one wasm memory page.
+pub const WASM_PAGE: u64 = 64 * 1024;
+/// log2 of the root thread's register stack (1 MiB).
+pub const STACK_BITS: u64 = 20;
+/// Call depth the root thread's register stack holds.
+pub const STACK_DEPTH: Word = 4096;
+
+/// Why an image could not be booted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadError {
+    /// The image is not a valid `.sbc` module (the verifier's message).
+    BadImage(String),
+    /// The module has no entry function.
+    NoEntry,
+    /// The physical memory is unusable (size or alignment).
+    BadMemory,
+    /// The program needs more memory or slots than the machine has.
+    TooLarge(String),
+    /// A boot step the kernel refused (a loader bug or too little memory).
+    Kernel(String),
+}
+
+impl core::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            LoadError::BadImage(m) => write!(f, "not a valid .sbc module: {m}"),
+            LoadError::NoEntry => write!(f, "the module has no entry function"),
+            LoadError::BadMemory => {
+                write!(f, "physical memory must be a whole number of 4 KiB pages")
+            }
+            LoadError::TooLarge(m) => write!(f, "the program does not fit the machine: {m}"),
+            LoadError::Kernel(m) => write!(f, "boot step failed: {m}"),
+        }
+    }
+}
+
+/// Where the loader put things.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Virtual address of BootInfo.
+    pub boot_info: Word,
+    /// Virtual address of the IPC buffer.
+    pub ipc_buffer: Word,
+    /// `memory.size` of the root task, in 64 KiB pages.
+    pub pages: Word,
+}
+
+struct Loader<'k, 'm> {
+    k: &'k mut VmKernel<'m>,
+    summary: BootSummary,
+    next_slot: CPtr,
+}
+
+impl Loader<'_, '_> {
+    fn invoke(
+        &mut self,
+        cptr: CPtr,
+        label: Word,
+        mrs: &[Word],
+        extra: &[CPtr],
+    ) -> Result<Outcome, LoadError> {
+        let info = MessageInfo::new(label, 0, extra.len() as Word, mrs.len() as Word)
+            .map_err(|e| LoadError::Kernel(format!("label {label}: {e:?}")))?;
+        let caller = Caller {
+            tcb: self.summary.root_tcb,
+        };
+        loop {
+            match self.k.invoke(caller, cptr, info, mrs, extra) {
+                Outcome::Preempted => continue,
+                o => return Ok(o),
+            }
+        }
+    }
+
+    fn ok(
+        &mut self,
+        cptr: CPtr,
+        label: Word,
+        mrs: &[Word],
+        extra: &[CPtr],
+    ) -> Result<(), LoadError> {
+        match self.invoke(cptr, label, mrs, extra)? {
+            Outcome::Done | Outcome::Reply(_) => Ok(()),
+            other => Err(LoadError::Kernel(format!(
+                "label {label} on slot {cptr}: {other:?}"
+            ))),
+        }
+    }
+
+    fn cap(&self, cptr: CPtr) -> Cap {
+        let root = self.k.boot_objects().root_cnode;
+        self.k.memory().cap(root.offset(cptr))
+    }
+
+    /// Retypes `count` objects into fresh consecutive slots, at most 256 per
+    /// Retype (seL4's fan-out limit), each batch from the first untyped (largest
+    /// first) that has room; returns the first slot.
+    fn make(&mut self, ty: ObjectType, size: Word, count: Word) -> Result<CPtr, LoadError> {
+        if self.next_slot + count > self.summary.empty.end {
+            return Err(LoadError::TooLarge(format!("{count} more slots")));
+        }
+        let first = self.next_slot;
+        let mut done = 0;
+        while done < count {
+            let n = (count - done).min(256);
+            self.make_batch(ty, size, first + done, n)?;
+            done += n;
+        }
+        self.next_slot += count;
+        Ok(first)
+    }
+
+    fn make_batch(
+        &mut self,
+        ty: ObjectType,
+        size: Word,
+        dest: CPtr,
+        n: Word,
+    ) -> Result<(), LoadError> {
+        let mut untypeds: Vec<(u8, CPtr)> = (0..self.summary.untyped.len())
+            .filter(|&i| self.summary.untyped_list[i as usize].is_device == 0)
+            .map(|i| {
+                (
+                    self.summary.untyped_list[i as usize].size_bits,
+                    self.summary.untyped.start + i,
+                )
+            })
+            .collect();
+        untypeds.sort_by(|a, b| b.cmp(a));
+        for (_, ut) in untypeds {
+            let mrs = [ty.word(), size, 0, 0, dest, n];
+            let retype = L::UntypedRetype.word();
+            if let Outcome::Done = self.invoke(ut, retype, &mrs, &[boot::CAP_INIT_THREAD_CNODE])? {
+                return Ok(());
+            }
+        }
+        Err(LoadError::TooLarge(format!(
+            "no untyped has room for {n} {ty:?}"
+        )))
+    }
+
+    fn make_into(&mut self, ty: ObjectType, dest: CPtr) -> Result<(), LoadError> {
+        self.make_batch(ty, 0, dest, 1)
+    }
+}
+
+fn ptr_of(cap: Cap) -> Option<Word> {
+    cap.region().map(|(base, _)| base)
+}
+
+/// Boots a kernel over `ram` (physical memory at `PHYS_RAM_BASE`) and builds
+/// the root task from `image`.
+pub fn boot<'m>(ram: &'m mut [u64], image: &[u8]) -> Result<(VmKernel<'m>, Layout), LoadError> {
+    let module = selvm_vm::Module::load(image).map_err(|e| LoadError::BadImage(format!("{e}")))?;
+    let entry = module.entry().ok_or(LoadError::NoEntry)?;
+    let container = module.container();
+    let devices = [DeviceRegion {
+        base: PHYS_DEVICE_BASE,
+        size_bits: DEVICE_REGION_BITS as u8,
+    }];
+    let config = BootConfig {
+        root_radix: boot::ROOT_CNODE_RADIX as u8,
+        devices: &devices,
+    };
+    let arch = VmArch {
+        host: HostState::default(),
+    };
+    let (mut k, summary) =
+        Kernel::boot(PHYS_RAM_BASE, ram, &config, arch).map_err(|_| LoadError::BadMemory)?;
+    let mut l = Loader {
+        k: &mut k,
+        next_slot: summary.empty.start,
+        summary,
+    };
+
+    // The module: retyped big enough for the image, written, sealed.
+    let bits = (image.len().max(4096) as u64)
+        .next_power_of_two()
+        .trailing_zeros() as Word;
+    let module_slot = CAP_INIT_THREAD_MODULE;
+    l.make_batch(ObjectType::Module, bits, module_slot, 1)?;
+    let module_at = ptr_of(l.cap(module_slot)).ok_or(LoadError::Kernel("module cap".into()))?;
+    if !l.k.vm_loader_write(module_at, image) {
+        return Err(LoadError::Kernel("writing the module".into()));
+    }
+    l.ok(
+        module_slot,
+        selvm_abi::vm::VmInvocationLabel::ModuleSeal.word(),
+        &[image.len() as Word],
+        &[],
+    )?;
+    let stack_slot = CAP_INIT_THREAD_REGISTER_STACK;
+    l.make_batch(ObjectType::RegisterStack, STACK_BITS, stack_slot, 1)?;
+
+    // Memory: the program's pages plus one for BootInfo and the IPC buffer.
+    let old_end = u64::from(container.memory_min()) * WASM_PAGE;
+    let pages = u64::from(container.memory_min()) + 1;
+    let bytes = pages * WASM_PAGE;
+    let tables_l1 = bytes.div_ceil(1 << 30);
+    let tables_l0 = bytes.div_ceil(1 << 21);
+    let first_pt = l.make(ObjectType::PageTable, 0, tables_l1 + tables_l0)?;
+    for g in 0..tables_l1 {
+        l.ok(
+            first_pt + g,
+            L::PageTableMap.word(),
+            &[g << 30, 0],
+            &[boot::CAP_INIT_THREAD_VSPACE],
+        )?;
+    }
+    for m in 0..tables_l0 {
+        let pt = first_pt + tables_l1 + m;
+        l.ok(
+            pt,
+            L::PageTableMap.word(),
+            &[m << 21, 0],
+            &[boot::CAP_INIT_THREAD_VSPACE],
+        )?;
+    }
+    let frames = bytes / 4096;
+    let fresh = frames - 2;
+    let first_frame = l.make(ObjectType::SmallPage, 0, fresh)?;
+    l.make_into(ObjectType::SmallPage, boot::CAP_BOOT_INFO_FRAME)?;
+    let mut page_paddr = Vec::with_capacity(frames as usize);
+    let mut next = first_frame;
+    for i in 0..frames {
+        let vaddr = i * 4096;
+        let slot = if vaddr == old_end {
+            boot::CAP_BOOT_INFO_FRAME
+        } else if vaddr == old_end + 4096 {
+            boot::CAP_INIT_THREAD_IPC_BUFFER
+        } else {
+            next += 1;
+            next - 1
+        };
+        l.ok(
+            slot,
+            L::PageMap.word(),
+            &[vaddr, 3, 0],
+            &[boot::CAP_INIT_THREAD_VSPACE],
+        )?;
+        page_paddr.push(ptr_of(l.cap(slot)).ok_or(LoadError::Kernel("frame cap".into()))?);
+    }
+    // Data segments, page by page.
+    for d in (0..container.count(Section::Data)).filter_map(|i| container.data(i)) {
+        let payload = container.data_bytes(&d).unwrap_or(&[]);
+        for (j, chunk) in payload.chunks(1).enumerate() {
+            let a = d.address + j as u64;
+            let Some(&page) = page_paddr.get((a / 4096) as usize) else {
+                return Err(LoadError::BadImage(format!(
+                    "data outside memory at {a:#x}"
+                )));
+            };
+            l.k.vm_loader_write(page + a % 4096, chunk);
+        }
+    }
+    // The IPC buffer, then BootInfo.
+    let ipc_buffer = old_end + 4096;
+    l.ok(
+        boot::CAP_INIT_THREAD_TCB,
+        L::TcbSetIpcBuffer.word(),
+        &[ipc_buffer],
+        &[boot::CAP_INIT_THREAD_IPC_BUFFER],
+    )?;
+    let mut info = BootInfo::ZERO;
+    info.node_id = 0;
+    info.num_nodes = 1;
+    info.ipc_buffer = ipc_buffer;
+    info.empty = SlotRegion {
+        start: l.next_slot,
+        end: summary.empty.end,
+    };
+    info.user_image_frames = SlotRegion {
+        start: first_frame,
+        end: first_frame + fresh,
+    };
+    info.user_image_paging = SlotRegion {
+        start: first_pt,
+        end: first_pt + tables_l1 + tables_l0,
+    };
+    info.init_thread_cnode_size_bits = boot::ROOT_CNODE_RADIX.into();
+    info.untyped = summary.untyped;
+    info.untyped_list = summary.untyped_list;
+    let bi_bytes = boot_info_bytes(&info);
+    let bi_page = page_paddr[(old_end / 4096) as usize];
+    l.k.vm_loader_write(bi_page, &bi_bytes);
+
+    let sp = container.global(2).map_or(0, |g| g.init);
+    if !l
+        .k
+        .vm_loader_bind_root(module_slot, stack_slot, STACK_DEPTH, entry, sp, pages)
+    {
+        return Err(LoadError::Kernel("binding the root thread".into()));
+    }
+    let layout = Layout {
+        boot_info: old_end,
+        ipc_buffer,
+        pages,
+    };
+    Ok((k, layout))
+}
+
+/// BootInfo as the 64-bit little-endian bytes of SEL4-FACTS's layout.
+pub fn boot_info_bytes(info: &BootInfo) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    let mut word = |w: Word| out.extend_from_slice(&w.to_le_bytes());
+    let region = |r: SlotRegion| [r.start, r.end];
+    for w in [
+        info.extra_len,
+        info.node_id,
+        info.num_nodes,
+        info.num_io_pt_levels,
+        info.ipc_buffer,
+    ] {
+        word(w);
+    }
+    for r in [
+        info.empty,
+        info.shared_frames,
+        info.user_image_frames,
+        info.user_image_paging,
+        info.io_space_caps,
+        info.extra_bi_pages,
+    ] {
+        region(r).into_iter().for_each(&mut word);
+    }
+    word(info.init_thread_cnode_size_bits);
+    word(info.init_thread_domain);
+    region(info.untyped).into_iter().for_each(&mut word);
+    for UntypedDesc {
+        paddr,
+        size_bits,
+        is_device,
+        ..
+    } in info.untyped_list
+    {
+        out.extend_from_slice(&paddr.to_le_bytes());
+        out.push(size_bits);
+        out.push(is_device);
+        out.extend_from_slice(&[0; 6]);
+    }
+    out
+}

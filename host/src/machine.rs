@@ -1,0 +1,195 @@
+//! The hosted machine: a booted kernel, the decoded modules its threads run
+//! (a cache keyed by the module object's physical address, dropped when the
+//! kernel reports the module deleted), the TLB, and the run loop's counters.
+
+use crate::loader::{self, Layout, LoadError, VmKernel};
+use crate::mmu::Tlb;
+use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::string::String;
+use alloc::vec::Vec;
+use selvm_kernel::memory::PAddr;
+
+/// How the machine runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// Console input, all available from the start (deterministic delivery).
+    pub input: Vec<u8>,
+    /// Stop after this many instructions (all threads together).
+    pub max_instructions: Option<u64>,
+    /// Record a trace of threads running and kernel entries.
+    pub trace: bool,
+    /// Instructions per kernel timer tick (virtual time: the run is
+    /// deterministic, the same program giving the same output every time).
+    pub tick_instructions: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            input: Vec::new(),
+            max_instructions: None,
+            trace: false,
+            tick_instructions: 100_000,
+        }
+    }
+}
+
+/// Why the machine stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    /// DebugHalt with this status.
+    Halted(u64),
+    /// Every thread finished (returned from its entry or was suspended) and
+    /// none is blocked.
+    Finished,
+    /// A thread took a fault no handler received.
+    Fault(FaultReport),
+    /// Threads are blocked and nothing can ever wake them.
+    Deadlock {
+        /// How many threads are blocked.
+        blocked: usize,
+    },
+    /// The instruction limit was reached.
+    InstructionLimit,
+}
+
+/// Process exit statuses of `selvm run`, one per way a run ends.
+pub mod status {
+    /// DebugHalt with status 0, or every thread finished.
+    pub const CLEAN: u8 = 0;
+    /// DebugHalt with a non-zero status (printed on stderr).
+    pub const HALT_STATUS: u8 = 1;
+    /// Command-line usage error (clap's own code).
+    pub const USAGE: u8 = 2;
+    /// A thread was killed by a fault no handler received.
+    pub const UNHANDLED_FAULT: u8 = 3;
+    /// Threads are blocked and nothing can ever wake them.
+    pub const DEADLOCK: u8 = 4;
+    /// `--max-instructions` was reached.
+    pub const LIMIT: u8 = 5;
+    /// The input file cannot be read, translated or booted.
+    pub const BAD_INPUT: u8 = 6;
+}
+
+impl Exit {
+    /// The process exit status `selvm run` reports for this exit.
+    pub fn status(&self) -> u8 {
+        match self {
+            Exit::Halted(0) | Exit::Finished => status::CLEAN,
+            Exit::Halted(_) => status::HALT_STATUS,
+            Exit::Fault(_) => status::UNHANDLED_FAULT,
+            Exit::Deadlock { .. } => status::DEADLOCK,
+            Exit::InstructionLimit => status::LIMIT,
+        }
+    }
+}
+
+/// A fault that killed a thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FaultReport {
+    /// The thread's TCB (physical address).
+    pub thread: PAddr,
+    /// The function the pc is in (from the module's name section, or `f<index>`).
+    pub function: String,
+    /// Function index and instruction offset.
+    pub pc: (u32, u32),
+    /// What happened ("load fault", "divide by zero", …).
+    pub kind: String,
+    /// The faulting address, for memory faults.
+    pub address: Option<u64>,
+}
+
+impl core::fmt::Display for FaultReport {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "thread {:#x} killed by an unhandled {} in {} at {}+{}",
+            self.thread, self.kind, self.function, self.pc.0, self.pc.1
+        )?;
+        if let Some(a) = self.address {
+            write!(f, " (address {a:#x})")?;
+        }
+        Ok(())
+    }
+}
+
+/// A hosted seLVM machine.
+pub struct Machine<'m> {
+    pub(crate) kernel: VmKernel<'m>,
+    pub(crate) modules: BTreeMap<PAddr, selvm_vm::Module>,
+    pub(crate) tlb: Tlb,
+    pub(crate) threads: BTreeSet<PAddr>,
+    pub(crate) layout: Layout,
+    pub(crate) config: Config,
+    pub(crate) since_tick: u64,
+    pub(crate) double_faults_seen: u64,
+    pub(crate) devices: crate::devices::Devices,
+    pub(crate) timer_pending: bool,
+    pub(crate) trace: Option<Vec<crate::trace::Event>>,
+    /// Instructions executed so far.
+    pub instructions: u64,
+    /// Kernel entries so far (syscalls, faults, traps, ticks).
+    pub kernel_entries: u64,
+}
+
+impl<'m> Machine<'m> {
+    /// Boots `image` (an `.sbc` module) as the root task over `ram`.
+    pub fn boot(ram: &'m mut [u64], image: &[u8], config: Config) -> Result<Self, LoadError> {
+        let (kernel, layout) = loader::boot(ram, image)?;
+        let devices = crate::devices::Devices::new(config.input.clone());
+        let trace = config.trace.then(Vec::new);
+        Ok(Machine {
+            kernel,
+            modules: BTreeMap::new(),
+            tlb: Tlb::default(),
+            threads: BTreeSet::new(),
+            layout,
+            config,
+            since_tick: 0,
+            double_faults_seen: 0,
+            devices,
+            timer_pending: false,
+            trace,
+            instructions: 0,
+            kernel_entries: 0,
+        })
+    }
+
+    /// The kernel (for inspection).
+    pub fn kernel(&self) -> &VmKernel<'m> {
+        &self.kernel
+    }
+
+    /// Where the loader put BootInfo and the IPC buffer.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// The trace recorded so far as Chrome trace-event JSON (`Config::trace`).
+    pub fn trace_json(&self) -> Option<String> {
+        self.trace.as_deref().map(crate::trace::to_json)
+    }
+
+    /// Console output produced since the last call (DebugPutChar and the
+    /// console device's TX register, in the order they were written per kind).
+    pub fn take_console(&mut self) -> Vec<u8> {
+        let mut out = core::mem::take(&mut self.kernel.arch_mut().host.console);
+        out.append(&mut self.devices.output);
+        out
+    }
+
+    /// Runs until the machine stops, handing console output to `out` as it
+    /// is produced.
+    pub fn run(&mut self, mut out: impl FnMut(&[u8])) -> Exit {
+        loop {
+            let exit = self.step();
+            let bytes = self.take_console();
+            if !bytes.is_empty() {
+                out(&bytes);
+            }
+            if let Some(exit) = exit {
+                return exit;
+            }
+        }
+    }
+}
