@@ -18,13 +18,16 @@ pub enum Engine {
 }
 
 impl Engine {
-    /// Every engine, in table order.
-    pub const ALL: [Engine; 5] = [
+    /// Every engine, in table order (tail-call threading with the nightly-only
+    /// `tail-calls` feature).
+    pub const ALL: &'static [Engine] = &[
         Engine::Wasmi2,
         Engine::Wasmi2Fuel,
         Engine::Wasmi031,
         Engine::Selvm(Dispatch::Loop),
         Engine::Selvm(Dispatch::Threaded),
+        #[cfg(feature = "tail-calls")]
+        Engine::Selvm(Dispatch::TailCall),
     ];
 
     /// The name in tables.
