@@ -79,5 +79,8 @@ else
     # ... and run on the hosted machine: Rust + libsel4 -> wasm32 -> dx -> seL4 on the VM.
     step user-hello-run sh -c 'cargo run -q -p selvm -- run "$1" | grep -q "^hello from Rust on seLVM$"' \
         sh "$ROOT/target/user/hello.wasm"
+    # The committed modules of `selvm bench wasm`: rebuilt and compared byte for byte
+    # when this toolchain is the recorded one, else checked by their checksums.
+    step bench-wasm scripts/build-bench-wasm.sh --check
     summary
 fi

@@ -1,9 +1,10 @@
 //! The seLVM command-line tool: the kernel self-test, the register machine's `asm`,
-//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `run` (the hosted machine), and
-//! `bench vm`.
+//! `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `run` (the hosted machine), `bench vm`
+//! and `bench wasm`.
 
 mod bench;
 mod bench_ipc;
+mod bench_wasm;
 mod counts;
 mod dx;
 mod run;
@@ -61,6 +62,9 @@ enum Bench {
     /// slow path, Signal/Wait, a null syscall) next to Linux pipe and socket
     /// ping-pong, measured in the same run.
     Ipc(bench_ipc::IpcArgs),
+    /// Register vs stack: the wasm32 compute programs of user/bench in wasmi 2.x, wasmi
+    /// 0.31 and dx + seLVM, with operator counts (docs/benchmarks.md).
+    Wasm(bench_wasm::WasmBenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +78,7 @@ fn main() -> ExitCode {
         Some(Command::Dx(a)) => dx::dx(&a),
         Some(Command::Bench(Bench::Vm(a))) => bench::vm(&a),
         Some(Command::Bench(Bench::Ipc(a))) => bench_ipc::ipc(&a),
+        Some(Command::Bench(Bench::Wasm(a))) => bench_wasm::wasm(&a),
         Some(Command::Run(a)) => return run::run(&a),
     };
     match result {
