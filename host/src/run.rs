@@ -259,7 +259,7 @@ impl Machine<'_> {
             self.last_tick_ns = self.devices.now_ns;
             self.since_tick = 0;
             self.kernel_entries += 1;
-            self.record(t, "tick", "timer tick".into());
+            self.record(t, || ("tick", "timer tick".into()));
             self.kernel.timer_tick();
         }
     }
@@ -272,8 +272,7 @@ impl Machine<'_> {
                 self.kernel_entries += 1;
                 // The thread stopped after the `syscall`; it restarts on it.
                 let at = pc - 1;
-                let (category, name) = syscall_event(number as i16 as i64 as Word);
-                self.record(t, category, name);
+                self.record(t, || syscall_event(number as i16 as i64 as Word));
                 match self.kernel.vm_syscall(window, number, at, pc) {
                     SyscallExit::Halt => Some(Exit::Halted(self.kernel.vm_halt_status())),
                     _ => {
@@ -291,13 +290,15 @@ impl Machine<'_> {
                 let write = f.access == selvm_vm::Access::Write;
                 self.kernel.vm_memory_fault(pc, f.address, write);
                 let kind = if write { "store fault" } else { "load fault" };
-                self.record(t, "fault", format!("VMFault ({kind} at {:#x})", f.address));
+                self.record(t, || {
+                    ("fault", format!("VMFault ({kind} at {:#x})", f.address))
+                });
                 self.killed(t, pc, kind, Some(f.address))
             }
             Stop::Trap(trap) => {
                 self.kernel_entries += 1;
                 let (kind, detail) = trap_kind(trap);
-                self.record(t, "fault", format!("UserException ({})", kind.name()));
+                self.record(t, || ("fault", format!("UserException ({})", kind.name())));
                 self.kernel.vm_trap(pc, kind, detail);
                 self.killed(t, pc, kind.name(), None)
             }
@@ -350,9 +351,12 @@ impl Machine<'_> {
         }
     }
 
-    fn record(&mut self, thread: PAddr, category: &'static str, name: String) {
+    /// Records a kernel entry in the trace; `what` (category and name) is
+    /// only built when tracing, so untraced runs pay nothing for it.
+    fn record(&mut self, thread: PAddr, what: impl FnOnce() -> (&'static str, String)) {
         let ns = self.devices.now_ns;
         if let Some(t) = self.trace.as_mut() {
+            let (category, name) = what();
             t.push(Event::Entry {
                 thread,
                 ns,
@@ -370,13 +374,13 @@ impl Machine<'_> {
             self.timer_pending = false;
             self.kernel_entries += 1;
             let cur = self.kernel.current_thread();
-            self.record(cur, "interrupt", format!("irq {IRQ_TIMER}"));
+            self.record(cur, || ("interrupt", format!("irq {IRQ_TIMER}")));
             self.kernel.handle_interrupt(IRQ_TIMER);
         }
         if self.devices.input_pending() && !masked(self, IRQ_CONSOLE_RX) {
             self.kernel_entries += 1;
             let cur = self.kernel.current_thread();
-            self.record(cur, "interrupt", format!("irq {IRQ_CONSOLE_RX}"));
+            self.record(cur, || ("interrupt", format!("irq {IRQ_CONSOLE_RX}")));
             self.kernel.handle_interrupt(IRQ_CONSOLE_RX);
         }
     }
