@@ -230,10 +230,7 @@ impl<A: Arch> Kernel<'_, A> {
                 self.perform_asid(op);
                 Ok(Outcome::Done)
             }
-            Operation::Module(op) => {
-                self.perform_module(op);
-                Ok(Outcome::Done)
-            }
+            Operation::Module(op) => self.perform_module(op),
             Operation::VmTcb(op) => self.perform_vm_tcb(op).map(|()| Outcome::Done),
             Operation::SetDomain(t, d) => {
                 self.set_domain(t, d);
@@ -243,6 +240,14 @@ impl<A: Arch> Kernel<'_, A> {
         match done {
             Err(Preempted) => Outcome::Preempted,
             Ok(reply @ Outcome::Reply(_)) => reply,
+            // An operation that could only fail while performing (a seal the
+            // verifier rejects) answers like a decode error.
+            Ok(error @ Outcome::Error(_)) => {
+                if self.thread_state(caller.tcb) == ThreadState::Restart {
+                    self.set_thread_state(caller.tcb, ThreadState::Running);
+                }
+                error
+            }
             Ok(_) if self.thread_state(caller.tcb) == ThreadState::Restart => {
                 self.set_thread_state(caller.tcb, ThreadState::Running);
                 Outcome::Done

@@ -23,6 +23,7 @@ pub enum Progress {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 enum Stage {
     Header,
     Types,
@@ -57,6 +58,37 @@ impl<'a> Verifier<'a> {
             stage: Stage::Header,
             index: 0,
         }
+    }
+
+    /// Where the verification stands, as a word a caller can keep (the kernel
+    /// keeps it in the module's cap across a preemption) and hand back to
+    /// [`Verifier::resume`] together with the same, unchanged bytes.
+    pub fn position(&self) -> u32 {
+        ((self.stage as u32) << 28) | (self.index & 0x0fff_ffff)
+    }
+
+    /// Continues a verification of `module` from `position` (a value
+    /// [`Verifier::position`] returned for these very bytes); `None` for a word
+    /// no position has.
+    pub fn resume(module: Module<'a>, position: u32) -> Option<Verifier<'a>> {
+        const STAGES: [Stage; 10] = [
+            Stage::Header,
+            Stage::Types,
+            Stage::Funcs,
+            Stage::Globals,
+            Stage::Tables,
+            Stage::Data,
+            Stage::Exports,
+            Stage::Names,
+            Stage::Code,
+            Stage::Done,
+        ];
+        let stage = *STAGES.get((position >> 28) as usize)?;
+        Some(Verifier {
+            module,
+            stage,
+            index: position & 0x0fff_ffff,
+        })
     }
 
     /// Verifies the whole module at once.

@@ -160,9 +160,10 @@ pub fn encode(cap: &Cap) -> CapWords {
             ptr,
             size_bits,
             sealed,
+            progress,
         } => [
             word0(tag::MODULE, ptr, field(size_bits.into(), 48, 6)),
-            sealed.into(),
+            u64::from(sealed) | (u64::from(progress) << 32),
         ],
         Cap::RegisterStack { ptr, size_bits } => [
             word0(tag::REGISTER_STACK, ptr, field(size_bits.into(), 48, 6)),
@@ -248,6 +249,7 @@ pub fn decode(words: CapWords) -> Cap {
             ptr,
             size_bits: get(w0, 48, 6) as u8,
             sealed: w1 as u32,
+            progress: (w1 >> 32) as u32,
         },
         tag::REGISTER_STACK => Cap::RegisterStack {
             ptr,
@@ -318,11 +320,14 @@ mod tests {
                 }
             }
             v.push(Cap::Thread { tcb: ptr });
-            for (size_bits, sealed) in [(12u8, 0u32), (28, 1), (63, u32::MAX)] {
+            for (size_bits, sealed, progress) in
+                [(12u8, 0u32, 0u32), (28, 1, 7), (63, u32::MAX, u32::MAX)]
+            {
                 v.push(Cap::Module {
                     ptr,
                     size_bits,
                     sealed,
+                    progress,
                 });
                 v.push(Cap::RegisterStack { ptr, size_bits });
             }

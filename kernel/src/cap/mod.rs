@@ -187,8 +187,11 @@ pub enum Cap {
         ptr: PAddr,
         /// log2 of its size.
         size_bits: u8,
-        /// Length of the verified image once sealed; 0 while writable.
+        /// Length of the verified image once sealed (0 while writable); while a
+        /// seal is in progress, the length being verified.
         sealed: u32,
+        /// 0, or a seal in progress preempted at verifier position `progress - 1`.
+        progress: u32,
     },
     /// A thread's register stack (vm architecture); never mappable.
     RegisterStack {
@@ -343,6 +346,16 @@ impl Cap {
                 },
             ) => a == b && sa == sb && da == db,
             _ => self.same_region_as(other),
+        }
+    }
+
+    /// The verified image length of a sealed module cap.
+    pub const fn sealed_image(&self) -> Option<u32> {
+        match *self {
+            Cap::Module {
+                sealed, progress, ..
+            } if sealed != 0 && progress == 0 => Some(sealed),
+            _ => None,
         }
     }
 

@@ -80,6 +80,7 @@ pub fn create(ty: ObjectType, ptr: PAddr, user_size: u64, is_device: bool) -> Ca
             ptr,
             size_bits: user_size as u8,
             sealed: 0,
+            progress: 0,
         },
         ObjectType::RegisterStack => Cap::RegisterStack {
             ptr,

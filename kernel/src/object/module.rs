@@ -4,24 +4,35 @@
 //! image and makes it immutable (every cap to it records the sealed length,
 //! caps to one object being contiguous in the derivation tree). Only sealed
 //! modules can be bound to threads (docs/vm-abi.md).
+//!
+//! Sealing is preemptible like a revoke: after each verifier step (one
+//! signature, one record section, one function) a preemption point may stop
+//! it; the invoked cap then records the verifier's position, and the restarted
+//! ModuleSeal continues there. Any write to the module forgets every cap's
+//! recorded progress, so a resumed verification always covers the bytes that
+//! will be sealed.
 
 use crate::arch::Arch;
 use crate::cap::{Cap, VmRights};
 use crate::error::SyscallError;
-use crate::invocation::Invocation;
+use crate::invocation::{Invocation, Outcome};
 use crate::memory::PAddr;
+use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use selvm_abi::Word;
 use selvm_abi::vm::VmInvocationLabel as V;
 use selvm_bytecode::rule::Location;
-use selvm_bytecode::verify::Verifier;
+use selvm_bytecode::verify::{Progress, Verifier};
 
 /// A validated module invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModuleOp {
-    /// Copy `len` bytes from physical `src` to physical `dst`.
+    /// Copy `len` bytes from physical `src` to physical `dst` of the module
+    /// whose cap is at `slot`.
     Write {
+        /// A slot holding a cap to the module.
+        slot: SlotRef,
         /// Destination (inside the module).
         dst: PAddr,
         /// Source (inside the frame).
@@ -29,9 +40,9 @@ pub enum ModuleOp {
         /// Byte count.
         len: u64,
     },
-    /// Record the verified length `len` in every cap of the module at `slot`.
+    /// Verify the first `len` bytes and seal the module whose cap is at `slot`.
     Seal {
-        /// A slot holding a cap to the module.
+        /// The invoked cap's slot.
         slot: SlotRef,
         /// The image length.
         len: u32,
@@ -46,21 +57,17 @@ impl<A: Arch> Kernel<'_, A> {
         cap: Cap,
         inv: &Invocation<'_>,
     ) -> Result<ModuleOp, SyscallError> {
-        let Cap::Module {
-            ptr,
-            size_bits,
-            sealed,
-        } = cap
-        else {
+        let Cap::Module { ptr, size_bits, .. } = cap else {
             return Err(SyscallError::IllegalOperation);
         };
+        let sealed = cap.sealed_image().is_some();
         let size: u64 = 1 << size_bits;
         match V::from_word(inv.label) {
             Some(V::ModuleWriteFromFrame) => {
                 let (Some(frame), true) = (inv.extra_cap(0), inv.mrs.len() >= 3) else {
                     return Err(SyscallError::TruncatedMessage);
                 };
-                if sealed != 0 {
+                if sealed {
                     return Err(SyscallError::IllegalOperation);
                 }
                 let (module_off, frame_off, len) = (inv.mr(0), inv.mr(1), inv.mr(2));
@@ -81,6 +88,7 @@ impl<A: Arch> Kernel<'_, A> {
                     return Err(SyscallError::RangeError { min: 0, max: size });
                 }
                 Ok(ModuleOp::Write {
+                    slot,
                     dst: ptr + module_off,
                     src: frame_ptr + frame_off,
                     len,
@@ -90,14 +98,13 @@ impl<A: Arch> Kernel<'_, A> {
                 if inv.mrs.is_empty() {
                     return Err(SyscallError::TruncatedMessage);
                 }
-                if sealed != 0 {
+                if sealed {
                     return Err(SyscallError::IllegalOperation);
                 }
                 let len = inv.mr(0);
                 if len > size {
                     return Err(SyscallError::RangeError { min: 0, max: size });
                 }
-                verify(self.mem.bytes(ptr, len as usize))?;
                 Ok(ModuleOp::Seal {
                     slot,
                     len: len as u32,
@@ -107,10 +114,16 @@ impl<A: Arch> Kernel<'_, A> {
         }
     }
 
-    /// Performs a validated module invocation.
-    pub(crate) fn perform_module(&mut self, op: ModuleOp) {
+    /// Performs a validated module invocation; a seal that fails verification
+    /// answers with the SealFailed error.
+    pub(crate) fn perform_module(&mut self, op: ModuleOp) -> Result<Outcome, Preempted> {
         match op {
-            ModuleOp::Write { dst, src, len } => {
+            ModuleOp::Write {
+                slot,
+                dst,
+                src,
+                len,
+            } => {
                 let mut chunk = [0u8; 256];
                 let mut done = 0;
                 while done < len {
@@ -121,49 +134,107 @@ impl<A: Arch> Kernel<'_, A> {
                         .copy_from_slice(&chunk[..n]);
                     done += n as u64;
                 }
+                // The image changed: no seal may resume over it.
+                self.set_module_caps(slot, 0, 0);
+                Ok(Outcome::Done)
             }
-            ModuleOp::Seal { slot, len } => {
-                let original = self.mem.cap(slot);
-                let same = |k: &Self, s: Option<SlotRef>| {
-                    s.filter(|&s| k.mem.cap(s).same_object_as(&original))
+            ModuleOp::Seal { slot, len } => self.seal(slot, len),
+        }
+    }
+
+    fn seal(&mut self, slot: SlotRef, len: u32) -> Result<Outcome, Preempted> {
+        let cap = self.mem.cap(slot);
+        let Cap::Module {
+            ptr,
+            sealed: pending,
+            progress,
+            ..
+        } = cap
+        else {
+            return Ok(Outcome::Done);
+        };
+        // The verifier reads the image in place; only its position (a word)
+        // is carried from one step to the next.
+        let parsed = match selvm_bytecode::Module::parse(self.mem.bytes(ptr, len as usize)) {
+            Ok(m) => m,
+            Err(e) => return Ok(self.seal_failed(slot, e)),
+        };
+        let resumed = (progress != 0 && pending == len)
+            .then(|| Verifier::resume(parsed, progress - 1))
+            .flatten();
+        let mut position = resumed.unwrap_or_else(|| Verifier::new(parsed)).position();
+        loop {
+            let step = {
+                let m = selvm_bytecode::Module::parse(self.mem.bytes(ptr, len as usize));
+                let mut v = match m.ok().and_then(|m| Verifier::resume(m, position)) {
+                    Some(v) => v,
+                    None => return Ok(Outcome::Done),
                 };
-                // Caps to one object are one contiguous run of the CDT: find
-                // its first slot, then seal every cap of the run.
-                let mut first = slot;
-                while let Some(p) = same(self, self.mem.mdb(first).prev) {
-                    first = p;
+                let r = v.step();
+                position = v.position();
+                r
+            };
+            match step {
+                Ok(Progress::Done) => {
+                    self.set_module_caps(slot, len, 0);
+                    return Ok(Outcome::Done);
                 }
-                let mut cur = Some(first);
-                while let Some(s) = cur {
-                    if let Cap::Module { ptr, size_bits, .. } = self.mem.cap(s) {
-                        let sealed = Cap::Module {
-                            ptr,
-                            size_bits,
-                            sealed: len,
-                        };
-                        self.mem.set_cap(s, sealed);
+                Ok(Progress::More) => {
+                    if self.preemption.point().is_err() {
+                        if let Cap::Module { ptr, size_bits, .. } = cap {
+                            let keep = Cap::Module {
+                                ptr,
+                                size_bits,
+                                sealed: len,
+                                progress: position + 1,
+                            };
+                            self.mem.set_cap(slot, keep);
+                        }
+                        return Err(Preempted);
                     }
-                    cur = same(self, self.mem.mdb(s).next);
                 }
+                Err(e) => return Ok(self.seal_failed(slot, e)),
             }
         }
     }
-}
 
-/// Runs the verifier over `image`; a failure becomes the SealFailed reply.
-fn verify(image: &[u8]) -> Result<(), SyscallError> {
-    let failed = |e: selvm_bytecode::rule::Error| {
+    /// A failed seal: the module stays writable, with no progress kept.
+    fn seal_failed(&mut self, slot: SlotRef, e: selvm_bytecode::rule::Error) -> Outcome {
+        self.set_module_caps(slot, 0, 0);
         let (index, offset) = match e.location {
             Location::Module(i) => (Word::from(i), Word::MAX),
             Location::Code { func, offset } => (Word::from(func), Word::from(offset)),
         };
-        SyscallError::SealFailed {
+        Outcome::Error(SyscallError::SealFailed {
             rule: Word::from(e.rule.code()),
             index,
             offset,
             value: e.value,
+        })
+    }
+
+    /// Sets `sealed` and `progress` in every cap to the module whose cap is in
+    /// `slot` (caps to one object are one contiguous run of the CDT).
+    fn set_module_caps(&mut self, slot: SlotRef, sealed: u32, progress: u32) {
+        let original = self.mem.cap(slot);
+        let same =
+            |k: &Self, s: Option<SlotRef>| s.filter(|&s| k.mem.cap(s).same_object_as(&original));
+        let mut first = slot;
+        while let Some(p) = same(self, self.mem.mdb(first).prev) {
+            first = p;
         }
-    };
-    let module = selvm_bytecode::Module::parse(image).map_err(failed)?;
-    Verifier::new(module).run().map_err(failed)
+        let mut cur = Some(first);
+        while let Some(s) = cur {
+            if let Cap::Module { ptr, size_bits, .. } = self.mem.cap(s) {
+                let updated = Cap::Module {
+                    ptr,
+                    size_bits,
+                    sealed,
+                    progress,
+                };
+                self.mem.set_cap(s, updated);
+            }
+            cur = same(self, self.mem.mdb(s).next);
+        }
+    }
 }

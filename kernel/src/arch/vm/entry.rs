@@ -40,14 +40,15 @@ impl<'m, H: VmHost> Kernel<'m, VmArch<H>> {
         let module = self.mem.cap(tcb::slot(t, TCB_MODULE));
         let stack = self.mem.cap(tcb::slot(t, TCB_REGISTER_STACK));
         let ctx = self.context(t);
-        match (module, stack) {
+        match (module, module.sealed_image(), stack) {
             (
-                Cap::Module { ptr, sealed, .. },
+                Cap::Module { ptr, .. },
+                Some(sealed),
                 Cap::RegisterStack {
                     ptr: stack,
                     size_bits,
                 },
-            ) if sealed != 0 && ctx[hidden::ENTRY_FUNCTION] != hidden::NO_ENTRY => Some(VmCode {
+            ) if ctx[hidden::ENTRY_FUNCTION] != hidden::NO_ENTRY => Some(VmCode {
                 module: ptr,
                 image_len: sealed as usize,
                 stack,

@@ -35,12 +35,10 @@ impl<A: Arch> Kernel<'_, A> {
         if pc == current {
             return Some(PcWrite::InPlace);
         }
-        let Cap::Module { ptr, sealed, .. } = self.mem.cap(tcb::slot(t, TCB_MODULE)) else {
+        let module = self.mem.cap(tcb::slot(t, TCB_MODULE));
+        let (Cap::Module { ptr, .. }, Some(sealed)) = (module, module.sealed_image()) else {
             return None;
         };
-        if sealed == 0 {
-            return None;
-        }
         let m = selvm_bytecode::Module::parse(self.mem.bytes(ptr, sealed as usize)).ok()?;
         let (func, offset) = (pc_function(pc), pc_offset(pc));
         if func >= m.count(Section::Funcs) {

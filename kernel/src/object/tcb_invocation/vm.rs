@@ -87,7 +87,7 @@ impl<A: Arch> Kernel<'_, A> {
                     return Err(SyscallError::IllegalOperation);
                 }
                 match extra.cap {
-                    Cap::Module { sealed, .. } if sealed != 0 => Ok(VmTcbOp::Bind {
+                    c @ Cap::Module { .. } if c.sealed_image().is_some() => Ok(VmTcbOp::Bind {
                         target,
                         index: TCB_MODULE,
                         cap: extra.cap,
@@ -127,14 +127,11 @@ impl<A: Arch> Kernel<'_, A> {
                 let module = self.mem.cap(tcb::slot(target, TCB_MODULE));
                 let stack = self.mem.cap(tcb::slot(target, TCB_REGISTER_STACK));
                 let (
-                    Cap::Module {
-                        ptr: module,
-                        sealed,
-                        ..
-                    },
+                    Cap::Module { ptr: module, .. },
+                    Some(sealed),
                     Cap::RegisterStack { size_bits, .. },
                     true,
-                ) = (module, stack, inactive)
+                ) = (module, module.sealed_image(), stack, inactive)
                 else {
                     return Err(SyscallError::IllegalOperation);
                 };
