@@ -8,7 +8,7 @@ use alloc::string::String;
 
 /// The prologue every benchmark shares: a `retype` helper that tries the boot
 /// untypeds from slot 16 until one has room, and the reserved globals.
-const PRELUDE: &str = "
+pub(crate) const PRELUDE: &str = "
 .memory 1 1
 .global i64 const 0              ; g0: the IPC buffer
 .global i64 const 0              ; g1: BootInfo
@@ -46,6 +46,11 @@ done:
 /// table (4003) given ASID 2 from the boot pool; passes `rounds` as its
 /// argument and resumes it. Uses r14–r25 of `main`.
 fn spawn(entry: u32, rounds: u64, own_vspace: bool) -> String {
+    spawn_at(entry, rounds, own_vspace, 255)
+}
+
+/// [`spawn`] at `priority`.
+pub(crate) fn spawn_at(entry: u32, rounds: u64, own_vspace: bool, priority: u32) -> String {
     let vspace = if own_vspace {
         "    i64.const r20, 8             ; a page table in 4003 ...
     i64.const r21, 0
@@ -98,11 +103,11 @@ fn spawn(entry: u32, rounds: u64, own_vspace: bool) -> String {
     ldc r6, {rounds}
     i64.const r7, 0
     syscall r3, 6, 0xffff
-    i64.const r14, 1             ; TCB_SetPriority 255 (the root's MCP)
+    i64.const r14, 1             ; TCB_SetPriority (authority: the root, MCP 255)
     store64 r14, r15, 976
     i64.const r3, 4001
     ldc r4, 0x6081
-    i64.const r5, 255
+    i64.const r5, {priority}
     syscall r3, 6, 0xffff
     i64.const r3, 4001           ; TCB_Resume
     ldc r4, 0xc000

@@ -17,6 +17,7 @@
 extern crate alloc;
 
 pub mod bench_programs;
+pub mod demo;
 pub mod devices;
 pub mod host_state;
 pub mod loader;

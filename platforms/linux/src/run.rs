@@ -47,6 +47,41 @@ pub struct RunArgs {
     tick_instructions: u64,
 }
 
+/// `selvm` with no arguments (or `selvm demo`): boots the hosted machine with
+/// the embedded demo root task (`selvm_host::demo`) and prints what it does.
+pub fn demo() -> ExitCode {
+    let image = match selvm_vm::asm::assemble(&selvm_host::demo::demo_source()) {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("selvm: the embedded demo does not assemble: {e:?}");
+            return ExitCode::from(status::BAD_INPUT);
+        }
+    };
+    let mut ram = vec![0u64; (16 << 20) / 8];
+    let mut machine = match Machine::boot(&mut ram, &image, Config::default()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("selvm: the embedded demo does not boot: {e}");
+            return ExitCode::from(status::BAD_INPUT);
+        }
+    };
+    machine.use_clock(Box::new(HostClock(std::time::Instant::now())));
+    let exit = machine.run(|b| {
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(b);
+        let _ = out.flush();
+    });
+    println!(
+        "(the machine ran {} VM instructions and {} kernel entries; `selvm run FILE` runs your own \
+         program, `selvm selftest` the kernel's self-test)",
+        machine.instructions, machine.kernel_entries
+    );
+    if let Exit::Fault(report) = &exit {
+        eprintln!("selvm: {report}");
+    }
+    ExitCode::from(exit.status())
+}
+
 /// The host's monotonic clock.
 struct HostClock(std::time::Instant);
 

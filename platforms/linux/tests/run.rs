@@ -211,3 +211,17 @@ fn the_timeout_stops_an_endless_program() {
     assert_eq!(r.status, 5, "{}", r.stderr);
     assert!(r.stderr.contains("--timeout"), "{}", r.stderr);
 }
+
+#[test]
+fn selvm_without_arguments_boots_the_embedded_demo() {
+    let r = selvm(&[]);
+    assert_eq!(r.status, 0, "{}", r.stderr);
+    let out = String::from_utf8(r.stdout).unwrap();
+    for line in [
+        "root: the client called the endpoint with MR0 = 21",
+        "root: the client got the reply and sent back MR0 = 42",
+        "root: the client signalled the notification; halting",
+    ] {
+        assert!(out.contains(line), "{line:?} missing:\n{out}");
+    }
+}
