@@ -72,6 +72,7 @@ pub trait SlotMemory {
 }
 
 impl SlotMemory for PhysMem<'_> {
+    #[inline]
     fn cap(&self, slot: SlotRef) -> Cap {
         cap::decode(self.object::<RawSlot>(slot.0).cap)
     }

@@ -12,25 +12,31 @@ use selvm_abi::{TIME_SLICE_TICKS, Word, object::TCB_REPLY};
 
 impl<A: Arch> Kernel<'_, A> {
     /// The kernel state of the TCB at `t`.
+    #[inline]
     pub fn tcb(&self, t: PAddr) -> &TcbFields {
         self.mem.object(t + FIELDS_OFFSET)
     }
+
+    #[inline]
 
     pub(crate) fn tcb_mut(&mut self, t: PAddr) -> &mut TcbFields {
         self.mem.object_mut(t + FIELDS_OFFSET)
     }
 
     /// The state of the thread at `t` (a corrupt word reads as Inactive).
+    #[inline]
     pub fn thread_state(&self, t: PAddr) -> ThreadState {
         ThreadState::from_word(self.tcb(t).state).unwrap_or(ThreadState::Inactive)
     }
 
     /// The saved user context of the thread at `t`.
+    #[inline]
     pub fn context(&self, t: PAddr) -> &[Word] {
         &self.tcb(t).context[..A::CONTEXT_WORDS]
     }
 
     /// The saved user context, writable (trap entry, tests).
+    #[inline]
     pub fn context_mut(&mut self, t: PAddr) -> &mut [Word] {
         &mut self.tcb_mut(t).context[..A::CONTEXT_WORDS]
     }

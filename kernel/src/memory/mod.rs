@@ -56,11 +56,13 @@ impl<'m> PhysMem<'m> {
     }
 
     /// First physical address of the region.
+    #[inline]
     pub fn base(&self) -> PAddr {
         self.base
     }
 
     /// One past the last physical address of the region.
+    #[inline]
     pub fn end(&self) -> PAddr {
         self.base + self.size()
     }
@@ -71,12 +73,14 @@ impl<'m> PhysMem<'m> {
     }
 
     /// Whether `[pa, pa + len)` lies inside the region.
+    #[inline]
     pub fn contains(&self, pa: PAddr, len: u64) -> bool {
         pa >= self.base && pa.checked_add(len).is_some_and(|end| end <= self.end())
     }
 
     /// Word index of `pa`; kernel addresses come from validated caps, so a bad one
     /// is a kernel bug and stops here rather than touching the wrong memory.
+    #[inline]
     fn index(&self, pa: PAddr) -> usize {
         assert!(
             pa & 7 == 0 && self.contains(pa, 8),
@@ -86,23 +90,27 @@ impl<'m> PhysMem<'m> {
     }
 
     /// Reads the word at `pa`.
+    #[inline]
     pub fn read(&self, pa: PAddr) -> u64 {
         self.words[self.index(pa)]
     }
 
     /// Writes the word at `pa`.
+    #[inline]
     pub fn write(&mut self, pa: PAddr, value: u64) {
         let i = self.index(pa);
         self.words[i] = value;
     }
 
     /// The `n` words starting at `pa`.
+    #[inline]
     pub fn words(&self, pa: PAddr, n: usize) -> &[u64] {
         let i = self.index(pa);
         &self.words[i..i + n]
     }
 
     /// The `n` words starting at `pa`, writable.
+    #[inline]
     pub fn words_mut(&mut self, pa: PAddr, n: usize) -> &mut [u64] {
         let i = self.index(pa);
         &mut self.words[i..i + n]
