@@ -24,6 +24,7 @@ pub mod loader;
 pub mod machine;
 pub mod mmu;
 mod run;
+pub mod syscall_fuzz;
 pub mod trace;
 
 pub use loader::LoadError;

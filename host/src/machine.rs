@@ -18,6 +18,10 @@ pub struct Config {
     pub max_instructions: Option<u64>,
     /// Record a trace of threads running and kernel entries.
     pub trace: bool,
+    /// Run the kernel's invariant checker after every kernel entry and stop
+    /// with [`Exit::InvariantBroken`] at the first violation (a debug mode;
+    /// needs the crate's `checker` feature, on by default).
+    pub check_invariants: bool,
     /// Instructions per kernel timer tick (virtual time: the run is
     /// deterministic, the same program giving the same output every time).
     pub tick_instructions: u64,
@@ -29,6 +33,7 @@ impl Default for Config {
             input: Vec::new(),
             max_instructions: None,
             trace: false,
+            check_invariants: false,
             tick_instructions: 100_000,
         }
     }
@@ -51,6 +56,8 @@ pub enum Exit {
     },
     /// The instruction limit was reached.
     InstructionLimit,
+    /// The kernel's invariant checker found a violation (`check_invariants`).
+    InvariantBroken(String),
 }
 
 /// Host time for a machine that runs in real time (the platform provides it;
@@ -78,6 +85,8 @@ pub mod status {
     pub const LIMIT: u8 = 5;
     /// The input file cannot be read, translated or booted.
     pub const BAD_INPUT: u8 = 6;
+    /// With `--check-invariants`: a kernel invariant was broken (a kernel bug).
+    pub const INVARIANT_BROKEN: u8 = 7;
 }
 
 impl Exit {
@@ -89,6 +98,7 @@ impl Exit {
             Exit::Fault(_) => status::UNHANDLED_FAULT,
             Exit::Deadlock { .. } => status::DEADLOCK,
             Exit::InstructionLimit => status::LIMIT,
+            Exit::InvariantBroken(_) => status::INVARIANT_BROKEN,
         }
     }
 }
@@ -142,6 +152,8 @@ pub struct Machine<'m> {
     pub instructions: u64,
     /// Kernel entries so far (syscalls, faults, traps, ticks).
     pub kernel_entries: u64,
+    /// Invariant audits run so far (`Config::check_invariants`).
+    pub audits: u64,
 }
 
 impl<'m> Machine<'m> {
@@ -167,6 +179,7 @@ impl<'m> Machine<'m> {
             last_tick_ns: 0,
             instructions: 0,
             kernel_entries: 0,
+            audits: 0,
         })
     }
 

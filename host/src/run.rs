@@ -51,6 +51,27 @@ impl Machine<'_> {
     /// Runs one slice of the current thread and the kernel entry it ends in;
     /// `Some` when the machine stops.
     pub fn step(&mut self) -> Option<Exit> {
+        let exit = self.step_inner();
+        if exit.is_none() && self.config.check_invariants {
+            return self.audit();
+        }
+        exit
+    }
+
+    /// The kernel's invariant checker, when the crate has it (feature
+    /// `checker`, on by default).
+    fn audit(&mut self) -> Option<Exit> {
+        #[cfg(feature = "checker")]
+        {
+            self.audits += 1;
+            if let Err(v) = self.kernel.check_invariants() {
+                return Some(Exit::InvariantBroken(format!("{v:?}")));
+            }
+        }
+        None
+    }
+
+    fn step_inner(&mut self) -> Option<Exit> {
         self.apply_kernel_notices();
         if self
             .config

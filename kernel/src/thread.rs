@@ -18,7 +18,6 @@ impl<A: Arch> Kernel<'_, A> {
     }
 
     #[inline]
-
     pub(crate) fn tcb_mut(&mut self, t: PAddr) -> &mut TcbFields {
         self.mem.object_mut(t + FIELDS_OFFSET)
     }

@@ -15,7 +15,8 @@ use std::process::ExitCode;
 1 DebugHalt with another status (printed on stderr); 2 usage error; 3 a thread was \
 killed by a fault no handler received (stderr names the thread, function, pc, fault and \
 address); 4 deadlock (threads blocked, nothing can wake them); 5 --max-instructions \
-or --timeout reached; 6 the input cannot be read, translated or booted.\n\nTime: the kernel ticks \
+or --timeout reached; 6 the input cannot be read, translated or booted; 7 a kernel \
+invariant broken (with --check-invariants).\n\nTime: the kernel ticks \
 every 2 ms of host time; with --deterministic, every --tick-instructions instructions \
 instead (virtual time), so the same program and input print the same bytes every time."
 )]
@@ -37,6 +38,10 @@ pub struct RunArgs {
     /// time with --deterministic).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Run the kernel's invariant checker after every kernel entry (a debug mode,
+    /// slow); a violation stops the machine with exit status 7.
+    #[arg(long)]
+    check_invariants: bool,
     /// Virtual time: the kernel ticks every --tick-instructions instructions and
     /// the timer device counts them, so the same input gives the same output (CI
     /// runs this way). Without it the machine ticks every 2 ms of host time.
@@ -134,6 +139,7 @@ pub fn run(a: &RunArgs) -> ExitCode {
     let config = Config {
         input,
         trace: a.trace.is_some(),
+        check_invariants: a.check_invariants,
         max_instructions: a.max_instructions,
         tick_instructions: a.tick_instructions,
     };
@@ -169,6 +175,10 @@ pub fn run(a: &RunArgs) -> ExitCode {
         Exit::Deadlock { blocked } => {
             eprintln!("selvm: deadlock: {blocked} thread(s) blocked and nothing can wake them")
         }
+        Exit::InvariantBroken(v) => eprintln!(
+            "selvm: kernel invariant broken after {} kernel entries: {v}",
+            machine.kernel_entries
+        ),
         Exit::InstructionLimit => eprintln!(
             "selvm: stopped after {} instructions (--max-instructions)",
             machine.instructions
