@@ -128,3 +128,74 @@ fn written_pcs_must_be_instruction_boundaries_or_entries() {
         "restarts with an empty call stack"
     );
 }
+
+#[test]
+fn set_entry_accepts_a_wasm_function_pointer_from_table_0() {
+    // Table 0 holds `two` (a bad entry: two parameters) at 0 and `one` at 1.
+    let src = ".memory 1 1\n.table 3 3 two one null\n.entry main\n.func main () -> () frame 8\n    return r0, 0\n.end\n.func one (i64) -> () frame 2\n    return r0, 0\n.end\n.func two (i64 i64) -> () frame 2\n    return r0, 0\n.end\n";
+    let image = assemble(src).expect("assembles");
+    let mut ram = vec![0u64; (16 << 20) / 8];
+    let (mut k, _) = loader::boot(&mut ram, &image).expect("boots");
+    let module = slot_holding(&k, |c| matches!(c, Cap::Module { .. }));
+    let untyped = slot_holding(&k, |c| {
+        matches!(
+            c,
+            Cap::Untyped {
+                size_bits: 20..,
+                is_device: false,
+                ..
+            }
+        )
+    });
+    for (ty, size, dest) in [
+        (ObjectType::Tcb.word(), 0, 3000),
+        (ObjectType::RegisterStack.word(), 16, 3001),
+    ] {
+        let mrs = [ty, size, 0, 0, dest, 1];
+        assert_eq!(
+            invoke(
+                &mut k,
+                untyped,
+                L::UntypedRetype.word(),
+                &mrs,
+                &[boot::CAP_INIT_THREAD_CNODE]
+            ),
+            Outcome::Done
+        );
+    }
+    assert_eq!(
+        invoke(&mut k, 3000, V::TcbBindModule.word(), &[], &[module]),
+        Outcome::Done
+    );
+    assert_eq!(
+        invoke(&mut k, 3000, V::TcbBindRegisterStack.word(), &[64], &[3001]),
+        Outcome::Done
+    );
+    let flag = selvm_abi::vm::ENTRY_TABLE_ELEMENT;
+    let entry = |k: &mut VmKernel<'_>, element: Word| {
+        invoke(k, 3000, V::TcbSetEntry.word(), &[flag | element, 7, 0], &[])
+    };
+    assert_eq!(entry(&mut k, 1), Outcome::Done);
+    let t = match k.memory().cap(k.boot_objects().root_cnode.offset(3000)) {
+        Cap::Thread { tcb } => tcb,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        k.context(t)[hidden::ENTRY_FUNCTION],
+        1,
+        "element 1 is function `one`"
+    );
+    assert_eq!(
+        entry(&mut k, 0),
+        Outcome::Error(SyscallError::InvalidArgument { arg: 0 })
+    );
+    assert_eq!(
+        entry(&mut k, 2),
+        Outcome::Error(SyscallError::RangeError { min: 0, max: 2 }),
+        "null element"
+    );
+    assert_eq!(
+        entry(&mut k, 3),
+        Outcome::Error(SyscallError::RangeError { min: 0, max: 2 })
+    );
+}

@@ -17,8 +17,9 @@ use crate::state::Kernel;
 use selvm_abi::Word;
 use selvm_abi::vm::VmInvocationLabel as V;
 use selvm_abi::vm::context::{A0, PC, SP, pc_word};
+use selvm_abi::vm::object::ENTRY_TABLE_ELEMENT;
 use selvm_abi::vm::object::{TCB_MODULE, TCB_REGISTER_STACK};
-use selvm_bytecode::format::Section;
+use selvm_bytecode::format::{NULL_ELEM, Section};
 
 /// Largest `memory.grow` limit, in 64 KiB pages (4 GiB).
 pub const MAX_MEMORY_PAGES: Word = 65536;
@@ -235,6 +236,27 @@ fn check_entry(
 ) -> Result<u32, SyscallError> {
     let bad = SyscallError::InvalidArgument { arg: 0 };
     let m = selvm_bytecode::Module::parse(image).map_err(|_| bad)?;
+    // A wasm function pointer: an element of table 0 as the module sets it up.
+    let index = if index & ENTRY_TABLE_ELEMENT != 0 {
+        let element = index & 0xffff_ffff;
+        let table = m.table(0);
+        let given = table.map_or(0, |t| u64::from(t.elem_count.min(t.initial)));
+        let func = table
+            .filter(|_| element < given)
+            .and_then(|t| m.elem(t.elem_start + element as u32))
+            .filter(|&f| f != NULL_ELEM);
+        match func {
+            Some(f) => Word::from(f),
+            None => {
+                return Err(SyscallError::RangeError {
+                    min: 0,
+                    max: given.saturating_sub(1),
+                });
+            }
+        }
+    } else {
+        index
+    };
     let functions = m.count(Section::Funcs);
     if index >= Word::from(functions) {
         return Err(SyscallError::RangeError {
