@@ -1,8 +1,10 @@
 //! The embedded default system `selvm` boots with no arguments: a root task
 //! (assembly, assembled when it runs, so a fresh machine needs no wasm
 //! toolchain) that makes an endpoint, a notification and a client thread in
-//! its own address space, then shows a Call with its reply, a Send, and a
-//! notification signal, printing what happens.
+//! its own address space (which maps only the client's IPC buffer), then shows
+//! a Call that carries MR0 and a capability (the notification, received into
+//! the root's receive slot), the reply, a Send, and a signal the root receives
+//! through the transferred cap, printing what happens.
 
 use crate::bench_programs::{PRELUDE, spawn_at};
 use alloc::format;
@@ -15,7 +17,8 @@ const TEXT: &str = r#"
 .data 0x1100 "root: the client called the endpoint with MR0 = \x00"
 .data 0x1140 "root: replying with MR0 = \x00"
 .data 0x1180 "root: the client got the reply and sent back MR0 = \x00"
-.data 0x11c0 "root: the client signalled the notification; halting\n\x00"
+.data 0x11c0 "root: woke on the notification through the transferred cap; halting\n\x00"
+.data 0x1240 "root: the Call also carried a capability; the kernel put it in slot 4010: a notification\n\x00"
 "#;
 
 /// Printing helpers: `print(address)` of a NUL-terminated string and
@@ -70,16 +73,68 @@ pub fn demo_source() -> String {
     i64.const r21, 0
     i64.const r22, 4005
     call r20, retype
-{spawn}    i64.const r30, 0x1080
+{spawn}    i64.const r20, 8             ; two page tables (4006, 4007) and a frame (4008)
+    i64.const r21, 0
+    i64.const r22, 4006
+    call r20, retype
+    i64.const r20, 8
+    i64.const r21, 0
+    i64.const r22, 4007
+    call r20, retype
+    i64.const r20, 6
+    i64.const r21, 0
+    i64.const r22, 4008
+    call r20, retype
+    global.get r15, g0
+    i64.const r14, 4003          ; ... mapped in the client's VSpace
+    store64 r14, r15, 976
+    i64.const r3, 4006           ; PageTableMap at 0
+    ldc r4, 0x1e082
+    i64.const r5, 0
+    i64.const r6, 0
+    syscall r3, 6, 0xffff
+    i64.const r3, 4007
+    ldc r4, 0x1e082
+    i64.const r5, 0
+    i64.const r6, 0
+    syscall r3, 6, 0xffff
+    i64.const r3, 4008           ; PageMap at 0x1000, read-write
+    ldc r4, 0x20083
+    ldc r5, 0x1000
+    i64.const r6, 3
+    i64.const r7, 0
+    syscall r3, 6, 0xffff
+    i64.const r14, 4008          ; TCB_SetIPCBuffer(client, 0x1000)
+    store64 r14, r15, 976
+    i64.const r3, 4001
+    ldc r4, 0x9081
+    ldc r5, 0x1000
+    syscall r3, 6, 0xffff
+    i64.const r14, 2             ; the root's receive slot: slot 4010 of its CNode
+    store64 r14, r15, 1000
+    ldc r14, 4010
+    store64 r14, r15, 1008
+    i64.const r14, 64
+    store64 r14, r15, 1016
+    i64.const r30, 0x1080
     call r30, print
     i64.const r3, 4000           ; seL4_Recv: the client's Call
     i64.const r4, 0
     syscall r3, 6, 0xfffb
     mov r26, r5
+    i64.shr_u_imm r28, r4, 7     ; extra caps received
+    i64.and_imm r28, r28, 3
     i64.const r30, 0x1100
     call r30, print
     mov r30, r26
     call r30, print_dec
+    ldc r3, 4010                 ; seL4_DebugCapIdentify(4010)
+    syscall r3, 6, 0xfff4
+    i64.br_ne_imm r28, 1, nocap
+    i64.br_ne_imm r3, 6, nocap   ; 6: a notification cap
+    i64.const r30, 0x1240
+    call r30, print
+nocap:
     i64.add r27, r26, r26
     i64.const r30, 0x1140
     call r30, print
@@ -97,7 +152,7 @@ pub fn demo_source() -> String {
     call r30, print
     mov r30, r26
     call r30, print_dec
-    i64.const r3, 4005           ; seL4_Wait on the notification
+    ldc r3, 4010                 ; seL4_Wait on the notification, through the cap received
     i64.const r4, 0
     syscall r3, 6, 0xfffb
     i64.const r30, 0x11c0
@@ -107,11 +162,14 @@ pub fn demo_source() -> String {
     return r0, 0
 .end
 
-; The client: registers only (its address space maps no memory).
+; The client: its address space maps only its IPC buffer, at 0x1000.
 .func client (i64) -> () frame 8
     mov r7, r0
-    i64.const r0, 4000           ; seL4_Call(endpoint, MR0 = its argument)
-    i64.const r1, 1
+    ldc r6, 0x1000
+    i64.const r5, 4005
+    store64 r5, r6, 976          ; extra cap 0: the notification
+    i64.const r0, 4000           ; seL4_Call(endpoint, MR0 = its argument, 1 cap)
+    ldc r1, 0x81
     mov r2, r7
     syscall r0, 6, 0xffff
     mov r7, r2                   ; the reply's MR0

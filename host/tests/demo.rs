@@ -6,7 +6,7 @@ use selvm_host::{Config, Exit, Machine};
 use selvm_vm::asm::assemble;
 
 #[test]
-fn the_demo_shows_call_reply_send_and_signal_across_address_spaces() {
+fn the_demo_shows_call_cap_transfer_reply_send_and_signal_across_address_spaces() {
     let image = assemble(&demo_source()).expect("assembles");
     let mut ram = vec![0u64; (16 << 20) / 8];
     let mut m = Machine::boot(&mut ram, &image, Config::default()).expect("boots");
@@ -17,9 +17,10 @@ fn the_demo_shows_call_reply_send_and_signal_across_address_spaces() {
     let expected = "seLVM demo: the seL4 kernel (Rust) running on the seLVM register machine
 root: made an endpoint, a notification and a client thread with its own address space (ASID 2)
 root: the client called the endpoint with MR0 = 21
+root: the Call also carried a capability; the kernel put it in slot 4010: a notification
 root: replying with MR0 = 42
 root: the client got the reply and sent back MR0 = 42
-root: the client signalled the notification; halting
+root: woke on the notification through the transferred cap; halting
 ";
     assert_eq!(text, expected);
 }

@@ -25,8 +25,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Boot the hosted machine with the embedded demo root task: an endpoint, a
-    /// notification and a client in its own address space exchanging a Call, a
-    /// reply, a Send and a signal (the default when no command is given).
+    /// notification and a client in its own address space exchanging a Call that
+    /// carries a capability, a reply, a Send and a signal (the default when no
+    /// command is given).
     Demo,
     /// Boot a kernel, run a scripted capability demo and a random stress run
     /// with the invariant checker after every step, and print a summary.

@@ -220,7 +220,8 @@ fn selvm_without_arguments_boots_the_embedded_demo() {
     for line in [
         "root: the client called the endpoint with MR0 = 21",
         "root: the client got the reply and sent back MR0 = 42",
-        "root: the client signalled the notification; halting",
+        "root: the Call also carried a capability; the kernel put it in slot 4010: a notification",
+        "root: woke on the notification through the transferred cap; halting",
     ] {
         assert!(out.contains(line), "{line:?} missing:\n{out}");
     }
