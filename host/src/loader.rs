@@ -42,8 +42,8 @@ pub enum LoadError {
     BadImage(String),
     /// The module has no entry function.
     NoEntry,
-    /// The physical memory is unusable (size or alignment).
-    BadMemory,
+    /// The kernel could not boot on the physical memory (too small, say).
+    BadMemory(String),
     /// The program needs more memory or slots than the machine has.
     TooLarge(String),
     /// A boot step the kernel refused (a loader bug or too little memory).
@@ -55,9 +55,7 @@ impl core::fmt::Display for LoadError {
         match self {
             LoadError::BadImage(m) => write!(f, "not a valid .sbc module: {m}"),
             LoadError::NoEntry => write!(f, "the module has no entry function"),
-            LoadError::BadMemory => {
-                write!(f, "physical memory must be a whole number of 4 KiB pages")
-            }
+            LoadError::BadMemory(why) => write!(f, "the machine's memory cannot be booted: {why}"),
             LoadError::TooLarge(m) => write!(f, "the program does not fit the machine: {m}"),
             LoadError::Kernel(m) => write!(f, "boot step failed: {m}"),
         }
@@ -195,8 +193,8 @@ pub fn boot<'m>(ram: &'m mut [u64], image: &[u8]) -> Result<(VmKernel<'m>, Layou
     let arch = VmArch {
         host: HostState::default(),
     };
-    let (mut k, summary) =
-        Kernel::boot(PHYS_RAM_BASE, ram, &config, arch).map_err(|_| LoadError::BadMemory)?;
+    let (mut k, summary) = Kernel::boot(PHYS_RAM_BASE, ram, &config, arch)
+        .map_err(|e| LoadError::BadMemory(format!("{e:?}")))?;
     let mut l = Loader {
         k: &mut k,
         next_slot: summary.empty.start,
