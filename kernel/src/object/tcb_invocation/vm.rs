@@ -235,6 +235,26 @@ fn check_entry(
 ) -> Result<u32, SyscallError> {
     let bad = SyscallError::InvalidArgument { arg: 0 };
     let m = selvm_bytecode::Module::parse(image).map_err(|_| bad)?;
+    // docs/vm-abi.md: with ENTRY_TABLE_ELEMENT set, bits 0..32 name an element of
+    // table 0 as the module initialises it (a wasm function pointer); RangeError if
+    // outside the initialised elements or null.
+    let index = if index & selvm_abi::vm::ENTRY_TABLE_ELEMENT != 0 {
+        let element = index & 0xffff_ffff;
+        let table = m.table(0).ok_or(SyscallError::RangeError { min: 0, max: 0 })?;
+        let out = SyscallError::RangeError {
+            min: 0,
+            max: Word::from(table.elem_count).saturating_sub(1),
+        };
+        if element >= Word::from(table.elem_count) {
+            return Err(out);
+        }
+        match m.elem(table.elem_start + element as u32) {
+            Some(f) if f != selvm_bytecode::format::NULL_ELEM => Word::from(f),
+            _ => return Err(out),
+        }
+    } else {
+        index
+    };
     let functions = m.count(Section::Funcs);
     if index >= Word::from(functions) {
         return Err(SyscallError::RangeError {
