@@ -240,7 +240,9 @@ fn check_entry(
     // outside the initialised elements or null.
     let index = if index & selvm_abi::vm::ENTRY_TABLE_ELEMENT != 0 {
         let element = index & 0xffff_ffff;
-        let table = m.table(0).ok_or(SyscallError::RangeError { min: 0, max: 0 })?;
+        let table = m
+            .table(0)
+            .ok_or(SyscallError::RangeError { min: 0, max: 0 })?;
         let out = SyscallError::RangeError {
             min: 0,
             max: Word::from(table.elem_count).saturating_sub(1),
