@@ -58,6 +58,10 @@ fn set_prev(mem: &mut PhysMem<'_>, slot: Option<SlotRef>, prev: Option<SlotRef>)
 /// seL4's `cteInsert`: put `cap`, derived from the cap in `src`, into the empty
 /// slot `dest` right after `src` in the list.
 pub fn insert_derived(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotRef) {
+    if cfg!(feature = "mutation-cdt-parent") {
+        insert_original(mem, dest, cap);
+        return;
+    }
     let src_cap = mem.cap(src);
     let src_node = mem.mdb(src);
     let revocable = cap.is_revocable_from(&src_cap);

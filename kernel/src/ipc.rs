@@ -117,7 +117,11 @@ impl<A: Arch> Kernel<'_, A> {
             .with_length(length as Word);
         let ctx = self.context_mut(receiver);
         ctx[A::MSG_INFO_REGISTER] = info.word();
-        ctx[A::CAP_REGISTER] = badge;
+        ctx[A::CAP_REGISTER] = if cfg!(feature = "mutation-badge") {
+            0
+        } else {
+            badge
+        };
     }
 
     /// seL4's `transferCaps`: caps to the endpoint sent through are unwrapped

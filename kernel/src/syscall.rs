@@ -176,7 +176,9 @@ impl<A: Arch> Kernel<'_, A> {
         use crate::object::tcb::ThreadState;
         let invalid = Outcome::Error(crate::error::SyscallError::InvalidCapability { cap: 0 });
         match cap {
-            Cap::Endpoint { ptr, badge, rights } if rights.can_write() => {
+            Cap::Endpoint { ptr, badge, rights }
+                if rights.can_write() || cfg!(feature = "mutation-rights") =>
+            {
                 self.set_thread_state(cur, ThreadState::Restart);
                 let send = Send {
                     blocking: is_blocking,

@@ -244,7 +244,7 @@ impl<A: Arch> Kernel<'_, A> {
                 size,
                 mapping: Some((asid, vaddr)),
                 ..
-            } => self.unmap_page(size, asid, vaddr, ptr),
+            } if !cfg!(feature = "mutation-unmap") => self.unmap_page(size, asid, vaddr, ptr),
             Cap::PageTable {
                 ptr,
                 mapping: Some((asid, vaddr)),

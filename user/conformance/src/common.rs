@@ -1,0 +1,322 @@
+//! The suite's harness: failures, checks, the shared test endpoint and helpers to start
+//! child threads and processes that report back.
+
+use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
+use libsel4::{
+    CPtr, CapRights, Error, MessageInfo, Word, cnode, debug_put_char, debug_put_str, ipc, tcb,
+};
+use sel4rt::{Env, Process, ROOT_CNODE, Thread, types};
+
+/// Why a test failed: what was checked, what came, what was expected.
+#[derive(Clone, Copy, Debug)]
+pub struct Fail {
+    /// What was checked.
+    pub what: &'static str,
+    /// The value seen.
+    pub got: u64,
+    /// The value expected.
+    pub want: u64,
+}
+
+/// A test's result.
+pub type R = Result<(), Fail>;
+
+/// Prints `n` in decimal.
+pub fn put_dec(mut n: u64) {
+    let mut d = [0u8; 20];
+    let mut len = 0;
+    loop {
+        d[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    d[..len].iter().rev().for_each(|&c| debug_put_char(c));
+}
+
+/// Prints a failure.
+pub fn put_fail(f: &Fail) {
+    debug_put_str(f.what);
+    debug_put_str(": got ");
+    put_dec(f.got);
+    debug_put_str(", want ");
+    put_dec(f.want);
+}
+
+/// Fails unless `got == want`.
+pub fn eq(got: u64, want: u64, what: &'static str) -> R {
+    if got == want {
+        Ok(())
+    } else {
+        Err(Fail { what, got, want })
+    }
+}
+
+/// Fails unless `cond`.
+pub fn check(cond: bool, what: &'static str) -> R {
+    eq(cond as u64, 1, what)
+}
+
+/// The value of an invocation that must succeed.
+pub fn ok<T>(r: Result<T, Error>, what: &'static str) -> Result<T, Fail> {
+    r.map_err(|e| Fail {
+        what,
+        got: e.word(),
+        want: 0,
+    })
+}
+
+/// Fails unless `r` is the error `want`.
+pub fn err<T>(r: Result<T, Error>, want: Error, what: &'static str) -> R {
+    match r {
+        Ok(_) => Err(Fail {
+            what,
+            got: 0,
+            want: want.word(),
+        }),
+        Err(e) => eq(e.word(), want.word(), what),
+    }
+}
+
+/// Fails unless `r` is the error `want` with the reply MRs `mrs` (MR0, MR1, ...).
+pub fn err_mrs<T>(r: Result<T, Error>, want: Error, mrs: &[Word], what: &'static str) -> R {
+    err(r, want, what)?;
+    for (i, &m) in mrs.iter().enumerate() {
+        eq(mr(i), m, what)?;
+    }
+    Ok(())
+}
+
+/// Message register `i` of the IPC buffer.
+pub fn mr(i: usize) -> Word {
+    ipc::get_mr(i)
+}
+
+/// A MessageInfo with `label` and `length` MRs.
+pub fn info(label: Word, length: usize) -> MessageInfo {
+    MessageInfo::default()
+        .with_label(label)
+        .with_length(length as Word)
+}
+
+/// The shared endpoint every child reports to; `FAULT` is its badge-1 copy (the
+/// children's fault endpoint), `DONE` its badge-2 copy (their reports).
+pub static TEST_EP: AtomicU64 = AtomicU64::new(0);
+/// Badge-1 copy of the test endpoint: children's fault endpoint.
+pub static FAULT: AtomicU64 = AtomicU64::new(0);
+/// Badge-2 copy of the test endpoint: children's reports.
+pub static DONE: AtomicU64 = AtomicU64::new(0);
+/// Badge of fault messages.
+pub const FAULT_BADGE: Word = 1;
+/// Badge of children's reports.
+pub const DONE_BADGE: Word = 2;
+/// Words tests share with the threads they start (same address space).
+pub static SHARED: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+/// Scratch slots a test may use (reset to empty after every test).
+pub static SCRATCH: AtomicU64 = AtomicU64::new(0);
+/// How many scratch slots there are.
+pub const SCRATCH_SLOTS: usize = 16;
+
+static THREADS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+static STACKS: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+static PROCS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+static mut PROCESSES: [Option<Process>; 4] = [None; 4];
+
+/// Shared word `i`.
+pub fn shared(i: usize) -> Word {
+    SHARED[i].load(SeqCst)
+}
+
+/// Sets shared word `i`.
+pub fn set_shared(i: usize, v: Word) {
+    SHARED[i].store(v, SeqCst)
+}
+
+/// Scratch slot `i` of the root CNode (empty at the start of each test).
+pub fn scratch(i: usize) -> CPtr {
+    SCRATCH.load(SeqCst) + i as CPtr
+}
+
+/// The test endpoint (unbadged, all rights).
+pub fn test_ep() -> CPtr {
+    TEST_EP.load(SeqCst)
+}
+
+/// Makes the test endpoint and its badged copies, and reserves the scratch slots.
+pub fn setup(env: &mut Env) -> R {
+    let ep = ok(env.retype(types::ENDPOINT, 0), "retype test endpoint")?;
+    TEST_EP.store(ep, SeqCst);
+    for (cell, badge) in [(&FAULT, FAULT_BADGE), (&DONE, DONE_BADGE)] {
+        let s = ok(env.slots.alloc(), "slot")?;
+        ok(
+            cnode::mint(ROOT_CNODE, s, 64, ROOT_CNODE, ep, 64, CapRights::ALL, badge),
+            "mint badged test endpoint",
+        )?;
+        cell.store(s, SeqCst);
+    }
+    let first = ok(env.slots.alloc_range(SCRATCH_SLOTS), "scratch slots")?;
+    SCRATCH.store(first, SeqCst);
+    Ok(())
+}
+
+/// After each test: delete the threads and processes it started, empty the scratch
+/// slots, clear the shared words.
+pub fn cleanup(env: &mut Env) {
+    for (t, s) in THREADS.iter().zip(&STACKS) {
+        let tcb = t.swap(0, SeqCst);
+        if tcb != 0 {
+            let _ = env.destroy_thread(&Thread {
+                tcb,
+                register_stack: s.swap(0, SeqCst),
+                ipc_buffer: 0,
+                ipc_frame: 0,
+                stack_top: 0,
+            });
+        }
+    }
+    for (i, p) in PROCS.iter().enumerate() {
+        if p.swap(0, SeqCst) != 0 {
+            // SAFETY: single-threaded root task; only the root touches PROCESSES.
+            let proc = unsafe { (*core::ptr::addr_of_mut!(PROCESSES))[i].take() };
+            if let Some(proc) = proc {
+                let _ = env.destroy_process(&proc);
+            }
+        }
+    }
+    for i in 0..SCRATCH_SLOTS {
+        let _ = cnode::revoke(ROOT_CNODE, scratch(i), 64);
+        let _ = cnode::delete(ROOT_CNODE, scratch(i), 64);
+    }
+    SHARED.iter().for_each(|w| w.store(0, SeqCst));
+    let _ = tcb::unbind_notification(sel4rt::ROOT_TCB);
+}
+
+fn remember(t: &Thread) {
+    if let Some(i) = THREADS.iter().position(|x| x.load(SeqCst) == 0) {
+        THREADS[i].store(t.tcb, SeqCst);
+        STACKS[i].store(t.register_stack, SeqCst);
+    }
+}
+
+/// Creates (not started) a thread of `entry(arg)` at `prio` whose fault endpoint is
+/// the test endpoint's badge-1 copy; it is deleted after the test.
+pub fn thread(env: &mut Env, entry: sel4rt::Entry, arg: Word, prio: Word) -> Result<Thread, Fail> {
+    let r = env.create_thread(entry, arg, prio, FAULT.load(SeqCst));
+    if r.is_err() {
+        debug_put_str("[create_thread: MR0 ");
+        put_dec(mr(0));
+        debug_put_str(" MR1 ");
+        put_dec(mr(1));
+        debug_put_str(" fn ");
+        put_dec(entry as usize as u64);
+        debug_put_str("] ");
+    }
+    let t = ok(r, "create thread")?;
+    remember(&t);
+    Ok(t)
+}
+
+/// [`thread`], started.
+pub fn spawn(env: &mut Env, entry: sel4rt::Entry, arg: Word, prio: Word) -> Result<Thread, Fail> {
+    let t = thread(env, entry, arg, prio)?;
+    ok(tcb::resume(t.tcb), "resume")?;
+    Ok(t)
+}
+
+/// Starts `entry(arg)` in a new address space (a fork of the root task's memory).
+pub fn spawn_process(
+    env: &mut Env,
+    entry: sel4rt::Entry,
+    arg: Word,
+    prio: Word,
+) -> Result<Process, Fail> {
+    let p = ok(
+        env.fork(entry, arg, prio, FAULT.load(SeqCst)),
+        "fork process",
+    )?;
+    if let Some(i) = PROCS.iter().position(|x| x.load(SeqCst) == 0) {
+        PROCS[i].store(1, SeqCst);
+        // SAFETY: single-threaded root task; only the root touches PROCESSES.
+        unsafe { (*core::ptr::addr_of_mut!(PROCESSES))[i] = Some(p) };
+    }
+    ok(tcb::resume(p.thread.tcb), "resume process")?;
+    Ok(p)
+}
+
+/// A message the root received.
+#[derive(Clone, Copy, Debug)]
+pub struct Msg {
+    /// Its label.
+    pub label: Word,
+    /// The badge it came with.
+    pub badge: Word,
+    /// Its length.
+    pub len: usize,
+    /// Extra caps received.
+    pub extra: usize,
+    /// capsUnwrapped.
+    pub unwrapped: Word,
+}
+
+/// Receives on `ep` (blocking).
+pub fn recv_on(ep: CPtr) -> Msg {
+    let (i, badge) = libsel4::recv(ep);
+    Msg {
+        label: i.label(),
+        badge,
+        len: i.length(),
+        extra: i.extra_caps(),
+        unwrapped: i.caps_unwrapped(),
+    }
+}
+
+/// Receives the next report or fault on the test endpoint.
+pub fn collect() -> Msg {
+    recv_on(test_ep())
+}
+
+/// Receives a child's report (badge 2), failing on anything else; returns its label.
+pub fn report() -> Result<Msg, Fail> {
+    let m = collect();
+    if m.badge == FAULT_BADGE {
+        return Err(Fail {
+            what: "child faulted (fault label)",
+            got: m.label,
+            want: 0,
+        });
+    }
+    eq(m.badge, DONE_BADGE, "report badge")?;
+    Ok(m)
+}
+
+/// Receives a fault (badge 1) with `label`, failing on anything else.
+pub fn fault(label: Word) -> Result<Msg, Fail> {
+    let m = collect();
+    eq(m.badge, FAULT_BADGE, "fault badge (2 = no fault, a report)")?;
+    eq(m.label, label, "fault label")?;
+    Ok(m)
+}
+
+/// From a child: reports `label` and MRs to the root (Send on the badge-2 cap).
+pub fn done(label: Word, mrs: &[Word]) {
+    for (i, &m) in mrs.iter().enumerate() {
+        ipc::set_mr(i, m);
+    }
+    libsel4::send(DONE.load(SeqCst), info(label, mrs.len()));
+}
+
+/// An error's word (0 for success), for children's reports.
+pub fn code<T>(r: Result<T, Error>) -> Word {
+    match r {
+        Ok(_) => 0,
+        Err(e) => e.word(),
+    }
+}
+
+/// Yields `n` times.
+pub fn yields(n: usize) {
+    (0..n).for_each(|_| libsel4::yield_now());
+}
