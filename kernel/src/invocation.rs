@@ -239,14 +239,14 @@ impl<A: Arch> Kernel<'_, A> {
         };
         match done {
             Err(Preempted) => Outcome::Preempted,
-            Ok(reply @ Outcome::Reply(_)) => reply,
-            // An operation that could only fail while performing (a seal the
-            // verifier rejects) answers like a decode error.
-            Ok(error @ Outcome::Error(_)) => {
+            // A reply with data (ReadRegisters, PageGetAddress) or an error found
+            // while performing (a seal the verifier rejects): the caller, still in
+            // Restart, resumes after its syscall with that reply.
+            Ok(answer @ (Outcome::Reply(_) | Outcome::Error(_))) => {
                 if self.thread_state(caller.tcb) == ThreadState::Restart {
                     self.set_thread_state(caller.tcb, ThreadState::Running);
                 }
-                error
+                answer
             }
             Ok(_) if self.thread_state(caller.tcb) == ThreadState::Restart => {
                 self.set_thread_state(caller.tcb, ThreadState::Running);

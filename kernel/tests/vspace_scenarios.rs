@@ -591,3 +591,25 @@ fn large_frames_map_one_level_up() {
         assert!(tr(s, 1, GIB1 + 0x20_0000, Access::Read).is_err());
     });
 }
+
+#[test]
+fn page_get_address_through_a_call_replies_once_and_the_caller_runs_on() {
+    // Found by the conformance suite on the hosted machine: a reply with data
+    // from an object invocation left the caller in Restart, so it ran the
+    // syscall again (with the reply in its registers).
+    use selvm_kernel::object::tcb::ThreadState;
+    use selvm_kernel_testkit::threads::call;
+    run(|s| {
+        s.make(ObjectType::SmallPage, 0, FREE, 1);
+        let r = call(s.k, FREE, L::PageGetAddress, &[], &[]);
+        assert_eq!((r.label, r.mrs.as_slice()), (0, &[s.ptr(FREE)][..]));
+        let me = s.b.root_tcb;
+        assert_eq!(s.k.thread_state(me), ThreadState::Running);
+        let ctx = s.k.context(me);
+        assert_ne!(
+            ctx[selvm_kernel::arch::riscv64::NEXT_IP],
+            ctx[selvm_kernel::arch::riscv64::FAULT_IP],
+            "resumes after the syscall, not on it"
+        );
+    });
+}
