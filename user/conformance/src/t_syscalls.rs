@@ -7,16 +7,43 @@ use sel4rt::{Env, ROOT_CNODE, types};
 
 /// The tests of this area.
 pub const TESTS: &[Test] = &[
-    ("syscall.yield_returns [Yield: tail of own queue]", yield_returns),
-    ("syscall.nbsend_dropped_without_receiver [NBSend: dropped if no receiver]", nbsend_dropped),
-    ("syscall.nbrecv_empty_endpoint_badge0 [NBRecv: poll]", nbrecv_empty),
+    (
+        "syscall.yield_returns [Yield: tail of own queue]",
+        yield_returns,
+    ),
+    (
+        "syscall.nbsend_dropped_without_receiver [NBSend: dropped if no receiver]",
+        nbsend_dropped,
+    ),
+    (
+        "syscall.nbrecv_empty_endpoint_badge0 [NBRecv: poll]",
+        nbrecv_empty,
+    ),
     ("syscall.send_recv_badge_and_mrs [Send/Recv]", send_recv),
-    ("syscall.call_replyrecv_roundtrip [Call/ReplyRecv]", call_reply),
-    ("syscall.reply_empty_caller_noop [Reply: no-op if empty]", reply_empty),
-    ("syscall.signal_poll [Signal = Send, Poll = NBRecv]", signal_poll),
-    ("syscall.wait_returns_and_clears [Wait returns and clears the word]", wait_clears),
-    ("syscall.call_null_cap_InvalidCapability [Call: errors come back as the reply]", call_null),
-    ("syscall.send_error_not_reported [Send: errors are not reported]", send_error_silent),
+    (
+        "syscall.call_replyrecv_roundtrip [Call/ReplyRecv]",
+        call_reply,
+    ),
+    (
+        "syscall.reply_empty_caller_noop [Reply: no-op if empty]",
+        reply_empty,
+    ),
+    (
+        "syscall.signal_poll [Signal = Send, Poll = NBRecv]",
+        signal_poll,
+    ),
+    (
+        "syscall.wait_returns_and_clears [Wait returns and clears the word]",
+        wait_clears,
+    ),
+    (
+        "syscall.call_null_cap_InvalidCapability [Call: errors come back as the reply]",
+        call_null,
+    ),
+    (
+        "syscall.send_error_not_reported [Send: errors are not reported]",
+        send_error_silent,
+    ),
 ];
 
 fn yield_returns(_: &mut Env) -> R {
@@ -37,7 +64,19 @@ fn nbsend_dropped(env: &mut Env) -> R {
 
 fn nbrecv_empty(env: &mut Env) -> R {
     let s = scratch(0);
-    ok(cnode::mint(ROOT_CNODE, s, 64, ROOT_CNODE, test_ep(), 64, CapRights::ALL, 0), "copy")?;
+    ok(
+        cnode::mint(
+            ROOT_CNODE,
+            s,
+            64,
+            ROOT_CNODE,
+            test_ep(),
+            64,
+            CapRights::ALL,
+            0,
+        ),
+        "copy",
+    )?;
     let _ = env;
     let (_, badge) = libsel4::nb_recv(s);
     eq(badge, 0, "NBRecv badge")
@@ -47,7 +86,10 @@ extern "C" fn sender(arg: u64) {
     for i in 0..6 {
         ipc::set_mr(i, arg + i as u64);
     }
-    libsel4::send(DONE.load(core::sync::atomic::Ordering::SeqCst), info(0x55, 6));
+    libsel4::send(
+        DONE.load(core::sync::atomic::Ordering::SeqCst),
+        info(0x55, 6),
+    );
 }
 
 fn send_recv(env: &mut Env) -> R {
@@ -93,7 +135,10 @@ fn reply_empty(_: &mut Env) -> R {
 fn signal_poll(env: &mut Env) -> R {
     let n = ok(env.retype(types::NOTIFICATION, 0), "retype")?;
     let s = scratch(0);
-    ok(cnode::mint(ROOT_CNODE, s, 64, ROOT_CNODE, n, 64, CapRights::ALL, 0b100), "mint")?;
+    ok(
+        cnode::mint(ROOT_CNODE, s, 64, ROOT_CNODE, n, 64, CapRights::ALL, 0b100),
+        "mint",
+    )?;
     libsel4::signal(s);
     let (_, b) = libsel4::poll(n);
     eq(b, 0b100, "polled word")?;
@@ -106,7 +151,19 @@ fn signal_poll(env: &mut Env) -> R {
 fn wait_clears(env: &mut Env) -> R {
     let n = ok(env.retype(types::NOTIFICATION, 0), "retype")?;
     for (i, badge) in [1u64, 8, 64].into_iter().enumerate() {
-        ok(cnode::mint(ROOT_CNODE, scratch(i), 64, ROOT_CNODE, n, 64, CapRights::ALL, badge), "mint")?;
+        ok(
+            cnode::mint(
+                ROOT_CNODE,
+                scratch(i),
+                64,
+                ROOT_CNODE,
+                n,
+                64,
+                CapRights::ALL,
+                badge,
+            ),
+            "mint",
+        )?;
         libsel4::signal(scratch(i));
     }
     eq(libsel4::wait(n), 73, "OR of the badges")?;
