@@ -77,6 +77,11 @@ else
     step user-hello-abi env SELVM_USER_WASM="$ROOT/target/user/hello.wasm" \
         cargo test -q -p selvm-abi --test wasm_abi_doc built_user_programs
     # ... and run on the hosted machine: Rust + libsel4 -> wasm32 -> dx -> seL4 on the VM.
+    # The conformance suite (user/conformance) on the hosted machine: no failure, and
+    # at least the tests written so far (the target is 100).
+    step conformance env SELVM_CONFORMANCE_MIN=64 scripts/conformance.sh
+    # Each seeded kernel bug (kernel features mutation-*) must make the suite fail.
+    step mutation-check scripts/mutation-check.sh
     step user-hello-run sh -c 'cargo run -q -p selvm -- run "$1" | grep -q "^hello from Rust on seLVM$"' \
         sh "$ROOT/target/user/hello.wasm"
     # The committed modules of `selvm bench wasm`: rebuilt and compared byte for byte
