@@ -128,9 +128,10 @@ pub(crate) fn syscall_function(import: &Import) -> Vec<u64> {
     match info_param {
         Some(p) if p as u32 != info => e.emit(Op::Mov, &[info, p as u32]),
         Some(_) => {}
-        // seL4_Signal sends an empty message.
-        None if syscall == Syscall::Send => e.emit(Op::I32Const, &[info, 0]),
-        None => {}
+        // seL4_Signal sends an empty message; a receive starts from MessageInfo 0,
+        // which the kernel leaves there when an NBRecv or Poll finds nothing
+        // (docs/wasm-abi.md: such a call returns message info 0).
+        None => e.emit(Op::I32Const, &[info, 0]),
     }
     // seL4_DebugHalt() passes exit status 0.
     if syscall == Syscall::DebugHalt && import.params.is_empty() {
