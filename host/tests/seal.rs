@@ -136,3 +136,54 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
     );
     assert_eq!(cap(&k, module2).sealed_image(), None);
 }
+
+/// One ModuleWriteFromFrame copies at most a page (`MODULE_WRITE_MAX`): a
+/// longer write through a 2 MiB frame answers RangeError(0, 4096) before the
+/// frame and module windows are checked, and a page-sized one succeeds.
+#[test]
+fn a_write_copies_at_most_one_page() {
+    let image = program(1, false);
+    let mut ram = vec![0u64; (16 << 20) / 8];
+    let (mut k, _) = loader::boot(&mut ram, &image).expect("boots");
+    let untyped = (16..64)
+        .find(|&i| {
+            matches!(
+                cap(&k, i),
+                Cap::Untyped {
+                    size_bits: 22..,
+                    is_device: false,
+                    ..
+                }
+            )
+        })
+        .expect("a 4 MiB untyped");
+    let root = [boot::CAP_INIT_THREAD_CNODE];
+    let (module, frame) = (3000, 3001);
+    for (ty, bits, slot) in [
+        (ObjectType::Module.word(), 16, module),
+        (ObjectType::LargePage.word(), 0, frame),
+    ] {
+        let mrs = [ty, bits, 0, 0, slot, 1];
+        let o = invoke(&mut k, untyped, L::UntypedRetype.word(), &mrs, &root);
+        assert_eq!(o, Outcome::Done, "retype type {ty}");
+    }
+    let write = |k: &mut VmKernel<'_>, len: Word| {
+        invoke(
+            k,
+            module,
+            V::ModuleWriteFromFrame.word(),
+            &[0, 0, len],
+            &[frame],
+        )
+    };
+    let max = selvm_abi::vm::MODULE_WRITE_MAX;
+    assert_eq!(
+        write(&mut k, max + 1),
+        Outcome::Error(SyscallError::RangeError { min: 0, max })
+    );
+    assert_eq!(
+        write(&mut k, 1 << 20),
+        Outcome::Error(SyscallError::RangeError { min: 0, max })
+    );
+    assert_eq!(write(&mut k, max), Outcome::Done);
+}

@@ -12,6 +12,11 @@ pub const VM_TCB_BITS: u32 = 11;
 pub const MODULE_MIN_BITS: u32 = 12;
 /// The largest module object, in log2 bytes (256 MiB).
 pub const MODULE_MAX_BITS: u32 = 28;
+/// The most bytes one ModuleWriteFromFrame copies (one 4 KiB page). It bounds
+/// the kernel's work per entry the way seL4 bounds an untyped reset between two
+/// preemption points (8 KiB chunks), so the copy needs no preemption point; a
+/// larger image is streamed in several writes.
+pub const MODULE_WRITE_MAX: u64 = 4096;
 /// The smallest register stack object, in log2 bytes (512 registers).
 pub const REGISTER_STACK_MIN_BITS: u32 = 12;
 /// The largest register stack object, in log2 bytes (32 M registers).

@@ -1,6 +1,7 @@
 //! Modules (vm architecture): register bytecode held in a kernel object with no
 //! heap. A module is created empty and writable; ModuleWriteFromFrame copies
-//! bytes in from a frame, ModuleSeal runs the `bytecode` verifier over the
+//! up to one page (`MODULE_WRITE_MAX`) in from a frame per call, so no copy
+//! needs a preemption point, ModuleSeal runs the `bytecode` verifier over the
 //! image and makes it immutable (every cap to it records the sealed length,
 //! caps to one object being contiguous in the derivation tree). Only sealed
 //! modules can be bound to threads (docs/vm-abi.md).
@@ -21,6 +22,7 @@ use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use selvm_abi::Word;
+use selvm_abi::vm::MODULE_WRITE_MAX;
 use selvm_abi::vm::VmInvocationLabel as V;
 use selvm_bytecode::rule::Location;
 use selvm_bytecode::verify::{Progress, Verifier};
@@ -77,6 +79,12 @@ impl<A: Arch> Kernel<'_, A> {
                     } if rights != VmRights::KernelOnly => (ptr, size.bits()),
                     _ => return Err(SyscallError::InvalidCapability { cap: 0 }),
                 };
+                if len > MODULE_WRITE_MAX {
+                    return Err(SyscallError::RangeError {
+                        min: 0,
+                        max: MODULE_WRITE_MAX,
+                    });
+                }
                 let frame_size: u64 = 1 << frame_bits;
                 if frame_off.checked_add(len).is_none_or(|e| e > frame_size) {
                     return Err(SyscallError::RangeError {

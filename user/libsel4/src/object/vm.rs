@@ -13,8 +13,8 @@ pub mod module {
     use super::*;
 
     /// Copies `length` bytes at `frame_offset` of `frame` to `module_offset` of the
-    /// (unsealed) module. MR0 module offset, MR1 frame offset, MR2 length; the frame as
-    /// extra cap 0.
+    /// (unsealed) module. MR0 module offset, MR1 frame offset, MR2 length (at most
+    /// `MODULE_WRITE_MAX`, 4096, per call); the frame as extra cap 0.
     pub fn write_from_frame(
         service: CPtr,
         module_offset: Word,
