@@ -6,10 +6,11 @@
 //! here against the thread's size and limit), or the end of the slice (a timer
 //! tick every `tick_instructions`: virtual time, so runs are deterministic).
 
-use crate::machine::{Exit, FaultReport, Machine};
+use crate::machine::{CODE_CACHE_THREADS, CodeCache, Exit, FaultReport, Machine};
 use crate::mmu::SoftMmu;
 use crate::trace::{Event, syscall_event};
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::String;
 use selvm_abi::Word;
 use selvm_abi::vm::context::{DEPTH, PC, SP, WINDOW_REGISTERS, pc_function, pc_offset, pc_word};
@@ -19,6 +20,7 @@ use selvm_abi::wasm::{GLOBAL_BOOT_INFO, GLOBAL_IPC_BUFFER, GLOBAL_STACK_POINTER}
 use selvm_kernel::arch::vm::{VmCode, hidden};
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::object::tcb::ThreadState;
+use selvm_kernel::vspace::Asid;
 use selvm_kernel::syscall::SyscallExit;
 use selvm_vm::saved::SAVED_WORDS;
 use selvm_vm::{Stop, Thread, Trap};
@@ -96,33 +98,88 @@ impl Machine<'_> {
                 return Some(self.idle_exit());
             }
         }
+        // The thread's code, VSpace and decoded module: from the cache while
+        // the words they come from are unchanged (see `CodeCache`).
+        let key = self.kernel.vm_code_key(t);
+        let (code, vspace, module) = match self.code_cache.iter().find(|c| c.tcb == t) {
+            Some(c) if c.key == key => {
+                let vspace = match c.vspace {
+                    Some((asid, root)) if self.kernel.find_vspace_for_asid(asid) == Ok(root) => {
+                        c.vspace
+                    }
+                    _ => self.kernel.thread_vspace(t),
+                };
+                (c.code, vspace, Rc::clone(&c.module))
+            }
+            _ => match self.look_up_code(t, key) {
+                Ok(found) => found,
+                Err(exit) => return exit,
+            },
+        };
+        self.run_slice(t, code, vspace, &module)
+    }
+
+    /// What thread `t` runs, looked up afresh and cached against `key`, or
+    /// the kernel entry for a thread that cannot run.
+    #[allow(clippy::type_complexity)]
+    fn look_up_code(
+        &mut self,
+        t: PAddr,
+        key: [Word; 8],
+    ) -> Result<(VmCode, Option<(Asid, PAddr)>, Rc<selvm_vm::Module>), Option<Exit>> {
         self.threads.insert(t);
         let ctx_pc = self.kernel.context(t)[PC];
         let Some(code) = self.kernel.vm_code(t) else {
             self.kernel_entries += 1;
             self.kernel.vm_trap(ctx_pc, TrapKind::NoCode, 0);
-            return self.killed(
+            return Err(self.killed(
                 t,
                 ctx_pc,
                 "missing code (no module, register stack or entry)",
                 None,
-            );
+            ));
         };
-        if !self.modules.contains_key(&code.module) {
-            match selvm_vm::Module::load(self.kernel.vm_module_image(&code)) {
+        let module = match self.modules.get(&code.module) {
+            Some(m) => Rc::clone(m),
+            None => match selvm_vm::Module::load(self.kernel.vm_module_image(&code)) {
                 Ok(m) => {
-                    self.modules.insert(code.module, m);
+                    let m = Rc::new(m);
+                    self.modules.insert(code.module, Rc::clone(&m));
+                    m
                 }
                 Err(_) => {
                     self.kernel.vm_trap(ctx_pc, TrapKind::NoCode, 0);
-                    return self.killed(t, ctx_pc, "module that does not load", None);
+                    return Err(self.killed(t, ctx_pc, "module that does not load", None));
                 }
+            },
+        };
+        let vspace = self.kernel.thread_vspace(t);
+        let entry = CodeCache {
+            tcb: t,
+            key,
+            code,
+            vspace,
+            module: Rc::clone(&module),
+        };
+        match self.code_cache.iter().position(|c| c.tcb == t) {
+            Some(i) => self.code_cache[i] = entry,
+            None => {
+                if self.code_cache.len() >= CODE_CACHE_THREADS {
+                    self.code_cache.remove(0);
+                }
+                self.code_cache.push(entry);
             }
         }
-        self.run_slice(t, code)
+        Ok((code, vspace, module))
     }
 
-    fn run_slice(&mut self, t: PAddr, code: VmCode) -> Option<Exit> {
+    fn run_slice(
+        &mut self,
+        t: PAddr,
+        code: VmCode,
+        vspace: Option<(Asid, PAddr)>,
+        module: &selvm_vm::Module,
+    ) -> Option<Exit> {
         let ctx = self.kernel.context(t);
         let mut saved = [0; SAVED_WORDS];
         saved.copy_from_slice(&ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS]);
@@ -132,35 +189,42 @@ impl Machine<'_> {
             *w = ctx[r];
         }
         let next_pc = ctx[hidden::NEXT_PC];
-        let entry = (
-            ctx[hidden::ENTRY_FUNCTION] as u32,
-            ctx[hidden::ENTRY_ARGUMENT],
-            ctx[hidden::ENTRY_SP],
-        );
         let (mut pages, limit) = (ctx[hidden::MEMORY_PAGES], ctx[hidden::MEMORY_LIMIT]);
         let size = pages * WASM_PAGE;
-        let ipc_buffer = self.kernel.tcb(t).ipc_buffer;
-        let boot_info = if t == self.kernel.boot_objects().root_tcb {
-            self.layout.boot_info
-        } else {
-            0
-        };
-        let (asid, root) = self.kernel.thread_vspace(t).unwrap_or((0, 0));
+        let restored = Thread::restore(saved);
+        // A thread's first run: its entry, argument, stack pointer, IPC buffer
+        // and (the root task) BootInfo.
+        let fresh = restored.is_none().then(|| {
+            let ctx = self.kernel.context(t);
+            let boot_info = if t == self.kernel.boot_objects().root_tcb {
+                self.layout.boot_info
+            } else {
+                0
+            };
+            (
+                ctx[hidden::ENTRY_FUNCTION] as u32,
+                ctx[hidden::ENTRY_ARGUMENT],
+                ctx[hidden::ENTRY_SP],
+                self.kernel.tcb(t).ipc_buffer,
+                boot_info,
+            )
+        });
+        let (asid, root) = vspace.unwrap_or((0, 0));
         let budget = self.slice_budget();
-        let module = self.modules.get(&code.module).expect("loaded above");
         let (stack, split) = self.kernel.vm_split(&code);
-        let mut thread = match Thread::restore(saved) {
-            Some(th) => th,
-            None => {
-                let f = module.functions().get(entry.0 as usize);
+        let mut thread = match (restored, fresh) {
+            (Some(th), _) => th,
+            (None, None) => unreachable!("a thread not restored is fresh"),
+            (None, Some((function, argument, sp, ipc_buffer, boot_info))) => {
+                let f = module.functions().get(function as usize);
                 let args: &[u64] = match f.map(|f| f.ty) {
                     Some(ty) if module.container().ty(ty).is_some_and(|s| s.params == 1) => {
-                        &[entry.1][..]
+                        &[argument][..]
                     }
                     _ => &[],
                 };
-                let Ok(th) = Thread::new(module, stack, entry.0, args, code.max_depth) else {
-                    let pc = pc_word(entry.0, 0);
+                let Ok(th) = Thread::new(module, stack, function, args, code.max_depth) else {
+                    let pc = pc_word(function, 0);
                     self.kernel.vm_trap(pc, TrapKind::StackOverflow, 1);
                     return self.killed(t, pc, "register stack too small", None);
                 };
@@ -169,7 +233,7 @@ impl Machine<'_> {
                 for (g, v) in [
                     (GLOBAL_IPC_BUFFER, ipc_buffer),
                     (GLOBAL_BOOT_INFO, boot_info),
-                    (GLOBAL_STACK_POINTER, entry.2),
+                    (GLOBAL_STACK_POINTER, sp),
                 ] {
                     if (g as usize) < n {
                         globals[g as usize] = v;
@@ -248,8 +312,13 @@ impl Machine<'_> {
                 .saturating_sub(start_ns) as u128,
             // Virtual time: a tick's worth of instructions is 2 ms.
             None => {
-                u128::from(exit.executed) * u128::from(KERNEL_TICK_NS)
-                    / u128::from(self.config.tick_instructions.max(1))
+                let tick = self.config.tick_instructions.max(1);
+                match exit.executed.checked_mul(KERNEL_TICK_NS) {
+                    Some(product) => u128::from(product / tick),
+                    None => {
+                        u128::from(exit.executed) * u128::from(KERNEL_TICK_NS) / u128::from(tick)
+                    }
+                }
             }
         };
         self.timer_pending |= self.devices.advance(ns as u64);
@@ -296,6 +365,8 @@ impl Machine<'_> {
                 self.record(t, || syscall_event(number as i16 as i64 as Word));
                 match self.kernel.vm_syscall(window, number, at, pc) {
                     SyscallExit::Halt => Some(Exit::Halted(self.kernel.vm_halt_status())),
+                    // No fault went unhandled (what `killed` checks first).
+                    _ if self.kernel.double_faults() == self.double_faults_seen => None,
                     _ => {
                         let kind = match self.kernel.tcb(t).last_double_fault[0] {
                             1 => "cap fault",
@@ -420,6 +491,13 @@ impl Machine<'_> {
 
     fn apply_kernel_notices(&mut self) {
         let host = &mut self.kernel.arch_mut().host;
+        if host.flushes.is_empty() && host.deleted_modules.is_empty() {
+            return;
+        }
+        if !host.deleted_modules.is_empty() {
+            // A new module may be made at the same address with the same cap.
+            self.code_cache.clear();
+        }
         let flushes = core::mem::take(&mut host.flushes);
         let deleted = core::mem::take(&mut host.deleted_modules);
         for f in flushes {

@@ -68,6 +68,7 @@ impl<'m> PhysMem<'m> {
     }
 
     /// Size of the region in bytes.
+    #[inline]
     pub fn size(&self) -> u64 {
         (self.words.len() as u64) * 8
     }
@@ -82,11 +83,15 @@ impl<'m> PhysMem<'m> {
     /// is a kernel bug and stops here rather than touching the wrong memory.
     #[inline]
     fn index(&self, pa: PAddr) -> usize {
+        // One comparison: the base is aligned (`new`), so `pa` is aligned iff
+        // its offset is, and an address below the base wraps to an offset
+        // past the end. The same test as `pa & 7 == 0 && self.contains(pa, 8)`.
+        let offset = pa.wrapping_sub(self.base);
         assert!(
-            pa & 7 == 0 && self.contains(pa, 8),
+            offset & 7 == 0 && offset / 8 < self.words.len() as u64,
             "kernel bug: physical address {pa:#x} outside memory or misaligned"
         );
-        ((pa - self.base) / 8) as usize
+        (offset / 8) as usize
     }
 
     /// Reads the word at `pa`.
