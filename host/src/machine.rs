@@ -8,10 +8,10 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use selvm_abi::Word;
 use selvm_kernel::arch::vm::VmCode;
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::vspace::Asid;
-use selvm_abi::Word;
 
 /// How the machine runs.
 #[derive(Debug, Clone, PartialEq, Eq)]

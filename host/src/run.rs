@@ -20,8 +20,8 @@ use selvm_abi::wasm::{GLOBAL_BOOT_INFO, GLOBAL_IPC_BUFFER, GLOBAL_STACK_POINTER}
 use selvm_kernel::arch::vm::{VmCode, hidden};
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::object::tcb::ThreadState;
-use selvm_kernel::vspace::Asid;
 use selvm_kernel::syscall::SyscallExit;
+use selvm_kernel::vspace::Asid;
 use selvm_vm::saved::SAVED_WORDS;
 use selvm_vm::{Stop, Thread, Trap};
 
@@ -82,7 +82,9 @@ impl Machine<'_> {
         {
             return Some(Exit::InstructionLimit);
         }
-        self.deliver_interrupts();
+        if self.timer_pending || self.devices.input_pending() {
+            self.deliver_interrupts();
+        }
         let mut t = self.kernel.current_thread();
         if t == self.kernel.idle_thread() {
             // Nothing can run: jump virtual time to the armed timer, if any.
