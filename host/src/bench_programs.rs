@@ -1,6 +1,7 @@
 //! Root-task programs (assembly text) for the hosted machine's IPC benchmark
-//! and its tests: a Call/ReplyRecv round trip between two address spaces, a
-//! Signal/Wait ping-pong, and a null syscall. Each runs `rounds` iterations
+//! and its tests: a Call/ReplyRecv round trip between two address spaces (one
+//! MR, and 20 MRs, which cannot take the fastpath), a Signal/Wait ping-pong,
+//! and a null syscall. Each runs `rounds` iterations
 //! and halts with DebugHalt(0); the round count is written into the text.
 
 use alloc::format;
@@ -142,6 +143,91 @@ serve:
 again:
     i64.const r0, 4000
     i64.const r1, 1              ; one MR
+    mov r2, r7
+    syscall r0, 6, 0xffff        ; seL4_Call
+    i64.add_imm r7, r7, -1
+    i64.br_ne_imm r7, 0, again
+    i64.const r0, 0
+    syscall r0, 6, 0xfff5        ; halt
+    return r0, 0
+.end
+",
+        spawn = spawn(2, rounds, true)
+    )
+}
+
+/// Call/ReplyRecv with 20 message registers each way, which the fastpath
+/// never takes (it carries only the register MRs): the client, in its own
+/// address space, gets an IPC buffer (a frame mapped at 0x1000 through two
+/// page tables, 4006–4008) so MR4–MR19 travel through the IPC buffers. The
+/// root checks every message it receives has length 20 and halts with status
+/// 1 if not; the client halts the machine with 0 when done.
+pub fn call_reply_recv_20_mrs(rounds: u64) -> String {
+    format!(
+        "{PRELUDE}
+.func main () -> () frame 40
+    i64.const r20, 2             ; the endpoint in 4000
+    i64.const r21, 0
+    i64.const r22, 4000
+    call r20, retype
+{spawn}    i64.const r20, 8             ; two page tables (4006, 4007) and a frame (4008)
+    i64.const r21, 0
+    i64.const r22, 4006
+    call r20, retype
+    i64.const r20, 8
+    i64.const r21, 0
+    i64.const r22, 4007
+    call r20, retype
+    i64.const r20, 6
+    i64.const r21, 0
+    i64.const r22, 4008
+    call r20, retype
+    global.get r15, g0
+    i64.const r14, 4003          ; ... mapped in the client's VSpace
+    store64 r14, r15, 976
+    i64.const r3, 4006           ; PageTableMap at 0
+    ldc r4, 0x1e082
+    i64.const r5, 0
+    i64.const r6, 0
+    syscall r3, 6, 0xffff
+    i64.const r3, 4007
+    ldc r4, 0x1e082
+    i64.const r5, 0
+    i64.const r6, 0
+    syscall r3, 6, 0xffff
+    i64.const r3, 4008           ; PageMap at 0x1000, read-write
+    ldc r4, 0x20083
+    ldc r5, 0x1000
+    i64.const r6, 3
+    i64.const r7, 0
+    syscall r3, 6, 0xffff
+    i64.const r14, 4008          ; TCB_SetIPCBuffer(client, 0x1000)
+    store64 r14, r15, 976
+    i64.const r3, 4001
+    ldc r4, 0x9081
+    ldc r5, 0x1000
+    syscall r3, 6, 0xffff
+    i64.const r3, 4000           ; seL4_Recv, then ReplyRecv forever
+    i64.const r4, 0
+    syscall r3, 6, 0xfffb
+serve:
+    i64.and_imm r10, r4, 127     ; every message has 20 MRs
+    i64.br_ne_imm r10, 20, bad
+    i64.const r3, 4000
+    i64.const r4, 20             ; reply: 20 MRs
+    syscall r3, 6, 0xfffe
+    jump serve
+bad:
+    i64.const r0, 1
+    syscall r0, 6, 0xfff5        ; halt(1)
+    return r0, 0
+.end
+
+.func client (i64) -> () frame 8
+    mov r7, r0                   ; rounds left
+again:
+    i64.const r0, 4000
+    i64.const r1, 20             ; 20 MRs
     mov r2, r7
     syscall r0, 6, 0xffff        ; seL4_Call
     i64.add_imm r7, r7, -1

@@ -5,9 +5,13 @@
 use crate::loader::{self, Layout, LoadError, VmKernel};
 use crate::mmu::Tlb;
 use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use selvm_abi::Word;
+use selvm_kernel::arch::vm::VmCode;
 use selvm_kernel::memory::PAddr;
+use selvm_kernel::vspace::Asid;
 
 /// How the machine runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,10 +136,29 @@ impl core::fmt::Display for FaultReport {
     }
 }
 
+/// Threads whose code the run loop caches (a ping-pong needs two).
+pub(crate) const CODE_CACHE_THREADS: usize = 8;
+
+/// The run loop's cache of one thread's code: what `vm_code`, `thread_vspace`
+/// and the module map gave, valid while the kernel's `vm_code_key` gives the
+/// same `key` — the thread's module, register stack and VTable caps and entry
+/// (so TCB invocations that rebind any of them, and deleting the thread,
+/// which empties its slots, miss). The ASID table is checked on every use
+/// (`find_vspace_for_asid`), and a deleted module clears the whole cache,
+/// since a new module may later get the same address and cap.
+pub(crate) struct CodeCache {
+    pub(crate) tcb: PAddr,
+    pub(crate) key: [Word; 8],
+    pub(crate) code: VmCode,
+    pub(crate) vspace: Option<(Asid, PAddr)>,
+    pub(crate) module: Rc<selvm_vm::Module>,
+}
+
 /// A hosted seLVM machine.
 pub struct Machine<'m> {
     pub(crate) kernel: VmKernel<'m>,
-    pub(crate) modules: BTreeMap<PAddr, selvm_vm::Module>,
+    pub(crate) modules: BTreeMap<PAddr, Rc<selvm_vm::Module>>,
+    pub(crate) code_cache: Vec<CodeCache>,
     pub(crate) tlb: Tlb,
     pub(crate) threads: BTreeSet<PAddr>,
     pub(crate) layout: Layout,
@@ -165,6 +188,7 @@ impl<'m> Machine<'m> {
         Ok(Machine {
             kernel,
             modules: BTreeMap::new(),
+            code_cache: Vec::new(),
             tlb: Tlb::default(),
             threads: BTreeSet::new(),
             layout,
@@ -221,6 +245,9 @@ impl<'m> Machine<'m> {
     /// Console output produced since the last call (DebugPutChar and the
     /// console device's TX register, in the order they were written per kind).
     pub fn take_console(&mut self) -> Vec<u8> {
+        if self.kernel.arch().host.console.is_empty() && self.devices.output.is_empty() {
+            return Vec::new();
+        }
         let mut out = core::mem::take(&mut self.kernel.arch_mut().host.console);
         out.append(&mut self.devices.output);
         out

@@ -6,10 +6,11 @@
 //! here against the thread's size and limit), or the end of the slice (a timer
 //! tick every `tick_instructions`: virtual time, so runs are deterministic).
 
-use crate::machine::{Exit, FaultReport, Machine};
+use crate::machine::{CODE_CACHE_THREADS, CodeCache, Exit, FaultReport, Machine};
 use crate::mmu::SoftMmu;
 use crate::trace::{Event, syscall_event};
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::String;
 use selvm_abi::Word;
 use selvm_abi::vm::context::{DEPTH, PC, SP, WINDOW_REGISTERS, pc_function, pc_offset, pc_word};
@@ -20,6 +21,7 @@ use selvm_kernel::arch::vm::{VmCode, hidden};
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::object::tcb::ThreadState;
 use selvm_kernel::syscall::SyscallExit;
+use selvm_kernel::vspace::Asid;
 use selvm_vm::saved::SAVED_WORDS;
 use selvm_vm::{Stop, Thread, Trap};
 
@@ -80,7 +82,9 @@ impl Machine<'_> {
         {
             return Some(Exit::InstructionLimit);
         }
-        self.deliver_interrupts();
+        if self.timer_pending || self.devices.input_pending() {
+            self.deliver_interrupts();
+        }
         let mut t = self.kernel.current_thread();
         if t == self.kernel.idle_thread() {
             // Nothing can run: jump virtual time to the armed timer, if any.
@@ -96,33 +100,88 @@ impl Machine<'_> {
                 return Some(self.idle_exit());
             }
         }
+        // The thread's code, VSpace and decoded module: from the cache while
+        // the words they come from are unchanged (see `CodeCache`).
+        let key = self.kernel.vm_code_key(t);
+        let (code, vspace, module) = match self.code_cache.iter().find(|c| c.tcb == t) {
+            Some(c) if c.key == key => {
+                let vspace = match c.vspace {
+                    Some((asid, root)) if self.kernel.find_vspace_for_asid(asid) == Ok(root) => {
+                        c.vspace
+                    }
+                    _ => self.kernel.thread_vspace(t),
+                };
+                (c.code, vspace, Rc::clone(&c.module))
+            }
+            _ => match self.look_up_code(t, key) {
+                Ok(found) => found,
+                Err(exit) => return exit,
+            },
+        };
+        self.run_slice(t, code, vspace, &module)
+    }
+
+    /// What thread `t` runs, looked up afresh and cached against `key`, or
+    /// the kernel entry for a thread that cannot run.
+    #[allow(clippy::type_complexity)]
+    fn look_up_code(
+        &mut self,
+        t: PAddr,
+        key: [Word; 8],
+    ) -> Result<(VmCode, Option<(Asid, PAddr)>, Rc<selvm_vm::Module>), Option<Exit>> {
         self.threads.insert(t);
         let ctx_pc = self.kernel.context(t)[PC];
         let Some(code) = self.kernel.vm_code(t) else {
             self.kernel_entries += 1;
             self.kernel.vm_trap(ctx_pc, TrapKind::NoCode, 0);
-            return self.killed(
+            return Err(self.killed(
                 t,
                 ctx_pc,
                 "missing code (no module, register stack or entry)",
                 None,
-            );
+            ));
         };
-        if !self.modules.contains_key(&code.module) {
-            match selvm_vm::Module::load(self.kernel.vm_module_image(&code)) {
+        let module = match self.modules.get(&code.module) {
+            Some(m) => Rc::clone(m),
+            None => match selvm_vm::Module::load(self.kernel.vm_module_image(&code)) {
                 Ok(m) => {
-                    self.modules.insert(code.module, m);
+                    let m = Rc::new(m);
+                    self.modules.insert(code.module, Rc::clone(&m));
+                    m
                 }
                 Err(_) => {
                     self.kernel.vm_trap(ctx_pc, TrapKind::NoCode, 0);
-                    return self.killed(t, ctx_pc, "module that does not load", None);
+                    return Err(self.killed(t, ctx_pc, "module that does not load", None));
                 }
+            },
+        };
+        let vspace = self.kernel.thread_vspace(t);
+        let entry = CodeCache {
+            tcb: t,
+            key,
+            code,
+            vspace,
+            module: Rc::clone(&module),
+        };
+        match self.code_cache.iter().position(|c| c.tcb == t) {
+            Some(i) => self.code_cache[i] = entry,
+            None => {
+                if self.code_cache.len() >= CODE_CACHE_THREADS {
+                    self.code_cache.remove(0);
+                }
+                self.code_cache.push(entry);
             }
         }
-        self.run_slice(t, code)
+        Ok((code, vspace, module))
     }
 
-    fn run_slice(&mut self, t: PAddr, code: VmCode) -> Option<Exit> {
+    fn run_slice(
+        &mut self,
+        t: PAddr,
+        code: VmCode,
+        vspace: Option<(Asid, PAddr)>,
+        module: &selvm_vm::Module,
+    ) -> Option<Exit> {
         let ctx = self.kernel.context(t);
         let mut saved = [0; SAVED_WORDS];
         saved.copy_from_slice(&ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS]);
@@ -132,35 +191,42 @@ impl Machine<'_> {
             *w = ctx[r];
         }
         let next_pc = ctx[hidden::NEXT_PC];
-        let entry = (
-            ctx[hidden::ENTRY_FUNCTION] as u32,
-            ctx[hidden::ENTRY_ARGUMENT],
-            ctx[hidden::ENTRY_SP],
-        );
         let (mut pages, limit) = (ctx[hidden::MEMORY_PAGES], ctx[hidden::MEMORY_LIMIT]);
         let size = pages * WASM_PAGE;
-        let ipc_buffer = self.kernel.tcb(t).ipc_buffer;
-        let boot_info = if t == self.kernel.boot_objects().root_tcb {
-            self.layout.boot_info
-        } else {
-            0
-        };
-        let (asid, root) = self.kernel.thread_vspace(t).unwrap_or((0, 0));
+        let restored = Thread::restore(saved);
+        // A thread's first run: its entry, argument, stack pointer, IPC buffer
+        // and (the root task) BootInfo.
+        let fresh = restored.is_none().then(|| {
+            let ctx = self.kernel.context(t);
+            let boot_info = if t == self.kernel.boot_objects().root_tcb {
+                self.layout.boot_info
+            } else {
+                0
+            };
+            (
+                ctx[hidden::ENTRY_FUNCTION] as u32,
+                ctx[hidden::ENTRY_ARGUMENT],
+                ctx[hidden::ENTRY_SP],
+                self.kernel.tcb(t).ipc_buffer,
+                boot_info,
+            )
+        });
+        let (asid, root) = vspace.unwrap_or((0, 0));
         let budget = self.slice_budget();
-        let module = self.modules.get(&code.module).expect("loaded above");
         let (stack, split) = self.kernel.vm_split(&code);
-        let mut thread = match Thread::restore(saved) {
-            Some(th) => th,
-            None => {
-                let f = module.functions().get(entry.0 as usize);
+        let mut thread = match (restored, fresh) {
+            (Some(th), _) => th,
+            (None, None) => unreachable!("a thread not restored is fresh"),
+            (None, Some((function, argument, sp, ipc_buffer, boot_info))) => {
+                let f = module.functions().get(function as usize);
                 let args: &[u64] = match f.map(|f| f.ty) {
                     Some(ty) if module.container().ty(ty).is_some_and(|s| s.params == 1) => {
-                        &[entry.1][..]
+                        &[argument][..]
                     }
                     _ => &[],
                 };
-                let Ok(th) = Thread::new(module, stack, entry.0, args, code.max_depth) else {
-                    let pc = pc_word(entry.0, 0);
+                let Ok(th) = Thread::new(module, stack, function, args, code.max_depth) else {
+                    let pc = pc_word(function, 0);
                     self.kernel.vm_trap(pc, TrapKind::StackOverflow, 1);
                     return self.killed(t, pc, "register stack too small", None);
                 };
@@ -169,7 +235,7 @@ impl Machine<'_> {
                 for (g, v) in [
                     (GLOBAL_IPC_BUFFER, ipc_buffer),
                     (GLOBAL_BOOT_INFO, boot_info),
-                    (GLOBAL_STACK_POINTER, entry.2),
+                    (GLOBAL_STACK_POINTER, sp),
                 ] {
                     if (g as usize) < n {
                         globals[g as usize] = v;
@@ -248,8 +314,13 @@ impl Machine<'_> {
                 .saturating_sub(start_ns) as u128,
             // Virtual time: a tick's worth of instructions is 2 ms.
             None => {
-                u128::from(exit.executed) * u128::from(KERNEL_TICK_NS)
-                    / u128::from(self.config.tick_instructions.max(1))
+                let tick = self.config.tick_instructions.max(1);
+                match exit.executed.checked_mul(KERNEL_TICK_NS) {
+                    Some(product) => u128::from(product / tick),
+                    None => {
+                        u128::from(exit.executed) * u128::from(KERNEL_TICK_NS) / u128::from(tick)
+                    }
+                }
             }
         };
         self.timer_pending |= self.devices.advance(ns as u64);
@@ -296,6 +367,8 @@ impl Machine<'_> {
                 self.record(t, || syscall_event(number as i16 as i64 as Word));
                 match self.kernel.vm_syscall(window, number, at, pc) {
                     SyscallExit::Halt => Some(Exit::Halted(self.kernel.vm_halt_status())),
+                    // No fault went unhandled (what `killed` checks first).
+                    _ if self.kernel.double_faults() == self.double_faults_seen => None,
                     _ => {
                         let kind = match self.kernel.tcb(t).last_double_fault[0] {
                             1 => "cap fault",
@@ -420,6 +493,13 @@ impl Machine<'_> {
 
     fn apply_kernel_notices(&mut self) {
         let host = &mut self.kernel.arch_mut().host;
+        if host.flushes.is_empty() && host.deleted_modules.is_empty() {
+            return;
+        }
+        if !host.deleted_modules.is_empty() {
+            // A new module may be made at the same address with the same cap.
+            self.code_cache.clear();
+        }
         let flushes = core::mem::take(&mut host.flushes);
         let deleted = core::mem::take(&mut host.deleted_modules);
         for f in flushes {
@@ -428,5 +508,81 @@ impl Machine<'_> {
         for m in deleted {
             self.modules.remove(&m);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::bench_programs::{PRELUDE, spawn_at};
+    use crate::{Config, Exit, Machine};
+    use alloc::format;
+    use alloc::vec;
+
+    /// The run loop caches a thread's VSpace between stops; a TCB_SetSpace
+    /// that moves a thread which has already run into another VSpace must
+    /// take effect. The client runs in its own, empty address space and
+    /// Calls; the root then gives it the root's VSpace and replies; the
+    /// client reads a word of the root's memory and sends it back. A stale
+    /// VSpace would end in an unhandled load fault instead of halt 0.
+    #[test]
+    fn a_thread_given_another_vspace_after_running_runs_in_it() {
+        let source = format!(
+            "{PRELUDE}
+.func main () -> () frame 40
+    i64.const r20, 2             ; the endpoint in 4000
+    i64.const r21, 0
+    i64.const r22, 4000
+    call r20, retype
+{spawn}    ldc r13, 0x5eed              ; the word the client will read
+    ldc r14, 0x2000
+    store64 r13, r14, 0
+    i64.const r3, 4000           ; seL4_Recv: the client's Call
+    i64.const r4, 0
+    syscall r3, 6, 0xfffb
+    global.get r15, g0
+    i64.const r14, 3             ; TCB_SetSpace(client, root CNode, the root's VSpace)
+    store64 r14, r15, 984
+    i64.const r14, 2
+    store64 r14, r15, 976
+    i64.const r3, 4001
+    ldc r4, 0xa103
+    i64.const r5, 0
+    i64.const r6, 0
+    i64.const r7, 0
+    syscall r3, 6, 0xffff
+    i64.const r3, 0              ; seL4_Reply
+    i64.const r4, 0
+    syscall r3, 6, 0xfffa
+    i64.const r3, 4000           ; seL4_Recv: what the client read
+    i64.const r4, 0
+    syscall r3, 6, 0xfffb
+    ldc r13, 0x5eed
+    i64.const r0, 0
+    i64.br_eq r5, r13, done
+    i64.const r0, 1
+done:
+    syscall r0, 6, 0xfff5        ; halt(0 if the client read 0x5eed)
+    return r0, 0
+.end
+
+.func client (i64) -> () frame 8
+    i64.const r0, 4000           ; seL4_Call in its own (empty) address space
+    i64.const r1, 0
+    syscall r0, 6, 0xffff
+    ldc r6, 0x2000               ; now in the root's
+    load64 r7, r6, 0
+    i64.const r0, 4000           ; seL4_Send(MR0 = the word)
+    i64.const r1, 1
+    mov r2, r7
+    syscall r0, 6, 0xfffd
+    return r0, 0
+.end
+",
+            spawn = spawn_at(2, 0, true, 254)
+        );
+        let image = selvm_vm::asm::assemble(&source).expect("assembles");
+        let mut ram = vec![0u64; (16 << 20) / 8];
+        let mut m = Machine::boot(&mut ram, &image, Config::default()).expect("boots");
+        assert_eq!(m.run(|_| {}), Exit::Halted(0));
     }
 }

@@ -2,7 +2,9 @@
 //! `selvm bench ipc`): each halts cleanly after its rounds, and the
 //! Call/ReplyRecv round trips between two address spaces take the fastpath.
 
-use selvm_host::bench_programs::{call_reply_recv, null_syscall, signal_wait};
+use selvm_host::bench_programs::{
+    call_reply_recv, call_reply_recv_20_mrs, null_syscall, signal_wait,
+};
 use selvm_host::{Config, Exit, Machine};
 use selvm_vm::asm::assemble;
 
@@ -30,6 +32,17 @@ fn call_reply_recv_round_trips_take_the_fastpath_across_address_spaces() {
     );
     let (exit, (_, slow_hits, _, _), _) = boot_and_run(&call_reply_recv(100), false);
     assert_eq!((exit, slow_hits), (Exit::Halted(0), 0));
+}
+
+#[test]
+fn twenty_mr_round_trips_carry_20_mrs_on_the_slow_path() {
+    // The root halts with 1 if a message arrives with another length.
+    let (exit, (calls, call_hits, reply_recvs, rr_hits), instructions) =
+        boot_and_run(&call_reply_recv_20_mrs(100), true);
+    assert_eq!(exit, Exit::Halted(0));
+    assert!(calls >= 100 && reply_recvs >= 99, "{calls} {reply_recvs}");
+    assert_eq!((call_hits, rr_hits), (0, 0));
+    assert!(instructions > 1000, "{instructions}");
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub const SAVED_WORDS: usize = 4;
 
 impl Thread {
     /// The state as words; the first is never zero.
+    #[inline]
     pub fn save(&self) -> [u64; SAVED_WORDS] {
         [
             1 | (u64::from(self.finished) << 1),
@@ -22,6 +23,7 @@ impl Thread {
 
     /// The state [`Thread::save`] wrote, for the module and stack it was saved
     /// with; `None` for words no save produced (a zero first word).
+    #[inline]
     pub fn restore(words: [u64; SAVED_WORDS]) -> Option<Thread> {
         if words[0] & 1 == 0 {
             return None;
@@ -40,6 +42,7 @@ impl Thread {
     }
 
     /// The current function and the pc's offset from its first instruction.
+    #[inline]
     pub fn pc_in_function(&self, module: &Module) -> (u32, u32) {
         let start = module
             .functions()
@@ -50,6 +53,7 @@ impl Thread {
 
     /// Moves the pc to instruction `offset` of the current function `func`;
     /// false (nothing changed) for another function or an offset outside it.
+    #[inline]
     pub fn set_pc_in_function(&mut self, module: &Module, func: u32, offset: u32) -> bool {
         match module.functions().get(self.func as usize) {
             Some(f) if func == self.func && offset < f.code_len => {

@@ -152,6 +152,7 @@ impl Thread {
     }
 
     /// Splits `stack` into context area, frame area and registers.
+    #[inline]
     pub(crate) fn split<'s>(
         &self,
         stack: &'s mut [u64],
@@ -162,11 +163,13 @@ impl Thread {
     }
 
     /// The register area of `stack` (the entry function's frame starts at index 0).
+    #[inline]
     pub fn registers<'s>(&self, stack: &'s mut [u64]) -> &'s mut [u64] {
         self.split(stack).2
     }
 
     /// The context area: globals first, in module order.
+    #[inline]
     pub fn context<'s>(&self, stack: &'s mut [u64]) -> &'s mut [u64] {
         self.split(stack).0
     }
@@ -182,6 +185,7 @@ impl Thread {
     }
 
     /// The number of active calls below the entry function.
+    #[inline]
     pub fn depth(&self) -> u32 {
         self.depth
     }

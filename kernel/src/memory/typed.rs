@@ -27,7 +27,7 @@ const fn words_of<T>() -> usize {
 
 impl PhysMem<'_> {
     /// Views the object of type `T` at `pa`.
-    #[inline]
+    #[inline(always)]
     pub fn object<T: WordStruct>(&self, pa: PAddr) -> &T {
         let words = self.words(pa, const { words_of::<T>() });
         // SAFETY: `words` is exactly size_of::<T>() bytes, 8-aligned, and borrowed
@@ -37,7 +37,7 @@ impl PhysMem<'_> {
     }
 
     /// Views the object of type `T` at `pa`, writable.
-    #[inline]
+    #[inline(always)]
     pub fn object_mut<T: WordStruct>(&mut self, pa: PAddr) -> &mut T {
         let words = self.words_mut(pa, const { words_of::<T>() });
         // SAFETY: as in `object`, and the borrow is exclusive, so no other

@@ -1,18 +1,36 @@
 //! `selvm bench ipc`: IPC on the hosted machine (the kernel on the register VM)
 //! next to Linux baselines, measured in the same run. Hosted cases: a
-//! Call/ReplyRecv round trip between two address spaces on the fastpath and
-//! with the fastpath off, a Signal/Wait ping-pong, and a null syscall (Yield).
-//! Baselines: a pipe ping-pong between two processes and a Unix-socket
-//! ping-pong between two threads. Each case runs `--reps` times; the table
-//! shows the median and the slowest run's ns per operation, and (hosted) VM
-//! instructions and kernel entries per operation, which are deterministic.
+//! Call/ReplyRecv round trip between two address spaces on the fastpath, with
+//! the fastpath off, and with 20 MRs each way (which the fastpath never
+//! takes); a Signal/Wait ping-pong; and a null syscall (Yield). Baselines: a
+//! pipe ping-pong and a Unix-socket ping-pong between two processes, a
+//! Unix-socket ping-pong between two threads, and an eventfd ping-pong between
+//! two threads.
+//!
+//! Timing: every case times batches of [`BATCH`] consecutive operations with
+//! `Instant` (one clock read per batch, so the clock costs little per
+//! operation); each batch gives one sample, its time divided by [`BATCH`]. The
+//! table shows the median and the 99th percentile of those samples over all
+//! runs of the case. (Hosted, only the machine's run is timed, not boot; the
+//! first batch also holds the program's setup.) VM instructions and kernel
+//! entries per operation are the machine's counters, deterministic.
+//! `--untimed` runs each hosted case once with no clock reads at all, for
+//! `scripts/bench-ipc-callgrind.sh`.
 
 use clap::Args;
-use selvm_host::bench_programs::{call_reply_recv, null_syscall, signal_wait};
+use selvm_host::bench_programs::{
+    call_reply_recv, call_reply_recv_20_mrs, null_syscall, signal_wait,
+};
 use selvm_host::{Config, Exit, Machine};
+use std::fs::File;
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::process::{Child, Command, Stdio};
 use std::time::Instant;
+
+/// Operations per timed batch.
+const BATCH: u64 = 16;
 
 /// Options of `selvm bench ipc`.
 #[derive(Args)]
@@ -23,87 +41,242 @@ pub struct IpcArgs {
     /// Runs per case.
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
     reps: u64,
-    /// Run only the cases whose name contains this (for callgrind).
+    /// Run only these cases (repeatable): fastpath, slowpath, mr20, signal,
+    /// yield, pipe, socket, socket-threads, eventfd.
     #[arg(long)]
-    only: Option<String>,
-    /// Internal: echo bytes from stdin to stdout (the pipe baseline's other process).
+    only: Vec<String>,
+    /// Run each hosted case once without reading the clock (for callgrind:
+    /// see scripts/bench-ipc-callgrind.sh); prints the machine's counters.
+    #[arg(long)]
+    untimed: bool,
+    /// Internal: echo bytes from stdin to stdout (the other process of the
+    /// pipe and socket baselines).
     #[arg(long, hide = true)]
     echo_child: bool,
 }
 
 struct Row {
     name: &'static str,
-    ns: Vec<f64>,
+    /// Per-operation ns of each batch, over all runs.
+    samples: Vec<f64>,
     instructions: Option<f64>,
     entries: Option<f64>,
 }
 
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+/// The `p`-th percentile (0–100) of sorted `v` (nearest rank).
+fn percentile(v: &[f64], p: f64) -> f64 {
+    let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
+    v[rank.clamp(1, v.len()) - 1]
 }
 
-/// One hosted case: `reps` runs of `source`, timing only the machine's run.
-fn hosted(name: &'static str, source: &str, fastpath: bool, a: &IpcArgs) -> Result<Row, String> {
-    let image = selvm_vm::asm::assemble(source).map_err(|e| format!("{name}: {e:?}"))?;
-    let mut ns = Vec::new();
+/// Times `rounds` operations of `op` in batches, appending one per-operation
+/// sample per batch (the last, partial batch too).
+fn batches(
+    rounds: u64,
+    samples: &mut Vec<f64>,
+    mut op: impl FnMut() -> Result<(), String>,
+) -> Result<(), String> {
+    let mut done = 0;
+    while done < rounds {
+        let n = BATCH.min(rounds - done);
+        let t = Instant::now();
+        for _ in 0..n {
+            op()?;
+        }
+        samples.push(t.elapsed().as_nanos() as f64 / n as f64);
+        done += n;
+    }
+    Ok(())
+}
+
+/// A hosted case: its id, table name, program and whether the fastpath is on.
+struct Hosted {
+    id: &'static str,
+    name: &'static str,
+    source: String,
+    fastpath: bool,
+    /// Kernel entries of one operation (the batch boundaries are counted in
+    /// entries).
+    entries_per_op: u64,
+}
+
+fn hosted_cases(n: u64) -> Vec<Hosted> {
+    let case = |id, name, source, fastpath, entries_per_op| Hosted {
+        id,
+        name,
+        source,
+        fastpath,
+        entries_per_op,
+    };
+    vec![
+        case(
+            "fastpath",
+            "hosted Call/ReplyRecv, 2 address spaces, fastpath",
+            call_reply_recv(n),
+            true,
+            2,
+        ),
+        case(
+            "slowpath",
+            "hosted Call/ReplyRecv, 2 address spaces, fastpath off",
+            call_reply_recv(n),
+            false,
+            2,
+        ),
+        case(
+            "mr20",
+            "hosted Call/ReplyRecv, 2 address spaces, 20 MRs",
+            call_reply_recv_20_mrs(n),
+            true,
+            2,
+        ),
+        case(
+            "signal",
+            "hosted Signal/Wait ping-pong, 2 address spaces",
+            signal_wait(n),
+            true,
+            4,
+        ),
+        case(
+            "yield",
+            "hosted null syscall (Yield)",
+            null_syscall(n),
+            true,
+            1,
+        ),
+    ]
+}
+
+fn boot<'m>(c: &Hosted, image: &[u8], ram: &'m mut [u64]) -> Result<Machine<'m>, String> {
+    let mut m =
+        Machine::boot(ram, image, Config::default()).map_err(|e| format!("{}: {e}", c.name))?;
+    m.set_fastpath(c.fastpath);
+    Ok(m)
+}
+
+fn check(c: &Hosted, exit: &Exit) -> Result<(), String> {
+    if *exit != Exit::Halted(0) {
+        return Err(format!(
+            "{}: the benchmark program ended with {exit:?}",
+            c.name
+        ));
+    }
+    Ok(())
+}
+
+/// One hosted case: `reps` runs, stepping the machine and reading the clock
+/// each time `BATCH` operations' worth of kernel entries have happened.
+fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
+    let image = selvm_vm::asm::assemble(&c.source).map_err(|e| format!("{}: {e:?}", c.name))?;
+    let mut samples = Vec::new();
     let (mut instructions, mut entries) = (0, 0);
+    let per_batch = BATCH * c.entries_per_op;
     for _ in 0..a.reps {
         let mut ram = vec![0u64; (16 << 20) / 8];
-        let mut m = Machine::boot(&mut ram, &image, Config::default())
-            .map_err(|e| format!("{name}: {e}"))?;
-        m.set_fastpath(fastpath);
-        let t = Instant::now();
-        let exit = m.run(|_| {});
-        let elapsed = t.elapsed().as_nanos() as f64;
-        if exit != Exit::Halted(0) {
-            return Err(format!("{name}: the benchmark program ended with {exit:?}"));
-        }
-        ns.push(elapsed / a.rounds as f64);
+        let mut m = boot(c, &image, &mut ram)?;
+        let mut t = Instant::now();
+        let mut mark = per_batch;
+        let exit = loop {
+            let exit = m.step();
+            let _ = m.take_console();
+            if let Some(exit) = exit {
+                break exit;
+            }
+            if m.kernel_entries >= mark {
+                let now = Instant::now();
+                samples.push((now - t).as_nanos() as f64 / BATCH as f64);
+                t = now;
+                mark += per_batch;
+            }
+        };
+        check(c, &exit)?;
         (instructions, entries) = (m.instructions, m.kernel_entries);
     }
     Ok(Row {
-        name,
-        ns,
+        name: c.name,
+        samples,
         instructions: Some(instructions as f64 / a.rounds as f64),
         entries: Some(entries as f64 / a.rounds as f64),
     })
 }
 
+/// `--untimed`: one run of a hosted case, no clock; prints the counters.
+fn untimed(c: &Hosted, a: &IpcArgs) -> Result<(), String> {
+    let image = selvm_vm::asm::assemble(&c.source).map_err(|e| format!("{}: {e:?}", c.name))?;
+    let mut ram = vec![0u64; (16 << 20) / 8];
+    let mut m = boot(c, &image, &mut ram)?;
+    let exit = m.run(|_| {});
+    check(c, &exit)?;
+    println!(
+        "{}: {} operations, {} VM instructions, {} kernel entries",
+        c.id, a.rounds, m.instructions, m.kernel_entries
+    );
+    Ok(())
+}
+
+/// This binary as the echoing child process, with `stdin` and `stdout`.
+fn echo_child(stdin: Stdio, stdout: Stdio) -> Result<Child, String> {
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    Command::new(&exe)
+        .args(["bench", "ipc", "--echo-child"])
+        .stdin(stdin)
+        .stdout(stdout)
+        .spawn()
+        .map_err(|e| format!("echo child: {e}"))
+}
+
+/// One byte there and back over `to` and `from`.
+fn ping(to: &mut impl Write, from: &mut impl Read) -> Result<(), String> {
+    let mut b = [0u8; 1];
+    to.write_all(&b).map_err(|e| e.to_string())?;
+    from.read_exact(&mut b).map_err(|e| e.to_string())
+}
+
+fn baseline(name: &'static str, samples: Vec<f64>) -> Row {
+    Row {
+        name,
+        samples,
+        instructions: None,
+        entries: None,
+    }
+}
+
 /// Pipe ping-pong with a child process (this binary, echoing).
 fn pipe(a: &IpcArgs) -> Result<Row, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut ns = Vec::new();
+    let mut samples = Vec::new();
     for _ in 0..a.reps {
-        let mut child = Command::new(&exe)
-            .args(["bench", "ipc", "--echo-child"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("pipe baseline: {e}"))?;
+        let mut child = echo_child(Stdio::piped(), Stdio::piped())?;
         let (mut to, mut from) = (child.stdin.take().unwrap(), child.stdout.take().unwrap());
-        let mut b = [0u8; 1];
-        let t = Instant::now();
-        for _ in 0..a.rounds {
-            to.write_all(&b).map_err(|e| e.to_string())?;
-            from.read_exact(&mut b).map_err(|e| e.to_string())?;
-        }
-        ns.push(t.elapsed().as_nanos() as f64 / a.rounds as f64);
+        batches(a.rounds, &mut samples, || ping(&mut to, &mut from))?;
         drop(to);
         let _ = child.wait();
     }
-    Ok(Row {
-        name: "Linux pipe ping-pong (2 processes)",
-        ns,
-        instructions: None,
-        entries: None,
-    })
+    Ok(baseline("Linux pipe ping-pong (2 processes)", samples))
+}
+
+/// Unix-socket ping-pong with a child process (this binary, echoing, the
+/// socket's other end as its stdin and stdout).
+fn socket_processes(a: &IpcArgs) -> Result<Row, String> {
+    let mut samples = Vec::new();
+    for _ in 0..a.reps {
+        let (mut here, there) = UnixStream::pair().map_err(|e| e.to_string())?;
+        let there = OwnedFd::from(there);
+        let there_too = there.try_clone().map_err(|e| e.to_string())?;
+        let mut child = echo_child(Stdio::from(there), Stdio::from(there_too))?;
+        let mut back = here.try_clone().map_err(|e| e.to_string())?;
+        batches(a.rounds, &mut samples, || ping(&mut here, &mut back))?;
+        drop((here, back));
+        let _ = child.wait();
+    }
+    Ok(baseline(
+        "Linux Unix-socket ping-pong (2 processes)",
+        samples,
+    ))
 }
 
 /// Unix-socket ping-pong between two threads.
-fn socket(a: &IpcArgs) -> Result<Row, String> {
-    use std::os::unix::net::UnixStream;
-    let mut ns = Vec::new();
+fn socket_threads(a: &IpcArgs) -> Result<Row, String> {
+    let mut samples = Vec::new();
     for _ in 0..a.reps {
         let (mut here, mut there) = UnixStream::pair().map_err(|e| e.to_string())?;
         let rounds = a.rounds;
@@ -115,22 +288,63 @@ fn socket(a: &IpcArgs) -> Result<Row, String> {
                 }
             }
         });
-        let mut b = [0u8; 1];
-        let t = Instant::now();
-        for _ in 0..a.rounds {
-            here.write_all(&b).map_err(|e| e.to_string())?;
-            here.read_exact(&mut b).map_err(|e| e.to_string())?;
-        }
-        ns.push(t.elapsed().as_nanos() as f64 / a.rounds as f64);
+        let mut back = here.try_clone().map_err(|e| e.to_string())?;
+        batches(a.rounds, &mut samples, || ping(&mut here, &mut back))?;
         let _ = peer.join();
     }
-    Ok(Row {
-        name: "Linux Unix-socket ping-pong (2 threads)",
-        ns,
-        instructions: None,
-        entries: None,
-    })
+    Ok(baseline("Linux Unix-socket ping-pong (2 threads)", samples))
 }
+
+/// A new blocking eventfd (counter 0) as a file.
+fn eventfd() -> Result<File, String> {
+    // SAFETY: eventfd takes no pointers; it returns a new descriptor or -1.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(format!("eventfd: {}", std::io::Error::last_os_error()));
+    }
+    // SAFETY: `fd` is a descriptor this process just opened and owns nothing else.
+    Ok(File::from(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
+/// Adds 1 to an eventfd's counter.
+fn post(mut f: &File) -> std::io::Result<()> {
+    f.write_all(&1u64.to_ne_bytes())
+}
+
+/// Waits until an eventfd's counter is non-zero and takes it.
+fn take(mut f: &File) -> std::io::Result<()> {
+    let mut b = [0u8; 8];
+    f.read_exact(&mut b)
+}
+
+/// Eventfd ping-pong between two threads: one eventfd each way.
+fn eventfd_threads(a: &IpcArgs) -> Result<Row, String> {
+    let mut samples = Vec::new();
+    for _ in 0..a.reps {
+        let (ping_fd, pong_fd) = (eventfd()?, eventfd()?);
+        let (ping_peer, pong_peer) = (
+            ping_fd.try_clone().map_err(|e| e.to_string())?,
+            pong_fd.try_clone().map_err(|e| e.to_string())?,
+        );
+        let rounds = a.rounds;
+        let peer = std::thread::spawn(move || {
+            for _ in 0..rounds {
+                if take(&ping_peer).is_err() || post(&pong_peer).is_err() {
+                    break;
+                }
+            }
+        });
+        batches(a.rounds, &mut samples, || {
+            post(&ping_fd)
+                .and_then(|()| take(&pong_fd))
+                .map_err(|e| e.to_string())
+        })?;
+        let _ = peer.join();
+    }
+    Ok(baseline("Linux eventfd ping-pong (2 threads)", samples))
+}
+
+type Baseline = fn(&IpcArgs) -> Result<Row, String>;
 
 /// Runs `selvm bench ipc`.
 pub fn ipc(a: &IpcArgs) -> Result<(), String> {
@@ -144,58 +358,56 @@ pub fn ipc(a: &IpcArgs) -> Result<(), String> {
         }
         return Ok(());
     }
-    let wanted = |name: &str| a.only.as_ref().is_none_or(|o| name.contains(o.as_str()));
-    let n = a.rounds;
-    let mut rows = Vec::new();
-    let cases: [(&'static str, String, bool); 4] = [
-        (
-            "hosted Call/ReplyRecv, 2 address spaces, fastpath",
-            call_reply_recv(n),
-            true,
-        ),
-        (
-            "hosted Call/ReplyRecv, 2 address spaces, slow path",
-            call_reply_recv(n),
-            false,
-        ),
-        (
-            "hosted Signal/Wait ping-pong, 2 address spaces",
-            signal_wait(n),
-            true,
-        ),
-        ("hosted null syscall (Yield)", null_syscall(n), true),
+    let baselines: [(&str, Baseline); 4] = [
+        ("pipe", pipe),
+        ("socket", socket_processes),
+        ("socket-threads", socket_threads),
+        ("eventfd", eventfd_threads),
     ];
-    for (name, source, fastpath) in &cases {
-        if wanted(name) {
-            eprintln!("running {name} ...");
-            rows.push(hosted(name, source, *fastpath, a)?);
+    let hosted_list = hosted_cases(a.rounds);
+    let ids = hosted_list
+        .iter()
+        .map(|c| c.id)
+        .chain(baselines.iter().map(|b| b.0));
+    let known: Vec<&str> = ids.collect();
+    if let Some(o) = a.only.iter().find(|o| !known.contains(&o.as_str())) {
+        return Err(format!("--only {o}: the cases are {}", known.join(", ")));
+    }
+    let wanted = |id: &str| a.only.is_empty() || a.only.iter().any(|o| o == id);
+    if a.untimed {
+        for c in hosted_list.iter().filter(|c| wanted(c.id)) {
+            untimed(c, a)?;
+        }
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    for c in hosted_list.iter().filter(|c| wanted(c.id)) {
+        eprintln!("running {} ...", c.name);
+        rows.push(hosted(c, a)?);
+    }
+    for (id, run) in baselines {
+        if wanted(id) {
+            eprintln!("running the {id} baseline ...");
+            rows.push(run(a)?);
         }
     }
-    if wanted("Linux pipe") {
-        eprintln!("running the pipe baseline ...");
-        rows.push(pipe(a)?);
-    }
-    if wanted("Linux Unix-socket") {
-        eprintln!("running the socket baseline ...");
-        rows.push(socket(a)?);
-    }
     println!(
-        "{} operations per run, {} runs per case (ns per operation: median and slowest run)\n",
-        n, a.reps
+        "{} operations per run, {} runs per case; ns per operation of batches of {BATCH} \
+         operations: median and 99th percentile over all batches of all runs\n",
+        a.rounds, a.reps
     );
     println!(
-        "{:<52} {:>10} {:>10} {:>12} {:>10}",
-        "case", "median ns", "max ns", "VM instr/op", "entries/op"
+        "{:<56} {:>10} {:>10} {:>12} {:>10}",
+        "case", "median ns", "p99 ns", "VM instr/op", "entries/op"
     );
     for mut r in rows {
-        let max = r.ns.iter().copied().fold(0.0, f64::max);
-        let med = median(&mut r.ns);
+        r.samples.sort_by(f64::total_cmp);
         let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
         println!(
-            "{:<52} {:>10.0} {:>10.0} {:>12} {:>10}",
+            "{:<56} {:>10.0} {:>10.0} {:>12} {:>10}",
             r.name,
-            med,
-            max,
+            percentile(&r.samples, 50.0),
+            percentile(&r.samples, 99.0),
             opt(r.instructions),
             opt(r.entries)
         );

@@ -59,6 +59,28 @@ impl<'m, H: VmHost> Kernel<'m, VmArch<H>> {
         }
     }
 
+    /// The words [`Self::vm_code`] of `t` is computed from, and the VTable cap
+    /// [`Self::thread_vspace`] reads: the module, register stack and VTable
+    /// caps of `t` (two words each) and its entry function and nesting limit.
+    /// While these words stay the same, so does `vm_code(t)`, and
+    /// `thread_vspace(t)` can change only through the ASID table (the host's
+    /// per-thread cache relies on this; it checks the ASID table itself).
+    #[inline]
+    pub fn vm_code_key(&self, t: PAddr) -> [Word; 8] {
+        let cap = |i| {
+            let w = self.mem.words(tcb::slot(t, i).0, 2);
+            [w[0], w[1]]
+        };
+        let ([m0, m1], [s0, s1], [v0, v1]) = (
+            cap(TCB_MODULE),
+            cap(TCB_REGISTER_STACK),
+            cap(selvm_abi::object::TCB_VTABLE),
+        );
+        let ctx = self.context(t);
+        let (entry, depth) = (ctx[hidden::ENTRY_FUNCTION], ctx[hidden::MAX_DEPTH]);
+        [m0, m1, s0, s1, v0, v1, entry, depth]
+    }
+
     /// The verified image of a sealed module (for the host's decoded-code cache).
     pub fn vm_module_image(&self, code: &VmCode) -> &[u8] {
         self.mem.bytes(code.module, code.image_len)
