@@ -24,6 +24,7 @@ mod t_retype;
 mod t_sched;
 mod t_syscalls;
 mod t_vspace;
+mod t_xas;
 
 use common::*;
 use libsel4::{debug_halt_status, debug_put_str};
@@ -47,7 +48,7 @@ pub extern "C" fn _start() {
         debug_halt_status(100);
         return;
     }
-    let groups: [&[Test]; 9] = [
+    let groups: [&[Test]; 10] = [
         t_syscalls::TESTS,
         t_cnode::TESTS,
         t_cspace::TESTS,
@@ -57,6 +58,7 @@ pub extern "C" fn _start() {
         t_faults::TESTS,
         t_vspace::TESTS,
         t_misc::TESTS,
+        t_xas::TESTS,
     ];
     let (mut passed, mut failed) = (0u64, 0u64);
     for group in groups {
