@@ -19,6 +19,7 @@ mod t_cnode;
 mod t_cspace;
 mod t_faults;
 mod t_ipc;
+mod t_isolation;
 mod t_misc;
 mod t_retype;
 mod t_sched;
@@ -48,7 +49,7 @@ pub extern "C" fn _start() {
         debug_halt_status(100);
         return;
     }
-    let groups: [&[Test]; 10] = [
+    let groups: [&[Test]; 11] = [
         t_syscalls::TESTS,
         t_cnode::TESTS,
         t_cspace::TESTS,
@@ -59,6 +60,7 @@ pub extern "C" fn _start() {
         t_vspace::TESTS,
         t_misc::TESTS,
         t_xas::TESTS,
+        t_isolation::TESTS,
     ];
     let (mut passed, mut failed) = (0u64, 0u64);
     for group in groups {
