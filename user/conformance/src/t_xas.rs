@@ -7,7 +7,7 @@ use crate::Test;
 use crate::common::*;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use libsel4::vspace::page;
-use libsel4::{CapRights, MessageInfo, cnode, ipc};
+use libsel4::{CapRights, Error, MessageInfo, cnode, ipc};
 use sel4rt::{Env, ROOT_CNODE, types};
 
 /// The tests of this area.
@@ -27,6 +27,14 @@ pub const TESTS: &[Test] = &[
     (
         "xas.cap_transfer_into_other_cspace [Cap transfer: receive slot, Grant]",
         cap_transfer,
+    ),
+    (
+        "xas.no_grant_no_cap_transfer [Cap transfer only with Grant]",
+        no_grant,
+    ),
+    (
+        "xas.same_endpoint_cap_unwrapped_to_badge [unwrapping: caps_or_badges, capsUnwrapped]",
+        unwrapped,
     ),
     (
         "xas.notification_both_ways [Signal ORs the badge; Wait returns it]",
@@ -253,6 +261,101 @@ fn cap_transfer(env: &mut Env) -> R {
             CapRights::ALL,
         ),
         "the root's cap after the transfer",
+    )
+}
+
+extern "C" fn cap_reporter(_: u64) {
+    ipc::set_receive_path(C_SELF, C_RECEIVED, 64);
+    // The IPC buffer is a copy of the root's: clear what the kernel may write.
+    ipc::set_cap(0, 0);
+    let (i, badge) = libsel4::recv(C_EP);
+    let (extra, unwrapped) = (i.extra_caps() as u64, i.caps_unwrapped());
+    let got = [extra, unwrapped, ipc::get_badge(0), badge, i.label()];
+    done_in_child(0x63, &got);
+}
+
+/// Starts a process in its own CSpace receiving on a copy of `ep`, sends it label
+/// 0x64 with extra cap `extra` through the root's cap `via`, and waits for its report:
+/// MRs extraCaps, capsUnwrapped, caps_or_badges[0], badge, label. Returns the CSpace.
+fn send_cap_to_child(env: &mut Env, ep: u64, via: u64, extra: u64) -> Result<u64, Fail> {
+    let cs = child_cspace(env)?;
+    ok(
+        cnode::copy(cs, C_EP, 64, ROOT_CNODE, ep, 64, CapRights::ALL),
+        "endpoint into the child CSpace",
+    )?;
+    spawn_process_in(env, cap_reporter, 0, 100, cs)?;
+    ipc::set_cap(0, extra);
+    libsel4::send(via, info(0x64, 0).with_extra_caps(1));
+    eq(report()?.label, 0x63, "child's report")?;
+    eq(mr(4), 0x64, "the label the child received")?;
+    Ok(cs)
+}
+
+fn no_grant(env: &mut Env) -> R {
+    let (ep, other) = (endpoint(env)?, endpoint(env)?);
+    ok(
+        cnode::copy(
+            ROOT_CNODE,
+            scratch(0),
+            64,
+            ROOT_CNODE,
+            ep,
+            64,
+            CapRights::WRITE,
+        ),
+        "send-only copy (no Grant)",
+    )?;
+    let cs = send_cap_to_child(env, ep, scratch(0), other)?;
+    eq(mr(0), 0, "extra caps received through a cap without Grant")?;
+    eq(mr(1), 0, "capsUnwrapped")?;
+    err(
+        cnode::copy(
+            ROOT_CNODE,
+            scratch(1),
+            64,
+            cs,
+            C_RECEIVED,
+            64,
+            CapRights::ALL,
+        ),
+        Error::FailedLookup,
+        "the child's receive slot stays empty",
+    )
+}
+
+fn unwrapped(env: &mut Env) -> R {
+    let ep = endpoint(env)?;
+    ok(
+        cnode::mint(
+            ROOT_CNODE,
+            scratch(0),
+            64,
+            ROOT_CNODE,
+            ep,
+            64,
+            CapRights::ALL,
+            0x99,
+        ),
+        "badge 0x99",
+    )?;
+    // The extra cap names the endpoint the message goes through.
+    let cs = send_cap_to_child(env, ep, ep, scratch(0))?;
+    eq(mr(0), 1, "extra caps")?;
+    eq(mr(1), 1, "capsUnwrapped: bit 0")?;
+    eq(mr(2), 0x99, "caps_or_badges[0]: the badge")?;
+    eq(mr(3), 0, "the message's own badge (unbadged cap)")?;
+    err(
+        cnode::copy(
+            ROOT_CNODE,
+            scratch(1),
+            64,
+            cs,
+            C_RECEIVED,
+            64,
+            CapRights::ALL,
+        ),
+        Error::FailedLookup,
+        "nothing was transferred into the receive slot",
     )
 }
 
