@@ -320,3 +320,92 @@ pub fn code<T>(r: Result<T, Error>) -> Word {
 pub fn yields(n: usize) {
     (0..n).for_each(|_| libsel4::yield_now());
 }
+
+/// A child CSpace's slot holding the test endpoint's badge-1 copy (fault endpoint).
+pub const C_FAULT: CPtr = 4;
+/// A child CSpace's slot holding the test endpoint's badge-2 copy (reports).
+pub const C_DONE: CPtr = 5;
+/// A child CSpace's slot holding a cap to the child CNode itself.
+pub const C_SELF: CPtr = 6;
+/// The first child CSpace slot [`child_cspace`] leaves empty for the test (slots 1, 2
+/// and 3, the root task's TCB, CNode and VSpace, are empty too).
+pub const C_FREE: CPtr = 7;
+/// Radix of a child CSpace's CNode; its guard size is `64 - C_RADIX`, so a child CPtr
+/// below `1 << C_RADIX` resolves in exactly 64 bits.
+pub const C_RADIX: Word = 8;
+
+/// A CSpace for a child: a new radix-8 CNode, guard 0 of size 56, holding only the
+/// fault endpoint at [`C_FAULT`], the report endpoint at [`C_DONE`] and itself at
+/// [`C_SELF`]. Returns the root slot of the guarded cap to it.
+pub fn child_cspace(env: &mut Env) -> Result<CPtr, Fail> {
+    let cn = ok(env.retype(types::CNODE, C_RADIX), "retype child CNode")?;
+    let guarded = ok(env.slots.alloc(), "slot")?;
+    ok(
+        cnode::mutate(ROOT_CNODE, guarded, 64, ROOT_CNODE, cn, 64, 64 - C_RADIX),
+        "guard the child CNode",
+    )?;
+    env.slots.free(cn);
+    for (slot, src) in [
+        (C_FAULT, FAULT.load(SeqCst)),
+        (C_DONE, DONE.load(SeqCst)),
+        (C_SELF, guarded),
+    ] {
+        ok(
+            cnode::copy(guarded, slot, 64, ROOT_CNODE, src, 64, CapRights::ALL),
+            "fill the child CSpace",
+        )?;
+    }
+    Ok(guarded)
+}
+
+/// [`spawn`] with the CSpace `cspace` (from [`child_cspace`]): the thread shares the
+/// root task's VSpace, its fault endpoint is [`C_FAULT`] of its own CSpace.
+pub fn spawn_in(
+    env: &mut Env,
+    entry: sel4rt::Entry,
+    arg: Word,
+    prio: Word,
+    cspace: CPtr,
+) -> Result<Thread, Fail> {
+    let t = ok(
+        env.create_thread_in(entry, arg, prio, C_FAULT, cspace, 0),
+        "create thread in a child CSpace",
+    )?;
+    remember(&t);
+    ok(tcb::resume(t.tcb), "resume")?;
+    Ok(t)
+}
+
+/// [`spawn_process`] with the CSpace `cspace` (from [`child_cspace`]) instead of the
+/// root's: fault endpoint [`C_FAULT`] there.
+pub fn spawn_process_in(
+    env: &mut Env,
+    entry: sel4rt::Entry,
+    arg: Word,
+    prio: Word,
+    cspace: CPtr,
+) -> Result<Process, Fail> {
+    let p = ok(
+        env.fork(entry, arg, prio, FAULT.load(SeqCst)),
+        "fork process",
+    )?;
+    if let Some(i) = PROCS.iter().position(|x| x.load(SeqCst) == 0) {
+        PROCS[i].store(1, SeqCst);
+        // SAFETY: single-threaded root task; only the root touches PROCESSES.
+        unsafe { (*core::ptr::addr_of_mut!(PROCESSES))[i] = Some(p) };
+    }
+    ok(
+        tcb::set_space(p.thread.tcb, C_FAULT, cspace, 0, p.vspace, 0),
+        "give the process the child CSpace",
+    )?;
+    ok(tcb::resume(p.thread.tcb), "resume process")?;
+    Ok(p)
+}
+
+/// From a child in a child CSpace: reports `label` and MRs through [`C_DONE`].
+pub fn done_in_child(label: Word, mrs: &[Word]) {
+    for (i, &m) in mrs.iter().enumerate() {
+        ipc::set_mr(i, m);
+    }
+    libsel4::send(C_DONE, info(label, mrs.len()));
+}

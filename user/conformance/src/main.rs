@@ -19,11 +19,13 @@ mod t_cnode;
 mod t_cspace;
 mod t_faults;
 mod t_ipc;
+mod t_isolation;
 mod t_misc;
 mod t_retype;
 mod t_sched;
 mod t_syscalls;
 mod t_vspace;
+mod t_xas;
 
 use common::*;
 use libsel4::{debug_halt_status, debug_put_str};
@@ -47,7 +49,7 @@ pub extern "C" fn _start() {
         debug_halt_status(100);
         return;
     }
-    let groups: [&[Test]; 9] = [
+    let groups: [&[Test]; 11] = [
         t_syscalls::TESTS,
         t_cnode::TESTS,
         t_cspace::TESTS,
@@ -57,6 +59,8 @@ pub extern "C" fn _start() {
         t_faults::TESTS,
         t_vspace::TESTS,
         t_misc::TESTS,
+        t_xas::TESTS,
+        t_isolation::TESTS,
     ];
     let (mut passed, mut failed) = (0u64, 0u64);
     for group in groups {

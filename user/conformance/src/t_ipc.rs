@@ -39,6 +39,26 @@ pub const TESTS: &[Test] = &[
         "ipc.unbind_unbound_IllegalOperation [notification binding]",
         unbind_unbound,
     ),
+    (
+        "ipc.bound_signal_wakes_blocked_receiver_label_0 [notification binding; wasm-abi: notification receive = MessageInfo 0]",
+        bound_signal_blocked,
+    ),
+    (
+        "ipc.bind_notification_bound_elsewhere_IllegalOperation [notification binding]",
+        bind_bound_elsewhere,
+    ),
+    (
+        "ipc.bind_notification_with_waiter_IllegalOperation [notification binding]",
+        bind_with_waiter,
+    ),
+    (
+        "ipc.bind_needs_a_readable_notification_IllegalOperation [notification binding: Read = wait]",
+        bind_needs_read,
+    ),
+    (
+        "ipc.wait_on_notification_bound_elsewhere_CapFault [notification binding; CapFault in receive phase]",
+        wait_bound_elsewhere,
+    ),
 ];
 
 extern "C" fn sends_120(_: u64) {
@@ -238,4 +258,147 @@ fn unbind_unbound(_: &mut Env) -> R {
         Error::IllegalOperation,
         "unbind when unbound",
     )
+}
+
+extern "C" fn sentinel(_: u64) {
+    done(0xee, &[]);
+}
+
+extern "C" fn bound_receiver(_: u64) {
+    let (i, badge) = libsel4::recv(TARGET.load(core::sync::atomic::Ordering::SeqCst));
+    done(0x40, &[badge, i.label(), i.length() as u64]);
+}
+
+fn bound_signal_blocked(env: &mut Env) -> R {
+    let (ep, n) = (endpoint(env)?, notification(env)?);
+    TARGET.store(ep, core::sync::atomic::Ordering::SeqCst);
+    ok(
+        cnode::mint(
+            ROOT_CNODE,
+            scratch(0),
+            64,
+            ROOT_CNODE,
+            n,
+            64,
+            CapRights::ALL,
+            0x48,
+        ),
+        "badge 0x48",
+    )?;
+    let t = thread(env, bound_receiver, 0, 100)?;
+    ok(tcb::bind_notification(t.tcb, n), "bind")?;
+    ok(tcb::resume(t.tcb), "resume")?;
+    // The receiver (100) blocks in Recv on the endpoint before the sentinel (50) reports.
+    spawn(env, sentinel, 0, 50)?;
+    eq(report()?.label, 0xee, "sentinel")?;
+    libsel4::signal(scratch(0));
+    let m = report()?;
+    eq(m.label, 0x40, "the bound thread woke")?;
+    eq(mr(0), 0x48, "badge it received")?;
+    eq(mr(1), 0, "label it received")?;
+    eq(mr(2), 0, "length it received")?;
+    // Delivered to the thread, not stored in the word (which only the bound thread may
+    // wait on: unbind first).
+    ok(tcb::unbind_notification(t.tcb), "unbind")?;
+    eq(
+        libsel4::poll(n).1,
+        0,
+        "the notification word after the signal",
+    )
+}
+
+fn bind_bound_elsewhere(env: &mut Env) -> R {
+    let n = notification(env)?;
+    let t1 = ok(env.retype(types::TCB, 0), "TCB 1")?;
+    let t2 = ok(env.retype(types::TCB, 0), "TCB 2")?;
+    ok(tcb::bind_notification(t1, n), "bind to TCB 1")?;
+    err(
+        tcb::bind_notification(t2, n),
+        Error::IllegalOperation,
+        "bind to TCB 2 while bound to TCB 1",
+    )?;
+    ok(tcb::unbind_notification(t1), "unbind TCB 1")?;
+    ok(tcb::bind_notification(t2, n), "bind to TCB 2 once free")
+}
+
+extern "C" fn waiter(_: u64) {
+    let w = libsel4::wait(TARGET.load(core::sync::atomic::Ordering::SeqCst));
+    done(0x50, &[w]);
+}
+
+fn bind_with_waiter(env: &mut Env) -> R {
+    let n = notification(env)?;
+    let t = ok(env.retype(types::TCB, 0), "TCB")?;
+    TARGET.store(n, core::sync::atomic::Ordering::SeqCst);
+    spawn(env, waiter, 0, 100)?;
+    spawn(env, sentinel, 0, 50)?;
+    eq(report()?.label, 0xee, "sentinel (the waiter blocked)")?;
+    err(
+        tcb::bind_notification(t, n),
+        Error::IllegalOperation,
+        "bind a notification a thread waits on",
+    )?;
+    ok(
+        cnode::mint(
+            ROOT_CNODE,
+            scratch(0),
+            64,
+            ROOT_CNODE,
+            n,
+            64,
+            CapRights::ALL,
+            6,
+        ),
+        "badge 6",
+    )?;
+    libsel4::signal(scratch(0));
+    eq(report()?.label, 0x50, "the waiter woke")?;
+    eq(mr(0), 6, "with the badge")?;
+    ok(tcb::bind_notification(t, n), "bind once nobody waits")
+}
+
+fn bind_needs_read(env: &mut Env) -> R {
+    let (n, ep) = (notification(env)?, endpoint(env)?);
+    let t = ok(env.retype(types::TCB, 0), "TCB")?;
+    ok(
+        cnode::copy(
+            ROOT_CNODE,
+            scratch(0),
+            64,
+            ROOT_CNODE,
+            n,
+            64,
+            CapRights::WRITE,
+        ),
+        "write-only copy",
+    )?;
+    err(
+        tcb::bind_notification(t, scratch(0)),
+        Error::IllegalOperation,
+        "bind through a cap without Read",
+    )?;
+    err(
+        tcb::bind_notification(t, ep),
+        Error::IllegalOperation,
+        "bind an endpoint",
+    )?;
+    err(
+        tcb::unbind_notification(t),
+        Error::IllegalOperation,
+        "nothing was bound",
+    )
+}
+
+fn wait_bound_elsewhere(env: &mut Env) -> R {
+    let n = notification(env)?;
+    let t = ok(env.retype(types::TCB, 0), "TCB")?;
+    ok(tcb::bind_notification(t, n), "bind to another TCB")?;
+    TARGET.store(n, core::sync::atomic::Ordering::SeqCst);
+    spawn(env, waiter, 0, 100)?;
+    let m = fault(1)?;
+    eq(m.len as u64, 5, "CapFault length (MissingCapability)")?;
+    eq(mr(1), n, "MR1: the notification's CPtr")?;
+    eq(mr(2), 1, "MR2: in the receive phase")?;
+    eq(mr(3), 2, "MR3: MissingCapability")?;
+    eq(mr(4), 0, "MR4: bits left")
 }
