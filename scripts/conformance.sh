@@ -23,10 +23,10 @@ OUT="$(mktemp)"
 trap 'rm -f "$OUT"' EXIT
 cargo build -q -p selvm "${FEATURES[@]}"
 # A seeded bug can loop in user space (the instruction limit ends that: the suite
-# needs about 5 M) or inside one kernel entry, which no limit of the run loop can
+# needs about 15 M) or inside one kernel entry, which no limit of the run loop can
 # interrupt (mutation-cdt-parent breaks the derivation tree and a delete then never
 # ends): the host-time bound of `timeout` ends that. A normal run takes about a second.
-timeout 60 "$ROOT/target/debug/selvm" run --deterministic --max-instructions 60000000 "$WASM" >"$OUT" 2>&1 || true
+timeout 120 "$ROOT/target/debug/selvm" run --deterministic --max-instructions 200000000 "$WASM" >"$OUT" 2>&1 || true
 grep -E 'FAIL' "$OUT" >&2 || true
 LAST="$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT" | tail -n1)"
 echo "conformance: ${LAST:-no summary line (the run did not finish)}"
