@@ -156,21 +156,12 @@ again:
     )
 }
 
-/// Call/ReplyRecv with 20 message registers each way, which the fastpath
-/// never takes (it carries only the register MRs): the client, in its own
-/// address space, gets an IPC buffer (a frame mapped at 0x1000 through two
-/// page tables, 4006–4008) so MR4–MR19 travel through the IPC buffers. The
-/// root checks every message it receives has length 20 and halts with status
-/// 1 if not; the client halts the machine with 0 when done.
-pub fn call_reply_recv_20_mrs(rounds: u64) -> String {
-    format!(
-        "{PRELUDE}
-.func main () -> () frame 40
-    i64.const r20, 2             ; the endpoint in 4000
-    i64.const r21, 0
-    i64.const r22, 4000
-    call r20, retype
-{spawn}    i64.const r20, 8             ; two page tables (4006, 4007) and a frame (4008)
+/// Assembly that gives the client (TCB 4001, VSpace 4003) an IPC buffer: two
+/// page tables (4006, 4007) and a frame (4008) retyped, mapped read-write at
+/// 0x1000 of its VSpace, and TCB_SetIPCBuffer. Leaves g0 (the root's IPC
+/// buffer) in r15.
+pub const CLIENT_IPC_BUFFER: &str =
+    "    i64.const r20, 8             ; two page tables (4006, 4007) and a frame (4008)
     i64.const r21, 0
     i64.const r22, 4006
     call r20, retype
@@ -207,7 +198,23 @@ pub fn call_reply_recv_20_mrs(rounds: u64) -> String {
     ldc r4, 0x9081
     ldc r5, 0x1000
     syscall r3, 6, 0xffff
-    i64.const r3, 4000           ; seL4_Recv, then ReplyRecv forever
+";
+
+/// Call/ReplyRecv with 20 message registers each way, which the fastpath
+/// never takes (it carries only the register MRs): the client, in its own
+/// address space, gets an IPC buffer (a frame mapped at 0x1000 through two
+/// page tables, 4006–4008) so MR4–MR19 travel through the IPC buffers. The
+/// root checks every message it receives has length 20 and halts with status
+/// 1 if not; the client halts the machine with 0 when done.
+pub fn call_reply_recv_20_mrs(rounds: u64) -> String {
+    format!(
+        "{PRELUDE}
+.func main () -> () frame 40
+    i64.const r20, 2             ; the endpoint in 4000
+    i64.const r21, 0
+    i64.const r22, 4000
+    call r20, retype
+{spawn}{ipc_buffer}    i64.const r3, 4000           ; seL4_Recv, then ReplyRecv forever
     i64.const r4, 0
     syscall r3, 6, 0xfffb
 serve:
@@ -237,7 +244,8 @@ again:
     return r0, 0
 .end
 ",
-        spawn = spawn(2, rounds, true)
+        spawn = spawn(2, rounds, true),
+        ipc_buffer = CLIENT_IPC_BUFFER,
     )
 }
 

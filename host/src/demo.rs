@@ -6,7 +6,7 @@
 //! the root's receive slot), the reply, a Send, and a signal the root receives
 //! through the transferred cap, printing what happens.
 
-use crate::bench_programs::{PRELUDE, spawn_at};
+use crate::bench_programs::{CLIENT_IPC_BUFFER, PRELUDE, spawn_at};
 use alloc::format;
 use alloc::string::String;
 
@@ -73,44 +73,7 @@ pub fn demo_source() -> String {
     i64.const r21, 0
     i64.const r22, 4005
     call r20, retype
-{spawn}    i64.const r20, 8             ; two page tables (4006, 4007) and a frame (4008)
-    i64.const r21, 0
-    i64.const r22, 4006
-    call r20, retype
-    i64.const r20, 8
-    i64.const r21, 0
-    i64.const r22, 4007
-    call r20, retype
-    i64.const r20, 6
-    i64.const r21, 0
-    i64.const r22, 4008
-    call r20, retype
-    global.get r15, g0
-    i64.const r14, 4003          ; ... mapped in the client's VSpace
-    store64 r14, r15, 976
-    i64.const r3, 4006           ; PageTableMap at 0
-    ldc r4, 0x1e082
-    i64.const r5, 0
-    i64.const r6, 0
-    syscall r3, 6, 0xffff
-    i64.const r3, 4007
-    ldc r4, 0x1e082
-    i64.const r5, 0
-    i64.const r6, 0
-    syscall r3, 6, 0xffff
-    i64.const r3, 4008           ; PageMap at 0x1000, read-write
-    ldc r4, 0x20083
-    ldc r5, 0x1000
-    i64.const r6, 3
-    i64.const r7, 0
-    syscall r3, 6, 0xffff
-    i64.const r14, 4008          ; TCB_SetIPCBuffer(client, 0x1000)
-    store64 r14, r15, 976
-    i64.const r3, 4001
-    ldc r4, 0x9081
-    ldc r5, 0x1000
-    syscall r3, 6, 0xffff
-    i64.const r14, 2             ; the root's receive slot: slot 4010 of its CNode
+{spawn}{ipc_buffer}    i64.const r14, 2             ; the root's receive slot: slot 4010 of its CNode
     store64 r14, r15, 1000
     ldc r14, 4010
     store64 r14, r15, 1008
@@ -183,6 +146,7 @@ nocap:
     return r0, 0
 .end
 ",
-        spawn = spawn_at(4, 21, true, 254)
+        spawn = spawn_at(4, 21, true, 254),
+        ipc_buffer = CLIENT_IPC_BUFFER,
     )
 }
