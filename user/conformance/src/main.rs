@@ -21,6 +21,7 @@ mod t_faults;
 mod t_ipc;
 mod t_misc;
 mod t_retype;
+mod t_rights;
 mod t_sched;
 mod t_syscalls;
 mod t_vspace;
@@ -47,12 +48,13 @@ pub extern "C" fn _start() {
         debug_halt_status(100);
         return;
     }
-    let groups: [&[Test]; 9] = [
+    let groups: [&[Test]; 10] = [
         t_syscalls::TESTS,
         t_cnode::TESTS,
         t_cspace::TESTS,
         t_retype::TESTS,
         t_ipc::TESTS,
+        t_rights::TESTS,
         t_sched::TESTS,
         t_faults::TESTS,
         t_vspace::TESTS,
