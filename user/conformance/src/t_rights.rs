@@ -47,6 +47,18 @@ pub const TESTS: &[Test] = &[
         one_real_cap,
     ),
     (
+        "rights.no_receive_slot_still_unwraps [getReceiveSlots: unresolvable, no slot]",
+        no_receive_slot,
+    ),
+    (
+        "rights.unresolvable_extra_cap_is_a_cap_fault [extra caps looked up before sending]",
+        bad_extra_cap,
+    ),
+    (
+        "rights.cap_transfer_across_address_spaces [IPC across address spaces]",
+        across_spaces,
+    ),
+    (
         "rights.call_without_grant_or_grant_reply_makes_no_reply_cap [Call: caller Inactive]",
         call_no_reply_cap,
     ),
@@ -182,13 +194,30 @@ fn signal_read_only(env: &mut Env) -> R {
 /// Runs `sends_caps` sending `caps` through `send_cap` to `ep`, the root receiving
 /// with receive slot scratch 5; returns the message.
 fn transfer(env: &mut Env, ep: u64, send_cap: u64, caps: &[u64]) -> Result<Msg, Fail> {
+    transfer_to(env, ep, send_cap, caps, ROOT_CNODE, false)
+}
+
+/// [`transfer`] with receive CNode `recv_cnode`, the sender a thread or (`process`) a
+/// process in its own address space.
+fn transfer_to(
+    env: &mut Env,
+    ep: u64,
+    send_cap: u64,
+    caps: &[u64],
+    recv_cnode: u64,
+    process: bool,
+) -> Result<Msg, Fail> {
     set_shared(0, send_cap);
     for (i, &c) in caps.iter().enumerate() {
         set_shared(1 + i, c);
     }
     set_shared(4, caps.len() as u64);
-    ipc::set_receive_path(ROOT_CNODE, scratch(5), 64);
-    spawn(env, sends_caps, 0, 100)?;
+    ipc::set_receive_path(recv_cnode, scratch(5), 64);
+    if process {
+        spawn_process(env, sends_caps, 0, 100)?;
+    } else {
+        spawn(env, sends_caps, 0, 100)?;
+    }
     let m = recv_on(ep);
     ipc::set_receive_path(0, 0, 0);
     eq(m.label, 7, "label")?;
@@ -371,4 +400,57 @@ fn reply_grant(env: &mut Env) -> R {
         1,
         "caller's receive slot filled",
     )
+}
+
+fn no_receive_slot(env: &mut Env) -> R {
+    let (ep, n) = (endpoint(env)?, notification(env)?);
+    mint(scratch(1), ep, CapRights::ALL, 0x66)?;
+    ipc::set_cap(0, 0);
+    // The receive CNode is the empty scratch 9: no receive slot.
+    let m = transfer_to(env, ep, ep, &[scratch(1), n, scratch(1)], scratch(9), false)?;
+    eq(
+        m.extra as u64,
+        1,
+        "extraCaps: the real cap ends the transfer",
+    )?;
+    eq(m.unwrapped, 1, "capsUnwrapped: cap 0 only")?;
+    eq(ipc::get_badge(0), 0x66, "badge of cap 0")?;
+    eq(occupied(scratch(5))? as u64, 0, "nothing in scratch 5")?;
+    eq(report()?.label, 0x72, "sender's report")
+}
+
+/// Sends label 8 to the test endpoint (badge 2) with extra cap 0x10_0000, an address
+/// the root CNode's guard rejects.
+extern "C" fn sends_bad_cap(_: u64) {
+    ipc::set_cap(0, 0x10_0000);
+    libsel4::send(
+        DONE.load(core::sync::atomic::Ordering::SeqCst),
+        info(8, 0).with_extra_caps(1),
+    );
+}
+
+fn bad_extra_cap(env: &mut Env) -> R {
+    spawn(env, sends_bad_cap, 0, 100)?;
+    // A cap fault instead of the message (which would come with badge 2).
+    let m = fault(1)?;
+    eq(mr(1), 0x10_0000, "MR1: the extra cap's address")?;
+    eq(mr(2), 0, "MR2: not in the receive phase")?;
+    eq(mr(3), 4, "MR3: GuardMismatch")?;
+    eq(mr(4), 64, "MR4: bitsLeft")?;
+    eq(mr(5), 0, "MR5: guardFound")?;
+    eq(mr(6), 52, "MR6: bitsFound")?;
+    check(m.len == 7, "length 7")
+}
+
+fn across_spaces(env: &mut Env) -> R {
+    let (ep, n) = (endpoint(env)?, notification(env)?);
+    mint(scratch(1), n, CapRights::ALL, 0x77)?;
+    let m = transfer_to(env, ep, ep, &[scratch(1)], ROOT_CNODE, true)?;
+    eq(m.extra as u64, 1, "extraCaps")?;
+    eq(
+        signal_seen(scratch(5), n),
+        0x77,
+        "the received cap and badge",
+    )?;
+    eq(report()?.label, 0x72, "sender's report")
 }
