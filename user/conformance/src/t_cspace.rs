@@ -51,6 +51,10 @@ pub const TESTS: &[Test] = &[
         ends_on_cnode,
     ),
     (
+        "cspace.child_cnode_invocation_through_two_levels [service and extra caps: depth 64]",
+        child_invocation,
+    ),
+    (
         "cspace.depth_65_RangeError [CNode op depth 1..64]",
         depth_65,
     ),
@@ -423,5 +427,50 @@ fn guard_too_big(env: &mut Env) -> R {
         ),
         Error::IllegalOperation,
         "guard size 61",
+    )
+}
+
+/// Copies slot 3 to slot 7 of the CNode at `deep(0)` (guard 0/60: 64 bits name a slot
+/// in it), naming it as service and source root; reports the result's error word.
+extern "C" fn copies_in_l3(_: u64) {
+    let r = cnode::copy(deep(0), 7, 64, deep(0), 3, 64, CapRights::ALL);
+    libsel4::send(deep(2), info(code(r), 0));
+}
+
+fn child_invocation(env: &mut Env) -> R {
+    build(env)?;
+    let n = notification(env)?;
+    let l3 = scratch(3);
+    ok(
+        env.untypeds.retype_into(types::CNODE, 4, l3, 1),
+        "retype L3",
+    )?;
+    ok(
+        cnode::mint(
+            root(),
+            deep(0),
+            64,
+            ROOT_CNODE,
+            l3,
+            64,
+            CapRights::ALL,
+            guard_data(0, 60),
+        ),
+        "L3 with guard 0/60 into L2 slot 0",
+    )?;
+    ok(
+        cnode::mint(l3, 3, 4, ROOT_CNODE, n, 64, CapRights::ALL, 0x9),
+        "badged notification into L3 slot 3",
+    )?;
+    child(env, copies_in_l3, 0)?;
+    eq(report()?.label, 0, "the child's Copy succeeded")?;
+    ok(
+        cnode::copy(ROOT_CNODE, scratch(6), 64, l3, 7, 4, CapRights::ALL),
+        "copy from L3 slot 7",
+    )?;
+    eq(
+        signal_seen(scratch(6), n),
+        0x9,
+        "L3 slot 7 holds the badged copy",
     )
 }
