@@ -331,7 +331,20 @@ impl<A: Arch> Kernel<'_, A> {
             Ok((
                 slot,
                 cap @ (Cap::Endpoint { .. } | Cap::Notification { .. } | Cap::Reply { .. }),
-            )) => self.invoke_ipc_object(cur, slot, cap, is_call, is_blocking),
+            )) => {
+                // seL4's handleInvocation looks the extra caps up before any
+                // invocation is decoded, an IPC one included: a failed lookup is
+                // a cap fault on the extra cap's address and nothing is sent.
+                let bad_extra = extra[..extra_count].iter().find_map(|&c| {
+                    cspace::lookup_slot(&self.mem, ctable, c)
+                        .err()
+                        .map(|fault| Outcome::CapFault { cptr: c, fault })
+                });
+                match bad_extra {
+                    Some(fault) => fault,
+                    None => self.invoke_ipc_object(cur, slot, cap, is_call, is_blocking),
+                }
+            }
             _ => self.invoke(caller, cptr, info, &mrs[..length], &extra[..extra_count]),
         };
         match outcome {

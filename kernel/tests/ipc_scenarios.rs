@@ -557,6 +557,23 @@ fn a_cap_fault_message_carries_the_lookup_failure() {
 }
 
 #[test]
+fn an_unresolvable_extra_cap_on_an_endpoint_send_is_a_cap_fault() {
+    with_pair(|k, a, b| {
+        syscall(k, Syscall::Recv, EP, 0, &[], &[]);
+        handler_is_ep(k, &b);
+        // seL4 looks the extra caps up before decoding any invocation: the message
+        // (label 7) is not sent; a CapFault on the extra cap's address is.
+        let bad = 1 << 60;
+        syscall(k, Syscall::Send, EP, 7, &[], &[bad]);
+        let (label, _, _, _, _, mrs) = received(k, &a);
+        assert_eq!(label, 1, "CapFault, not the message");
+        assert_eq!(&mrs[1..3], &[bad, 0], "the extra cap's address, send phase");
+        assert_eq!(&mrs[3..], &[4, 64, 0, 56], "GuardMismatch");
+        let _ = b;
+    });
+}
+
+#[test]
 fn a_fault_handler_without_grant_or_write_means_a_double_fault() {
     with_pair(|k, a, b| {
         ok(&call(

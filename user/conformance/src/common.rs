@@ -409,3 +409,29 @@ pub fn done_in_child(label: Word, mrs: &[Word]) {
     }
     libsel4::send(C_DONE, info(label, mrs.len()));
 }
+
+
+/// [`thread`] in another CSpace: `cspace` (a root CPtr to a CNode cap, `data` its guard
+/// data, 0 for unchanged) with `fault_ep` a CPtr of that CSpace; deleted after the test.
+pub fn thread_in(
+    env: &mut Env,
+    entry: sel4rt::Entry,
+    arg: Word,
+    prio: Word,
+    fault_ep: CPtr,
+    cspace: CPtr,
+    data: Word,
+) -> Result<Thread, Fail> {
+    let t = ok(
+        env.create_thread_in(entry, arg, prio, fault_ep, cspace, data),
+        "create thread in another CSpace",
+    )?;
+    remember(&t);
+    Ok(t)
+}
+
+/// CNode cap data (Mint, Mutate, a thread's CSpace root data): guard size in bits
+/// 0..6, the guard above.
+pub const fn guard_data(guard: Word, guard_size: Word) -> Word {
+    guard << 6 | guard_size
+}

@@ -22,6 +22,7 @@ mod t_ipc;
 mod t_isolation;
 mod t_misc;
 mod t_retype;
+mod t_rights;
 mod t_sched;
 mod t_syscalls;
 mod t_vspace;
@@ -49,12 +50,13 @@ pub extern "C" fn _start() {
         debug_halt_status(100);
         return;
     }
-    let groups: [&[Test]; 11] = [
+    let groups: [&[Test]; 12] = [
         t_syscalls::TESTS,
         t_cnode::TESTS,
         t_cspace::TESTS,
         t_retype::TESTS,
         t_ipc::TESTS,
+        t_rights::TESTS,
         t_sched::TESTS,
         t_faults::TESTS,
         t_vspace::TESTS,

@@ -2,9 +2,10 @@
 //! rules", "thread creation with bad arguments"; docs/vm-abi.md labels 38-43].
 use crate::Test;
 use crate::common::*;
+use core::sync::atomic::Ordering::SeqCst;
 use libsel4::vm::{module, vm_tcb};
-use libsel4::{Error, tcb};
-use sel4rt::{Env, types};
+use libsel4::{Error, ipc, tcb};
+use sel4rt::{Env, ROOT_CNODE, types};
 
 /// The tests of this area.
 pub const TESTS: &[Test] = &[
@@ -35,6 +36,22 @@ pub const TESTS: &[Test] = &[
     (
         "misc.seal_garbage_InvalidArgument [vm: ModuleSeal runs the verifier]",
         seal_garbage,
+    ),
+    (
+        "misc.length_above_120_is_clamped [a length above 120 is clamped to 120]",
+        length_clamped,
+    ),
+    (
+        "misc.receiver_without_buffer_gets_4_mrs [without an IPC buffer the length is cut to 4]",
+        receiver_no_buffer,
+    ),
+    (
+        "misc.sender_without_buffer_sends_4_mrs [without an IPC buffer the length is cut to 4]",
+        sender_no_buffer,
+    ),
+    (
+        "misc.revoking_the_buffer_frame_removes_the_buffer [IPC buffer: a frame cap in the TCB]",
+        buffer_revoked,
     ),
 ];
 
@@ -118,4 +135,98 @@ fn seal_garbage(env: &mut Env) -> R {
     let r = module::seal(m, 64);
     err(r, Error::InvalidArgument, "seal zeros")?;
     eq(mr(0), 0, "MR0: the image")
+}
+
+// The raw system calls, to pass and see MessageInfo words libsel4's typed MessageInfo
+// would clamp on the user side (the kernel must clamp them itself).
+#[link(wasm_import_module = "sel4")]
+unsafe extern "C" {
+    fn seL4_Send(dest: u64, info: u64);
+    fn seL4_Recv(src: u64, sender: *mut u64) -> u64;
+}
+
+/// Sends MRs 0..120 and a user word through the reports endpoint with length 127.
+extern "C" fn sends_127(_: u64) {
+    (0..120).for_each(|i| ipc::set_mr(i, 500 + i as u64));
+    ipc::set_user_data(0xBAD);
+    // SAFETY: a system call; it only reads this thread's IPC buffer.
+    unsafe { seL4_Send(DONE.load(SeqCst), 0x31 << 12 | 127) };
+}
+
+fn length_clamped(env: &mut Env) -> R {
+    ipc::set_user_data(0x5EED);
+    spawn(env, sends_127, 0, 100)?;
+    let mut badge = 0;
+    // SAFETY: a system call; `badge` lives across it.
+    let word = unsafe { seL4_Recv(test_ep(), &mut badge) };
+    let user = ipc::user_data();
+    ipc::set_user_data(0);
+    eq(badge, DONE_BADGE, "badge")?;
+    eq(word >> 12, 0x31, "label")?;
+    eq(word & 0x7f, 120, "length clamped to 120")?;
+    eq(mr(119), 619, "MR119")?;
+    eq(user, 0x5EED, "the word after MR119 (userData) untouched")
+}
+
+/// Receives on shared word 0's endpoint and reports (label << 8 | length) as a label.
+extern "C" fn receives_length(_: u64) {
+    let (i, _) = libsel4::recv(shared(0));
+    libsel4::send(
+        DONE.load(SeqCst),
+        info(i.label() << 8 | i.length() as u64, 0),
+    );
+}
+
+/// Sends label 0x31 with length 10 to shared word 0's endpoint, then reports.
+extern "C" fn sends_10(_: u64) {
+    libsel4::send(shared(0), info(0x31, 10));
+    libsel4::send(DONE.load(SeqCst), info(0x32, 0));
+}
+
+/// Sends 10 MRs (100..110) with label 0x31 to `ep`.
+fn send_10(ep: u64) {
+    (0..10).for_each(|i| ipc::set_mr(i, 100 + i as u64));
+    libsel4::send(ep, info(0x31, 10));
+}
+
+/// A thread of `entry`, without an IPC buffer.
+fn no_buffer(env: &mut Env, entry: sel4rt::Entry) -> R {
+    let t = thread(env, entry, 0, 100)?;
+    // Address 0: no buffer (the frame argument is the empty slot 0).
+    ok(tcb::set_ipc_buffer(t.tcb, 0, 0), "remove the IPC buffer")?;
+    ok(tcb::resume(t.tcb), "resume")
+}
+
+fn receiver_no_buffer(env: &mut Env) -> R {
+    let ep = ok(env.retype(types::ENDPOINT, 0), "endpoint")?;
+    set_shared(0, ep);
+    no_buffer(env, receives_length)?;
+    send_10(ep);
+    eq(report()?.label, 0x31 << 8 | 4, "label and length received")
+}
+
+fn sender_no_buffer(env: &mut Env) -> R {
+    let ep = ok(env.retype(types::ENDPOINT, 0), "endpoint")?;
+    set_shared(0, ep);
+    no_buffer(env, sends_10)?;
+    (0..10).for_each(|i| ipc::set_mr(i, 7));
+    let m = recv_on(ep);
+    eq(m.label, 0x31, "label")?;
+    eq(m.len as u64, 4, "length cut to 4")?;
+    eq(mr(4), 7, "MR4 of the receiver untouched")?;
+    eq(report()?.label, 0x32, "sender's report")
+}
+
+fn buffer_revoked(env: &mut Env) -> R {
+    let ep = ok(env.retype(types::ENDPOINT, 0), "endpoint")?;
+    set_shared(0, ep);
+    let t = thread(env, receives_length, 0, 100)?;
+    // The TCB holds a derived copy of the frame cap: a child the revoke deletes.
+    ok(
+        libsel4::cnode::revoke(ROOT_CNODE, t.ipc_frame, 64),
+        "revoke the buffer frame",
+    )?;
+    ok(tcb::resume(t.tcb), "resume")?;
+    send_10(ep);
+    eq(report()?.label, 0x31 << 8 | 4, "label and length received")
 }
