@@ -140,6 +140,16 @@ pub fn scratch(i: usize) -> CPtr {
     SCRATCH.load(SeqCst) + i as CPtr
 }
 
+/// CNode_Mint within the root CNode, both CPtrs resolved at depth 64.
+pub fn root_mint(dest: CPtr, src: CPtr, rights: CapRights, badge: Word) -> Result<(), Error> {
+    cnode::mint(ROOT_CNODE, dest, 64, ROOT_CNODE, src, 64, rights, badge)
+}
+
+/// CNode_Copy within the root CNode, both CPtrs resolved at depth 64.
+pub fn root_copy(dest: CPtr, src: CPtr, rights: CapRights) -> Result<(), Error> {
+    cnode::copy(ROOT_CNODE, dest, 64, ROOT_CNODE, src, 64, rights)
+}
+
 /// The test endpoint (unbadged, all rights).
 pub fn test_ep() -> CPtr {
     TEST_EP.load(SeqCst)
@@ -409,7 +419,6 @@ pub fn done_in_child(label: Word, mrs: &[Word]) {
     }
     libsel4::send(C_DONE, info(label, mrs.len()));
 }
-
 
 /// [`thread`] in another CSpace: `cspace` (a root CPtr to a CNode cap, `data` its guard
 /// data, 0 for unchanged) with `fault_ep` a CPtr of that CSpace; deleted after the test.

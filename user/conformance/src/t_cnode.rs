@@ -121,73 +121,23 @@ fn signal_seen(cap: u64, n: u64) -> u64 {
 
 fn copy_works(env: &mut Env) -> R {
     let n = ntfn(env)?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            6,
-        ),
-        "mint",
-    )?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            CapRights::ALL,
-        ),
-        "copy",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 6), "mint")?;
+    ok(root_copy(scratch(1), scratch(0), CapRights::ALL), "copy")?;
     eq(signal_seen(scratch(1), n), 6, "copy keeps the badge")
 }
 
 fn copy_occupied(env: &mut Env) -> R {
     let n = ntfn(env)?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-        ),
-        "copy",
-    )?;
+    ok(root_copy(scratch(0), n, CapRights::ALL), "copy")?;
     err(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(0), n, CapRights::ALL),
         Error::DeleteFirst,
         "copy onto a cap",
     )
 }
 
 fn copy_src_empty(_: &mut Env) -> R {
-    let r = cnode::copy(
-        ROOT_CNODE,
-        scratch(0),
-        64,
-        ROOT_CNODE,
-        scratch(1),
-        64,
-        CapRights::ALL,
-    );
+    let r = root_copy(scratch(0), scratch(1), CapRights::ALL);
     err_mrs(
         r,
         Error::FailedLookup,
@@ -231,28 +181,9 @@ fn copy_depth32(_: &mut Env) -> R {
 
 fn copy_no_rights(env: &mut Env) -> R {
     let ep = ok(env.retype(types::ENDPOINT, 0), "retype")?;
+    ok(root_copy(scratch(0), ep, CapRights::READ), "copy read-only")?;
     ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep,
-            64,
-            CapRights::READ,
-        ),
-        "copy read-only",
-    )?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(1), scratch(0), CapRights::ALL),
         "copy with all rights",
     )?;
     // A Call through a cap without Write answers InvalidCapability 0.
@@ -266,48 +197,15 @@ fn copy_no_rights(env: &mut Env) -> R {
 
 fn mint_badge(env: &mut Env) -> R {
     let n = ntfn(env)?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            0x1234,
-        ),
-        "mint",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 0x1234), "mint")?;
     eq(signal_seen(scratch(0), n), 0x1234, "badge")
 }
 
 fn mint_rebadge(env: &mut Env) -> R {
     let n = ntfn(env)?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            5,
-        ),
-        "mint",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 5), "mint")?;
     err(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            CapRights::ALL,
-            7,
-        ),
+        root_mint(scratch(1), scratch(0), CapRights::ALL, 7),
         Error::IllegalOperation,
         "mint a badged cap",
     )
@@ -343,62 +241,20 @@ fn delete_last_ep(env: &mut Env) -> R {
 
 fn move_cap(env: &mut Env) -> R {
     let n = ntfn(env)?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            3,
-        ),
-        "mint",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 3), "mint")?;
     ok(
         cnode::move_(ROOT_CNODE, scratch(1), 64, ROOT_CNODE, scratch(0), 64),
         "move",
     )?;
     eq(signal_seen(scratch(1), n), 3, "moved cap works")?;
-    let r = cnode::copy(
-        ROOT_CNODE,
-        scratch(2),
-        64,
-        ROOT_CNODE,
-        scratch(0),
-        64,
-        CapRights::ALL,
-    );
+    let r = root_copy(scratch(2), scratch(0), CapRights::ALL);
     err(r, Error::FailedLookup, "source is empty after move")
 }
 
 fn move_occupied(env: &mut Env) -> R {
     let n = ntfn(env)?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-        ),
-        "copy",
-    )?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-        ),
-        "copy",
-    )?;
+    ok(root_copy(scratch(0), n, CapRights::ALL), "copy")?;
+    ok(root_copy(scratch(1), n, CapRights::ALL), "copy")?;
     err(
         cnode::move_(ROOT_CNODE, scratch(1), 64, ROOT_CNODE, scratch(0), 64),
         Error::DeleteFirst,
@@ -408,18 +264,7 @@ fn move_occupied(env: &mut Env) -> R {
 
 fn mutate_ep(env: &mut Env) -> R {
     let ep = ok(env.retype(types::ENDPOINT, 0), "retype")?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep,
-            64,
-            CapRights::ALL,
-        ),
-        "copy",
-    )?;
+    ok(root_copy(scratch(0), ep, CapRights::ALL), "copy")?;
     err(
         cnode::mutate(ROOT_CNODE, scratch(1), 64, ROOT_CNODE, scratch(0), 64, 9),
         Error::IllegalOperation,
@@ -452,15 +297,7 @@ fn mutate_guard(env: &mut Env) -> R {
     )?;
     // The original cap moved away: the slot is empty.
     err(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(2),
-            64,
-            ROOT_CNODE,
-            cn,
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(2), cn, CapRights::ALL),
         Error::FailedLookup,
         "mutate moves",
     )
@@ -468,43 +305,15 @@ fn mutate_guard(env: &mut Env) -> R {
 
 fn revoke_copies(env: &mut Env) -> R {
     let n = ntfn(env)?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 0), "copy")?;
     ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            0,
-        ),
-        "copy",
-    )?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(1), scratch(0), CapRights::ALL),
         "copy of copy",
     )?;
     ok(cnode::revoke(ROOT_CNODE, n, 64), "revoke")?;
     for i in 0..2 {
         err(
-            cnode::copy(
-                ROOT_CNODE,
-                scratch(2),
-                64,
-                ROOT_CNODE,
-                scratch(i),
-                64,
-                CapRights::ALL,
-            ),
+            root_copy(scratch(2), scratch(i), CapRights::ALL),
             Error::FailedLookup,
             "copy is gone",
         )?;
@@ -514,87 +323,28 @@ fn revoke_copies(env: &mut Env) -> R {
 
 fn revoke_keeps(env: &mut Env) -> R {
     let n = ntfn(env)?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-        ),
-        "copy",
-    )?;
+    ok(root_copy(scratch(0), n, CapRights::ALL), "copy")?;
     ok(cnode::revoke(ROOT_CNODE, n, 64), "revoke")?;
     ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(1), n, CapRights::ALL),
         "original still there",
     )
 }
 
 fn revoke_badged(env: &mut Env) -> R {
     let n = ntfn(env)?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 9), "mint")?;
     ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            9,
-        ),
-        "mint",
-    )?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(1), scratch(0), CapRights::ALL),
         "copy badged",
     )?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(2),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            10,
-        ),
-        "other badge",
-    )?;
+    ok(root_mint(scratch(2), n, CapRights::ALL, 10), "other badge")?;
     ok(
         cnode::revoke(ROOT_CNODE, scratch(0), 64),
         "revoke the badged original",
     )?;
     err(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(3),
-            64,
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(3), scratch(1), CapRights::ALL),
         Error::FailedLookup,
         "its copy is gone",
     )?;
@@ -644,15 +394,7 @@ fn rotate(env: &mut Env) -> R {
         "dest holds B",
     )?;
     err(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(3),
-            64,
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(3), scratch(0), CapRights::ALL),
         Error::FailedLookup,
         "src empty",
     )
@@ -660,19 +402,7 @@ fn rotate(env: &mut Env) -> R {
 
 fn rotate_bad(env: &mut Env) -> R {
     let n = ntfn(env)?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            1,
-        ),
-        "mint",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 1), "mint")?;
     let r = cnode::rotate(
         ROOT_CNODE,
         scratch(2),
@@ -693,16 +423,7 @@ fn rotate_occupied(env: &mut Env) -> R {
     let n = ntfn(env)?;
     for i in 0..3 {
         ok(
-            cnode::mint(
-                ROOT_CNODE,
-                scratch(i),
-                64,
-                ROOT_CNODE,
-                n,
-                64,
-                CapRights::ALL,
-                i as u64 + 1,
-            ),
+            root_mint(scratch(i), n, CapRights::ALL, i as u64 + 1),
             "mint",
         )?;
     }
@@ -729,19 +450,7 @@ extern "C" fn badged_sender(_: u64) {
 
 fn cancel_badged(env: &mut Env) -> R {
     let ep = ok(env.retype(types::ENDPOINT, 0), "retype")?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep,
-            64,
-            CapRights::ALL,
-            5,
-        ),
-        "mint",
-    )?;
+    ok(root_mint(scratch(0), ep, CapRights::ALL, 5), "mint")?;
     set_shared(0, scratch(0));
     // The sender at 255 blocks on the endpoint when the root yields to it.
     spawn(env, badged_sender, 0, 255)?;
@@ -760,19 +469,7 @@ fn cancel_badged(env: &mut Env) -> R {
 
 fn cancel_rights(env: &mut Env) -> R {
     let ep = ok(env.retype(types::ENDPOINT, 0), "retype")?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep,
-            64,
-            CapRights::WRITE,
-            5,
-        ),
-        "mint",
-    )?;
+    ok(root_mint(scratch(0), ep, CapRights::WRITE, 5), "mint")?;
     err(
         cnode::cancel_badged_sends(ROOT_CNODE, scratch(0), 64),
         Error::IllegalOperation,
@@ -807,18 +504,7 @@ fn save_caller(env: &mut Env) -> R {
 fn save_caller_occupied(env: &mut Env) -> R {
     spawn(env, call_shared, 11, 100)?;
     collect();
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            test_ep(),
-            64,
-            CapRights::ALL,
-        ),
-        "copy",
-    )?;
+    ok(root_copy(scratch(0), test_ep(), CapRights::ALL), "copy")?;
     err(
         cnode::save_caller(ROOT_CNODE, scratch(0), 64),
         Error::DeleteFirst,
@@ -834,15 +520,7 @@ fn save_caller_empty(_: &mut Env) -> R {
         "save with an empty caller slot",
     )?;
     ok(cnode::delete(ROOT_CNODE, scratch(0), 64), "delete")?;
-    let r = cnode::copy(
-        ROOT_CNODE,
-        scratch(1),
-        64,
-        ROOT_CNODE,
-        scratch(0),
-        64,
-        CapRights::ALL,
-    );
+    let r = root_copy(scratch(1), scratch(0), CapRights::ALL);
     err(r, Error::FailedLookup, "nothing was saved")
 }
 
@@ -850,15 +528,7 @@ fn reply_no_copy(env: &mut Env) -> R {
     spawn(env, call_shared, 11, 100)?;
     collect();
     ok(cnode::save_caller(ROOT_CNODE, scratch(0), 64), "save")?;
-    let r = cnode::copy(
-        ROOT_CNODE,
-        scratch(1),
-        64,
-        ROOT_CNODE,
-        scratch(0),
-        64,
-        CapRights::ALL,
-    );
+    let r = root_copy(scratch(1), scratch(0), CapRights::ALL);
     err(r, Error::IllegalOperation, "copy a reply cap")?;
     libsel4::send(scratch(0), info(0, 0));
     report().map(drop)

@@ -112,16 +112,7 @@ fn build(env: &mut Env) -> R {
         "mint L2 with guard 0xAB/28 into L1 slot 1",
     )?;
     ok(
-        cnode::mint(
-            ROOT_CNODE,
-            root(),
-            64,
-            ROOT_CNODE,
-            l1(),
-            64,
-            CapRights::ALL,
-            guard_data(0, GUARD_BITS),
-        ),
+        root_mint(root(), l1(), CapRights::ALL, guard_data(0, GUARD_BITS)),
         "mint L1 with guard 0/28",
     )
 }
@@ -402,29 +393,11 @@ fn guard_too_big(env: &mut Env) -> R {
     build(env)?;
     // Radix 4 + guard 60 = 64 is the limit; 61 makes the cap invalid.
     ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(5),
-            64,
-            ROOT_CNODE,
-            l2(),
-            64,
-            CapRights::ALL,
-            guard_data(0, 60),
-        ),
+        root_mint(scratch(5), l2(), CapRights::ALL, guard_data(0, 60)),
         "guard size 60",
     )?;
     err(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(6),
-            64,
-            ROOT_CNODE,
-            l2(),
-            64,
-            CapRights::ALL,
-            guard_data(0, 61),
-        ),
+        root_mint(scratch(6), l2(), CapRights::ALL, guard_data(0, 61)),
         Error::IllegalOperation,
         "guard size 61",
     )

@@ -109,19 +109,7 @@ extern "C" fn sends_to_target(arg: u64) {
 
 fn badged(env: &mut Env) -> R {
     let ep = endpoint(env)?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep,
-            64,
-            CapRights::ALL,
-            5,
-        ),
-        "mint badge 5",
-    )?;
+    ok(root_mint(scratch(0), ep, CapRights::ALL, 5), "mint badge 5")?;
     TARGET.store(scratch(0), core::sync::atomic::Ordering::SeqCst);
     spawn(env, sends_to_target, 77, 100)?;
     let m = recv_on(ep);
@@ -147,32 +135,8 @@ fn nbrecv_empty(env: &mut Env) -> R {
 
 fn signal_or(env: &mut Env) -> R {
     let n = notification(env)?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            0b01,
-        ),
-        "badge 1",
-    )?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            0b10,
-        ),
-        "badge 2",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 0b01), "badge 1")?;
+    ok(root_mint(scratch(1), n, CapRights::ALL, 0b10), "badge 2")?;
     libsel4::signal(scratch(0));
     libsel4::signal(scratch(1));
     eq(libsel4::poll(n).1, 0b11, "the word ORs both badges")
@@ -180,19 +144,7 @@ fn signal_or(env: &mut Env) -> R {
 
 fn poll_clears(env: &mut Env) -> R {
     let n = notification(env)?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            4,
-        ),
-        "badge 4",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 4), "badge 4")?;
     libsel4::signal(scratch(0));
     eq(libsel4::poll(n).1, 4, "first poll")?;
     eq(libsel4::poll(n).1, 0, "cleared")
@@ -200,18 +152,7 @@ fn poll_clears(env: &mut Env) -> R {
 
 fn call_no_write(env: &mut Env) -> R {
     let ep = endpoint(env)?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep,
-            64,
-            CapRights::READ,
-        ),
-        "read-only copy",
-    )?;
+    ok(root_copy(scratch(0), ep, CapRights::READ), "read-only copy")?;
     let r = libsel4::call(scratch(0), info(1, 0));
     eq(
         r.label(),
@@ -222,19 +163,7 @@ fn call_no_write(env: &mut Env) -> R {
 
 fn bound_wakes(env: &mut Env) -> R {
     let (ep, n) = (endpoint(env)?, notification(env)?);
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            8,
-        ),
-        "badge 8",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 8), "badge 8")?;
     ok(tcb::bind_notification(ROOT_TCB, n), "bind")?;
     libsel4::signal(scratch(0));
     // A Recv on an endpoint nobody sends to returns with the bound signal.
@@ -272,19 +201,7 @@ extern "C" fn bound_receiver(_: u64) {
 fn bound_signal_blocked(env: &mut Env) -> R {
     let (ep, n) = (endpoint(env)?, notification(env)?);
     TARGET.store(ep, core::sync::atomic::Ordering::SeqCst);
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            0x48,
-        ),
-        "badge 0x48",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 0x48), "badge 0x48")?;
     let t = thread(env, bound_receiver, 0, 100)?;
     ok(tcb::bind_notification(t.tcb, n), "bind")?;
     ok(tcb::resume(t.tcb), "resume")?;
@@ -338,19 +255,7 @@ fn bind_with_waiter(env: &mut Env) -> R {
         Error::IllegalOperation,
         "bind a notification a thread waits on",
     )?;
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::ALL,
-            6,
-        ),
-        "badge 6",
-    )?;
+    ok(root_mint(scratch(0), n, CapRights::ALL, 6), "badge 6")?;
     libsel4::signal(scratch(0));
     eq(report()?.label, 0x50, "the waiter woke")?;
     eq(mr(0), 6, "with the badge")?;
@@ -361,15 +266,7 @@ fn bind_needs_read(env: &mut Env) -> R {
     let (n, ep) = (notification(env)?, endpoint(env)?);
     let t = ok(env.retype(types::TCB, 0), "TCB")?;
     ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            n,
-            64,
-            CapRights::WRITE,
-        ),
+        root_copy(scratch(0), n, CapRights::WRITE),
         "write-only copy",
     )?;
     err(

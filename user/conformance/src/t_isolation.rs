@@ -192,15 +192,7 @@ extern "C" fn root_cptr_user(_: u64) {
 fn root_cptrs(env: &mut Env) -> R {
     let e = ok(env.retype(types::ENDPOINT, 0), "endpoint")?;
     ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(3),
-            64,
-            ROOT_CNODE,
-            e,
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(3), e, CapRights::ALL),
         "endpoint copy the child aims at",
     )?;
     TARGET.store(scratch(3), SeqCst);
@@ -229,15 +221,7 @@ fn root_cptrs(env: &mut Env) -> R {
     eq(mr(6), 1, "lookup failure: InvalidRoot")?;
     // Nothing happened to the root's caps, nothing arrived in the child's CSpace.
     ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(4),
-            64,
-            ROOT_CNODE,
-            scratch(3),
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(4), scratch(3), CapRights::ALL),
         "the targeted slot still holds the endpoint",
     )?;
     err(

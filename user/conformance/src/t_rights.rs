@@ -82,31 +82,17 @@ fn notification(env: &mut Env) -> Result<u64, Fail> {
 
 /// A copy of `src` with `rights` in root slot `dst`.
 fn copy(dst: u64, src: u64, rights: CapRights) -> R {
-    ok(
-        cnode::copy(ROOT_CNODE, dst, 64, ROOT_CNODE, src, 64, rights),
-        "copy with fewer rights",
-    )
+    ok(root_copy(dst, src, rights), "copy with fewer rights")
 }
 
 /// A badged copy of `src` with `rights` in root slot `dst`.
 fn mint(dst: u64, src: u64, rights: CapRights, badge: u64) -> R {
-    ok(
-        cnode::mint(ROOT_CNODE, dst, 64, ROOT_CNODE, src, 64, rights, badge),
-        "mint",
-    )
+    ok(root_mint(dst, src, rights, badge), "mint")
 }
 
 /// Whether root slot `s` holds a cap (a copy from it succeeds into scratch 15).
 fn occupied(s: u64) -> Result<bool, Fail> {
-    let r = cnode::copy(
-        ROOT_CNODE,
-        scratch(15),
-        64,
-        ROOT_CNODE,
-        s,
-        64,
-        CapRights::ALL,
-    );
+    let r = root_copy(scratch(15), s, CapRights::ALL);
     let _ = cnode::delete(ROOT_CNODE, scratch(15), 64);
     match r {
         Ok(()) => Ok(true),

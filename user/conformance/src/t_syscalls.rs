@@ -64,19 +64,7 @@ fn nbsend_dropped(env: &mut Env) -> R {
 
 fn nbrecv_empty(env: &mut Env) -> R {
     let s = scratch(0);
-    ok(
-        cnode::mint(
-            ROOT_CNODE,
-            s,
-            64,
-            ROOT_CNODE,
-            test_ep(),
-            64,
-            CapRights::ALL,
-            0,
-        ),
-        "copy",
-    )?;
+    ok(root_mint(s, test_ep(), CapRights::ALL, 0), "copy")?;
     let _ = env;
     let (_, badge) = libsel4::nb_recv(s);
     eq(badge, 0, "NBRecv badge")
@@ -135,10 +123,7 @@ fn reply_empty(_: &mut Env) -> R {
 fn signal_poll(env: &mut Env) -> R {
     let n = ok(env.retype(types::NOTIFICATION, 0), "retype")?;
     let s = scratch(0);
-    ok(
-        cnode::mint(ROOT_CNODE, s, 64, ROOT_CNODE, n, 64, CapRights::ALL, 0b100),
-        "mint",
-    )?;
+    ok(root_mint(s, n, CapRights::ALL, 0b100), "mint")?;
     libsel4::signal(s);
     let (_, b) = libsel4::poll(n);
     eq(b, 0b100, "polled word")?;
@@ -151,19 +136,7 @@ fn signal_poll(env: &mut Env) -> R {
 fn wait_clears(env: &mut Env) -> R {
     let n = ok(env.retype(types::NOTIFICATION, 0), "retype")?;
     for (i, badge) in [1u64, 8, 64].into_iter().enumerate() {
-        ok(
-            cnode::mint(
-                ROOT_CNODE,
-                scratch(i),
-                64,
-                ROOT_CNODE,
-                n,
-                64,
-                CapRights::ALL,
-                badge,
-            ),
-            "mint",
-        )?;
+        ok(root_mint(scratch(i), n, CapRights::ALL, badge), "mint")?;
         libsel4::signal(scratch(i));
     }
     eq(libsel4::wait(n), 73, "OR of the badges")?;

@@ -125,18 +125,7 @@ fn copy_unmapped(env: &mut Env) -> R {
         env.map_frame(ROOT_VSPACE, f, v as usize, CapRights::ALL),
         "map",
     )?;
-    ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            f,
-            64,
-            CapRights::ALL,
-        ),
-        "copy",
-    )?;
+    ok(root_copy(scratch(0), f, CapRights::ALL), "copy")?;
     // The copy is unmapped: unmapping it leaves the original's mapping alone,
     // so the address is still taken.
     ok(page::unmap(scratch(0)), "unmap the copy")?;

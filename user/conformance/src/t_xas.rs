@@ -208,16 +208,7 @@ fn cap_transfer(env: &mut Env) -> R {
         "endpoint into the child CSpace",
     )?;
     ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep2,
-            64,
-            CapRights::ALL,
-            0x77,
-        ),
+        root_mint(scratch(0), ep2, CapRights::ALL, 0x77),
         "badge the endpoint to transfer",
     )?;
     spawn_process_in(env, cap_receiver, 0, 100, cs)?;
@@ -251,15 +242,7 @@ fn cap_transfer(env: &mut Env) -> R {
         "the cap in the child's receive slot",
     )?;
     ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(2),
-            64,
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(2), scratch(0), CapRights::ALL),
         "the root's cap after the transfer",
     )
 }
@@ -294,15 +277,7 @@ fn send_cap_to_child(env: &mut Env, ep: u64, via: u64, extra: u64) -> Result<u64
 fn no_grant(env: &mut Env) -> R {
     let (ep, other) = (endpoint(env)?, endpoint(env)?);
     ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep,
-            64,
-            CapRights::WRITE,
-        ),
+        root_copy(scratch(0), ep, CapRights::WRITE),
         "send-only copy (no Grant)",
     )?;
     let cs = send_cap_to_child(env, ep, scratch(0), other)?;
@@ -326,16 +301,7 @@ fn no_grant(env: &mut Env) -> R {
 fn unwrapped(env: &mut Env) -> R {
     let ep = endpoint(env)?;
     ok(
-        cnode::mint(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            ep,
-            64,
-            CapRights::ALL,
-            0x99,
-        ),
+        root_mint(scratch(0), ep, CapRights::ALL, 0x99),
         "badge 0x99",
     )?;
     // The extra cap names the endpoint the message goes through.
@@ -369,16 +335,7 @@ fn notifications(env: &mut Env) -> R {
     let (n1, n2) = (notification(env)?, notification(env)?);
     for (i, n, badge) in [(0, n1, 0x30), (1, n2, 0x5)] {
         ok(
-            cnode::mint(
-                ROOT_CNODE,
-                scratch(i),
-                64,
-                ROOT_CNODE,
-                n,
-                64,
-                CapRights::ALL,
-                badge,
-            ),
+            root_mint(scratch(i), n, CapRights::ALL, badge),
             "mint badged notification",
         )?;
     }
@@ -417,15 +374,7 @@ fn shared_frame(env: &mut Env) -> R {
     let (w, _) = ok(env.alloc_memory(1), "private page")?;
     let other = ok(env.retype(types::FRAME, 0), "the child's own frame")?;
     ok(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(0),
-            64,
-            ROOT_CNODE,
-            f,
-            64,
-            CapRights::ALL,
-        ),
+        root_copy(scratch(0), f, CapRights::ALL),
         "copy the shared frame's cap",
     )?;
     ADDR.store(v as u64, SeqCst);
