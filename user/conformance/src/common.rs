@@ -236,13 +236,9 @@ pub fn spawn(env: &mut Env, entry: sel4rt::Entry, arg: Word, prio: Word) -> Resu
     Ok(t)
 }
 
-/// Starts `entry(arg)` in a new address space (a fork of the root task's memory).
-pub fn spawn_process(
-    env: &mut Env,
-    entry: sel4rt::Entry,
-    arg: Word,
-    prio: Word,
-) -> Result<Process, Fail> {
+/// Forks `entry(arg)` into a new address space (fault endpoint: the root's) and
+/// remembers the process so the cleanup after the test destroys it; not started.
+fn fork(env: &mut Env, entry: sel4rt::Entry, arg: Word, prio: Word) -> Result<Process, Fail> {
     let p = ok(
         env.fork(entry, arg, prio, FAULT.load(SeqCst)),
         "fork process",
@@ -252,6 +248,17 @@ pub fn spawn_process(
         // SAFETY: single-threaded root task; only the root touches PROCESSES.
         unsafe { (*core::ptr::addr_of_mut!(PROCESSES))[i] = Some(p) };
     }
+    Ok(p)
+}
+
+/// Starts `entry(arg)` in a new address space (a fork of the root task's memory).
+pub fn spawn_process(
+    env: &mut Env,
+    entry: sel4rt::Entry,
+    arg: Word,
+    prio: Word,
+) -> Result<Process, Fail> {
+    let p = fork(env, entry, arg, prio)?;
     ok(tcb::resume(p.thread.tcb), "resume process")?;
     Ok(p)
 }
@@ -395,15 +402,7 @@ pub fn spawn_process_in(
     prio: Word,
     cspace: CPtr,
 ) -> Result<Process, Fail> {
-    let p = ok(
-        env.fork(entry, arg, prio, FAULT.load(SeqCst)),
-        "fork process",
-    )?;
-    if let Some(i) = PROCS.iter().position(|x| x.load(SeqCst) == 0) {
-        PROCS[i].store(1, SeqCst);
-        // SAFETY: single-threaded root task; only the root touches PROCESSES.
-        unsafe { (*core::ptr::addr_of_mut!(PROCESSES))[i] = Some(p) };
-    }
+    let p = fork(env, entry, arg, prio)?;
     ok(
         tcb::set_space(p.thread.tcb, C_FAULT, cspace, 0, p.vspace, 0),
         "give the process the child CSpace",

@@ -3,8 +3,8 @@
 //! "notification binding"].
 use crate::Test;
 use crate::common::*;
-use libsel4::{CapRights, Error, cnode, ipc, tcb};
-use sel4rt::{Env, ROOT_CNODE, ROOT_TCB, types};
+use libsel4::{CapRights, Error, ipc, tcb};
+use sel4rt::{Env, ROOT_TCB, types};
 
 /// The tests of this area.
 pub const TESTS: &[Test] = &[

@@ -2,8 +2,8 @@
 
 use crate::Test;
 use crate::common::*;
-use libsel4::{CapRights, Error, cnode, ipc};
-use sel4rt::{Env, ROOT_CNODE, types};
+use libsel4::{CapRights, Error, ipc};
+use sel4rt::{Env, types};
 
 /// The tests of this area.
 pub const TESTS: &[Test] = &[
