@@ -405,3 +405,22 @@ fn a_preempted_delete_leaves_a_zombie_that_cannot_be_used() {
         assert!(s.empty(X) && s.next(ut).is_none());
     });
 }
+
+#[test]
+fn a_caller_suspended_by_its_own_preempted_delete_is_not_restarted() {
+    run(|s| {
+        // Deleting the only cap to the caller's own TCB suspends the caller; the
+        // delete is then preempted. A suspended thread never runs again, so its
+        // syscall is never restarted: the TCB stays a Zombie, the caller Inactive.
+        s.k.preemption().force_every(1);
+        let o = s.op(L::CNodeDelete, TCB);
+        s.k.preemption().force_every(0);
+        assert_eq!(o, Outcome::Preempted);
+        assert!(matches!(s.cap(TCB), Cap::Zombie { .. }));
+        assert_eq!(
+            s.k.thread_state(s.b.root_tcb),
+            selvm_kernel::object::tcb::ThreadState::Inactive
+        );
+        assert_ne!(s.k.current_thread(), s.b.root_tcb);
+    });
+}

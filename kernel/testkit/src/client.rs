@@ -11,7 +11,8 @@ use std::cell::Cell;
 pub struct Client {
     /// Whose CSpace resolves the addresses.
     pub caller: Caller,
-    /// Re-invoke after `Outcome::Preempted` (as a restarted syscall would).
+    /// Re-invoke after `Outcome::Preempted` while the caller is still the running
+    /// thread (as a restarted syscall would be).
     pub restart: bool,
     /// Restarted invocations that then failed: the operation destroyed a cap
     /// its own message named, so the re-decoded syscall cannot continue (as in
@@ -69,7 +70,10 @@ impl Client {
             let o = k.invoke(self.caller, cptr, msg.info(), &msg.mrs, &msg.extra);
             // The kernel's exit path: carry out the scheduling decision.
             k.schedule();
-            if !(self.restart && o == Outcome::Preempted) {
+            // A preempted thread re-runs its syscall when it runs again; one the
+            // operation suspended (it deleted its own TCB) never runs again.
+            let runs_again = k.current_thread() == self.caller.tcb;
+            if !(self.restart && o == Outcome::Preempted && runs_again) {
                 if restarted && o != Outcome::Done {
                     self.failed_restarts.set(self.failed_restarts.get() + 1);
                 }
