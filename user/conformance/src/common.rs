@@ -187,6 +187,17 @@ pub fn cleanup(env: &mut Env) {
             });
         }
     }
+    end_processes(env);
+    for i in 0..SCRATCH_SLOTS {
+        let _ = cnode::revoke(ROOT_CNODE, scratch(i), 64);
+        let _ = cnode::delete(ROOT_CNODE, scratch(i), 64);
+    }
+    SHARED.iter().for_each(|w| w.store(0, SeqCst));
+    let _ = tcb::unbind_notification(sel4rt::ROOT_TCB);
+}
+
+/// Destroys the processes the test started (their memory is reused by the next).
+pub fn end_processes(env: &mut Env) {
     for (i, p) in PROCS.iter().enumerate() {
         if p.swap(0, SeqCst) != 0 {
             // SAFETY: single-threaded root task; only the root touches PROCESSES.
@@ -196,12 +207,6 @@ pub fn cleanup(env: &mut Env) {
             }
         }
     }
-    for i in 0..SCRATCH_SLOTS {
-        let _ = cnode::revoke(ROOT_CNODE, scratch(i), 64);
-        let _ = cnode::delete(ROOT_CNODE, scratch(i), 64);
-    }
-    SHARED.iter().for_each(|w| w.store(0, SeqCst));
-    let _ = tcb::unbind_notification(sel4rt::ROOT_TCB);
 }
 
 fn remember(t: &Thread) {

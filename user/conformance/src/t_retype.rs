@@ -1,8 +1,10 @@
 //! Retype tests [SEL4-FACTS "Retype": check order, sizes, fan-out, device rule].
 use crate::Test;
 use crate::common::*;
-use libsel4::{Error, untyped};
-use sel4rt::{Env, ROOT_CNODE, types};
+use core::ptr::{read_volatile, write_volatile};
+use libsel4::vspace::page;
+use libsel4::{CapRights, Error, cnode, untyped};
+use sel4rt::{Env, ROOT_CNODE, ROOT_VSPACE, types};
 
 /// The tests of this area.
 pub const TESTS: &[Test] = &[
@@ -30,6 +32,14 @@ pub const TESTS: &[Test] = &[
     (
         "retype.incremental_retype_appends [Retype: objects appended]",
         incremental,
+    ),
+    (
+        "retype.childless_untyped_is_reset_and_zeroed [Retype: no children, reset first]",
+        reset_and_zeroed,
+    ),
+    (
+        "retype.hundred_processes_in_turn_reuse_memory [Revoke deletes all descendants]",
+        processes_reuse_memory,
     ),
 ];
 
@@ -116,4 +126,67 @@ fn incremental(env: &mut Env) -> R {
         &[0],
         "a third",
     )
+}
+
+/// A 4 KiB frame from a 4 KiB untyped, written through a mapping, then deleted: the
+/// untyped has no children again, so the next retype starts at its beginning (no
+/// NotEnoughMemory) and the new frame reads zero.
+fn reset_and_zeroed(env: &mut Env) -> R {
+    let ut = small_untyped(env)?;
+    let v = env.alloc_vaddr(1);
+    ok(
+        retype_into(ut, types::FRAME, 0, scratch(0), 1),
+        "first frame",
+    )?;
+    ok(
+        env.map_frame(ROOT_VSPACE, scratch(0), v, CapRights::ALL),
+        "map the first frame",
+    )?;
+    // SAFETY: `v` is the page just mapped read-write into this address space.
+    unsafe { write_volatile((v + 64) as *mut u64, 0x5eed) };
+    ok(page::unmap(scratch(0)), "unmap")?;
+    ok(
+        cnode::delete(ROOT_CNODE, scratch(0), 64),
+        "delete the frame",
+    )?;
+    ok(
+        retype_into(ut, types::FRAME, 0, scratch(1), 1),
+        "a frame again: the untyped was reset",
+    )?;
+    ok(
+        env.map_frame(ROOT_VSPACE, scratch(1), v, CapRights::ALL),
+        "map the second frame",
+    )?;
+    // SAFETY: as above, now the second frame.
+    let seen = unsafe { read_volatile((v + 64) as *const u64) };
+    eq(seen, 0, "the reused memory was zeroed")?;
+    ok(page::unmap(scratch(1)), "unmap the second frame")
+}
+
+/// A forked process reports the word at address 64 of its page 0 (a fresh frame,
+/// not a copy) and leaves its own mark there.
+extern "C" fn mark_page_zero(round: u64) {
+    // SAFETY: page 0 of this process is its own mapped frame; nothing else uses
+    // address 64 of it.
+    let seen = unsafe { read_volatile(64 as *const u64) };
+    // SAFETY: as above.
+    unsafe { write_volatile(64 as *mut u64, 0xdead_0000 + round) };
+    done(0x44, &[round, seen]);
+}
+
+/// A hundred processes of about 1.4 MB each, one after another, on a machine of 64 MiB:
+/// each destroy revokes the process's untyped (sel4rt), so the next fork retypes the
+/// same memory again, zeroed. Before sel4rt gave each process an untyped of its own,
+/// destroyed processes' memory was never reused and these forks ran out of memory
+/// (NotEnoughMemory); without the zeroing a process would see its predecessor's mark.
+fn processes_reuse_memory(env: &mut Env) -> R {
+    for round in 0..100 {
+        spawn_process(env, mark_page_zero, round, 100)?;
+        let m = report()?;
+        eq(m.label, 0x44, "the process's report")?;
+        eq(mr(0), round, "its round")?;
+        eq(mr(1), 0, "page 0 of a new process reads zero")?;
+        end_processes(env);
+    }
+    Ok(())
 }

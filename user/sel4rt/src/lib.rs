@@ -42,6 +42,14 @@
 //! its copy of the stack. The child runs the given entry function with its own copy of
 //! every static; it must not use the `Env` it inherited to map memory (that `Env`
 //! describes the parent's address space), and `boot_info()` is `None` in it.
+//!
+//! Every object of a process (VSpace, page tables, frames, TCB, register stack) is
+//! retyped from one Untyped of its own, carved from the boot untypeds, and its caps sit
+//! in one range of root slots. [`Env::destroy_process`] revokes that Untyped (deleting
+//! every object at once, which also frees the ASID) and keeps it for the next fork: in
+//! seL4 an Untyped's memory can be retyped again only once it has no children, so the
+//! memory of a destroyed process is reused by the next process rather than returned to
+//! the boot untyped.
 
 #![no_std]
 
@@ -69,6 +77,13 @@ pub const THREAD_STACK_PAGES: usize = 4;
 pub const REGISTER_STACK_BITS: Word = 18;
 /// Maximum call depth of a new thread.
 pub const THREAD_CALL_DEPTH: Word = 64;
+/// log2 bytes of a TCB (the kernel's object size).
+const TCB_BITS: u32 = 11;
+/// Bytes one page table covers at its lowest level (512 pages) and at the next (512
+/// of those): what bounds the page tables a process's VSpace needs.
+const PAGE_TABLE_SPANS: [usize; 2] = [512 * PAGE_SIZE, 512 * 512 * PAGE_SIZE];
+/// Untypeds of destroyed processes [`Env`] keeps for the next fork.
+const SPARE_UNTYPEDS: usize = 8;
 /// Object type numbers (riscv64's, shared by the vm architecture, plus the vm ones).
 pub mod types {
     use libsel4::Word;
@@ -228,6 +243,8 @@ pub struct Env {
     pub memory_end: usize,
     /// The root task's IPC buffer address.
     pub ipc_buffer: usize,
+    /// Untypeds (root slot, log2 size) of destroyed processes, revoked, for reuse.
+    spare: [Option<(CPtr, u32)>; SPARE_UNTYPEDS],
 }
 
 /// A thread made by [`Env::create_thread`] or [`Env::fork`].
@@ -256,6 +273,12 @@ pub struct Process {
     pub frames: CPtr,
     /// How many frames.
     pub frame_count: usize,
+    /// The Untyped every object of the process was retyped from.
+    pub untyped: CPtr,
+    /// Its log2 size in bytes.
+    pub untyped_bits: u32,
+    /// The root slots holding the process's caps: `slots.0 .. slots.0 + slots.1`.
+    pub slots: (CPtr, usize),
 }
 
 /// What a thread runs: a wasm function taking one `i64`.
@@ -273,6 +296,7 @@ impl Env {
             scratch: None,
             memory_end: base + 0x1_0000,
             ipc_buffer: bi.ipc_buffer as usize,
+            spare: [None; SPARE_UNTYPEDS],
         })
     }
 
@@ -323,10 +347,26 @@ impl Env {
         vaddr: usize,
         rights: CapRights,
     ) -> Result<(), Error> {
+        self.map_frame_with(vspace, frame, vaddr, rights, &mut (0..0))
+    }
+
+    /// [`Env::map_frame`] taking the page tables it needs from the slots `tables`
+    /// (page tables already retyped, unmapped) while there are any.
+    fn map_frame_with(
+        &mut self,
+        vspace: CPtr,
+        frame: CPtr,
+        vaddr: usize,
+        rights: CapRights,
+        tables: &mut core::ops::Range<CPtr>,
+    ) -> Result<(), Error> {
         for _ in 0..3 {
             match page::map(frame, vspace, vaddr as Word, rights, 0) {
                 Err(Error::FailedLookup) => {
-                    let pt = self.retype(types::PAGE_TABLE, 0)?;
+                    let pt = match tables.next() {
+                        Some(pt) => pt,
+                        None => self.retype(types::PAGE_TABLE, 0)?,
+                    };
                     page_table::map(pt, vspace, vaddr as Word, 0)?;
                 }
                 other => return other,
@@ -380,7 +420,10 @@ impl Env {
         let (stack, _) = self.alloc_memory(THREAD_STACK_PAGES)?;
         let (ipc_buffer, ipc_frame) = self.alloc_memory(1)?;
         let stack_top = stack + THREAD_STACK_PAGES * PAGE_SIZE;
-        self.make_thread(
+        let tcb = self.retype(types::TCB, 0)?;
+        let register_stack = self.retype(types::REGISTER_STACK, REGISTER_STACK_BITS)?;
+        Self::make_thread(
+            (tcb, register_stack),
             entry,
             arg,
             priority,
@@ -393,9 +436,11 @@ impl Env {
         )
     }
 
+    /// Configures the new TCB and register stack `objects` into a thread of the root
+    /// module.
     #[allow(clippy::too_many_arguments)]
     fn make_thread(
-        &mut self,
+        objects: (CPtr, CPtr),
         entry: Entry,
         arg: Word,
         priority: Word,
@@ -406,8 +451,7 @@ impl Env {
         ipc_frame: CPtr,
         stack_top: usize,
     ) -> Result<Thread, Error> {
-        let tcb = self.retype(types::TCB, 0)?;
-        let register_stack = self.retype(types::REGISTER_STACK, REGISTER_STACK_BITS)?;
+        let (tcb, register_stack) = objects;
         tcb::configure(
             tcb,
             fault_ep,
@@ -440,6 +484,8 @@ impl Env {
 
     /// Creates a process: a thread running `entry(arg)` in a new VSpace whose memory
     /// starts as a copy of the root task's (see the crate docs), with the root CSpace.
+    /// Its objects come from an Untyped of its own (a spare one of a destroyed process
+    /// when there is one); on an error nothing is left allocated.
     pub fn fork(
         &mut self,
         entry: Entry,
@@ -447,17 +493,81 @@ impl Env {
         priority: Word,
         fault_ep: CPtr,
     ) -> Result<Process, Error> {
-        let vspace = self.retype(types::PAGE_TABLE, 0)?;
-        asid_pool::assign(ASID_POOL, vspace)?;
         let pages = self.memory_end / PAGE_SIZE;
-        let frames = self.slots.alloc_range(pages)?;
+        let tables: usize = PAGE_TABLE_SPANS
+            .iter()
+            .map(|span| self.memory_end.div_ceil(*span))
+            .sum();
+        let bytes = (1usize << REGISTER_STACK_BITS)
+            + (pages + 1 + tables) * PAGE_SIZE
+            + (1usize << TCB_BITS);
+        let bits = bytes.next_power_of_two().trailing_zeros();
+        let untyped = self.process_untyped(bits)?;
+        // Slots: the frames, then the VSpace, the TCB, the register stack, the tables.
+        let count = pages + 3 + tables;
+        let first = match self.slots.alloc_range(count) {
+            Ok(first) => first,
+            Err(e) => {
+                self.keep_untyped(untyped, bits);
+                return Err(e);
+            }
+        };
+        let process = Process {
+            thread: Thread {
+                tcb: first + pages as CPtr + 1,
+                register_stack: first + pages as CPtr + 2,
+                ipc_buffer: self.ipc_buffer,
+                ipc_frame: first + (self.ipc_buffer / PAGE_SIZE) as CPtr,
+                stack_top: 0,
+            },
+            vspace: first + pages as CPtr,
+            frames: first,
+            frame_count: pages,
+            untyped,
+            untyped_bits: bits,
+            slots: (first, count),
+        };
+        match self.fill_process(process, tables, (entry, arg, priority, fault_ep)) {
+            Ok(p) => Ok(p),
+            Err(e) => {
+                // Undo what was made; a failure here leaves only a leak behind.
+                let _ = self.destroy_process(&process);
+                Err(e)
+            }
+        }
+    }
+
+    /// Retypes the objects of `p` from its Untyped into its slots, copies the memory
+    /// and configures the thread.
+    fn fill_process(
+        &mut self,
+        mut p: Process,
+        tables: usize,
+        (entry, arg, priority, fault_ep): (Entry, Word, Word, CPtr),
+    ) -> Result<Process, Error> {
+        let retype = |ty: Word, size_bits: Word, dest: CPtr, n: usize| {
+            untyped::retype(p.untyped, ty, size_bits, ROOT_CNODE, 0, 0, dest, n as Word)
+        };
+        // Largest objects first: each then starts aligned, with no padding.
+        retype(
+            types::REGISTER_STACK,
+            REGISTER_STACK_BITS,
+            p.thread.register_stack,
+            1,
+        )?;
+        retype(types::PAGE_TABLE, 0, p.vspace, 1)?;
+        let first_table = p.vspace + 3;
+        if tables > 0 {
+            retype(types::PAGE_TABLE, 0, first_table, tables)?;
+        }
         let mut done = 0;
-        while done < pages {
-            let n = (pages - done).min(64);
-            self.untypeds
-                .retype_into(types::FRAME, 0, frames + done as CPtr, n)?;
+        while done < p.frame_count {
+            let n = (p.frame_count - done).min(64);
+            retype(types::FRAME, 0, p.frames + done as CPtr, n)?;
             done += n;
         }
+        retype(types::TCB, 0, p.thread.tcb, 1)?;
+        asid_pool::assign(ASID_POOL, p.vspace)?;
         let scratch = match self.scratch {
             Some((v, _)) => v,
             None => {
@@ -469,51 +579,85 @@ impl Env {
         // The child's stack starts below the caller's live frames.
         let marker = 0u8;
         let here = core::hint::black_box(&marker) as *const u8 as usize;
-        let stack_top = (here - 1024) & !15;
-        for p in 0..pages {
-            let frame = frames + p as CPtr;
-            if p > 0 {
+        p.thread.stack_top = (here - 1024) & !15;
+        let mut spare_tables = first_table..first_table + tables as CPtr;
+        for i in 0..p.frame_count {
+            let frame = p.frames + i as CPtr;
+            if i > 0 {
                 self.map_frame(ROOT_VSPACE, frame, scratch, CapRights::ALL)?;
-                // SAFETY: page p (p ≥ 1) lies inside the memory the loader mapped, the
+                // SAFETY: page i (i ≥ 1) lies inside the memory the loader mapped, the
                 // scratch page was just mapped to a fresh frame; they do not overlap.
                 unsafe {
                     core::ptr::copy_nonoverlapping(
-                        (p * PAGE_SIZE) as *const u8,
+                        (i * PAGE_SIZE) as *const u8,
                         scratch as *mut u8,
                         PAGE_SIZE,
                     );
                 }
                 page::unmap(frame)?;
             }
-            self.map_frame(vspace, frame, p * PAGE_SIZE, CapRights::ALL)?;
+            let vaddr = i * PAGE_SIZE;
+            self.map_frame_with(p.vspace, frame, vaddr, CapRights::ALL, &mut spare_tables)?;
         }
-        let ipc_frame = frames + (self.ipc_buffer / PAGE_SIZE) as CPtr;
-        let thread = self.make_thread(
+        p.thread = Self::make_thread(
+            (p.thread.tcb, p.thread.register_stack),
             entry,
             arg,
             priority,
             fault_ep,
             (ROOT_CNODE, 0),
-            vspace,
-            self.ipc_buffer,
-            ipc_frame,
-            stack_top,
+            p.vspace,
+            p.thread.ipc_buffer,
+            p.thread.ipc_frame,
+            p.thread.stack_top,
         )?;
-        Ok(Process {
-            thread,
-            vspace,
-            frames,
-            frame_count: pages,
-        })
+        Ok(p)
     }
 
-    /// Deletes a process: its thread, frames and VSpace (freeing its ASID).
+    /// Deletes a process: revokes its Untyped, which deletes its thread, frames, page
+    /// tables and VSpace (freeing its ASID) and every cap derived from them, frees its
+    /// slots and keeps the Untyped for the next [`Env::fork`].
     pub fn destroy_process(&mut self, p: &Process) -> Result<(), Error> {
-        self.destroy_thread(&p.thread)?;
-        for i in 0..p.frame_count {
-            self.delete(p.frames + i as CPtr)?;
+        cnode::revoke(ROOT_CNODE, p.untyped, 64)?;
+        (0..p.slots.1).for_each(|i| self.slots.free(p.slots.0 + i as CPtr));
+        self.keep_untyped(p.untyped, p.untyped_bits);
+        Ok(())
+    }
+
+    /// An Untyped of `2^bits` bytes with no children: a spare one, or a new
+    /// one retyped from the boot untypeds into a fresh slot.
+    fn process_untyped(&mut self, bits: u32) -> Result<CPtr, Error> {
+        let spare = self
+            .spare
+            .iter_mut()
+            .find(|s| s.is_some_and(|(_, b)| b == bits));
+        if let Some(entry) = spare {
+            if let Some((slot, _)) = entry.take() {
+                return Ok(slot);
+            }
         }
-        self.delete(p.vspace)
+        let slot = self.slots.alloc()?;
+        match self
+            .untypeds
+            .retype_into(types::UNTYPED, Word::from(bits), slot, 1)
+        {
+            Ok(()) => Ok(slot),
+            Err(e) => {
+                self.slots.free(slot);
+                Err(e)
+            }
+        }
+    }
+
+    /// Keeps the childless Untyped `slot` of `2^bits` bytes for a later fork, or
+    /// deletes it when every spare place is taken.
+    fn keep_untyped(&mut self, slot: CPtr, bits: u32) {
+        match self.spare.iter_mut().find(|s| s.is_none()) {
+            Some(free) => *free = Some((slot, bits)),
+            None => {
+                let _ = self.delete(slot);
+            }
+        }
     }
 }
 
