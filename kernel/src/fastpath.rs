@@ -7,16 +7,16 @@
 //! show which path ran.
 
 use crate::arch::Arch;
-use crate::cap::Cap;
+use crate::cap::{self, Cap};
 use crate::cdt;
 use crate::cspace;
 use crate::memory::PAddr;
 use crate::object::endpoint::{EpState, flags};
 use crate::object::tcb::{self, ThreadState};
 use crate::sched::Action;
-use crate::slot::SlotMemory;
+use crate::slot::{RawSlot, SlotMemory, SlotRef};
 use crate::state::Kernel;
-use selvm_abi::{MessageInfo, object};
+use selvm_abi::{CapRights, MessageInfo, object};
 
 /// Fastpath switch and hit counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,12 +58,31 @@ impl<A: Arch> Kernel<'_, A> {
             .then_some(info)
     }
 
-    fn fast_cap(&self, cur: PAddr) -> Option<Cap> {
-        let ctable = self.mem.cap(tcb::slot(cur, object::TCB_CTABLE));
+    /// The endpoint cap (ptr, badge, rights) the current thread's cap register
+    /// names. When the thread's CSpace root resolves all 64 bits in one level (a
+    /// root CNode with guard size + radix = 64, as boot makes it) this reads the two
+    /// slots' words directly; any other CSpace takes the general lookup. `None`
+    /// (no endpoint, or a lookup that fails) sends the call to the slow path.
+    fn fast_endpoint(&self, cur: PAddr) -> Option<(PAddr, u64, CapRights)> {
         let cptr = self.context(cur)[A::CAP_REGISTER];
-        cspace::lookup_slot(&self.mem, ctable, cptr)
-            .ok()
-            .map(|s| self.mem.cap(s))
+        let root_slot = tcb::slot(cur, object::TCB_CTABLE);
+        let root = self.mem.object::<RawSlot>(root_slot.0).cap;
+        let words = match cap::cnode_fields(root) {
+            Some((ptr, radix, guard_size, guard)) if radix + guard_size == 64 => {
+                // One level: the guard is the top `guard_size` bits, the index the rest.
+                if cptr >> radix != guard {
+                    return None;
+                }
+                let slot = SlotRef(ptr).offset(cptr & ((1 << radix) - 1));
+                self.mem.object::<RawSlot>(slot.0).cap
+            }
+            _ => {
+                let ctable = self.mem.cap(root_slot);
+                let slot = cspace::lookup_slot(&self.mem, ctable, cptr).ok()?;
+                self.mem.object::<RawSlot>(slot.0).cap
+            }
+        };
+        cap::endpoint_fields(words)
     }
 
     /// Copies the register message and writes the receiver's message info and badge.
@@ -84,12 +103,7 @@ impl<A: Arch> Kernel<'_, A> {
         let Some(info) = self.fast_message(cur) else {
             return false;
         };
-        let Some(Cap::Endpoint {
-            ptr: ep,
-            badge,
-            rights,
-        }) = self.fast_cap(cur)
-        else {
+        let Some((ep, badge, rights)) = self.fast_endpoint(cur) else {
             return false;
         };
         if !rights.can_write() || !(rights.can_grant() || rights.can_grant_reply()) {
@@ -128,10 +142,7 @@ impl<A: Arch> Kernel<'_, A> {
         let Some(info) = self.fast_message(cur) else {
             return false;
         };
-        let Some(Cap::Endpoint {
-            ptr: ep, rights, ..
-        }) = self.fast_cap(cur)
-        else {
+        let Some((ep, _, rights)) = self.fast_endpoint(cur) else {
             return false;
         };
         let slot = tcb::slot(cur, object::TCB_CALLER);

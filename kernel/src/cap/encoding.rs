@@ -172,6 +172,31 @@ pub fn encode(cap: &Cap) -> CapWords {
     }
 }
 
+/// The CNode cap stored as `words` as (ptr, radix, guard size, guard), without
+/// decoding any other kind: the fastpath's lookup. Agrees with [`decode`].
+#[inline(always)]
+pub fn cnode_fields(words: CapWords) -> Option<(u64, u32, u32, u64)> {
+    let [w0, w1] = words;
+    (w0 >> TAG_SHIFT == tag::CNODE).then_some((
+        get(w0, 0, 43) << 5,
+        get(w0, 43, 6) as u32,
+        get(w0, 49, 7) as u32,
+        w1,
+    ))
+}
+
+/// The endpoint cap stored as `words` as (ptr, badge, rights), without decoding
+/// any other kind: the fastpath's test. Agrees with [`decode`].
+#[inline(always)]
+pub fn endpoint_fields(words: CapWords) -> Option<(u64, u64, CapRights)> {
+    let [w0, w1] = words;
+    (w0 >> TAG_SHIFT == tag::ENDPOINT).then_some((
+        w0 & PTR_MASK,
+        w1,
+        CapRights::from_word(get(w0, 48, 4)),
+    ))
+}
+
 /// Reads the cap stored as `words`; never fails.
 pub fn decode(words: CapWords) -> Cap {
     let [w0, w1] = words;
