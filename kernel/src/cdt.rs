@@ -112,6 +112,23 @@ pub fn insert_derived(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotR
     );
 }
 
+/// [`insert_derived`] of a reply cap from its master reply cap (`src`) on the IPC
+/// fastpath: the same words, written without decoding the master.
+pub fn insert_reply(mem: &mut PhysMem<'_>, reply: Cap, src: SlotRef, dest: SlotRef) {
+    debug_assert!(matches!(reply, Cap::Reply { master: false, .. }));
+    if cfg!(feature = "mutation-cdt-parent") {
+        insert_derived(mem, reply, src, dest);
+        return;
+    }
+    crate::slot::link_plain_child(mem, crate::cap::encode(&reply), src, dest);
+}
+
+/// [`remove`] of a slot known to hold a cap (the IPC fastpath's reply cap): the
+/// same words, written without decoding anything.
+pub fn remove_occupied(mem: &mut PhysMem<'_>, slot: SlotRef) {
+    crate::slot::unlink(mem, slot);
+}
+
 /// seL4's `insertNewCap`: a new object's cap goes right after its untyped parent.
 pub fn insert_new(mem: &mut PhysMem<'_>, parent: SlotRef, slot: SlotRef, cap: Cap) {
     let parent_node = mem.mdb(parent);

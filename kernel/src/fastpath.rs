@@ -130,7 +130,7 @@ impl<A: Arch> Kernel<'_, A> {
             master: false,
             can_grant: reply_can_grant,
         };
-        cdt::insert_derived(&mut self.mem, reply, master, caller_slot);
+        cdt::insert_reply(&mut self.mem, reply, master, caller_slot);
         self.sched.current = dest;
         self.fastpath.call_hits += 1;
         true
@@ -166,7 +166,7 @@ impl<A: Arch> Kernel<'_, A> {
             return false;
         }
         self.fast_transfer(cur, caller, info, 0);
-        cdt::remove(&mut self.mem, slot);
+        cdt::remove_occupied(&mut self.mem, slot);
         self.tcb_mut(caller).state = ThreadState::Running as u64;
         let f = self.tcb_mut(cur);
         (f.blocking_object, f.blocking_flags) = (

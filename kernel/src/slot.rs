@@ -100,6 +100,55 @@ impl SlotMemory for PhysMem<'_> {
     }
 }
 
+/// Puts the cap `words` into the empty slot `dest` as the next entry after `parent`
+/// in the derivation list, not revocable and not first-badged: what
+/// `cdt::insert_derived` stores for a reply cap derived from its master, written
+/// straight to the words (the IPC fastpath).
+pub(crate) fn link_plain_child(
+    mem: &mut PhysMem<'_>,
+    words: [u64; 2],
+    parent: SlotRef,
+    dest: SlotRef,
+) {
+    let parent_link = mem.object::<RawSlot>(parent.0).next_and_flags;
+    let next = parent_link & !FLAGS;
+    *mem.object_mut::<RawSlot>(dest.0) = RawSlot {
+        cap: words,
+        prev: parent.0,
+        next_and_flags: next,
+    };
+    if next != 0 {
+        mem.object_mut::<RawSlot>(next).prev = dest.0;
+    }
+    mem.object_mut::<RawSlot>(parent.0).next_and_flags = dest.0 | (parent_link & FLAGS);
+}
+
+/// Empties the (non-null) slot and takes it out of the derivation list, passing its
+/// first-badged flag on to the next entry: what `cdt::remove` does, written straight
+/// to the words (the IPC fastpath).
+pub(crate) fn unlink(mem: &mut PhysMem<'_>, slot: SlotRef) {
+    let &RawSlot {
+        prev,
+        next_and_flags,
+        ..
+    } = mem.object::<RawSlot>(slot.0);
+    let next = next_and_flags & !FLAGS;
+    if prev != 0 {
+        let p = mem.object_mut::<RawSlot>(prev);
+        p.next_and_flags = next | (p.next_and_flags & FLAGS);
+    }
+    if next != 0 {
+        let n = mem.object_mut::<RawSlot>(next);
+        n.prev = prev;
+        n.next_and_flags |= next_and_flags & FIRST_BADGED;
+    }
+    *mem.object_mut::<RawSlot>(slot.0) = RawSlot {
+        cap: [0, 0],
+        prev: 0,
+        next_and_flags: 0,
+    };
+}
+
 /// Raw access for the invariant checker: the stored words of a slot.
 pub fn raw_words(mem: &PhysMem<'_>, slot: SlotRef) -> [u64; 4] {
     let raw = mem.object::<RawSlot>(slot.0);
