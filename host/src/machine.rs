@@ -244,6 +244,7 @@ impl<'m> Machine<'m> {
 
     /// Console output produced since the last call (DebugPutChar and the
     /// console device's TX register, in the order they were written per kind).
+    #[inline]
     pub fn take_console(&mut self) -> Vec<u8> {
         if self.kernel.arch().host.console.is_empty() && self.devices.output.is_empty() {
             return Vec::new();

@@ -87,12 +87,19 @@ impl<A: Arch> Kernel<'_, A> {
 
     /// Copies the register message and writes the receiver's message info and badge.
     fn fast_transfer(&mut self, from: PAddr, to: PAddr, info: MessageInfo, badge: u64) {
-        for &r in &A::MSG_REGISTERS[..info.length()] {
-            let w = self.context(from)[r];
-            self.context_mut(to)[r] = w;
+        let n = info.length();
+        // Every architecture has at most 8 message registers (checked at build time).
+        const { assert!(A::MSG_REGISTERS.len() <= 8) };
+        let mut words = [0; 8];
+        let src = self.context(from);
+        for (w, &r) in words.iter_mut().zip(&A::MSG_REGISTERS[..n]) {
+            *w = src[r];
         }
         let info = info.with_extra_caps(0).with_caps_unwrapped(0);
         let ctx = self.context_mut(to);
+        for (&w, &r) in words.iter().zip(&A::MSG_REGISTERS[..n]) {
+            ctx[r] = w;
+        }
         ctx[A::MSG_INFO_REGISTER] = info.word();
         ctx[A::CAP_REGISTER] = badge;
     }
