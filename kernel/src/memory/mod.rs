@@ -88,13 +88,16 @@ impl<'m> PhysMem<'m> {
     fn index(&self, pa: PAddr) -> usize {
         // One comparison: the base is aligned (`new`), so `pa` is aligned iff
         // its offset is, and an address below the base wraps to an offset
-        // past the end. The same test as `pa & 7 == 0 && self.contains(pa, 8)`.
-        let offset = pa.wrapping_sub(self.base);
+        // past the end. Rotating the offset right by 3 gives the word index
+        // when it is aligned and puts any low bit at the top (an index of at
+        // least 2^61, past every memory) when it is not: the same test as
+        // `pa & 7 == 0 && self.contains(pa, 8)`.
+        let index = pa.wrapping_sub(self.base).rotate_right(3);
         assert!(
-            offset & 7 == 0 && offset / 8 < self.words.len() as u64,
+            index < self.words.len() as u64,
             "kernel bug: physical address {pa:#x} outside memory or misaligned"
         );
-        (offset / 8) as usize
+        index as usize
     }
 
     /// Reads the word at `pa`.
@@ -170,5 +173,28 @@ mod tests {
         assert!(!m.is_zero(0x8000_0000, 32));
         m.zero(0x8000_0010, 8);
         assert!(m.is_zero(0x8000_0000, 4096));
+    }
+
+    /// Every address `index` must refuse: misaligned anywhere (first word, last
+    /// word, the low bits one at a time), below the base, and at or past the end.
+    #[test]
+    fn word_access_refuses_misaligned_and_outside_addresses() {
+        let base = 0x8000_0000;
+        let mut bad = std::vec![base - 8, base - 1, base + 4096, base + 4096 + 8, 0, u64::MAX];
+        for low in 1..8 {
+            bad.extend([base + low, base + 4088 + low, base + 8 * 100 + low]);
+        }
+        for pa in bad {
+            let caught = std::panic::catch_unwind(|| {
+                let mut w = [0u64; 512];
+                PhysMem::new(base, &mut w).unwrap().read(pa)
+            });
+            assert!(caught.is_err(), "{pa:#x} was accepted");
+        }
+        let mut w = [0u64; 512];
+        let m = PhysMem::new(base, &mut w).unwrap();
+        for pa in [base, base + 8, base + 4088] {
+            assert_eq!(m.read(pa), 0);
+        }
     }
 }
