@@ -4,7 +4,7 @@
 //! finality is a look at the two neighbours.
 
 use crate::cap::Cap;
-use crate::memory::PhysMem;
+use crate::memory::{PAddr, PhysMem};
 use crate::slot::{MdbNode, SlotMemory, SlotRef};
 
 /// seL4's `isMDBParentOf`: whether `b` is a descendant of `a`, given that `b`
@@ -112,19 +112,33 @@ pub fn insert_derived(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotR
     );
 }
 
-/// [`insert_derived`] of a reply cap from its master reply cap (`src`) on the IPC
-/// fastpath: the same words, written without decoding the master.
-pub fn insert_reply(mem: &mut PhysMem<'_>, reply: Cap, src: SlotRef, dest: SlotRef) {
-    debug_assert!(matches!(reply, Cap::Reply { master: false, .. }));
+/// [`insert_derived`] of a non-master reply cap to thread `tcb` from its master
+/// reply cap (`src`) on the IPC fastpath: the same words, written without
+/// decoding the master or building a [`Cap`].
+#[inline]
+pub fn insert_reply(
+    mem: &mut PhysMem<'_>,
+    tcb: PAddr,
+    can_grant: bool,
+    src: SlotRef,
+    dest: SlotRef,
+) {
     if cfg!(feature = "mutation-cdt-parent") {
+        let reply = Cap::Reply {
+            tcb,
+            master: false,
+            can_grant,
+        };
         insert_derived(mem, reply, src, dest);
         return;
     }
-    crate::slot::link_plain_child(mem, crate::cap::encode(&reply), src, dest);
+    let words = crate::cap::reply_words(tcb, false, can_grant);
+    crate::slot::link_plain_child(mem, words, src, dest);
 }
 
 /// [`remove`] of a slot known to hold a cap (the IPC fastpath's reply cap): the
 /// same words, written without decoding anything.
+#[inline]
 pub fn remove_occupied(mem: &mut PhysMem<'_>, slot: SlotRef) {
     crate::slot::unlink(mem, slot);
 }

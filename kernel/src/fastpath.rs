@@ -132,12 +132,7 @@ impl<A: Arch> Kernel<'_, A> {
         self.fast_transfer(cur, dest, info, badge);
         self.tcb_mut(dest).state = ThreadState::Running as u64;
         self.tcb_mut(cur).state = ThreadState::BlockedOnReply as u64;
-        let reply = Cap::Reply {
-            tcb: cur,
-            master: false,
-            can_grant: reply_can_grant,
-        };
-        cdt::insert_reply(&mut self.mem, reply, master, caller_slot);
+        cdt::insert_reply(&mut self.mem, cur, reply_can_grant, master, caller_slot);
         self.sched.current = dest;
         self.fastpath.call_hits += 1;
         true

@@ -104,6 +104,7 @@ impl SlotMemory for PhysMem<'_> {
 /// in the derivation list, not revocable and not first-badged: what
 /// `cdt::insert_derived` stores for a reply cap derived from its master, written
 /// straight to the words (the IPC fastpath).
+#[inline]
 pub(crate) fn link_plain_child(
     mem: &mut PhysMem<'_>,
     words: [u64; 2],
@@ -126,6 +127,7 @@ pub(crate) fn link_plain_child(
 /// Empties the (non-null) slot and takes it out of the derivation list, passing its
 /// first-badged flag on to the next entry: what `cdt::remove` does, written straight
 /// to the words (the IPC fastpath).
+#[inline]
 pub(crate) fn unlink(mem: &mut PhysMem<'_>, slot: SlotRef) {
     let &RawSlot {
         prev,

@@ -94,14 +94,7 @@ pub fn encode(cap: &Cap) -> CapWords {
             tcb,
             master,
             can_grant,
-        } => [
-            word0(
-                tag::REPLY,
-                tcb,
-                field(master.into(), 48, 1) | field(can_grant.into(), 49, 1),
-            ),
-            0,
-        ],
+        } => reply_words(tcb, master, can_grant),
         // CNodes are at least 64-byte aligned, so the address is stored
         // shifted, leaving room for the radix and the 7-bit guard size.
         Cap::CNode {
@@ -170,6 +163,20 @@ pub fn encode(cap: &Cap) -> CapWords {
             0,
         ],
     }
+}
+
+/// The stored form of a reply cap (also [`encode`]'s): the IPC fastpath builds
+/// one without going through [`Cap`].
+#[inline(always)]
+pub fn reply_words(tcb: u64, master: bool, can_grant: bool) -> CapWords {
+    [
+        word0(
+            tag::REPLY,
+            tcb,
+            field(master.into(), 48, 1) | field(can_grant.into(), 49, 1),
+        ),
+        0,
+    ]
 }
 
 /// The CNode cap stored as `words` as (ptr, radix, guard size, guard), without

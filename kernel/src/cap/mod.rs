@@ -4,7 +4,7 @@
 mod encoding;
 mod ops;
 
-pub use encoding::{CapWords, cnode_fields, decode, encode, endpoint_fields};
+pub use encoding::{CapWords, cnode_fields, decode, encode, endpoint_fields, reply_words};
 pub use ops::{derive, mask_rights, update_data};
 
 use crate::memory::PAddr;

@@ -180,7 +180,14 @@ mod tests {
     #[test]
     fn word_access_refuses_misaligned_and_outside_addresses() {
         let base = 0x8000_0000;
-        let mut bad = std::vec![base - 8, base - 1, base + 4096, base + 4096 + 8, 0, u64::MAX];
+        let mut bad = std::vec![
+            base - 8,
+            base - 1,
+            base + 4096,
+            base + 4096 + 8,
+            0,
+            u64::MAX
+        ];
         for low in 1..8 {
             bad.extend([base + low, base + 4088 + low, base + 8 * 100 + low]);
         }
