@@ -7,7 +7,7 @@
 //! show which path ran.
 
 use crate::arch::Arch;
-use crate::cap::{self, Cap};
+use crate::cap;
 use crate::cdt;
 use crate::cspace;
 use crate::memory::PAddr;
@@ -119,15 +119,18 @@ impl<A: Arch> Kernel<'_, A> {
         let (dest, _, state) = self.endpoint_queue(ep);
         let master = tcb::slot(cur, object::TCB_REPLY);
         let caller_slot = tcb::slot(dest, object::TCB_CALLER);
-        if state != EpState::Recv
-            || self.tcb(dest).priority < self.tcb(cur).priority
-            || self.tcb(dest).domain != self.tcb(cur).domain
-            || !matches!(self.mem.cap(master), Cap::Reply { master: true, .. })
-            || !self.mem.cap(caller_slot).is_null()
+        if state != EpState::Recv {
+            return false;
+        }
+        let (d, c) = (self.tcb(dest), self.tcb(cur));
+        if d.priority < c.priority
+            || d.domain != c.domain
+            || !cap::is_master_reply(self.mem.object::<RawSlot>(master.0).cap)
+            || !cap::is_null_words(self.mem.object::<RawSlot>(caller_slot.0).cap)
         {
             return false;
         }
-        let reply_can_grant = self.tcb(dest).blocking_flags & flags::CAN_GRANT != 0;
+        let reply_can_grant = d.blocking_flags & flags::CAN_GRANT != 0;
         self.endpoint_remove(ep, dest);
         self.fast_transfer(cur, dest, info, badge);
         self.tcb_mut(dest).state = ThreadState::Running as u64;
@@ -148,22 +151,18 @@ impl<A: Arch> Kernel<'_, A> {
             return false;
         };
         let slot = tcb::slot(cur, object::TCB_CALLER);
-        let Cap::Reply {
-            tcb: caller,
-            master: false,
-            ..
-        } = self.mem.cap(slot)
-        else {
+        let Some(caller) = cap::reply_target(self.mem.object::<RawSlot>(slot.0).cap) else {
             return false;
         };
-        let bound = self.tcb(cur).bound_notification;
+        let (r, c) = (self.tcb(caller), self.tcb(cur));
+        let bound = c.bound_notification;
         if !rights.can_read()
+            || r.state != ThreadState::BlockedOnReply as u64
+            || r.fault[0] != 0
+            || r.priority < c.priority
+            || r.domain != c.domain
             || self.endpoint_queue(ep).2 == EpState::Send
             || (bound != 0 && self.notification_active(bound))
-            || self.thread_state(caller) != ThreadState::BlockedOnReply
-            || self.tcb(caller).fault[0] != 0
-            || self.tcb(caller).priority < self.tcb(cur).priority
-            || self.tcb(caller).domain != self.tcb(cur).domain
         {
             return false;
         }

@@ -179,6 +179,27 @@ pub fn reply_words(tcb: u64, master: bool, can_grant: bool) -> CapWords {
     ]
 }
 
+/// Whether `words` store a master reply cap. Agrees with [`decode`].
+#[inline(always)]
+pub fn is_master_reply(words: CapWords) -> bool {
+    words[0] >> TAG_SHIFT == tag::REPLY && get(words[0], 48, 1) != 0
+}
+
+/// The thread of the non-master reply cap stored as `words`. Agrees with [`decode`].
+#[inline(always)]
+pub fn reply_target(words: CapWords) -> Option<u64> {
+    let w0 = words[0];
+    (w0 >> TAG_SHIFT == tag::REPLY && get(w0, 48, 1) == 0).then_some(w0 & PTR_MASK)
+}
+
+/// Whether `words` decode as the null cap (tag 0, or a tag no cap has). Agrees with
+/// [`decode`].
+#[inline(always)]
+pub fn is_null_words(words: CapWords) -> bool {
+    let t = words[0] >> TAG_SHIFT;
+    t == 0 || t > tag::REGISTER_STACK
+}
+
 /// The CNode cap stored as `words` as (ptr, radix, guard size, guard), without
 /// decoding any other kind: the fastpath's lookup. Agrees with [`decode`].
 #[inline(always)]
@@ -403,6 +424,53 @@ mod tests {
             n += 1;
         }
         assert!(n > 200);
+    }
+
+    /// The fastpath's partial decoders give what `decode` gives, for every sample
+    /// cap and for words with every tag, known or not.
+    #[test]
+    fn partial_decoders_agree_with_decode() {
+        let mut words: std::vec::Vec<CapWords> = samples().map(|c| encode(&c)).collect();
+        for t in 0u64..32 {
+            words.push([t << TAG_SHIFT | 0x1234_5000, 9]);
+            words.push([t << TAG_SHIFT | 1 << 48 | 0x40, 0]);
+        }
+        for w in words {
+            let cap = decode(w);
+            let cnode = match cap {
+                Cap::CNode {
+                    ptr,
+                    radix,
+                    guard_size,
+                    guard,
+                } => Some((ptr, radix.into(), guard_size.into(), guard)),
+                _ => None,
+            };
+            assert_eq!(cnode_fields(w), cnode, "{w:x?}");
+            let ep = match cap {
+                Cap::Endpoint { ptr, badge, rights } => Some((ptr, badge, rights)),
+                _ => None,
+            };
+            assert_eq!(endpoint_fields(w), ep, "{w:x?}");
+            let master = matches!(cap, Cap::Reply { master: true, .. });
+            assert_eq!(is_master_reply(w), master, "{w:x?}");
+            let target = match cap {
+                Cap::Reply {
+                    tcb, master: false, ..
+                } => Some(tcb),
+                _ => None,
+            };
+            assert_eq!(reply_target(w), target, "{w:x?}");
+            assert_eq!(is_null_words(w), cap.is_null(), "{w:x?}");
+            if let Cap::Reply {
+                tcb,
+                master,
+                can_grant,
+            } = cap
+            {
+                assert_eq!(reply_words(tcb, master, can_grant), encode(&cap));
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,10 @@
 mod encoding;
 mod ops;
 
-pub use encoding::{CapWords, cnode_fields, decode, encode, endpoint_fields, reply_words};
+pub use encoding::{
+    CapWords, cnode_fields, decode, encode, endpoint_fields, is_master_reply, is_null_words,
+    reply_target, reply_words,
+};
 pub use ops::{derive, mask_rights, update_data};
 
 use crate::memory::PAddr;
