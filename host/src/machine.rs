@@ -164,6 +164,9 @@ pub struct Machine<'m> {
     pub(crate) layout: Layout,
     pub(crate) config: Config,
     pub(crate) since_tick: u64,
+    /// `(tick_instructions, ns per instruction)` when the tick divides 2 ms exactly:
+    /// virtual time without a division per stop (recomputed if the tick changes).
+    pub(crate) ns_per_instruction: (u64, Option<u64>),
     pub(crate) double_faults_seen: u64,
     pub(crate) devices: crate::devices::Devices,
     pub(crate) timer_pending: bool,
@@ -194,6 +197,7 @@ impl<'m> Machine<'m> {
             layout,
             config,
             since_tick: 0,
+            ns_per_instruction: (0, None),
             double_faults_seen: 0,
             devices,
             timer_pending: false,

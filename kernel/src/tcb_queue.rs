@@ -8,6 +8,7 @@ use crate::state::Kernel;
 
 impl<A: Arch> Kernel<'_, A> {
     /// Appends `t` to the queue `(head, tail)`; returns the new ends.
+    #[inline]
     pub(crate) fn tcb_queue_append(
         &mut self,
         head: PAddr,
@@ -25,6 +26,7 @@ impl<A: Arch> Kernel<'_, A> {
     }
 
     /// Removes `t` from the queue `(head, tail)`; returns the new ends.
+    #[inline]
     pub(crate) fn tcb_queue_remove(
         &mut self,
         head: PAddr,

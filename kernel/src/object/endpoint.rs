@@ -62,6 +62,7 @@ pub struct Send {
 
 impl<A: Arch> Kernel<'_, A> {
     /// The endpoint's queue and state.
+    #[inline]
     pub fn endpoint_queue(&self, ep: PAddr) -> (PAddr, PAddr, EpState) {
         let e: &EndpointObj = self.mem.object(ep);
         let state = match e.queue_tail_and_state & 3 {
@@ -72,6 +73,7 @@ impl<A: Arch> Kernel<'_, A> {
         (e.queue_head, e.queue_tail_and_state & !3, state)
     }
 
+    #[inline]
     fn set_endpoint_queue(&mut self, ep: PAddr, head: PAddr, tail: PAddr, state: EpState) {
         let state = if head == 0 {
             0
@@ -87,6 +89,7 @@ impl<A: Arch> Kernel<'_, A> {
     }
 
     /// Appends `t` to the endpoint's queue, which now waits in `state`.
+    #[inline]
     fn endpoint_append(&mut self, ep: PAddr, t: PAddr, state: EpState) {
         let (head, tail, _) = self.endpoint_queue(ep);
         let (head, tail) = self.tcb_queue_append(head, tail, t);
@@ -94,11 +97,13 @@ impl<A: Arch> Kernel<'_, A> {
     }
 
     /// Appends a receiver to the endpoint's queue (the fastpath's receive).
+    #[inline]
     pub(crate) fn endpoint_append_recv(&mut self, ep: PAddr, t: PAddr) {
         self.endpoint_append(ep, t, EpState::Recv);
     }
 
     /// Takes `t` out of the endpoint's queue.
+    #[inline]
     pub(crate) fn endpoint_remove(&mut self, ep: PAddr, t: PAddr) {
         let (head, tail, state) = self.endpoint_queue(ep);
         let (head, tail) = self.tcb_queue_remove(head, tail, t);
