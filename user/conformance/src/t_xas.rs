@@ -7,7 +7,7 @@ use crate::Test;
 use crate::common::*;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use libsel4::vspace::page;
-use libsel4::{CapRights, Error, MessageInfo, cnode, ipc};
+use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, ipc};
 use sel4rt::{Env, ROOT_CNODE, types};
 
 /// The tests of this area.
@@ -283,19 +283,7 @@ fn no_grant(env: &mut Env) -> R {
     let cs = send_cap_to_child(env, ep, scratch(0), other)?;
     eq(mr(0), 0, "extra caps received through a cap without Grant")?;
     eq(mr(1), 0, "capsUnwrapped")?;
-    err(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            cs,
-            C_RECEIVED,
-            64,
-            CapRights::ALL,
-        ),
-        Error::FailedLookup,
-        "the child's receive slot stays empty",
-    )
+    receive_slot_empty(cs, "the child's receive slot stays empty")
 }
 
 fn unwrapped(env: &mut Env) -> R {
@@ -310,19 +298,7 @@ fn unwrapped(env: &mut Env) -> R {
     eq(mr(1), 1, "capsUnwrapped: bit 0")?;
     eq(mr(2), 0x99, "caps_or_badges[0]: the badge")?;
     eq(mr(3), 0, "the message's own badge (unbadged cap)")?;
-    err(
-        cnode::copy(
-            ROOT_CNODE,
-            scratch(1),
-            64,
-            cs,
-            C_RECEIVED,
-            64,
-            CapRights::ALL,
-        ),
-        Error::FailedLookup,
-        "nothing was transferred into the receive slot",
-    )
+    receive_slot_empty(cs, "nothing was transferred into the receive slot")
 }
 
 extern "C" fn signaller(_: u64) {
@@ -425,4 +401,22 @@ fn shared_frame(env: &mut Env) -> R {
     )?;
     ok(page::unmap(scratch(0)), "unmap the shared frame")?;
     ok(page::unmap(other), "unmap the child's own frame")
+}
+
+/// Checks the child's receive slot (of its CSpace `cs`) is empty: copying from it
+/// fails the lookup.
+fn receive_slot_empty(cs: CPtr, what: &'static str) -> R {
+    err(
+        cnode::copy(
+            ROOT_CNODE,
+            scratch(1),
+            64,
+            cs,
+            C_RECEIVED,
+            64,
+            CapRights::ALL,
+        ),
+        Error::FailedLookup,
+        what,
+    )
 }
