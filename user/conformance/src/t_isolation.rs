@@ -36,6 +36,10 @@ pub const TESTS: &[Test] = &[
         "isolation.cptr_outside_cspace_CapFault_GuardMismatch [CapFault: lookup words]",
         outside_cspace,
     ),
+    (
+        "isolation.revoking_a_shared_frame_ends_the_childs_access [Revoke; delete unmaps]",
+        revoke_shared_frame,
+    ),
 ];
 
 /// Values the root sets before forking or spawning.
@@ -250,4 +254,54 @@ fn outside_cspace(env: &mut Env) -> R {
     eq(mr(4), 64, "MR4: bits left")?;
     eq(mr(5), 0, "MR5: guard found")?;
     eq(mr(6), 64 - C_RADIX, "MR6: bits found (the guard size)")
+}
+
+/// Reads the shared page, reports it, waits for the root's signal, then reads it again
+/// (which must fault: the root revoked the frame meanwhile) and would report again.
+extern "C" fn reads_twice(_: u64) {
+    let v = ADDR.load(SeqCst);
+    // SAFETY: the root mapped a frame at `v` in this VSpace before this process ran.
+    let first = unsafe { core::ptr::read_volatile(v as *const u64) };
+    done(0x21, &[first]);
+    libsel4::wait(TARGET.load(SeqCst));
+    // SAFETY: as above; once the root has revoked the frame the kernel turns this load
+    // into a VMFault and the process never continues.
+    let second = unsafe { core::ptr::read_volatile(v as *const u64) };
+    done(0x22, &[second]);
+}
+
+/// The root maps a copy of its frame cap into a process's VSpace; the process reads
+/// the root's data through it. Revoking the root's cap deletes the copy, which unmaps
+/// the page from the process: its next load is a VMFault at that address.
+fn revoke_shared_frame(env: &mut Env) -> R {
+    let (v, f) = ok(env.alloc_memory(1), "shared page")?;
+    // SAFETY: the page was just mapped read-write in the root task's VSpace.
+    unsafe { core::ptr::write_volatile(v as *mut u64, 0x4242) };
+    let ntfn = ok(env.retype(types::NOTIFICATION, 0), "notification")?;
+    ok(
+        root_copy(scratch(0), f, CapRights::ALL),
+        "copy the frame's cap",
+    )?;
+    ADDR.store(v as u64, SeqCst);
+    TARGET.store(ntfn, SeqCst);
+    let p = spawn_process(env, reads_twice, 0, 100)?;
+    ok(
+        env.map_frame(p.vspace, scratch(0), v, CapRights::ALL),
+        "map the copy in the process",
+    )?;
+    let r = report()?;
+    eq(r.label, 0x21, "the process's first report")?;
+    eq(
+        mr(0),
+        0x4242,
+        "it reads the root's data through the shared frame",
+    )?;
+    ok(
+        cnode::revoke(ROOT_CNODE, f, 64),
+        "revoke the root's frame cap",
+    )?;
+    libsel4::signal(ntfn);
+    fault(5)?;
+    eq(mr(1), v as u64, "MR1: the revoked page's address")?;
+    eq(mr(3), 13, "MR3: FSR of a load")
 }
