@@ -5,7 +5,7 @@
 
 use crate::cap::Cap;
 use crate::memory::{PAddr, PhysMem};
-use crate::slot::{MdbNode, SlotMemory, SlotRef};
+use crate::slot::{MdbNode, RawSlot, SlotMemory, SlotRef};
 
 /// seL4's `isMDBParentOf`: whether `b` is a descendant of `a`, given that `b`
 /// follows `a` in the list.
@@ -63,7 +63,6 @@ pub fn insert_derived(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotR
         return;
     }
     let src_cap = mem.cap(src);
-    let src_node = mem.mdb(src);
     let revocable = cap.is_revocable_from(&src_cap);
     // A child untyped covering its whole parent leaves nothing to retype there.
     if let (
@@ -92,24 +91,7 @@ pub fn insert_derived(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotR
             );
         }
     }
-    mem.set_cap(dest, cap);
-    mem.set_mdb(
-        dest,
-        MdbNode {
-            prev: Some(src),
-            next: src_node.next,
-            revocable,
-            first_badged: revocable,
-        },
-    );
-    set_prev(mem, src_node.next, Some(dest));
-    mem.set_mdb(
-        src,
-        MdbNode {
-            next: Some(dest),
-            ..src_node
-        },
-    );
+    crate::slot::link_child(mem, crate::cap::encode(&cap), src, dest, revocable);
 }
 
 /// [`insert_derived`] of a non-master reply cap to thread `tcb` from its master
@@ -133,37 +115,12 @@ pub fn insert_reply(
         return;
     }
     let words = crate::cap::reply_words(tcb, false, can_grant);
-    crate::slot::link_plain_child(mem, words, src, dest);
-}
-
-/// [`remove`] of a slot known to hold a cap (the IPC fastpath's reply cap): the
-/// same words, written without decoding anything.
-#[inline]
-pub fn remove_occupied(mem: &mut PhysMem<'_>, slot: SlotRef) {
-    crate::slot::unlink(mem, slot);
+    crate::slot::link_child(mem, words, src, dest, false);
 }
 
 /// seL4's `insertNewCap`: a new object's cap goes right after its untyped parent.
 pub fn insert_new(mem: &mut PhysMem<'_>, parent: SlotRef, slot: SlotRef, cap: Cap) {
-    let parent_node = mem.mdb(parent);
-    mem.set_cap(slot, cap);
-    mem.set_mdb(
-        slot,
-        MdbNode {
-            prev: Some(parent),
-            next: parent_node.next,
-            revocable: true,
-            first_badged: true,
-        },
-    );
-    set_prev(mem, parent_node.next, Some(slot));
-    mem.set_mdb(
-        parent,
-        MdbNode {
-            next: Some(slot),
-            ..parent_node
-        },
-    );
+    crate::slot::link_child(mem, crate::cap::encode(&cap), parent, slot, true);
 }
 
 /// Places `cap` in an empty slot as an original with no CDT relatives (boot caps).
@@ -224,22 +181,8 @@ pub fn swap(mem: &mut PhysMem<'_>, cap1: Cap, slot1: SlotRef, cap2: Cap, slot2: 
 /// seL4's `emptySlot` (the CDT part): unlink `slot` and clear it. Its children
 /// become children of its parent; a first-badged flag passes to the next node.
 pub fn remove(mem: &mut PhysMem<'_>, slot: SlotRef) {
-    if mem.cap(slot).is_null() {
+    if crate::cap::is_null_words(mem.object::<RawSlot>(slot.0).cap) {
         return;
     }
-    let node = mem.mdb(slot);
-    set_next(mem, node.prev, node.next);
-    if let Some(next) = node.next {
-        let next_node = mem.mdb(next);
-        mem.set_mdb(
-            next,
-            MdbNode {
-                prev: node.prev,
-                first_badged: next_node.first_badged || node.first_badged,
-                ..next_node
-            },
-        );
-    }
-    mem.set_cap(slot, Cap::Null);
-    mem.set_mdb(slot, MdbNode::default());
+    crate::slot::unlink(mem, slot);
 }

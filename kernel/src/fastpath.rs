@@ -167,7 +167,7 @@ impl<A: Arch> Kernel<'_, A> {
             return false;
         }
         self.fast_transfer(cur, caller, info, 0);
-        cdt::remove_occupied(&mut self.mem, slot);
+        cdt::remove(&mut self.mem, slot);
         self.tcb_mut(caller).state = ThreadState::Running as u64;
         let f = self.tcb_mut(cur);
         (f.blocking_object, f.blocking_flags) = (

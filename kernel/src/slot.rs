@@ -101,22 +101,23 @@ impl SlotMemory for PhysMem<'_> {
 }
 
 /// Puts the cap `words` into the empty slot `dest` as the next entry after `parent`
-/// in the derivation list, not revocable and not first-badged: what
-/// `cdt::insert_derived` stores for a reply cap derived from its master, written
-/// straight to the words (the IPC fastpath).
+/// in the derivation list, revocable and first-badged or neither (the linking of
+/// every `cdt` insertion, done on the stored words).
 #[inline]
-pub(crate) fn link_plain_child(
+pub(crate) fn link_child(
     mem: &mut PhysMem<'_>,
     words: [u64; 2],
     parent: SlotRef,
     dest: SlotRef,
+    revocable: bool,
 ) {
     let parent_link = mem.object::<RawSlot>(parent.0).next_and_flags;
     let next = parent_link & !FLAGS;
+    let flags = if revocable { FLAGS } else { 0 };
     *mem.object_mut::<RawSlot>(dest.0) = RawSlot {
         cap: words,
         prev: parent.0,
-        next_and_flags: next,
+        next_and_flags: next | flags,
     };
     if next != 0 {
         mem.object_mut::<RawSlot>(next).prev = dest.0;
@@ -125,8 +126,7 @@ pub(crate) fn link_plain_child(
 }
 
 /// Empties the (non-null) slot and takes it out of the derivation list, passing its
-/// first-badged flag on to the next entry: what `cdt::remove` does, written straight
-/// to the words (the IPC fastpath).
+/// first-badged flag on to the next entry (`cdt::remove`, on the stored words).
 #[inline]
 pub(crate) fn unlink(mem: &mut PhysMem<'_>, slot: SlotRef) {
     let &RawSlot {
