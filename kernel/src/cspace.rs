@@ -1,7 +1,7 @@
 //! CSpace addressing: guarded, multi-level resolution of a capability address
 //! through CNodes, with seL4's exact lookup-failure reports.
 
-use crate::cap::Cap;
+use crate::cap::{self, Cap, CapWords};
 use crate::error::SyscallError;
 use crate::memory::PhysMem;
 use crate::slot::{SlotMemory, SlotRef};
@@ -92,6 +92,21 @@ pub fn resolve_address_bits(
 /// a non-CNode cap), as seL4's `lookupSlot`.
 pub fn lookup_slot(mem: &PhysMem<'_>, root: Cap, cptr: Word) -> Result<SlotRef, LookupFault> {
     resolve_address_bits(mem, root, cptr, WORD_BITS).map(|r| r.slot)
+}
+
+/// [`lookup_slot`] from the stored words of the CSpace root's cap (the IPC
+/// fastpath): a root CNode that resolves all 64 bits in one level (guard size +
+/// radix = 64, as boot makes it) is read straight from its words, any other root
+/// takes the general walk. `None` for any lookup failure.
+#[inline]
+pub fn lookup_slot_from_words(mem: &PhysMem<'_>, root: CapWords, cptr: Word) -> Option<SlotRef> {
+    match cap::cnode_fields(root) {
+        Some((ptr, radix, guard_size, guard)) if radix + guard_size == WORD_BITS => {
+            // One level: the guard is the top `guard_size` bits, the index the rest.
+            (cptr >> radix == guard).then(|| SlotRef(ptr).offset(cptr & mask(radix)))
+        }
+        _ => lookup_slot(mem, cap::decode(root), cptr).ok(),
+    }
 }
 
 /// The slot a CNode operation names by `(root, index, depth)`: the depth must be

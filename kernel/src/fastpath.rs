@@ -14,7 +14,7 @@ use crate::memory::PAddr;
 use crate::object::endpoint::{EpState, flags};
 use crate::object::tcb::{self, ThreadState};
 use crate::sched::Action;
-use crate::slot::{RawSlot, SlotMemory, SlotRef};
+use crate::slot::RawSlot;
 use crate::state::Kernel;
 use selvm_abi::{CapRights, MessageInfo, object};
 
@@ -59,30 +59,14 @@ impl<A: Arch> Kernel<'_, A> {
     }
 
     /// The endpoint cap (ptr, badge, rights) the current thread's cap register
-    /// names. When the thread's CSpace root resolves all 64 bits in one level (a
-    /// root CNode with guard size + radix = 64, as boot makes it) this reads the two
-    /// slots' words directly; any other CSpace takes the general lookup. `None`
-    /// (no endpoint, or a lookup that fails) sends the call to the slow path.
+    /// names; `None` (no endpoint, or a lookup that fails) sends the call to the
+    /// slow path.
     fn fast_endpoint(&self, cur: PAddr) -> Option<(PAddr, u64, CapRights)> {
         let cptr = self.context(cur)[A::CAP_REGISTER];
-        let root_slot = tcb::slot(cur, object::TCB_CTABLE);
-        let root = self.mem.object::<RawSlot>(root_slot.0).cap;
-        let words = match cap::cnode_fields(root) {
-            Some((ptr, radix, guard_size, guard)) if radix + guard_size == 64 => {
-                // One level: the guard is the top `guard_size` bits, the index the rest.
-                if cptr >> radix != guard {
-                    return None;
-                }
-                let slot = SlotRef(ptr).offset(cptr & ((1 << radix) - 1));
-                self.mem.object::<RawSlot>(slot.0).cap
-            }
-            _ => {
-                let ctable = self.mem.cap(root_slot);
-                let slot = cspace::lookup_slot(&self.mem, ctable, cptr).ok()?;
-                self.mem.object::<RawSlot>(slot.0).cap
-            }
-        };
-        cap::endpoint_fields(words)
+        let root = tcb::slot(cur, object::TCB_CTABLE);
+        let root = self.mem.object::<RawSlot>(root.0).cap;
+        let slot = cspace::lookup_slot_from_words(&self.mem, root, cptr)?;
+        cap::endpoint_fields(self.mem.object::<RawSlot>(slot.0).cap)
     }
 
     /// Copies the register message and writes the receiver's message info and badge.
