@@ -9,6 +9,7 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 use selvm_abi::Word;
+use selvm_abi::vm::device::KERNEL_TICK_NS;
 use selvm_kernel::arch::vm::VmCode;
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::vspace::Asid;
@@ -164,9 +165,9 @@ pub struct Machine<'m> {
     pub(crate) layout: Layout,
     pub(crate) config: Config,
     pub(crate) since_tick: u64,
-    /// `(tick_instructions, ns per instruction)` when the tick divides 2 ms exactly:
-    /// virtual time without a division per stop (recomputed if the tick changes).
-    pub(crate) ns_per_instruction: (u64, Option<u64>),
+    /// Whole nanoseconds per instruction of virtual time when the tick divides 2 ms
+    /// (the default 100,000 does: 20 ns): no division per stop.
+    pub(crate) ns_per_instruction: Option<u64>,
     pub(crate) double_faults_seen: u64,
     pub(crate) devices: crate::devices::Devices,
     pub(crate) timer_pending: bool,
@@ -188,6 +189,8 @@ impl<'m> Machine<'m> {
         let (kernel, layout) = loader::boot(ram, image)?;
         let devices = crate::devices::Devices::new(config.input.clone());
         let trace = config.trace.then(Vec::new);
+        let tick = config.tick_instructions.max(1);
+        let ns_per_instruction = (KERNEL_TICK_NS % tick == 0).then(|| KERNEL_TICK_NS / tick);
         Ok(Machine {
             kernel,
             modules: BTreeMap::new(),
@@ -197,7 +200,7 @@ impl<'m> Machine<'m> {
             layout,
             config,
             since_tick: 0,
-            ns_per_instruction: (0, None),
+            ns_per_instruction,
             double_faults_seen: 0,
             devices,
             timer_pending: false,

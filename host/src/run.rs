@@ -324,15 +324,9 @@ impl Machine<'_> {
             // Virtual time: a tick's worth of instructions is 2 ms.
             None => {
                 let tick = self.config.tick_instructions.max(1);
-                if self.ns_per_instruction.0 != tick {
-                    // Whole nanoseconds per instruction when the tick divides 2 ms
-                    // (the default 100,000 does: 20 ns), saving a division per stop.
-                    let exact = (KERNEL_TICK_NS % tick == 0).then(|| KERNEL_TICK_NS / tick);
-                    self.ns_per_instruction = (tick, exact);
-                }
                 match (
                     exit.executed.checked_mul(KERNEL_TICK_NS),
-                    self.ns_per_instruction.1,
+                    self.ns_per_instruction,
                 ) {
                     (Some(_), Some(rate)) => u128::from(exit.executed * rate),
                     (Some(product), None) => u128::from(product / tick),
