@@ -24,6 +24,16 @@ fn cap(k: &VmKernel<'_>, cptr: CPtr) -> Cap {
     k.memory().cap(k.boot_objects().root_cnode.offset(cptr))
 }
 
+/// The first boot untyped (root slots 16..64) of RAM with at least `min_bits` bits.
+fn ram_untyped(k: &VmKernel<'_>, min_bits: u8) -> Option<CPtr> {
+    (16..64).find(|&i| {
+        matches!(
+            cap(k, i),
+            Cap::Untyped { size_bits, is_device: false, .. } if size_bits >= min_bits
+        )
+    })
+}
+
 /// Seals the module in `slot`, restarting while preempted; returns the final
 /// outcome and how many times it was preempted.
 fn seal(k: &mut VmKernel<'_>, slot: CPtr, len: usize) -> (Outcome, usize) {
@@ -52,18 +62,7 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
     let image = program(1, false);
     let mut ram = vec![0u64; (16 << 20) / 8];
     let (mut k, _) = loader::boot(&mut ram, &image).expect("boots");
-    let untyped = (16..64)
-        .find(|&i| {
-            matches!(
-                cap(&k, i),
-                Cap::Untyped {
-                    size_bits: 20..,
-                    is_device: false,
-                    ..
-                }
-            )
-        })
-        .expect("a large untyped");
+    let untyped = ram_untyped(&k, 20).expect("a large untyped");
     let module = 3000;
     let mrs = [ObjectType::Module.word(), 16, 0, 0, module, 1];
     let root = [boot::CAP_INIT_THREAD_CNODE];
@@ -145,18 +144,7 @@ fn a_write_copies_at_most_one_page() {
     let image = program(1, false);
     let mut ram = vec![0u64; (16 << 20) / 8];
     let (mut k, _) = loader::boot(&mut ram, &image).expect("boots");
-    let untyped = (16..64)
-        .find(|&i| {
-            matches!(
-                cap(&k, i),
-                Cap::Untyped {
-                    size_bits: 22..,
-                    is_device: false,
-                    ..
-                }
-            )
-        })
-        .expect("a 4 MiB untyped");
+    let untyped = ram_untyped(&k, 22).expect("a 4 MiB untyped");
     let root = [boot::CAP_INIT_THREAD_CNODE];
     let (module, frame) = (3000, 3001);
     for (ty, bits, slot) in [
