@@ -138,11 +138,21 @@ serve:
     jump serve
 .end
 
-.func client (i64) -> () frame 8
+{client}",
+        spawn = spawn(2, rounds, true),
+        client = caller(1),
+    )
+}
+
+/// The client of the Call/ReplyRecv cases: Calls endpoint 4000 with `mrs` message
+/// registers as many times as its argument says, then halts the machine with 0.
+fn caller(mrs: u64) -> String {
+    format!(
+        ".func client (i64) -> () frame 8
     mov r7, r0                   ; rounds left
 again:
     i64.const r0, 4000
-    i64.const r1, 1              ; one MR
+    i64.const r1, {mrs}             ; the message length
     mov r2, r7
     syscall r0, 6, 0xffff        ; seL4_Call
     i64.add_imm r7, r7, -1
@@ -151,8 +161,7 @@ again:
     syscall r0, 6, 0xfff5        ; halt
     return r0, 0
 .end
-",
-        spawn = spawn(2, rounds, true)
+"
     )
 }
 
@@ -230,22 +239,10 @@ bad:
     return r0, 0
 .end
 
-.func client (i64) -> () frame 8
-    mov r7, r0                   ; rounds left
-again:
-    i64.const r0, 4000
-    i64.const r1, 20             ; 20 MRs
-    mov r2, r7
-    syscall r0, 6, 0xffff        ; seL4_Call
-    i64.add_imm r7, r7, -1
-    i64.br_ne_imm r7, 0, again
-    i64.const r0, 0
-    syscall r0, 6, 0xfff5        ; halt
-    return r0, 0
-.end
-",
+{client}",
         spawn = spawn(2, rounds, true),
         ipc_buffer = CLIENT_IPC_BUFFER,
+        client = caller(20),
     )
 }
 
