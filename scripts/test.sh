@@ -71,7 +71,7 @@ else
     step cross-wasm32 scripts/cross-build.sh wasm32-unknown-unknown selvm-abi
     step cross-wasm32-vm scripts/cross-build.sh wasm32-unknown-unknown selvm-bytecode selvm-vm
     step cross-riscv64-bytecode scripts/cross-build.sh riscv64gc-unknown-none-elf selvm-bytecode
-    step cross-wasm32-host scripts/cross-build.sh wasm32-unknown-unknown selvm-host
+    step cross-wasm32-host scripts/cross-build.sh wasm32-unknown-unknown selvm-machine
     step cross-wasm32-libsel4 scripts/cross-build.sh wasm32-unknown-unknown libsel4
     step cross-riscv64-libsel4 scripts/cross-build.sh riscv64gc-unknown-none-elf libsel4
     # A user program through the user build route, then checked against the wasm ABI

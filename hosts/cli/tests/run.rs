@@ -1,5 +1,5 @@
 //! `selvm run` end to end: the hosted machine boots each program of
-//! `host/programs/` as its root task; the console, the exit status of every
+//! `user/asm/` as its root task; the console, the exit status of every
 //! way a run ends, and determinism.
 
 use std::process::Command;
@@ -22,12 +22,12 @@ fn selvm(args: &[&str]) -> Ran {
     }
 }
 
-/// Assembles `host/programs/NAME.s` and returns the `.sbc` path.
+/// Assembles `user/asm/NAME.s` and returns the `.sbc` path.
 fn program(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("selvm-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let src = format!(
-        "{}/../../host/programs/{name}.s",
+        "{}/../../user/asm/{name}.s",
         env!("CARGO_MANIFEST_DIR")
     );
     let sbc = dir
@@ -102,7 +102,7 @@ fn bad_input_is_one_line_and_status_6() {
     let missing = selvm(&["run", "/nonexistent/x.sbc"]);
     assert_eq!(missing.status, 6);
     assert_eq!(missing.stderr.lines().count(), 1, "{}", missing.stderr);
-    let src = format!("{}/../../host/programs/hello.s", env!("CARGO_MANIFEST_DIR"));
+    let src = format!("{}/../../user/asm/hello.s", env!("CARGO_MANIFEST_DIR"));
     let not_sbc = selvm(&["run", &src]);
     assert_eq!(not_sbc.status, 6);
     assert!(

@@ -6,7 +6,7 @@
 //! the root's receive slot), the reply, a Send, and a signal the root receives
 //! through the transferred cap, printing what happens.
 
-use crate::bench_programs::{CLIENT_IPC_BUFFER, PRELUDE, spawn_at};
+use crate::ipc_bench::{CLIENT_IPC_BUFFER, PRELUDE, spawn_at};
 use alloc::format;
 use alloc::string::String;
 

@@ -2,8 +2,9 @@
 //! invocations from a root task on the VM, the kernel's invariant checker after
 //! every kernel entry.
 
-use selvm_host::syscall_fuzz::source;
-use selvm_host::{Config, Exit, Machine};
+mod support;
+use support::syscall_fuzz::source;
+use selvm_machine::{Config, Exit, Machine};
 use selvm_vm::asm::assemble;
 
 #[test]

@@ -16,15 +16,12 @@
 
 extern crate alloc;
 
-pub mod bench_programs;
-pub mod demo;
 pub mod devices;
 pub mod host_state;
 pub mod loader;
 pub mod machine;
 pub mod mmu;
 mod run;
-pub mod syscall_fuzz;
 pub mod trace;
 
 pub use loader::LoadError;

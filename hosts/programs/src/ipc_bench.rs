@@ -9,7 +9,7 @@ use alloc::string::String;
 
 /// The prologue every benchmark shares: a `retype` helper that tries the boot
 /// untypeds from slot 16 until one has room, and the reserved globals.
-pub(crate) const PRELUDE: &str = "
+pub const PRELUDE: &str = "
 .memory 1 1
 .global i64 const 0              ; g0: the IPC buffer
 .global i64 const 0              ; g1: BootInfo
@@ -51,7 +51,7 @@ fn spawn(entry: u32, rounds: u64, own_vspace: bool) -> String {
 }
 
 /// [`spawn`] at `priority`.
-pub(crate) fn spawn_at(entry: u32, rounds: u64, own_vspace: bool, priority: u32) -> String {
+pub fn spawn_at(entry: u32, rounds: u64, own_vspace: bool, priority: u32) -> String {
     let vspace = if own_vspace {
         "    i64.const r20, 8             ; a page table in 4003 ...
     i64.const r21, 0

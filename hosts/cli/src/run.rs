@@ -1,9 +1,9 @@
 //! `selvm run FILE.sbc|FILE.wasm`: boots the hosted machine with the program
 //! as its root task; the console is stdout; the exit status says how the run
-//! ended (`selvm_host::status`, listed in `selvm run --help`).
+//! ended (`selvm_machine::status`, listed in `selvm run --help`).
 
 use clap::Args;
-use selvm_host::{Config, Exit, Machine, status};
+use selvm_machine::{Config, Exit, Machine, status};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,9 +53,9 @@ pub struct RunArgs {
 }
 
 /// `selvm` with no arguments (or `selvm demo`): boots the hosted machine with
-/// the embedded demo root task (`selvm_host::demo`) and prints what it does.
+/// the embedded demo root task (`selvm_machine::demo`) and prints what it does.
 pub fn demo() -> ExitCode {
-    let image = match selvm_vm::asm::assemble(&selvm_host::demo::demo_source()) {
+    let image = match selvm_vm::asm::assemble(&selvm_programs::demo::demo_source()) {
         Ok(i) => i,
         Err(e) => {
             eprintln!("selvm: the embedded demo does not assemble: {e:?}");
@@ -90,7 +90,7 @@ pub fn demo() -> ExitCode {
 /// The host's monotonic clock.
 struct HostClock(std::time::Instant);
 
-impl selvm_host::Clock for HostClock {
+impl selvm_machine::Clock for HostClock {
     fn now_ns(&self) -> u64 {
         self.0.elapsed().as_nanos() as u64
     }

@@ -2,7 +2,7 @@
 //! the root task on the kernel, each stop of the interpreter turned into a
 //! kernel entry, and every way a run can end.
 
-use selvm_host::{Config, Exit, Machine};
+use selvm_machine::{Config, Exit, Machine};
 use selvm_vm::asm::assemble;
 
 /// RAM of the test machines.

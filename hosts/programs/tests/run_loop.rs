@@ -1,0 +1,73 @@
+//! Run-loop behaviour seen through the IPC benchmark's helpers: a thread moved
+//! into another VSpace after it ran runs there.
+
+use selvm_machine::{Config, Exit, Machine};
+use selvm_programs::ipc_bench::{PRELUDE, spawn_at};
+
+/// The run loop caches a thread's VSpace between stops; a TCB_SetSpace
+/// that moves a thread which has already run into another VSpace must
+/// take effect. The client runs in its own, empty address space and
+/// Calls; the root then gives it the root's VSpace and replies; the
+/// client reads a word of the root's memory and sends it back. A stale
+/// VSpace would end in an unhandled load fault instead of halt 0.
+#[test]
+fn a_thread_given_another_vspace_after_running_runs_in_it() {
+    let source = format!(
+        "{PRELUDE}
+.func main () -> () frame 40
+    i64.const r20, 2             ; the endpoint in 4000
+    i64.const r21, 0
+    i64.const r22, 4000
+    call r20, retype
+{spawn}    ldc r13, 0x5eed              ; the word the client will read
+    ldc r14, 0x2000
+    store64 r13, r14, 0
+    i64.const r3, 4000           ; seL4_Recv: the client's Call
+    i64.const r4, 0
+    syscall r3, 6, 0xfffb
+    global.get r15, g0
+    i64.const r14, 3             ; TCB_SetSpace(client, root CNode, the root's VSpace)
+    store64 r14, r15, 984
+    i64.const r14, 2
+    store64 r14, r15, 976
+    i64.const r3, 4001
+    ldc r4, 0xa103
+    i64.const r5, 0
+    i64.const r6, 0
+    i64.const r7, 0
+    syscall r3, 6, 0xffff
+    i64.const r3, 0              ; seL4_Reply
+    i64.const r4, 0
+    syscall r3, 6, 0xfffa
+    i64.const r3, 4000           ; seL4_Recv: what the client read
+    i64.const r4, 0
+    syscall r3, 6, 0xfffb
+    ldc r13, 0x5eed
+    i64.const r0, 0
+    i64.br_eq r5, r13, done
+    i64.const r0, 1
+done:
+    syscall r0, 6, 0xfff5        ; halt(0 if the client read 0x5eed)
+    return r0, 0
+.end
+
+.func client (i64) -> () frame 8
+    i64.const r0, 4000           ; seL4_Call in its own (empty) address space
+    i64.const r1, 0
+    syscall r0, 6, 0xffff
+    ldc r6, 0x2000               ; now in the root's
+    load64 r7, r6, 0
+    i64.const r0, 4000           ; seL4_Send(MR0 = the word)
+    i64.const r1, 1
+    mov r2, r7
+    syscall r0, 6, 0xfffd
+    return r0, 0
+.end
+",
+        spawn = spawn_at(2, 0, true, 254)
+    );
+    let image = selvm_vm::asm::assemble(&source).expect("assembles");
+    let mut ram = vec![0u64; (16 << 20) / 8];
+    let mut m = Machine::boot(&mut ram, &image, Config::default()).expect("boots");
+    assert_eq!(m.run(|_| {}), Exit::Halted(0));
+}

@@ -1,0 +1,3 @@
+//! Programs the machine's integration tests run.
+
+pub mod syscall_fuzz;
