@@ -22,7 +22,8 @@ pub mod loader;
 pub mod machine;
 pub mod mmu;
 mod run;
+pub mod status;
 pub mod trace;
 
 pub use loader::LoadError;
-pub use machine::{Clock, Config, Exit, FaultReport, Machine, status};
+pub use machine::{Clock, Config, Exit, FaultReport, Machine};

@@ -4,6 +4,7 @@
 
 use crate::loader::{self, Layout, LoadError, VmKernel};
 use crate::mmu::Tlb;
+use crate::status;
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -72,26 +73,6 @@ pub trait Clock {
     fn now_ns(&self) -> u64;
     /// Waits about `ns` nanoseconds (nothing can run until a timer fires).
     fn sleep_ns(&self, ns: u64);
-}
-
-/// Process exit statuses of `selvm run`, one per way a run ends.
-pub mod status {
-    /// DebugHalt with status 0, or every thread finished.
-    pub const CLEAN: u8 = 0;
-    /// DebugHalt with a non-zero status (printed on stderr).
-    pub const HALT_STATUS: u8 = 1;
-    /// Command-line usage error (clap's own code).
-    pub const USAGE: u8 = 2;
-    /// A thread was killed by a fault no handler received.
-    pub const UNHANDLED_FAULT: u8 = 3;
-    /// Threads are blocked and nothing can ever wake them.
-    pub const DEADLOCK: u8 = 4;
-    /// `--max-instructions` or `--timeout` was reached.
-    pub const LIMIT: u8 = 5;
-    /// The input file cannot be read, translated or booted.
-    pub const BAD_INPUT: u8 = 6;
-    /// With `--check-invariants`: a kernel invariant was broken (a kernel bug).
-    pub const INVARIANT_BROKEN: u8 = 7;
 }
 
 impl Exit {

@@ -6,12 +6,12 @@
 use selvm_abi::vm::VmInvocationLabel as V;
 use selvm_abi::vm::context::{PC, pc_word};
 use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
-use selvm_machine::loader::{self, VmKernel};
 use selvm_kernel::arch::vm::hidden;
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invocation::Caller;
 use selvm_kernel::slot::SlotMemory;
 use selvm_kernel::{Outcome, SyscallError};
+use selvm_machine::loader::{self, VmKernel};
 use selvm_vm::asm::assemble;
 
 const PROGRAM: &str = "

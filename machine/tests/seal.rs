@@ -5,11 +5,11 @@
 
 use selvm_abi::vm::VmInvocationLabel as V;
 use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
-use selvm_machine::loader::{self, VmKernel};
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invocation::Caller;
 use selvm_kernel::slot::SlotMemory;
 use selvm_kernel::{Outcome, SyscallError};
+use selvm_machine::loader::{self, VmKernel};
 use selvm_vm::asm::assemble;
 
 fn invoke(k: &mut VmKernel<'_>, cptr: CPtr, label: Word, mrs: &[Word], extra: &[CPtr]) -> Outcome {

@@ -3,9 +3,9 @@
 //! every kernel entry.
 
 mod support;
-use support::syscall_fuzz::source;
 use selvm_machine::{Config, Exit, Machine};
 use selvm_vm::asm::assemble;
+use support::syscall_fuzz::source;
 
 #[test]
 fn random_syscalls_from_the_vm_keep_every_kernel_invariant() {

@@ -18,10 +18,10 @@
 //! `scripts/bench-ipc-callgrind.sh`.
 
 use clap::Args;
+use selvm_machine::{Config, Exit, Machine};
 use selvm_programs::ipc_bench::{
     call_reply_recv, call_reply_recv_20_mrs, null_syscall, signal_wait,
 };
-use selvm_machine::{Config, Exit, Machine};
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd};

@@ -3,7 +3,8 @@
 //! ended (`selvm_machine::status`, listed in `selvm run --help`).
 
 use clap::Args;
-use selvm_machine::{Config, Exit, Machine, status};
+use selvm_machine::status;
+use selvm_machine::{Config, Exit, Machine};
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -26,10 +26,7 @@ fn selvm(args: &[&str]) -> Ran {
 fn program(name: &str) -> String {
     let dir = std::env::temp_dir().join(format!("selvm-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let src = format!(
-        "{}/../../user/asm/{name}.s",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let src = format!("{}/../../user/asm/{name}.s", env!("CARGO_MANIFEST_DIR"));
     let sbc = dir
         .join(format!("{name}.sbc"))
         .to_str()

@@ -1,8 +1,8 @@
 //! The embedded default system prints each step of its IPC and notification
 //! exchange between two address spaces and halts cleanly.
 
-use selvm_programs::demo::demo_source;
 use selvm_machine::{Config, Exit, Machine};
+use selvm_programs::demo::demo_source;
 use selvm_vm::asm::assemble;
 
 #[test]

@@ -2,10 +2,10 @@
 //! `selvm bench ipc`): each halts cleanly after its rounds, and the
 //! Call/ReplyRecv round trips between two address spaces take the fastpath.
 
+use selvm_machine::{Config, Exit, Machine};
 use selvm_programs::ipc_bench::{
     call_reply_recv, call_reply_recv_20_mrs, null_syscall, signal_wait,
 };
-use selvm_machine::{Config, Exit, Machine};
 use selvm_vm::asm::assemble;
 
 fn boot_and_run(source: &str, fastpath: bool) -> (Exit, (u64, u64, u64, u64), u64) {

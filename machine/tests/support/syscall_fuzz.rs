@@ -9,9 +9,6 @@
 //! the kernel after every kernel entry. The program ends when its rounds are
 //! done (DebugHalt 0), or earlier if a random call stops the root thread.
 
-
-
-
 /// The fuzzer's source text for `seed` and `rounds`.
 pub fn source(seed: u64, rounds: u64) -> String {
     format!(
