@@ -7,6 +7,7 @@
 use crate::arch::Arch;
 use crate::cap::{Cap, FrameSize, VmRights};
 use crate::cdt;
+use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem, RegionError};
 use crate::object::irq::{Irqs, MAX_IRQS};
 use crate::object::tcb::{self, ThreadState};
@@ -99,14 +100,14 @@ fn blocks(mut base: u64, end: u64, mut emit: impl FnMut(u64, u32)) {
     }
 }
 
-impl<'m, A: Arch> Kernel<'m, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Boots a kernel on the RAM `words`, whose first word has physical address `base`.
     pub fn boot(
         base: PAddr,
-        words: &'m mut [u64],
+        words: R,
         config: &BootConfig<'_>,
         arch: A,
-    ) -> Result<(Kernel<'m, A>, BootSummary), BootError> {
+    ) -> Result<(Kernel<A, R>, BootSummary), BootError> {
         let mut mem = PhysMem::new(base, words).map_err(BootError::Region)?;
         let radix = config.root_radix;
         if !(5..=20).contains(&radix) {
@@ -205,7 +206,7 @@ impl<'m, A: Arch> Kernel<'m, A> {
             ((1u64 << radix) - slots::NUM_INITIAL_CAPS).min(MAX_BOOTINFO_UNTYPED_CAPS as u64);
         let mut list = [UntypedDesc::ZERO; MAX_BOOTINFO_UNTYPED_CAPS];
         let mut next = slots::NUM_INITIAL_CAPS;
-        let mut add = |mem: &mut PhysMem<'_>, ptr: u64, bits: u32, is_device: bool| {
+        let mut add = |mem: &mut PhysMem<R>, ptr: u64, bits: u32, is_device: bool| {
             if next - slots::NUM_INITIAL_CAPS < capacity {
                 let cap = Cap::Untyped {
                     ptr,

@@ -4,12 +4,13 @@
 //! finality is a look at the two neighbours.
 
 use crate::cap::Cap;
+use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem};
 use crate::slot::{MdbNode, RawSlot, SlotMemory, SlotRef};
 
 /// seL4's `isMDBParentOf`: whether `b` is a descendant of `a`, given that `b`
 /// follows `a` in the list.
-pub fn is_parent_of(mem: &PhysMem<'_>, a: SlotRef, b: SlotRef) -> bool {
+pub fn is_parent_of(mem: &PhysMem<impl Ram>, a: SlotRef, b: SlotRef) -> bool {
     let a_node = mem.mdb(a);
     if !a_node.revocable {
         return false;
@@ -27,28 +28,28 @@ pub fn is_parent_of(mem: &PhysMem<'_>, a: SlotRef, b: SlotRef) -> bool {
 }
 
 /// Whether the cap in `slot` has CDT children.
-pub fn has_children(mem: &PhysMem<'_>, slot: SlotRef) -> bool {
+pub fn has_children(mem: &PhysMem<impl Ram>, slot: SlotRef) -> bool {
     mem.mdb(slot)
         .next
         .is_some_and(|next| is_parent_of(mem, slot, next))
 }
 
 /// seL4's `isFinalCapability`: no other cap names the same object.
-pub fn is_final(mem: &PhysMem<'_>, slot: SlotRef) -> bool {
+pub fn is_final(mem: &PhysMem<impl Ram>, slot: SlotRef) -> bool {
     let node = mem.mdb(slot);
     let cap = mem.cap(slot);
     let same = |other: Option<SlotRef>| other.is_some_and(|o| mem.cap(o).same_object_as(&cap));
     !same(node.prev) && !same(node.next)
 }
 
-fn set_next(mem: &mut PhysMem<'_>, slot: Option<SlotRef>, next: Option<SlotRef>) {
+fn set_next(mem: &mut PhysMem<impl Ram>, slot: Option<SlotRef>, next: Option<SlotRef>) {
     if let Some(s) = slot {
         let node = mem.mdb(s);
         mem.set_mdb(s, MdbNode { next, ..node });
     }
 }
 
-fn set_prev(mem: &mut PhysMem<'_>, slot: Option<SlotRef>, prev: Option<SlotRef>) {
+fn set_prev(mem: &mut PhysMem<impl Ram>, slot: Option<SlotRef>, prev: Option<SlotRef>) {
     if let Some(s) = slot {
         let node = mem.mdb(s);
         mem.set_mdb(s, MdbNode { prev, ..node });
@@ -57,7 +58,7 @@ fn set_prev(mem: &mut PhysMem<'_>, slot: Option<SlotRef>, prev: Option<SlotRef>)
 
 /// seL4's `cteInsert`: put `cap`, derived from the cap in `src`, into the empty
 /// slot `dest` right after `src` in the list.
-pub fn insert_derived(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotRef) {
+pub fn insert_derived(mem: &mut PhysMem<impl Ram>, cap: Cap, src: SlotRef, dest: SlotRef) {
     if cfg!(feature = "mutation-cdt-parent") {
         insert_original(mem, dest, cap);
         return;
@@ -99,7 +100,7 @@ pub fn insert_derived(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotR
 /// decoding the master or building a [`Cap`].
 #[inline]
 pub fn insert_reply(
-    mem: &mut PhysMem<'_>,
+    mem: &mut PhysMem<impl Ram>,
     tcb: PAddr,
     can_grant: bool,
     src: SlotRef,
@@ -119,12 +120,12 @@ pub fn insert_reply(
 }
 
 /// seL4's `insertNewCap`: a new object's cap goes right after its untyped parent.
-pub fn insert_new(mem: &mut PhysMem<'_>, parent: SlotRef, slot: SlotRef, cap: Cap) {
+pub fn insert_new(mem: &mut PhysMem<impl Ram>, parent: SlotRef, slot: SlotRef, cap: Cap) {
     crate::slot::link_child(mem, crate::cap::encode(&cap), parent, slot, true);
 }
 
 /// Places `cap` in an empty slot as an original with no CDT relatives (boot caps).
-pub fn insert_original(mem: &mut PhysMem<'_>, slot: SlotRef, cap: Cap) {
+pub fn insert_original(mem: &mut PhysMem<impl Ram>, slot: SlotRef, cap: Cap) {
     mem.set_cap(slot, cap);
     mem.set_mdb(
         slot,
@@ -138,7 +139,7 @@ pub fn insert_original(mem: &mut PhysMem<'_>, slot: SlotRef, cap: Cap) {
 }
 
 /// seL4's `cteMove`: `src`'s CDT position moves to the empty `dest`, holding `cap`.
-pub fn move_cap(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotRef) {
+pub fn move_cap(mem: &mut PhysMem<impl Ram>, cap: Cap, src: SlotRef, dest: SlotRef) {
     let node = mem.mdb(src);
     mem.set_cap(src, Cap::Null);
     mem.set_mdb(src, MdbNode::default());
@@ -150,7 +151,7 @@ pub fn move_cap(mem: &mut PhysMem<'_>, cap: Cap, src: SlotRef, dest: SlotRef) {
 
 /// seL4's `cteSwap`: exchange two slots' caps (as `cap1` → slot2, `cap2` → slot1)
 /// and their CDT positions.
-pub fn swap(mem: &mut PhysMem<'_>, cap1: Cap, slot1: SlotRef, cap2: Cap, slot2: SlotRef) {
+pub fn swap(mem: &mut PhysMem<impl Ram>, cap1: Cap, slot1: SlotRef, cap2: Cap, slot2: SlotRef) {
     let (n1, n2) = (mem.mdb(slot1), mem.mdb(slot2));
     mem.set_cap(slot1, cap2);
     mem.set_cap(slot2, cap1);
@@ -180,7 +181,7 @@ pub fn swap(mem: &mut PhysMem<'_>, cap1: Cap, slot1: SlotRef, cap2: Cap, slot2: 
 
 /// seL4's `emptySlot` (the CDT part): unlink `slot` and clear it. Its children
 /// become children of its parent; a first-badged flag passes to the next node.
-pub fn remove(mem: &mut PhysMem<'_>, slot: SlotRef) {
+pub fn remove(mem: &mut PhysMem<impl Ram>, slot: SlotRef) {
     if crate::cap::is_null_words(mem.object::<RawSlot>(slot.0).cap) {
         return;
     }

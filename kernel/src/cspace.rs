@@ -4,6 +4,7 @@
 use crate::cap::{self, Cap, CapWords};
 use crate::error::SyscallError;
 use crate::memory::PhysMem;
+use crate::memory::Ram;
 use crate::slot::{SlotMemory, SlotRef};
 use selvm_abi::{LookupFault, WORD_BITS, Word};
 
@@ -29,7 +30,7 @@ const fn mask(bits: u32) -> u64 {
 /// `radix` bits as the slot index, and continues while bits remain and the slot
 /// holds a CNode cap.
 pub fn resolve_address_bits(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     root: Cap,
     cptr: Word,
     mut n_bits: u32,
@@ -90,7 +91,7 @@ pub fn resolve_address_bits(
 
 /// The slot a syscall's capability address names (all 64 bits, stopping early at
 /// a non-CNode cap), as seL4's `lookupSlot`.
-pub fn lookup_slot(mem: &PhysMem<'_>, root: Cap, cptr: Word) -> Result<SlotRef, LookupFault> {
+pub fn lookup_slot(mem: &PhysMem<impl Ram>, root: Cap, cptr: Word) -> Result<SlotRef, LookupFault> {
     resolve_address_bits(mem, root, cptr, WORD_BITS).map(|r| r.slot)
 }
 
@@ -99,7 +100,11 @@ pub fn lookup_slot(mem: &PhysMem<'_>, root: Cap, cptr: Word) -> Result<SlotRef, 
 /// radix = 64, as boot makes it) is read straight from its words, any other root
 /// takes the general walk. `None` for any lookup failure.
 #[inline]
-pub fn lookup_slot_from_words(mem: &PhysMem<'_>, root: CapWords, cptr: Word) -> Option<SlotRef> {
+pub fn lookup_slot_from_words(
+    mem: &PhysMem<impl Ram>,
+    root: CapWords,
+    cptr: Word,
+) -> Option<SlotRef> {
     match cap::cnode_fields(root) {
         Some((ptr, radix, guard_size, guard)) if radix + guard_size == WORD_BITS => {
             // One level: the guard is the top `guard_size` bits, the index the rest.
@@ -112,7 +117,7 @@ pub fn lookup_slot_from_words(mem: &PhysMem<'_>, root: CapWords, cptr: Word) -> 
 /// The slot a CNode operation names by `(root, index, depth)`: the depth must be
 /// 1..=64 and used up exactly (seL4's `lookupSlotForCNodeOp`).
 pub fn lookup_for_cnode_op(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     is_source: bool,
     root: Cap,
     index: Word,

@@ -20,6 +20,7 @@ use crate::arch::Arch;
 use crate::cap::{Cap, ZombieKind};
 use crate::cdt;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -38,7 +39,7 @@ fn object_contains(ptr: PAddr, kind: ZombieKind, slot: SlotRef) -> bool {
     slot.0 >= ptr && slot.0 - ptr < (1u64 << kind.size_bits())
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Deletes the cap in `slot` (seL4's `cteDelete` with `exposed`): the object
     /// is destroyed if this was its last cap.
     pub(crate) fn delete_slot(&mut self, slot: SlotRef) -> Result<(), Preempted> {

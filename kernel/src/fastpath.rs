@@ -11,6 +11,7 @@ use crate::cap;
 use crate::cdt;
 use crate::cspace;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::endpoint::{EpState, flags};
 use crate::object::tcb::{self, ThreadState};
 use crate::sched::Action;
@@ -45,7 +46,7 @@ impl Default for Fastpath {
     }
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The fastpath switch and counters.
     pub fn fastpath(&mut self) -> &mut Fastpath {
         &mut self.fastpath

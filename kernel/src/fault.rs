@@ -8,6 +8,7 @@ use crate::arch::Arch;
 use crate::cap::Cap;
 use crate::cspace;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::endpoint::Send;
 use crate::object::tcb::{self, ThreadState};
 use crate::slot::SlotMemory;
@@ -80,7 +81,7 @@ impl Fault {
     }
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The thread `t` faulted: send the fault to its handler, or stop it.
     pub(crate) fn handle_fault(&mut self, t: PAddr, fault: Fault) {
         let lookup = match fault {

@@ -7,6 +7,7 @@ use crate::cap::Cap;
 use crate::cspace;
 use crate::error::SyscallError;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb::{self, ThreadState};
 use crate::object::tcb_invocation::{TcbOp, vm};
 use crate::object::{asid_pool, cnode, domain, frame, irq, module, page_table, untyped};
@@ -135,7 +136,7 @@ enum Operation {
     VmTcb(crate::object::tcb_invocation::vm::VmTcbOp),
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Invokes the cap at `cptr` in the caller's CSpace with the message `info`,
     /// whose registers are `mrs` and whose extra caps' addresses are
     /// `extra_cptrs` (the IPC buffer's caps_or_badges). Lengths beyond what the

@@ -9,12 +9,13 @@ use crate::cap::{self, Cap};
 use crate::cdt;
 use crate::cspace;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb::{self, ThreadState};
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use selvm_abi::{MSG_MAX_EXTRA_CAPS, MessageInfo, Word, ipc_buffer::offsets, object};
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     fn msg_word(&self, t: PAddr, buffer: Option<PAddr>, i: usize) -> Option<Word> {
         match (A::MSG_REGISTERS.get(i), buffer) {
             (Some(&r), _) => Some(self.context(t)[r]),

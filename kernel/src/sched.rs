@@ -5,6 +5,7 @@
 
 use crate::arch::Arch;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb::ThreadState;
 use crate::state::Kernel;
 use selvm_abi::{NUM_PRIORITIES, TIME_SLICE_TICKS};
@@ -73,7 +74,7 @@ impl Scheduler {
     }
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The thread that runs when the kernel returns to user level.
     pub fn current_thread(&self) -> PAddr {
         self.sched.current

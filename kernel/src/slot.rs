@@ -3,6 +3,7 @@
 //! first-badged flags in the low bits of the next link).
 
 use crate::cap::{self, Cap};
+use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem, WordStruct};
 
 /// A slot, named by its physical address (32-byte aligned).
@@ -71,7 +72,7 @@ pub trait SlotMemory {
     fn set_mdb(&mut self, slot: SlotRef, node: MdbNode);
 }
 
-impl SlotMemory for PhysMem<'_> {
+impl<R: Ram> SlotMemory for PhysMem<R> {
     #[inline]
     fn cap(&self, slot: SlotRef) -> Cap {
         cap::decode(self.object::<RawSlot>(slot.0).cap)
@@ -105,7 +106,7 @@ impl SlotMemory for PhysMem<'_> {
 /// every `cdt` insertion, done on the stored words).
 #[inline]
 pub(crate) fn link_child(
-    mem: &mut PhysMem<'_>,
+    mem: &mut PhysMem<impl Ram>,
     words: [u64; 2],
     parent: SlotRef,
     dest: SlotRef,
@@ -128,7 +129,7 @@ pub(crate) fn link_child(
 /// Empties the (non-null) slot and takes it out of the derivation list, passing its
 /// first-badged flag on to the next entry (`cdt::remove`, on the stored words).
 #[inline]
-pub(crate) fn unlink(mem: &mut PhysMem<'_>, slot: SlotRef) {
+pub(crate) fn unlink(mem: &mut PhysMem<impl Ram>, slot: SlotRef) {
     let &RawSlot {
         prev,
         next_and_flags,
@@ -152,7 +153,7 @@ pub(crate) fn unlink(mem: &mut PhysMem<'_>, slot: SlotRef) {
 }
 
 /// Raw access for the invariant checker: the stored words of a slot.
-pub fn raw_words(mem: &PhysMem<'_>, slot: SlotRef) -> [u64; 4] {
+pub fn raw_words(mem: &PhysMem<impl Ram>, slot: SlotRef) -> [u64; 4] {
     let raw = mem.object::<RawSlot>(slot.0);
     [raw.cap[0], raw.cap[1], raw.prev, raw.next_and_flags]
 }

@@ -2,7 +2,7 @@
 //! process (tests, the browser, co-located cluster nodes). There is no global.
 
 use crate::arch::Arch;
-use crate::memory::PhysMem;
+use crate::memory::{PhysMem, Ram};
 use crate::preemption::Preemption;
 use crate::sched::Scheduler;
 use crate::slot::SlotRef;
@@ -23,9 +23,9 @@ pub struct BootObjects {
 }
 
 /// One seLVM kernel instance.
-pub struct Kernel<'m, A: Arch> {
+pub struct Kernel<A: Arch, R: Ram> {
     pub(crate) arch: A,
-    pub(crate) mem: PhysMem<'m>,
+    pub(crate) mem: PhysMem<R>,
     pub(crate) preemption: Preemption,
     pub(crate) boot: BootObjects,
     /// A delete whose zombie left the slot its caller named (see `delete`).
@@ -38,7 +38,7 @@ pub struct Kernel<'m, A: Arch> {
     pub(crate) double_faults: u64,
 }
 
-impl<'m, A: Arch> Kernel<'m, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The architecture (and the effects it recorded, for the test double).
     pub fn arch(&self) -> &A {
         &self.arch
@@ -56,8 +56,13 @@ impl<'m, A: Arch> Kernel<'m, A> {
     }
 
     /// Physical memory (read-only view, for checkers and debuggers).
-    pub fn memory(&self) -> &PhysMem<'m> {
+    pub fn memory(&self) -> &PhysMem<R> {
         &self.mem
+    }
+
+    /// Ends the kernel and gives its physical memory's storage back.
+    pub fn into_memory(self) -> R {
+        self.mem.into_words()
     }
 
     /// Objects placed at boot.
@@ -73,7 +78,7 @@ impl<'m, A: Arch> Kernel<'m, A> {
     /// Raw physical memory, writable: only for tests that corrupt state on
     /// purpose to prove the invariant checker notices.
     #[cfg(any(test, feature = "checker"))]
-    pub fn memory_mut_for_corruption_tests(&mut self) -> &mut PhysMem<'m> {
+    pub fn memory_mut_for_corruption_tests(&mut self) -> &mut PhysMem<R> {
         &mut self.mem
     }
 }

@@ -11,6 +11,7 @@ use crate::cspace;
 use crate::fault::Fault;
 use crate::invocation::{Caller, Outcome};
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb;
 use crate::slot::SlotMemory;
 use crate::state::Kernel;
@@ -31,7 +32,7 @@ pub enum SyscallExit {
     Unsupported(&'static str),
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Physical address of `t`'s IPC buffer, if it has a usable one (seL4's
     /// `lookupIPCBuffer`): a RAM frame cap in the buffer slot, writable when
     /// the kernel will write into it.

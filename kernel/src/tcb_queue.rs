@@ -3,10 +3,11 @@
 
 use crate::arch::Arch;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb::ThreadState;
 use crate::state::Kernel;
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Appends `t` to the queue `(head, tail)`; returns the new ends.
     #[inline]
     pub(crate) fn tcb_queue_append(

@@ -5,12 +5,13 @@ use crate::arch::Arch;
 use crate::cap::Cap;
 use crate::cdt;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb::{self, FIELDS_OFFSET, TcbFields, ThreadState};
 use crate::slot::SlotMemory;
 use crate::state::Kernel;
 use selvm_abi::{TIME_SLICE_TICKS, Word, object::TCB_REPLY};
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The kernel state of the TCB at `t`.
     #[inline]
     pub fn tcb(&self, t: PAddr) -> &TcbFields {

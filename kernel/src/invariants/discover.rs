@@ -5,6 +5,7 @@ use super::{Census, Violation};
 use crate::cap::{self, Cap, ZombieKind};
 use crate::memory::PAddr;
 use crate::memory::PhysMem;
+use crate::memory::Ram;
 use crate::object::tcb;
 use crate::slot::{SlotMemory, SlotRef, raw_words};
 use crate::state::BootObjects;
@@ -81,7 +82,7 @@ fn container_of(slot: SlotRef, cap: &Cap) -> Result<Option<(PAddr, u64)>, Violat
     })
 }
 
-pub fn discover(mem: &PhysMem<'_>, boot: BootObjects) -> Result<State, Violation> {
+pub fn discover(mem: &PhysMem<impl Ram>, boot: BootObjects) -> Result<State, Violation> {
     let mut state = State {
         caps: BTreeMap::new(),
         containers: BTreeMap::new(),

@@ -23,6 +23,7 @@ mod threads;
 mod vspace;
 
 use crate::arch::Arch;
+use crate::memory::Ram;
 use crate::slot::SlotRef;
 use crate::state::Kernel;
 
@@ -91,7 +92,7 @@ pub struct Census {
     pub zombies: usize,
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Audits the whole kernel state.
     pub fn check_invariants(&self) -> Result<Census, Violation> {
         let state = discover::discover(&self.mem, self.boot)?;

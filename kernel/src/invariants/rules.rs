@@ -4,6 +4,7 @@ use super::Violation;
 use super::discover::State;
 use crate::cap::{Cap, ZombieKind};
 use crate::cdt;
+use crate::memory::Ram;
 use crate::memory::{PADDR_LIMIT, PhysMem};
 use crate::slot::{SlotMemory, SlotRef};
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -11,7 +12,7 @@ use alloc::vec::Vec;
 use selvm_abi::vm::VmObjectType;
 use selvm_abi::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, WORD_BITS};
 
-pub fn check(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
+pub fn check(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     for (&slot, cap) in &s.caps {
         check_fields(mem, slot, cap)?;
     }
@@ -21,7 +22,7 @@ pub fn check(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
     check_untypeds(mem, s)
 }
 
-fn check_fields(mem: &PhysMem<'_>, slot: SlotRef, cap: &Cap) -> Result<(), Violation> {
+fn check_fields(mem: &PhysMem<impl Ram>, slot: SlotRef, cap: &Cap) -> Result<(), Violation> {
     let bad = match *cap {
         Cap::CNode {
             radix,
@@ -89,7 +90,7 @@ fn check_fields(mem: &PhysMem<'_>, slot: SlotRef, cap: &Cap) -> Result<(), Viola
     }
 }
 
-fn check_links(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
+fn check_links(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     let mut heads = Vec::new();
     for &slot in s.caps.keys() {
         let node = mem.mdb(slot);
@@ -162,7 +163,7 @@ fn object_key(cap: &Cap) -> Option<(u64, u32, u8)> {
     cap.region().map(|(b, bits)| (b, bits, kind))
 }
 
-fn check_objects(_mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
+fn check_objects(_mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     let mut objects: BTreeMap<(u64, u32, u8), SlotRef> = BTreeMap::new();
     let mut zombies: BTreeMap<u64, SlotRef> = BTreeMap::new();
     for (&slot, cap) in &s.caps {
@@ -200,7 +201,7 @@ fn span(cap: &Cap) -> Option<(u64, u64)> {
     cap.region().map(|(b, bits)| (b, b + (1u64 << bits)))
 }
 
-fn descendants_of(mem: &PhysMem<'_>, slot: SlotRef) -> BTreeSet<SlotRef> {
+fn descendants_of(mem: &PhysMem<impl Ram>, slot: SlotRef) -> BTreeSet<SlotRef> {
     let mut out = BTreeSet::new();
     let mut cur = mem.mdb(slot).next;
     while let Some(n) = cur {
@@ -216,7 +217,7 @@ fn descendants_of(mem: &PhysMem<'_>, slot: SlotRef) -> BTreeSet<SlotRef> {
 /// Untyped rules: free memory is zero; every other region is nested in it or
 /// disjoint from it; what lies inside sits below its watermark and is its CDT
 /// descendant; a whole-region copy below it keeps it full.
-fn check_untypeds(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
+fn check_untypeds(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     let untypeds: Vec<(SlotRef, Cap)> = s
         .caps
         .iter()

@@ -6,6 +6,7 @@
 use super::Violation;
 use super::discover::State;
 use crate::cap::{Cap, ZombieKind};
+use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem};
 use crate::object::endpoint::EndpointObj;
 use crate::object::notification::NotificationObj;
@@ -15,7 +16,7 @@ use crate::slot::SlotMemory;
 use alloc::collections::BTreeSet;
 use selvm_abi::NUM_PRIORITIES;
 
-fn fields<'a>(mem: &'a PhysMem<'_>, t: PAddr) -> &'a TcbFields {
+fn fields<'a>(mem: &'a PhysMem<impl Ram>, t: PAddr) -> &'a TcbFields {
     mem.object(t + FIELDS_OFFSET)
 }
 
@@ -39,7 +40,7 @@ fn live_tcbs(s: &State) -> BTreeSet<PAddr> {
 /// Walks one endpoint or notification queue: members are live, blocked on
 /// this object in `state`, and linked both ways; returns them.
 fn walk_ipc_queue(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     live: &BTreeSet<PAddr>,
     obj: PAddr,
     head: PAddr,
@@ -67,7 +68,11 @@ fn walk_ipc_queue(
 }
 
 /// Endpoint and notification queues against the threads blocked on them.
-fn check_ipc_queues(mem: &PhysMem<'_>, live: &BTreeSet<PAddr>, s: &State) -> Result<(), Violation> {
+fn check_ipc_queues(
+    mem: &PhysMem<impl Ram>,
+    live: &BTreeSet<PAddr>,
+    s: &State,
+) -> Result<(), Violation> {
     let mut blocked = BTreeSet::new();
     let objects: BTreeSet<(PAddr, bool)> = s
         .caps
@@ -135,7 +140,7 @@ fn check_ipc_queues(mem: &PhysMem<'_>, live: &BTreeSet<PAddr>, s: &State) -> Res
 /// Reply caps: a reply cap (not a master) answers a thread blocked on reply,
 /// there is at most one per thread, and it is a child of that thread's master
 /// reply cap; a master sits in its own TCB's reply slot.
-fn check_reply_caps(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
+fn check_reply_caps(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     let mut answered = BTreeSet::new();
     for (&slot, cap) in &s.caps {
         let Cap::Reply { tcb: t, master, .. } = *cap else {
@@ -167,7 +172,7 @@ fn check_reply_caps(mem: &PhysMem<'_>, s: &State) -> Result<(), Violation> {
 }
 
 pub fn check(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     sched: &Scheduler,
     s: &State,
     root_tcb: PAddr,

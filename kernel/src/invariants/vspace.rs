@@ -12,6 +12,7 @@ use super::Violation;
 use super::discover::State;
 use crate::arch::sv39::Pte;
 use crate::cap::{Cap, VmRights};
+use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem};
 use crate::vspace::{
     Asid, AsidTable, POOL_ENTRIES, PT_ENTRIES, TOP_LEVEL, USER_TOP, bits_left, frame_size_for_bits,
@@ -55,7 +56,7 @@ fn index(s: &State) -> Index {
     ix
 }
 
-pub fn check(mem: &PhysMem<'_>, asids: &AsidTable, s: &State) -> Result<(), Violation> {
+pub fn check(mem: &PhysMem<impl Ram>, asids: &AsidTable, s: &State) -> Result<(), Violation> {
     let ix = index(s);
     let bad = |what| Err(Violation::BadVspace(what));
     // Pools: the table and the live pool caps agree.
@@ -137,7 +138,7 @@ fn reused(s: &State, addr: PAddr, same_kind: impl Fn(&Cap) -> bool) -> bool {
 
 #[allow(clippy::too_many_arguments)]
 fn walk(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     ix: &Index,
     roots: &BTreeSet<PAddr>,
     seen: &mut BTreeSet<PAddr>,

@@ -33,15 +33,24 @@ pub enum RegionError {
 /// Highest physical address (exclusive) that a capability can name.
 pub const PADDR_LIMIT: u64 = 1 << 48;
 
+/// Storage for physical memory: anything that is its words — a borrowed slice (the
+/// kernel's tests, bare metal's RAM) or an owned allocation (`Box<[u64]>`, `Vec<u64>`:
+/// a hosted machine that owns its memory and can be moved between threads or held by
+/// a browser binding). The kernel itself never allocates; it only keeps what it is
+/// given, and every access is a slice access either way.
+pub trait Ram: core::ops::DerefMut<Target = [u64]> {}
+
+impl<T: core::ops::DerefMut<Target = [u64]>> Ram for T {}
+
 /// The kernel's physical memory: words `[base, base + 8 * words.len())`.
-pub struct PhysMem<'m> {
+pub struct PhysMem<R: Ram> {
     base: PAddr,
-    words: &'m mut [u64],
+    words: R,
 }
 
-impl<'m> PhysMem<'m> {
+impl<R: Ram> PhysMem<R> {
     /// Takes over `words` as the physical memory starting at `base`.
-    pub fn new(base: PAddr, words: &'m mut [u64]) -> Result<Self, RegionError> {
+    pub fn new(base: PAddr, words: R) -> Result<Self, RegionError> {
         let bytes = (words.len() as u64) * 8;
         if base & ((1 << REGION_ALIGN_BITS) - 1) != 0 {
             return Err(RegionError::MisalignedBase(base));
@@ -129,6 +138,11 @@ impl<'m> PhysMem<'m> {
 
     /// Every word of the region (for [`SplitMem::carve`]).
     pub(crate) fn all_words_mut(&mut self) -> &mut [u64] {
+        &mut self.words
+    }
+
+    /// Gives the storage back (a machine reusing its memory for a new boot).
+    pub fn into_words(self) -> R {
         self.words
     }
 
@@ -154,19 +168,19 @@ mod tests {
     fn region_rules() {
         let mut w = [0u64; 512];
         assert_eq!(
-            PhysMem::new(0x1000 + 8, &mut w).err(),
+            PhysMem::new(0x1000 + 8, &mut w[..]).err(),
             Some(RegionError::MisalignedBase(0x1008))
         );
         assert_eq!(
-            PhysMem::new(0x1000, &mut []).err(),
+            PhysMem::new(0x1000, &mut [][..]).err(),
             Some(RegionError::BadLength(0))
         );
         assert_eq!(
-            PhysMem::new(PADDR_LIMIT, &mut w).err(),
+            PhysMem::new(PADDR_LIMIT, &mut w[..]).err(),
             Some(RegionError::TooHigh(PADDR_LIMIT))
         );
-        assert!(PhysMem::new(PADDR_LIMIT - 0x1000, &mut w).is_ok());
-        let mut m = PhysMem::new(0x8000_0000, &mut w).unwrap();
+        assert!(PhysMem::new(PADDR_LIMIT - 0x1000, &mut w[..]).is_ok());
+        let mut m = PhysMem::new(0x8000_0000, &mut w[..]).unwrap();
         assert!(m.contains(0x8000_0ff8, 8) && !m.contains(0x8000_0ff8, 9));
         m.write(0x8000_0010, 7);
         assert_eq!(m.read(0x8000_0010), 7);
@@ -194,12 +208,12 @@ mod tests {
         for pa in bad {
             let caught = std::panic::catch_unwind(|| {
                 let mut w = [0u64; 512];
-                PhysMem::new(base, &mut w).unwrap().read(pa)
+                PhysMem::new(base, &mut w[..]).unwrap().read(pa)
             });
             assert!(caught.is_err(), "{pa:#x} was accepted");
         }
         let mut w = [0u64; 512];
-        let m = PhysMem::new(base, &mut w).unwrap();
+        let m = PhysMem::new(base, &mut w[..]).unwrap();
         for pa in [base, base + 8, base + 4088] {
             assert_eq!(m.read(pa), 0);
         }

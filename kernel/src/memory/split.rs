@@ -4,6 +4,7 @@
 //! loads and stores of user memory and page-table walks use the rest — two
 //! disjoint borrows of one region, so no copying and no `unsafe`.
 
+use super::Ram;
 use super::typed::{as_bytes, as_bytes_mut};
 use super::{PAddr, PhysMem};
 
@@ -13,7 +14,7 @@ pub trait WordSource {
     fn read_word(&self, pa: PAddr) -> Option<u64>;
 }
 
-impl WordSource for PhysMem<'_> {
+impl<R: Ram> WordSource for PhysMem<R> {
     fn read_word(&self, pa: PAddr) -> Option<u64> {
         (pa & 7 == 0 && self.contains(pa, 8)).then(|| self.read(pa))
     }
@@ -31,7 +32,7 @@ impl<'a> SplitMem<'a> {
     /// Splits `mem` around `[start, start + len)` (8-aligned, inside memory):
     /// the hole's words and the rest.
     pub fn carve(
-        mem: &'a mut PhysMem<'_>,
+        mem: &'a mut PhysMem<impl Ram>,
         start: PAddr,
         len: u64,
     ) -> (&'a mut [u64], SplitMem<'a>) {

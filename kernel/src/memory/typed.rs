@@ -11,6 +11,7 @@
 //! `invariants`, not something memory safety depends on.
 #![allow(unsafe_code)]
 
+use super::Ram;
 use super::{PAddr, PhysMem};
 
 /// A kernel object layout that may be viewed in place.
@@ -25,7 +26,7 @@ const fn words_of<T>() -> usize {
     core::mem::size_of::<T>() / 8
 }
 
-impl PhysMem<'_> {
+impl<R: Ram> PhysMem<R> {
     /// Views the object of type `T` at `pa`.
     #[inline(always)]
     pub fn object<T: WordStruct>(&self, pa: PAddr) -> &T {
@@ -68,7 +69,7 @@ pub fn as_bytes_mut(words: &mut [u64]) -> &mut [u8] {
     unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), n) }
 }
 
-impl PhysMem<'_> {
+impl<R: Ram> PhysMem<R> {
     /// The `len` bytes at `pa` (any alignment).
     pub fn bytes(&self, pa: PAddr, len: usize) -> &[u8] {
         let first = pa & !7;
@@ -101,7 +102,7 @@ mod tests {
     #[test]
     fn typed_view_reads_and_writes_the_words() {
         let mut w = [0u64; 512];
-        let mut m = PhysMem::new(0x4000, &mut w).unwrap();
+        let mut m = PhysMem::new(0x4000, &mut w[..]).unwrap();
         m.object_mut::<Pair>(0x4020).b[2] = 9;
         m.object_mut::<Pair>(0x4020).a = 1;
         assert_eq!(m.read(0x4020), 1);
@@ -112,7 +113,7 @@ mod tests {
     #[test]
     fn byte_views_are_little_endian_at_any_alignment() {
         let mut w = [0u64; 512];
-        let mut m = PhysMem::new(0x1000, &mut w).unwrap();
+        let mut m = PhysMem::new(0x1000, &mut w[..]).unwrap();
         m.write(0x1008, 0x0807_0605_0403_0201);
         assert_eq!(m.bytes(0x100a, 3), &[3, 4, 5]);
         m.bytes_mut(0x100f, 2).copy_from_slice(&[0xaa, 0xbb]);

@@ -10,6 +10,7 @@ use crate::cspace::lookup_for_cnode_op;
 use crate::error::SyscallError;
 use crate::invocation::Invocation;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use crate::vspace::{Asid, POOL_ENTRIES};
@@ -40,7 +41,7 @@ pub enum AsidOp {
     },
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Validates an ASIDControl invocation.
     pub(crate) fn decode_asid_control(&self, inv: &Invocation<'_>) -> Result<AsidOp, SyscallError> {
         if L::from_word(inv.label) != Some(L::AsidControlMakePool) {

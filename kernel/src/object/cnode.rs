@@ -9,6 +9,7 @@ use crate::cspace::lookup_for_cnode_op;
 use crate::error::SyscallError;
 use crate::invocation::{Caller, Invocation, Outcome};
 use crate::memory::PhysMem;
+use crate::memory::Ram;
 use crate::object::tcb;
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
@@ -59,7 +60,7 @@ pub enum CNodeOp {
     SaveCaller(SlotRef),
 }
 
-fn ensure_empty(mem: &PhysMem<'_>, slot: SlotRef) -> Result<(), SyscallError> {
+fn ensure_empty(mem: &PhysMem<impl Ram>, slot: SlotRef) -> Result<(), SyscallError> {
     if mem.cap(slot).is_null() {
         Ok(())
     } else {
@@ -84,7 +85,7 @@ fn non_null(cap: Cap) -> Result<Cap, SyscallError> {
 
 /// Validates a CNode invocation on `cnode` (the invoked cap).
 pub fn decode(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     cnode: Cap,
     inv: &Invocation<'_>,
 ) -> Result<CNodeOp, SyscallError> {
@@ -117,7 +118,7 @@ pub fn decode(
 }
 
 fn decode_copy_family(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     label: L,
     dest: SlotRef,
     inv: &Invocation<'_>,
@@ -182,7 +183,7 @@ fn decode_copy_family(
 }
 
 fn decode_rotate(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     dest: SlotRef,
     inv: &Invocation<'_>,
 ) -> Result<CNodeOp, SyscallError> {
@@ -219,7 +220,7 @@ fn decode_rotate(
     })
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Carries out a validated CNode operation for `caller`.
     pub fn perform_cnode(&mut self, caller: Caller, op: CNodeOp) -> Result<Outcome, Preempted> {
         let mem = &mut self.mem;

@@ -6,6 +6,7 @@ use crate::cap::Cap;
 use crate::error::SyscallError;
 use crate::invocation::Invocation;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::state::Kernel;
 use selvm_abi::{InvocationLabel, NUM_DOMAINS, Word};
 
@@ -28,7 +29,7 @@ pub fn decode(inv: &Invocation<'_>) -> Result<(PAddr, Word), SyscallError> {
     }
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Moves `t` to `domain` (seL4's `setDomain`).
     pub(crate) fn set_domain(&mut self, t: PAddr, domain: Word) {
         self.sched_dequeue(t);

@@ -6,6 +6,7 @@
 //! allows Grant or GrantReply.
 
 use crate::arch::Arch;
+use crate::memory::Ram;
 use crate::memory::{PAddr, WordStruct};
 use crate::object::tcb::ThreadState;
 use crate::state::Kernel;
@@ -60,7 +61,7 @@ pub struct Send {
     pub can_grant_reply: bool,
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The endpoint's queue and state.
     #[inline]
     pub fn endpoint_queue(&self, ep: PAddr) -> (PAddr, PAddr, EpState) {

@@ -7,6 +7,7 @@ use crate::cap::{Cap, VmRights, mask_rights};
 use crate::error::SyscallError;
 use crate::invocation::{Invocation, ReplyWords};
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use crate::vspace::{Asid, TlbFlush, USER_TOP, lookup_pt_slot};
@@ -78,7 +79,7 @@ fn user_pte(frame: PAddr, rights: VmRights, execute: bool) -> u64 {
     .encode()
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Validates an invocation of the frame cap `cap` in `slot`.
     pub(crate) fn decode_frame(
         &self,

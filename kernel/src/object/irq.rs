@@ -10,6 +10,7 @@ use crate::cspace::lookup_for_cnode_op;
 use crate::error::SyscallError;
 use crate::invocation::Invocation;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -54,7 +55,7 @@ pub enum IrqOp {
     Clear(Word),
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The IRQ node slot of line `irq`.
     pub(crate) fn irq_slot(&self, irq: Word) -> SlotRef {
         SlotRef(self.irqs.node).offset(irq)

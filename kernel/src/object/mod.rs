@@ -17,6 +17,7 @@ pub mod untyped;
 use crate::arch::Arch;
 use crate::cap::{Cap, FrameSize, VmRights, ZombieKind};
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::state::Kernel;
 use selvm_abi::{CapRights, ObjectType, object};
 
@@ -89,7 +90,7 @@ pub fn create(ty: ObjectType, ptr: PAddr, user_size: u64, is_device: bool) -> Ca
     }
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// What remains in a slot after finalising its cap (seL4's `finaliseCap`):
     /// nothing, or a zombie that must clear the object's slots first. A final
     /// cap releases its object's kernel state first.

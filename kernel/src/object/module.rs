@@ -18,6 +18,7 @@ use crate::cap::{Cap, VmRights};
 use crate::error::SyscallError;
 use crate::invocation::{Invocation, Outcome};
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -51,7 +52,7 @@ pub enum ModuleOp {
     },
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Validates an invocation of the module cap `cap` in `slot`.
     pub(crate) fn decode_module(
         &self,

@@ -4,6 +4,7 @@
 //! is woken by a signal too.
 
 use crate::arch::Arch;
+use crate::memory::Ram;
 use crate::memory::{PAddr, WordStruct};
 use crate::object::tcb::ThreadState;
 use crate::state::Kernel;
@@ -31,7 +32,7 @@ pub struct NotificationObj {
 #[allow(unsafe_code)]
 unsafe impl WordStruct for NotificationObj {}
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The notification at `ntfn`.
     pub fn notification(&self, ntfn: PAddr) -> &NotificationObj {
         self.mem.object(ntfn)

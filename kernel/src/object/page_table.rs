@@ -9,6 +9,7 @@ use crate::cdt;
 use crate::error::SyscallError;
 use crate::invocation::Invocation;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use crate::vspace::{PT_ENTRIES, USER_TOP, lookup_pt_slot};
@@ -33,7 +34,7 @@ pub enum PageTableOp {
     Unmap(SlotRef),
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Validates an invocation of the page-table cap `cap` in `slot`.
     pub(crate) fn decode_page_table(
         &self,

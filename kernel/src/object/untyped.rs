@@ -8,6 +8,7 @@ use crate::cdt;
 use crate::cspace::lookup_for_cnode_op;
 use crate::error::SyscallError;
 use crate::invocation::Invocation;
+use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem};
 use crate::object::{create, object_size_bits};
 use crate::preemption::Preempted;
@@ -46,7 +47,7 @@ const fn align_up(value: u64, bits: u64) -> u64 {
 
 /// Validates an Untyped invocation in seL4's check order.
 pub fn decode(
-    mem: &PhysMem<'_>,
+    mem: &PhysMem<impl Ram>,
     slot: SlotRef,
     cap: Cap,
     inv: &Invocation<'_>,
@@ -159,7 +160,7 @@ pub fn decode(
     })
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Performs a validated Retype: reset if asked, move the watermark, create
     /// the objects and insert their caps as the untyped's CDT children.
     pub fn perform_retype(&mut self, op: Retype) -> Result<(), Preempted> {

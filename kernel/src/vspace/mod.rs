@@ -14,6 +14,7 @@ pub mod translate;
 use crate::arch::Arch;
 use crate::arch::sv39::{self, Pte};
 use crate::cap::{Cap, FrameSize};
+use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem};
 use crate::object::tcb;
 use crate::slot::SlotMemory;
@@ -109,7 +110,7 @@ pub fn entry_addr(table: PAddr, level: u32, vaddr: u64) -> PAddr {
 
 /// The next table a valid table entry points at; an entry pointing outside
 /// memory (never written by the kernel) reads as a leaf so no walk leaves RAM.
-fn next_table(mem: &PhysMem<'_>, entry: PAddr) -> Option<PAddr> {
+fn next_table(mem: &PhysMem<impl Ram>, entry: PAddr) -> Option<PAddr> {
     match Pte::decode(mem.read(entry)) {
         Pte::Table(next) if mem.contains(next, 1 << PAGE_TABLE_BITS) => Some(next),
         _ => None,
@@ -119,7 +120,7 @@ fn next_table(mem: &PhysMem<'_>, entry: PAddr) -> Option<PAddr> {
 /// seL4's `lookupPTSlot`: walks from `root` through table entries and returns
 /// the entry where the walk for `vaddr` stops (a leaf, an invalid entry, or
 /// the last level).
-pub fn lookup_pt_slot(mem: &PhysMem<'_>, root: PAddr, vaddr: u64) -> PtSlot {
+pub fn lookup_pt_slot(mem: &PhysMem<impl Ram>, root: PAddr, vaddr: u64) -> PtSlot {
     let (mut table, mut level) = (root, TOP_LEVEL);
     loop {
         let addr = entry_addr(table, level, vaddr);
@@ -135,7 +136,12 @@ pub fn lookup_pt_slot(mem: &PhysMem<'_>, root: PAddr, vaddr: u64) -> PtSlot {
 
 /// The entry above level 0 in `root`'s tree that points at page table
 /// `target` on the walk for `vaddr`, if the walk meets it.
-fn lookup_parent_entry(mem: &PhysMem<'_>, root: PAddr, vaddr: u64, target: PAddr) -> Option<PAddr> {
+fn lookup_parent_entry(
+    mem: &PhysMem<impl Ram>,
+    root: PAddr,
+    vaddr: u64,
+    target: PAddr,
+) -> Option<PAddr> {
     let (mut table, mut level) = (root, TOP_LEVEL);
     while level > 0 {
         let addr = entry_addr(table, level, vaddr);
@@ -149,7 +155,7 @@ fn lookup_parent_entry(mem: &PhysMem<'_>, root: PAddr, vaddr: u64, target: PAddr
     None
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The ASID table.
     pub fn asid_table(&self) -> &AsidTable {
         &self.asids

@@ -7,6 +7,7 @@
 use super::{Asid, TOP_LEVEL, USER_TOP, bits_left, entry_addr};
 use crate::arch::Arch;
 use crate::arch::sv39::Pte;
+use crate::memory::Ram;
 use crate::memory::{PAddr, WordSource};
 use crate::state::Kernel;
 
@@ -106,7 +107,7 @@ pub fn translate(
     }
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Translates `vaddr` for `access` as thread `t` sees memory; a thread
     /// with no valid VSpace faults on every access.
     pub fn translate_for_thread(

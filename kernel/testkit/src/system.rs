@@ -4,7 +4,7 @@ use selvm_kernel::arch::test_double::TestArch;
 use selvm_kernel::{BootConfig, BootSummary, Kernel};
 
 /// A kernel on the test double architecture.
-pub type TestKernel<'m> = Kernel<'m, TestArch>;
+pub type TestKernel<'m> = Kernel<TestArch, &'m mut [u64]>;
 
 /// Physical base used by hosted test kernels (where RAM starts on qemu's riscv `virt`).
 pub const TEST_BASE: u64 = 0x8000_0000;
@@ -24,7 +24,7 @@ impl TestMemory {
 
     /// Boots a kernel on this memory at `TEST_BASE`.
     pub fn boot(&mut self, config: &BootConfig<'_>) -> (TestKernel<'_>, BootSummary) {
-        Kernel::boot(TEST_BASE, &mut self.words, config, TestArch::default())
+        Kernel::boot(TEST_BASE, &mut self.words[..], config, TestArch::default())
             .expect("test boot configuration is valid")
     }
 

@@ -7,6 +7,7 @@
 use super::{VmArch, VmHost, hidden};
 use crate::cap::Cap;
 use crate::fault::Fault;
+use crate::memory::Ram;
 use crate::memory::{PAddr, SplitMem};
 use crate::object::tcb;
 use crate::slot::SlotMemory;
@@ -33,7 +34,7 @@ pub struct VmCode {
     pub max_depth: u32,
 }
 
-impl<'m, H: VmHost> Kernel<'m, VmArch<H>> {
+impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
     /// The module and register stack thread `t` runs, if it has both and an
     /// entry point; `None` means it must raise the `NoCode` exception.
     pub fn vm_code(&self, t: PAddr) -> Option<VmCode> {

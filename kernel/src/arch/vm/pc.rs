@@ -10,6 +10,7 @@ use super::hidden;
 use crate::arch::Arch;
 use crate::cap::Cap;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb;
 use crate::slot::SlotMemory;
 use crate::state::Kernel;
@@ -28,7 +29,7 @@ pub(crate) enum PcWrite {
     Restart(u32),
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Whether thread `t` may get `pc`, and what it means; `None` rejects it.
     pub(crate) fn vm_pc_write(&self, t: PAddr, pc: Word) -> Option<PcWrite> {
         let current = self.context(t)[PC];

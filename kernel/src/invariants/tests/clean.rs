@@ -53,7 +53,11 @@ impl Rng {
 }
 
 /// Root slots from `first` on whose cap satisfies `pred`.
-fn root_slots(k: &Kernel<'_, TestArch>, first: u64, pred: impl Fn(&Cap) -> bool) -> Vec<u64> {
+fn root_slots(
+    k: &Kernel<TestArch, &mut [u64]>,
+    first: u64,
+    pred: impl Fn(&Cap) -> bool,
+) -> Vec<u64> {
     let n = 1u64 << k.boot_objects().root_radix;
     (first..n).filter(|&i| pred(&cap_at(k, i))).collect()
 }
@@ -78,7 +82,7 @@ fn random_legitimate_run_stays_clean() {
             !c.is_null() && !matches!(c, Cap::Untyped { .. })
         });
         let empty = root_slots(&k, first, Cap::is_null);
-        let radix_of = |k: &Kernel<'_, TestArch>, i| match cap_at(k, i) {
+        let radix_of = |k: &Kernel<TestArch, &mut [u64]>, i| match cap_at(k, i) {
             Cap::CNode { radix, .. } => u64::from(radix),
             _ => 0,
         };

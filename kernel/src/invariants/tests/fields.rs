@@ -6,7 +6,7 @@ use super::*;
 // BadFields
 
 /// Retypes a radix-2 CNode into the first empty slot; returns its slot and address.
-fn with_cnode(k: &mut Kernel<'_, TestArch>, b: &BootSummary) -> (SlotRef, PAddr) {
+fn with_cnode(k: &mut Kernel<TestArch, &mut [u64]>, b: &BootSummary) -> (SlotRef, PAddr) {
     let c = b.empty.start;
     retype(k, largest_untyped(b), ObjectType::CNode, 2, c, 1);
     clean(k);

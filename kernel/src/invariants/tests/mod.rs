@@ -28,7 +28,7 @@ fn ram() -> Vec<u64> {
     std::vec![0; RAM_WORDS]
 }
 
-fn boot(words: &mut [u64]) -> (Kernel<'_, TestArch>, BootSummary) {
+fn boot(words: &mut [u64]) -> (Kernel<TestArch, &'_ mut [u64]>, BootSummary) {
     let config = BootConfig {
         root_radix: 8,
         devices: &[],
@@ -40,7 +40,7 @@ fn boot(words: &mut [u64]) -> (Kernel<'_, TestArch>, BootSummary) {
 
 /// Sends one message as the root task, without restarting.
 fn send_once(
-    k: &mut Kernel<'_, TestArch>,
+    k: &mut Kernel<TestArch, &'_ mut [u64]>,
     cptr: CPtr,
     label: L,
     mrs: &[Word],
@@ -56,7 +56,7 @@ fn send_once(
 
 /// Sends one message as the root task, restarting it while it is preempted.
 fn send(
-    k: &mut Kernel<'_, TestArch>,
+    k: &mut Kernel<TestArch, &'_ mut [u64]>,
     cptr: CPtr,
     label: L,
     mrs: &[Word],
@@ -73,7 +73,7 @@ fn send(
 /// Retypes `count` objects from the untyped at root slot `ut` into root slots
 /// from `dest` on.
 fn retype(
-    k: &mut Kernel<'_, TestArch>,
+    k: &mut Kernel<TestArch, &'_ mut [u64]>,
     ut: CPtr,
     ty: ObjectType,
     size: Word,
@@ -87,7 +87,7 @@ fn retype(
 
 /// Retypes into the CNode whose cap is at root slot `node`, from its slot `offset`.
 fn retype_into(
-    k: &mut Kernel<'_, TestArch>,
+    k: &mut Kernel<TestArch, &'_ mut [u64]>,
     ut: CPtr,
     ty: ObjectType,
     size: Word,
@@ -101,24 +101,24 @@ fn retype_into(
 }
 
 /// CNode Copy from root slot `src` to root slot `dest`.
-fn copy(k: &mut Kernel<'_, TestArch>, dest: Word, src: Word) {
+fn copy(k: &mut Kernel<TestArch, &'_ mut [u64]>, dest: Word, src: Word) {
     let mrs = [dest, 64, src, 64, CapRights::ALL.word()];
     let o = send(k, ROOT, L::CNodeCopy, &mrs, &[ROOT]);
     assert_eq!(o, Outcome::Done, "copy {src} -> {dest}");
 }
 
 /// CNode Delete of root slot `index`.
-fn delete(k: &mut Kernel<'_, TestArch>, index: Word) {
+fn delete(k: &mut Kernel<TestArch, &'_ mut [u64]>, index: Word) {
     let o = send(k, ROOT, L::CNodeDelete, &[index, 64], &[]);
     assert_eq!(o, Outcome::Done, "delete {index}");
 }
 
 /// The root CNode's slot `index`.
-fn slot(k: &Kernel<'_, TestArch>, index: u64) -> SlotRef {
+fn slot(k: &Kernel<TestArch, &'_ mut [u64]>, index: u64) -> SlotRef {
     k.boot_objects().root_cnode.offset(index)
 }
 
-fn cap_at(k: &Kernel<'_, TestArch>, index: u64) -> Cap {
+fn cap_at(k: &Kernel<TestArch, &'_ mut [u64]>, index: u64) -> Cap {
     k.memory().cap(slot(k, index))
 }
 
@@ -139,25 +139,25 @@ fn largest_untyped(b: &BootSummary) -> CPtr {
 }
 
 /// The object address of the cap at root slot `index`.
-fn object_at(k: &Kernel<'_, TestArch>, index: u64) -> PAddr {
+fn object_at(k: &Kernel<TestArch, &'_ mut [u64]>, index: u64) -> PAddr {
     cap_at(k, index).region().expect("an object cap").0
 }
 
-fn clean(k: &Kernel<'_, TestArch>) -> Census {
+fn clean(k: &Kernel<TestArch, &'_ mut [u64]>) -> Census {
     match k.check_invariants() {
         Ok(census) => census,
         Err(v) => panic!("the legitimate state already violates an invariant: {v:?}"),
     }
 }
 
-fn expect(k: &Kernel<'_, TestArch>, violation: Violation) {
+fn expect(k: &Kernel<TestArch, &'_ mut [u64]>, violation: Violation) {
     assert_eq!(k.check_invariants(), Err(violation));
 }
 
 /// Boots and retypes one endpoint from the largest untyped into the first
 /// empty slot: returns (kernel, boot summary, untyped slot index, endpoint
 /// slot index). The CDT list is then untyped → endpoint.
-fn with_endpoint(words: &mut [u64]) -> (Kernel<'_, TestArch>, BootSummary, u64, u64) {
+fn with_endpoint(words: &mut [u64]) -> (Kernel<TestArch, &'_ mut [u64]>, BootSummary, u64, u64) {
     let (mut k, b) = boot(words);
     let ut = largest_untyped(&b);
     let e = b.empty.start;
@@ -171,7 +171,7 @@ fn with_endpoint(words: &mut [u64]) -> (Kernel<'_, TestArch>, BootSummary, u64, 
 /// slot 0 loses its last cap (root slot `b.empty.start`) with a preemption
 /// after the first step, leaving a zombie with 3 slots to go. Returns the
 /// zombie's root slot index and the CNode's address.
-fn with_zombie(k: &mut Kernel<'_, TestArch>, b: &BootSummary) -> (u64, PAddr) {
+fn with_zombie(k: &mut Kernel<TestArch, &'_ mut [u64]>, b: &BootSummary) -> (u64, PAddr) {
     let ut = largest_untyped(b);
     let at = b.empty.start;
     retype(k, ut, ObjectType::CNode, 2, at, 1);
@@ -196,17 +196,17 @@ fn with_zombie(k: &mut Kernel<'_, TestArch>, b: &BootSummary) -> (u64, PAddr) {
 // ---------------------------------------------------------------------------
 // Corrupting memory.
 
-fn mem<'a, 'm>(k: &'a mut Kernel<'m, TestArch>) -> &'a mut PhysMem<'m> {
+fn mem<'a, 'm>(k: &'a mut Kernel<TestArch, &'m mut [u64]>) -> &'a mut PhysMem<&'m mut [u64]> {
     k.memory_mut_for_corruption_tests()
 }
 
-fn set_cap(k: &mut Kernel<'_, TestArch>, s: SlotRef, cap: Cap) {
+fn set_cap(k: &mut Kernel<TestArch, &'_ mut [u64]>, s: SlotRef, cap: Cap) {
     mem(k).set_cap(s, cap);
 }
 
 /// Rewrites a slot's CDT links, keeping its flags.
 fn set_links(
-    k: &mut Kernel<'_, TestArch>,
+    k: &mut Kernel<TestArch, &'_ mut [u64]>,
     s: SlotRef,
     prev: Option<SlotRef>,
     next: Option<SlotRef>,
@@ -215,12 +215,12 @@ fn set_links(
     mem(k).set_mdb(s, MdbNode { prev, next, ..node });
 }
 
-fn set_prev(k: &mut Kernel<'_, TestArch>, s: SlotRef, prev: Option<SlotRef>) {
+fn set_prev(k: &mut Kernel<TestArch, &'_ mut [u64]>, s: SlotRef, prev: Option<SlotRef>) {
     let next = k.memory().mdb(s).next;
     set_links(k, s, prev, next);
 }
 
-fn set_next(k: &mut Kernel<'_, TestArch>, s: SlotRef, next: Option<SlotRef>) {
+fn set_next(k: &mut Kernel<TestArch, &'_ mut [u64]>, s: SlotRef, next: Option<SlotRef>) {
     let prev = k.memory().mdb(s).prev;
     set_links(k, s, prev, next);
 }
@@ -232,7 +232,7 @@ fn word_addr(s: SlotRef, i: u64) -> PAddr {
 
 /// Places `cap` in the empty slot `dest` right after `src` in `src`'s CDT list,
 /// with consistent links (a corruption that only breaks the rule under test).
-fn link_after(k: &mut Kernel<'_, TestArch>, src: SlotRef, dest: SlotRef, cap: Cap) {
+fn link_after(k: &mut Kernel<TestArch, &'_ mut [u64]>, src: SlotRef, dest: SlotRef, cap: Cap) {
     let after = k.memory().mdb(src).next;
     let m = mem(k);
     m.set_cap(dest, cap);

@@ -10,7 +10,7 @@ const GIB1: Word = 0x4000_0000;
 /// A legitimate mapping: two page tables and a 4 KiB frame at 1 GiB in the
 /// boot VSpace. Returns the lower table's and the frame's addresses and the
 /// frame's slot.
-fn with_mapping(k: &mut Kernel<'_, TestArch>, b: &BootSummary) -> (PAddr, PAddr, CPtr) {
+fn with_mapping(k: &mut Kernel<TestArch, &mut [u64]>, b: &BootSummary) -> (PAddr, PAddr, CPtr) {
     let first = b.empty.start;
     let ut = largest_untyped(b);
     retype(k, ut, ObjectType::PageTable, 0, first, 2);

@@ -8,6 +8,7 @@ use crate::cdt;
 use crate::error::SyscallError;
 use crate::invocation::Invocation;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -115,7 +116,7 @@ const RESUME_TARGET: Word = 2;
 const TRANSFER_FRAME: Word = 4;
 const TRANSFER_INTEGER: Word = 8;
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     fn check_prio(&self, prio: Word, auth: Cap) -> Result<(), SyscallError> {
         let Cap::Thread { tcb } = auth else {
             return Err(SyscallError::InvalidCapability { cap: 1 });

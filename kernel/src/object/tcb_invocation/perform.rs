@@ -10,13 +10,14 @@ use crate::cap::Cap;
 use crate::cdt;
 use crate::invocation::{Outcome, ReplyWords};
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb::{self, ThreadState};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use selvm_abi::{Word, object};
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Performs a validated TCB invocation for `caller`; `mrs` are the message's
     /// registers (WriteRegisters reads its values from them).
     pub fn perform_tcb(

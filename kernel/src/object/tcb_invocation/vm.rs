@@ -10,6 +10,7 @@ use crate::cdt;
 use crate::error::SyscallError;
 use crate::invocation::Invocation;
 use crate::memory::PAddr;
+use crate::memory::Ram;
 use crate::object::tcb::{self, ThreadState};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
@@ -71,7 +72,7 @@ pub fn is_vm_tcb_label(label: Word) -> bool {
     )
 }
 
-impl<A: Arch> Kernel<'_, A> {
+impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Validates a vm TCB invocation of the thread `target`.
     pub(crate) fn decode_vm_tcb(
         &self,
