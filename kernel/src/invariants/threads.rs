@@ -16,7 +16,7 @@ use crate::slot::SlotMemory;
 use alloc::collections::BTreeSet;
 use selvm_abi::NUM_PRIORITIES;
 
-fn fields<'a>(mem: &'a PhysMem<impl Ram>, t: PAddr) -> &'a TcbFields {
+fn fields(mem: &PhysMem<impl Ram>, t: PAddr) -> &TcbFields {
     mem.object(t + FIELDS_OFFSET)
 }
 
