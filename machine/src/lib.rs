@@ -1,15 +1,16 @@
-//! The hosted seLVM machine: the Rust seL4 kernel (vm architecture) running
-//! user programs on the register VM, in one host allocation of physical
-//! memory. Host-agnostic (`no_std` + `alloc`): the Linux command line and the
-//! browser drive the same [`Machine`].
+//! The hosted seLVM machine: the Rust seL4 kernel (vm architecture) running user
+//! programs on the register VM, in physical memory the machine owns. Host-agnostic
+//! (`no_std` + `alloc`) and driven by its embedder: the command line, the browser
+//! page and the desktop window each call [`Machine::step`] or [`Machine::run`], push
+//! input and take output in between; nothing in here sleeps or does I/O.
 //!
-//! Layers: `devices` (console and timer registers, virtual time),
-//! `host_state` (what the kernel asks of the machine: console bytes,
-//! interrupt lines, TLB flushes, modules going away), `mmu` (the software MMU
-//! the interpreter loads and stores through, with a TLB the kernel's flush
-//! notices keep exact), `loader` (boots the kernel and builds the root task
-//! from an `.sbc` image), `run` (the run loop: interpreter stops become kernel
-//! entries) and `machine` (the whole).
+//! Layers: `devices` (the device bus and its devices: console, timer),
+//! `host_state` (what the kernel asks of the machine: console bytes, interrupt
+//! masking, TLB flushes, modules going away), `mmu` (the software MMU the
+//! interpreter loads and stores through, with a TLB the kernel's flush notices keep
+//! exact), `loader` (boots the kernel and builds the root task from an `.sbc`
+//! image), `run` (the run loop: interpreter stops become kernel entries; machine
+//! time), `machine` (the whole), `exit` and `status` (how runs end).
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -17,13 +18,17 @@
 extern crate alloc;
 
 pub mod devices;
+mod exit;
 pub mod host_state;
 pub mod loader;
-pub mod machine;
+mod machine;
 pub mod mmu;
 mod run;
 pub mod status;
 pub mod trace;
 
+pub use devices::DeviceId;
+pub use exit::{Exit, FaultKind, FaultReport};
 pub use loader::LoadError;
-pub use machine::{Clock, Config, Exit, FaultReport, Machine};
+pub use machine::{Config, Machine, Step, Wait};
+pub use run::clock::Clock;

@@ -10,6 +10,7 @@
 //! sets the IPC buffer, and binds the root thread to its entry point.
 
 use crate::host_state::HostState;
+use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -26,7 +27,7 @@ use selvm_kernel::slot::SlotMemory;
 use selvm_kernel::{BootConfig, BootSummary, Kernel, Outcome};
 
 /// The kernel of a hosted machine.
-pub type VmKernel<'m> = Kernel<'m, VmArch<HostState>>;
+pub type VmKernel = Kernel<VmArch<HostState>, Box<[u64]>>;
 
 /// Bytes of one wasm memory page.
 pub const WASM_PAGE: u64 = 64 * 1024;
@@ -73,13 +74,13 @@ pub struct Layout {
     pub pages: Word,
 }
 
-struct Loader<'k, 'm> {
-    k: &'k mut VmKernel<'m>,
+struct Loader<'k> {
+    k: &'k mut VmKernel,
     summary: BootSummary,
     next_slot: CPtr,
 }
 
-impl Loader<'_, '_> {
+impl Loader<'_> {
     fn invoke(
         &mut self,
         cptr: CPtr,
@@ -178,7 +179,7 @@ fn ptr_of(cap: Cap) -> Option<Word> {
 
 /// Boots a kernel over `ram` (physical memory at `PHYS_RAM_BASE`) and builds
 /// the root task from `image`.
-pub fn boot<'m>(ram: &'m mut [u64], image: &[u8]) -> Result<(VmKernel<'m>, Layout), LoadError> {
+pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadError> {
     let module = selvm_vm::Module::load(image).map_err(|e| LoadError::BadImage(format!("{e}")))?;
     let entry = module.entry().ok_or(LoadError::NoEntry)?;
     let container = module.container();

@@ -1,16 +1,22 @@
-//! The hosted machine: a booted kernel, the decoded modules its threads run
-//! (a cache keyed by the module object's physical address, dropped when the
-//! kernel reports the module deleted), the TLB, and the run loop's counters.
+//! The hosted machine: a booted kernel, its devices, the decoded modules its threads
+//! run (a cache keyed by the module object's physical address, dropped when the kernel
+//! reports the module deleted), the TLB, machine time and the run loop's counters.
+//!
+//! The embedder drives it: [`Machine::step`] runs one slice and returns, saying when
+//! the machine is idle and what it waits for (a time, input); input is pushed and
+//! output taken between steps. The machine owns its memory and is `Send`, so a GUI or
+//! worker thread, or a browser binding, can hold and run it.
 
+use crate::devices::{DeviceBus, DeviceId};
+use crate::exit::Exit;
 use crate::loader::{self, Layout, LoadError, VmKernel};
 use crate::mmu::Tlb;
-use crate::status;
+use crate::run::clock::{Clock, Time};
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
-use alloc::rc::Rc;
-use alloc::string::String;
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 use selvm_abi::Word;
-use selvm_abi::vm::device::KERNEL_TICK_NS;
 use selvm_kernel::arch::vm::VmCode;
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::vspace::Asid;
@@ -18,8 +24,6 @@ use selvm_kernel::vspace::Asid;
 /// How the machine runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// Console input, all available from the start (deterministic delivery).
-    pub input: Vec<u8>,
     /// Stop after this many instructions (all threads together).
     pub max_instructions: Option<u64>,
     /// Record a trace of threads running and kernel entries.
@@ -28,15 +32,14 @@ pub struct Config {
     /// with [`Exit::InvariantBroken`] at the first violation (a debug mode;
     /// needs the crate's `checker` feature, on by default).
     pub check_invariants: bool,
-    /// Instructions per kernel timer tick (virtual time: the run is
-    /// deterministic, the same program giving the same output every time).
+    /// Instructions per kernel timer tick in virtual time (the run is then
+    /// deterministic: the same program and input give the same output every time).
     pub tick_instructions: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            input: Vec::new(),
             max_instructions: None,
             trace: false,
             check_invariants: false,
@@ -45,77 +48,28 @@ impl Default for Config {
     }
 }
 
-/// Why the machine stopped.
+/// What a call of [`Machine::step`] or [`Machine::run`] ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Exit {
-    /// DebugHalt with this status.
-    Halted(u64),
-    /// Every thread finished (returned from its entry or was suspended) and
-    /// none is blocked.
-    Finished,
-    /// A thread took a fault no handler received.
-    Fault(FaultReport),
-    /// Threads are blocked and nothing can ever wake them.
-    Deadlock {
-        /// How many threads are blocked.
-        blocked: usize,
-    },
-    /// The instruction limit was reached.
-    InstructionLimit,
-    /// The kernel's invariant checker found a violation (`check_invariants`).
-    InvariantBroken(String),
+pub enum Step {
+    /// Work remains: call again.
+    Running,
+    /// No thread can run until something happens; see [`Wait`].
+    Idle(Wait),
+    /// The machine stopped (every later call returns the same).
+    Exited(Exit),
 }
 
-/// Host time for a machine that runs in real time (the platform provides it;
-/// without one the machine runs in virtual time).
-pub trait Clock {
-    /// Nanoseconds since some fixed point.
-    fn now_ns(&self) -> u64;
-    /// Waits about `ns` nanoseconds (nothing can run until a timer fires).
-    fn sleep_ns(&self, ns: u64);
-}
-
-impl Exit {
-    /// The process exit status `selvm run` reports for this exit.
-    pub fn status(&self) -> u8 {
-        match self {
-            Exit::Halted(0) | Exit::Finished => status::CLEAN,
-            Exit::Halted(_) => status::HALT_STATUS,
-            Exit::Fault(_) => status::UNHANDLED_FAULT,
-            Exit::Deadlock { .. } => status::DEADLOCK,
-            Exit::InstructionLimit => status::LIMIT,
-            Exit::InvariantBroken(_) => status::INVARIANT_BROKEN,
-        }
-    }
-}
-
-/// A fault that killed a thread.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FaultReport {
-    /// The thread's TCB (physical address).
-    pub thread: PAddr,
-    /// The function the pc is in (from the module's name section, or `f<index>`).
-    pub function: String,
-    /// Function index and instruction offset.
-    pub pc: (u32, u32),
-    /// What happened ("load fault", "divide by zero", …).
-    pub kind: String,
-    /// The faulting address, for memory faults.
-    pub address: Option<u64>,
-}
-
-impl core::fmt::Display for FaultReport {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(
-            f,
-            "thread {:#x} killed by an unhandled {} in {} at {}+{}",
-            self.thread, self.kind, self.function, self.pc.0, self.pc.1
-        )?;
-        if let Some(a) = self.address {
-            write!(f, " (address {a:#x})")?;
-        }
-        Ok(())
-    }
+/// What an idle machine waits for. Call [`Machine::step`] again when it has happened
+/// (or sooner: an early call just returns `Idle` again).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wait {
+    /// Machine time (nanoseconds since boot, as [`Machine::now_ns`]) of the next device
+    /// deadline, such as an armed timer. Only with a host clock: in virtual time the
+    /// machine jumps there itself.
+    pub until_ns: Option<u64>,
+    /// A device waits for input that may still come: push it
+    /// ([`Machine::push_input`]) or end it ([`Machine::close_input`]).
+    pub input: bool,
 }
 
 /// Threads whose code the run loop caches (a ping-pong needs two).
@@ -133,45 +87,41 @@ pub(crate) struct CodeCache {
     pub(crate) key: [Word; 8],
     pub(crate) code: VmCode,
     pub(crate) vspace: Option<(Asid, PAddr)>,
-    pub(crate) module: Rc<selvm_vm::Module>,
+    pub(crate) module: Arc<selvm_vm::Module>,
 }
 
 /// A hosted seLVM machine.
-pub struct Machine<'m> {
-    pub(crate) kernel: VmKernel<'m>,
-    pub(crate) modules: BTreeMap<PAddr, Rc<selvm_vm::Module>>,
+pub struct Machine {
+    pub(crate) kernel: VmKernel,
+    pub(crate) modules: BTreeMap<PAddr, Arc<selvm_vm::Module>>,
     pub(crate) code_cache: Vec<CodeCache>,
     pub(crate) tlb: Tlb,
+    /// Every thread the machine has run (to tell a finished machine from a deadlock).
     pub(crate) threads: BTreeSet<PAddr>,
     pub(crate) layout: Layout,
     pub(crate) config: Config,
-    pub(crate) since_tick: u64,
-    /// Whole nanoseconds per instruction of virtual time when the tick divides 2 ms
-    /// (the default 100,000 does: 20 ns): no division per stop.
-    pub(crate) ns_per_instruction: Option<u64>,
+    pub(crate) time: Time,
     pub(crate) double_faults_seen: u64,
-    pub(crate) devices: crate::devices::Devices,
-    pub(crate) timer_pending: bool,
+    pub(crate) bus: DeviceBus,
     pub(crate) trace: Option<Vec<crate::trace::Event>>,
-    pub(crate) clock: Option<alloc::boxed::Box<dyn Clock>>,
-    pub(crate) clock_start: u64,
-    pub(crate) last_tick_ns: u64,
+    pub(crate) exited: Option<Exit>,
     /// Instructions executed so far.
     pub instructions: u64,
-    /// Kernel entries so far (syscalls, faults, traps, ticks).
+    /// Kernel entries so far (syscalls, faults, traps, interrupts, ticks).
     pub kernel_entries: u64,
     /// Invariant audits run so far (`Config::check_invariants`).
     pub audits: u64,
 }
 
-impl<'m> Machine<'m> {
-    /// Boots `image` (an `.sbc` module) as the root task over `ram`.
-    pub fn boot(ram: &'m mut [u64], image: &[u8], config: Config) -> Result<Self, LoadError> {
-        let (kernel, layout) = loader::boot(ram, image)?;
-        let devices = crate::devices::Devices::new(config.input.clone());
-        let trace = config.trace.then(Vec::new);
-        let tick = config.tick_instructions.max(1);
-        let ns_per_instruction = (KERNEL_TICK_NS % tick == 0).then(|| KERNEL_TICK_NS / tick);
+impl Machine {
+    /// Boots `image` (an `.sbc` module) as the root task on `ram`, which becomes the
+    /// machine's physical memory (`vec![0u64; bytes / 8]`, say; a multiple of 4 KiB).
+    pub fn boot(
+        ram: impl Into<Box<[u64]>>,
+        image: &[u8],
+        config: Config,
+    ) -> Result<Self, LoadError> {
+        let (kernel, layout) = loader::boot(ram.into(), image)?;
         Ok(Machine {
             kernel,
             modules: BTreeMap::new(),
@@ -179,24 +129,25 @@ impl<'m> Machine<'m> {
             tlb: Tlb::default(),
             threads: BTreeSet::new(),
             layout,
+            time: Time::new(config.tick_instructions),
+            trace: config.trace.then(Vec::new),
             config,
-            since_tick: 0,
-            ns_per_instruction,
             double_faults_seen: 0,
-            devices,
-            timer_pending: false,
-            trace,
-            clock: None,
-            clock_start: 0,
-            last_tick_ns: 0,
+            bus: DeviceBus::new(),
+            exited: None,
             instructions: 0,
             kernel_entries: 0,
             audits: 0,
         })
     }
 
+    /// Gives the physical memory back (to boot another machine on it).
+    pub fn into_ram(self) -> Box<[u64]> {
+        self.kernel.into_memory()
+    }
+
     /// The kernel (for inspection).
-    pub fn kernel(&self) -> &VmKernel<'m> {
+    pub fn kernel(&self) -> &VmKernel {
         &self.kernel
     }
 
@@ -217,43 +168,105 @@ impl<'m> Machine<'m> {
         (f.calls, f.call_hits, f.reply_recvs, f.reply_recv_hits)
     }
 
-    /// Runs in real time from now on: the kernel ticks every 2 ms of `clock`
-    /// time and the timer device reads it (instead of counting instructions).
-    pub fn use_clock(&mut self, clock: alloc::boxed::Box<dyn Clock>) {
-        self.clock_start = clock.now_ns().saturating_sub(self.devices.now_ns);
-        self.last_tick_ns = self.devices.now_ns;
-        self.clock = Some(clock);
+    /// Runs in real time from now on: the kernel ticks every 2 ms of `clock` time
+    /// and the devices read it (instead of counting instructions).
+    pub fn use_clock(&mut self, clock: Box<dyn Clock>) {
+        self.time.use_clock(clock);
     }
 
-    /// The trace recorded so far as Chrome trace-event JSON (`Config::trace`).
-    pub fn trace_json(&self) -> Option<String> {
-        self.trace.as_deref().map(crate::trace::to_json)
+    /// Machine time: nanoseconds since boot (virtual unless a clock is in use).
+    pub fn now_ns(&self) -> u64 {
+        self.time.now().ns
+    }
+
+    /// The devices (to attach more, or look at one).
+    pub fn devices(&mut self) -> &mut DeviceBus {
+        &mut self.bus
+    }
+
+    /// Input for device `id` (console bytes, say); false if there is no such device.
+    pub fn push_input(&mut self, id: DeviceId, bytes: &[u8]) -> bool {
+        let now = self.time.now();
+        self.bus.push_input(id, bytes, now)
+    }
+
+    /// Ends device `id`'s input: nothing more will come.
+    pub fn close_input(&mut self, id: DeviceId) -> bool {
+        self.bus.close_input(id)
+    }
+
+    /// Whether a device would use input now (so an embedder reading a slow source
+    /// reads only when the program asks).
+    pub fn wants_input(&self) -> bool {
+        self.bus.wants_input(!self.kernel.arch().host.masked)
+    }
+
+    /// Events recorded since the last call (`Config::trace`), for the embedder to
+    /// write out as it goes (`trace::write_event`).
+    pub fn take_trace(&mut self) -> Vec<crate::trace::Event> {
+        self.trace.as_mut().map(core::mem::take).unwrap_or_default()
     }
 
     /// Console output produced since the last call (DebugPutChar and the
     /// console device's TX register, in the order they were written per kind).
     #[inline]
     pub fn take_console(&mut self) -> Vec<u8> {
-        if self.kernel.arch().host.console.is_empty() && self.devices.output.is_empty() {
+        let host = &mut self.kernel.arch_mut().host;
+        if host.console.is_empty() && !self.bus.has_output() {
             return Vec::new();
         }
-        let mut out = core::mem::take(&mut self.kernel.arch_mut().host.console);
-        out.append(&mut self.devices.output);
+        let mut out = core::mem::take(&mut host.console);
+        self.bus.take_output(DeviceId::CONSOLE, &mut out);
         out
     }
 
-    /// Runs until the machine stops, handing console output to `out` as it
-    /// is produced.
-    pub fn run(&mut self, mut out: impl FnMut(&[u8])) -> Exit {
+    /// Runs slices until `budget` instructions have run, the machine is idle or
+    /// stops, or output is waiting; the embedder's main entry (a browser worker runs
+    /// it in bounded slices of work, a command-line loop between reads and writes).
+    pub fn run(&mut self, budget: u64) -> Step {
+        let end = self.instructions.saturating_add(budget);
         loop {
-            let exit = self.step();
+            match self.step() {
+                Step::Running if self.instructions < end && !self.has_output() => {}
+                other => return other,
+            }
+        }
+    }
+
+    /// Whether console or device output is waiting to be taken.
+    pub fn has_output(&self) -> bool {
+        !self.kernel.arch().host.console.is_empty() || self.bus.has_output()
+    }
+
+    /// Runs to the end with nothing to wait for (tests, benchmarks, programs whose
+    /// input was pushed and closed beforehand): input a device waits for is ended,
+    /// and in real time an idle machine spins until its deadline. Console output goes
+    /// to `out` as it is produced.
+    pub fn run_to_exit(&mut self, mut out: impl FnMut(&[u8])) -> Exit {
+        loop {
+            let step = self.step();
             let bytes = self.take_console();
             if !bytes.is_empty() {
                 out(&bytes);
             }
-            if let Some(exit) = exit {
-                return exit;
+            match step {
+                Step::Running => {}
+                Step::Idle(Wait { input: true, .. }) => self.bus.close_all_input(),
+                Step::Idle(_) => {}
+                Step::Exited(exit) => return exit,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>() {}
+
+    #[test]
+    fn a_machine_can_move_to_another_thread() {
+        assert_send::<Machine>();
     }
 }

@@ -3,9 +3,10 @@
 //! the thread's page tables with the kernel's translation API. Entries hold
 //! physical page addresses, never host pointers, and the kernel's flush
 //! notices remove exactly the entries that may have gone stale. An access that
-//! spans two pages checks both before it changes anything.
+//! spans two pages checks both before it changes anything. Device frames go to the
+//! device bus: registers as aligned 64-bit words, plain-memory frames as bytes.
 
-use crate::devices::{Devices, is_device};
+use crate::devices::{DeviceBus, Now, is_device};
 use selvm_kernel::memory::{PAddr, SplitMem};
 use selvm_kernel::vspace::TlbFlush;
 use selvm_kernel::vspace::translate::{Access as KAccess, translate};
@@ -78,19 +79,22 @@ pub struct SoftMmu<'a, 't> {
     root: PAddr,
     asid: u16,
     tlb: &'t mut Tlb,
-    devices: &'t mut Devices,
+    devices: &'t mut DeviceBus,
+    now: Now,
     size: u64,
+    blocked: bool,
 }
 
 impl<'a, 't> SoftMmu<'a, 't> {
-    /// The VSpace rooted at `root` with `asid`, over `mem` and the device
-    /// registers of `devices`; `size` is what `memory.size` reports, in bytes.
+    /// The VSpace rooted at `root` with `asid`, over `mem` and the devices on
+    /// `devices` (which see time `now`); `size` is what `memory.size` reports, in bytes.
     pub fn new(
         mem: SplitMem<'a>,
         root: PAddr,
         asid: u16,
         tlb: &'t mut Tlb,
-        devices: &'t mut Devices,
+        devices: &'t mut DeviceBus,
+        now: Now,
         size: u64,
     ) -> Self {
         SoftMmu {
@@ -99,8 +103,17 @@ impl<'a, 't> SoftMmu<'a, 't> {
             asid,
             tlb,
             devices,
+            now,
             size,
+            blocked: false,
         }
+    }
+
+    /// Whether the access the interpreter stopped on was a device read that must wait
+    /// for input ([`crate::devices::WouldBlock`]); it reported a fault so the thread
+    /// stops on the instruction and retries it, and no VMFault is to be raised.
+    pub fn blocked(&self) -> bool {
+        self.blocked
     }
 
     /// The physical page holding `address`, allowed for `access`.
@@ -158,10 +171,24 @@ impl<'a, 't> SoftMmu<'a, 't> {
             let n = (buf.len() - done).min(PAGE as usize - off);
             let page = self.page(a, Access::Read)?;
             if is_device(page) {
-                // Device registers: aligned 8-byte words; a narrower access
-                // sees the low bytes, any other reads 0.
-                if off % 8 == 0 && n <= 8 {
-                    let value = self.devices.read(page + off as u64);
+                if let Some(bytes) = self.devices.memory_frame(page) {
+                    // A device's plain-memory frame; one shorter than a page reads
+                    // zeros past its end.
+                    let src = bytes.get(off..off + n);
+                    match src {
+                        Some(src) => buf[done..done + n].copy_from_slice(src),
+                        None => buf[done..done + n].fill(0),
+                    }
+                } else if off % 8 == 0 && n <= 8 {
+                    // Device registers: aligned 8-byte words; a narrower access
+                    // sees the low bytes, any other reads 0.
+                    let Ok(value) = self.devices.read(page + off as u64, self.now) else {
+                        self.blocked = true;
+                        return Err(Fault {
+                            address: a,
+                            access: Access::Read,
+                        });
+                    };
                     buf[done..done + n].copy_from_slice(&value.to_le_bytes()[..n]);
                 } else {
                     buf[done..done + n].fill(0);
@@ -188,11 +215,15 @@ impl<'a, 't> SoftMmu<'a, 't> {
             let n = (buf.len() - done).min(PAGE as usize - off);
             let page = self.page(a, Access::Write)?;
             if is_device(page) {
-                if off % 8 == 0 && n <= 8 {
+                if let Some(bytes) = self.devices.memory_frame(page) {
+                    if let Some(dst) = bytes.get_mut(off..off + n) {
+                        dst.copy_from_slice(&buf[done..done + n]);
+                    }
+                } else if off % 8 == 0 && n <= 8 {
                     let mut word = [0u8; 8];
                     word[..n].copy_from_slice(&buf[done..done + n]);
                     self.devices
-                        .write(page + off as u64, u64::from_le_bytes(word));
+                        .write(page + off as u64, u64::from_le_bytes(word), self.now);
                 }
                 done += n;
                 continue;

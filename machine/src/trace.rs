@@ -55,40 +55,52 @@ pub fn syscall_event(number: u64) -> (&'static str, String) {
     }
 }
 
-/// Writes `events` as a Chrome trace-event JSON document.
-pub fn to_json(events: &[Event]) -> String {
-    let mut out = String::from("{\"traceEvents\":[\n");
-    let us = |ns: u64| ns as f64 / 1000.0;
-    for (i, e) in events.iter().enumerate() {
-        if i > 0 {
-            out.push_str(",\n");
-        }
-        let _ = match e {
-            Event::Ran {
-                thread,
-                start_ns,
-                ns,
-                instructions,
-            } => write!(
-                out,
-                "{{\"name\":\"run\",\"cat\":\"thread\",\"ph\":\"X\",\"pid\":1,\"tid\":{thread},\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"instructions\":{instructions}}}}}",
-                us(*start_ns),
-                us(*ns)
-            ),
-            Event::Entry {
-                thread,
-                ns,
-                category,
-                name,
-            } => write!(
-                out,
-                "{{\"name\":\"{}\",\"cat\":\"{category}\",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":{thread},\"ts\":{:.3}}}",
-                name.replace('"', "'"),
-                us(*ns)
-            ),
-        };
+/// The text a trace document starts with.
+pub const BEGIN: &str = "{\"traceEvents\":[\n";
+/// The text a trace document ends with (Chrome and Perfetto also read a document cut
+/// off before it, so a trace written as it goes stays readable if the run is killed).
+pub const END: &str = "\n]}\n";
+
+/// Appends event `e` to a document being written; `first` is whether it is the first
+/// event (the others are preceded by a comma).
+pub fn write_event(out: &mut String, e: &Event, first: bool) {
+    if !first {
+        out.push_str(",\n");
     }
-    out.push_str("\n]}\n");
+    let us = |ns: u64| ns as f64 / 1000.0;
+    let _ = match e {
+        Event::Ran {
+            thread,
+            start_ns,
+            ns,
+            instructions,
+        } => write!(
+            out,
+            "{{\"name\":\"run\",\"cat\":\"thread\",\"ph\":\"X\",\"pid\":1,\"tid\":{thread},\"ts\":{:.3},\"dur\":{:.3},\"args\":{{\"instructions\":{instructions}}}}}",
+            us(*start_ns),
+            us(*ns)
+        ),
+        Event::Entry {
+            thread,
+            ns,
+            category,
+            name,
+        } => write!(
+            out,
+            "{{\"name\":\"{}\",\"cat\":\"{category}\",\"ph\":\"i\",\"s\":\"t\",\"pid\":1,\"tid\":{thread},\"ts\":{:.3}}}",
+            name.replace('"', "'"),
+            us(*ns)
+        ),
+    };
+}
+
+/// `events` as a whole Chrome trace-event JSON document.
+pub fn to_json(events: &[Event]) -> String {
+    let mut out = String::from(BEGIN);
+    for (i, e) in events.iter().enumerate() {
+        write_event(&mut out, e, i == 0);
+    }
+    out.push_str(END);
     out
 }
 

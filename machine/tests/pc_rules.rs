@@ -34,7 +34,7 @@ a:
 .end
 ";
 
-fn invoke(k: &mut VmKernel<'_>, cptr: CPtr, label: Word, mrs: &[Word], extra: &[CPtr]) -> Outcome {
+fn invoke(k: &mut VmKernel, cptr: CPtr, label: Word, mrs: &[Word], extra: &[CPtr]) -> Outcome {
     let info = MessageInfo::new(label, 0, extra.len() as Word, mrs.len() as Word).unwrap();
     let caller = Caller {
         tcb: k.boot_objects().root_tcb,
@@ -42,7 +42,7 @@ fn invoke(k: &mut VmKernel<'_>, cptr: CPtr, label: Word, mrs: &[Word], extra: &[
     k.invoke(caller, cptr, info, mrs, extra)
 }
 
-fn slot_holding(k: &VmKernel<'_>, pred: impl Fn(&Cap) -> bool) -> CPtr {
+fn slot_holding(k: &VmKernel, pred: impl Fn(&Cap) -> bool) -> CPtr {
     let root = k.boot_objects().root_cnode;
     (0..4096)
         .find(|&i| pred(&k.memory().cap(root.offset(i))))
@@ -52,8 +52,8 @@ fn slot_holding(k: &VmKernel<'_>, pred: impl Fn(&Cap) -> bool) -> CPtr {
 #[test]
 fn written_pcs_must_be_instruction_boundaries_or_entries() {
     let image = assemble(PROGRAM).expect("assembles");
-    let mut ram = vec![0u64; (16 << 20) / 8];
-    let (mut k, _) = loader::boot(&mut ram, &image).expect("boots");
+    let ram = vec![0u64; (16 << 20) / 8];
+    let (mut k, _) = loader::boot(ram.into(), &image).expect("boots");
     let module = slot_holding(&k, |c| matches!(c, Cap::Module { .. }));
     let untyped = slot_holding(&k, |c| {
         matches!(
@@ -66,7 +66,7 @@ fn written_pcs_must_be_instruction_boundaries_or_entries() {
         )
     });
     let (tcb, stack) = (3000, 3001);
-    let retype = |k: &mut VmKernel<'_>, ty: Word, size: Word, dest: CPtr| {
+    let retype = |k: &mut VmKernel, ty: Word, size: Word, dest: CPtr| {
         let mrs = [ty, size, 0, 0, dest, 1];
         invoke(
             k,
@@ -100,9 +100,8 @@ fn written_pcs_must_be_instruction_boundaries_or_entries() {
         Cap::Thread { tcb } => tcb,
         other => panic!("{other:?}"),
     };
-    let write_pc = |k: &mut VmKernel<'_>, pc: Word| {
-        invoke(k, tcb, L::TcbWriteRegisters.word(), &[0, 1, pc], &[])
-    };
+    let write_pc =
+        |k: &mut VmKernel, pc: Word| invoke(k, tcb, L::TcbWriteRegisters.word(), &[0, 1, pc], &[]);
     let refused = Outcome::Error(SyscallError::InvalidArgument { arg: 2 });
     // Inside main: the return is a boundary, the jump-table entries are not,
     // and nothing past the end is.
@@ -134,8 +133,8 @@ fn set_entry_accepts_a_wasm_function_pointer_from_table_0() {
     // Table 0 holds `two` (a bad entry: two parameters) at 0 and `one` at 1.
     let src = ".memory 1 1\n.table 3 3 two one null\n.entry main\n.func main () -> () frame 8\n    return r0, 0\n.end\n.func one (i64) -> () frame 2\n    return r0, 0\n.end\n.func two (i64 i64) -> () frame 2\n    return r0, 0\n.end\n";
     let image = assemble(src).expect("assembles");
-    let mut ram = vec![0u64; (16 << 20) / 8];
-    let (mut k, _) = loader::boot(&mut ram, &image).expect("boots");
+    let ram = vec![0u64; (16 << 20) / 8];
+    let (mut k, _) = loader::boot(ram.into(), &image).expect("boots");
     let module = slot_holding(&k, |c| matches!(c, Cap::Module { .. }));
     let untyped = slot_holding(&k, |c| {
         matches!(
@@ -172,7 +171,7 @@ fn set_entry_accepts_a_wasm_function_pointer_from_table_0() {
         Outcome::Done
     );
     let flag = selvm_abi::vm::ENTRY_TABLE_ELEMENT;
-    let entry = |k: &mut VmKernel<'_>, element: Word| {
+    let entry = |k: &mut VmKernel, element: Word| {
         invoke(k, 3000, V::TcbSetEntry.word(), &[flag | element, 7, 0], &[])
     };
     assert_eq!(entry(&mut k, 1), Outcome::Done);

@@ -2,7 +2,8 @@
 //! the root task on the kernel, each stop of the interpreter turned into a
 //! kernel entry, and every way a run can end.
 
-use selvm_machine::{Config, Exit, Machine};
+use selvm_abi::vm::fault::TrapKind;
+use selvm_machine::{Config, Exit, FaultKind, Machine};
 use selvm_vm::asm::assemble;
 
 /// RAM of the test machines.
@@ -11,10 +12,10 @@ const RAM_WORDS: usize = (16 << 20) / 8;
 /// Boots `source` and runs it; returns the exit and the console output.
 fn run(source: &str, config: Config) -> (Exit, Vec<u8>) {
     let image = assemble(source).expect("assembles");
-    let mut ram = vec![0u64; RAM_WORDS];
-    let mut m = Machine::boot(&mut ram, &image, config).expect("boots");
+    let ram = vec![0u64; RAM_WORDS];
+    let mut m = Machine::boot(ram, &image, config).expect("boots");
     let mut out = Vec::new();
-    let exit = m.run(|b| out.extend_from_slice(b));
+    let exit = m.run_to_exit(|b| out.extend_from_slice(b));
     (exit, out)
 }
 
@@ -52,7 +53,7 @@ fn an_unmapped_load_is_an_unhandled_vm_fault_naming_the_function() {
     let Exit::Fault(report) = exit else {
         panic!("{exit:?}");
     };
-    assert_eq!(report.kind, "load fault");
+    assert_eq!(report.kind, FaultKind::LoadFault);
     assert_eq!(report.address, Some(0x100008));
     assert_eq!(report.function, "main");
     assert_eq!(report.pc, (0, 1));
@@ -73,7 +74,7 @@ fn a_vm_trap_is_an_unhandled_user_exception() {
     let Exit::Fault(report) = exit else {
         panic!("{exit:?}");
     };
-    assert_eq!(report.kind, "DivideByZero");
+    assert_eq!(report.kind, FaultKind::Trap(TrapKind::DivideByZero, 0));
     assert_eq!(report.address, None);
 }
 
@@ -86,9 +87,9 @@ fn an_endless_loop_stops_at_the_instruction_limit_and_is_preempted_by_ticks() {
         ..Config::default()
     };
     let image = assemble(src).expect("assembles");
-    let mut ram = vec![0u64; RAM_WORDS];
-    let mut m = Machine::boot(&mut ram, &image, config).expect("boots");
-    assert_eq!(m.run(|_| {}), Exit::InstructionLimit);
+    let ram = vec![0u64; RAM_WORDS];
+    let mut m = Machine::boot(ram, &image, config).expect("boots");
+    assert_eq!(m.run_to_exit(|_| {}), Exit::InstructionLimit);
     assert_eq!(m.instructions, 1_000_000);
     // One tick per 10,000 instructions, and slices as long as a tick.
     assert_eq!(
@@ -106,8 +107,8 @@ fn unknown_syscalls_without_a_handler_kill_the_thread() {
 
 #[test]
 fn a_bad_image_is_a_clear_error() {
-    let mut ram = vec![0u64; RAM_WORDS];
-    let err = Machine::boot(&mut ram, b"not a module", Config::default())
+    let ram = vec![0u64; RAM_WORDS];
+    let err = Machine::boot(ram, b"not a module", Config::default())
         .err()
         .expect("refused");
     assert!(err.to_string().contains("not a valid .sbc module"), "{err}");

@@ -12,7 +12,7 @@ use selvm_kernel::{Outcome, SyscallError};
 use selvm_machine::loader::{self, VmKernel};
 use selvm_vm::asm::assemble;
 
-fn invoke(k: &mut VmKernel<'_>, cptr: CPtr, label: Word, mrs: &[Word], extra: &[CPtr]) -> Outcome {
+fn invoke(k: &mut VmKernel, cptr: CPtr, label: Word, mrs: &[Word], extra: &[CPtr]) -> Outcome {
     let info = MessageInfo::new(label, 0, extra.len() as Word, mrs.len() as Word).unwrap();
     let caller = Caller {
         tcb: k.boot_objects().root_tcb,
@@ -20,12 +20,12 @@ fn invoke(k: &mut VmKernel<'_>, cptr: CPtr, label: Word, mrs: &[Word], extra: &[
     k.invoke(caller, cptr, info, mrs, extra)
 }
 
-fn cap(k: &VmKernel<'_>, cptr: CPtr) -> Cap {
+fn cap(k: &VmKernel, cptr: CPtr) -> Cap {
     k.memory().cap(k.boot_objects().root_cnode.offset(cptr))
 }
 
 /// The first boot untyped (root slots 16..64) of RAM with at least `min_bits` bits.
-fn ram_untyped(k: &VmKernel<'_>, min_bits: u8) -> Option<CPtr> {
+fn ram_untyped(k: &VmKernel, min_bits: u8) -> Option<CPtr> {
     (16..64).find(|&i| {
         matches!(
             cap(k, i),
@@ -36,7 +36,7 @@ fn ram_untyped(k: &VmKernel<'_>, min_bits: u8) -> Option<CPtr> {
 
 /// Seals the module in `slot`, restarting while preempted; returns the final
 /// outcome and how many times it was preempted.
-fn seal(k: &mut VmKernel<'_>, slot: CPtr, len: usize) -> (Outcome, usize) {
+fn seal(k: &mut VmKernel, slot: CPtr, len: usize) -> (Outcome, usize) {
     let mut preempted = 0;
     loop {
         match invoke(k, slot, V::ModuleSeal.word(), &[len as Word], &[]) {
@@ -60,8 +60,8 @@ fn program(functions: usize, broken: bool) -> Vec<u8> {
 #[test]
 fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
     let image = program(1, false);
-    let mut ram = vec![0u64; (16 << 20) / 8];
-    let (mut k, _) = loader::boot(&mut ram, &image).expect("boots");
+    let ram = vec![0u64; (16 << 20) / 8];
+    let (mut k, _) = loader::boot(ram.into(), &image).expect("boots");
     let untyped = ram_untyped(&k, 20).expect("a large untyped");
     let module = 3000;
     let mrs = [ObjectType::Module.word(), 16, 0, 0, module, 1];
@@ -142,8 +142,8 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
 #[test]
 fn a_write_copies_at_most_one_page() {
     let image = program(1, false);
-    let mut ram = vec![0u64; (16 << 20) / 8];
-    let (mut k, _) = loader::boot(&mut ram, &image).expect("boots");
+    let ram = vec![0u64; (16 << 20) / 8];
+    let (mut k, _) = loader::boot(ram.into(), &image).expect("boots");
     let untyped = ram_untyped(&k, 22).expect("a 4 MiB untyped");
     let root = [boot::CAP_INIT_THREAD_CNODE];
     let (module, frame) = (3000, 3001);
@@ -155,7 +155,7 @@ fn a_write_copies_at_most_one_page() {
         let o = invoke(&mut k, untyped, L::UntypedRetype.word(), &mrs, &root);
         assert_eq!(o, Outcome::Done, "retype type {ty}");
     }
-    let write = |k: &mut VmKernel<'_>, len: Word| {
+    let write = |k: &mut VmKernel, len: Word| {
         invoke(
             k,
             module,

@@ -14,14 +14,14 @@ fn random_syscalls_from_the_vm_keep_every_kernel_invariant() {
     let mut ends = std::collections::BTreeMap::new();
     for seed in 1..=24u64 {
         let image = assemble(&source(seed, 400)).expect("assembles");
-        let mut ram = vec![0u64; (8 << 20) / 8];
+        let ram = vec![0u64; (8 << 20) / 8];
         let config = Config {
             check_invariants: true,
             max_instructions: Some(2_000_000),
             ..Config::default()
         };
-        let mut m = Machine::boot(&mut ram, &image, config).expect("boots");
-        let exit = m.run(|_| {});
+        let mut m = Machine::boot(ram, &image, config).expect("boots");
+        let exit = m.run_to_exit(|_| {});
         if let Exit::InvariantBroken(v) = &exit {
             panic!(
                 "seed {seed}: invariant broken after {} kernel entries: {v}",

@@ -8,10 +8,10 @@ use selvm_vm::asm::assemble;
 #[test]
 fn the_demo_shows_call_cap_transfer_reply_send_and_signal_across_address_spaces() {
     let image = assemble(&demo_source()).expect("assembles");
-    let mut ram = vec![0u64; (16 << 20) / 8];
-    let mut m = Machine::boot(&mut ram, &image, Config::default()).expect("boots");
+    let ram = vec![0u64; (16 << 20) / 8];
+    let mut m = Machine::boot(ram, &image, Config::default()).expect("boots");
     let mut out = Vec::new();
-    let exit = m.run(|b| out.extend_from_slice(b));
+    let exit = m.run_to_exit(|b| out.extend_from_slice(b));
     let text = String::from_utf8(out).unwrap();
     assert_eq!(exit, Exit::Halted(0), "{text}");
     let expected = "seLVM demo: the seL4 kernel (Rust) running on the seLVM register machine

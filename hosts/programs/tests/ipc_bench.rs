@@ -10,10 +10,10 @@ use selvm_vm::asm::assemble;
 
 fn boot_and_run(source: &str, fastpath: bool) -> (Exit, (u64, u64, u64, u64), u64) {
     let image = assemble(source).expect("assembles");
-    let mut ram = vec![0u64; (16 << 20) / 8];
-    let mut m = Machine::boot(&mut ram, &image, Config::default()).expect("boots");
+    let ram = vec![0u64; (16 << 20) / 8];
+    let mut m = Machine::boot(ram, &image, Config::default()).expect("boots");
     m.set_fastpath(fastpath);
-    let exit = m.run(|_| {});
+    let exit = m.run_to_exit(|_| {});
     (exit, m.fastpath_counts(), m.instructions)
 }
 

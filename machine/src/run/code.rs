@@ -1,0 +1,78 @@
+//! What the current thread runs: its module (decoded once per module object and
+//! shared), register stack, entry and VSpace, from a small per-thread cache while the
+//! words they come from are unchanged (see `CodeCache`), looked up afresh otherwise.
+
+use crate::exit::FaultKind;
+use crate::machine::{CODE_CACHE_THREADS, CodeCache, Machine, Step};
+use alloc::sync::Arc;
+use selvm_abi::Word;
+use selvm_abi::vm::fault::TrapKind;
+use selvm_kernel::arch::vm::VmCode;
+use selvm_kernel::memory::PAddr;
+use selvm_kernel::vspace::Asid;
+
+/// A thread's code, VSpace (ASID and root) and decoded module.
+pub(super) type Code = (VmCode, Option<(Asid, PAddr)>, Arc<selvm_vm::Module>);
+
+impl Machine {
+    /// What thread `t` runs, or the step that ends a thread that cannot run.
+    #[inline]
+    pub(super) fn code_for(&mut self, t: PAddr) -> Result<Code, Step> {
+        let key = self.kernel.vm_code_key(t);
+        match self.code_cache.iter().find(|c| c.tcb == t) {
+            Some(c) if c.key == key => {
+                let vspace = match c.vspace {
+                    Some((asid, root)) if self.kernel.find_vspace_for_asid(asid) == Ok(root) => {
+                        c.vspace
+                    }
+                    _ => self.kernel.thread_vspace(t),
+                };
+                Ok((c.code, vspace, Arc::clone(&c.module)))
+            }
+            _ => self.look_up_code(t, key),
+        }
+    }
+
+    /// [`Self::code_for`] afresh, cached against `key`.
+    fn look_up_code(&mut self, t: PAddr, key: [Word; 8]) -> Result<Code, Step> {
+        self.threads.insert(t);
+        let pc = self.context_pc(t);
+        let Some(code) = self.kernel.vm_code(t) else {
+            self.kernel_entries += 1;
+            self.kernel.vm_trap(pc, TrapKind::NoCode, 0);
+            return Err(self.killed(t, pc, FaultKind::Trap(TrapKind::NoCode, 0), None));
+        };
+        let module = match self.modules.get(&code.module) {
+            Some(m) => Arc::clone(m),
+            None => match selvm_vm::Module::load(self.kernel.vm_module_image(&code)) {
+                Ok(m) => {
+                    let m = Arc::new(m);
+                    self.modules.insert(code.module, Arc::clone(&m));
+                    m
+                }
+                Err(_) => {
+                    self.kernel.vm_trap(pc, TrapKind::NoCode, 0);
+                    return Err(self.killed(t, pc, FaultKind::BadModule, None));
+                }
+            },
+        };
+        let vspace = self.kernel.thread_vspace(t);
+        let entry = CodeCache {
+            tcb: t,
+            key,
+            code,
+            vspace,
+            module: Arc::clone(&module),
+        };
+        match self.code_cache.iter().position(|c| c.tcb == t) {
+            Some(i) => self.code_cache[i] = entry,
+            None => {
+                if self.code_cache.len() >= CODE_CACHE_THREADS {
+                    self.code_cache.remove(0);
+                }
+                self.code_cache.push(entry);
+            }
+        }
+        Ok((code, vspace, module))
+    }
+}

@@ -1,0 +1,371 @@
+//! One slice of a thread: resume its interpreter state from the TCB (or start its
+//! entry function), run it for the rest of the tick, save the state back, and turn
+//! the stop into a kernel entry.
+
+use crate::exit::FaultKind;
+use crate::machine::{Machine, Step, Wait};
+use crate::mmu::SoftMmu;
+use crate::trace::{Event, syscall_event};
+use alloc::format;
+use selvm_abi::FaultLabel;
+use selvm_abi::Word;
+use selvm_abi::vm::SYSCALL_WINDOW;
+use selvm_abi::vm::context::{DEPTH, PC, SP, WINDOW_REGISTERS, pc_function, pc_offset, pc_word};
+use selvm_abi::vm::fault::TrapKind;
+use selvm_abi::wasm::{GLOBAL_BOOT_INFO, GLOBAL_IPC_BUFFER, GLOBAL_STACK_POINTER};
+use selvm_kernel::arch::vm::{VmCode, hidden};
+use selvm_kernel::memory::PAddr;
+use selvm_kernel::syscall::SyscallExit;
+use selvm_kernel::vspace::Asid;
+use selvm_vm::saved::SAVED_WORDS;
+use selvm_vm::{Stop, Thread, Trap};
+
+/// Registers of a system call's window.
+const WINDOW: usize = SYSCALL_WINDOW as usize;
+/// Host-state word holding the register index of a pending syscall window.
+const WINDOW_BASE: usize = hidden::HOST_STATE + SAVED_WORDS;
+/// No syscall window is pending.
+const NO_WINDOW: Word = Word::MAX;
+/// Bytes of a 64 KiB memory page.
+const WASM_PAGE: u64 = 64 * 1024;
+
+/// What a slice starts from, copied out of the thread's context.
+struct Resume {
+    /// The interpreter's saved state (a zero first word: not started).
+    saved: [Word; SAVED_WORDS],
+    /// Where the last syscall's window starts, or `NO_WINDOW`.
+    window_base: Word,
+    /// The context's a0–a5: the kernel's answer to that syscall.
+    window: [Word; WINDOW],
+    /// The pc the kernel resumes the thread at.
+    next_pc: Word,
+    /// `memory.size` and its limit, in 64 KiB pages.
+    pages: Word,
+    limit: Word,
+}
+
+/// A fresh thread's start: entry function, argument, stack pointer, IPC buffer and
+/// (the root task's) BootInfo.
+struct Start {
+    function: u32,
+    argument: Word,
+    sp: Word,
+    ipc_buffer: Word,
+    boot_info: Word,
+}
+
+/// What a slice leaves behind for the context and the kernel entry.
+struct Stopped {
+    /// The pc the thread stopped at.
+    pc: Word,
+    depth: Word,
+    sp: Option<Word>,
+    pages: Word,
+    /// The syscall's window registers (`len` of them), if it stopped on one.
+    window: [Word; WINDOW],
+    window_len: usize,
+}
+
+/// The UserException kind and code of a VM trap.
+fn trap_kind(trap: Trap) -> (TrapKind, Word) {
+    match trap {
+        Trap::Program(code) => (TrapKind::Program, code.into()),
+        Trap::DivideByZero => (TrapKind::DivideByZero, 0),
+        Trap::IntegerOverflow => (TrapKind::IntegerOverflow, 0),
+        Trap::InvalidConversion => (TrapKind::InvalidConversion, 0),
+        Trap::StackOverflow => (TrapKind::StackOverflow, 0),
+        Trap::StackTooSmall => (TrapKind::StackOverflow, 1),
+        Trap::TableOutOfBounds => (TrapKind::TableOutOfBounds, 0),
+        Trap::NullReference => (TrapKind::NullReference, 0),
+        Trap::BadReference => (TrapKind::BadReference, 0),
+        Trap::SignatureMismatch => (TrapKind::SignatureMismatch, 0),
+        Trap::SegmentOutOfBounds => (TrapKind::SegmentOutOfBounds, 0),
+    }
+}
+
+impl Resume {
+    fn read(ctx: &[Word]) -> Self {
+        let mut saved = [0; SAVED_WORDS];
+        saved.copy_from_slice(&ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS]);
+        let mut window = [0; WINDOW];
+        for (w, &r) in window.iter_mut().zip(WINDOW_REGISTERS.iter()) {
+            *w = ctx[r];
+        }
+        Resume {
+            saved,
+            window_base: ctx[WINDOW_BASE],
+            window,
+            next_pc: ctx[hidden::NEXT_PC],
+            pages: ctx[hidden::MEMORY_PAGES],
+            limit: ctx[hidden::MEMORY_LIMIT],
+        }
+    }
+}
+
+impl Machine {
+    /// How a thread that has not run yet starts.
+    fn start_of(&self, t: PAddr) -> Start {
+        let ctx = self.kernel.context(t);
+        Start {
+            function: ctx[hidden::ENTRY_FUNCTION] as u32,
+            argument: ctx[hidden::ENTRY_ARGUMENT],
+            sp: ctx[hidden::ENTRY_SP],
+            ipc_buffer: self.kernel.tcb(t).ipc_buffer,
+            boot_info: if t == self.kernel.boot_objects().root_tcb {
+                self.layout.boot_info
+            } else {
+                0
+            },
+        }
+    }
+
+    /// Runs thread `t` for the rest of the tick and handles its stop.
+    pub(super) fn run_slice(
+        &mut self,
+        t: PAddr,
+        code: VmCode,
+        vspace: Option<(Asid, PAddr)>,
+        module: &selvm_vm::Module,
+    ) -> Step {
+        let resume = Resume::read(self.kernel.context(t));
+        let start = (resume.saved[0] == 0).then(|| self.start_of(t));
+        let (asid, root) = vspace.unwrap_or((0, 0));
+        let budget = self.slice_budget();
+        let now = self.time.now();
+        let (stack, split) = self.kernel.vm_split(&code);
+        let Some(mut thread) = resumed(module, stack, &resume, start, code.max_depth) else {
+            let pc = pc_word(self.start_of(t).function, 0);
+            self.kernel.vm_trap(pc, TrapKind::StackOverflow, 1);
+            return self.killed(t, pc, FaultKind::Trap(TrapKind::StackOverflow, 1), None);
+        };
+        let size = resume.pages * WASM_PAGE;
+        let mut mmu = SoftMmu::new(split, root, asid, &mut self.tlb, &mut self.bus, now, size);
+        let exit = thread.run(module, stack, &mut mmu, budget);
+        let blocked = mmu.blocked();
+        let stopped = stopped(&mut thread, module, stack, &exit.stop, &resume);
+        self.save(t, &thread, &stopped, &exit.stop);
+
+        self.instructions += exit.executed;
+        let start_ns = now.ns;
+        let ns = self.time.after_slice(exit.executed);
+        self.bus.advance(self.time.now());
+        if let Some(trace) = self.trace.as_mut() {
+            trace.push(Event::Ran {
+                thread: t,
+                start_ns,
+                ns,
+                instructions: exit.executed,
+            });
+        }
+        if blocked {
+            // A device read waits for input: no kernel entry; the thread retries the
+            // instruction when it next runs.
+            self.tick_if_due(t);
+            if self.kernel.current_thread() == t {
+                return Step::Idle(Wait {
+                    until_ns: None,
+                    input: true,
+                });
+            }
+            return Step::Running;
+        }
+        let window = &stopped.window[..stopped.window_len];
+        let step = self.handle_stop(t, exit.stop, stopped.pc, window);
+        if matches!(step, Step::Running) {
+            self.tick_if_due(t);
+        }
+        step
+    }
+
+    /// Most instructions the next slice may run: to the next tick, and not past the
+    /// instruction limit.
+    fn slice_budget(&self) -> u64 {
+        let to_tick = self.time.slice_budget();
+        match self.config.max_instructions {
+            Some(m) => to_tick.min(m.saturating_sub(self.instructions).max(1)),
+            None => to_tick,
+        }
+    }
+
+    /// Saves the interpreter's state and where it stopped in `t`'s context.
+    fn save(&mut self, t: PAddr, thread: &Thread, s: &Stopped, stop: &Stop) {
+        let ctx = self.kernel.context_mut(t);
+        ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS].copy_from_slice(&thread.save());
+        ctx[WINDOW_BASE] = match stop {
+            Stop::Syscall { first, .. } => *first as Word,
+            _ => NO_WINDOW,
+        };
+        ctx[DEPTH] = s.depth;
+        ctx[hidden::MEMORY_PAGES] = s.pages;
+        if let Some(sp) = s.sp {
+            ctx[SP] = sp & 0xffff_ffff;
+        }
+        ctx[PC] = s.pc;
+        ctx[hidden::NEXT_PC] = s.pc;
+    }
+
+    /// Turns the interpreter's stop into a kernel entry (the tick, if due, follows a
+    /// stop that leaves the machine running: see `run_slice`).
+    fn handle_stop(&mut self, t: PAddr, stop: Stop, pc: Word, window: &[Word]) -> Step {
+        match stop {
+            Stop::Budget => Step::Running,
+            Stop::Syscall { number, .. } => {
+                self.kernel_entries += 1;
+                // The thread stopped after the `syscall`; it restarts on it.
+                let at = pc - 1;
+                self.record(t, || syscall_event(number as i16 as i64 as Word));
+                match self.kernel.vm_syscall(window, number, at, pc) {
+                    SyscallExit::Halt => {
+                        Step::Exited(crate::Exit::Halted(self.kernel.vm_halt_status()))
+                    }
+                    // No fault went unhandled (what `killed` checks first).
+                    _ if self.kernel.double_faults() == self.double_faults_seen => Step::Running,
+                    _ => {
+                        let kind =
+                            match FaultLabel::from_word(self.kernel.tcb(t).last_double_fault[0]) {
+                                Some(FaultLabel::CapFault) => FaultKind::CapFault,
+                                _ => FaultKind::UnknownSyscall,
+                            };
+                        self.killed(t, at, kind, None)
+                    }
+                }
+            }
+            Stop::Fault(f) => {
+                self.kernel_entries += 1;
+                let write = f.access == selvm_vm::Access::Write;
+                self.kernel.vm_memory_fault(pc, f.address, write);
+                let kind = if write {
+                    FaultKind::StoreFault
+                } else {
+                    FaultKind::LoadFault
+                };
+                self.record(t, || {
+                    ("fault", format!("VMFault ({kind} at {:#x})", f.address))
+                });
+                self.killed(t, pc, kind, Some(f.address))
+            }
+            Stop::Trap(trap) => {
+                self.kernel_entries += 1;
+                let (kind, detail) = trap_kind(trap);
+                self.record(t, || ("fault", format!("UserException ({})", kind.name())));
+                self.kernel.vm_trap(pc, kind, detail);
+                self.killed(t, pc, FaultKind::Trap(kind, detail), None)
+            }
+            Stop::Returned => {
+                self.kernel_entries += 1;
+                self.kernel.vm_thread_returned();
+                Step::Running
+            }
+            // Decided in `stopped`, which had the registers at hand.
+            Stop::MemoryGrow { .. } => Step::Running,
+        }
+    }
+}
+
+/// The interpreter thread for a slice: restored from `r`, or started at its entry
+/// function (`None`: the register stack cannot hold the entry's frame). It resumes
+/// where the kernel says (after a syscall, or a restart), with the kernel's answer to
+/// its last syscall in that syscall's window.
+fn resumed(
+    module: &selvm_vm::Module,
+    stack: &mut [u64],
+    r: &Resume,
+    start: Option<Start>,
+    max_depth: u32,
+) -> Option<Thread> {
+    let mut thread = match (Thread::restore(r.saved), start) {
+        (Some(th), _) => th,
+        (None, None) => return None,
+        (None, Some(s)) => {
+            let f = module.functions().get(s.function as usize);
+            let args: &[u64] = match f.map(|f| f.ty) {
+                Some(ty) if module.container().ty(ty).is_some_and(|t| t.params == 1) => {
+                    &[s.argument][..]
+                }
+                _ => &[],
+            };
+            let th = Thread::new(module, stack, s.function, args, max_depth).ok()?;
+            let globals = th.context(stack);
+            let n = module.globals().len();
+            for (g, v) in [
+                (GLOBAL_IPC_BUFFER, s.ipc_buffer),
+                (GLOBAL_BOOT_INFO, s.boot_info),
+                (GLOBAL_STACK_POINTER, s.sp),
+            ] {
+                if (g as usize) < n {
+                    globals[g as usize] = v;
+                }
+            }
+            th
+        }
+    };
+    let next = (pc_function(r.next_pc), pc_offset(r.next_pc));
+    if next != thread.pc_in_function(module) {
+        thread.set_pc_in_function(module, next.0, next.1);
+    }
+    if r.window_base != NO_WINDOW {
+        let base = r.window_base as usize;
+        if let Some(dst) = thread.registers(stack).get_mut(base..base + WINDOW) {
+            dst.copy_from_slice(&r.window);
+        }
+    }
+    Some(thread)
+}
+
+/// What the thread left: `memory.grow` decided against its limit (the kernel maps
+/// nothing), a syscall's window copied out, its pc, depth and stack pointer.
+fn stopped(
+    thread: &mut Thread,
+    module: &selvm_vm::Module,
+    stack: &mut [u64],
+    stop: &Stop,
+    r: &Resume,
+) -> Stopped {
+    let mut pages = r.pages;
+    if let Stop::MemoryGrow {
+        pages: more,
+        result,
+    } = *stop
+    {
+        let answer = if pages + u64::from(more) <= r.limit {
+            pages += u64::from(more);
+            pages - u64::from(more)
+        } else {
+            u64::from(u32::MAX)
+        };
+        if let Some(reg) = thread.registers(stack).get_mut(result) {
+            *reg = answer;
+        }
+    }
+    let mut window = [0; WINDOW];
+    let mut window_len = 0;
+    if let Stop::Syscall { first, count, .. } = *stop {
+        let regs = thread.registers(stack);
+        window_len = (count as usize).min(WINDOW);
+        match first
+            .checked_add(window_len)
+            .and_then(|end| regs.get(first..end))
+        {
+            Some(src) => window[..window_len].copy_from_slice(src),
+            // A window past the frame's registers reads zeros there.
+            None => {
+                for (i, w) in window.iter_mut().take(window_len).enumerate() {
+                    *w = regs.get(first + i).copied().unwrap_or(0);
+                }
+            }
+        }
+    }
+    let sp = thread
+        .context(stack)
+        .get(GLOBAL_STACK_POINTER as usize)
+        .copied();
+    let (func, offset) = thread.pc_in_function(module);
+    Stopped {
+        pc: pc_word(func, offset),
+        depth: thread.depth().into(),
+        sp,
+        pages,
+        window,
+        window_len,
+    }
+}
