@@ -115,10 +115,6 @@ pub enum Outcome {
         /// Why.
         fault: LookupFault,
     },
-    /// Not an object invocation this entry performs: sends on endpoint,
-    /// notification and reply caps are IPC (they go through the syscall
-    /// entry), and IRQ and VSpace invocations belong to the VSpace/IRQ layer.
-    Unsupported(&'static str),
 }
 
 /// A validated invocation of any object type.
@@ -204,7 +200,10 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             Cap::AsidControl => self.decode_asid_control(&inv).map(Operation::Asid),
             Cap::AsidPool { .. } => self.decode_asid_pool(cap, &inv).map(Operation::Asid),
             Cap::Module { .. } => self.decode_module(slot, cap, &inv).map(Operation::Module),
-            other => return Outcome::Unsupported(other.type_name()),
+            // A cap with no invocations of its own (a register stack, a master reply
+            // cap; endpoint, notification and reply sends go through the syscall
+            // entry): seL4 answers InvalidCapability.
+            _ => Err(SyscallError::InvalidCapability { cap: 0 }),
         };
         let op = match op {
             Ok(op) => op,

@@ -27,9 +27,6 @@ pub enum SyscallExit {
     Resume,
     /// DebugHalt: stop the machine.
     Halt,
-    /// An invocation of IRQ or VSpace caps (the VSpace/IRQ layer); the
-    /// current thread resumes after it with no effect.
-    Unsupported(&'static str),
 }
 
 impl<A: Arch, R: Ram> Kernel<A, R> {
@@ -363,7 +360,6 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 };
                 self.handle_fault(cur, fault);
             }
-            Outcome::Unsupported(what) => return SyscallExit::Unsupported(what),
             _ => {}
         }
         SyscallExit::Resume

@@ -18,7 +18,6 @@ pub fn outcome_name(o: &Outcome) -> &'static str {
         Outcome::Error(e) => e.code().name().trim_start_matches("seL4_"),
         Outcome::Preempted => "preempted",
         Outcome::CapFault { .. } => "cap_fault",
-        Outcome::Unsupported(_) => "unsupported",
     }
 }
 

@@ -53,7 +53,29 @@ pub const TESTS: &[Test] = &[
         "misc.revoking_the_buffer_frame_removes_the_buffer [IPC buffer: a frame cap in the TCB]",
         buffer_revoked,
     ),
+    (
+        "misc.invoking_a_register_stack_InvalidCapability [a cap without invocations: InvalidCapability]",
+        invoke_register_stack,
+    ),
 ];
+
+/// A register stack has no invocations: any label answers InvalidCapability (cap 0),
+/// as seL4 answers for a cap type without invocations.
+fn invoke_register_stack(env: &mut Env) -> R {
+    let stack = ok(
+        env.retype(types::REGISTER_STACK, sel4rt::REGISTER_STACK_BITS),
+        "retype register stack",
+    )?;
+    for label in [0, 1, 17, 41] {
+        err_mrs(
+            libsel4::invoke(stack, label, &[1, 2], &[]),
+            Error::InvalidCapability,
+            &[0],
+            "invoke register stack",
+        )?;
+    }
+    Ok(())
+}
 
 fn tcb_obj(env: &mut Env) -> Result<u64, Fail> {
     ok(env.retype(types::TCB, 0), "retype TCB")
