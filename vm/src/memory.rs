@@ -15,6 +15,15 @@ pub enum Access {
     Write,
 }
 
+impl core::fmt::Display for Access {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Access::Read => "load",
+            Access::Write => "store",
+        })
+    }
+}
+
 /// A memory access the memory refused: the first faulting address and the access kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault {

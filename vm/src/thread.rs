@@ -40,6 +40,26 @@ pub enum Trap {
     SegmentOutOfBounds,
 }
 
+impl core::fmt::Display for Trap {
+    /// The trap in words, for people reading an embedder's report.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Trap::Program(0) => write!(f, "unreachable executed (trap 0)"),
+            Trap::Program(code) => write!(f, "trap instruction with code {code}"),
+            Trap::DivideByZero => write!(f, "integer division by zero"),
+            Trap::IntegerOverflow => write!(f, "integer overflow"),
+            Trap::InvalidConversion => write!(f, "conversion of NaN to an integer"),
+            Trap::StackOverflow => write!(f, "call stack overflow"),
+            Trap::TableOutOfBounds => write!(f, "table access out of bounds"),
+            Trap::NullReference => write!(f, "indirect call through a null reference"),
+            Trap::BadReference => write!(f, "indirect call through a value that is no function"),
+            Trap::SignatureMismatch => write!(f, "indirect call with the wrong signature"),
+            Trap::StackTooSmall => write!(f, "register stack too small for the next frame"),
+            Trap::SegmentOutOfBounds => write!(f, "segment access out of bounds"),
+        }
+    }
+}
+
 /// Why [`Thread::run`] returned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stop {
@@ -90,6 +110,22 @@ pub enum StartError {
     Arguments,
     /// The stack is too small for the context area, call frames and first frame.
     StackTooSmall,
+}
+
+impl core::fmt::Display for StartError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StartError::NoFunction => write!(f, "no such function"),
+            StartError::Arguments => write!(
+                f,
+                "the number of arguments differs from the function's parameters"
+            ),
+            StartError::StackTooSmall => write!(
+                f,
+                "the stack is too small for the context area, call frames and first frame"
+            ),
+        }
+    }
 }
 
 /// The resumable state of a thread (the stack memory is separate, see the module doc).
