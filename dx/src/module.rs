@@ -142,6 +142,7 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
     let mut validator = Validator::new_with_features(supported_features());
     let mut func_ctx = FuncCtx::default();
     let mut start = None;
+    let mut start_export_offset = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload.map_err(|e| Error::invalid(e, None))?;
         if let ValidPayload::Func(to_validate, body) = validator
@@ -220,8 +221,11 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
                 }
             }
             Payload::ExportSection(reader) => {
-                for export in reader {
-                    let export = export.map_err(|e| Error::invalid(e, None))?;
+                for export in reader.into_iter_with_offsets() {
+                    let (offset, export) = export.map_err(|e| Error::invalid(e, None))?;
+                    if export.name == "_start" {
+                        start_export_offset = offset as u64;
+                    }
                     let kind = match export.kind {
                         ExternalKind::Func | ExternalKind::FuncExact => {
                             m.builder
@@ -286,7 +290,7 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
             _ => {}
         }
     }
-    finish(m, start)
+    finish(m, start, start_export_offset)
 }
 
 /// Adds one import under the module's policy.
@@ -529,21 +533,39 @@ fn add_data(m: &mut ModuleState, segment: DataSegment, offset: u64) -> Result<()
     Ok(())
 }
 
-/// Entry point, names, and the bytes.
-fn finish(mut m: ModuleState, start: Option<u32>) -> Result<Translation, Error> {
+/// Entry point, names, and the bytes. `start_export_offset` is where `_start` is
+/// exported, for the error a program's `_start` of the wrong type gets.
+fn finish(
+    mut m: ModuleState,
+    start: Option<u32>,
+    start_export_offset: u64,
+) -> Result<Translation, Error> {
     let is_unit = |m: &ModuleState, f: u32| {
         m.func_types
             .get(f as usize)
             .and_then(|&t| m.types.get(t as usize))
             .is_some_and(|t| t.params().is_empty() && t.results().is_empty())
     };
-    let exported_start = m
-        .builder
-        .exports
-        .iter()
-        .find(|(n, _)| n == "_start")
-        .map(|&(_, f)| f)
-        .filter(|&f| is_unit(&m, f));
+    let exported = m.builder.exports.iter().find(|(n, _)| n == "_start");
+    let exported_start = exported.map(|&(_, f)| f).filter(|&f| is_unit(&m, f));
+    // A program's `_start` is its entry (docs/wasm-abi.md): one of another type is an
+    // error here, not a module without an entry that only fails when booted. (Under
+    // the other policies `_start` is an ordinary export.)
+    if let (ImportPolicy::Sel4, Some(&(_, f)), None) = (m.policy, exported, exported_start) {
+        let ty = m
+            .func_types
+            .get(f as usize)
+            .and_then(|&t| m.types.get(t as usize));
+        let ty = ty.map_or("an unknown type".to_string(), |t| t.to_string());
+        return Err(Error::unsupported(
+            Some(m.func_id(f)),
+            start_export_offset,
+            format!(
+                "the exported `_start` has type {ty}; a program's entry takes no \
+                 parameters and returns nothing: (func) (docs/wasm-abi.md)"
+            ),
+        ));
+    }
     if m.policy == ImportPolicy::Host {
         m.info.start = start;
     } else {

@@ -2,7 +2,8 @@
 //! translated code against a model of the kernel (`kernel_model/`): the window each call
 //! hands over, the message registers loaded from and stored to the IPC buffer (min of
 //! the length and 4, for lengths 0 to 127), the `sender` slot, notifications, a thread
-//! without IPC buffer, the reserved globals, wrong imports, and the worked example.
+//! without IPC buffer, the reserved globals, wrong imports, the worked example, and the
+//! entry a `_start` of the wrong type cannot be.
 
 mod kernel_model;
 
@@ -369,4 +370,26 @@ fn the_worked_example_prints_its_lines() {
     m.run(entry, &[]);
     assert_eq!(String::from_utf8(m.output.clone()).unwrap(), expected);
     assert_eq!(m.halted, Some(0));
+}
+
+#[test]
+fn a_start_of_another_type_is_an_error_naming_it() {
+    // A program's entry is `(func)`: a `_start` of another type would translate into a
+    // module without an entry that no machine can boot, so dx says why instead.
+    let wasm =
+        wat::parse_str(r#"(module (func (export "_start") (param i32) (result i64) i64.const 0))"#)
+            .unwrap();
+    let e = selvm_dx::translate(&wasm, &selvm_dx::Options::default()).unwrap_err();
+    let e = e.to_string();
+    assert!(
+        e.contains("`_start` has type (func (param i32) (result i64))"),
+        "{e}"
+    );
+    assert!(e.contains("no parameters and returns nothing"), "{e}");
+    // Under the reject policy (computations outside the kernel) it is an ordinary export.
+    let reject = selvm_dx::Options {
+        imports: selvm_dx::ImportPolicy::Reject,
+        ..selvm_dx::Options::default()
+    };
+    assert!(selvm_dx::translate(&wasm, &reject).is_ok());
 }
