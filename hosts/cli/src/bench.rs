@@ -6,6 +6,8 @@
 //! the programs' results.
 
 use crate::counts::Counts;
+use crate::failure::Failure;
+use crate::options::{grouped, whole};
 use clap::Args;
 use selvm_vm::asm::assemble;
 use selvm_vm::{Dispatch, FlatMemory, Module, Stop, Thread};
@@ -15,8 +17,8 @@ use std::time::{Duration, Instant};
 /// Options of `selvm bench vm`.
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Timed repetitions per program and engine (the median is reported).
-    #[arg(long, default_value_t = 7)]
+    /// Timed repetitions per program and engine (the median is reported; 1 to 1000).
+    #[arg(long, default_value_t = 7, value_parser = whole::<usize, 1, 1000>)]
     reps: usize,
     /// The Lua 5.4 interpreter to compare with.
     #[arg(long, default_value = "lua5.4")]
@@ -35,8 +37,8 @@ pub struct BenchArgs {
     /// frequencies of each program and of all of them together.
     #[arg(long)]
     counts: bool,
-    /// Rows per counts table.
-    #[arg(long, default_value_t = 12)]
+    /// Rows per counts table (1 to 1000).
+    #[arg(long, default_value_t = 12, value_parser = whole::<usize, 1, 1000>)]
     top: usize,
 }
 
@@ -135,11 +137,23 @@ fn bench_lua(p: &Program, lua: &str, reps: usize) -> Result<Row, String> {
             String::from_utf8_lossy(&out.stderr).trim()
         ));
     }
-    let times = String::from_utf8_lossy(&out.stdout)
+    // `--lua` may name any program: its output is checked, not trusted.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let times = text
         .lines()
-        .map(|l| l.trim().parse::<f64>().map(Duration::from_secs_f64))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| format!("{lua}: bad output: {e}"))?;
+        .map(|l| {
+            let seconds = l.trim().parse::<f64>().ok();
+            seconds.and_then(|s| Duration::try_from_secs_f64(s).ok())
+        })
+        .collect::<Option<Vec<_>>>()
+        .filter(|t| t.len() == reps)
+        .ok_or_else(|| {
+            let head: String = text.chars().take(60).collect();
+            format!(
+                "{lua}: printed `{}`, not {reps} times in seconds",
+                head.escape_debug()
+            )
+        })?;
     Ok(Row {
         engine: "lua5.4".into(),
         instructions: None,
@@ -155,65 +169,48 @@ fn lua_available(lua: &str) -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
+/// The programs `--program` selects (all without it); a usage error if none.
+fn selected(a: &BenchArgs) -> Result<Vec<&'static Program>, Failure> {
+    let chosen: Vec<&Program> = PROGRAMS
+        .iter()
+        .filter(|p| {
+            a.program
+                .as_ref()
+                .is_none_or(|n| p.name.starts_with(n.as_str()))
+        })
+        .collect();
+    if chosen.is_empty() {
+        let names: Vec<&str> = PROGRAMS.iter().map(|p| p.name).collect();
+        return Err(Failure::usage(format!(
+            "--program {}: no program's name starts with it (the programs: {})",
+            a.program.as_deref().unwrap_or_default(),
+            names.join(", ")
+        )));
     }
-    out
+    Ok(chosen)
 }
 
 /// `selvm bench vm --counts`: the dynamic counts per program and in total.
-fn counts(a: &BenchArgs) -> Result<(), String> {
+fn counts(a: &BenchArgs) -> Result<(), Failure> {
     let mut all = Counts::default();
-    let programs = PROGRAMS.iter().filter(|p| {
-        a.program
-            .as_ref()
-            .is_none_or(|n| p.name.starts_with(n.as_str()))
-    });
-    for p in programs {
-        let bytes = assemble(p.asm).map_err(|e| format!("{}: {e}", p.name))?;
-        let module = Module::load(&bytes).map_err(|e| format!("{}: {e}", p.name))?;
+    for p in selected(a)? {
+        let fail = |e: String| Failure::check(format!("{}: {e}", p.name));
+        let bytes = assemble(p.asm).map_err(|e| fail(e.to_string()))?;
+        let module = Module::load(&bytes).map_err(|e| fail(e.to_string()))?;
         let mut one = Counts::default();
-        one.run(&module).map_err(|e| format!("{}: {e}", p.name))?;
-        all.run(&module).map_err(|e| format!("{}: {e}", p.name))?;
-        println!("### {} ({} instructions)\n", p.name, thousands(one.total));
-        one.print(a.top);
-        println!();
+        one.run(&module).map_err(fail)?;
+        all.run(&module).map_err(fail)?;
+        outln!("### {} ({} instructions)\n", p.name, grouped(one.total))?;
+        one.print(a.top)?;
+        outln!()?;
     }
-    println!("### all programs ({} instructions)\n", thousands(all.total));
-    all.print(a.top);
-    Ok(())
+    outln!("### all programs ({} instructions)\n", grouped(all.total))?;
+    all.print(a.top)
 }
 
 /// `selvm bench vm`
-pub fn vm(a: &BenchArgs) -> Result<(), String> {
-    if a.counts {
-        return counts(a);
-    }
-    let reps = a.reps.max(1);
-    let lua = !a.no_lua && lua_available(&a.lua);
-    println!(
-        "selvm bench vm: median of {reps} runs after a warm-up run; {} build, {}",
-        if cfg!(debug_assertions) {
-            "debug"
-        } else {
-            "release"
-        },
-        std::env::consts::ARCH
-    );
-    if !a.no_lua && !lua {
-        println!(
-            "note: `{}` (Lua 5.4) not found: Lua skipped (scripts/setup.sh installs lua5.4)",
-            a.lua
-        );
-    }
-    println!("| program | engine | instructions | ns/instruction | median time | time vs Lua |");
-    println!("|---|---|---:|---:|---:|---:|");
+pub fn vm(a: &BenchArgs) -> Result<(), Failure> {
+    let programs = selected(a)?;
     let dispatches: Vec<Dispatch> = Dispatch::ALL
         .iter()
         .copied()
@@ -221,23 +218,42 @@ pub fn vm(a: &BenchArgs) -> Result<(), String> {
         .collect();
     if dispatches.is_empty() {
         let names: Vec<_> = Dispatch::ALL.iter().map(|d| d.name()).collect();
-        return Err(format!(
-            "no such dispatch technique (built: {})",
+        return Err(Failure::usage(format!(
+            "--dispatch {}: no such dispatch technique (built: {})",
+            a.dispatch.as_deref().unwrap_or_default(),
             names.join(", ")
-        ));
+        )));
     }
-    let programs = PROGRAMS.iter().filter(|p| {
-        a.program
-            .as_ref()
-            .is_none_or(|n| p.name.starts_with(n.as_str()))
-    });
+    if a.counts {
+        return counts(a);
+    }
+    let reps = a.reps;
+    let lua = !a.no_lua && lua_available(&a.lua);
+    outln!(
+        "selvm bench vm: median of {reps} runs after a warm-up run; {} build, {}",
+        if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        },
+        std::env::consts::ARCH
+    )?;
+    if !a.no_lua && !lua {
+        outln!(
+            "note: `{}` (Lua 5.4) not found: Lua skipped (scripts/setup.sh installs lua5.4)",
+            a.lua
+        )?;
+    }
+    outln!("| program | engine | instructions | ns/instruction | median time | time vs Lua |")?;
+    outln!("|---|---|---:|---:|---:|---:|")?;
     for p in programs {
         let mut rows = dispatches
             .iter()
             .map(|&d| bench_vm(p, d, reps))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::check)?;
         if lua {
-            rows.push(bench_lua(p, &a.lua, reps)?);
+            rows.push(bench_lua(p, &a.lua, reps).map_err(Failure::check)?);
         }
         let lua_time = rows
             .iter()
@@ -246,7 +262,7 @@ pub fn vm(a: &BenchArgs) -> Result<(), String> {
         for r in &rows {
             let (count, per) = match r.instructions {
                 Some(n) => (
-                    thousands(n),
+                    grouped(n),
                     format!("{:.2}", r.median.as_nanos() as f64 / n as f64),
                 ),
                 None => ("—".into(), "—".into()),
@@ -254,12 +270,12 @@ pub fn vm(a: &BenchArgs) -> Result<(), String> {
             let ratio = lua_time.map_or("—".into(), |l| {
                 format!("{:.2}×", r.median.as_secs_f64() / l.as_secs_f64())
             });
-            println!(
+            outln!(
                 "| {} | {} | {count} | {per} | {:.1} ms | {ratio} |",
                 p.name,
                 r.engine,
                 r.median.as_secs_f64() * 1e3
-            );
+            )?;
         }
     }
     Ok(())

@@ -15,8 +15,10 @@
 //! first batch also holds the program's setup.) VM instructions and kernel
 //! entries per operation are the machine's counters, deterministic.
 //! `--untimed` runs each hosted case once with no clock reads at all, for
-//! `scripts/bench-ipc-callgrind.sh`.
+//! `cargo xtask bench-ipc-callgrind`.
 
+use crate::failure::Failure;
+use crate::options::whole;
 use clap::Args;
 use selvm_machine::{Config, Exit, Machine};
 use selvm_programs::ipc_bench::{
@@ -35,18 +37,18 @@ const BATCH: u64 = 16;
 /// Options of `selvm bench ipc`.
 #[derive(Args)]
 pub struct IpcArgs {
-    /// Operations (round trips) per run.
-    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Operations (round trips) per run (1 to 10^9).
+    #[arg(long, default_value_t = 200_000, value_parser = whole::<u64, 1, 1_000_000_000>)]
     rounds: u64,
-    /// Runs per case.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Runs per case (1 to 1000).
+    #[arg(long, default_value_t = 5, value_parser = whole::<u64, 1, 1000>)]
     reps: u64,
     /// Run only these cases (repeatable): fastpath, slowpath, mr20, signal,
     /// yield, pipe, socket, socket-threads, eventfd.
     #[arg(long)]
     only: Vec<String>,
     /// Run each hosted case once without reading the clock (for callgrind:
-    /// see scripts/bench-ipc-callgrind.sh); prints the machine's counters.
+    /// see `cargo xtask bench-ipc-callgrind`); prints the machine's counters.
     #[arg(long)]
     untimed: bool,
     /// Internal: echo bytes from stdin to stdout (the other process of the
@@ -63,10 +65,11 @@ struct Row {
     entries: Option<f64>,
 }
 
-/// The `p`-th percentile (0–100) of sorted `v` (nearest rank).
-fn percentile(v: &[f64], p: f64) -> f64 {
+/// The `p`-th percentile (0–100) of sorted `v` (nearest rank); none of no samples (a
+/// hosted case with fewer kernel entries than one batch takes none).
+fn percentile(v: &[f64], p: f64) -> Option<f64> {
     let rank = ((p / 100.0) * v.len() as f64).ceil() as usize;
-    v[rank.clamp(1, v.len()) - 1]
+    v.get(rank.max(1) - 1).copied()
 }
 
 /// Times `rounds` operations of `op` in batches, appending one per-operation
@@ -201,17 +204,20 @@ fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
 }
 
 /// `--untimed`: one run of a hosted case, no clock; prints the counters.
-fn untimed(c: &Hosted, a: &IpcArgs) -> Result<(), String> {
-    let image = selvm_vm::asm::assemble(&c.source).map_err(|e| format!("{}: {e:?}", c.name))?;
+fn untimed(c: &Hosted, a: &IpcArgs) -> Result<(), Failure> {
+    let image = selvm_vm::asm::assemble(&c.source)
+        .map_err(|e| Failure::check(format!("{}: {e}", c.name)))?;
     let mut ram = vec![0u64; (16 << 20) / 8];
-    let mut m = boot(c, &image, &mut ram)?;
+    let mut m = boot(c, &image, &mut ram).map_err(Failure::check)?;
     let exit = m.run(|_| {});
-    check(c, &exit)?;
-    println!(
+    check(c, &exit).map_err(Failure::check)?;
+    outln!(
         "{}: {} operations, {} VM instructions, {} kernel entries",
-        c.id, a.rounds, m.instructions, m.kernel_entries
-    );
-    Ok(())
+        c.id,
+        a.rounds,
+        m.instructions,
+        m.kernel_entries
+    )
 }
 
 /// This binary as the echoing child process, with `stdin` and `stdout`.
@@ -347,7 +353,7 @@ fn eventfd_threads(a: &IpcArgs) -> Result<Row, String> {
 type Baseline = fn(&IpcArgs) -> Result<Row, String>;
 
 /// Runs `selvm bench ipc`.
-pub fn ipc(a: &IpcArgs) -> Result<(), String> {
+pub fn ipc(a: &IpcArgs) -> Result<(), Failure> {
     if a.echo_child {
         let (mut i, mut o) = (std::io::stdin().lock(), std::io::stdout().lock());
         let mut b = [0u8; 1];
@@ -371,7 +377,10 @@ pub fn ipc(a: &IpcArgs) -> Result<(), String> {
         .chain(baselines.iter().map(|b| b.0));
     let known: Vec<&str> = ids.collect();
     if let Some(o) = a.only.iter().find(|o| !known.contains(&o.as_str())) {
-        return Err(format!("--only {o}: the cases are {}", known.join(", ")));
+        return Err(Failure::usage(format!(
+            "--only {o}: no such case (the cases: {})",
+            known.join(", ")
+        )));
     }
     let wanted = |id: &str| a.only.is_empty() || a.only.iter().any(|o| o == id);
     if a.untimed {
@@ -382,35 +391,40 @@ pub fn ipc(a: &IpcArgs) -> Result<(), String> {
     }
     let mut rows = Vec::new();
     for c in hosted_list.iter().filter(|c| wanted(c.id)) {
-        eprintln!("running {} ...", c.name);
-        rows.push(hosted(c, a)?);
+        let _ = writeln!(std::io::stderr(), "running {} ...", c.name);
+        rows.push(hosted(c, a).map_err(Failure::check)?);
     }
     for (id, run) in baselines {
         if wanted(id) {
-            eprintln!("running the {id} baseline ...");
-            rows.push(run(a)?);
+            let _ = writeln!(std::io::stderr(), "running the {id} baseline ...");
+            rows.push(run(a).map_err(Failure::check)?);
         }
     }
-    println!(
+    outln!(
         "{} operations per run, {} runs per case; ns per operation of batches of {BATCH} \
          operations: median and 99th percentile over all batches of all runs\n",
-        a.rounds, a.reps
-    );
-    println!(
+        a.rounds,
+        a.reps
+    )?;
+    outln!(
         "{:<56} {:>10} {:>10} {:>12} {:>10}",
-        "case", "median ns", "p99 ns", "VM instr/op", "entries/op"
-    );
+        "case",
+        "median ns",
+        "p99 ns",
+        "VM instr/op",
+        "entries/op"
+    )?;
     for mut r in rows {
         r.samples.sort_by(f64::total_cmp);
-        let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
-        println!(
-            "{:<56} {:>10.0} {:>10.0} {:>12} {:>10}",
+        let opt = |v: Option<f64>, digits| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
+        outln!(
+            "{:<56} {:>10} {:>10} {:>12} {:>10}",
             r.name,
-            percentile(&r.samples, 50.0),
-            percentile(&r.samples, 99.0),
-            opt(r.instructions),
-            opt(r.entries)
-        );
+            opt(percentile(&r.samples, 50.0), 0),
+            opt(percentile(&r.samples, 99.0), 0),
+            opt(r.instructions, 1),
+            opt(r.entries, 1)
+        )?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! not asked for. A pair is counted when the second instruction directly follows the
 //! first in the code (fall-through), the only pairs one fused instruction can replace.
 
+use crate::failure::Failure;
 use selvm_bytecode::Op;
 use selvm_vm::{FlatMemory, Module, Stop, Thread};
 use std::collections::HashMap;
@@ -52,24 +53,25 @@ impl Counts {
     }
 
     /// Prints the `top` most frequent ops and fall-through pairs as Markdown tables.
-    pub fn print(&self, top: usize) {
+    pub fn print(&self, top: usize) -> Result<(), Failure> {
         let share = |n: u64| 100.0 * n as f64 / self.total.max(1) as f64;
-        println!("| op | executed | share |");
-        println!("|---|---:|---:|");
+        outln!("| op | executed | share |")?;
+        outln!("|---|---:|---:|")?;
         for (op, n) in sorted(&self.ops).into_iter().take(top) {
-            println!("| `{}` | {n} | {:.1} % |", op.mnemonic(), share(n));
+            outln!("| `{}` | {n} | {:.1} % |", op.mnemonic(), share(n))?;
         }
-        println!();
-        println!("| pair (fall-through) | executed | share of instructions |");
-        println!("|---|---:|---:|");
+        outln!()?;
+        outln!("| pair (fall-through) | executed | share of instructions |")?;
+        outln!("|---|---:|---:|")?;
         for ((a, b), n) in sorted(&self.pairs).into_iter().take(top) {
-            println!(
+            outln!(
                 "| `{}` → `{}` | {n} | {:.1} % |",
                 a.mnemonic(),
                 b.mnemonic(),
                 share(n)
-            );
+            )?;
         }
+        Ok(())
     }
 }
 

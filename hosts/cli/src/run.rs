@@ -11,28 +11,27 @@ use std::process::ExitCode;
 
 /// Options of `selvm run`.
 #[derive(Args)]
-#[command(
-    after_help = "Exit status: 0 DebugHalt with status 0 or every thread finished; \
-1 DebugHalt with another status (printed on stderr); 2 usage error; 3 a thread was \
-killed by a fault no handler received (stderr names the thread, function, pc, fault and \
-address); 4 deadlock (threads blocked, nothing can wake them); 5 --max-instructions \
-or --timeout reached; 6 the input cannot be read, translated or booted; 7 a kernel \
-invariant broken (with --check-invariants).\n\nTime: the kernel ticks \
-every 2 ms of host time; with --deterministic, every --tick-instructions instructions \
-instead (virtual time), so the same program and input print the same bytes every time."
-)]
+#[command(after_help = format!(
+    "{}\n\nTime: the kernel ticks every 2 ms of host time; with --deterministic, every \
+--tick-instructions instructions instead (virtual time), so the same program and input \
+print the same bytes every time.",
+    crate::failure::exit_status_help()
+))]
 pub struct RunArgs {
     /// The program: an .sbc module, or a WebAssembly module (.wasm, or .wat text)
     /// translated with dx first.
     file: PathBuf,
-    /// Physical memory of the machine, in MiB.
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=4096))]
+    /// Physical memory of the machine, in MiB (1 to 4096).
+    #[arg(long, value_name = "MIB", default_value_t = 64,
+          value_parser = crate::options::whole::<u64, 1, 4096>)]
     memory: u64,
-    /// Stop after this many instructions (exit status 5).
-    #[arg(long)]
+    /// Stop after this many instructions (exit status 5; 1 to 10^18).
+    #[arg(long, value_name = "N",
+          value_parser = crate::options::whole::<u64, 1, 1_000_000_000_000_000_000>)]
     max_instructions: Option<u64>,
-    /// Stop after this many seconds of host time (exit status 5).
-    #[arg(long, value_name = "SECONDS")]
+    /// Stop after this many seconds of host time (exit status 5; more than 0, at
+    /// most 10^9).
+    #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
     timeout: Option<f64>,
     /// Write a Chrome/Perfetto trace (JSON) of threads running, system calls, IPC,
     /// faults, interrupts and ticks to this file (machine time: host time, or virtual
@@ -48,8 +47,9 @@ pub struct RunArgs {
     /// runs this way). Without it the machine ticks every 2 ms of host time.
     #[arg(long)]
     deterministic: bool,
-    /// Instructions per kernel timer tick, with --deterministic.
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    /// Instructions per kernel timer tick, with --deterministic (1 to 10^8).
+    #[arg(long, value_name = "N", default_value_t = 100_000,
+          value_parser = crate::options::whole::<u64, 1, 100_000_000>)]
     tick_instructions: u64,
 }
 

@@ -1,24 +1,27 @@
 //! `selvm selftest`: a scripted walk through the capability system on a freshly
 //! booted kernel, then a random stress run checked after every step.
 
+use crate::failure::Failure;
+use crate::options::whole;
 use clap::Args;
 use selvm_abi::{CapRights, InvocationLabel as L, ObjectType, boot as slots};
 use selvm_kernel::slot::SlotMemory;
 use selvm_kernel::{BootConfig, Outcome};
 use selvm_kernel_testkit::{Client, Executor, Histogram, Op, TestKernel, TestMemory};
+use std::io::Write;
 use std::time::Instant;
 
 /// Self-test options.
 #[derive(Args, Debug, Clone)]
 pub struct Options {
-    /// Random operations in the stress run.
-    #[arg(long, default_value_t = 20_000)]
+    /// Random operations in the stress run (1 to 10^9).
+    #[arg(long, default_value_t = 20_000, value_parser = whole::<u64, 1, 1_000_000_000>)]
     steps: u64,
-    /// Seed of the stress run (runs are deterministic per seed).
-    #[arg(long, default_value_t = 1)]
+    /// Seed of the stress run (runs are deterministic per seed; 0 to 2^64 - 1).
+    #[arg(long, default_value_t = 1, value_parser = whole::<u64, 0, { u64::MAX }>)]
     seed: u64,
-    /// RAM of the demo kernel, in MiB (1..=1024).
-    #[arg(long, default_value_t = 16)]
+    /// RAM of the demo kernel, in MiB (1 to 1024).
+    #[arg(long, value_name = "MIB", default_value_t = 16, value_parser = whole::<u64, 1, 1024>)]
     memory: u64,
 }
 
@@ -32,16 +35,23 @@ impl Default for Options {
     }
 }
 
-fn expect(what: &str, got: Outcome, want: Outcome) -> Result<(), String> {
-    println!("  {what:<58} {got:?}");
+fn expect(what: &str, got: Outcome, want: Outcome) -> Result<(), Failure> {
+    outln!("  {what:<58} {got:?}")?;
     if got == want {
         Ok(())
     } else {
-        Err(format!("{what}: expected {want:?}, got {got:?}"))
+        Err(Failure::check(format!(
+            "{what}: expected {want:?}, got {got:?}"
+        )))
     }
 }
 
-fn demo(k: &mut TestKernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(), String> {
+/// An invariant the checker found broken, as a failure.
+fn broken(v: impl std::fmt::Debug) -> Failure {
+    Failure::check(format!("invariant broken: {v:?}"))
+}
+
+fn demo(k: &mut TestKernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(), Failure> {
     let c = Client::new(summary.root_tcb);
     let root = slots::CAP_INIT_THREAD_CNODE;
     let e = summary.empty.start;
@@ -49,11 +59,11 @@ fn demo(k: &mut TestKernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(
         + (0..summary.untyped.len())
             .max_by_key(|&i| summary.untyped_list[i as usize].size_bits)
             .unwrap_or(0);
-    println!(
+    outln!(
         "boot: root CNode radix {}, {} untyped caps, first free slot {e}",
         slots::ROOT_CNODE_RADIX,
         summary.untyped.len()
-    );
+    )?;
     let done = Outcome::Done;
     expect(
         "retype 2 endpoints",
@@ -97,9 +107,9 @@ fn demo(k: &mut TestKernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(
         && k.memory()
             .cap(k.boot_objects().root_cnode.offset(e + 5))
             .is_null();
-    println!("  badged children gone after revoke: {gone}");
+    outln!("  badged children gone after revoke: {gone}")?;
     if !gone {
-        return Err("revoke left badged children behind".into());
+        return Err(Failure::check("revoke left badged children behind"));
     }
     expect(
         "delete the CNode (last cap)",
@@ -111,16 +121,14 @@ fn demo(k: &mut TestKernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(
         c.slot_op(k, L::CNodeRevoke, root, ut, 64),
         done,
     )?;
-    let census = k
-        .check_invariants()
-        .map_err(|v| format!("invariant broken: {v:?}"))?;
-    println!("  invariants hold: {census:?}");
+    let census = k.check_invariants().map_err(broken)?;
+    outln!("  invariants hold: {census:?}")?;
     Ok(())
 }
 
 /// Threads through the real syscall entry: three workers, priorities, the
 /// root thread stepping aside, round robin on timer ticks, yield.
-fn threads_demo() -> Result<(), String> {
+fn threads_demo() -> Result<(), Failure> {
     use selvm_abi::Syscall;
     use selvm_kernel_testkit::threads::{call, spawn, syscall};
     let mut mem = TestMemory::new(1 << 20);
@@ -133,51 +141,49 @@ fn threads_demo() -> Result<(), String> {
         None => "root".to_string(),
     };
     let r = call(&mut k, ts[2].cptr, L::TcbSetPriority, &[50], &[me]);
-    println!(
+    outln!(
         "threads: 3 workers at priority 100, worker 2 lowered to 50 (reply label {})",
         r.label
-    );
+    )?;
     for t in &ts {
         call(&mut k, t.cptr, L::TcbResume, &[], &[]);
     }
     call(&mut k, me, L::TcbSuspend, &[], &[]);
-    println!(
+    outln!(
         "  root suspends itself; running: {}",
         name(&k, k.current_thread())
-    );
+    )?;
     let mut order = Vec::new();
     for _ in 0..10 {
         k.timer_tick();
         order.push(name(&k, k.current_thread()));
     }
-    println!("  after each of 10 timer ticks: {}", order.join(", "));
+    outln!("  after each of 10 timer ticks: {}", order.join(", "))?;
     let before = k.current_thread();
     syscall(&mut k, Syscall::Yield, 0, 0, &[], &[]);
-    println!(
+    outln!(
         "  {} yields; running: {}",
         name(&k, before),
         name(&k, k.current_thread())
-    );
+    )?;
     for t in &ts[..2] {
         let cur = k.current_thread();
         let cptr = ts.iter().find(|w| w.tcb == cur).map_or(t.cptr, |w| w.cptr);
         call(&mut k, cptr, L::TcbSuspend, &[], &[]);
     }
-    println!(
+    outln!(
         "  both priority-100 workers suspend; running: {}",
         name(&k, k.current_thread())
-    );
+    )?;
     if k.current_thread() != ts[2].tcb {
-        return Err("the priority-50 worker should run last".into());
+        return Err(Failure::check("the priority-50 worker should run last"));
     }
-    let census = k
-        .check_invariants()
-        .map_err(|v| format!("invariant broken: {v:?}"))?;
-    println!("  invariants hold: {census:?}");
+    let census = k.check_invariants().map_err(broken)?;
+    outln!("  invariants hold: {census:?}")?;
     Ok(())
 }
 
-fn stress(options: &Options) -> Result<Histogram, String> {
+fn stress(options: &Options) -> Result<Histogram, Failure> {
     let mut total = Histogram::default();
     let mut x = options.seed;
     let started = Instant::now();
@@ -189,11 +195,12 @@ fn stress(options: &Options) -> Result<Histogram, String> {
         let mut ex = Executor::new(&mut k, &summary);
         ex.setup_multilevel(&summary);
         ex.run_all(&Op::sequence(&bytes, 300))
-            .map_err(|f| f.to_string())?;
+            .map_err(|f| Failure::check(f.to_string()))?;
         total.merge(&ex.histogram);
         runs += 1;
         if runs % 50 == 0 {
-            eprintln!(
+            let _ = writeln!(
+                std::io::stderr(),
                 "  … {} steps, {:.1}s",
                 total.total(),
                 started.elapsed().as_secs_f64()
@@ -204,29 +211,23 @@ fn stress(options: &Options) -> Result<Histogram, String> {
 }
 
 /// Runs the self-test.
-pub fn run(options: &Options) -> Result<(), String> {
-    if !(1..=1024).contains(&options.memory) {
-        return Err(format!(
-            "--memory must be 1..=1024 MiB, got {}",
-            options.memory
-        ));
-    }
-    println!("seLVM kernel self-test (seL4 13.0.0 non-MCS semantics)");
+pub fn run(options: &Options) -> Result<(), Failure> {
+    outln!("seLVM kernel self-test (seL4 13.0.0 non-MCS semantics)")?;
     let mut mem = TestMemory::new((options.memory as usize) << 20);
     let (mut k, summary) = mem.boot(&BootConfig::default());
     demo(&mut k, &summary)?;
     threads_demo()?;
-    println!(
+    outln!(
         "stress: {} random operations on a multi-level CSpace, checker after each",
         options.steps
-    );
+    )?;
     let started = Instant::now();
     let h = stress(options)?;
-    println!("{h}");
-    println!(
+    outln!("{h}")?;
+    outln!(
         "self-test passed: {} operations, invariants held after every step ({:.1}s)",
         h.total(),
         started.elapsed().as_secs_f64()
-    );
+    )?;
     Ok(())
 }

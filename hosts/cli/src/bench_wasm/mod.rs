@@ -12,19 +12,25 @@ mod engines;
 mod profile;
 pub mod programs;
 
+use crate::failure::Failure;
+use crate::options::{grouped, whole};
 use clap::Args;
 use engines::{Engine, Prepared, SELVM_LOOP, WASMI2, WASMI031, prepare};
 use programs::{PROGRAMS, Program};
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// Options of `selvm bench wasm`.
 #[derive(Args)]
 pub struct WasmBenchArgs {
-    /// Timed runs per program and engine (the median is reported).
-    #[arg(long, default_value_t = 7)]
+    /// Timed runs per program and engine (the median is reported; 1 to 1000).
+    #[arg(long, default_value_t = 7, value_parser = whole::<usize, 1, 1000>)]
     reps: usize,
     /// Only the programs with these names (repeatable).
-    #[arg(long)]
+    #[arg(long, help = format!(
+        "Only the programs with these names (repeatable): {}",
+        PROGRAMS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+    ))]
     only: Vec<String>,
     /// Skip the operator counts (the instrumented run).
     #[arg(long)]
@@ -37,8 +43,8 @@ pub struct WasmBenchArgs {
     /// the times mean little).
     #[arg(long)]
     small: bool,
-    /// Rows in each `--profile` list.
-    #[arg(long, default_value_t = 12)]
+    /// Rows in each `--profile` list (1 to 1000).
+    #[arg(long, default_value_t = 12, value_parser = whole::<usize, 1, 1000>)]
     top: usize,
 }
 
@@ -161,31 +167,18 @@ fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1e3)
 }
 
-/// Groups of three digits: 1,234,567.
-pub(crate) fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn geomean(xs: impl Iterator<Item = f64>) -> f64 {
     let (sum, n) = xs.fold((0.0, 0), |(s, n), x| (s + x.ln(), n + 1));
     (sum / n as f64).exp()
 }
 
-fn print_tables(rows: &[Measured]) {
+fn print_tables(rows: &[Measured]) -> Result<(), Failure> {
     let names: Vec<String> = Engine::ALL.iter().map(|e| e.name()).collect();
-    println!(
+    outln!(
         "\nExecution time of run(n), median, ms (× = time / wasmi 2.x time; lower is faster):\n"
-    );
-    println!("| program | workload | {} |", names.join(" | "));
-    println!("|---|---|{}", "---:|".repeat(names.len()));
+    )?;
+    outln!("| program | workload | {} |", names.join(" | "))?;
+    outln!("|---|---|{}", "---:|".repeat(names.len()))?;
     for r in rows {
         let base = r.median[WASMI2].as_secs_f64();
         let cells: Vec<String> = r
@@ -197,12 +190,12 @@ fn print_tables(rows: &[Measured]) {
                 _ => format!("{} ({:.2}×)", ms(t), t.as_secs_f64() / base),
             })
             .collect();
-        println!(
+        outln!(
             "| {} | {} | {} |",
             r.program.name,
             r.program.what,
             cells.join(" | ")
-        );
+        )?;
     }
     let gm: Vec<String> = (0..names.len())
         .map(|i| {
@@ -213,67 +206,79 @@ fn print_tables(rows: &[Measured]) {
             format!("{g:.2}×")
         })
         .collect();
-    println!("| **geometric mean** | | {} |", gm.join(" | "));
+    outln!("| **geometric mean** | | {} |", gm.join(" | "))?;
 
-    println!("\nPreparation (parse, validate, translate, instantiate with memory), median, ms:\n");
-    println!(
+    outln!("\nPreparation (parse, validate, translate, instantiate with memory), median, ms:\n")?;
+    outln!(
         "| program | wasm bytes | wasmi 2.x (eager) | wasmi 0.31 | seLVM | of which dx | of which Module::load |"
-    );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    )?;
+    outln!("|---|---:|---:|---:|---:|---:|---:|")?;
     for r in rows {
         let m = |d: Duration| format!("{:.2}", d.as_secs_f64() * 1e3);
-        println!(
+        outln!(
             "| {} | {} | {} | {} | {} | {} | {} |",
             r.program.name,
-            thousands(r.program.wasm.len() as u64),
+            grouped(r.program.wasm.len() as u64),
             m(r.prepare[WASMI2]),
             m(r.prepare[WASMI031]),
             m(r.prepare[SELVM_LOOP]),
             m(r.stages.0),
             m(r.stages.1)
-        );
+        )?;
     }
 
     if rows.iter().all(|r| r.wasm_ops.is_some()) {
-        println!(
+        outln!(
             "\nDynamic counts of run(n): counted wasm operators (all but block, loop, else, end, nop) vs seLVM instructions:\n"
-        );
-        println!(
+        )?;
+        outln!(
             "| program | wasm operators | seLVM instructions | seLVM per wasm op | ns per wasm op: wasmi 2.x | selvm loop | ns per seLVM instruction |"
-        );
-        println!("|---|---:|---:|---:|---:|---:|---:|");
+        )?;
+        outln!("|---|---:|---:|---:|---:|---:|---:|")?;
         let (mut tw, mut ts) = (0u64, 0u64);
         for r in rows {
             let w = r.wasm_ops.unwrap_or(0);
             tw += w;
             ts += r.instructions;
-            println!(
+            outln!(
                 "| {} | {} | {} | {:.3} | {:.2} | {:.2} | {:.2} |",
                 r.program.name,
-                thousands(w),
-                thousands(r.instructions),
+                grouped(w),
+                grouped(r.instructions),
                 r.instructions as f64 / w as f64,
                 r.median[WASMI2].as_nanos() as f64 / w as f64,
                 r.median[SELVM_LOOP].as_nanos() as f64 / w as f64,
                 r.median[SELVM_LOOP].as_nanos() as f64 / r.instructions as f64
-            );
+            )?;
         }
         let g = geomean(
             rows.iter()
                 .map(|r| r.instructions as f64 / r.wasm_ops.unwrap_or(1) as f64),
         );
-        println!(
+        outln!(
             "| **all** | {} | {} | **{:.3}** (geomean {g:.3}) | | | |",
-            thousands(tw),
-            thousands(ts),
+            grouped(tw),
+            grouped(ts),
             ts as f64 / tw as f64
-        );
+        )?;
     }
+    Ok(())
 }
 
 /// `selvm bench wasm`
-pub fn wasm(a: &WasmBenchArgs) -> Result<(), String> {
-    let reps = a.reps.max(1);
+pub fn wasm(a: &WasmBenchArgs) -> Result<(), Failure> {
+    if let Some(o) = a
+        .only
+        .iter()
+        .find(|o| PROGRAMS.iter().all(|p| p.name != o.as_str()))
+    {
+        let names: Vec<&str> = PROGRAMS.iter().map(|p| p.name).collect();
+        return Err(Failure::usage(format!(
+            "--only {o}: no such program (the programs: {})",
+            names.join(", ")
+        )));
+    }
+    let reps = a.reps;
     let programs: Vec<&'static Program> = PROGRAMS
         .iter()
         .filter(|p| a.only.is_empty() || a.only.iter().any(|o| o == p.name))
@@ -287,10 +292,7 @@ pub fn wasm(a: &WasmBenchArgs) -> Result<(), String> {
             })),
         })
         .collect();
-    if programs.is_empty() {
-        return Err(format!("no program named {:?}", a.only));
-    }
-    println!(
+    outln!(
         "selvm bench wasm: median of {reps} runs after a warm-up run, engines interleaved; {} build, {}; checksums verified",
         if cfg!(debug_assertions) {
             "debug"
@@ -298,17 +300,17 @@ pub fn wasm(a: &WasmBenchArgs) -> Result<(), String> {
             "release"
         },
         std::env::consts::ARCH
-    );
+    )?;
     let mut rows = Vec::new();
     for p in programs {
-        eprint!("{} ", p.name);
-        rows.push(measure(p, reps, !a.no_counts)?);
+        let _ = write!(std::io::stderr(), "{} ", p.name);
+        rows.push(measure(p, reps, !a.no_counts).map_err(Failure::check)?);
     }
-    eprintln!();
-    print_tables(&rows);
+    let _ = writeln!(std::io::stderr());
+    print_tables(&rows)?;
     if a.profile {
         for r in &rows {
-            let (_, inst, counters) = count_ops(r.program)?;
+            let (_, inst, counters) = count_ops(r.program).map_err(Failure::check)?;
             profile::print(r.program, &inst.histogram(&counters), a.top)?;
         }
     }

@@ -5,7 +5,8 @@
 
 use super::engines::load_selvm;
 use super::programs::Program;
-use super::thousands;
+use crate::failure::Failure;
+use crate::options::grouped;
 use selvm_vm::{FlatMemory, Stop, Thread};
 use std::collections::{BTreeMap, HashMap};
 
@@ -53,7 +54,7 @@ fn top<K: Clone>(
             format!(
                 "{} | {} | {:.1} %",
                 show(k),
-                thousands(*n),
+                grouped(*n),
                 100.0 * *n as f64 / total as f64
             )
         })
@@ -61,20 +62,20 @@ fn top<K: Clone>(
 }
 
 /// Prints the three lists for `p` side by side.
-pub fn print(p: &Program, wasm: &BTreeMap<&'static str, u64>, n: usize) -> Result<(), String> {
-    let (ops, pairs) = selvm_histograms(p)?;
+pub fn print(p: &Program, wasm: &BTreeMap<&'static str, u64>, n: usize) -> Result<(), Failure> {
+    let (ops, pairs) = selvm_histograms(p).map_err(Failure::check)?;
     let w = top(wasm.iter().map(|(&k, &v)| (k, v)), n, |k| k.to_string());
     let s = top(ops, n, |k| k.to_string());
     let q = top(pairs, n, |(a, b)| format!("{a} → {b}"));
-    println!("\n`{}` ({}): most executed\n", p.name, p.what);
-    println!(
+    outln!("\n`{}` ({}): most executed\n", p.name, p.what)?;
+    outln!(
         "| wasm operator | count | share | seLVM op | count | share | seLVM op pair | count | share |"
-    );
-    println!("|---|---:|---:|---|---:|---:|---|---:|---:|");
+    )?;
+    outln!("|---|---:|---:|---|---:|---:|---|---:|---:|")?;
     let empty = " |  | ".to_string();
     for i in 0..n {
         let cell = |v: &Vec<String>| v.get(i).cloned().unwrap_or_else(|| empty.clone());
-        println!("| {} | {} | {} |", cell(&w), cell(&s), cell(&q));
+        outln!("| {} | {} | {} |", cell(&w), cell(&s), cell(&q))?;
     }
     Ok(())
 }

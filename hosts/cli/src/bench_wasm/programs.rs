@@ -1,5 +1,5 @@
 //! The compute programs of `selvm bench wasm`: the committed wasm32 modules built from
-//! `user/bench/*` (scripts/build-bench-wasm.sh), the argument each run gets, and the
+//! `user/bench/*` (`cargo xtask bench-wasm`), the argument each run gets, and the
 //! checksum every engine must return.
 
 /// A benchmark program: a module exporting `run(n: i32) -> i64`.

@@ -1,0 +1,165 @@
+//! Reading a command's input file: bounded by [`MAX_INPUT_BYTES`] (so `/dev/zero` or
+//! an endless fifo is refused instead of filling memory), opened so that a fifo with
+//! no writer reads as empty instead of blocking forever, and recognized by its
+//! content ([`Kind`]) so that a wrong file can be named for what it is.
+
+use crate::failure::Failure;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::path::Path;
+
+/// The largest input any command reads: a program, a module, a source, console input.
+pub const MAX_INPUT_BYTES: u64 = 256 << 20;
+
+/// Reads the file at `path` whole: refused (status 6, one line) if it cannot be
+/// opened, is a directory, is empty or holds more than [`MAX_INPUT_BYTES`].
+pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    let name = path.display();
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| Failure::bad_input(format!("{name}: {}", open_error(path, &e))))?;
+    let fail = |e: io::Error| Failure::bad_input(format!("{name}: {e}"));
+    let meta = file.metadata().map_err(fail)?;
+    if meta.is_dir() {
+        return Err(Failure::bad_input(format!(
+            "{name}: a directory, not a file"
+        )));
+    }
+    if meta.is_file() && meta.len() > MAX_INPUT_BYTES {
+        return Err(too_large(&name.to_string()));
+    }
+    set_blocking(&file).map_err(fail)?;
+    let bytes = read_limited(&file, &name.to_string())?;
+    if bytes.is_empty() {
+        let why = match meta.file_type().is_fifo() {
+            true => "no bytes (a fifo nobody writes to?)",
+            false => "an empty file",
+        };
+        return Err(Failure::bad_input(format!("{name}: {why}")));
+    }
+    Ok(bytes)
+}
+
+/// Reads `reader` to its end, refusing more than [`MAX_INPUT_BYTES`] (`what` names it
+/// in the message): for files and for stdin as console input.
+pub fn read_limited(mut reader: impl Read, what: &str) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    let fail = |e: io::Error| Failure::bad_input(format!("{what}: {e}"));
+    (&mut reader)
+        .take(MAX_INPUT_BYTES)
+        .read_to_end(&mut bytes)
+        .map_err(fail)?;
+    // At the limit, one byte more means too much (read separately: the buffer stays
+    // at the limit instead of doubling past it).
+    if bytes.len() as u64 == MAX_INPUT_BYTES && reader.read(&mut [0u8; 1]).map_err(fail)? > 0 {
+        return Err(too_large(what));
+    }
+    Ok(bytes)
+}
+
+#[cold]
+fn too_large(what: &str) -> Failure {
+    Failure::bad_input(format!(
+        "{what}: more than {} MiB, the most selvm reads (an endless device?)",
+        MAX_INPUT_BYTES >> 20
+    ))
+}
+
+/// An open error in words, with a hint for `-` (which is not stdin here).
+fn open_error(path: &Path, e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::NotFound if path == Path::new("-") => {
+            "no such file (selvm reads its input from a file; stdin is not read as one)".into()
+        }
+        io::ErrorKind::NotFound => "no such file".into(),
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Makes `file`'s reads block again. It was opened non-blocking so that opening a
+/// fifo with no writer returns at once instead of waiting for one (its reads then see
+/// the end at once); reading must block, or a slow writer would look finished.
+fn set_blocking(file: &File) -> io::Result<()> {
+    let fd = file.as_raw_fd();
+    // SAFETY: fcntl(F_GETFL) takes no pointers; `fd` is open for the whole call,
+    // owned by `file`, which outlives it.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+    // SAFETY: as above; F_SETFL only changes the descriptor's status flags.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// What a file holds, judged by its content.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// An `.sbc` module (it starts with the `\x7fSBC` magic).
+    Sbc,
+    /// A WebAssembly module in the binary format (`\0asm`).
+    Wasm,
+    /// WebAssembly text: UTF-8 whose first token (after `;` comments) is `(`.
+    Wat,
+    /// Other UTF-8 text without NUL bytes: assembly source, or something else.
+    Text,
+    /// Anything else.
+    Binary,
+}
+
+impl Kind {
+    /// The kind of `bytes`.
+    pub fn of(bytes: &[u8]) -> Kind {
+        if bytes.starts_with(&selvm_bytecode::format::MAGIC) {
+            return Kind::Sbc;
+        }
+        if bytes.starts_with(b"\0asm") {
+            return Kind::Wasm;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(text) if !bytes.contains(&0) => match first_line(text) {
+                Some(line) if line.starts_with('(') => Kind::Wat,
+                _ => Kind::Text,
+            },
+            _ => Kind::Binary,
+        }
+    }
+}
+
+/// The first line that is not blank or a `;` comment (assembly and WAT alike).
+fn first_line(text: &str) -> Option<&str> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(';'))
+}
+
+/// What the file at `path` holding `bytes` is, in words, for a message saying it is
+/// not what a command takes.
+pub fn describe(path: &Path, bytes: &[u8]) -> String {
+    match Kind::of(bytes) {
+        Kind::Sbc => "an .sbc module".into(),
+        Kind::Wasm => "a WebAssembly module".into(),
+        Kind::Wat => "WebAssembly text".into(),
+        Kind::Text if is_assembly(path, bytes) => "assembly source".into(),
+        Kind::Text => {
+            let text = std::str::from_utf8(bytes).unwrap_or_default();
+            let line: String = first_line(text).unwrap_or("").chars().take(40).collect();
+            format!("a text file (first line: `{}`)", line.escape_debug())
+        }
+        Kind::Binary => {
+            let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
+            format!("a binary file starting with bytes {}", head.join(" "))
+        }
+    }
+}
+
+/// Whether text looks like assembly source: named `.s`, or starting with a directive.
+pub fn is_assembly(path: &Path, bytes: &[u8]) -> bool {
+    let text = std::str::from_utf8(bytes).unwrap_or_default();
+    path.extension().is_some_and(|e| e == "s")
+        || first_line(text).is_some_and(|l| l.starts_with('.'))
+}
