@@ -162,6 +162,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     }
 
     /// seL4's `findVSpaceForASID`: the root page table assigned `asid`.
+    #[inline]
     pub fn find_vspace_for_asid(&self, asid: Asid) -> Result<PAddr, LookupFault> {
         let pool = self.asids.pool_of(asid).ok_or(LookupFault::InvalidRoot)?;
         let root = self.mem.read(pool + 8 * (u64::from(asid) % POOL_ENTRIES));

@@ -232,14 +232,19 @@ impl DeviceBus {
     }
 
     /// Time reached `now`: devices whose deadline passed fire. Cheap when nothing is due.
-    #[inline]
+    #[inline(always)]
     pub fn advance(&mut self, now: Now) {
         if now.ns >= self.deadline {
-            for d in &mut self.devices {
-                d.advance(now);
-            }
-            self.refresh();
+            self.fire(now);
         }
+    }
+
+    #[inline(never)]
+    fn fire(&mut self, now: Now) {
+        for d in &mut self.devices {
+            d.advance(now);
+        }
+        self.refresh();
     }
 
     /// No thread can run: what the devices need (a raised line, input, nothing).

@@ -90,7 +90,7 @@ impl Time {
 
     /// A slice ran `executed` instructions: advances time; returns the nanoseconds it
     /// took.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn after_slice(&mut self, executed: u64) -> u64 {
         self.since_tick += executed;
         let start = self.now_ns;
@@ -116,7 +116,7 @@ impl Time {
 
     /// Whether the kernel's tick is due (every `tick_instructions` instructions in
     /// virtual time, every 2 ms in real time); if so it is counted as taken.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn take_tick(&mut self) -> bool {
         let due = match self.clock {
             Some(_) => self.now_ns - self.last_tick_ns >= KERNEL_TICK_NS,

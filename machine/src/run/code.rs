@@ -7,27 +7,28 @@ use crate::machine::{CODE_CACHE_THREADS, CodeCache, Machine, Step};
 use alloc::sync::Arc;
 use selvm_abi::Word;
 use selvm_abi::vm::fault::TrapKind;
-use selvm_kernel::arch::vm::VmCode;
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::vspace::Asid;
 
-/// A thread's code, VSpace (ASID and root) and decoded module.
-pub(super) type Code = (VmCode, Option<(Asid, PAddr)>, Arc<selvm_vm::Module>);
+/// Where thread `t`'s code is in the cache (so a slice borrows the decoded module
+/// from there instead of taking a reference count), and its VSpace (ASID and root).
+pub(super) type Code = (usize, Option<(Asid, PAddr)>);
 
 impl Machine {
     /// What thread `t` runs, or the step that ends a thread that cannot run.
     #[inline]
     pub(super) fn code_for(&mut self, t: PAddr) -> Result<Code, Step> {
         let key = self.kernel.vm_code_key(t);
-        match self.code_cache.iter().find(|c| c.tcb == t) {
-            Some(c) if c.key == key => {
-                let vspace = match c.vspace {
+        match self.code_cache.iter().position(|c| c.tcb == t) {
+            Some(i) if self.code_cache[i].key == key => {
+                let cached = self.code_cache[i].vspace;
+                let vspace = match cached {
                     Some((asid, root)) if self.kernel.find_vspace_for_asid(asid) == Ok(root) => {
-                        c.vspace
+                        cached
                     }
                     _ => self.kernel.thread_vspace(t),
                 };
-                Ok((c.code, vspace, Arc::clone(&c.module)))
+                Ok((i, vspace))
             }
             _ => self.look_up_code(t, key),
         }
@@ -62,17 +63,21 @@ impl Machine {
             key,
             code,
             vspace,
-            module: Arc::clone(&module),
+            module,
         };
-        match self.code_cache.iter().position(|c| c.tcb == t) {
-            Some(i) => self.code_cache[i] = entry,
+        let i = match self.code_cache.iter().position(|c| c.tcb == t) {
+            Some(i) => {
+                self.code_cache[i] = entry;
+                i
+            }
             None => {
                 if self.code_cache.len() >= CODE_CACHE_THREADS {
                     self.code_cache.remove(0);
                 }
                 self.code_cache.push(entry);
+                self.code_cache.len() - 1
             }
-        }
-        Ok((code, vspace, module))
+        };
+        Ok((i, vspace))
     }
 }

@@ -28,16 +28,23 @@ impl Machine {
         if let Some(exit) = &self.exited {
             return Step::Exited(exit.clone());
         }
-        let mut step = self.step_inner();
-        if matches!(step, Step::Running) && self.config.check_invariants {
-            if let Some(exit) = self.audit() {
-                step = Step::Exited(exit);
-            }
+        // Each arm builds its result in place: `Running`, the hot case, is only a tag.
+        match self.step_inner() {
+            Step::Running if !self.config.check_invariants => Step::Running,
+            Step::Running => match self.audit() {
+                Some(exit) => self.stop(exit),
+                None => Step::Running,
+            },
+            Step::Exited(exit) => self.stop(exit),
+            idle => idle,
         }
-        if let Step::Exited(exit) = &step {
-            self.exited = Some(exit.clone());
-        }
-        step
+    }
+
+    /// The machine stopped with `exit`: every later step says so again.
+    #[cold]
+    fn stop(&mut self, exit: Exit) -> Step {
+        self.exited = Some(exit.clone());
+        Step::Exited(exit)
     }
 
     /// The kernel's invariant checker, when the crate has it (feature
@@ -74,7 +81,7 @@ impl Machine {
             return self.idle();
         }
         match self.code_for(t) {
-            Ok((code, vspace, module)) => self.run_slice(t, code, vspace, &module),
+            Ok((cached, vspace)) => self.run_slice(t, cached, vspace),
             Err(stopped) => stopped,
         }
     }
@@ -147,12 +154,19 @@ impl Machine {
     }
 
     /// The kernel's timer tick, when due.
+    #[inline(always)]
     fn tick_if_due(&mut self, t: PAddr) {
         if self.time.take_tick() {
-            self.kernel_entries += 1;
-            self.record(t, || ("tick", "timer tick".into()));
-            self.kernel.timer_tick();
+            self.tick(t);
         }
+    }
+
+    /// The kernel's timer tick.
+    #[inline(never)]
+    fn tick(&mut self, t: PAddr) {
+        self.kernel_entries += 1;
+        self.record(t, || ("tick", "timer tick".into()));
+        self.kernel.timer_tick();
     }
 
     /// Records a kernel entry in the trace; `what` (category and name) is

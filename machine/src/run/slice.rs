@@ -3,7 +3,7 @@
 //! the stop into a kernel entry.
 
 use crate::exit::FaultKind;
-use crate::machine::{Machine, Step, Wait};
+use crate::machine::{CodeCache, Machine, Step, Wait};
 use crate::mmu::SoftMmu;
 use crate::trace::{Event, syscall_event};
 use alloc::format;
@@ -13,7 +13,7 @@ use selvm_abi::vm::SYSCALL_WINDOW;
 use selvm_abi::vm::context::{DEPTH, PC, SP, WINDOW_REGISTERS, pc_function, pc_offset, pc_word};
 use selvm_abi::vm::fault::TrapKind;
 use selvm_abi::wasm::{GLOBAL_BOOT_INFO, GLOBAL_IPC_BUFFER, GLOBAL_STACK_POINTER};
-use selvm_kernel::arch::vm::{VmCode, hidden};
+use selvm_kernel::arch::vm::hidden;
 use selvm_kernel::memory::PAddr;
 use selvm_kernel::syscall::SyscallExit;
 use selvm_kernel::vspace::Asid;
@@ -46,6 +46,7 @@ struct Resume {
 
 /// A fresh thread's start: entry function, argument, stack pointer, IPC buffer and
 /// (the root task's) BootInfo.
+#[derive(Clone, Copy)]
 struct Start {
     function: u32,
     argument: Word,
@@ -84,6 +85,7 @@ fn trap_kind(trap: Trap) -> (TrapKind, Word) {
 }
 
 impl Resume {
+    #[inline]
     fn read(ctx: &[Word]) -> Self {
         let mut saved = [0; SAVED_WORDS];
         saved.copy_from_slice(&ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS]);
@@ -119,31 +121,41 @@ impl Machine {
         }
     }
 
-    /// Runs thread `t` for the rest of the tick and handles its stop.
+    /// Runs thread `t` (its code in cache entry `cached`) for the rest of the tick
+    /// and handles its stop.
     pub(super) fn run_slice(
         &mut self,
         t: PAddr,
-        code: VmCode,
+        cached: usize,
         vspace: Option<(Asid, PAddr)>,
-        module: &selvm_vm::Module,
     ) -> Step {
         let resume = Resume::read(self.kernel.context(t));
         let start = (resume.saved[0] == 0).then(|| self.start_of(t));
         let (asid, root) = vspace.unwrap_or((0, 0));
         let budget = self.slice_budget();
         let now = self.time.now();
-        let (stack, split) = self.kernel.vm_split(&code);
+        // The interpreter borrows the decoded module from the cache while the kernel
+        // lends it the register stack and memory: disjoint fields of the machine.
+        let Machine {
+            kernel,
+            code_cache,
+            tlb,
+            bus,
+            ..
+        } = self;
+        let CodeCache { code, module, .. } = &code_cache[cached];
+        let (stack, split) = kernel.vm_split(code);
         let Some(mut thread) = resumed(module, stack, &resume, start, code.max_depth) else {
-            let pc = pc_word(self.start_of(t).function, 0);
+            let pc = pc_word(start.map_or(0, |s| s.function), 0);
             self.kernel.vm_trap(pc, TrapKind::StackOverflow, 1);
             return self.killed(t, pc, FaultKind::Trap(TrapKind::StackOverflow, 1), None);
         };
         let size = resume.pages * WASM_PAGE;
-        let mut mmu = SoftMmu::new(split, root, asid, &mut self.tlb, &mut self.bus, now, size);
+        let mut mmu = SoftMmu::new(split, root, asid, tlb, bus, now, size);
         let exit = thread.run(module, stack, &mut mmu, budget);
         let blocked = mmu.blocked();
         let stopped = stopped(&mut thread, module, stack, &exit.stop, &resume);
-        self.save(t, &thread, &stopped, &exit.stop);
+        save(kernel.context_mut(t), &thread, &stopped, &exit.stop);
 
         self.instructions += exit.executed;
         let start_ns = now.ns;
@@ -170,11 +182,13 @@ impl Machine {
             return Step::Running;
         }
         let window = &stopped.window[..stopped.window_len];
-        let step = self.handle_stop(t, exit.stop, stopped.pc, window);
-        if matches!(step, Step::Running) {
-            self.tick_if_due(t);
+        match self.handle_stop(t, exit.stop, stopped.pc, window) {
+            Step::Running => {
+                self.tick_if_due(t);
+                Step::Running
+            }
+            other => other,
         }
-        step
     }
 
     /// Most instructions the next slice may run: to the next tick, and not past the
@@ -185,23 +199,6 @@ impl Machine {
             Some(m) => to_tick.min(m.saturating_sub(self.instructions).max(1)),
             None => to_tick,
         }
-    }
-
-    /// Saves the interpreter's state and where it stopped in `t`'s context.
-    fn save(&mut self, t: PAddr, thread: &Thread, s: &Stopped, stop: &Stop) {
-        let ctx = self.kernel.context_mut(t);
-        ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS].copy_from_slice(&thread.save());
-        ctx[WINDOW_BASE] = match stop {
-            Stop::Syscall { first, .. } => *first as Word,
-            _ => NO_WINDOW,
-        };
-        ctx[DEPTH] = s.depth;
-        ctx[hidden::MEMORY_PAGES] = s.pages;
-        if let Some(sp) = s.sp {
-            ctx[SP] = sp & 0xffff_ffff;
-        }
-        ctx[PC] = s.pc;
-        ctx[hidden::NEXT_PC] = s.pc;
     }
 
     /// Turns the interpreter's stop into a kernel entry (the tick, if due, follows a
@@ -262,10 +259,28 @@ impl Machine {
     }
 }
 
+/// Saves the interpreter's state and where it stopped in the thread's context `ctx`.
+#[inline]
+fn save(ctx: &mut [Word], thread: &Thread, s: &Stopped, stop: &Stop) {
+    ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS].copy_from_slice(&thread.save());
+    ctx[WINDOW_BASE] = match stop {
+        Stop::Syscall { first, .. } => *first as Word,
+        _ => NO_WINDOW,
+    };
+    ctx[DEPTH] = s.depth;
+    ctx[hidden::MEMORY_PAGES] = s.pages;
+    if let Some(sp) = s.sp {
+        ctx[SP] = sp & 0xffff_ffff;
+    }
+    ctx[PC] = s.pc;
+    ctx[hidden::NEXT_PC] = s.pc;
+}
+
 /// The interpreter thread for a slice: restored from `r`, or started at its entry
 /// function (`None`: the register stack cannot hold the entry's frame). It resumes
 /// where the kernel says (after a syscall, or a restart), with the kernel's answer to
 /// its last syscall in that syscall's window.
+#[inline]
 fn resumed(
     module: &selvm_vm::Module,
     stack: &mut [u64],
@@ -314,6 +329,7 @@ fn resumed(
 
 /// What the thread left: `memory.grow` decided against its limit (the kernel maps
 /// nothing), a syscall's window copied out, its pc, depth and stack pointer.
+#[inline]
 fn stopped(
     thread: &mut Thread,
     module: &selvm_vm::Module,
