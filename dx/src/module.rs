@@ -224,7 +224,7 @@ pub(crate) fn translate(wasm: &[u8], options: &Options) -> Result<Translation, E
                 for export in reader.into_iter_with_offsets() {
                     let (offset, export) = export.map_err(|e| Error::invalid(e, None))?;
                     if export.name == "_start" {
-                        start_export_offset = offset as u64;
+                        start_export_offset = offset;
                     }
                     let kind = match export.kind {
                         ExternalKind::Func | ExternalKind::FuncExact => {
