@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Prepare a machine to build and test seLVM: scripts/test.sh afterwards.
+# Prepare a machine to build and test seLVM: `cargo xtask test` runs this first.
 #
 # - On Debian, installs the second Rust toolchain used for cross builds
-#   (rustc-web cargo-web rust-web-src lld; see docs in scripts/cross-build.sh),
-#   unless the default (rustup) toolchain already has every cross target.
+#   (rustc-web cargo-web rust-web-src lld; see docs/build.md and `cargo xtask cross
+#   --help`), unless the default (rustup) toolchain already has every cross target.
 # - On Debian, installs the tools the tests and benchmarks use: valgrind
-#   (scripts/valgrind-tests.sh) and lua5.4 (the peer in `selvm bench vm`).
+#   (`cargo xtask valgrind`) and lua5.4 (the peer in `selvm bench vm`).
 # - Fetches the workspace's crates, and the standard library's crates that
 #   -Zbuild-std needs, so later steps work offline.
 # Idempotent; silent when there is nothing to do. Fuzzing (cargo-fuzz, nightly)
@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# Targets scripts/test.sh cross-builds.
+# Targets `cargo xtask test` cross-builds (xtask/src/toolchain.rs: CROSS_TARGETS).
 CROSS_TARGETS=(riscv64gc-unknown-none-elf wasm32-unknown-unknown)
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld)
 TOOL_PACKAGES=(valgrind lua5.4)
@@ -59,7 +59,7 @@ if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; 
     apt_install "${TOOL_PACKAGES[@]}"
 else
     for tool in valgrind lua5.4; do
-        command -v "$tool" >/dev/null 2>&1 || echo "setup: warning: $tool not found (not a Debian system): install it for scripts/test.sh and selvm bench vm" >&2
+        command -v "$tool" >/dev/null 2>&1 || echo "setup: warning: $tool not found (not a Debian system): install it for cargo xtask test and selvm bench vm" >&2
     done
 fi
 

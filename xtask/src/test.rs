@@ -1,0 +1,233 @@
+//! `cargo xtask test`: everything CI runs, in order, each step timed, stopping at the
+//! first failure; a summary of the step times at the end.
+
+use crate::process::{self, Error, Result, bail, cargo};
+use crate::toolchain::{self, Cross};
+use crate::{bench, conformance, cross, user, valgrind};
+use clap::Args;
+use std::time::{Duration, Instant};
+
+const RISCV64: &str = "riscv64gc-unknown-none-elf";
+const WASM32: &str = "wasm32-unknown-unknown";
+
+/// The cross builds CI runs, each a step: (step, target, packages).
+const CROSS_BUILDS: &[(&str, &str, &[&str])] = &[
+    ("cross-riscv64", RISCV64, &["selvm-abi", "selvm-kernel"]),
+    ("cross-wasm32", WASM32, &["selvm-abi"]),
+    ("cross-wasm32-vm", WASM32, &["selvm-bytecode", "selvm-vm"]),
+    ("cross-riscv64-bytecode", RISCV64, &["selvm-bytecode"]),
+    ("cross-wasm32-host", WASM32, &["selvm-machine"]),
+    ("cross-wasm32-libsel4", WASM32, &["libsel4"]),
+    ("cross-riscv64-libsel4", RISCV64, &["libsel4"]),
+];
+
+/// Options of `cargo xtask test`.
+#[derive(Args)]
+pub struct Options {
+    /// Skip the cross builds and everything built on them (user programs, the
+    /// conformance suite, the mutation check, the benchmark modules): a quick local run.
+    /// SELVM_SKIP_CROSS=1 does the same.
+    #[arg(long)]
+    skip_cross: bool,
+    /// Do not run scripts/setup.sh first (it installs what is missing and is silent
+    /// when nothing is).
+    #[arg(long)]
+    no_setup: bool,
+}
+
+/// The steps run so far and when the run started.
+struct Steps {
+    start: Instant,
+    done: Vec<(&'static str, Duration)>,
+}
+
+impl Steps {
+    /// Runs one step under a header line; on failure prints the summary and stops.
+    fn step(&mut self, name: &'static str, f: impl FnOnce() -> Result) -> Result {
+        println!("==> {name}");
+        let t0 = Instant::now();
+        if let Err(e) = f() {
+            let took = t0.elapsed();
+            eprintln!("==> FAILED: {name} (after {})\n{e}", secs(took));
+            self.summary(&format!("FAILED: {name}"));
+            bail!("step {name} failed");
+        }
+        let took = t0.elapsed();
+        println!("    ok: {name} ({})", secs(took));
+        self.done.push((name, took));
+        Ok(())
+    }
+
+    /// Every passed step with its time, then one line: how many passed, the total.
+    fn summary(&self, note: &str) {
+        println!("==> step times");
+        for (name, took) in &self.done {
+            println!("    {name:<24} {:>8}", secs(*took));
+        }
+        let note = if note.is_empty() {
+            String::new()
+        } else {
+            format!("; {note}")
+        };
+        println!(
+            "==> passed: {} steps{note} (total {})",
+            self.done.len(),
+            secs(self.start.elapsed())
+        );
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}
+
+/// `cargo ARGS` in the checkout (the arguments split at spaces).
+fn cargo_step(args: &str) -> Result {
+    process::run(
+        cargo()
+            .current_dir(crate::root())
+            .args(args.split_whitespace()),
+    )
+}
+
+/// Runs `cargo xtask test`.
+pub fn run(o: &Options) -> Result {
+    let root = crate::root();
+    let mut s = Steps {
+        start: Instant::now(),
+        done: Vec::new(),
+    };
+    if !o.no_setup {
+        s.step("setup", || {
+            process::run(std::process::Command::new("bash").arg(root.join("scripts/setup.sh")))
+        })?;
+    }
+    print_toolchains();
+    s.step("fmt", || cargo_step("fmt --all --check"))?;
+    // The wasm32 user programs are crates of their own; rustfmt needs no target.
+    // (user/bench is left as written: its built modules are compared byte for byte.)
+    s.step("fmt-user", || {
+        ["user/hello", "user/sel4rt", "user/conformance"]
+            .iter()
+            .try_for_each(|c| cargo_step(&format!("fmt --manifest-path {c}/Cargo.toml --check")))
+    })?;
+    s.step("clippy", || {
+        cargo_step("clippy --workspace --all-targets -- -D warnings")
+    })?;
+    if process::succeeds(cargo().args(["nextest", "--version"])) {
+        // --no-tests=warn: a workspace (or filter) without tests is not a failure.
+        s.step("tests", || {
+            cargo_step("nextest run --workspace --no-tests=warn")
+        })?;
+        s.step("doctests", || cargo_step("test --workspace --doc"))?;
+        // The register machine's suite again with the other dispatch technique as default.
+        s.step("tests-threaded", || {
+            cargo_step("nextest run -p selvm-vm --features threaded-dispatch")
+        })?;
+    } else {
+        println!("==> no cargo-nextest: the tests run with cargo test");
+        s.step("tests", || cargo_step("test --workspace"))?;
+        s.step("tests-threaded", || {
+            cargo_step("test -p selvm-vm --features threaded-dispatch")
+        })?;
+    }
+    // Tail-call threading needs nightly Rust (`become`): its run of the suite happens
+    // only where a nightly toolchain with nextest is installed.
+    if toolchain::nightly_nextest() {
+        s.step("tests-tail-calls", || {
+            cargo_step("+nightly nextest run -p selvm-vm --features tail-call-dispatch")
+        })?;
+    } else {
+        println!("==> no nightly toolchain: the tail-call dispatch tests are skipped");
+    }
+    s.step("valgrind", valgrind::run)?;
+
+    let env_skip = std::env::var("SELVM_SKIP_CROSS").is_ok_and(|v| v == "1");
+    if o.skip_cross || env_skip {
+        println!("==> cross builds skipped (--skip-cross or SELVM_SKIP_CROSS=1)");
+        s.summary("cross builds SKIPPED");
+        return Ok(());
+    }
+    for (name, target, packages) in CROSS_BUILDS {
+        s.step(name, || cross::build(target, packages, &[]))?;
+    }
+    // A user program through the user build route, then checked against the wasm ABI
+    // (imports, exports, pinned features, remapped paths).
+    let out = crate::target_dir().join("user");
+    let hello = out.join("hello.wasm");
+    s.step("user-hello", || {
+        user::build(&root.join("user/hello"), &out, false).and_then(|w| user::dx(&w))
+    })?;
+    s.step("user-hello-abi", || {
+        let mut cmd = cargo();
+        cmd.current_dir(root).env("SELVM_USER_WASM", &hello);
+        process::run(
+            cmd.args("test -q -p selvm-abi --test wasm_abi_doc built_user_programs".split(' ')),
+        )
+    })?;
+    // The conformance suite on the hosted machine: no failure, and at least the tests
+    // written so far; then each seeded kernel bug must make it fail.
+    s.step("conformance", || {
+        conformance::run(&conformance::Options::ci())
+    })?;
+    s.step("mutation-check", conformance::mutation_check)?;
+    // Rust + libsel4 -> wasm32 -> dx -> seL4 on the VM.
+    s.step("user-hello-run", || {
+        let mut cmd = cargo();
+        cmd.current_dir(root)
+            .args(["run", "-q", "-p", "selvm", "--", "run"])
+            .arg(&hello);
+        let stdout = process::output(&mut cmd)?;
+        if !stdout.lines().any(|l| l == "hello from Rust on seLVM") {
+            return Err(Error::new(format!(
+                "hello printed no `hello from Rust on seLVM` line:\n{stdout}"
+            )));
+        }
+        Ok(())
+    })?;
+    // The committed modules of `selvm bench wasm`: rebuilt and compared byte for byte
+    // when this toolchain is the recorded one, else checked by their checksums.
+    s.step("bench-wasm", || {
+        bench::wasm(&bench::WasmOptions { check: true })
+    })?;
+    s.summary("");
+    Ok(())
+}
+
+/// The toolchains this run uses (docs/build.md): printed first so a log says them.
+fn print_toolchains() {
+    let v = |p: &str| toolchain::version(p.as_ref()).unwrap_or_else(|| format!("no {p}"));
+    println!("==> toolchains");
+    println!("    host: {}, {}", v("cargo"), v("rustc"));
+    let nightly = if toolchain::nightly_nextest() {
+        "cargo +nightly and its nextest: the tail-call dispatch tests run"
+    } else {
+        "no cargo +nightly with nextest: the tail-call dispatch tests are skipped"
+    };
+    println!("    nightly: {nightly}");
+    for target in toolchain::CROSS_TARGETS {
+        let how = match toolchain::cross(target) {
+            Ok(Cross::Installed) => "the host toolchain (installed target)".to_string(),
+            Ok(Cross::BuildStd(t)) => t.describe(),
+            Err(e) => format!("none: {e}"),
+        };
+        println!("    {target}: {how}");
+    }
+    let user = match toolchain::user(user::TARGET) {
+        Ok(t) => t.describe(),
+        Err(e) => format!("none: {e}"),
+    };
+    println!("    user programs: {user}");
+    let recorded = std::fs::read_to_string(crate::root().join("user/bench/wasm/TOOLCHAIN"))
+        .unwrap_or_default();
+    let same = bench::current_toolchain().as_deref() == Some(recorded.trim_end());
+    let how = if same {
+        "this toolchain: rebuilt and compared byte for byte"
+    } else {
+        "another toolchain: checksums only"
+    };
+    println!(
+        "    bench modules: built by {} ({how})",
+        recorded.trim_end().replace('\n', ", ")
+    );
+}
