@@ -24,6 +24,9 @@ pub const CONSOLE_RX_DATA: Word = 0x00;
 pub const CONSOLE_RX_STATUS: Word = 0x08;
 /// Console register (write): bits 0..8 are written to the console output.
 pub const CONSOLE_TX_DATA: Word = 0x10;
+/// Bytes the console's receive FIFO holds: [`CONSOLE_RX_STATUS`] never counts more
+/// (input beyond it waits in the machine until the guest reads).
+pub const CONSOLE_RX_FIFO: Word = 4096;
 /// What [`CONSOLE_RX_DATA`] reads when no byte is buffered.
 pub const CONSOLE_RX_EMPTY: Word = Word::MAX;
 /// [`CONSOLE_RX_STATUS`] bit: input has ended.

@@ -94,7 +94,7 @@ pub trait Device: Send {
     /// Input from the embedder.
     fn push_input(&mut self, _bytes: &[u8], _now: Now) {}
     /// No more input will come.
-    fn close_input(&mut self) {}
+    fn close_input(&mut self, _now: Now) {}
     /// Whether it would use input now (none is queued, input has not ended, and the
     /// guest is waiting for it or looked for it); `unmasked` as for [`Device::idle`].
     fn wants_input(&self, _unmasked: u64) -> bool {
@@ -283,19 +283,19 @@ impl DeviceBus {
     }
 
     /// Ends device `id`'s input; false if there is no such device.
-    pub fn close_input(&mut self, id: DeviceId) -> bool {
+    pub fn close_input(&mut self, id: DeviceId, now: Now) -> bool {
         let Some(d) = self.devices.get_mut(id.0) else {
             return false;
         };
-        d.close_input();
+        d.close_input(now);
         self.refresh();
         true
     }
 
     /// Ends every device's input.
-    pub fn close_all_input(&mut self) {
+    pub fn close_all_input(&mut self, now: Now) {
         for d in &mut self.devices {
-            d.close_input();
+            d.close_input(now);
         }
         self.refresh();
     }
