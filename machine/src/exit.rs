@@ -38,7 +38,7 @@ impl Exit {
             Exit::Fault(_) => status::UNHANDLED_FAULT,
             Exit::Deadlock { .. } => status::DEADLOCK,
             Exit::InstructionLimit => status::LIMIT,
-            Exit::InvariantBroken(_) => status::INVARIANT_BROKEN,
+            Exit::InvariantBroken(_) => status::CHECK_FAILED,
         }
     }
 }

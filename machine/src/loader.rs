@@ -55,7 +55,12 @@ impl core::fmt::Display for LoadError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             LoadError::BadImage(m) => write!(f, "not a valid .sbc module: {m}"),
-            LoadError::NoEntry => write!(f, "the module has no entry function"),
+            LoadError::NoEntry => write!(
+                f,
+                "the module has no entry function, where the root task starts (`.entry NAME` \
+                 in assembly; in WebAssembly an exported `_start` with no parameters and no \
+                 results)"
+            ),
             LoadError::BadMemory(why) => write!(f, "the machine's memory cannot be booted: {why}"),
             LoadError::TooLarge(m) => write!(f, "the program does not fit the machine: {m}"),
             LoadError::Kernel(m) => write!(f, "boot step failed: {m}"),
@@ -126,7 +131,13 @@ impl Loader<'_> {
     /// first) that has room; returns the first slot.
     fn make(&mut self, ty: ObjectType, size: Word, count: Word) -> Result<CPtr, LoadError> {
         if self.next_slot + count > self.summary.empty.end {
-            return Err(LoadError::TooLarge(format!("{count} more slots")));
+            let free = self.summary.empty.end - self.next_slot;
+            return Err(LoadError::TooLarge(format!(
+                "its memory needs {count} more {} caps, one root CNode slot each, and only \
+                 {free} of the root CNode's {} slots are free; declare less initial memory",
+                object_words(ty),
+                1u64 << boot::ROOT_CNODE_RADIX,
+            )));
         }
         let first = self.next_slot;
         let mut done = 0;
@@ -164,12 +175,25 @@ impl Loader<'_> {
             }
         }
         Err(LoadError::TooLarge(format!(
-            "no untyped has room for {n} {ty:?}"
+            "no untyped memory is left for {n} {} (the image and its memory need more \
+             physical memory than the machine has: give the machine more memory)",
+            object_words(ty)
         )))
     }
 
     fn make_into(&mut self, ty: ObjectType, dest: CPtr) -> Result<(), LoadError> {
         self.make_batch(ty, 0, dest, 1)
+    }
+}
+
+/// What the loader makes, in words for messages.
+fn object_words(ty: ObjectType) -> &'static str {
+    match ty {
+        ObjectType::PageTable => "page table",
+        ObjectType::SmallPage => "4 KiB frame",
+        ObjectType::Module => "module object",
+        ObjectType::RegisterStack => "register stack",
+        _ => "kernel object",
     }
 }
 

@@ -192,7 +192,8 @@ impl Machine {
 
     /// Ends device `id`'s input: nothing more will come.
     pub fn close_input(&mut self, id: DeviceId) -> bool {
-        self.bus.close_input(id)
+        let now = self.time.now();
+        self.bus.close_input(id, now)
     }
 
     /// Whether a device would use input now (so an embedder reading a slow source
@@ -251,7 +252,10 @@ impl Machine {
             }
             match step {
                 Step::Running => {}
-                Step::Idle(Wait { input: true, .. }) => self.bus.close_all_input(),
+                Step::Idle(Wait { input: true, .. }) => {
+                    let now = self.time.now();
+                    self.bus.close_all_input(now);
+                }
                 Step::Idle(_) => {}
                 Step::Exited(exit) => return exit,
             }

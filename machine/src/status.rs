@@ -28,10 +28,13 @@ pub const DEADLOCK: u8 = 4;
 pub const LIMIT: u8 = 5;
 /// The input cannot be read, translated, assembled or booted.
 pub const BAD_INPUT: u8 = 6;
-/// With invariant checking on: a kernel invariant was broken (a kernel bug).
-pub const INVARIANT_BROKEN: u8 = 7;
+/// A check found a bug: a kernel invariant broken (invariant checking on), or a
+/// self-test or benchmark that got a wrong result.
+pub const CHECK_FAILED: u8 = 7;
 /// Output could not be written: stdout or an output file was closed or is full.
 pub const OUTPUT_FAILED: u8 = 8;
+/// The host refused something a command needs (a process, a thread, a socket).
+pub const HOST_REFUSED: u8 = 9;
 /// Interrupted (Ctrl-C): the run stopped early, its output and trace written out.
 pub const INTERRUPTED: u8 = 130;
 
@@ -73,14 +76,19 @@ pub const TABLE: &[ExitStatus] = &[
         meaning: "the input cannot be read, translated, assembled or booted (one line on stderr)",
     },
     ExitStatus {
-        code: INVARIANT_BROKEN,
-        name: "invariant-broken",
-        meaning: "with --check-invariants: a kernel invariant was broken (a kernel bug)",
+        code: CHECK_FAILED,
+        name: "check-failed",
+        meaning: "a check found a bug: a kernel invariant broken (with --check-invariants), or a self-test or benchmark with a wrong result",
     },
     ExitStatus {
         code: OUTPUT_FAILED,
         name: "output-failed",
         meaning: "output could not be written (stdout or an output file closed or full)",
+    },
+    ExitStatus {
+        code: HOST_REFUSED,
+        name: "host-refused",
+        meaning: "the host refused something the command needs (a process, a thread, a socket)",
     },
     ExitStatus {
         code: INTERRUPTED,
@@ -107,6 +115,6 @@ mod tests {
             assert!(TABLE[i + 1..].iter().all(|o| o.name != s.name), "{s:?}");
             assert_eq!(lookup(s.code), Some(s));
         }
-        assert_eq!(lookup(9), None);
+        assert_eq!(lookup(10), None);
     }
 }

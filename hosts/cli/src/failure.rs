@@ -47,7 +47,12 @@ impl Failure {
     /// A self-check that found a bug: a kernel invariant, a self-test expectation or a
     /// benchmark's result (status 7, the table's "a kernel bug").
     pub fn check(message: impl Into<String>) -> Failure {
-        Failure::new(status::INVARIANT_BROKEN, message)
+        Failure::new(status::CHECK_FAILED, message)
+    }
+
+    /// Something the host refused: a process, a thread, a socket (status 9).
+    pub fn host(message: impl Into<String>) -> Failure {
+        Failure::new(status::HOST_REFUSED, message)
     }
 
     /// A write to `what` (stdout, or a file's name) that failed (status 8); quiet
