@@ -20,7 +20,7 @@
 use crate::failure::Failure;
 use crate::options::whole;
 use clap::Args;
-use selvm_machine::{Config, Exit, Machine};
+use selvm_machine::{Config, Exit, Machine, Step};
 use selvm_programs::ipc_bench::{
     call_reply_recv, call_reply_recv_20_mrs, null_syscall, signal_wait,
 };
@@ -150,7 +150,8 @@ fn hosted_cases(n: u64) -> Vec<Hosted> {
     ]
 }
 
-fn boot<'m>(c: &Hosted, image: &[u8], ram: &'m mut [u64]) -> Result<Machine<'m>, String> {
+fn boot(c: &Hosted, image: &[u8]) -> Result<Machine, String> {
+    let ram = vec![0u64; (16 << 20) / 8];
     let mut m =
         Machine::boot(ram, image, Config::default()).map_err(|e| format!("{}: {e}", c.name))?;
     m.set_fastpath(c.fastpath);
@@ -175,15 +176,16 @@ fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
     let (mut instructions, mut entries) = (0, 0);
     let per_batch = BATCH * c.entries_per_op;
     for _ in 0..a.reps {
-        let mut ram = vec![0u64; (16 << 20) / 8];
-        let mut m = boot(c, &image, &mut ram)?;
+        let mut m = boot(c, &image)?;
         let mut t = Instant::now();
         let mut mark = per_batch;
         let exit = loop {
-            let exit = m.step();
+            let step = m.step();
             let _ = m.take_console();
-            if let Some(exit) = exit {
-                break exit;
+            match step {
+                Step::Running => {}
+                Step::Exited(exit) => break exit,
+                Step::Idle(w) => return Err(format!("{}: idle, waiting for {w:?}", c.name)),
             }
             if m.kernel_entries >= mark {
                 let now = Instant::now();
@@ -207,9 +209,8 @@ fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
 fn untimed(c: &Hosted, a: &IpcArgs) -> Result<(), Failure> {
     let image = selvm_vm::asm::assemble(&c.source)
         .map_err(|e| Failure::check(format!("{}: {e}", c.name)))?;
-    let mut ram = vec![0u64; (16 << 20) / 8];
-    let mut m = boot(c, &image, &mut ram).map_err(Failure::check)?;
-    let exit = m.run(|_| {});
+    let mut m = boot(c, &image).map_err(Failure::check)?;
+    let exit = m.run_to_exit(|_| {});
     check(c, &exit).map_err(Failure::check)?;
     outln!(
         "{}: {} operations, {} VM instructions, {} kernel entries",
@@ -397,7 +398,7 @@ pub fn ipc(a: &IpcArgs) -> Result<(), Failure> {
     for (id, run) in baselines {
         if wanted(id) {
             let _ = writeln!(std::io::stderr(), "running the {id} baseline ...");
-            rows.push(run(a).map_err(Failure::check)?);
+            rows.push(run(a).map_err(Failure::host)?);
         }
     }
     outln!(

@@ -10,6 +10,7 @@ mod bench;
 mod bench_ipc;
 mod bench_wasm;
 mod counts;
+mod drive;
 mod dx;
 mod exec;
 mod failure;

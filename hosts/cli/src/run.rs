@@ -2,12 +2,14 @@
 //! as its root task; the console is stdout; the exit status says how the run
 //! ended (`selvm_machine::status`, listed in `selvm run --help`).
 
+use crate::drive::{Ended, HostClock, Options, drive};
+use crate::failure::Failure;
 use clap::Args;
 use selvm_machine::status;
 use selvm_machine::{Config, Exit, Machine};
-use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
 
 /// Options of `selvm run`.
 #[derive(Args)]
@@ -54,142 +56,102 @@ pub struct RunArgs {
 }
 
 /// `selvm` with no arguments (or `selvm demo`): boots the hosted machine with
-/// the embedded demo root task (`selvm_machine::demo`) and prints what it does.
+/// the embedded demo root task (`selvm_programs::demo`) and prints what it does.
 pub fn demo() -> ExitCode {
     let image = match selvm_vm::asm::assemble(&selvm_programs::demo::demo_source()) {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("selvm: the embedded demo does not assemble: {e:?}");
-            return ExitCode::from(status::BAD_INPUT);
+            return Failure::bad_input(format!("the embedded demo does not assemble: {e}"))
+                .report();
         }
     };
-    let mut ram = vec![0u64; (16 << 20) / 8];
-    let mut machine = match Machine::boot(&mut ram, &image, Config::default()) {
+    let mut machine = match Machine::boot(vec![0u64; (16 << 20) / 8], &image, Config::default()) {
         Ok(m) => m,
         Err(e) => {
-            eprintln!("selvm: the embedded demo does not boot: {e}");
-            return ExitCode::from(status::BAD_INPUT);
+            return Failure::bad_input(format!("the embedded demo does not boot: {e}")).report();
         }
     };
-    machine.use_clock(Box::new(HostClock(std::time::Instant::now())));
-    let exit = machine.run(|b| {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(b);
-        let _ = out.flush();
-    });
-    println!(
+    machine.use_clock(Box::new(HostClock(Instant::now())));
+    let options = Options {
+        timeout: None,
+        trace: None,
+    };
+    let exit = match drive(&mut machine, &options) {
+        Ended::Exit(exit) => exit,
+        other => return ended(other, &machine),
+    };
+    let summary = outln!(
         "(the machine ran {} VM instructions and {} kernel entries; `selvm run FILE` runs your own \
          program, `selvm selftest` the kernel's self-test)",
-        machine.instructions, machine.kernel_entries
+        machine.instructions,
+        machine.kernel_entries
     );
-    if let Exit::Fault(report) = &exit {
-        eprintln!("selvm: {report}");
+    if let Err(f) = summary.and_then(|()| crate::output::flush_stdout()) {
+        return f.report();
     }
-    ExitCode::from(exit.status())
-}
-
-/// The host's monotonic clock.
-struct HostClock(std::time::Instant);
-
-impl selvm_machine::Clock for HostClock {
-    fn now_ns(&self) -> u64 {
-        self.0.elapsed().as_nanos() as u64
-    }
-
-    fn sleep_ns(&self, ns: u64) {
-        std::thread::sleep(std::time::Duration::from_nanos(ns));
-    }
+    ended(Ended::Exit(exit), &machine)
 }
 
 /// Runs `selvm run`.
 pub fn run(a: &RunArgs) -> ExitCode {
-    let fail = |msg: String| {
-        eprintln!("selvm: {msg}");
-        ExitCode::from(status::BAD_INPUT)
+    let image = match crate::program::image(&a.file) {
+        Ok(image) => image,
+        Err(f) => return f.report(),
     };
-    let bytes = match std::fs::read(&a.file) {
-        Ok(b) => b,
-        Err(e) => return fail(format!("{}: {e}", a.file.display())),
-    };
-    let is_wat = a.file.extension().is_some_and(|e| e == "wat");
-    let bytes = if is_wat {
-        match wat::parse_bytes(&bytes) {
-            Ok(b) => b.into_owned(),
-            Err(e) => return fail(format!("{}: {e}", a.file.display())),
-        }
-    } else {
-        bytes
-    };
-    let image = if bytes.starts_with(b"\0asm") {
-        match selvm_dx::translate(&bytes, &selvm_dx::Options::default()) {
-            Ok(t) => t.sbc,
-            Err(e) => return fail(format!("{}: {e}", a.file.display())),
-        }
-    } else {
-        bytes
-    };
-    let mut ram = vec![0u64; (a.memory << 20) as usize / 8];
-    // Console input: stdin, read whole when it is not a terminal (so a run is
-    // a function of its input), nothing otherwise.
-    let mut input = Vec::new();
-    if !std::io::stdin().is_terminal() {
-        if let Err(e) = std::io::stdin().read_to_end(&mut input) {
-            return fail(format!("stdin: {e}"));
-        }
-    }
     let config = Config {
-        input,
         trace: a.trace.is_some(),
         check_invariants: a.check_invariants,
         max_instructions: a.max_instructions,
         tick_instructions: a.tick_instructions,
     };
-    let mut machine = match Machine::boot(&mut ram, &image, config) {
+    let ram = vec![0u64; (a.memory << 20) as usize / 8];
+    let mut machine = match Machine::boot(ram, &image, config) {
         Ok(m) => m,
-        Err(e) => return fail(format!("{}: {e}", a.file.display())),
+        Err(e) => return Failure::bad_input(format!("{}: {e}", a.file.display())).report(),
     };
     if !a.deterministic {
-        machine.use_clock(Box::new(HostClock(std::time::Instant::now())));
+        machine.use_clock(Box::new(HostClock(Instant::now())));
     }
-    let stdout = std::io::stdout();
-    let started = std::time::Instant::now();
-    let limit = a.timeout.map(std::time::Duration::from_secs_f64);
-    let exit = loop {
-        let stopped = machine.step();
-        let bytes = machine.take_console();
-        if !bytes.is_empty() {
-            let mut out = stdout.lock();
-            let _ = out.write_all(&bytes);
-            let _ = out.flush();
-        }
-        if let Some(exit) = stopped {
-            break exit;
-        }
-        if limit.is_some_and(|l| started.elapsed() >= l) {
-            eprintln!("selvm: stopped after {:?} (--timeout)", started.elapsed());
-            return ExitCode::from(status::LIMIT);
-        }
+    let options = Options {
+        timeout: a.timeout.map(Duration::from_secs_f64),
+        trace: a.trace.as_deref(),
     };
-    match &exit {
-        Exit::Halted(s) if *s != 0 => eprintln!("selvm: halted with status {s}"),
-        Exit::Fault(report) => eprintln!("selvm: {report}"),
-        Exit::Deadlock { blocked } => {
-            eprintln!("selvm: deadlock: {blocked} thread(s) blocked and nothing can wake them")
+    let ended_with = drive(&mut machine, &options);
+    ended(ended_with, &machine)
+}
+
+/// The exit status of a driven run, with its line on stderr.
+fn ended(how: Ended, machine: &Machine) -> ExitCode {
+    let exit = match how {
+        Ended::Exit(exit) => exit,
+        Ended::Timeout(after) => {
+            let message = format!("stopped after {after:.1?} (--timeout)");
+            return Failure::new(status::LIMIT, message).report();
         }
-        Exit::InvariantBroken(v) => eprintln!(
-            "selvm: kernel invariant broken after {} kernel entries: {v}",
+        Ended::Interrupted => {
+            let message = format!(
+                "interrupted after {} instructions; output and trace written out",
+                machine.instructions
+            );
+            return Failure::new(status::INTERRUPTED, message).report();
+        }
+        Ended::Failed(f) => return f.report(),
+    };
+    let message = match &exit {
+        Exit::Halted(s) if *s != 0 => format!("halted with status {s}"),
+        Exit::Fault(report) => report.to_string(),
+        Exit::Deadlock { blocked } => {
+            format!("deadlock: {blocked} thread(s) blocked and nothing can wake them")
+        }
+        Exit::InvariantBroken(v) => format!(
+            "kernel invariant broken after {} kernel entries: {v}",
             machine.kernel_entries
         ),
-        Exit::InstructionLimit => eprintln!(
-            "selvm: stopped after {} instructions (--max-instructions)",
+        Exit::InstructionLimit => format!(
+            "stopped after {} instructions (--max-instructions)",
             machine.instructions
         ),
-        _ => {}
-    }
-    if let (Some(path), Some(json)) = (&a.trace, machine.trace_json()) {
-        if let Err(e) = std::fs::write(path, json) {
-            eprintln!("selvm: {}: {e}", path.display());
-        }
-    }
-    ExitCode::from(exit.status())
+        Exit::Halted(_) | Exit::Finished => return ExitCode::from(exit.status()),
+    };
+    Failure::new(exit.status(), message).report()
 }

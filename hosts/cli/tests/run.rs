@@ -53,7 +53,7 @@ fn an_unhandled_fault_names_thread_function_pc_kind_and_address() {
     assert_eq!(r.status, 3);
     for part in [
         "killed by an unhandled load fault",
-        "in main at 0+1",
+        "in main (function 0, instruction 1)",
         "address 0x100008",
     ] {
         assert!(r.stderr.contains(part), "{part:?} missing: {}", r.stderr);
