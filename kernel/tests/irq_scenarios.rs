@@ -117,6 +117,22 @@ fn an_interrupt_signals_the_notification_and_stays_masked_until_ack() {
 }
 
 #[test]
+fn lines_start_masked_a_handler_unmasks_its_line_and_deleting_it_masks_again() {
+    with_kernel(|k| {
+        assert_ne!(k.arch().masked & (1 << 4), 0, "masked at boot");
+        ok(&issue(k, 4, H));
+        assert_eq!(k.arch().masked & (1 << 4), 0, "a handler unmasks its line");
+        assert_ne!(k.arch().masked & (1 << 3), 0, "others stay masked");
+        ok(&call(k, ROOT, L::CNodeDelete, &[H, 64], &[]));
+        assert_ne!(
+            k.arch().masked & (1 << 4),
+            0,
+            "the last handler cap gone: masked"
+        );
+    });
+}
+
+#[test]
 fn a_read_only_notification_cannot_be_an_irq_target_and_unknown_lines_are_masked() {
     with_kernel(|k| {
         ok(&issue(k, 6, H));

@@ -34,7 +34,8 @@ impl Default for TestArch {
         TestArch {
             console: [0; 256],
             console_len: 0,
-            masked: 0,
+            // Every line starts masked, as an interrupt controller does at boot.
+            masked: u128::MAX,
             acked: [0; 16],
             acked_len: 0,
             flushes: [TlbFlush::Asid(0); 32],

@@ -97,7 +97,10 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     pub(crate) fn perform_irq(&mut self, op: IrqOp) -> Result<(), Preempted> {
         match op {
             IrqOp::Issue { irq, control, dest } => {
+                // seL4's setIRQState: a line with a handler is unmasked, one
+                // without (IRQInactive, as every line is at boot) masked.
                 self.irqs.active[irq as usize] = true;
+                self.arch.set_irq_masked(irq, false);
                 cdt::insert_derived(&mut self.mem, Cap::IrqHandler { irq }, control, dest);
             }
             IrqOp::Ack(irq) => {
@@ -119,6 +122,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     pub(crate) fn irq_handler_final(&mut self, irq: Word) {
         if let Some(a) = self.irqs.active.get_mut(irq as usize) {
             *a = false;
+            self.arch.set_irq_masked(irq, true);
             self.delete_one(self.irq_slot(irq));
         }
     }
