@@ -8,7 +8,7 @@ use selvm_kernel::memory::PAddr;
 use selvm_kernel::vspace::TlbFlush;
 
 /// The machine's side of the kernel's requests.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct HostState {
     /// Console output not yet written out.
     pub console: Vec<u8>,
@@ -16,8 +16,20 @@ pub struct HostState {
     pub flushes: Vec<TlbFlush>,
     /// Module objects deleted since the run loop last looked.
     pub deleted_modules: Vec<PAddr>,
-    /// Bit i: interrupt line i is masked.
+    /// Bit i: interrupt line i is masked. Every line starts masked, as seL4's
+    /// interrupt controller starts (AckIRQ on a handler unmasks its line).
     pub masked: u64,
+}
+
+impl Default for HostState {
+    fn default() -> Self {
+        HostState {
+            console: Vec::new(),
+            flushes: Vec::new(),
+            deleted_modules: Vec::new(),
+            masked: u64::MAX,
+        }
+    }
 }
 
 impl VmHost for HostState {

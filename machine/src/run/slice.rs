@@ -156,17 +156,20 @@ impl Machine {
         let blocked = mmu.blocked();
         let stopped = stopped(&mut thread, module, stack, &exit.stop, &resume);
         save(kernel.context_mut(t), &thread, &stopped, &exit.stop);
+        // A load that waits for input is retried and counted then, so virtual time
+        // does not depend on how often it waited.
+        let executed = exit.executed - u64::from(blocked);
 
-        self.instructions += exit.executed;
+        self.instructions += executed;
         let start_ns = now.ns;
-        let ns = self.time.after_slice(exit.executed);
+        let ns = self.time.after_slice(executed);
         self.bus.advance(self.time.now());
         if let Some(trace) = self.trace.as_mut() {
             trace.push(Event::Ran {
                 thread: t,
                 start_ns,
                 ns,
-                instructions: exit.executed,
+                instructions: executed,
             });
         }
         if blocked {
