@@ -80,11 +80,17 @@ impl FlatMemory {
         memory
     }
 
-    /// Grows by `delta` pages; returns the old size in pages, or `None` beyond the maximum.
+    /// Grows by `delta` pages; returns the old size in pages, or `None` beyond the
+    /// maximum or when the host has no memory for it (a hostile module's `memory.grow`
+    /// fails as WebAssembly's does, with -1, instead of aborting the embedder).
     pub fn grow(&mut self, delta: u32) -> Option<u32> {
         let old = self.pages();
         let new = old.checked_add(delta).filter(|&n| n <= self.max_pages)?;
-        self.bytes.resize(new as usize * PAGE_SIZE as usize, 0);
+        let bytes = new as usize * PAGE_SIZE as usize;
+        self.bytes
+            .try_reserve_exact(bytes - self.bytes.len())
+            .ok()?;
+        self.bytes.resize(bytes, 0);
         Some(old)
     }
 }
