@@ -153,9 +153,7 @@ pub fn callgrind(o: &CallgrindOptions) -> Result {
     if o.n2 <= o.n1 {
         bail!("--n2 ({}) must be larger than --n1 ({})", o.n2, o.n1);
     }
-    if !process::succeeds(Command::new("valgrind").arg("--version")) {
-        bail!("valgrind is not installed: run scripts/setup.sh (Debian), or install valgrind");
-    }
+    crate::valgrind::require()?;
     if !o.no_build {
         process::run(cargo().current_dir(crate::root()).args([
             "build",

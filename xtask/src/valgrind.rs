@@ -13,9 +13,7 @@ const PACKAGES: &[&str] = &["selvm-vm", "selvm-bytecode"];
 
 /// Runs `cargo xtask valgrind`.
 pub fn run() -> Result {
-    if !succeeds(Command::new("valgrind").arg("--version")) {
-        bail!("valgrind is not installed: run scripts/setup.sh (Debian), or install valgrind");
-    }
+    require()?;
     let binaries = test_binaries()?;
     if binaries.is_empty() {
         bail!(
@@ -46,6 +44,14 @@ pub fn run() -> Result {
         "    {} test binaries clean under valgrind memcheck",
         binaries.len()
     );
+    Ok(())
+}
+
+/// Ok if valgrind runs, else an error saying how to install it.
+pub fn require() -> Result {
+    if !succeeds(Command::new("valgrind").arg("--version")) {
+        bail!("valgrind is not installed: run scripts/setup.sh (Debian), or install valgrind");
+    }
     Ok(())
 }
 
