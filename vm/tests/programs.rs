@@ -70,3 +70,31 @@ fn round_trip_is_exact() {
         assert_eq!(disassemble(&again).unwrap(), text);
     }
 }
+
+#[test]
+fn names_from_equ_and_from_the_embedder_stand_for_numbers() {
+    use selvm_vm::asm::assemble_with;
+    let named = ".equ SLOT 4000\n.equ BIG 0x1_0000_0000\n.entry main\n.func main () -> (i64) frame 2\n    i64.const r0, SLOT\n    ldc r1, BIG\n    i64.add_imm r0, r0, EXTRA\n    return r0, 1\n.end\n";
+    let plain = ".entry main\n.func main () -> (i64) frame 2\n    i64.const r0, 4000\n    ldc r1, 0x100000000\n    i64.add_imm r0, r0, 7\n    return r0, 1\n.end\n";
+    let symbols = |name: &str| (name == "EXTRA").then_some(7);
+    assert_eq!(
+        assemble_with(named, &symbols).unwrap(),
+        assemble(plain).unwrap()
+    );
+    let err = assemble(named).unwrap_err();
+    assert!(err.message.contains("unknown name `EXTRA`"), "{err}");
+    let twice = ".equ A 1\n.equ A 2\n";
+    assert!(
+        assemble(twice)
+            .unwrap_err()
+            .message
+            .contains("defined twice")
+    );
+    let range = ".equ HUGE 0x10000000000\n.entry main\n.func main () -> () frame 1\n    i64.const r0, HUGE\n    return r0, 0\n.end\n";
+    assert!(
+        assemble(range)
+            .unwrap_err()
+            .message
+            .contains("out of range")
+    );
+}

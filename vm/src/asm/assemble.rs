@@ -30,15 +30,33 @@ impl fmt::Display for AsmError {
 
 type Result<T> = core::result::Result<T, String>;
 
+/// Names an embedder lets its programs use for numbers (the hosted machine's seL4
+/// constants, say: the vm knows nothing of seL4, so they come from outside).
+pub type Symbols<'a> = &'a dyn Fn(&str) -> Option<i128>;
+
 /// Assembles `text` into `.sbc` bytes.
 pub fn assemble(text: &str) -> core::result::Result<alloc::vec::Vec<u8>, AsmError> {
+    assemble_with(text, &|_| None)
+}
+
+/// Assembles `text`, where any integer operand may also be a name: one defined by an
+/// `.equ NAME VALUE` line of the program, or one `symbols` knows.
+pub fn assemble_with(
+    text: &str,
+    symbols: Symbols<'_>,
+) -> core::result::Result<alloc::vec::Vec<u8>, AsmError> {
     let lines: Vec<(usize, &str)> = text
         .lines()
         .enumerate()
         .map(|(i, l)| (i + 1, super::syntax::strip_comment(l).trim()))
         .filter(|(_, l)| !l.is_empty())
         .collect();
-    let mut asm = Assembler::default();
+    let mut asm = Assembler {
+        builder: ModuleBuilder::default(),
+        functions: BTreeMap::new(),
+        equates: BTreeMap::new(),
+        symbols,
+    };
     asm.builder.names = true;
     for &(line, l) in &lines {
         if let Some(rest) = l.strip_prefix(".func ") {
@@ -79,14 +97,22 @@ pub fn assemble(text: &str) -> core::result::Result<alloc::vec::Vec<u8>, AsmErro
     Ok(asm.builder.finish())
 }
 
-#[derive(Default)]
-struct Assembler {
+struct Assembler<'s> {
     builder: ModuleBuilder,
     functions: BTreeMap<String, u32>,
+    /// Names `.equ` defined.
+    equates: BTreeMap<String, i128>,
+    /// Names the embedder knows.
+    symbols: Symbols<'s>,
 }
 
+/// A literal integer in `min..=max`.
 fn int_in(text: &str, min: i128, max: i128) -> Result<i128> {
     let v = parse_int(text).ok_or_else(|| format!("expected a number, found `{text}`"))?;
+    in_range(v, min, max)
+}
+
+fn in_range(v: i128, min: i128, max: i128) -> Result<i128> {
     if v < min || v > max {
         return Err(format!("{v} out of range {min}..={max}"));
     }
@@ -100,7 +126,48 @@ fn indexed(text: &str, prefix: char, max: i128) -> Result<u32> {
     Ok(int_in(digits, 0, max)? as u32)
 }
 
-impl Assembler {
+/// Whether `text` can be a name: a letter or `_`, then letters, digits, `_` and `.`.
+fn is_name(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+}
+
+impl Assembler<'_> {
+    /// The value of a name, from `.equ` first, then the embedder's symbols.
+    fn symbol(&self, text: &str) -> Option<i128> {
+        if !is_name(text) {
+            return None;
+        }
+        self.equates
+            .get(text)
+            .copied()
+            .or_else(|| (self.symbols)(text))
+    }
+
+    /// An integer operand in `min..=max`: a literal or a name.
+    fn int_in(&self, text: &str, min: i128, max: i128) -> Result<i128> {
+        match self.symbol(text) {
+            Some(v) => in_range(v, min, max),
+            None if is_name(text) && parse_int(text).is_none() => {
+                Err(format!("unknown name `{text}` (define it with .equ)"))
+            }
+            None => int_in(text, min, max),
+        }
+    }
+
+    /// A 64-bit value operand: an integer or float literal, or a name.
+    fn bits64(&self, text: &str) -> Option<u64> {
+        match self.symbol(text) {
+            Some(v) => (i64::MIN as i128..=u64::MAX as i128)
+                .contains(&v)
+                .then_some(v as u64),
+            None => parse_bits64(text),
+        }
+    }
+
     fn func(&self, name: &str) -> Result<u32> {
         if let Some(n) = name.strip_prefix('#') {
             return Ok(int_in(n, 0, u32::MAX as i128)? as u32);
@@ -115,6 +182,19 @@ impl Assembler {
         let (name, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
         let rest = rest.trim();
         let args: Vec<&str> = rest.split_whitespace().collect();
+        if name == ".equ" {
+            let [equ, value] = args[..] else {
+                return Err("expected `.equ NAME VALUE`".into());
+            };
+            if !is_name(equ) || parse_int(equ).is_some() {
+                return Err(format!("`{equ}` is not a name"));
+            }
+            let value = self.int_in(value, i64::MIN as i128, u64::MAX as i128)?;
+            if self.equates.insert(equ.to_string(), value).is_some() {
+                return Err(format!("`{equ}` defined twice"));
+            }
+            return Ok(());
+        }
         let b = &mut self.builder;
         match name {
             ".memory" if args.len() == 2 => {
@@ -129,8 +209,8 @@ impl Assembler {
                 b.types.push(sig);
             }
             ".const" if args.len() == 1 => {
-                b.constants
-                    .push(parse_bits64(args[0]).ok_or("bad constant")?);
+                let bits = self.bits64(args[0]).ok_or("bad constant")?;
+                self.builder.constants.push(bits);
             }
             ".global" if args.len() == 3 => {
                 let ty = ValType::from_name(args[0]).ok_or("unknown value type")?;
@@ -139,8 +219,8 @@ impl Assembler {
                     "const" => false,
                     _ => return Err("expected `mut` or `const`".into()),
                 };
-                let init = parse_bits64(args[2]).ok_or("bad initial value")?;
-                b.globals.push(GlobalDef { ty, mutable, init });
+                let init = self.bits64(args[2]).ok_or("bad initial value")?;
+                self.builder.globals.push(GlobalDef { ty, mutable, init });
             }
             ".table" if args.len() >= 2 => {
                 let max = u32::MAX as i128;
@@ -247,7 +327,7 @@ impl Assembler {
     ) -> Result<u64> {
         let (mnemonic, rest) = text.split_once(char::is_whitespace).unwrap_or((text, ""));
         if mnemonic == ".word" {
-            return Ok(int_in(rest.trim(), 0, u64::MAX as i128)? as u64);
+            return Ok(self.int_in(rest.trim(), 0, u64::MAX as i128)? as u64);
         }
         let op = Op::from_mnemonic(mnemonic).ok_or_else(|| format!("unknown op `{mnemonic}`"))?;
         let texts: Vec<&str> = if rest.trim().is_empty() {
@@ -276,13 +356,14 @@ impl Assembler {
         offset: i64,
         labels: &BTreeMap<&str, i64>,
     ) -> Result<u32> {
-        let b = &mut self.builder;
         Ok(match kind {
             Kind::Reg => indexed(text, 'r', u16::MAX as i128)?,
-            Kind::U16 => int_in(text, 0, u16::MAX as i128)? as u32,
-            Kind::I16 => int_in(text, i16::MIN as i128, i16::MAX as i128)? as i16 as u16 as u32,
-            Kind::I32 => int_in(text, i32::MIN as i128, u32::MAX as i128)? as u32,
-            Kind::Count => int_in(text, 0, u32::MAX as i128)? as u32,
+            Kind::U16 => self.int_in(text, 0, u16::MAX as i128)? as u32,
+            Kind::I16 => {
+                self.int_in(text, i16::MIN as i128, i16::MAX as i128)? as i16 as u16 as u32
+            }
+            Kind::I32 => self.int_in(text, i32::MIN as i128, u32::MAX as i128)? as u32,
+            Kind::Count => self.int_in(text, 0, u32::MAX as i128)? as u32,
             Kind::F32 => parse_f32_bits(text).ok_or_else(|| format!("bad f32 `{text}`"))?,
             Kind::Jump16 | Kind::Jump32 => {
                 let delta = match text.strip_prefix('@') {
@@ -316,15 +397,18 @@ impl Assembler {
             Kind::Func => self.func(text)?,
             Kind::Const => match text.strip_prefix('#') {
                 Some(n) => int_in(n, 0, u32::MAX as i128)? as u32,
-                None => b.constant_index(
-                    parse_bits64(text).ok_or_else(|| format!("bad constant `{text}`"))?,
-                ),
+                None => {
+                    let bits = self
+                        .bits64(text)
+                        .ok_or_else(|| format!("bad constant `{text}`"))?;
+                    self.builder.constant_index(bits)
+                }
             },
             Kind::Global => indexed(text, 'g', u32::MAX as i128)?,
             Kind::Table => indexed(text, 't', u16::MAX as i128)?,
             Kind::Type => match text.strip_prefix('#') {
                 Some(n) => int_in(n, 0, u16::MAX as i128)? as u32,
-                None => b.type_index(
+                None => self.builder.type_index(
                     parse_signature(text).ok_or_else(|| format!("bad signature `{text}`"))?,
                 ),
             },

@@ -6,6 +6,6 @@ pub mod builder;
 mod dis;
 pub mod syntax;
 
-pub use assemble::{AsmError, assemble};
+pub use assemble::{AsmError, Symbols, assemble, assemble_with};
 pub use builder::ModuleBuilder;
 pub use dis::disassemble;
