@@ -1,7 +1,9 @@
 //! The hosted machine's physical map, devices and interrupt lines: RAM, the console
-//! (stdin bytes in, stdout bytes out) and a timer user level can program, each a 4 KiB
+//! (input bytes in, output bytes out) and a timer user level can program, each a 4 KiB
 //! device frame of 64-bit little-endian registers, raising IRQs the kernel delivers to
-//! notifications as seL4 does.
+//! notifications as seL4 does; and the places and lines reserved now for the devices
+//! that come next (input events, a framebuffer, a network device), so they cannot
+//! collide.
 
 use crate::Word;
 
@@ -9,12 +11,27 @@ use crate::Word;
 pub const PHYS_RAM_BASE: Word = 0x8000_0000;
 /// Physical address of the device region (handed out as device untyped).
 pub const PHYS_DEVICE_BASE: Word = 0x1000_0000;
-/// log2 bytes of the device region: one device untyped covering every device frame.
-pub const DEVICE_REGION_BITS: u32 = 13;
+/// log2 bytes of the device region: one device untyped covering every device frame
+/// (16 MiB: room for the framebuffer's pixels).
+pub const DEVICE_REGION_BITS: u32 = 24;
 /// Physical address of the console's device frame.
 pub const CONSOLE_BASE: Word = 0x1000_0000;
 /// Physical address of the timer's device frame.
 pub const TIMER_BASE: Word = 0x1000_1000;
+/// Physical address of the input device's frame (keyboard and pointer events in a ring).
+pub const INPUT_BASE: Word = 0x1000_2000;
+/// Physical address of the framebuffer's register frame (size, format, present).
+pub const FRAMEBUFFER_REGS_BASE: Word = 0x1000_3000;
+/// Physical address of the network device's frames: a register frame, then the
+/// transmit and receive rings.
+pub const NETWORK_BASE: Word = 0x1001_0000;
+/// log2 bytes of the network device's frames (64 KiB).
+pub const NETWORK_BITS: u32 = 16;
+/// Physical address of the framebuffer's pixels (plain memory, as many frames as the
+/// size chosen at boot needs).
+pub const FRAMEBUFFER_BASE: Word = 0x1080_0000;
+/// log2 bytes of the largest framebuffer (8 MiB: 1920 x 1080 x 4 bytes fits).
+pub const FRAMEBUFFER_MAX_BITS: u32 = 23;
 
 /// Console register (read): the next input byte in bits 0..8, consuming it, or
 /// [`CONSOLE_RX_EMPTY`] when none is buffered.
@@ -48,19 +65,87 @@ pub const IRQ_KERNEL_TIMER: Word = 0;
 pub const IRQ_CONSOLE_RX: Word = 1;
 /// Interrupt line of the user timer: raised once each time an armed COMPARE is reached.
 pub const IRQ_TIMER: Word = 2;
+/// Interrupt line of the input device: events are waiting in its ring.
+pub const IRQ_INPUT: Word = 3;
+/// Interrupt line of the framebuffer: a present finished.
+pub const IRQ_FRAMEBUFFER: Word = 4;
+/// Interrupt line of the network device: a receive ring has frames or a transmit ring
+/// has room.
+pub const IRQ_NETWORK: Word = 5;
 /// Interrupt lines of the vm architecture (IRQs 0..32; those without a device never fire).
 pub const IRQ_COUNT: Word = 32;
 /// The kernel tick period, in nanoseconds (2 ms, as seL4's default).
 pub const KERNEL_TICK_NS: Word = 2_000_000;
 
-// Each device frame lies in the device region, page aligned; RAM lies above it.
-const _: () = assert!(CONSOLE_BASE >= PHYS_DEVICE_BASE && TIMER_BASE >= PHYS_DEVICE_BASE);
-const _: () =
-    assert!(TIMER_BASE + (1 << crate::PAGE_BITS) <= PHYS_DEVICE_BASE + (1 << DEVICE_REGION_BITS));
-const _: () = assert!(
-    CONSOLE_BASE % (1 << crate::PAGE_BITS) == 0 && TIMER_BASE % (1 << crate::PAGE_BITS) == 0
-);
-const _: () = assert!(PHYS_DEVICE_BASE + (1 << DEVICE_REGION_BITS) <= PHYS_RAM_BASE);
+/// Every device's place: name, first byte, and log2 bytes it may occupy.
+pub const DEVICE_MAP: [(&str, Word, u32); 6] = [
+    ("console", CONSOLE_BASE, crate::PAGE_BITS),
+    ("timer", TIMER_BASE, crate::PAGE_BITS),
+    ("input", INPUT_BASE, crate::PAGE_BITS),
+    (
+        "framebuffer registers",
+        FRAMEBUFFER_REGS_BASE,
+        crate::PAGE_BITS,
+    ),
+    ("network", NETWORK_BASE, NETWORK_BITS),
+    ("framebuffer pixels", FRAMEBUFFER_BASE, FRAMEBUFFER_MAX_BITS),
+];
+
+/// Every device's interrupt line, by name.
+pub const IRQ_MAP: [(&str, Word); 6] = [
+    ("kernel timer", IRQ_KERNEL_TIMER),
+    ("console", IRQ_CONSOLE_RX),
+    ("timer", IRQ_TIMER),
+    ("input", IRQ_INPUT),
+    ("framebuffer", IRQ_FRAMEBUFFER),
+    ("network", IRQ_NETWORK),
+];
+
+const fn places_are_sound() -> bool {
+    let end = PHYS_DEVICE_BASE + (1 << DEVICE_REGION_BITS);
+    let mut i = 0;
+    while i < DEVICE_MAP.len() {
+        let (_, base, bits) = DEVICE_MAP[i];
+        // Aligned to its own size, inside the region.
+        if base % (1 << bits) != 0 || base < PHYS_DEVICE_BASE || base + (1 << bits) > end {
+            return false;
+        }
+        // No two overlap.
+        let mut j = i + 1;
+        while j < DEVICE_MAP.len() {
+            let (_, other, other_bits) = DEVICE_MAP[j];
+            if base < other + (1 << other_bits) && other < base + (1 << bits) {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    end <= PHYS_RAM_BASE
+}
+
+const fn lines_are_sound() -> bool {
+    let mut i = 0;
+    while i < IRQ_MAP.len() {
+        if IRQ_MAP[i].1 >= IRQ_COUNT {
+            return false;
+        }
+        let mut j = i + 1;
+        while j < IRQ_MAP.len() {
+            if IRQ_MAP[i].1 == IRQ_MAP[j].1 {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
+// Each device lies in the device region, aligned, overlapping no other; RAM lies above
+// the region; every line is distinct and below IRQ_COUNT.
+const _: () = assert!(places_are_sound());
+const _: () = assert!(lines_are_sound());
 
 #[cfg(test)]
 mod tests {
@@ -83,9 +168,9 @@ mod tests {
 
     #[test]
     fn irqs() {
-        let lines = [IRQ_KERNEL_TIMER, IRQ_CONSOLE_RX, IRQ_TIMER];
-        assert!(lines.iter().all(|&l| l < IRQ_COUNT));
-        assert_eq!(lines, [0, 1, 2]);
+        let lines = IRQ_MAP.map(|(_, l)| l);
+        assert_eq!(lines, [0, 1, 2, 3, 4, 5]);
+        assert!(places_are_sound() && lines_are_sound());
         // An rx byte (0..=255) never reads as "empty", nor does EOF collide with a count.
         for byte in 0..=0xffu64 {
             assert_ne!(byte, CONSOLE_RX_EMPTY);
