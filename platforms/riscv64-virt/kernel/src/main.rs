@@ -5,6 +5,11 @@
 #![no_std]
 #![no_main]
 
+mod devicetree;
+mod smoke;
+mod trap;
+mod window;
+
 use core::fmt::Write;
 use riscv64_virt_sbi::{Console, ResetReason, shutdown};
 
@@ -35,7 +40,11 @@ extern "C" fn kernel_boot(
         Console,
         "seLVM kernel (riscv64): root task {user_start:#x}..{user_end:#x} pv_offset {pv_offset:#x} entry {user_entry:#x}, device tree {dtb:#x} ({dtb_size} bytes)"
     );
-    shutdown(ResetReason::NoReason);
+    window::activate();
+    let machine = devicetree::read(window::phys_to_virt(dtb)).unwrap_or_else(|e| panic!("{e}"));
+    let _ = writeln!(Console, "seLVM kernel (riscv64): {machine:x?}");
+    trap::install();
+    smoke::run(user_start, user_end, user_entry);
     loop {
         core::hint::spin_loop();
     }
