@@ -29,6 +29,7 @@ pub mod rights;
 pub mod riscv64;
 pub mod sched;
 pub mod syscall;
+pub mod untypeds;
 pub mod vm;
 pub mod wasm;
 
@@ -45,3 +46,4 @@ pub use rights::*;
 pub use riscv64::*;
 pub use sched::*;
 pub use syscall::*;
+pub use untypeds::*;

@@ -11,12 +11,14 @@
 pub mod context;
 pub mod device;
 pub mod fault;
+pub mod invocation;
 pub mod object;
 pub mod window;
 
 pub use context::*;
 pub use device::*;
 pub use fault::*;
+pub use invocation::*;
 pub use object::*;
 pub use window::*;
 

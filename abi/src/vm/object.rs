@@ -1,7 +1,7 @@
-//! The object types (after riscv64's 0–8) and invocation labels (after riscv64's 1–37)
-//! the vm architecture adds: the module object that holds verified code, the register
-//! stack that holds a thread's VM frames, and the invocations that fill, seal and bind
-//! them.
+//! The object types the vm architecture adds after riscv64's 0–8: the module object
+//! that holds verified code and the register stack that holds a thread's VM frames, with
+//! the numbers of the invocations that fill, seal and bind them (their labels and
+//! layouts are rows of `vm/invocation.rs`).
 
 use crate::Word;
 
@@ -78,67 +78,6 @@ impl VmObjectType {
     }
 }
 
-/// An invocation label the vm architecture adds after riscv64's (which end at 37).
-#[repr(u64)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VmInvocationLabel {
-    /// Module: copy bytes from a frame into the (unsealed) module.
-    /// MR0 module offset, MR1 frame offset, MR2 length; extra cap 0 the frame.
-    ModuleWriteFromFrame = 38,
-    /// Module: verify the image (preemptibly) and make the module immutable.
-    /// MR0 image length in bytes.
-    ModuleSeal = 39,
-    /// TCB: bind a sealed module. Extra cap 0 the module.
-    TcbBindModule = 40,
-    /// TCB: bind a register stack. MR0 the maximum call depth; extra cap 0 the stack.
-    TcbBindRegisterStack = 41,
-    /// TCB: start over at an entry function. MR0 function index, MR1 its argument,
-    /// MR2 the initial stack pointer.
-    TcbSetEntry = 42,
-    /// TCB: set what `memory.size` reports and how far `memory.grow` may go.
-    /// MR0 current size, MR1 limit, both in 64 KiB pages.
-    TcbSetMemory = 43,
-}
-
-impl VmInvocationLabel {
-    /// Every vm label, in numbering order (38..=43).
-    pub const ALL: [VmInvocationLabel; 6] = [
-        VmInvocationLabel::ModuleWriteFromFrame,
-        VmInvocationLabel::ModuleSeal,
-        VmInvocationLabel::TcbBindModule,
-        VmInvocationLabel::TcbBindRegisterStack,
-        VmInvocationLabel::TcbSetEntry,
-        VmInvocationLabel::TcbSetMemory,
-    ];
-
-    /// Decodes a label word; `None` outside 38..=43.
-    pub const fn from_word(w: Word) -> Option<VmInvocationLabel> {
-        let first = crate::VM_ARCH_LABEL_FIRST;
-        if w >= first && w - first < Self::ALL.len() as Word {
-            Some(Self::ALL[(w - first) as usize])
-        } else {
-            None
-        }
-    }
-
-    /// The label word.
-    pub const fn word(self) -> Word {
-        self as Word
-    }
-
-    /// The name the docs use.
-    pub const fn name(self) -> &'static str {
-        match self {
-            VmInvocationLabel::ModuleWriteFromFrame => "ModuleWriteFromFrame",
-            VmInvocationLabel::ModuleSeal => "ModuleSeal",
-            VmInvocationLabel::TcbBindModule => "TcbBindModule",
-            VmInvocationLabel::TcbBindRegisterStack => "TcbBindRegisterStack",
-            VmInvocationLabel::TcbSetEntry => "TcbSetEntry",
-            VmInvocationLabel::TcbSetMemory => "TcbSetMemory",
-        }
-    }
-}
-
 /// TcbSetEntry MR0 flag: the low 32 bits are an element index of table 0 (as the module
 /// initialises it), i.e. a wasm function pointer, rather than a function index.
 pub const ENTRY_TABLE_ELEMENT: Word = 1 << 63;
@@ -188,22 +127,6 @@ mod tests {
         }
         assert_eq!(VmObjectType::from_word(8), None);
         assert_eq!(VmObjectType::from_word(11), None);
-    }
-
-    #[test]
-    fn labels_follow_riscv64() {
-        assert_eq!(
-            VmInvocationLabel::ALL[0].word(),
-            crate::InvocationLabel::ALL.len() as Word
-        );
-        for (i, l) in VmInvocationLabel::ALL.iter().enumerate() {
-            assert_eq!(l.word(), crate::VM_ARCH_LABEL_FIRST + i as Word);
-            assert_eq!(VmInvocationLabel::from_word(l.word()), Some(*l));
-            assert_eq!(crate::InvocationLabel::from_word(l.word()), None);
-        }
-        assert_eq!(VmInvocationLabel::from_word(37), None);
-        assert_eq!(VmInvocationLabel::from_word(44), None);
-        assert_eq!(VmInvocationLabel::from_word(Word::MAX), None);
     }
 
     #[test]
