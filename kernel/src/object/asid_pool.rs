@@ -14,6 +14,7 @@ use crate::memory::Ram;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use crate::vspace::{Asid, POOL_ENTRIES};
+use selvm_abi::args::{AsidControlMakePool as MakePool, AsidPoolAssign};
 use selvm_abi::object::{ASID_POOL_BITS, ASID_POOL_INDEX_BITS};
 use selvm_abi::{InvocationLabel as L, LookupFault};
 
@@ -47,9 +48,11 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         if L::from_word(inv.label) != Some(L::AsidControlMakePool) {
             return Err(SyscallError::IllegalOperation);
         }
-        let (Some(untyped), Some(root), true) =
-            (inv.extra[0], inv.extra_cap(1), inv.mrs.len() >= 2)
-        else {
+        let (Some(untyped), Some(root), true) = (
+            inv.extra[MakePool::UNTYPED],
+            inv.extra_cap(MakePool::ROOT),
+            inv.mrs.len() >= MakePool::MRS,
+        ) else {
             return Err(SyscallError::TruncatedMessage);
         };
         let Some(free) = self.asids.pools.iter().position(|&p| p == 0) else {
@@ -67,7 +70,8 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         if cdt::has_children(&self.mem, untyped.slot) {
             return Err(SyscallError::RevokeFirst);
         }
-        let dest = lookup_for_cnode_op(&self.mem, false, root, inv.mr(0), inv.mr(1))?;
+        let (index, depth) = (inv.mr(MakePool::INDEX), inv.mr(MakePool::DEPTH));
+        let dest = lookup_for_cnode_op(&self.mem, false, root, index, depth)?;
         if !self.mem.cap(dest).is_null() {
             return Err(SyscallError::DeleteFirst);
         }
@@ -90,7 +94,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         if L::from_word(inv.label) != Some(L::AsidPoolAssign) {
             return Err(SyscallError::IllegalOperation);
         }
-        let Some(vspace) = inv.extra[0] else {
+        let Some(vspace) = inv.extra[AsidPoolAssign::VSPACE] else {
             return Err(SyscallError::TruncatedMessage);
         };
         if !matches!(vspace.cap, Cap::PageTable { mapping: None, .. }) {

@@ -14,7 +14,57 @@ use crate::object::tcb;
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
+use selvm_abi::args::{
+    CNodeCancelBadgedSends, CNodeCopy, CNodeDelete, CNodeMint, CNodeMove, CNodeMutate, CNodeRevoke,
+    CNodeRotate, CNodeSaveCaller,
+};
 use selvm_abi::{CapRights, InvocationLabel as L, LookupFault, object::TCB_CALLER};
+
+// Every CNode invocation names its own slot (the destination of Copy to
+// Rotate) by the same two MRs, and the copy family its source by the same two
+// MRs and extra cap: the decoder reads them once for every label.
+const _: () = {
+    let slot = [
+        (CNodeRevoke::INDEX, CNodeRevoke::DEPTH),
+        (CNodeDelete::INDEX, CNodeDelete::DEPTH),
+        (CNodeCancelBadgedSends::INDEX, CNodeCancelBadgedSends::DEPTH),
+        (CNodeSaveCaller::INDEX, CNodeSaveCaller::DEPTH),
+        (CNodeCopy::DEST_INDEX, CNodeCopy::DEST_DEPTH),
+        (CNodeMint::DEST_INDEX, CNodeMint::DEST_DEPTH),
+        (CNodeMove::DEST_INDEX, CNodeMove::DEST_DEPTH),
+        (CNodeMutate::DEST_INDEX, CNodeMutate::DEST_DEPTH),
+        (CNodeRotate::DEST_INDEX, CNodeRotate::DEST_DEPTH),
+    ];
+    let src = [
+        (
+            CNodeCopy::SRC_INDEX,
+            CNodeCopy::SRC_DEPTH,
+            CNodeCopy::SRC_ROOT,
+        ),
+        (
+            CNodeMint::SRC_INDEX,
+            CNodeMint::SRC_DEPTH,
+            CNodeMint::SRC_ROOT,
+        ),
+        (
+            CNodeMutate::SRC_INDEX,
+            CNodeMutate::SRC_DEPTH,
+            CNodeMutate::SRC_ROOT,
+        ),
+    ];
+    let mut i = 0;
+    while i < slot.len() {
+        assert!(slot[i].0 == CNodeRevoke::INDEX && slot[i].1 == CNodeRevoke::DEPTH);
+        assert!(slot[i].0 < CNodeRevoke::MRS && slot[i].1 < CNodeRevoke::MRS);
+        i += 1;
+    }
+    let mut i = 0;
+    while i < src.len() {
+        assert!(src[i].0 == CNodeMove::SRC_INDEX && src[i].1 == CNodeMove::SRC_DEPTH);
+        assert!(src[i].2 == CNodeMove::SRC_ROOT);
+        i += 1;
+    }
+};
 
 /// A validated CNode operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,10 +142,11 @@ pub fn decode(
     let label = L::from_word(inv.label)
         .filter(|l| (L::CNodeRevoke.word()..=L::CNodeSaveCaller.word()).contains(&l.word()))
         .ok_or(SyscallError::IllegalOperation)?;
-    if inv.mrs.len() < 2 {
+    if inv.mrs.len() < CNodeRevoke::MRS {
         return Err(SyscallError::TruncatedMessage);
     }
-    let dest = lookup_for_cnode_op(mem, false, cnode, inv.mr(0), inv.mr(1))?;
+    let (index, depth) = (inv.mr(CNodeRevoke::INDEX), inv.mr(CNodeRevoke::DEPTH));
+    let dest = lookup_for_cnode_op(mem, false, cnode, index, depth)?;
     match label {
         L::CNodeCopy | L::CNodeMint | L::CNodeMove | L::CNodeMutate => {
             decode_copy_family(mem, label, dest, inv)
@@ -123,11 +174,11 @@ fn decode_copy_family(
     dest: SlotRef,
     inv: &Invocation<'_>,
 ) -> Result<CNodeOp, SyscallError> {
-    let src_root = match inv.extra_cap(0) {
-        Some(root) if inv.mrs.len() >= 4 => root,
+    let src_root = match inv.extra_cap(CNodeMove::SRC_ROOT) {
+        Some(root) if inv.mrs.len() >= CNodeMove::MRS => root,
         _ => return Err(SyscallError::TruncatedMessage),
     };
-    let (src_index, src_depth) = (inv.mr(2), inv.mr(3));
+    let (src_index, src_depth) = (inv.mr(CNodeMove::SRC_INDEX), inv.mr(CNodeMove::SRC_DEPTH));
     ensure_empty(mem, dest)?;
     let src = lookup_for_cnode_op(mem, true, src_root, src_index, src_depth)?;
     let src_cap = mem.cap(src);
@@ -145,8 +196,9 @@ fn decode_copy_family(
         |c: Cap| cap::derive(c, || cdt::has_children(mem, src)).map_err(SyscallError::from);
     let op = match label {
         L::CNodeCopy => {
-            need(5)?;
-            let masked = cap::mask_rights(CapRights::from_word(inv.mr(4)), src_cap);
+            need(CNodeCopy::MRS)?;
+            let rights = CapRights::from_word(inv.mr(CNodeCopy::RIGHTS));
+            let masked = cap::mask_rights(rights, src_cap);
             CNodeOp::Insert {
                 cap: derive(masked)?,
                 src,
@@ -154,10 +206,12 @@ fn decode_copy_family(
             }
         }
         L::CNodeMint => {
-            need(6)?;
-            let masked = cap::mask_rights(CapRights::from_word(inv.mr(4)), src_cap);
+            need(CNodeMint::MRS)?;
+            let rights = CapRights::from_word(inv.mr(CNodeMint::RIGHTS));
+            let masked = cap::mask_rights(rights, src_cap);
+            let badged = cap::update_data(false, inv.mr(CNodeMint::BADGE), masked);
             CNodeOp::Insert {
-                cap: derive(cap::update_data(false, inv.mr(5), masked))?,
+                cap: derive(badged)?,
                 src,
                 dest,
             }
@@ -168,9 +222,9 @@ fn decode_copy_family(
             dest,
         },
         _ => {
-            need(5)?;
+            need(CNodeMutate::MRS)?;
             CNodeOp::Move {
-                cap: cap::update_data(true, inv.mr(4), src_cap),
+                cap: cap::update_data(true, inv.mr(CNodeMutate::BADGE), src_cap),
                 src,
                 dest,
             }
@@ -187,14 +241,20 @@ fn decode_rotate(
     dest: SlotRef,
     inv: &Invocation<'_>,
 ) -> Result<CNodeOp, SyscallError> {
-    let (Some(pivot_root), Some(src_root)) = (inv.extra_cap(0), inv.extra_cap(1)) else {
+    type R = CNodeRotate;
+    let (Some(pivot_root), Some(src_root)) =
+        (inv.extra_cap(R::PIVOT_ROOT), inv.extra_cap(R::SRC_ROOT))
+    else {
         return Err(SyscallError::TruncatedMessage);
     };
-    if inv.mrs.len() < 8 {
+    if inv.mrs.len() < R::MRS {
         return Err(SyscallError::TruncatedMessage);
     }
-    let (pivot_data, pivot_index, pivot_depth) = (inv.mr(2), inv.mr(3), inv.mr(4));
-    let (src_data, src_index, src_depth) = (inv.mr(5), inv.mr(6), inv.mr(7));
+    // seL4 names these by what they become: the pivot's cap moves to the
+    // destination with `dest_badge`, the source's to the pivot with `pivot_badge`.
+    let (pivot_index, pivot_depth) = (inv.mr(R::PIVOT_INDEX), inv.mr(R::PIVOT_DEPTH));
+    let (src_index, src_depth) = (inv.mr(R::SRC_INDEX), inv.mr(R::SRC_DEPTH));
+    let (pivot_data, src_data) = (inv.mr(R::DEST_BADGE), inv.mr(R::PIVOT_BADGE));
     let src = lookup_for_cnode_op(mem, true, src_root, src_index, src_depth)?;
     let pivot = lookup_for_cnode_op(mem, true, pivot_root, pivot_index, pivot_depth)?;
     if pivot == src || pivot == dest {

@@ -8,6 +8,7 @@ use crate::invocation::Invocation;
 use crate::memory::PAddr;
 use crate::memory::Ram;
 use crate::state::Kernel;
+use selvm_abi::args::DomainSetSet;
 use selvm_abi::{InvocationLabel, NUM_DOMAINS, Word};
 
 /// Validates DomainSetSet: the domain (MR0) and the thread (extra cap 0).
@@ -15,14 +16,14 @@ pub fn decode(inv: &Invocation<'_>) -> Result<(PAddr, Word), SyscallError> {
     if inv.label != InvocationLabel::DomainSetSet.word() {
         return Err(SyscallError::IllegalOperation);
     }
-    if inv.mrs.is_empty() {
+    if inv.mrs.len() < DomainSetSet::MRS {
         return Err(SyscallError::TruncatedMessage);
     }
-    let domain = inv.mr(0);
+    let domain = inv.mr(DomainSetSet::DOMAIN);
     if domain >= NUM_DOMAINS as Word {
         return Err(SyscallError::InvalidArgument { arg: 0 });
     }
-    match inv.extra_cap(0) {
+    match inv.extra_cap(DomainSetSet::THREAD) {
         None => Err(SyscallError::TruncatedMessage),
         Some(Cap::Thread { tcb }) => Ok((tcb, domain)),
         Some(_) => Err(SyscallError::InvalidArgument { arg: 1 }),

@@ -11,6 +11,7 @@ use crate::memory::Ram;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use crate::vspace::{Asid, TlbFlush, USER_TOP, lookup_pt_slot};
+use selvm_abi::args::{PageGetAddress, PageMap};
 use selvm_abi::{CapRights, InvocationLabel as L, LookupFault, Word};
 
 /// A validated frame invocation.
@@ -99,10 +100,14 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             Some(L::PageMap) => {}
             _ => return Err(SyscallError::IllegalOperation),
         }
-        let (Some(vspace), true) = (inv.extra_cap(0), inv.mrs.len() >= 3) else {
+        let (Some(vspace), true) = (
+            inv.extra_cap(PageMap::VSPACE),
+            inv.mrs.len() >= PageMap::MRS,
+        ) else {
             return Err(SyscallError::TruncatedMessage);
         };
-        let (vaddr, rights_word, attr) = (inv.mr(0), inv.mr(1), inv.mr(2));
+        let vaddr = inv.mr(PageMap::VADDR);
+        let (rights_word, attr) = (inv.mr(PageMap::RIGHTS), inv.mr(PageMap::ATTR));
         let Cap::PageTable {
             ptr: root,
             mapping: Some((asid, _)),
@@ -205,6 +210,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             FrameOp::GetAddress(paddr) => {
                 let mut words = ReplyWords::default();
                 words.push(paddr as Word);
+                debug_assert_eq!(words.as_slice()[PageGetAddress::REPLY_PADDR], paddr);
                 Some(words)
             }
         }

@@ -14,6 +14,8 @@ use crate::memory::Ram;
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
+use selvm_abi::args::IrqSetIrqHandler;
+use selvm_abi::args::{IrqIssueIrqHandler as Issue, IrqIssueIrqHandlerTrigger as Trigger};
 use selvm_abi::{InvocationLabel as L, Word};
 
 /// Most interrupt lines any architecture may have.
@@ -67,18 +69,30 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         control: SlotRef,
         inv: &Invocation<'_>,
     ) -> Result<IrqOp, SyscallError> {
-        // IssueIRQHandler: irq, index, depth; the riscv64 form adds a trigger
-        // flag after the irq (accepted and ignored: the PLIC lines are level).
-        let args = match L::from_word(inv.label) {
-            Some(L::IrqIssueIrqHandler) => 3,
-            Some(L::IrqIssueIrqHandlerTrigger) => 4,
+        // The riscv64 form adds a trigger flag (accepted and ignored: the PLIC
+        // lines are level). Indices: (MRs, irq, index, depth, root).
+        let at = match L::from_word(inv.label) {
+            Some(L::IrqIssueIrqHandler) => (
+                Issue::MRS,
+                Issue::IRQ,
+                Issue::INDEX,
+                Issue::DEPTH,
+                Issue::ROOT,
+            ),
+            Some(L::IrqIssueIrqHandlerTrigger) => (
+                Trigger::MRS,
+                Trigger::IRQ,
+                Trigger::INDEX,
+                Trigger::DEPTH,
+                Trigger::ROOT,
+            ),
             _ => return Err(SyscallError::IllegalOperation),
         };
-        let (Some(root), true) = (inv.extra_cap(0), inv.mrs.len() >= args) else {
+        let (Some(root), true) = (inv.extra_cap(at.4), inv.mrs.len() >= at.0) else {
             return Err(SyscallError::TruncatedMessage);
         };
-        let irq = inv.mr(0);
-        let (index, depth) = (inv.mr(args - 2), inv.mr(args - 1));
+        let irq = inv.mr(at.1);
+        let (index, depth) = (inv.mr(at.2), inv.mr(at.3));
         let max = A::IRQ_COUNT.min(MAX_IRQS as u64) - 1;
         if irq > max {
             return Err(SyscallError::RangeError { min: 0, max });
@@ -151,7 +165,7 @@ pub fn decode_irq_handler(irq: Word, inv: &Invocation<'_>) -> Result<IrqOp, Sysc
     match L::from_word(inv.label) {
         Some(L::IrqAckIrq) => Ok(IrqOp::Ack(irq)),
         Some(L::IrqClearIrqHandler) => Ok(IrqOp::Clear(irq)),
-        Some(L::IrqSetIrqHandler) => match inv.extra[0] {
+        Some(L::IrqSetIrqHandler) => match inv.extra[IrqSetIrqHandler::NOTIFICATION] {
             None => Err(SyscallError::TruncatedMessage),
             Some(e) => match e.cap {
                 Cap::Notification { rights, .. } if rights.can_write() => Ok(IrqOp::SetHandler {

@@ -14,6 +14,7 @@ use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use crate::vspace::{PT_ENTRIES, USER_TOP, lookup_pt_slot};
 use selvm_abi::InvocationLabel as L;
+use selvm_abi::args::PageTableMap;
 use selvm_abi::object::PAGE_TABLE_BITS;
 
 /// A validated page-table invocation.
@@ -61,7 +62,8 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             Some(L::PageTableMap) => {}
             _ => return Err(SyscallError::IllegalOperation),
         }
-        let (Some(vspace), true) = (inv.extra_cap(0), inv.mrs.len() >= 2) else {
+        let vspace = inv.extra_cap(PageTableMap::VSPACE);
+        let (Some(vspace), true) = (vspace, inv.mrs.len() >= PageTableMap::MRS) else {
             return Err(SyscallError::TruncatedMessage);
         };
         if mapping.is_some() {
@@ -74,7 +76,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         else {
             return Err(SyscallError::InvalidCapability { cap: 1 });
         };
-        let vaddr = inv.mr(0);
+        let vaddr = inv.mr(PageTableMap::VADDR);
         if vaddr >= USER_TOP {
             return Err(SyscallError::InvalidArgument { arg: 0 });
         }

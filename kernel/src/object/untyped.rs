@@ -14,6 +14,7 @@ use crate::object::{create, object_size_bits};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
+use selvm_abi::args::UntypedRetype as R;
 use selvm_abi::{
     InvocationLabel, LookupFault, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, ObjectType, RESET_CHUNK_BITS,
     RETYPE_FAN_OUT_LIMIT, WORD_BITS, vm::VmObjectType,
@@ -65,12 +66,13 @@ pub fn decode(
     if inv.label != InvocationLabel::UntypedRetype.word() {
         return Err(SyscallError::IllegalOperation);
     }
-    let root = match inv.extra_cap(0) {
-        Some(root) if inv.mrs.len() >= 6 => root,
+    let root = match inv.extra_cap(R::ROOT) {
+        Some(root) if inv.mrs.len() >= R::MRS => root,
         _ => return Err(SyscallError::TruncatedMessage),
     };
-    let (ty_word, user_size, node_index) = (inv.mr(0), inv.mr(1), inv.mr(2));
-    let (node_depth, node_offset, count) = (inv.mr(3), inv.mr(4), inv.mr(5));
+    let (ty_word, user_size) = (inv.mr(R::OBJECT_TYPE), inv.mr(R::SIZE_BITS));
+    let (node_index, node_depth) = (inv.mr(R::NODE_INDEX), inv.mr(R::NODE_DEPTH));
+    let (node_offset, count) = (inv.mr(R::NODE_OFFSET), inv.mr(R::NUM_OBJECTS));
     let ty = if vm_objects {
         ObjectType::from_word_vm(ty_word)
     } else {

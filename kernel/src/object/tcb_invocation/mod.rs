@@ -6,12 +6,18 @@ use crate::arch::Arch;
 use crate::cap::{self, Cap};
 use crate::cdt;
 use crate::error::SyscallError;
+use crate::invocation::ExtraCap;
 use crate::invocation::Invocation;
 use crate::memory::PAddr;
 use crate::memory::Ram;
 use crate::object::tcb;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
+use selvm_abi::args::{
+    TcbBindNotification, TcbConfigure, TcbCopyRegisters, TcbReadRegisters, TcbSetIpcBuffer,
+    TcbSetMcPriority, TcbSetPriority, TcbSetSchedParams, TcbSetSpace, TcbSetTlsBase,
+    TcbWriteRegisters,
+};
 use selvm_abi::{InvocationLabel as L, Word, object};
 
 /// New CSpace and VSpace roots with the slots they are derived from.
@@ -110,12 +116,6 @@ pub enum TcbOp {
     },
 }
 
-/// Copy-registers flag bits.
-const SUSPEND_SOURCE: Word = 1;
-const RESUME_TARGET: Word = 2;
-const TRANSFER_FRAME: Word = 4;
-const TRANSFER_INTEGER: Word = 8;
-
 impl<A: Arch, R: Ram> Kernel<A, R> {
     fn check_prio(&self, prio: Word, auth: Cap) -> Result<(), SyscallError> {
         let Cap::Thread { tcb } = auth else {
@@ -138,11 +138,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         ) && cdt::is_final(&self.mem, slot)
     }
 
-    fn decode_buffer(
-        &self,
-        vaddr: Word,
-        extra: Option<crate::invocation::ExtraCap>,
-    ) -> Result<Buffer, SyscallError> {
+    fn decode_buffer(&self, vaddr: Word, extra: Option<ExtraCap>) -> Result<Buffer, SyscallError> {
         if vaddr == 0 {
             return Ok(Buffer { vaddr, frame: None });
         }
@@ -155,14 +151,15 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         })
     }
 
+    /// The new roots `(cspace, vspace)` with their data words.
     fn decode_space(
         &self,
         target: PAddr,
-        inv: &Invocation<'_>,
+        roots: (Option<ExtraCap>, Option<ExtraCap>),
         c_data: Word,
         v_data: Word,
     ) -> Result<Space, SyscallError> {
-        let (Some(c), Some(v)) = (inv.extra[0], inv.extra[1]) else {
+        let (Some(c), Some(v)) = roots else {
             return Err(SyscallError::TruncatedMessage);
         };
         if self.long_running_delete(tcb::slot(target, object::TCB_CTABLE))
@@ -225,8 +222,11 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         let regs = A::FRAME_REGISTERS.len() + A::GP_REGISTERS.len();
         let op = match L::from_word(inv.label) {
             Some(L::TcbReadRegisters) => {
-                truncated(2, 0)?;
-                let (flags, n) = (inv.mr(0), inv.mr(1));
+                truncated(TcbReadRegisters::MRS, TcbReadRegisters::CAPS)?;
+                let (flags, n) = (
+                    inv.mr(TcbReadRegisters::FLAGS),
+                    inv.mr(TcbReadRegisters::COUNT),
+                );
                 if n < 1 || n > regs as Word {
                     return Err(SyscallError::RangeError {
                         min: 1,
@@ -238,107 +238,155 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 }
                 TcbOp::ReadRegisters {
                     target,
-                    suspend: flags & 1 != 0,
+                    suspend: flags & TcbReadRegisters::FLAG_SUSPEND_SOURCE != 0,
                     count: n as usize,
                 }
             }
             Some(L::TcbWriteRegisters) => {
-                truncated(2, 0)?;
-                let (flags, w) = (inv.mr(0), inv.mr(1));
-                if ((len - 2) as Word) < w {
+                truncated(TcbWriteRegisters::MRS, TcbWriteRegisters::CAPS)?;
+                let (flags, w) = (
+                    inv.mr(TcbWriteRegisters::FLAGS),
+                    inv.mr(TcbWriteRegisters::COUNT),
+                );
+                if ((len - TcbWriteRegisters::REGS) as Word) < w {
                     return Err(SyscallError::TruncatedMessage);
                 }
                 if target == caller {
                     return Err(SyscallError::IllegalOperation);
                 }
                 // The vm architecture checks a new pc against the module
-                // (the pc is the first frame register, MR2).
-                if A::VM_OBJECTS && w > 0 && self.vm_pc_write(target, inv.mr(2)).is_none() {
+                // (the pc is the first frame register, the first of `regs`).
+                if A::VM_OBJECTS
+                    && w > 0
+                    && self
+                        .vm_pc_write(target, inv.mr(TcbWriteRegisters::REGS))
+                        .is_none()
+                {
                     return Err(SyscallError::InvalidArgument { arg: 2 });
                 }
                 TcbOp::WriteRegisters {
                     target,
-                    resume: flags & 1 != 0,
+                    resume: flags & TcbWriteRegisters::FLAG_RESUME_TARGET != 0,
                     count: (w as usize).min(regs),
                 }
             }
             Some(L::TcbCopyRegisters) => {
-                truncated(1, 1)?;
-                let Some(Cap::Thread { tcb: source }) = inv.extra_cap(0) else {
+                truncated(TcbCopyRegisters::MRS, TcbCopyRegisters::CAPS)?;
+                let Some(Cap::Thread { tcb: source }) = inv.extra_cap(TcbCopyRegisters::SOURCE)
+                else {
                     return Err(SyscallError::InvalidCapability { cap: 1 });
                 };
                 TcbOp::CopyRegisters {
                     target,
                     source,
-                    flags: inv.mr(0),
+                    flags: inv.mr(TcbCopyRegisters::FLAGS),
                 }
             }
             Some(L::TcbSuspend) => TcbOp::Suspend(target),
             Some(L::TcbResume) => TcbOp::Resume(target),
             Some(L::TcbConfigure) => {
-                truncated(4, 3)?;
-                let buffer = self.decode_buffer(inv.mr(3), inv.extra[2])?;
-                let space = self.decode_space(target, inv, inv.mr(1), inv.mr(2))?;
+                truncated(TcbConfigure::MRS, TcbConfigure::CAPS)?;
+                let buffer = self.decode_buffer(
+                    inv.mr(TcbConfigure::BUFFER),
+                    inv.extra[TcbConfigure::BUFFER_FRAME],
+                )?;
+                let roots = (
+                    inv.extra[TcbConfigure::CSPACE_ROOT],
+                    inv.extra[TcbConfigure::VSPACE_ROOT],
+                );
+                let data = (
+                    inv.mr(TcbConfigure::CSPACE_ROOT_DATA),
+                    inv.mr(TcbConfigure::VSPACE_ROOT_DATA),
+                );
+                let space = self.decode_space(target, roots, data.0, data.1)?;
                 TcbOp::Control(ThreadControl {
-                    fault_ep: inv.mr(0),
+                    fault_ep: inv.mr(TcbConfigure::FAULT_EP),
                     space: Some(space),
                     buffer: Some(buffer),
                     ..control
                 })
             }
             Some(L::TcbSetPriority) => {
-                truncated(1, 1)?;
-                self.check_prio(inv.mr(0), inv.extra_cap(0).unwrap_or_default())?;
+                truncated(TcbSetPriority::MRS, TcbSetPriority::CAPS)?;
+                let priority = inv.mr(TcbSetPriority::PRIORITY);
+                self.check_prio(
+                    priority,
+                    inv.extra_cap(TcbSetPriority::AUTHORITY).unwrap_or_default(),
+                )?;
                 TcbOp::Control(ThreadControl {
                     slot: SlotRef(0),
-                    priority: Some(inv.mr(0)),
+                    priority: Some(priority),
                     ..control
                 })
             }
             Some(L::TcbSetMcPriority) => {
-                truncated(1, 1)?;
-                self.check_prio(inv.mr(0), inv.extra_cap(0).unwrap_or_default())?;
+                truncated(TcbSetMcPriority::MRS, TcbSetMcPriority::CAPS)?;
+                let mcp = inv.mr(TcbSetMcPriority::MCP);
+                self.check_prio(
+                    mcp,
+                    inv.extra_cap(TcbSetMcPriority::AUTHORITY)
+                        .unwrap_or_default(),
+                )?;
                 TcbOp::Control(ThreadControl {
                     slot: SlotRef(0),
-                    mcp: Some(inv.mr(0)),
+                    mcp: Some(mcp),
                     ..control
                 })
             }
             Some(L::TcbSetSchedParams) => {
-                truncated(2, 1)?;
-                let auth = inv.extra_cap(0).unwrap_or_default();
-                self.check_prio(inv.mr(0), auth)?;
-                self.check_prio(inv.mr(1), auth)?;
+                truncated(TcbSetSchedParams::MRS, TcbSetSchedParams::CAPS)?;
+                let auth = inv
+                    .extra_cap(TcbSetSchedParams::AUTHORITY)
+                    .unwrap_or_default();
+                let (mcp, priority) = (
+                    inv.mr(TcbSetSchedParams::MCP),
+                    inv.mr(TcbSetSchedParams::PRIORITY),
+                );
+                self.check_prio(mcp, auth)?;
+                self.check_prio(priority, auth)?;
                 TcbOp::Control(ThreadControl {
                     slot: SlotRef(0),
-                    mcp: Some(inv.mr(0)),
-                    priority: Some(inv.mr(1)),
+                    mcp: Some(mcp),
+                    priority: Some(priority),
                     ..control
                 })
             }
             Some(L::TcbSetIpcBuffer) => {
-                truncated(1, 1)?;
-                let buffer = self.decode_buffer(inv.mr(0), inv.extra[0])?;
+                truncated(TcbSetIpcBuffer::MRS, TcbSetIpcBuffer::CAPS)?;
+                let buffer = self.decode_buffer(
+                    inv.mr(TcbSetIpcBuffer::BUFFER),
+                    inv.extra[TcbSetIpcBuffer::BUFFER_FRAME],
+                )?;
                 TcbOp::Control(ThreadControl {
                     buffer: Some(buffer),
                     ..control
                 })
             }
             Some(L::TcbSetSpace) => {
-                truncated(3, 2)?;
-                let space = self.decode_space(target, inv, inv.mr(1), inv.mr(2))?;
+                truncated(TcbSetSpace::MRS, TcbSetSpace::CAPS)?;
+                let roots = (
+                    inv.extra[TcbSetSpace::CSPACE_ROOT],
+                    inv.extra[TcbSetSpace::VSPACE_ROOT],
+                );
+                let data = (
+                    inv.mr(TcbSetSpace::CSPACE_ROOT_DATA),
+                    inv.mr(TcbSetSpace::VSPACE_ROOT_DATA),
+                );
+                let space = self.decode_space(target, roots, data.0, data.1)?;
                 TcbOp::Control(ThreadControl {
-                    fault_ep: inv.mr(0),
+                    fault_ep: inv.mr(TcbSetSpace::FAULT_EP),
                     space: Some(space),
                     ..control
                 })
             }
             Some(L::TcbBindNotification) => {
-                truncated(0, 1)?;
+                truncated(TcbBindNotification::MRS, TcbBindNotification::CAPS)?;
                 if self.tcb(target).bound_notification != 0 {
                     return Err(SyscallError::IllegalOperation);
                 }
-                let Some(Cap::Notification { ptr, rights, .. }) = inv.extra_cap(0) else {
+                let Some(Cap::Notification { ptr, rights, .. }) =
+                    inv.extra_cap(TcbBindNotification::NOTIFICATION)
+                else {
                     return Err(SyscallError::IllegalOperation);
                 };
                 if !rights.can_read() || self.notification_busy(ptr) {
@@ -353,10 +401,10 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 TcbOp::UnbindNotification(target)
             }
             Some(L::TcbSetTlsBase) => {
-                truncated(1, 0)?;
+                truncated(TcbSetTlsBase::MRS, TcbSetTlsBase::CAPS)?;
                 TcbOp::SetTlsBase {
                     target,
-                    base: inv.mr(0),
+                    base: inv.mr(TcbSetTlsBase::TLS_BASE),
                 }
             }
             _ => return Err(SyscallError::IllegalOperation),

@@ -2,9 +2,7 @@
 //! resume, ThreadControl (priorities, CSpace/VSpace roots, IPC buffer),
 //! notification binding, the TLS base.
 
-use super::{
-    RESUME_TARGET, SUSPEND_SOURCE, TRANSFER_FRAME, TRANSFER_INTEGER, TcbOp, ThreadControl,
-};
+use super::{TcbOp, ThreadControl};
 use crate::arch::Arch;
 use crate::cap::Cap;
 use crate::cdt;
@@ -15,6 +13,7 @@ use crate::object::tcb::{self, ThreadState};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
+use selvm_abi::args::{TcbCopyRegisters as C, TcbWriteRegisters};
 use selvm_abi::{Word, object};
 
 impl<A: Arch, R: Ram> Kernel<A, R> {
@@ -48,7 +47,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 resume,
                 count,
             } => {
-                let values = mrs.get(2..).unwrap_or(&[]);
+                let values = mrs.get(TcbWriteRegisters::REGS..).unwrap_or(&[]);
                 let restart = match values.first() {
                     Some(&pc) if A::VM_OBJECTS && count > 0 => self.vm_pc_write(target, pc),
                     _ => None,
@@ -75,20 +74,20 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 source,
                 flags,
             } => {
-                if flags & SUSPEND_SOURCE != 0 {
+                if flags & C::FLAG_SUSPEND_SOURCE != 0 {
                     self.suspend(source);
                 }
-                if flags & RESUME_TARGET != 0 {
+                if flags & C::FLAG_RESUME_TARGET != 0 {
                     self.restart(target);
                 }
-                if flags & TRANSFER_FRAME != 0 {
+                if flags & C::FLAG_TRANSFER_FRAME != 0 {
                     for &r in A::FRAME_REGISTERS {
                         let v = self.context(source)[r];
                         self.context_mut(target)[r] = v;
                     }
                     self.restart_pc_is_next(target);
                 }
-                if flags & TRANSFER_INTEGER != 0 {
+                if flags & C::FLAG_TRANSFER_INTEGER != 0 {
                     for &r in A::GP_REGISTERS {
                         let v = self.context(source)[r];
                         self.context_mut(target)[r] = v;
