@@ -4,7 +4,7 @@
 
 use crate::cap::{self, Cap};
 use crate::memory::Ram;
-use crate::memory::{PAddr, PhysMem, WordStruct};
+use crate::memory::{PAddr, PhysMem, word_struct};
 
 /// A slot, named by its physical address (32-byte aligned).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,20 +20,17 @@ impl SlotRef {
     }
 }
 
-/// A slot's stored layout.
-#[repr(C)]
-pub struct RawSlot {
-    /// The cap (see `cap::encoding`).
-    pub cap: [u64; 2],
-    /// Address of the previous slot in the CDT list, 0 if none.
-    pub prev: u64,
-    /// Address of the next slot in the CDT list, 0 if none; flags in bits 0-1.
-    pub next_and_flags: u64,
+word_struct! {
+    /// A slot's stored layout.
+    pub struct RawSlot {
+        /// The cap (see `cap::encoding`).
+        pub cap: [u64; 2],
+        /// Address of the previous slot in the CDT list, 0 if none.
+        pub prev: u64,
+        /// Address of the next slot in the CDT list, 0 if none; flags in bits 0-1.
+        pub next_and_flags: u64,
+    }
 }
-
-// SAFETY: repr(C), four u64 fields: the layout `WordStruct` requires.
-#[allow(unsafe_code)]
-unsafe impl WordStruct for RawSlot {}
 
 const REVOCABLE: u64 = 1;
 const FIRST_BADGED: u64 = 2;

@@ -11,7 +11,8 @@ mod split;
 mod typed;
 
 pub use split::{SplitMem, WordSource};
-pub use typed::WordStruct;
+pub(crate) use typed::word_struct;
+pub use typed::{WordField, WordStruct, word_field};
 
 /// A physical address.
 pub type PAddr = u64;

@@ -1,12 +1,13 @@
 //! Typed access to kernel objects in physical memory: the kernel's only `unsafe`.
 //!
 //! The argument, once: (1) a `WordStruct` is `#[repr(C)]` and made only of `u64`
-//! words, so it has alignment 8 and no padding, and *every* bit pattern is a valid
-//! value — reading an object through a stale or forged address can give wrong
-//! numbers but never undefined behaviour; (2) the bytes come from a bounds-checked
-//! sub-slice of the region's `[u64]`, so they are in range and 8-aligned; (3) the
-//! reference borrows the whole `PhysMem` (shared or exclusive), so Rust's borrow
-//! rules keep it unique while it lives. Which type lives where is the kernel's
+//! words (the `word_struct!` macro, the only way to implement it, writes the
+//! `repr` and checks the field types), so it has alignment 8 and no padding, and
+//! *every* bit pattern is a valid value — reading an object through a stale or
+//! forged address can give wrong numbers but never undefined behaviour; (2) the
+//! bytes come from a bounds-checked sub-slice of the region's `[u64]`, so they are
+//! in range and 8-aligned; (3) the reference borrows the whole `PhysMem` (shared or
+//! exclusive), so Rust's borrow rules keep it unique while it lives. Which type lives where is the kernel's
 //! invariant "a cap of type T at address A means a live T at A", checked by
 //! `invariants`, not something memory safety depends on.
 #![allow(unsafe_code)]
@@ -14,12 +15,83 @@
 use super::Ram;
 use super::{PAddr, PhysMem};
 
-/// A kernel object layout that may be viewed in place.
+/// A kernel object layout that may be viewed in place. Implemented only through
+/// [`word_struct!`], which writes the layout it promises.
 ///
 /// # Safety
 /// Implementors must be `#[repr(C)]` structs whose fields are all `u64` or arrays
 /// of `u64` (so size is a multiple of 8, alignment is 8 and there is no padding).
 pub unsafe trait WordStruct: Sized {}
+
+/// A field type a [`WordStruct`] may have: a word or an array of words. Sealed:
+/// the two impls below are all there are.
+pub trait WordField: sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for u64 {}
+    impl<const N: usize> Sealed for [u64; N] {}
+}
+
+impl WordField for u64 {}
+impl<const N: usize> WordField for [u64; N] {}
+
+/// Checks, at compile time, that `T` is a [`WordField`] (used by [`word_struct!`]).
+#[doc(hidden)]
+pub const fn word_field<T: WordField>() {}
+
+/// Defines a struct of words that the kernel views in place: the only way to
+/// implement [`WordStruct`], so the kernel's one `unsafe impl` is here. The macro
+/// writes `#[repr(C)]` itself and checks at compile time that every field is a
+/// `u64` or a `[u64; N]` (a [`WordField`]), and that the result has alignment 8
+/// and a size that is a multiple of 8: everything `WordStruct` requires.
+///
+/// ```ignore
+/// word_struct! {
+///     /// An endpoint's stored layout.
+///     pub struct EndpointObj {
+///         /// First queued TCB, 0 if none.
+///         pub queue_head: u64,
+///         pub queue_tail_and_state: u64,
+///     }
+/// }
+/// ```
+macro_rules! word_struct {
+    (
+        $(#[$attr:meta])*
+        $vis:vis struct $name:ident {
+            $(
+                $(#[$field_attr:meta])*
+                $field_vis:vis $field:ident : $field_ty:ty
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$attr])*
+        #[repr(C)]
+        $vis struct $name {
+            $(
+                $(#[$field_attr])*
+                $field_vis $field: $field_ty,
+            )*
+        }
+
+        const _: () = {
+            $( $crate::memory::word_field::<$field_ty>(); )*
+            assert!(
+                ::core::mem::align_of::<$name>() == 8
+                    && ::core::mem::size_of::<$name>() % 8 == 0
+            );
+        };
+
+        // SAFETY: `word_struct!` wrote `#[repr(C)]` on the struct and checked just
+        // above that every field is a `u64` or a `[u64; N]` (the only `WordField`
+        // types), with alignment 8 and a size that is a multiple of 8: the layout
+        // `WordStruct` requires.
+        #[allow(unsafe_code)]
+        unsafe impl $crate::memory::WordStruct for $name {}
+    };
+}
+pub(crate) use word_struct;
 
 const fn words_of<T>() -> usize {
     assert!(core::mem::align_of::<T>() == 8 && core::mem::size_of::<T>() % 8 == 0);
@@ -91,13 +163,12 @@ impl<R: Ram> PhysMem<R> {
 mod tests {
     use super::*;
 
-    #[repr(C)]
-    struct Pair {
-        a: u64,
-        b: [u64; 3],
+    word_struct! {
+        struct Pair {
+            a: u64,
+            b: [u64; 3],
+        }
     }
-    // SAFETY: repr(C), fields are u64 and [u64; 3].
-    unsafe impl WordStruct for Pair {}
 
     #[test]
     fn typed_view_reads_and_writes_the_words() {

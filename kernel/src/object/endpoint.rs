@@ -7,23 +7,20 @@
 
 use crate::arch::Arch;
 use crate::memory::Ram;
-use crate::memory::{PAddr, WordStruct};
+use crate::memory::{PAddr, word_struct};
 use crate::object::tcb::ThreadState;
 use crate::state::Kernel;
 use selvm_abi::Word;
 
-/// An endpoint's stored layout.
-#[repr(C)]
-pub struct EndpointObj {
-    /// First queued TCB, 0 if none.
-    pub queue_head: u64,
-    /// Last queued TCB with the state in the low 2 bits.
-    pub queue_tail_and_state: u64,
+word_struct! {
+    /// An endpoint's stored layout.
+    pub struct EndpointObj {
+        /// First queued TCB, 0 if none.
+        pub queue_head: u64,
+        /// Last queued TCB with the state in the low 2 bits.
+        pub queue_tail_and_state: u64,
+    }
 }
-
-// SAFETY: repr(C), two u64 fields: the layout `WordStruct` requires.
-#[allow(unsafe_code)]
-unsafe impl WordStruct for EndpointObj {}
 
 /// What the threads queued on an endpoint wait for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

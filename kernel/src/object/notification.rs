@@ -5,7 +5,7 @@
 
 use crate::arch::Arch;
 use crate::memory::Ram;
-use crate::memory::{PAddr, WordStruct};
+use crate::memory::{PAddr, word_struct};
 use crate::object::tcb::ThreadState;
 use crate::state::Kernel;
 use selvm_abi::Word;
@@ -15,22 +15,19 @@ const IDLE: u64 = 0;
 const WAITING: u64 = 1;
 const ACTIVE: u64 = 2;
 
-/// A notification's stored layout.
-#[repr(C)]
-pub struct NotificationObj {
-    /// First waiting TCB, 0 if none.
-    pub queue_head: u64,
-    /// Last waiting TCB, with the state (idle 0, waiting 1, active 2) in the low bits.
-    pub queue_tail_and_state: u64,
-    /// The TCB bound to it, 0 if none.
-    pub bound_tcb: u64,
-    /// The signal word (ORed badges).
-    pub word: u64,
+word_struct! {
+    /// A notification's stored layout.
+    pub struct NotificationObj {
+        /// First waiting TCB, 0 if none.
+        pub queue_head: u64,
+        /// Last waiting TCB, with the state (idle 0, waiting 1, active 2) in the low bits.
+        pub queue_tail_and_state: u64,
+        /// The TCB bound to it, 0 if none.
+        pub bound_tcb: u64,
+        /// The signal word (ORed badges).
+        pub word: u64,
+    }
 }
-
-// SAFETY: repr(C), four u64 fields: the layout `WordStruct` requires.
-#[allow(unsafe_code)]
-unsafe impl WordStruct for NotificationObj {}
 
 impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The notification at `ntfn`.

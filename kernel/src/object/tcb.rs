@@ -4,7 +4,7 @@
 //! architecture's saved user context) follows at byte 512.
 
 use crate::arch::MAX_CONTEXT_WORDS;
-use crate::memory::{PAddr, WordStruct};
+use crate::memory::{PAddr, word_struct};
 use crate::slot::SlotRef;
 
 /// Slots of the TCB's capability region that are in use (and that deleting a
@@ -76,57 +76,53 @@ impl ThreadState {
     }
 }
 
-/// A thread's kernel state, stored in its TCB object at `FIELDS_OFFSET`.
-#[repr(C)]
-pub struct TcbFields {
-    /// `ThreadState` as a word.
-    pub state: u64,
-    /// The endpoint or notification the thread is blocked on.
-    pub blocking_object: u64,
-    /// Badge of a blocked send.
-    pub blocking_badge: u64,
-    /// Flags of a blocked send (grant, grant-reply, call).
-    pub blocking_flags: u64,
-    /// Nonzero while the thread is in a ready queue.
-    pub queued: u64,
-    /// Scheduling priority (0..=255).
-    pub priority: u64,
-    /// Maximum controlled priority (0..=255).
-    pub mcp: u64,
-    /// Scheduling domain.
-    pub domain: u64,
-    /// Ticks left in the current time slice.
-    pub time_slice: u64,
-    /// Next TCB in the ready queue.
-    pub sched_next: u64,
-    /// Previous TCB in the ready queue.
-    pub sched_prev: u64,
-    /// Next TCB in an endpoint or notification queue.
-    pub ep_next: u64,
-    /// Previous TCB in an endpoint or notification queue.
-    pub ep_prev: u64,
-    /// The bound notification, 0 if none.
-    pub bound_notification: u64,
-    /// The fault being delivered (label and words; seL4's tcbFault), 0 if none.
-    pub fault: [u64; 4],
-    /// The last fault no handler could take (a double fault), for diagnostics.
-    pub last_double_fault: [u64; 4],
-    /// The lookup failure of the last cap fault.
-    pub lookup_failure: [u64; 4],
-    /// User address of the IPC buffer (tcbIPCBuffer).
-    pub ipc_buffer: u64,
-    /// Address of the fault endpoint in the thread's CSpace.
-    pub fault_handler: u64,
-    /// Name given with DebugNameThread (NUL-padded bytes).
-    pub name: [u64; 8],
-    /// The architecture's saved user context.
-    pub context: [u64; MAX_CONTEXT_WORDS],
+word_struct! {
+    /// A thread's kernel state, stored in its TCB object at `FIELDS_OFFSET`.
+    pub struct TcbFields {
+        /// `ThreadState` as a word.
+        pub state: u64,
+        /// The endpoint or notification the thread is blocked on.
+        pub blocking_object: u64,
+        /// Badge of a blocked send.
+        pub blocking_badge: u64,
+        /// Flags of a blocked send (grant, grant-reply, call).
+        pub blocking_flags: u64,
+        /// Nonzero while the thread is in a ready queue.
+        pub queued: u64,
+        /// Scheduling priority (0..=255).
+        pub priority: u64,
+        /// Maximum controlled priority (0..=255).
+        pub mcp: u64,
+        /// Scheduling domain.
+        pub domain: u64,
+        /// Ticks left in the current time slice.
+        pub time_slice: u64,
+        /// Next TCB in the ready queue.
+        pub sched_next: u64,
+        /// Previous TCB in the ready queue.
+        pub sched_prev: u64,
+        /// Next TCB in an endpoint or notification queue.
+        pub ep_next: u64,
+        /// Previous TCB in an endpoint or notification queue.
+        pub ep_prev: u64,
+        /// The bound notification, 0 if none.
+        pub bound_notification: u64,
+        /// The fault being delivered (label and words; seL4's tcbFault), 0 if none.
+        pub fault: [u64; 4],
+        /// The last fault no handler could take (a double fault), for diagnostics.
+        pub last_double_fault: [u64; 4],
+        /// The lookup failure of the last cap fault.
+        pub lookup_failure: [u64; 4],
+        /// User address of the IPC buffer (tcbIPCBuffer).
+        pub ipc_buffer: u64,
+        /// Address of the fault endpoint in the thread's CSpace.
+        pub fault_handler: u64,
+        /// Name given with DebugNameThread (NUL-padded bytes).
+        pub name: [u64; 8],
+        /// The architecture's saved user context.
+        pub context: [u64; MAX_CONTEXT_WORDS],
+    }
 }
-
-// SAFETY: repr(C); every field is a u64 or an array of u64 — the layout
-// `WordStruct` requires.
-#[allow(unsafe_code)]
-unsafe impl WordStruct for TcbFields {}
 
 const _: () = assert!(
     FIELDS_OFFSET as usize + core::mem::size_of::<TcbFields>() <= 1 << selvm_abi::object::TCB_BITS
