@@ -1,125 +1,162 @@
 //! CNode invocations (labels 16–24). The invoked CNode cap is the destination root;
 //! every slot is named by (index, depth), resolved to exactly `depth` bits.
 
-use selvm_abi::{CPtr, CapRights, Error, InvocationLabel as L, Word};
+use selvm_abi::args::{
+    CNodeCancelBadgedSends, CNodeCopy, CNodeDelete, CNodeMint, CNodeMove, CNodeMutate, CNodeRevoke,
+    CNodeRotate, CNodeSaveCaller,
+};
+use selvm_abi::{CPtr, CapRights, Error, Word};
 
-use super::invoke_label;
+use super::api;
 
-/// Deletes every descendant of the cap at (index, depth). MR0 index, MR1 depth.
-pub fn revoke(service: CPtr, index: CPtr, depth: Word) -> Result<(), Error> {
-    invoke_label(service, L::CNodeRevoke, &[index, depth], &[]).map(drop)
-}
+api! {
+    /// The CNode invocations on any backend.
+    pub trait CNodeOps;
 
-/// Deletes the cap at (index, depth).
-pub fn delete(service: CPtr, index: CPtr, depth: Word) -> Result<(), Error> {
-    invoke_label(service, L::CNodeDelete, &[index, depth], &[]).map(drop)
-}
+    /// Deletes every descendant of the cap at (index, depth).
+    pub fn revoke(b, service: CPtr, index: CPtr, depth: Word) -> Result<(), Error> {
+        b.call(service, &CNodeRevoke { index, depth }, &mut []).map(drop)
+    }
 
-/// Cancels pending sends carrying the badge of the endpoint cap at (index, depth).
-pub fn cancel_badged_sends(service: CPtr, index: CPtr, depth: Word) -> Result<(), Error> {
-    invoke_label(service, L::CNodeCancelBadgedSends, &[index, depth], &[]).map(drop)
-}
+    /// Deletes the cap at (index, depth).
+    pub fn delete(b, service: CPtr, index: CPtr, depth: Word) -> Result<(), Error> {
+        b.call(service, &CNodeDelete { index, depth }, &mut []).map(drop)
+    }
 
-/// Copies the cap at (`src_index`, `src_depth`) of `src_root` to (`dest_index`,
-/// `dest_depth`), with at most `rights`. MR0–MR3 dest index/depth, src index/depth, MR4
-/// rights; `src_root` as extra cap 0.
-pub fn copy(
-    service: CPtr,
-    dest_index: CPtr,
-    dest_depth: Word,
-    src_root: CPtr,
-    src_index: CPtr,
-    src_depth: Word,
-    rights: CapRights,
-) -> Result<(), Error> {
-    let mrs = [dest_index, dest_depth, src_index, src_depth, rights.word()];
-    invoke_label(service, L::CNodeCopy, &mrs, &[src_root]).map(drop)
-}
+    /// Cancels pending sends carrying the badge of the endpoint cap at (index, depth).
+    pub fn cancel_badged_sends(b, service: CPtr, index: CPtr, depth: Word) -> Result<(), Error> {
+        b.call(service, &CNodeCancelBadgedSends { index, depth }, &mut []).map(drop)
+    }
 
-/// As [`copy`], also setting a badge (or guard data): MR5 badge.
-#[allow(clippy::too_many_arguments)]
-pub fn mint(
-    service: CPtr,
-    dest_index: CPtr,
-    dest_depth: Word,
-    src_root: CPtr,
-    src_index: CPtr,
-    src_depth: Word,
-    rights: CapRights,
-    badge: Word,
-) -> Result<(), Error> {
-    let mrs = [
-        dest_index,
-        dest_depth,
-        src_index,
-        src_depth,
-        rights.word(),
-        badge,
-    ];
-    invoke_label(service, L::CNodeMint, &mrs, &[src_root]).map(drop)
-}
+    /// Copies the cap at (`src_index`, `src_depth`) of `src_root` to (`dest_index`,
+    /// `dest_depth`), with at most `rights`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn copy(
+        b,
+        service: CPtr,
+        dest_index: CPtr,
+        dest_depth: Word,
+        src_root: CPtr,
+        src_index: CPtr,
+        src_depth: Word,
+        rights: CapRights,
+    ) -> Result<(), Error> {
+        let msg = CNodeCopy {
+            dest_index,
+            dest_depth,
+            src_root,
+            src_index,
+            src_depth,
+            rights,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Moves a cap. MR0–MR3 dest index/depth, src index/depth; `src_root` as extra cap 0.
-pub fn move_(
-    service: CPtr,
-    dest_index: CPtr,
-    dest_depth: Word,
-    src_root: CPtr,
-    src_index: CPtr,
-    src_depth: Word,
-) -> Result<(), Error> {
-    let mrs = [dest_index, dest_depth, src_index, src_depth];
-    invoke_label(service, L::CNodeMove, &mrs, &[src_root]).map(drop)
-}
+    /// As [`copy`], also setting a badge (or guard data).
+    #[allow(clippy::too_many_arguments)]
+    pub fn mint(
+        b,
+        service: CPtr,
+        dest_index: CPtr,
+        dest_depth: Word,
+        src_root: CPtr,
+        src_index: CPtr,
+        src_depth: Word,
+        rights: CapRights,
+        badge: Word,
+    ) -> Result<(), Error> {
+        let msg = CNodeMint {
+            dest_index,
+            dest_depth,
+            src_root,
+            src_index,
+            src_depth,
+            rights,
+            badge,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Moves a cap, changing its badge or guard: MR4 data.
-pub fn mutate(
-    service: CPtr,
-    dest_index: CPtr,
-    dest_depth: Word,
-    src_root: CPtr,
-    src_index: CPtr,
-    src_depth: Word,
-    data: Word,
-) -> Result<(), Error> {
-    let mrs = [dest_index, dest_depth, src_index, src_depth, data];
-    invoke_label(service, L::CNodeMutate, &mrs, &[src_root]).map(drop)
-}
+    /// Moves a cap.
+    pub fn move_(
+        b,
+        service: CPtr,
+        dest_index: CPtr,
+        dest_depth: Word,
+        src_root: CPtr,
+        src_index: CPtr,
+        src_depth: Word,
+    ) -> Result<(), Error> {
+        let msg = CNodeMove {
+            dest_index,
+            dest_depth,
+            src_root,
+            src_index,
+            src_depth,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Moves the pivot cap to the destination and the source cap to the pivot's slot, each
-/// with new data. MR0 dest index, MR1 dest depth, MR2 pivot data, MR3 pivot index, MR4
-/// pivot depth, MR5 src data, MR6 src index, MR7 src depth; extra caps pivot root, src
-/// root.
-#[allow(clippy::too_many_arguments)]
-pub fn rotate(
-    service: CPtr,
-    dest_index: CPtr,
-    dest_depth: Word,
-    pivot_root: CPtr,
-    pivot_index: CPtr,
-    pivot_depth: Word,
-    pivot_data: Word,
-    src_root: CPtr,
-    src_index: CPtr,
-    src_depth: Word,
-    src_data: Word,
-) -> Result<(), Error> {
-    let mrs = [
-        dest_index,
-        dest_depth,
-        pivot_data,
-        pivot_index,
-        pivot_depth,
-        src_data,
-        src_index,
-        src_depth,
-    ];
-    invoke_label(service, L::CNodeRotate, &mrs, &[pivot_root, src_root]).map(drop)
-}
+    /// Moves a cap, changing its badge or guard to `data`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn mutate(
+        b,
+        service: CPtr,
+        dest_index: CPtr,
+        dest_depth: Word,
+        src_root: CPtr,
+        src_index: CPtr,
+        src_depth: Word,
+        data: Word,
+    ) -> Result<(), Error> {
+        let msg = CNodeMutate {
+            dest_index,
+            dest_depth,
+            src_root,
+            src_index,
+            src_depth,
+            badge: data,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Moves the reply cap from the caller slot to (index, depth).
-pub fn save_caller(service: CPtr, index: CPtr, depth: Word) -> Result<(), Error> {
-    invoke_label(service, L::CNodeSaveCaller, &[index, depth], &[]).map(drop)
+    /// Moves the pivot cap to the destination and the source cap to the pivot's slot, each
+    /// with new data: `pivot_data` for the cap leaving the pivot, `src_data` for the cap
+    /// leaving the source (seL4's `dest_badge` and `pivot_badge`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn rotate(
+        b,
+        service: CPtr,
+        dest_index: CPtr,
+        dest_depth: Word,
+        pivot_root: CPtr,
+        pivot_index: CPtr,
+        pivot_depth: Word,
+        pivot_data: Word,
+        src_root: CPtr,
+        src_index: CPtr,
+        src_depth: Word,
+        src_data: Word,
+    ) -> Result<(), Error> {
+        let msg = CNodeRotate {
+            dest_index,
+            dest_depth,
+            dest_badge: pivot_data,
+            pivot_root,
+            pivot_index,
+            pivot_depth,
+            pivot_badge: src_data,
+            src_root,
+            src_index,
+            src_depth,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
+
+    /// Moves the reply cap from the caller slot to (index, depth).
+    pub fn save_caller(b, service: CPtr, index: CPtr, depth: Word) -> Result<(), Error> {
+        b.call(service, &CNodeSaveCaller { index, depth }, &mut []).map(drop)
+    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,18 @@
 //! The domain cap's invocation: DomainSet_Set (label 29).
 
-use selvm_abi::{CPtr, Error, InvocationLabel as L, Word};
+use selvm_abi::args::DomainSetSet;
+use selvm_abi::{CPtr, Error, Word};
 
-use super::invoke_label;
+use super::api;
 
-/// Puts `thread` in scheduling domain `domain`. MR0 domain; the thread as extra cap 0.
-pub fn set(service: CPtr, domain: Word, thread: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::DomainSetSet, &[domain], &[thread]).map(drop)
+api! {
+    /// The domain cap's invocation on any backend.
+    pub trait DomainOps;
+
+    /// Puts `thread` in scheduling domain `domain`.
+    pub fn set(b, service: CPtr, domain: Word, thread: CPtr) -> Result<(), Error> {
+        b.call(service, &DomainSetSet { domain, thread }, &mut []).map(drop)
+    }
 }
 
 #[cfg(test)]

@@ -1,55 +1,69 @@
 //! IRQ invocations: IRQControl issues handler caps (label 25, and riscv64's trigger form
 //! 37); an IRQ handler acknowledges (26), sets (27) and clears (28) its notification.
 
-use selvm_abi::{CPtr, Error, InvocationLabel as L, Word};
+use selvm_abi::args::{
+    IrqAckIrq, IrqClearIrqHandler, IrqIssueIrqHandler, IrqIssueIrqHandlerTrigger, IrqSetIrqHandler,
+};
+use selvm_abi::{CPtr, Error, Word};
 
-use super::invoke_label;
+use super::api;
 
-/// Makes a handler cap for `irq` in (index, depth) of `root`. MR0 irq, MR1 index, MR2
-/// depth; `root` as extra cap 0.
-pub fn control_get(
-    service: CPtr,
-    irq: Word,
-    root: CPtr,
-    index: CPtr,
-    depth: Word,
-) -> Result<(), Error> {
-    invoke_label(
-        service,
-        L::IrqIssueIrqHandler,
-        &[irq, index, depth],
-        &[root],
-    )
-    .map(drop)
-}
+api! {
+    /// The IRQControl and IRQHandler invocations on any backend.
+    pub trait IrqOps;
 
-/// As [`control_get`] with a trigger mode (1 edge, 0 level): MR0 irq, MR1 trigger, MR2
-/// index, MR3 depth.
-pub fn control_get_trigger(
-    service: CPtr,
-    irq: Word,
-    edge_triggered: bool,
-    root: CPtr,
-    index: CPtr,
-    depth: Word,
-) -> Result<(), Error> {
-    let mrs = [irq, Word::from(edge_triggered), index, depth];
-    invoke_label(service, L::IrqIssueIrqHandlerTrigger, &mrs, &[root]).map(drop)
-}
+    /// Makes a handler cap for `irq` in (index, depth) of `root`.
+    pub fn control_get(
+        b,
+        service: CPtr,
+        irq: Word,
+        root: CPtr,
+        index: CPtr,
+        depth: Word,
+    ) -> Result<(), Error> {
+        let msg = IrqIssueIrqHandler {
+            irq,
+            index,
+            depth,
+            root,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Acknowledges the interrupt, unmasking it.
-pub fn handler_ack(service: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::IrqAckIrq, &[], &[]).map(drop)
-}
+    /// As [`control_get`] with a trigger mode (edge or level).
+    pub fn control_get_trigger(
+        b,
+        service: CPtr,
+        irq: Word,
+        edge_triggered: bool,
+        root: CPtr,
+        index: CPtr,
+        depth: Word,
+    ) -> Result<(), Error> {
+        let msg = IrqIssueIrqHandlerTrigger {
+            irq,
+            trigger: Word::from(edge_triggered),
+            index,
+            depth,
+            root,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Sets the notification the interrupt signals; the notification as extra cap 0.
-pub fn handler_set_notification(service: CPtr, notification: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::IrqSetIrqHandler, &[], &[notification]).map(drop)
-}
+    /// Acknowledges the interrupt, unmasking it.
+    pub fn handler_ack(b, service: CPtr) -> Result<(), Error> {
+        b.call(service, &IrqAckIrq {}, &mut []).map(drop)
+    }
 
-/// Clears the interrupt's notification.
-pub fn handler_clear(service: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::IrqClearIrqHandler, &[], &[]).map(drop)
+    /// Sets the notification the interrupt signals.
+    pub fn handler_set_notification(b, service: CPtr, notification: CPtr) -> Result<(), Error> {
+        b.call(service, &IrqSetIrqHandler { notification }, &mut []).map(drop)
+    }
+
+    /// Clears the interrupt's notification.
+    pub fn handler_clear(b, service: CPtr) -> Result<(), Error> {
+        b.call(service, &IrqClearIrqHandler {}, &mut []).map(drop)
+    }
 }
 
 #[cfg(test)]

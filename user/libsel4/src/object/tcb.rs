@@ -1,164 +1,188 @@
 //! TCB invocations (labels 2–15): registers, configuration, scheduling parameters,
 //! suspend/resume, notification binding, TLS base.
 
-use selvm_abi::{CPtr, Error, InvocationLabel as L, MSG_MAX_LENGTH, Word};
+use selvm_abi::args::{
+    TcbBindNotification, TcbConfigure, TcbCopyRegisters, TcbReadRegisters, TcbResume,
+    TcbSetIpcBuffer, TcbSetMcPriority, TcbSetPriority, TcbSetSchedParams, TcbSetSpace,
+    TcbSetTlsBase, TcbSuspend, TcbUnbindNotification, TcbWriteRegisters,
+};
+use selvm_abi::{CPtr, Error, MSG_MAX_LENGTH, Word};
 
-use super::invoke_label;
-use crate::ipc;
+use super::api;
 
-/// Reads the first `regs.len()` words of the thread's user context (transfer order) into
-/// `regs`; `suspend_source` suspends it first. MR0 flags (bit 0 suspend, bits 8.. arch
-/// flags), MR1 count; the reply's MRs are the registers.
-pub fn read_registers(
-    service: CPtr,
-    suspend_source: bool,
-    arch_flags: u8,
-    regs: &mut [Word],
-) -> Result<(), Error> {
-    let flags = Word::from(suspend_source) | Word::from(arch_flags) << 8;
-    invoke_label(
-        service,
-        L::TcbReadRegisters,
-        &[flags, regs.len() as Word],
-        &[],
-    )?;
-    for (i, r) in regs.iter_mut().enumerate() {
-        *r = ipc::get_mr(i);
+api! {
+    /// The TCB invocations on any backend.
+    pub trait TcbOps;
+
+    /// Reads the first `regs.len()` words of the thread's user context (transfer order)
+    /// into `regs`; `suspend_source` suspends it first. `regs` is untouched on an error.
+    pub fn read_registers(
+        b,
+        service: CPtr,
+        suspend_source: bool,
+        arch_flags: u8,
+        regs: &mut [Word],
+    ) -> Result<(), Error> {
+        let msg = TcbReadRegisters {
+            flags: TcbReadRegisters::flags(suspend_source, arch_flags),
+            count: regs.len() as Word,
+        };
+        let mut words = [0; MSG_MAX_LENGTH];
+        let n = regs.len().min(MSG_MAX_LENGTH);
+        b.call(service, &msg, &mut words[..n])?;
+        regs[..n].copy_from_slice(&words[..n]);
+        Ok(())
     }
-    Ok(())
-}
 
-/// Writes the first `regs.len()` (at most 118) words of the thread's user context;
-/// `resume_target` resumes it afterwards. MR0 flags (bit 0 resume, bits 8.. arch flags),
-/// MR1 count, then the registers.
-pub fn write_registers(
-    service: CPtr,
-    resume_target: bool,
-    arch_flags: u8,
-    regs: &[Word],
-) -> Result<(), Error> {
-    let count = regs.len().min(MSG_MAX_LENGTH - 2);
-    let mut mrs = [0; MSG_MAX_LENGTH];
-    mrs[0] = Word::from(resume_target) | Word::from(arch_flags) << 8;
-    mrs[1] = count as Word;
-    mrs[2..2 + count].copy_from_slice(&regs[..count]);
-    invoke_label(service, L::TcbWriteRegisters, &mrs[..2 + count], &[]).map(drop)
-}
+    /// Writes the first `regs.len()` (at most 118, what fits a message) words of the
+    /// thread's user context; `resume_target` resumes it afterwards.
+    pub fn write_registers(
+        b,
+        service: CPtr,
+        resume_target: bool,
+        arch_flags: u8,
+        regs: &[Word],
+    ) -> Result<(), Error> {
+        let count = regs.len().min(MSG_MAX_LENGTH - TcbWriteRegisters::REGS);
+        let msg = TcbWriteRegisters {
+            flags: TcbWriteRegisters::flags(resume_target, arch_flags),
+            count: count as Word,
+            regs: &regs[..count],
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Copies registers from `source` to the thread. MR0 flags: bit 0 suspend source, bit 1
-/// resume target, bit 2 frame registers, bit 3 integer registers, bits 8.. arch flags;
-/// `source` as extra cap 0.
-#[allow(clippy::too_many_arguments)]
-pub fn copy_registers(
-    service: CPtr,
-    source: CPtr,
-    suspend_source: bool,
-    resume_target: bool,
-    transfer_frame: bool,
-    transfer_integer: bool,
-    arch_flags: u8,
-) -> Result<(), Error> {
-    let flags = Word::from(suspend_source)
-        | Word::from(resume_target) << 1
-        | Word::from(transfer_frame) << 2
-        | Word::from(transfer_integer) << 3
-        | Word::from(arch_flags) << 8;
-    invoke_label(service, L::TcbCopyRegisters, &[flags], &[source]).map(drop)
-}
+    /// Copies registers from `source` to the thread: the frame registers, the integer
+    /// registers or both; `suspend_source` and `resume_target` as named.
+    #[allow(clippy::too_many_arguments)]
+    pub fn copy_registers(
+        b,
+        service: CPtr,
+        source: CPtr,
+        suspend_source: bool,
+        resume_target: bool,
+        transfer_frame: bool,
+        transfer_integer: bool,
+        arch_flags: u8,
+    ) -> Result<(), Error> {
+        let flags = TcbCopyRegisters::flags(
+            suspend_source,
+            resume_target,
+            transfer_frame,
+            transfer_integer,
+            arch_flags,
+        );
+        b.call(service, &TcbCopyRegisters { flags, source }, &mut []).map(drop)
+    }
 
-/// Sets fault endpoint, CSpace, VSpace and IPC buffer at once. MR0 fault endpoint, MR1
-/// CSpace root data, MR2 VSpace root data, MR3 buffer address; extra caps CSpace root,
-/// VSpace root, buffer frame.
-#[allow(clippy::too_many_arguments)]
-pub fn configure(
-    service: CPtr,
-    fault_ep: CPtr,
-    cspace_root: CPtr,
-    cspace_root_data: Word,
-    vspace_root: CPtr,
-    vspace_root_data: Word,
-    buffer: Word,
-    buffer_frame: CPtr,
-) -> Result<(), Error> {
-    let mrs = [fault_ep, cspace_root_data, vspace_root_data, buffer];
-    invoke_label(
-        service,
-        L::TcbConfigure,
-        &mrs,
-        &[cspace_root, vspace_root, buffer_frame],
-    )
-    .map(drop)
-}
+    /// Sets fault endpoint, CSpace, VSpace and IPC buffer at once.
+    #[allow(clippy::too_many_arguments)]
+    pub fn configure(
+        b,
+        service: CPtr,
+        fault_ep: CPtr,
+        cspace_root: CPtr,
+        cspace_root_data: Word,
+        vspace_root: CPtr,
+        vspace_root_data: Word,
+        buffer: Word,
+        buffer_frame: CPtr,
+    ) -> Result<(), Error> {
+        let msg = TcbConfigure {
+            fault_ep,
+            cspace_root_data,
+            vspace_root_data,
+            buffer,
+            cspace_root,
+            vspace_root,
+            buffer_frame,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Sets the priority, checked against `authority`'s MCP. MR0 priority; authority as
-/// extra cap 0.
-pub fn set_priority(service: CPtr, authority: CPtr, priority: Word) -> Result<(), Error> {
-    invoke_label(service, L::TcbSetPriority, &[priority], &[authority]).map(drop)
-}
+    /// Sets the priority, checked against `authority`'s MCP.
+    pub fn set_priority(b, service: CPtr, authority: CPtr, priority: Word) -> Result<(), Error> {
+        let msg = TcbSetPriority {
+            priority,
+            authority,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Sets the maximum controlled priority. MR0 MCP; authority as extra cap 0.
-pub fn set_mc_priority(service: CPtr, authority: CPtr, mcp: Word) -> Result<(), Error> {
-    invoke_label(service, L::TcbSetMcPriority, &[mcp], &[authority]).map(drop)
-}
+    /// Sets the maximum controlled priority, checked against `authority`'s MCP.
+    pub fn set_mc_priority(b, service: CPtr, authority: CPtr, mcp: Word) -> Result<(), Error> {
+        b.call(service, &TcbSetMcPriority { mcp, authority }, &mut []).map(drop)
+    }
 
-/// Sets MCP and priority. MR0 MCP, MR1 priority; authority as extra cap 0.
-pub fn set_sched_params(
-    service: CPtr,
-    authority: CPtr,
-    mcp: Word,
-    priority: Word,
-) -> Result<(), Error> {
-    invoke_label(
-        service,
-        L::TcbSetSchedParams,
-        &[mcp, priority],
-        &[authority],
-    )
-    .map(drop)
-}
+    /// Sets MCP and priority, checked against `authority`'s MCP.
+    pub fn set_sched_params(
+        b,
+        service: CPtr,
+        authority: CPtr,
+        mcp: Word,
+        priority: Word,
+    ) -> Result<(), Error> {
+        let msg = TcbSetSchedParams {
+            mcp,
+            priority,
+            authority,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Sets the IPC buffer. MR0 address; the frame as extra cap 0.
-pub fn set_ipc_buffer(service: CPtr, buffer: Word, buffer_frame: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::TcbSetIpcBuffer, &[buffer], &[buffer_frame]).map(drop)
-}
+    /// Sets the IPC buffer: its address and the frame holding it.
+    pub fn set_ipc_buffer(b, service: CPtr, buffer: Word, buffer_frame: CPtr) -> Result<(), Error> {
+        let msg = TcbSetIpcBuffer {
+            buffer,
+            buffer_frame,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Sets fault endpoint, CSpace and VSpace. MR0 fault endpoint, MR1 CSpace root data,
-/// MR2 VSpace root data; extra caps CSpace root, VSpace root.
-pub fn set_space(
-    service: CPtr,
-    fault_ep: CPtr,
-    cspace_root: CPtr,
-    cspace_root_data: Word,
-    vspace_root: CPtr,
-    vspace_root_data: Word,
-) -> Result<(), Error> {
-    let mrs = [fault_ep, cspace_root_data, vspace_root_data];
-    invoke_label(service, L::TcbSetSpace, &mrs, &[cspace_root, vspace_root]).map(drop)
-}
+    /// Sets fault endpoint, CSpace and VSpace.
+    pub fn set_space(
+        b,
+        service: CPtr,
+        fault_ep: CPtr,
+        cspace_root: CPtr,
+        cspace_root_data: Word,
+        vspace_root: CPtr,
+        vspace_root_data: Word,
+    ) -> Result<(), Error> {
+        let msg = TcbSetSpace {
+            fault_ep,
+            cspace_root_data,
+            vspace_root_data,
+            cspace_root,
+            vspace_root,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 
-/// Suspends the thread.
-pub fn suspend(service: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::TcbSuspend, &[], &[]).map(drop)
-}
+    /// Suspends the thread.
+    pub fn suspend(b, service: CPtr) -> Result<(), Error> {
+        b.call(service, &TcbSuspend {}, &mut []).map(drop)
+    }
 
-/// Resumes the thread.
-pub fn resume(service: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::TcbResume, &[], &[]).map(drop)
-}
+    /// Resumes the thread.
+    pub fn resume(b, service: CPtr) -> Result<(), Error> {
+        b.call(service, &TcbResume {}, &mut []).map(drop)
+    }
 
-/// Binds a notification to the thread; the notification as extra cap 0.
-pub fn bind_notification(service: CPtr, notification: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::TcbBindNotification, &[], &[notification]).map(drop)
-}
+    /// Binds a notification to the thread.
+    pub fn bind_notification(b, service: CPtr, notification: CPtr) -> Result<(), Error> {
+        b.call(service, &TcbBindNotification { notification }, &mut []).map(drop)
+    }
 
-/// Unbinds the thread's notification.
-pub fn unbind_notification(service: CPtr) -> Result<(), Error> {
-    invoke_label(service, L::TcbUnbindNotification, &[], &[]).map(drop)
-}
+    /// Unbinds the thread's notification.
+    pub fn unbind_notification(b, service: CPtr) -> Result<(), Error> {
+        b.call(service, &TcbUnbindNotification {}, &mut []).map(drop)
+    }
 
-/// Sets the TLS base register. MR0 the base.
-pub fn set_tls_base(service: CPtr, tls_base: Word) -> Result<(), Error> {
-    invoke_label(service, L::TcbSetTlsBase, &[tls_base], &[]).map(drop)
+    /// Sets the TLS base register.
+    pub fn set_tls_base(b, service: CPtr, tls_base: Word) -> Result<(), Error> {
+        b.call(service, &TcbSetTlsBase { tls_base }, &mut []).map(drop)
+    }
 }
 
 #[cfg(test)]

@@ -1,32 +1,40 @@
 //! Untyped invocations: Retype.
 
-use selvm_abi::{CPtr, Error, InvocationLabel, Word};
+use selvm_abi::args::UntypedRetype;
+use selvm_abi::{CPtr, Error, Word};
 
-use super::invoke_label;
+use super::api;
 
-/// Creates `num_objects` objects of `object_type` (size `size_bits` where the type takes
-/// one) from `service`, into the CNode at (`node_index`, `node_depth`) of `root` (depth 0:
-/// `root` itself), starting at slot `node_offset`. MR0–MR5 as listed, root as extra cap 0.
-#[allow(clippy::too_many_arguments)]
-pub fn retype(
-    service: CPtr,
-    object_type: Word,
-    size_bits: Word,
-    root: CPtr,
-    node_index: CPtr,
-    node_depth: Word,
-    node_offset: Word,
-    num_objects: Word,
-) -> Result<(), Error> {
-    let mrs = [
-        object_type,
-        size_bits,
-        node_index,
-        node_depth,
-        node_offset,
-        num_objects,
-    ];
-    invoke_label(service, InvocationLabel::UntypedRetype, &mrs, &[root]).map(drop)
+api! {
+    /// The Untyped invocation on any backend.
+    pub trait UntypedOps;
+
+    /// Creates `num_objects` objects of `object_type` (size `size_bits` where the type
+    /// takes one) from `service`, into the CNode at (`node_index`, `node_depth`) of `root`
+    /// (depth 0: `root` itself), starting at slot `node_offset`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn retype(
+        b,
+        service: CPtr,
+        object_type: Word,
+        size_bits: Word,
+        root: CPtr,
+        node_index: CPtr,
+        node_depth: Word,
+        node_offset: Word,
+        num_objects: Word,
+    ) -> Result<(), Error> {
+        let msg = UntypedRetype {
+            object_type,
+            size_bits,
+            root,
+            node_index,
+            node_depth,
+            node_offset,
+            num_objects,
+        };
+        b.call(service, &msg, &mut []).map(drop)
+    }
 }
 
 #[cfg(test)]

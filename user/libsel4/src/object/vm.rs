@@ -2,34 +2,48 @@
 //! sealing module objects, and binding a module, register stack, entry point and memory
 //! limits to a TCB.
 
-use selvm_abi::vm::{self as abi, VmInvocationLabel as L};
+use selvm_abi::vm::args::{
+    ModuleSeal, ModuleWriteFromFrame, TcbBindModule, TcbBindRegisterStack, TcbSetEntry,
+    TcbSetMemory,
+};
+use selvm_abi::vm::{self as abi};
 use selvm_abi::{CPtr, Error, Word};
 
-use super::invoke;
+use super::api;
 use crate::ipc;
 
 /// Module object invocations.
 pub mod module {
     use super::*;
 
-    /// Copies `length` bytes at `frame_offset` of `frame` to `module_offset` of the
-    /// (unsealed) module. MR0 module offset, MR1 frame offset, MR2 length (at most
-    /// `MODULE_WRITE_MAX`, 4096, per call); the frame as extra cap 0.
-    pub fn write_from_frame(
-        service: CPtr,
-        module_offset: Word,
-        frame: CPtr,
-        frame_offset: Word,
-        length: Word,
-    ) -> Result<(), Error> {
-        let mrs = [module_offset, frame_offset, length];
-        invoke(service, L::ModuleWriteFromFrame.word(), &mrs, &[frame]).map(drop)
-    }
+    api! {
+        /// The module invocations on any backend.
+        pub trait ModuleOps;
 
-    /// Verifies the module's first `length` bytes as an `.sbc` image and makes it
-    /// immutable. On `Err(InvalidArgument)`, [`seal_failure`] tells why.
-    pub fn seal(service: CPtr, length: Word) -> Result<(), Error> {
-        invoke(service, L::ModuleSeal.word(), &[length], &[]).map(drop)
+        /// Copies `length` bytes at `frame_offset` of `frame` to `module_offset` of the
+        /// (unsealed) module; at most `MODULE_WRITE_MAX` (4096) bytes per call.
+        pub fn write_from_frame(
+            b,
+            service: CPtr,
+            module_offset: Word,
+            frame: CPtr,
+            frame_offset: Word,
+            length: Word,
+        ) -> Result<(), Error> {
+            let msg = ModuleWriteFromFrame {
+                module_offset,
+                frame_offset,
+                length,
+                frame,
+            };
+            b.call(service, &msg, &mut []).map(drop)
+        }
+
+        /// Verifies the module's first `length` bytes as an `.sbc` image and makes it
+        /// immutable. On `Err(InvalidArgument)`, [`seal_failure`] tells why.
+        pub fn seal(b, service: CPtr, length: Word) -> Result<(), Error> {
+            b.call(service, &ModuleSeal { length }, &mut []).map(drop)
+        }
     }
 
     /// Why the verifier refused a module, read from a failed [`seal`]'s reply.
@@ -45,7 +59,8 @@ pub mod module {
         pub value: Word,
     }
 
-    /// The details of the last failed [`seal`] (valid right after it).
+    /// The details of the last failed [`seal`] (valid right after it, with the system
+    /// call backend: they are the reply's words in the IPC buffer).
     pub fn seal_failure() -> SealFailure {
         let offset = ipc::get_mr(abi::SEAL_ERROR_OFFSET);
         SealFailure {
@@ -61,54 +76,65 @@ pub mod module {
 pub mod vm_tcb {
     use super::*;
 
-    /// Binds a sealed module (extra cap 0) to the (Inactive) thread.
-    pub fn bind_module(service: CPtr, module: CPtr) -> Result<(), Error> {
-        invoke(service, L::TcbBindModule.word(), &[], &[module]).map(drop)
-    }
+    api! {
+        /// The vm TCB invocations on any backend.
+        pub trait VmTcbOps;
 
-    /// Binds a register stack (extra cap 0) allowing `max_depth` nested calls (MR0).
-    pub fn bind_register_stack(service: CPtr, stack: CPtr, max_depth: Word) -> Result<(), Error> {
-        invoke(
-            service,
-            L::TcbBindRegisterStack.word(),
-            &[max_depth],
-            &[stack],
-        )
-        .map(drop)
-    }
+        /// Binds a sealed module to the (Inactive) thread.
+        pub fn bind_module(b, service: CPtr, module: CPtr) -> Result<(), Error> {
+            b.call(service, &TcbBindModule { module }, &mut []).map(drop)
+        }
 
-    /// Starts the thread over at function `function` with `argument`, its stack pointer
-    /// at `stack_pointer`. MR0 function, MR1 argument, MR2 stack pointer.
-    pub fn set_entry(
-        service: CPtr,
-        function: u32,
-        argument: Word,
-        stack_pointer: Word,
-    ) -> Result<(), Error> {
-        let mrs = [function.into(), argument, stack_pointer];
-        invoke(service, L::TcbSetEntry.word(), &mrs, &[]).map(drop)
-    }
+        /// Binds a register stack allowing `max_depth` nested calls.
+        pub fn bind_register_stack(
+            b,
+            service: CPtr,
+            stack: CPtr,
+            max_depth: Word,
+        ) -> Result<(), Error> {
+            let msg = TcbBindRegisterStack { max_depth, stack };
+            b.call(service, &msg, &mut []).map(drop)
+        }
 
-    /// As [`set_entry`], naming the function by a wasm function pointer (an index into
-    /// table 0, what `f as usize` gives on wasm32).
-    pub fn set_entry_pointer(
-        service: CPtr,
-        pointer: u32,
-        argument: Word,
-        stack_pointer: Word,
-    ) -> Result<(), Error> {
-        let mrs = [
-            abi::ENTRY_TABLE_ELEMENT | Word::from(pointer),
-            argument,
-            stack_pointer,
-        ];
-        invoke(service, L::TcbSetEntry.word(), &mrs, &[]).map(drop)
-    }
+        /// Starts the thread over at function `function` with `argument`, its stack
+        /// pointer at `stack_pointer`.
+        pub fn set_entry(
+            b,
+            service: CPtr,
+            function: u32,
+            argument: Word,
+            stack_pointer: Word,
+        ) -> Result<(), Error> {
+            let msg = TcbSetEntry {
+                function: function.into(),
+                argument,
+                stack_pointer,
+            };
+            b.call(service, &msg, &mut []).map(drop)
+        }
 
-    /// Sets what `memory.size` reports (`pages`) and how far `memory.grow` may go
-    /// (`limit`), in 64 KiB pages. MR0 pages, MR1 limit.
-    pub fn set_memory(service: CPtr, pages: Word, limit: Word) -> Result<(), Error> {
-        invoke(service, L::TcbSetMemory.word(), &[pages, limit], &[]).map(drop)
+        /// As [`set_entry`], naming the function by a wasm function pointer (an index into
+        /// table 0, what `f as usize` gives on wasm32).
+        pub fn set_entry_pointer(
+            b,
+            service: CPtr,
+            pointer: u32,
+            argument: Word,
+            stack_pointer: Word,
+        ) -> Result<(), Error> {
+            let msg = TcbSetEntry {
+                function: abi::ENTRY_TABLE_ELEMENT | Word::from(pointer),
+                argument,
+                stack_pointer,
+            };
+            b.call(service, &msg, &mut []).map(drop)
+        }
+
+        /// Sets what `memory.size` reports (`pages`) and how far `memory.grow` may go
+        /// (`limit`), in 64 KiB pages.
+        pub fn set_memory(b, service: CPtr, pages: Word, limit: Word) -> Result<(), Error> {
+            b.call(service, &TcbSetMemory { pages, limit }, &mut []).map(drop)
+        }
     }
 }
 

@@ -1,23 +1,31 @@
 //! VSpace invocations, numbered as riscv64's (which the vm architecture shares): page
 //! tables (30, 31), pages (32–34), ASID control (35) and ASID pools (36).
 
-use selvm_abi::{CPtr, CapRights, Error, InvocationLabel as L, Word};
+use selvm_abi::args::{
+    AsidControlMakePool, AsidPoolAssign, PageGetAddress, PageMap, PageTableMap, PageTableUnmap,
+    PageUnmap,
+};
+use selvm_abi::{CPtr, CapRights, Error, Word};
 
-use super::invoke_label;
+use super::api;
 
 /// Page table invocations.
 pub mod page_table {
     use super::*;
 
-    /// Maps the page table into `vspace` at `vaddr`. MR0 vaddr, MR1 attributes; the
-    /// VSpace root as extra cap 0.
-    pub fn map(service: CPtr, vspace: CPtr, vaddr: Word, attr: Word) -> Result<(), Error> {
-        invoke_label(service, L::PageTableMap, &[vaddr, attr], &[vspace]).map(drop)
-    }
+    api! {
+        /// The page table invocations on any backend.
+        pub trait PageTableOps;
 
-    /// Unmaps the page table.
-    pub fn unmap(service: CPtr) -> Result<(), Error> {
-        invoke_label(service, L::PageTableUnmap, &[], &[]).map(drop)
+        /// Maps the page table into `vspace` at `vaddr` with VM attributes `attr`.
+        pub fn map(b, service: CPtr, vspace: CPtr, vaddr: Word, attr: Word) -> Result<(), Error> {
+            b.call(service, &PageTableMap { vaddr, attr, vspace }, &mut []).map(drop)
+        }
+
+        /// Unmaps the page table.
+        pub fn unmap(b, service: CPtr) -> Result<(), Error> {
+            b.call(service, &PageTableUnmap {}, &mut []).map(drop)
+        }
     }
 }
 
@@ -25,33 +33,39 @@ pub mod page_table {
 pub mod page {
     use super::*;
 
-    /// Maps the frame into `vspace` at `vaddr` with `rights`. MR0 vaddr, MR1 rights, MR2
-    /// attributes; the VSpace root as extra cap 0.
-    pub fn map(
-        service: CPtr,
-        vspace: CPtr,
-        vaddr: Word,
-        rights: CapRights,
-        attr: Word,
-    ) -> Result<(), Error> {
-        invoke_label(
-            service,
-            L::PageMap,
-            &[vaddr, rights.word(), attr],
-            &[vspace],
-        )
-        .map(drop)
-    }
+    api! {
+        /// The frame invocations on any backend.
+        pub trait PageOps;
 
-    /// Unmaps the frame.
-    pub fn unmap(service: CPtr) -> Result<(), Error> {
-        invoke_label(service, L::PageUnmap, &[], &[]).map(drop)
-    }
+        /// Maps the frame into `vspace` at `vaddr` with `rights` and VM attributes `attr`.
+        pub fn map(
+            b,
+            service: CPtr,
+            vspace: CPtr,
+            vaddr: Word,
+            rights: CapRights,
+            attr: Word,
+        ) -> Result<(), Error> {
+            let msg = PageMap {
+                vaddr,
+                rights,
+                attr,
+                vspace,
+            };
+            b.call(service, &msg, &mut []).map(drop)
+        }
 
-    /// The frame's physical address (reply MR0).
-    pub fn get_address(service: CPtr) -> Result<Word, Error> {
-        invoke_label(service, L::PageGetAddress, &[], &[])?;
-        Ok(crate::ipc::get_mr(0))
+        /// Unmaps the frame.
+        pub fn unmap(b, service: CPtr) -> Result<(), Error> {
+            b.call(service, &PageUnmap {}, &mut []).map(drop)
+        }
+
+        /// The frame's physical address.
+        pub fn get_address(b, service: CPtr) -> Result<Word, Error> {
+            let mut reply = [0; PageGetAddress::REPLY_WORDS];
+            b.call(service, &PageGetAddress {}, &mut reply)?;
+            Ok(reply[PageGetAddress::REPLY_PADDR])
+        }
     }
 }
 
@@ -59,22 +73,27 @@ pub mod page {
 pub mod asid_control {
     use super::*;
 
-    /// Makes an ASID pool from `untyped` (4 KiB) into (index, depth) of `root`. MR0
-    /// index, MR1 depth; the untyped and the root as extra caps 0 and 1.
-    pub fn make_pool(
-        service: CPtr,
-        untyped: CPtr,
-        root: CPtr,
-        index: CPtr,
-        depth: Word,
-    ) -> Result<(), Error> {
-        invoke_label(
-            service,
-            L::AsidControlMakePool,
-            &[index, depth],
-            &[untyped, root],
-        )
-        .map(drop)
+    api! {
+        /// The ASID control invocation on any backend.
+        pub trait AsidControlOps;
+
+        /// Makes an ASID pool from `untyped` (4 KiB) into (index, depth) of `root`.
+        pub fn make_pool(
+            b,
+            service: CPtr,
+            untyped: CPtr,
+            root: CPtr,
+            index: CPtr,
+            depth: Word,
+        ) -> Result<(), Error> {
+            let msg = AsidControlMakePool {
+                index,
+                depth,
+                untyped,
+                root,
+            };
+            b.call(service, &msg, &mut []).map(drop)
+        }
     }
 }
 
@@ -82,9 +101,14 @@ pub mod asid_control {
 pub mod asid_pool {
     use super::*;
 
-    /// Assigns an ASID from the pool to `vspace` (extra cap 0).
-    pub fn assign(service: CPtr, vspace: CPtr) -> Result<(), Error> {
-        invoke_label(service, L::AsidPoolAssign, &[], &[vspace]).map(drop)
+    api! {
+        /// The ASID pool invocation on any backend.
+        pub trait AsidPoolOps;
+
+        /// Assigns an ASID from the pool to `vspace`.
+        pub fn assign(b, service: CPtr, vspace: CPtr) -> Result<(), Error> {
+            b.call(service, &AsidPoolAssign { vspace }, &mut []).map(drop)
+        }
     }
 }
 
