@@ -2,12 +2,13 @@
 
 use crate::CPtr;
 
-/// Radix of the root task's CNode (4096 slots).
-pub const ROOT_CNODE_RADIX: u32 = 12;
-/// Guard size of the root task's CNode cap, so that a CPtr resolves in exactly 64 bits.
-pub const ROOT_CNODE_GUARD_SIZE: u32 = 52;
-/// Guard value of the root task's CNode cap.
-pub const ROOT_CNODE_GUARD: u64 = 0;
+/// The root task's CNode in the configuration user code is built for
+/// (`config::current`): its radix (12 on the vm, 13 in riscv64's reference
+/// configuration), slot count, and the guard that makes a CPtr resolve in exactly 64
+/// bits. The kernel takes its architecture's (`Arch::CONFIG`) instead.
+pub use crate::config::current::{
+    ROOT_CNODE_GUARD, ROOT_CNODE_GUARD_SIZE, ROOT_CNODE_RADIX, ROOT_CNODE_SLOTS,
+};
 
 /// The null slot; always empty.
 pub const CAP_NULL: CPtr = 0;
@@ -36,8 +37,7 @@ pub const CAP_DOMAIN: CPtr = 11;
 /// The number of initial slots (12..=15 are reserved); the first free slot.
 pub const NUM_INITIAL_CAPS: CPtr = 16;
 
-// The initial slots fit in the root CNode.
-const _: () = assert!(NUM_INITIAL_CAPS < 1 << ROOT_CNODE_RADIX);
+// The initial slots fit in every configuration's root CNode: `Config::check`.
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,7 @@ pub type CPtr = u64;
 
 pub mod boot;
 pub mod boot_info;
+pub mod config;
 pub mod error;
 pub mod fault;
 pub mod invocation;

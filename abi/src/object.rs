@@ -1,4 +1,6 @@
 //! Kernel object types and sizes (riscv64 numbering, shared by the vm architecture).
+//! The sizes every configuration shares are here; the TCB's is per configuration
+//! ([`crate::config`]).
 
 use crate::Word;
 
@@ -6,8 +8,10 @@ use crate::Word;
 pub const WORD_BITS: u32 = 64;
 /// log2 bytes of a CSpace slot.
 pub const SLOT_BITS: u32 = 5;
-/// log2 bytes of a TCB on riscv64 with FPU state (the vm architecture documents its own).
-pub const TCB_BITS: u32 = 11;
+/// log2 bytes of a TCB in the configuration user code is built for
+/// (`config::current`: 11 on the vm, 10 in riscv64's reference configuration). The
+/// kernel takes its architecture's (`Arch::CONFIG.tcb_bits`) instead.
+pub use crate::config::current::TCB_BITS;
 /// log2 bytes of an endpoint.
 pub const ENDPOINT_BITS: u32 = 4;
 /// log2 bytes of a notification.
@@ -122,14 +126,21 @@ impl ObjectType {
         self as Word
     }
 
-    /// The object's size in log2 bytes, or `None` where the caller chooses it.
+    /// The object's size in log2 bytes in the current configuration, or `None` where
+    /// the caller chooses it.
     pub const fn fixed_size_bits(self) -> Option<u32> {
+        self.fixed_size_bits_in(&crate::config::CURRENT)
+    }
+
+    /// The object's size in log2 bytes in configuration `config`, or `None` where the
+    /// caller chooses it.
+    pub const fn fixed_size_bits_in(self, config: &crate::config::Config) -> Option<u32> {
         match self {
             ObjectType::Untyped
             | ObjectType::CNode
             | ObjectType::Module
             | ObjectType::RegisterStack => None,
-            ObjectType::Tcb => Some(TCB_BITS),
+            ObjectType::Tcb => Some(config.tcb_bits),
             ObjectType::Endpoint => Some(ENDPOINT_BITS),
             ObjectType::Notification => Some(NOTIFICATION_BITS),
             ObjectType::GigaPage => Some(HUGE_PAGE_BITS),
@@ -148,9 +159,8 @@ impl ObjectType {
     }
 }
 
-// The TCB's CNode region fits inside the TCB object, and every fixed-size object fits
-// the untyped size range.
-const _: () = assert!(cnode_size_bits(TCB_CNODE_RADIX) < TCB_BITS);
+// Every fixed-size object fits the untyped size range (the TCB's CNode region fits each
+// configuration's TCB: `Config::check`).
 const _: () = assert!(MIN_UNTYPED_BITS <= ENDPOINT_BITS && HUGE_PAGE_BITS <= MAX_UNTYPED_BITS);
 const _: () = assert!(MAX_UNTYPED_BITS < WORD_BITS);
 const _: () = assert!(TCB_BUFFER < TCB_CNODE_SLOTS);
@@ -173,7 +183,10 @@ mod tests {
     fn sizes() {
         assert_eq!(ObjectType::Untyped.fixed_size_bits(), None);
         assert_eq!(ObjectType::CNode.fixed_size_bits(), None);
-        assert_eq!(ObjectType::Tcb.fixed_size_bits(), Some(11));
+        assert_eq!(ObjectType::Tcb.fixed_size_bits(), Some(TCB_BITS));
+        let tcb_in = |c| ObjectType::Tcb.fixed_size_bits_in(&c);
+        assert_eq!(tcb_in(crate::config::vm::CONFIG), Some(11));
+        assert_eq!(tcb_in(crate::config::riscv64::CONFIG), Some(10));
         assert_eq!(ObjectType::Endpoint.fixed_size_bits(), Some(4));
         assert_eq!(ObjectType::Notification.fixed_size_bits(), Some(5));
         assert_eq!(ObjectType::GigaPage.fixed_size_bits(), Some(30));

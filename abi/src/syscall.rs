@@ -34,10 +34,15 @@ pub enum Syscall {
     DebugSnapshot = -13,
     /// Debug: give a thread a name (`seL4_DebugNameThread`).
     DebugNameThread = -14,
+    /// Set the caller's TLS base register (`seL4_SetTLSBase`; configurations with
+    /// `CONFIG_SET_TLS_BASE_SELF` only: riscv64's, not the vm's). Decoded by
+    /// `Config::syscall`, not by [`Syscall::from_word`].
+    SetTlsBase = -29,
 }
 
 impl Syscall {
-    /// Every system call, in numbering order (-1 down to -14).
+    /// The system calls every configuration has, in numbering order (-1 down to -14);
+    /// a configuration's own (riscv64's SetTLSBase) are in `config`.
     pub const ALL: [Syscall; 14] = [
         Syscall::Call,
         Syscall::ReplyRecv,
@@ -55,7 +60,10 @@ impl Syscall {
         Syscall::DebugNameThread,
     ];
 
-    /// Decodes a syscall-number register (two's complement of the negative number).
+    /// Decodes a syscall-number register (two's complement of the negative number):
+    /// the calls every configuration has (-1 to -14). `Config::syscall` decodes a
+    /// configuration's own as well.
+    #[inline(always)]
     pub const fn from_word(w: Word) -> Option<Syscall> {
         let n = w as i64;
         if n <= -1 && n >= -(Self::ALL.len() as i64) {
@@ -75,9 +83,9 @@ impl Syscall {
         self as i64
     }
 
-    /// Whether this is one of the debug system calls (-9 and below).
+    /// Whether this is one of the debug system calls (-9 to -14).
     pub const fn is_debug(self) -> bool {
-        (self as i64) <= -9
+        matches!(self as i64, -14..=-9)
     }
 }
 
@@ -104,6 +112,8 @@ mod tests {
         );
         assert!(Syscall::DebugPutChar.is_debug());
         assert!(!Syscall::NBRecv.is_debug());
+        assert!(!Syscall::SetTlsBase.is_debug());
+        assert_eq!(Syscall::SetTlsBase.word(), (-29i64) as u64);
     }
 
     #[test]
@@ -111,6 +121,8 @@ mod tests {
         assert_eq!(Syscall::from_word(0), None);
         assert_eq!(Syscall::from_word(1), None);
         assert_eq!(Syscall::from_word((-15i64) as u64), None);
+        // SetTLSBase exists only where a configuration has it (`Config::syscall`).
+        assert_eq!(Syscall::from_word((-29i64) as u64), None);
         assert_eq!(Syscall::from_word(i64::MIN as u64), None);
         assert_eq!(Syscall::from_word(i64::MAX as u64), None);
         // The low 32 bits alone are not a valid encoding.

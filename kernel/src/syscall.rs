@@ -99,13 +99,13 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     pub fn handle_syscall(&mut self) -> SyscallExit {
         let cur = self.sched.current;
         let number = self.context(cur)[A::SYSCALL_NUMBER_REGISTER];
-        match Syscall::from_word(number) {
+        match A::CONFIG.syscall(number) {
             Some(Syscall::Call) => self.fastpath.calls += 1,
             Some(Syscall::ReplyRecv) => self.fastpath.reply_recvs += 1,
             _ => {}
         }
         if self.fastpath.enabled {
-            let fast = match Syscall::from_word(number) {
+            let fast = match A::CONFIG.syscall(number) {
                 Some(Syscall::Call) => self.fastpath_call(),
                 Some(Syscall::ReplyRecv) => self.fastpath_reply_recv(),
                 _ => false,
@@ -114,7 +114,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 return SyscallExit::Resume;
             }
         }
-        let exit = match Syscall::from_word(number) {
+        let exit = match A::CONFIG.syscall(number) {
             Some(Syscall::Call) => self.handle_invocation(true, true),
             Some(Syscall::Send) => self.handle_invocation(false, true),
             Some(Syscall::NBSend) => self.handle_invocation(false, false),
@@ -128,6 +128,13 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 SyscallExit::Resume
             }
             Some(Syscall::DebugHalt) => return SyscallExit::Halt,
+            // seL4's handleUnknownSyscall with CONFIG_SET_TLS_BASE_SELF: the cap
+            // register's value becomes the caller's TLS base.
+            Some(Syscall::SetTlsBase) => {
+                let base = self.context(cur)[A::CAP_REGISTER];
+                self.context_mut(cur)[A::TLS_REGISTER] = base;
+                SyscallExit::Resume
+            }
             Some(Syscall::DebugCapIdentify) => {
                 let tag = self
                     .lookup_current(self.context(cur)[A::CAP_REGISTER])

@@ -5,9 +5,8 @@
 
 use crate::Word;
 
-/// log2 bytes of a TCB on the vm architecture (as riscv64's, so the generic object
-/// sizes of the crate root hold for both).
-pub const VM_TCB_BITS: u32 = 11;
+/// log2 bytes of a TCB on the vm architecture (its configuration's, `config::vm`).
+pub const VM_TCB_BITS: u32 = crate::config::vm::TCB_BITS;
 /// The smallest module object, in log2 bytes (one 4 KiB page).
 pub const MODULE_MIN_BITS: u32 = 12;
 /// The largest module object, in log2 bytes (256 MiB).
@@ -25,11 +24,9 @@ pub const REGISTER_STACK_MAX_BITS: u32 = 28;
 pub const TCB_MODULE: usize = 5;
 /// TCB slot holding a copy of the bound register stack cap.
 pub const TCB_REGISTER_STACK: usize = 6;
-/// Root CNode slot where the loader puts the root task's module cap (a slot seL4
-/// leaves to other architectures' SMMU caps; free on this one).
-pub const CAP_INIT_THREAD_MODULE: u64 = 12;
-/// Root CNode slot where the loader puts the root task's register stack cap.
-pub const CAP_INIT_THREAD_REGISTER_STACK: u64 = 13;
+/// Root CNode slots of the root task's module and register stack caps: the vm
+/// configuration's own initial caps (`config::vm`).
+pub use crate::config::vm::{CAP_INIT_THREAD_MODULE, CAP_INIT_THREAD_REGISTER_STACK};
 
 /// An object type the vm architecture adds to riscv64's (`seL4_ObjectType` after 8).
 #[repr(u64)]
@@ -99,11 +96,9 @@ pub const SEAL_ERROR_LENGTH: usize = 5;
 /// [`SEAL_ERROR_OFFSET`] of a rule broken outside any function's code.
 pub const SEAL_ERROR_NOT_CODE: Word = Word::MAX;
 
-// The TCB slots fit the TCB's CNode region after seL4's, and a vm TCB can hold the
-// kernel's largest arch context.
+// The TCB slots fit the TCB's CNode region after seL4's.
 const _: () =
     assert!(TCB_MODULE > crate::TCB_BUFFER && TCB_REGISTER_STACK < crate::TCB_CNODE_SLOTS);
-const _: () = assert!(VM_TCB_BITS == crate::TCB_BITS);
 const _: () = assert!(MODULE_MAX_BITS <= crate::MAX_UNTYPED_BITS);
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod vm;
 use crate::cap::Cap;
 use crate::error::SyscallError;
 use selvm_abi::Word;
+use selvm_abi::config::Config;
 
 /// Most words any architecture's user context may take (the TCB reserves this).
 pub const MAX_CONTEXT_WORDS: usize = 96;
@@ -24,6 +25,12 @@ pub const MAX_CONTEXT_WORDS: usize = 96;
 pub trait Arch {
     /// Short name ("riscv64", "test", "vm").
     const NAME: &'static str;
+    /// The numbers of the architecture's configuration (`selvm_abi::config`): TCB
+    /// size, root CNode radix and guard, BootInfo's untyped capacity, user top, ASID
+    /// width, interrupt lines, the syscalls it has. The kernel reads these, never
+    /// `selvm_abi::config::current` (user code's), so one build holds several
+    /// architectures.
+    const CONFIG: Config;
     /// Words of a thread's saved user context (registers and pc state).
     const CONTEXT_WORDS: usize;
     /// Context indices ReadRegisters/WriteRegisters transfer first (seL4's
@@ -51,10 +58,8 @@ pub trait Arch {
     const FAULT_IP_REGISTER: usize;
     /// Register holding the pc after the current instruction.
     const NEXT_IP_REGISTER: usize;
-    /// Bits of an ASID.
-    const ASID_BITS: u32;
-    /// Number of interrupt lines.
-    const IRQ_COUNT: u64;
+    /// Number of interrupt lines (the configuration's).
+    const IRQ_COUNT: u64 = Self::CONFIG.irq_count;
     /// Whether Retype makes the vm architecture's module and register-stack
     /// objects (types 9 and 10).
     const VM_OBJECTS: bool = false;

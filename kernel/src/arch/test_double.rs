@@ -9,6 +9,16 @@ use crate::cap::Cap;
 use crate::error::SyscallError;
 use crate::vspace::TlbFlush;
 use selvm_abi::Word;
+use selvm_abi::config::{self, Config};
+
+/// The test double's configuration: the vm's numbers (a 2^11 TCB, a 2^12 root
+/// CNode; the kernel's tests are written against them) with riscv64's 128
+/// interrupt lines of the PLIC and no SetTLSBase system call.
+pub const TEST_CONFIG: Config = Config {
+    name: "test",
+    irq_count: 128,
+    ..config::vm::CONFIG
+};
 
 /// Records what the kernel asked of the hardware.
 #[derive(Debug, Clone)]
@@ -59,6 +69,7 @@ impl TestArch {
 
 impl Arch for TestArch {
     const NAME: &'static str = "test";
+    const CONFIG: Config = TEST_CONFIG;
     const CONTEXT_WORDS: usize = <Riscv64 as Arch>::CONTEXT_WORDS;
     const FRAME_REGISTERS: &'static [usize] = <Riscv64 as Arch>::FRAME_REGISTERS;
     const GP_REGISTERS: &'static [usize] = <Riscv64 as Arch>::GP_REGISTERS;
@@ -71,8 +82,6 @@ impl Arch for TestArch {
     const TLS_REGISTER: usize = riscv64::TP;
     const FAULT_IP_REGISTER: usize = riscv64::FAULT_IP;
     const NEXT_IP_REGISTER: usize = riscv64::NEXT_IP;
-    const ASID_BITS: u32 = 16;
-    const IRQ_COUNT: u64 = 128;
 
     fn init_context(context: &mut [Word]) {
         Riscv64::init_context(context);

@@ -13,6 +13,7 @@ use super::{Arch, check_ipc_buffer_common};
 use crate::cap::Cap;
 use crate::error::SyscallError;
 use selvm_abi::Word;
+use selvm_abi::config::Config;
 
 /// The riscv64 architecture (Sv39, no hypervisor extension).
 #[derive(Debug, Default)]
@@ -24,6 +25,7 @@ pub const SSTATUS_INITIAL: Word = (1 << 5) | (1 << 13);
 
 impl Arch for Riscv64 {
     const NAME: &'static str = "riscv64";
+    const CONFIG: Config = selvm_abi::config::riscv64::CONFIG;
     const CONTEXT_WORDS: usize = CONTEXT_REGISTERS;
     const FRAME_REGISTERS: &'static [usize] = &FRAME;
     const GP_REGISTERS: &'static [usize] = &GP;
@@ -38,8 +40,6 @@ impl Arch for Riscv64 {
     const TLS_REGISTER: usize = TP;
     const FAULT_IP_REGISTER: usize = FAULT_IP;
     const NEXT_IP_REGISTER: usize = NEXT_IP;
-    const ASID_BITS: u32 = 16;
-    const IRQ_COUNT: u64 = 128;
 
     fn init_context(context: &mut [Word]) {
         context[SSTATUS] = SSTATUS_INITIAL;

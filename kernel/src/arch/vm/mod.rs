@@ -20,8 +20,8 @@ use crate::error::SyscallError;
 use crate::memory::PAddr;
 use crate::vspace::TlbFlush;
 use selvm_abi::Word;
+use selvm_abi::config::Config;
 use selvm_abi::vm::context as user;
-use selvm_abi::vm::device::IRQ_COUNT;
 use selvm_abi::vm::fault::{UNKNOWN_SYSCALL_REGISTERS, USER_EXCEPTION_REGISTERS};
 
 /// Context words past the user context, for the kernel and the host.
@@ -78,6 +78,7 @@ pub struct VmArch<H> {
 
 impl<H: VmHost> Arch for VmArch<H> {
     const NAME: &'static str = "vm";
+    const CONFIG: Config = selvm_abi::config::vm::CONFIG;
     const CONTEXT_WORDS: usize = CONTEXT_WORDS;
     const FRAME_REGISTERS: &'static [usize] = &user::FRAME_REGISTERS;
     const GP_REGISTERS: &'static [usize] = &user::GP_REGISTERS;
@@ -90,8 +91,6 @@ impl<H: VmHost> Arch for VmArch<H> {
     const TLS_REGISTER: usize = user::TP;
     const FAULT_IP_REGISTER: usize = user::PC;
     const NEXT_IP_REGISTER: usize = hidden::NEXT_PC;
-    const ASID_BITS: u32 = 16;
-    const IRQ_COUNT: u64 = IRQ_COUNT;
     const VM_OBJECTS: bool = true;
 
     fn init_context(context: &mut [Word]) {
