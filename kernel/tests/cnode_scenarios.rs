@@ -10,6 +10,7 @@ use selvm_abi::{CPtr, CapRights, InvocationLabel as L, LookupFault, ObjectType a
 use selvm_kernel::cap::Cap;
 use selvm_kernel::slot::{MdbNode, SlotRef};
 use selvm_kernel::{Outcome, SyscallError as E};
+use selvm_kernel_testkit::msg;
 
 /// Slot of the endpoint most tests make (slots up to EP + 7 are for objects).
 const EP: CPtr = FREE;
@@ -138,7 +139,7 @@ fn copy_mint_and_mutate_check_their_length_after_the_source() {
         truncated(s.send(ROOT, L::CNodeMint, &[D, 64, EP, 64, 15], &[ROOT]));
         truncated(s.send(ROOT, L::CNodeMutate, &[D, 64, EP + 1, 64], &[ROOT]));
         assert!(s.empty(D));
-        ok(s.send(ROOT, L::CNodeMove, &[D, 64, EP, 64], &[ROOT]));
+        ok(s.invoke(ROOT, &msg::move_(D, EP)));
         assert!(matches!(s.cap(D), Cap::Endpoint { .. }) && s.empty(EP));
     });
 }

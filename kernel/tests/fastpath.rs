@@ -4,15 +4,15 @@
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use selvm_abi::{InvocationLabel as L, ObjectType, Syscall, Word, boot};
-use selvm_kernel::cap::Cap;
-use selvm_kernel::slot::SlotMemory;
+use selvm_abi::args::{TcbResume, TcbSuspend};
+use selvm_abi::{ObjectType, Syscall, Word, boot};
 use selvm_kernel_testkit::TestMemory;
+use selvm_kernel_testkit::msg;
+use selvm_kernel_testkit::system::largest_untyped;
 use selvm_kernel_testkit::thread_ops::{ThreadOp, ThreadRun};
-use selvm_kernel_testkit::threads::{call, spawn, syscall};
+use selvm_kernel_testkit::threads::{invoke, spawn, syscall};
 use std::cell::Cell;
 
-const ROOT: Word = boot::CAP_INIT_THREAD_CNODE;
 const ME: Word = boot::CAP_INIT_THREAD_TCB;
 const EP: Word = 70;
 
@@ -30,27 +30,14 @@ fn ping_pong(
     let (mut k, summary) = mem.boot_small();
     k.fastpath().enabled = fast;
     let ts = spawn(&mut k, &summary, 40, 2, 100);
-    let big = (16..40)
-        .find(|&i| {
-            matches!(
-                k.memory().cap(k.boot_objects().root_cnode.offset(i)),
-                Cap::Untyped { size_bits: 19, .. }
-            )
-        })
-        .unwrap();
-    call(
-        &mut k,
-        big,
-        L::UntypedRetype,
-        &[ObjectType::Endpoint.word(), 0, 0, 0, EP, 1],
-        &[ROOT],
-    );
-    call(&mut k, ts[0].cptr, L::TcbSetSchedParams, &[255, sp], &[ME]);
-    call(&mut k, ts[1].cptr, L::TcbSetSchedParams, &[255, cp], &[ME]);
+    let big = largest_untyped(&summary);
+    invoke(&mut k, big, &msg::retype(ObjectType::Endpoint, 0, EP, 1));
+    invoke(&mut k, ts[0].cptr, &msg::set_sched_params(255, sp, ME));
+    invoke(&mut k, ts[1].cptr, &msg::set_sched_params(255, cp, ME));
     for t in &ts {
-        call(&mut k, t.cptr, L::TcbResume, &[], &[]);
+        invoke(&mut k, t.cptr, &TcbResume {});
     }
-    call(&mut k, ME, L::TcbSuspend, &[], &[]);
+    invoke(&mut k, ME, &TcbSuspend {});
     let msg: Vec<Word> = (0..len as Word).collect();
     for _ in 0..rounds {
         let t = k.current_thread();

@@ -4,14 +4,19 @@
 //! without Grant, notifications (signal, wait, poll, binding), cancellation by
 //! CancelBadgedSends, suspension and deletion, and fault delivery with replies.
 
-use selvm_abi::{
-    InvocationLabel as L, MessageInfo, ObjectType, Syscall, Word, boot, ipc_buffer::offsets,
+use selvm_abi::args::{
+    IrqIssueIrqHandler, IrqSetIrqHandler, TcbBindNotification, TcbResume, TcbSetIpcBuffer,
+    TcbSetSpace, TcbSuspend,
 };
+use selvm_abi::{CapRights, MessageInfo, ObjectType, Syscall, Word, boot, ipc_buffer::offsets};
+use selvm_kernel::BootSummary;
 use selvm_kernel::arch::riscv64 as regs;
 use selvm_kernel::cap::Cap;
 use selvm_kernel::object::tcb::ThreadState;
 use selvm_kernel::slot::SlotMemory;
-use selvm_kernel_testkit::threads::{Returned, Thread, call, spawn, syscall};
+use selvm_kernel_testkit::msg;
+use selvm_kernel_testkit::system::largest_untyped;
+use selvm_kernel_testkit::threads::{Returned, Thread, invoke, spawn, syscall};
 use selvm_kernel_testkit::{TestKernel, TestMemory};
 
 const ROOT: Word = boot::CAP_INIT_THREAD_CNODE;
@@ -24,17 +29,6 @@ const NTFN: Word = 72;
 /// Scratch slots for derived caps.
 const S: Word = 80;
 
-fn big_untyped(k: &TestKernel<'_>) -> Word {
-    (16..40)
-        .find(|&i| {
-            matches!(
-                k.memory().cap(k.boot_objects().root_cnode.offset(i)),
-                Cap::Untyped { size_bits: 19, .. }
-            )
-        })
-        .expect("the 512 KiB untyped")
-}
-
 fn ok(r: &Returned) {
     assert_eq!(r.label, 0, "expected success: {r:?}");
 }
@@ -46,46 +40,44 @@ static HITS: std::sync::Mutex<(u64, u64, u64, u64)> = std::sync::Mutex::new((0, 
 /// endpoint pair and a notification; the root thread has stepped aside, so
 /// `a` runs. The scenario runs twice, with the fastpath off and on, and both
 /// runs must end in exactly the same state.
-fn with_pair(f: impl Fn(&mut TestKernel<'_>, Thread, Thread)) {
+fn with_pair(f: impl Fn(&mut TestKernel<'_>, Thread, Thread, &BootSummary)) {
     let slow = run_pair(false, &f);
     let fast = run_pair(true, &f);
     assert!(slow == fast, "the fastpath changed the outcome");
 }
 
-fn run_pair(fast: bool, f: &impl Fn(&mut TestKernel<'_>, Thread, Thread)) -> (Vec<u64>, u64) {
+fn run_pair(
+    fast: bool,
+    f: &impl Fn(&mut TestKernel<'_>, Thread, Thread, &BootSummary),
+) -> (Vec<u64>, u64) {
     let mut mem = TestMemory::new(1 << 20);
     let (mut k, summary) = mem.boot_small();
     k.fastpath().enabled = fast;
     let ts = spawn(&mut k, &summary, T0, 2, 100);
-    let big = big_untyped(&k);
-    ok(&call(
+    let big = largest_untyped(&summary);
+    ok(&invoke(
         &mut k,
         big,
-        L::UntypedRetype,
-        &[ObjectType::Endpoint.word(), 0, 0, 0, EP, 2],
-        &[ROOT],
+        &msg::retype(ObjectType::Endpoint, 0, EP, 2),
     ));
-    ok(&call(
+    ok(&invoke(
         &mut k,
         big,
-        L::UntypedRetype,
-        &[ObjectType::Notification.word(), 0, 0, 0, NTFN, 1],
-        &[ROOT],
+        &msg::retype(ObjectType::Notification, 0, NTFN, 1),
     ));
-    ok(&call(
+    ok(&invoke(
         &mut k,
         big,
-        L::UntypedRetype,
-        &[ObjectType::SmallPage.word(), 0, 0, 0, 60, 2],
-        &[ROOT],
+        &msg::retype(ObjectType::SmallPage, 0, 60, 2),
     ));
     for (i, t) in ts.iter().enumerate() {
-        ok(&call(
+        ok(&invoke(
             &mut k,
             t.cptr,
-            L::TcbSetIpcBuffer,
-            &[0x7000_0000],
-            &[60 + i as Word],
+            &TcbSetIpcBuffer {
+                buffer: 0x7000_0000,
+                buffer_frame: 60 + i as Word,
+            },
         ));
         // Received caps go to root slot 90 + i.
         let b = k.ipc_buffer(t.tcb, true).unwrap();
@@ -94,26 +86,22 @@ fn run_pair(fast: bool, f: &impl Fn(&mut TestKernel<'_>, Thread, Thread)) -> (Ve
         m.write(b + offsets::RECEIVE_INDEX as u64, 90 + i as Word);
         m.write(b + offsets::RECEIVE_DEPTH as u64, 64);
     }
-    ok(&call(
+    ok(&invoke(
         &mut k,
         ts[0].cptr,
-        L::TcbSetSchedParams,
-        &[255, 200],
-        &[ME],
+        &msg::set_sched_params(255, 200, ME),
     ));
-    ok(&call(
+    ok(&invoke(
         &mut k,
         ts[1].cptr,
-        L::TcbSetSchedParams,
-        &[255, 100],
-        &[ME],
+        &msg::set_sched_params(255, 100, ME),
     ));
     for t in &ts {
-        ok(&call(&mut k, t.cptr, L::TcbResume, &[], &[]));
+        ok(&invoke(&mut k, t.cptr, &TcbResume {}));
     }
-    call(&mut k, ME, L::TcbSuspend, &[], &[]);
+    invoke(&mut k, ME, &TcbSuspend {});
     assert_eq!(k.current_thread(), ts[0].tcb);
-    f(&mut k, ts[0], ts[1]);
+    f(&mut k, ts[0], ts[1], &summary);
     k.check_invariants().expect("invariants at the end");
     if fast {
         let p = *k.fastpath();
@@ -165,7 +153,7 @@ fn message(n: usize) -> Vec<Word> {
 #[test]
 fn send_and_receive_with_0_4_5_and_120_message_registers() {
     for n in [0, 4, 5, 120] {
-        with_pair(|k, a, b| {
+        with_pair(|k, a, b, _| {
             syscall(k, Syscall::Recv, EP, 0, &[], &[]);
             assert_eq!(k.thread_state(a.tcb), ThreadState::BlockedOnReceive);
             assert_eq!(k.current_thread(), b.tcb);
@@ -185,8 +173,15 @@ fn send_and_receive_with_0_4_5_and_120_message_registers() {
 
 #[test]
 fn a_receiver_without_ipc_buffer_gets_only_the_register_mrs() {
-    with_pair(|k, a, b| {
-        ok(&call(k, a.cptr, L::TcbSetIpcBuffer, &[0], &[60]));
+    with_pair(|k, a, b, _| {
+        ok(&invoke(
+            k,
+            a.cptr,
+            &TcbSetIpcBuffer {
+                buffer: 0,
+                buffer_frame: 60,
+            },
+        ));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         syscall(k, Syscall::Send, EP, 1, &message(9), &[]);
         let ctx = k.context(a.tcb);
@@ -197,14 +192,8 @@ fn a_receiver_without_ipc_buffer_gets_only_the_register_mrs() {
 
 #[test]
 fn badges_are_delivered_and_nbsend_without_a_receiver_is_dropped() {
-    with_pair(|k, a, b| {
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeMint,
-            &[S, 64, EP, 64, 15, 0x77],
-            &[ROOT],
-        ));
+    with_pair(|k, a, b, _| {
+        ok(&invoke(k, ROOT, &msg::mint(S, EP, CapRights::ALL, 0x77)));
         // a sends without a receiver: NBSend is dropped, a keeps running.
         syscall(k, Syscall::NBSend, S, 5, &[1], &[]);
         assert_eq!(k.thread_state(a.tcb), ThreadState::Running);
@@ -221,7 +210,7 @@ fn badges_are_delivered_and_nbsend_without_a_receiver_is_dropped() {
 
 #[test]
 fn call_and_reply_recv_use_a_one_shot_reply_cap() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         // b calls a: a wakes with the message and a reply cap in its caller slot.
         syscall(k, Syscall::Call, EP, 7, &[1, 2, 3], &[]);
@@ -249,14 +238,12 @@ fn call_and_reply_recv_use_a_one_shot_reply_cap() {
 
 #[test]
 fn a_call_without_grant_is_delivered_but_leaves_the_caller_inactive() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         // Write and Read only: no Grant, no GrantReply.
-        ok(&call(
+        ok(&invoke(
             k,
             ROOT,
-            L::CNodeMint,
-            &[S, 64, EP, 64, 3, 0],
-            &[ROOT],
+            &msg::mint(S, EP, CapRights::READ | CapRights::WRITE, 0),
         ));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         syscall(k, Syscall::Call, S, 4, &[9], &[]);
@@ -273,25 +260,13 @@ fn a_call_without_grant_is_delivered_but_leaves_the_caller_inactive() {
 
 #[test]
 fn ipc_rights_are_enforced() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         // Read-only cap: sending is an invalid capability (a Call gets the error).
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeMint,
-            &[S, 64, EP, 64, 2, 0],
-            &[ROOT],
-        ));
+        ok(&invoke(k, ROOT, &msg::mint(S, EP, CapRights::READ, 0)));
         let r = syscall(k, Syscall::Call, S, 1, &[], &[]);
         assert_eq!((r.label, r.mrs.as_slice()), (2, &[0][..]));
         // Write-only cap: receiving is a cap fault (no handler: a stops).
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeMint,
-            &[S + 1, 64, EP, 64, 1, 0],
-            &[ROOT],
-        ));
+        ok(&invoke(k, ROOT, &msg::mint(S + 1, EP, CapRights::WRITE, 0)));
         syscall(k, Syscall::Recv, S + 1, 0, &[], &[]);
         assert_eq!(k.thread_state(a.tcb), ThreadState::Inactive);
         assert_eq!(
@@ -305,14 +280,8 @@ fn ipc_rights_are_enforced() {
 
 #[test]
 fn caps_transfer_with_grant_and_unwrap_to_the_same_endpoint() {
-    with_pair(|k, a, b| {
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeMint,
-            &[S, 64, EP, 64, 15, 5],
-            &[ROOT],
-        ));
+    with_pair(|k, a, b, _| {
+        ok(&invoke(k, ROOT, &msg::mint(S, EP, CapRights::ALL, 5)));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         // b sends through EP passing: EP2 (a real cap) and S (a cap to EP: unwrapped).
         syscall(k, Syscall::Send, EP, 1, &[], &[S, EP2]);
@@ -330,12 +299,10 @@ fn caps_transfer_with_grant_and_unwrap_to_the_same_endpoint() {
             "EP2 arrived in a's receive slot: {got:?}"
         );
         // Without Grant no caps move.
-        ok(&call(
+        ok(&invoke(
             k,
             ROOT,
-            L::CNodeMint,
-            &[S + 1, 64, EP, 64, 3, 0],
-            &[ROOT],
+            &msg::mint(S + 1, EP, CapRights::READ | CapRights::WRITE, 0),
         ));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         syscall(k, Syscall::Send, S + 1, 1, &[], &[EP2]);
@@ -346,20 +313,16 @@ fn caps_transfer_with_grant_and_unwrap_to_the_same_endpoint() {
 
 #[test]
 fn notifications_signal_wait_poll_and_binding() {
-    with_pair(|k, a, b| {
-        ok(&call(
+    with_pair(|k, a, b, _| {
+        ok(&invoke(
             k,
             ROOT,
-            L::CNodeMint,
-            &[S, 64, NTFN, 64, 3, 0b01],
-            &[ROOT],
+            &msg::mint(S, NTFN, CapRights::READ | CapRights::WRITE, 0b01),
         ));
-        ok(&call(
+        ok(&invoke(
             k,
             ROOT,
-            L::CNodeMint,
-            &[S + 1, 64, NTFN, 64, 3, 0b10],
-            &[ROOT],
+            &msg::mint(S + 1, NTFN, CapRights::READ | CapRights::WRITE, 0b10),
         ));
         // Two signals OR into the word; Poll takes and clears it.
         syscall(k, Syscall::Send, S, 0, &[], &[]);
@@ -375,7 +338,11 @@ fn notifications_signal_wait_poll_and_binding() {
             (a.tcb, 0b10)
         );
         // Bound to a, the notification wakes a receive on an endpoint.
-        ok(&call(k, a.cptr, L::TcbBindNotification, &[], &[NTFN]));
+        ok(&invoke(
+            k,
+            a.cptr,
+            &TcbBindNotification { notification: NTFN },
+        ));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         syscall(k, Syscall::Send, S, 0, &[], &[]);
         assert_eq!(k.current_thread(), a.tcb);
@@ -392,29 +359,17 @@ fn notifications_signal_wait_poll_and_binding() {
 
 #[test]
 fn cancel_badged_sends_restarts_only_senders_with_that_badge() {
-    with_pair(|k, a, b| {
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeMint,
-            &[S, 64, EP, 64, 15, 9],
-            &[ROOT],
-        ));
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeMint,
-            &[S + 1, 64, EP, 64, 15, 4],
-            &[ROOT],
-        ));
+    with_pair(|k, a, b, _| {
+        ok(&invoke(k, ROOT, &msg::mint(S, EP, CapRights::ALL, 9)));
+        ok(&invoke(k, ROOT, &msg::mint(S + 1, EP, CapRights::ALL, 4)));
         // a blocks sending with badge 9; b runs.
         syscall(k, Syscall::Send, S, 0, &[], &[]);
         assert_eq!(k.thread_state(a.tcb), ThreadState::BlockedOnSend);
         assert_eq!(k.current_thread(), b.tcb);
         // Cancelling badge 4 leaves a queued; cancelling badge 9 restarts it.
-        ok(&call(k, ROOT, L::CNodeCancelBadgedSends, &[S + 1, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::cancel_badged_sends(S + 1)));
         assert_eq!(k.thread_state(a.tcb), ThreadState::BlockedOnSend);
-        ok(&call(k, ROOT, L::CNodeCancelBadgedSends, &[S, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::cancel_badged_sends(S)));
         assert_eq!(k.current_thread(), a.tcb, "a restarted and, higher, runs");
         assert_eq!(k.thread_state(a.tcb), ThreadState::Running);
         let (head, _, _) = k.endpoint_queue(
@@ -429,12 +384,12 @@ fn cancel_badged_sends_restarts_only_senders_with_that_badge() {
 
 #[test]
 fn suspending_a_caller_mid_call_removes_its_reply_cap() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         syscall(k, Syscall::Call, EP, 1, &[], &[]);
         let caller = selvm_kernel::object::tcb::slot(a.tcb, 3);
         assert!(matches!(k.memory().cap(caller), Cap::Reply { .. }));
-        ok(&call(k, b.cptr, L::TcbSuspend, &[], &[]));
+        ok(&invoke(k, b.cptr, &TcbSuspend {}));
         assert!(
             k.memory().cap(caller).is_null(),
             "the reply cap to the suspended caller is gone"
@@ -447,10 +402,10 @@ fn suspending_a_caller_mid_call_removes_its_reply_cap() {
 
 #[test]
 fn deleting_an_endpoint_restarts_its_waiters() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         assert_eq!(k.current_thread(), b.tcb);
-        ok(&call(k, ROOT, L::CNodeDelete, &[EP, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::delete(EP)));
         assert_eq!(
             k.thread_state(a.tcb),
             ThreadState::Running,
@@ -462,14 +417,18 @@ fn deleting_an_endpoint_restarts_its_waiters() {
 
 #[test]
 fn an_unknown_syscall_is_sent_to_the_fault_handler_and_the_reply_decides() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         // b's fault handler: EP (all rights) at address EP in its CSpace.
-        ok(&call(
+        ok(&invoke(
             k,
             b.cptr,
-            L::TcbSetSpace,
-            &[EP, 0, 0],
-            &[ROOT, T0 + 2],
+            &TcbSetSpace {
+                fault_ep: EP,
+                cspace_root_data: 0,
+                vspace_root_data: 0,
+                cspace_root: ROOT,
+                vspace_root: T0 + 2,
+            },
         ));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         assert_eq!(k.current_thread(), b.tcb);
@@ -496,18 +455,22 @@ fn an_unknown_syscall_is_sent_to_the_fault_handler_and_the_reply_decides() {
 
 /// Makes `b` (which must be current) have EP as its fault handler.
 fn handler_is_ep(k: &mut TestKernel<'_>, b: &Thread) {
-    ok(&call(
+    ok(&invoke(
         k,
         b.cptr,
-        L::TcbSetSpace,
-        &[EP, 0, 0],
-        &[ROOT, T0 + 2],
+        &TcbSetSpace {
+            fault_ep: EP,
+            cspace_root_data: 0,
+            vspace_root_data: 0,
+            cspace_root: ROOT,
+            vspace_root: T0 + 2,
+        },
     ));
 }
 
 #[test]
 fn vm_faults_and_user_exceptions_reach_the_handler_with_sel4_layouts() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         assert_eq!(k.current_thread(), b.tcb);
         handler_is_ep(k, &b);
@@ -538,7 +501,7 @@ fn vm_faults_and_user_exceptions_reach_the_handler_with_sel4_layouts() {
 
 #[test]
 fn a_cap_fault_message_carries_the_lookup_failure() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         handler_is_ep(k, &b);
         // Invoking an address whose guard does not match (root guard is 56 zero bits).
@@ -558,7 +521,7 @@ fn a_cap_fault_message_carries_the_lookup_failure() {
 
 #[test]
 fn an_unresolvable_extra_cap_on_an_endpoint_send_is_a_cap_fault() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         handler_is_ep(k, &b);
         // seL4 looks the extra caps up before decoding any invocation: the message
@@ -575,20 +538,18 @@ fn an_unresolvable_extra_cap_on_an_endpoint_send_is_a_cap_fault() {
 
 #[test]
 fn a_fault_handler_without_grant_or_write_means_a_double_fault() {
-    with_pair(|k, a, b| {
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeMint,
-            &[S, 64, EP, 64, 2, 0],
-            &[ROOT],
-        ));
-        ok(&call(
+    with_pair(|k, a, b, _| {
+        ok(&invoke(k, ROOT, &msg::mint(S, EP, CapRights::READ, 0)));
+        ok(&invoke(
             k,
             b.cptr,
-            L::TcbSetSpace,
-            &[S, 0, 0],
-            &[ROOT, T0 + 2],
+            &TcbSetSpace {
+                fault_ep: S,
+                cspace_root_data: 0,
+                vspace_root_data: 0,
+                cspace_root: ROOT,
+                vspace_root: T0 + 2,
+            },
         ));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         k.handle_vm_fault(0x10, true, 12);
@@ -607,31 +568,23 @@ fn a_fault_handler_without_grant_or_write_means_a_double_fault() {
 
 #[test]
 fn ipc_across_two_cspaces() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, boot| {
         // Give b its own CSpace: a new radix-4 CNode holding a copy of EP at
         // slot 3 (guard 60 so addresses resolve in 64 bits).
-        let big = big_untyped(k);
-        ok(&call(
-            k,
-            big,
-            L::UntypedRetype,
-            &[ObjectType::CNode.word(), 4, 0, 0, S, 1],
-            &[ROOT],
-        ));
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeMutate,
-            &[S + 1, 64, S, 64, 60],
-            &[ROOT],
-        ));
-        ok(&call(k, S + 1, L::CNodeCopy, &[3, 64, EP, 64, 15], &[ROOT]));
-        ok(&call(
+        let big = largest_untyped(boot);
+        ok(&invoke(k, big, &msg::retype(ObjectType::CNode, 4, S, 1)));
+        ok(&invoke(k, ROOT, &msg::mutate(S + 1, S, 60)));
+        ok(&invoke(k, S + 1, &msg::copy(3, EP, CapRights::ALL)));
+        ok(&invoke(
             k,
             b.cptr,
-            L::TcbSetSpace,
-            &[0, 0, 0],
-            &[S + 1, T0 + 2],
+            &TcbSetSpace {
+                fault_ep: 0,
+                cspace_root_data: 0,
+                vspace_root_data: 0,
+                cspace_root: S + 1,
+                vspace_root: T0 + 2,
+            },
         ));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         assert_eq!(k.current_thread(), b.tcb);
@@ -645,11 +598,11 @@ fn ipc_across_two_cspaces() {
 
 #[test]
 fn save_caller_moves_the_reply_cap_which_cannot_be_copied_and_still_answers() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         syscall(k, Syscall::Call, EP, 1, &[], &[]);
         assert_eq!(k.current_thread(), a.tcb);
-        ok(&call(k, ROOT, L::CNodeSaveCaller, &[S, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::save_caller(S)));
         let caller = selvm_kernel::object::tcb::slot(a.tcb, 3);
         assert!(k.memory().cap(caller).is_null());
         assert!(matches!(
@@ -658,16 +611,16 @@ fn save_caller_moves_the_reply_cap_which_cannot_be_copied_and_still_answers() {
         ));
         // Reply caps cannot be copied or minted.
         assert_eq!(
-            call(k, ROOT, L::CNodeCopy, &[S + 1, 64, S, 64, 15], &[ROOT]).label,
+            invoke(k, ROOT, &msg::copy(S + 1, S, CapRights::ALL)).label,
             3
         );
         assert_eq!(
-            call(k, ROOT, L::CNodeMint, &[S + 1, 64, S, 64, 15, 0], &[ROOT]).label,
+            invoke(k, ROOT, &msg::mint(S + 1, S, CapRights::ALL, 0)).label,
             3
         );
         // A full destination is refused; with nothing to save, SaveCaller does nothing.
-        assert_eq!(call(k, ROOT, L::CNodeSaveCaller, &[S, 64], &[]).label, 8);
-        ok(&call(k, ROOT, L::CNodeSaveCaller, &[S + 2, 64], &[]));
+        assert_eq!(invoke(k, ROOT, &msg::save_caller(S)).label, 8);
+        ok(&invoke(k, ROOT, &msg::save_caller(S + 2)));
         assert!(
             k.memory()
                 .cap(k.boot_objects().root_cnode.offset(S + 2))
@@ -687,15 +640,18 @@ fn save_caller_moves_the_reply_cap_which_cannot_be_copied_and_still_answers() {
 
 #[test]
 fn the_reply_caps_grant_follows_the_receivers_cap() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         // a receives through a cap without Grant: the reply cap it gets cannot grant,
         // so caps sent back in the reply do not move.
-        ok(&call(
+        ok(&invoke(
             k,
             ROOT,
-            L::CNodeMint,
-            &[S, 64, EP, 64, 0b1011, 0],
-            &[ROOT],
+            &msg::mint(
+                S,
+                EP,
+                CapRights::GRANT_REPLY | CapRights::READ | CapRights::WRITE,
+                0,
+            ),
         ));
         syscall(k, Syscall::Recv, S, 0, &[], &[]);
         syscall(k, Syscall::Call, EP, 1, &[], &[]);
@@ -734,12 +690,12 @@ fn the_reply_caps_grant_follows_the_receivers_cap() {
 
 #[test]
 fn deleting_a_caller_mid_call_removes_its_reply_cap() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         syscall(k, Syscall::Call, EP, 1, &[], &[]);
         let caller = selvm_kernel::object::tcb::slot(a.tcb, 3);
         assert!(matches!(k.memory().cap(caller), Cap::Reply { .. }));
-        ok(&call(k, ROOT, L::CNodeDelete, &[b.cptr, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::delete(b.cptr)));
         assert!(
             k.memory().cap(caller).is_null(),
             "the reply cap died with its thread"
@@ -751,7 +707,7 @@ fn deleting_a_caller_mid_call_removes_its_reply_cap() {
 
 #[test]
 fn a_cap_fault_reply_restarts_the_thread_whatever_its_label() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         handler_is_ep(k, &b);
         syscall(k, Syscall::Call, 1 << 60, 0, &[], &[]);
@@ -769,17 +725,20 @@ fn a_cap_fault_reply_restarts_the_thread_whatever_its_label() {
 
 #[test]
 fn a_thread_restarted_after_a_double_fault_sends_normal_messages() {
-    with_pair(|k, a, b| {
+    with_pair(|k, a, b, _| {
         // a routes interrupt 3 to the notification and waits on it; b runs
         // and takes a VM fault with no handler (a double fault).
-        ok(&call(
+        ok(&invoke(
             k,
             boot::CAP_IRQ_CONTROL,
-            L::IrqIssueIrqHandler,
-            &[3, S, 64],
-            &[ROOT],
+            &IrqIssueIrqHandler {
+                irq: 3,
+                index: S,
+                depth: 64,
+                root: ROOT,
+            },
         ));
-        ok(&call(k, S, L::IrqSetIrqHandler, &[], &[NTFN]));
+        ok(&invoke(k, S, &IrqSetIrqHandler { notification: NTFN }));
         syscall(k, Syscall::Recv, NTFN, 0, &[], &[]);
         assert_eq!(k.current_thread(), b.tcb);
         k.handle_vm_fault(0x10, false, 13);
@@ -793,7 +752,7 @@ fn a_thread_restarted_after_a_double_fault_sends_normal_messages() {
         // The interrupt wakes a, which restarts b and waits for a message.
         k.handle_interrupt(3);
         assert_eq!(k.current_thread(), a.tcb);
-        ok(&call(k, b.cptr, L::TcbResume, &[], &[]));
+        ok(&invoke(k, b.cptr, &TcbResume {}));
         syscall(k, Syscall::Recv, EP, 0, &[], &[]);
         assert_eq!(k.current_thread(), b.tcb);
         // b's send is a normal message, not a stale fault.

@@ -2,10 +2,15 @@
 //! notification, interrupt delivery as a signal with the line masked until the
 //! handler's Ack, clearing, and deleting or revoking handler caps.
 
-use selvm_abi::{InvocationLabel as L, ObjectType, Syscall, Word, boot};
+use selvm_abi::args::{
+    IrqAckIrq, IrqClearIrqHandler, IrqIssueIrqHandler, IrqIssueIrqHandlerTrigger, IrqSetIrqHandler,
+};
+use selvm_abi::{CapRights, InvocationLabel as L, ObjectType, Syscall, Word, boot};
 use selvm_kernel::cap::Cap;
 use selvm_kernel::slot::SlotMemory;
-use selvm_kernel_testkit::threads::{Returned, call, syscall};
+use selvm_kernel_testkit::msg;
+use selvm_kernel_testkit::system::largest_untyped;
+use selvm_kernel_testkit::threads::{Returned, call, invoke, syscall};
 use selvm_kernel_testkit::{TestKernel, TestMemory};
 
 const ROOT: Word = boot::CAP_INIT_THREAD_CNODE;
@@ -23,28 +28,28 @@ fn err(r: &Returned, code: u64, mrs: &[Word]) {
 
 fn with_kernel(f: impl FnOnce(&mut TestKernel<'_>)) {
     let mut mem = TestMemory::new(1 << 20);
-    let (mut k, _) = mem.boot_small();
-    let big = (16..40)
-        .find(|&i| {
-            matches!(
-                k.memory().cap(k.boot_objects().root_cnode.offset(i)),
-                Cap::Untyped { size_bits: 19, .. }
-            )
-        })
-        .expect("the 512 KiB untyped");
-    ok(&call(
+    let (mut k, summary) = mem.boot_small();
+    let big = largest_untyped(&summary);
+    ok(&invoke(
         &mut k,
         big,
-        L::UntypedRetype,
-        &[ObjectType::Notification.word(), 0, 0, 0, NTFN, 1],
-        &[ROOT],
+        &msg::retype(ObjectType::Notification, 0, NTFN, 1),
     ));
     f(&mut k);
     k.check_invariants().expect("invariants at the end");
 }
 
 fn issue(k: &mut TestKernel<'_>, irq: Word, slot: Word) -> Returned {
-    call(k, CONTROL, L::IrqIssueIrqHandler, &[irq, slot, 64], &[ROOT])
+    invoke(
+        k,
+        CONTROL,
+        &IrqIssueIrqHandler {
+            irq,
+            index: slot,
+            depth: 64,
+            root: ROOT,
+        },
+    )
 }
 
 #[test]
@@ -63,7 +68,16 @@ fn issue_irq_handler_checks_in_sel4s_order() {
         err(&issue(k, 128, H), 4, &[0, 127]);
         err(&issue(k, 3, NTFN), 8, &[]);
         err(
-            &call(k, CONTROL, L::IrqIssueIrqHandler, &[3, H, 65], &[ROOT]),
+            &invoke(
+                k,
+                CONTROL,
+                &IrqIssueIrqHandler {
+                    irq: 3,
+                    index: H,
+                    depth: 65,
+                    root: ROOT,
+                },
+            ),
             4,
             &[1, 64],
         );
@@ -79,12 +93,16 @@ fn issue_irq_handler_checks_in_sel4s_order() {
         );
         err(&issue(k, 3, H + 1), 9, &[]);
         // The riscv64 form carries a trigger flag after the line number.
-        ok(&call(
+        ok(&invoke(
             k,
             CONTROL,
-            L::IrqIssueIrqHandlerTrigger,
-            &[4, 1, H + 1, 64],
-            &[ROOT],
+            &IrqIssueIrqHandlerTrigger {
+                irq: 4,
+                trigger: 1,
+                index: H + 1,
+                depth: 64,
+                root: ROOT,
+            },
         ));
     });
 }
@@ -93,24 +111,32 @@ fn issue_irq_handler_checks_in_sel4s_order() {
 fn an_interrupt_signals_the_notification_and_stays_masked_until_ack() {
     with_kernel(|k| {
         ok(&issue(k, 5, H));
-        ok(&call(
+        ok(&invoke(
             k,
             ROOT,
-            L::CNodeMint,
-            &[NTFN + 1, 64, NTFN, 64, 3, 0x20],
-            &[ROOT],
+            &msg::mint(NTFN + 1, NTFN, CapRights::READ | CapRights::WRITE, 0x20),
         ));
         err(&call(k, H, L::IrqSetIrqHandler, &[], &[]), 7, &[]);
-        err(&call(k, H, L::IrqSetIrqHandler, &[], &[ROOT]), 2, &[0]);
-        ok(&call(k, H, L::IrqSetIrqHandler, &[], &[NTFN + 1]));
+        err(
+            &invoke(k, H, &IrqSetIrqHandler { notification: ROOT }),
+            2,
+            &[0],
+        );
+        ok(&invoke(
+            k,
+            H,
+            &IrqSetIrqHandler {
+                notification: NTFN + 1,
+            },
+        ));
         k.handle_interrupt(5);
         assert_ne!(k.arch().masked & (1 << 5), 0, "masked until acknowledged");
         let r = syscall(k, Syscall::NBRecv, NTFN, 0, &[], &[]);
         assert_eq!(r.badge, 0x20, "the badge of the handler's notification cap");
-        ok(&call(k, H, L::IrqAckIrq, &[], &[]));
+        ok(&invoke(k, H, &IrqAckIrq {}));
         assert_eq!(k.arch().masked & (1 << 5), 0);
         // Cleared: interrupts no longer signal.
-        ok(&call(k, H, L::IrqClearIrqHandler, &[], &[]));
+        ok(&invoke(k, H, &IrqClearIrqHandler {}));
         k.handle_interrupt(5);
         assert_eq!(syscall(k, Syscall::NBRecv, NTFN, 0, &[], &[]).badge, 0);
     });
@@ -123,7 +149,7 @@ fn lines_start_masked_a_handler_unmasks_its_line_and_deleting_it_masks_again() {
         ok(&issue(k, 4, H));
         assert_eq!(k.arch().masked & (1 << 4), 0, "a handler unmasks its line");
         assert_ne!(k.arch().masked & (1 << 3), 0, "others stay masked");
-        ok(&call(k, ROOT, L::CNodeDelete, &[H, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::delete(H)));
         assert_ne!(
             k.arch().masked & (1 << 4),
             0,
@@ -136,14 +162,22 @@ fn lines_start_masked_a_handler_unmasks_its_line_and_deleting_it_masks_again() {
 fn a_read_only_notification_cannot_be_an_irq_target_and_unknown_lines_are_masked() {
     with_kernel(|k| {
         ok(&issue(k, 6, H));
-        ok(&call(
+        ok(&invoke(
             k,
             ROOT,
-            L::CNodeMint,
-            &[NTFN + 1, 64, NTFN, 64, 2, 0],
-            &[ROOT],
+            &msg::mint(NTFN + 1, NTFN, CapRights::READ, 0),
         ));
-        err(&call(k, H, L::IrqSetIrqHandler, &[], &[NTFN + 1]), 2, &[0]);
+        err(
+            &invoke(
+                k,
+                H,
+                &IrqSetIrqHandler {
+                    notification: NTFN + 1,
+                },
+            ),
+            2,
+            &[0],
+        );
         k.handle_interrupt(9);
         assert_ne!(
             k.arch().masked & (1 << 9),
@@ -157,19 +191,13 @@ fn a_read_only_notification_cannot_be_an_irq_target_and_unknown_lines_are_masked
 fn deleting_or_revoking_handler_caps_frees_the_line() {
     with_kernel(|k| {
         ok(&issue(k, 7, H));
-        ok(&call(k, H, L::IrqSetIrqHandler, &[], &[NTFN]));
-        ok(&call(
-            k,
-            ROOT,
-            L::CNodeCopy,
-            &[H + 1, 64, H, 64, 15],
-            &[ROOT],
-        ));
+        ok(&invoke(k, H, &IrqSetIrqHandler { notification: NTFN }));
+        ok(&invoke(k, ROOT, &msg::copy(H + 1, H, CapRights::ALL)));
         // Not the last cap: the line stays issued.
-        ok(&call(k, ROOT, L::CNodeDelete, &[H, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::delete(H)));
         err(&issue(k, 7, H), 9, &[]);
         // The last cap: the line is free again and its notification slot empty.
-        ok(&call(k, ROOT, L::CNodeDelete, &[H + 1, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::delete(H + 1)));
         assert!(
             k.memory()
                 .cap(k.boot_objects().irq_node.offset(7))
@@ -177,7 +205,7 @@ fn deleting_or_revoking_handler_caps_frees_the_line() {
         );
         ok(&issue(k, 7, H));
         ok(&issue(k, 8, H + 1));
-        ok(&call(k, ROOT, L::CNodeRevoke, &[CONTROL, 64], &[]));
+        ok(&invoke(k, ROOT, &msg::revoke(CONTROL)));
         assert!(
             k.memory()
                 .cap(k.boot_objects().root_cnode.offset(H))

@@ -8,27 +8,53 @@
 mod common;
 
 use common::*;
+use selvm_abi::args::{
+    AsidPoolAssign, PageGetAddress, PageMap, PageTableMap, PageTableUnmap, PageUnmap,
+};
 use selvm_abi::{CapRights, InvocationLabel as L, LookupFault, ObjectType, Word, boot};
 use selvm_kernel::arch::test_double::TestArch;
 use selvm_kernel::cap::{Cap, FrameSize, VmRights};
 use selvm_kernel::vspace::TlbFlush;
 use selvm_kernel::vspace::translate::{Access, Translation, VmFault, translate};
 use selvm_kernel::{BootConfig, Outcome, SyscallError as E};
+use selvm_kernel_testkit::msg;
+use selvm_kernel_testkit::system::largest_untyped;
 use selvm_kernel_testkit::{Client, TestMemory};
 
 const VSPACE: Word = boot::CAP_INIT_THREAD_VSPACE;
 const POOL: Word = boot::CAP_INIT_THREAD_ASID_POOL;
 const GIB1: Word = 0x4000_0000;
-/// Rights words for PageMap.
-const RW: Word = 3;
-const RO: Word = 2;
+/// Rights for PageMap.
+const RW: CapRights = CapRights::new(false, false, true, true);
+const RO: CapRights = CapRights::READ;
 
 fn map_table(s: &mut Sys<'_, '_>, pt: Word, vaddr: Word, vspace: Word) -> Outcome {
-    s.send(pt, L::PageTableMap, &[vaddr, 0], &[vspace])
+    s.invoke(
+        pt,
+        &PageTableMap {
+            vaddr,
+            attr: 0,
+            vspace,
+        },
+    )
 }
 
-fn map_frame(s: &mut Sys<'_, '_>, f: Word, vaddr: Word, rights: Word, vspace: Word) -> Outcome {
-    s.send(f, L::PageMap, &[vaddr, rights, 0], &[vspace])
+fn map_frame(
+    s: &mut Sys<'_, '_>,
+    f: Word,
+    vaddr: Word,
+    rights: CapRights,
+    vspace: Word,
+) -> Outcome {
+    s.invoke(
+        f,
+        &PageMap {
+            vaddr,
+            rights,
+            attr: 0,
+            vspace,
+        },
+    )
 }
 
 /// Translates `vaddr` in the VSpace of `asid`.
@@ -87,8 +113,8 @@ fn page_map_checks_in_sel4s_order() {
         s.make(ObjectType::PageTable, 0, FREE + 4, 1);
         let f = FREE + 2;
         illegal(s.send(f, L::CNodeCopy, &[], &[]));
-        truncated(s.send(f, L::PageMap, &[GIB1, RW, 0], &[]));
-        truncated(s.send(f, L::PageMap, &[GIB1, RW], &[VSPACE]));
+        truncated(s.send(f, L::PageMap, &[GIB1, RW.word(), 0], &[]));
+        truncated(s.send(f, L::PageMap, &[GIB1, RW.word()], &[VSPACE]));
         // An unassigned page table is no VSpace.
         err(
             map_frame(s, f, GIB1, RW, FREE + 4),
@@ -131,7 +157,7 @@ fn page_map_checks_in_sel4s_order() {
         );
         ok(map_frame(s, f, GIB1, RO, VSPACE));
         // GetAddress answers the physical address.
-        let o = s.send(f, L::PageGetAddress, &[], &[]);
+        let o = s.invoke(f, &PageGetAddress {});
         let Outcome::Reply(words) = o else {
             panic!("{o:?}");
         };
@@ -144,7 +170,15 @@ fn page_table_map_checks_in_sel4s_order() {
     run(|s| {
         s.make(ObjectType::PageTable, 0, FREE, 4);
         truncated(s.send(FREE, L::PageTableMap, &[GIB1], &[VSPACE]));
-        illegal(s.send(FREE, L::PageMap, &[GIB1, 0, 0], &[VSPACE]));
+        illegal(s.invoke(
+            FREE,
+            &PageMap {
+                vaddr: GIB1,
+                rights: CapRights::NONE,
+                attr: 0,
+                vspace: VSPACE,
+            },
+        ));
         err(
             map_table(s, FREE, GIB1, FREE + 1),
             E::InvalidCapability { cap: 1 },
@@ -213,11 +247,27 @@ fn translations_follow_mappings_and_rights() {
         assert!(tr(s, 1, GIB1 + 0x2000, Access::Read).is_ok());
         // No rights and execute-never: the cap records a mapping, the
         // tables hold none.
-        ok(s.send(c, L::PageMap, &[GIB1 + 0x3000, 0, 1], &[VSPACE]));
+        ok(s.invoke(
+            c,
+            &PageMap {
+                vaddr: GIB1 + 0x3000,
+                rights: CapRights::NONE,
+                attr: 1,
+                vspace: VSPACE,
+            },
+        ));
         assert!(tr(s, 1, GIB1 + 0x3000, Access::Read).is_err());
         // Execute-never is honoured; without it pages are executable.
         assert!(tr(s, 1, GIB1, Access::Execute).is_ok());
-        ok(s.send(a, L::PageMap, &[GIB1, RW, 1], &[VSPACE]));
+        ok(s.invoke(
+            a,
+            &PageMap {
+                vaddr: GIB1,
+                rights: RW,
+                attr: 1,
+                vspace: VSPACE,
+            },
+        ));
         assert!(tr(s, 1, GIB1, Access::Execute).is_err());
         // Beyond the user range nothing translates.
         assert!(tr(s, 1, 0x40_0000_0000, Access::Read).is_err());
@@ -269,7 +319,7 @@ fn unmap_delete_and_copies_of_frames() {
         // The copy can map the same frame elsewhere.
         ok(map_frame(s, FREE + 10, GIB1 + 0x1000, RW, VSPACE));
         let before = s.k.arch().flushes_len;
-        ok(s.send(f, L::PageUnmap, &[], &[]));
+        ok(s.invoke(f, &PageUnmap {}));
         assert!(tr(s, 1, GIB1, Access::Read).is_err());
         assert!(matches!(s.cap(f), Cap::Frame { mapping: None, .. }));
         assert_eq!(
@@ -280,7 +330,7 @@ fn unmap_delete_and_copies_of_frames() {
             }]
         );
         // Unmapping an unmapped cap does nothing.
-        ok(s.send(f, L::PageUnmap, &[], &[]));
+        ok(s.invoke(f, &PageUnmap {}));
         // Deleting a mapped (not final) cap removes its mapping.
         ok(s.op(L::CNodeDelete, FREE + 10));
         assert!(tr(s, 1, GIB1 + 0x1000, Access::Read).is_err());
@@ -299,23 +349,13 @@ fn page_table_unmap_rules_and_stale_frame_caps() {
         let (l1, l0, f) = (FREE, FREE + 1, FREE + 2);
         ok(map_frame(s, f, GIB1, RW, VSPACE));
         // The boot VSpace root goes only by revoke or delete.
-        err(
-            s.send(VSPACE, L::PageTableUnmap, &[], &[]),
-            E::RevokeFirst,
-            9,
-            &[],
-        );
+        err(s.invoke(VSPACE, &PageTableUnmap {}), E::RevokeFirst, 9, &[]);
         // Not the last cap: RevokeFirst.
         ok(s.copy(FREE + 10, l0, ALL));
-        err(
-            s.send(l0, L::PageTableUnmap, &[], &[]),
-            E::RevokeFirst,
-            9,
-            &[],
-        );
+        err(s.invoke(l0, &PageTableUnmap {}), E::RevokeFirst, 9, &[]);
         ok(s.op(L::CNodeDelete, FREE + 10));
         let before = s.k.arch().flushes_len;
-        ok(s.send(l0, L::PageTableUnmap, &[], &[]));
+        ok(s.invoke(l0, &PageTableUnmap {}));
         assert_eq!(flushes_since(s.k.arch(), before), [TlbFlush::Asid(1)]);
         assert!(tr(s, 1, GIB1, Access::Read).is_err());
         assert!(matches!(s.cap(l0), Cap::PageTable { mapping: None, .. }));
@@ -333,7 +373,7 @@ fn page_table_unmap_rules_and_stale_frame_caps() {
         ok(map_table(s, l0, GIB1 + 0x20_0000, VSPACE));
         s.make(ObjectType::SmallPage, 0, FREE + 3, 1);
         ok(map_frame(s, FREE + 3, GIB1 + 0x20_0000, RW, VSPACE));
-        ok(s.send(f, L::PageUnmap, &[], &[]));
+        ok(s.invoke(f, &PageUnmap {}));
         assert_eq!(
             tr(s, 1, GIB1 + 0x20_0000, Access::Read).map(|t| t.page),
             Ok(s.ptr(FREE + 3))
@@ -350,7 +390,7 @@ fn a_deleted_vspace_frees_its_asid_and_can_be_rebuilt() {
         s.make(ObjectType::PageTable, 0, FREE, 4);
         s.make(ObjectType::SmallPage, 0, FREE + 4, 1);
         let root = FREE;
-        ok(s.send(POOL, L::AsidPoolAssign, &[], &[root]));
+        ok(s.invoke(POOL, &AsidPoolAssign { vspace: root }));
         // ASID 0 is never handed out and 1 is the boot VSpace's.
         assert!(matches!(
             s.cap(root),
@@ -370,7 +410,7 @@ fn a_deleted_vspace_frees_its_asid_and_can_be_rebuilt() {
         // The orphaned tables and frame keep stale records; a new root gets
         // ASID 2 again and starts empty.
         s.make(ObjectType::PageTable, 0, root, 1);
-        ok(s.send(POOL, L::AsidPoolAssign, &[], &[root]));
+        ok(s.invoke(POOL, &AsidPoolAssign { vspace: root }));
         assert!(matches!(
             s.cap(root),
             Cap::PageTable {
@@ -386,7 +426,7 @@ fn a_deleted_vspace_frees_its_asid_and_can_be_rebuilt() {
             2,
             &[0],
         );
-        ok(s.send(FREE + 1, L::PageTableUnmap, &[], &[]));
+        ok(s.invoke(FREE + 1, &PageTableUnmap {}));
         ok(map_table(s, FREE + 1, GIB1, root));
         // Deleting the stale frame cap does not touch the new space.
         ok(s.op(L::CNodeDelete, FREE + 4));
@@ -400,7 +440,7 @@ fn separate_address_spaces_translate_separately() {
         s.make(ObjectType::PageTable, 0, FREE, 3);
         s.make(ObjectType::SmallPage, 0, FREE + 3, 2);
         let other = FREE;
-        ok(s.send(POOL, L::AsidPoolAssign, &[], &[other]));
+        ok(s.invoke(POOL, &AsidPoolAssign { vspace: other }));
         // The boot space gets its own walk at the same address.
         s.make(ObjectType::PageTable, 0, FREE + 10, 2);
         ok(map_table(s, FREE + 10, GIB1, VSPACE));
@@ -432,25 +472,25 @@ fn make_pool_checks_in_sel4s_order() {
         truncated(s.send(ctl, L::AsidControlMakePool, &[FREE, 64], &[u12]));
         let big = s.big();
         err(
-            s.send(ctl, L::AsidControlMakePool, &[FREE, 64], &[big, ROOT]),
+            s.invoke(ctl, &msg::make_pool(big, FREE)),
             E::InvalidCapability { cap: 1 },
             2,
             &[1],
         );
         ok(s.retype(u12, ObjectType::Endpoint, 0, FREE + 1, 1));
         err(
-            s.send(ctl, L::AsidControlMakePool, &[FREE, 64], &[u12, ROOT]),
+            s.invoke(ctl, &msg::make_pool(u12, FREE)),
             E::RevokeFirst,
             9,
             &[],
         );
         ok(s.op(L::CNodeRevoke, u12));
-        delete_first(s.send(ctl, L::AsidControlMakePool, &[VSPACE, 64], &[u12, ROOT]));
-        ok(s.send(ctl, L::AsidControlMakePool, &[FREE, 64], &[u12, ROOT]));
+        delete_first(s.invoke(ctl, &msg::make_pool(u12, VSPACE)));
+        ok(s.invoke(ctl, &msg::make_pool(u12, FREE)));
         assert!(matches!(s.cap(FREE), Cap::AsidPool { asid_base: 512, .. }));
         // The new pool hands out 512 first (no ASID 0 rule beyond pool 0).
         s.make(ObjectType::PageTable, 0, FREE + 2, 1);
-        ok(s.send(FREE, L::AsidPoolAssign, &[], &[FREE + 2]));
+        ok(s.invoke(FREE, &AsidPoolAssign { vspace: FREE + 2 }));
         assert!(matches!(
             s.cap(FREE + 2),
             Cap::PageTable {
@@ -460,7 +500,7 @@ fn make_pool_checks_in_sel4s_order() {
         ));
         // Assign wants an unmapped page table.
         err(
-            s.send(FREE, L::AsidPoolAssign, &[], &[FREE + 2]),
+            s.invoke(FREE, &AsidPoolAssign { vspace: FREE + 2 }),
             E::InvalidCapability { cap: 1 },
             2,
             &[1],
@@ -492,45 +532,22 @@ fn run_large(f: impl FnOnce(&mut Sys<'_, '_>)) {
     check(&k);
 }
 
-/// Root slot of the largest boot untyped of a `run_large` system.
-fn largest(s: &Sys<'_, '_>) -> Word {
-    (0..s.b.untyped.len())
-        .max_by_key(|&i| s.b.untyped_list[i as usize].size_bits)
-        .map(|i| s.b.untyped.start + i)
-        .expect("an untyped")
-}
-
 #[test]
 fn asid_pools_and_asids_run_out_and_are_reused() {
     run_large(|s| {
         let ctl = boot::CAP_ASID_CONTROL;
-        let ut = largest(s);
+        let ut = largest_untyped(s.b);
         let (pools, untypeds, tables) = (1000, 1200, 2000);
         // 127 more pools fill the ASID table (pool 0 came with boot).
         ok(s.retype(ut, ObjectType::Untyped, 12, untypeds, 128));
         for i in 0..127 {
-            ok(s.send(
-                ctl,
-                L::AsidControlMakePool,
-                &[pools + i, 64],
-                &[untypeds + i, ROOT],
-            ));
+            ok(s.invoke(ctl, &msg::make_pool(untypeds + i, pools + i)));
         }
-        delete_first(s.send(
-            ctl,
-            L::AsidControlMakePool,
-            &[pools + 127, 64],
-            &[untypeds + 127, ROOT],
-        ));
+        delete_first(s.invoke(ctl, &msg::make_pool(untypeds + 127, pools + 127)));
         // Deleting one frees its block of ASIDs for a new pool.
         ok(s.op(L::CNodeDelete, pools + 5));
         ok(s.op(L::CNodeRevoke, untypeds + 5));
-        ok(s.send(
-            ctl,
-            L::AsidControlMakePool,
-            &[pools + 127, 64],
-            &[untypeds + 127, ROOT],
-        ));
+        ok(s.invoke(ctl, &msg::make_pool(untypeds + 127, pools + 127)));
         assert!(
             matches!(s.cap(pools + 127), Cap::AsidPool { asid_base, .. } if asid_base == 6 * 512)
         );
@@ -540,9 +557,14 @@ fn asid_pools_and_asids_run_out_and_are_reused() {
         }
         let pool = pools + 9; // base 10 * 512
         for i in 0..512 {
-            ok(s.send(pool, L::AsidPoolAssign, &[], &[tables + i]));
+            ok(s.invoke(pool, &AsidPoolAssign { vspace: tables + i }));
         }
-        delete_first(s.send(pool, L::AsidPoolAssign, &[], &[tables + 512]));
+        delete_first(s.invoke(
+            pool,
+            &AsidPoolAssign {
+                vspace: tables + 512,
+            },
+        ));
         // Deleting a root frees exactly its ASID, which is handed out next.
         let freed = match s.cap(tables + 300) {
             Cap::PageTable {
@@ -552,7 +574,12 @@ fn asid_pools_and_asids_run_out_and_are_reused() {
             other => panic!("{other:?}"),
         };
         ok(s.op(L::CNodeDelete, tables + 300));
-        ok(s.send(pool, L::AsidPoolAssign, &[], &[tables + 512]));
+        ok(s.invoke(
+            pool,
+            &AsidPoolAssign {
+                vspace: tables + 512,
+            },
+        ));
         assert!(matches!(
             s.cap(tables + 512),
             Cap::PageTable { mapping: Some((asid, 0)), .. } if asid == freed
@@ -563,7 +590,7 @@ fn asid_pools_and_asids_run_out_and_are_reused() {
 #[test]
 fn large_frames_map_one_level_up() {
     run_large(|s| {
-        let ut = largest(s);
+        let ut = largest_untyped(s.b);
         ok(s.retype(ut, ObjectType::LargePage, 0, 101, 1));
         ok(s.retype(ut, ObjectType::PageTable, 0, 100, 1));
         ok(map_table(s, 100, GIB1, VSPACE));
@@ -598,10 +625,10 @@ fn page_get_address_through_a_call_replies_once_and_the_caller_runs_on() {
     // from an object invocation left the caller in Restart, so it ran the
     // syscall again (with the reply in its registers).
     use selvm_kernel::object::tcb::ThreadState;
-    use selvm_kernel_testkit::threads::call;
+    use selvm_kernel_testkit::threads::invoke;
     run(|s| {
         s.make(ObjectType::SmallPage, 0, FREE, 1);
-        let r = call(s.k, FREE, L::PageGetAddress, &[], &[]);
+        let r = invoke(s.k, FREE, &PageGetAddress {});
         assert_eq!((r.label, r.mrs.as_slice()), (0, &[s.ptr(FREE)][..]));
         let me = s.b.root_tcb;
         assert_eq!(s.k.thread_state(me), ThreadState::Running);

@@ -7,6 +7,7 @@ use clap::Args;
 use selvm_abi::{CapRights, InvocationLabel as L, ObjectType, boot as slots};
 use selvm_kernel::slot::SlotMemory;
 use selvm_kernel::{BootConfig, Outcome};
+use selvm_kernel_testkit::system::largest_untyped;
 use selvm_kernel_testkit::{Client, Executor, Histogram, Op, TestKernel, TestMemory};
 use std::io::Write;
 use std::time::Instant;
@@ -55,10 +56,7 @@ fn demo(k: &mut TestKernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(
     let c = Client::new(summary.root_tcb);
     let root = slots::CAP_INIT_THREAD_CNODE;
     let e = summary.empty.start;
-    let ut = summary.untyped.start
-        + (0..summary.untyped.len())
-            .max_by_key(|&i| summary.untyped_list[i as usize].size_bits)
-            .unwrap_or(0);
+    let ut = largest_untyped(summary);
     outln!(
         "boot: root CNode radix {}, {} untyped caps, first free slot {e}",
         slots::ROOT_CNODE_RADIX,
@@ -130,7 +128,9 @@ fn demo(k: &mut TestKernel<'_>, summary: &selvm_kernel::BootSummary) -> Result<(
 /// root thread stepping aside, round robin on timer ticks, yield.
 fn threads_demo() -> Result<(), Failure> {
     use selvm_abi::Syscall;
-    use selvm_kernel_testkit::threads::{call, spawn, syscall};
+    use selvm_abi::args::{TcbResume, TcbSuspend};
+    use selvm_kernel_testkit::msg;
+    use selvm_kernel_testkit::threads::{invoke, spawn, syscall};
     let mut mem = TestMemory::new(1 << 20);
     let (mut k, summary) = mem.boot_small();
     let me = slots::CAP_INIT_THREAD_TCB;
@@ -140,15 +140,15 @@ fn threads_demo() -> Result<(), Failure> {
         None if t == k.idle_thread() => "idle".to_string(),
         None => "root".to_string(),
     };
-    let r = call(&mut k, ts[2].cptr, L::TcbSetPriority, &[50], &[me]);
+    let r = invoke(&mut k, ts[2].cptr, &msg::set_priority(50, me));
     outln!(
         "threads: 3 workers at priority 100, worker 2 lowered to 50 (reply label {})",
         r.label
     )?;
     for t in &ts {
-        call(&mut k, t.cptr, L::TcbResume, &[], &[]);
+        invoke(&mut k, t.cptr, &TcbResume {});
     }
-    call(&mut k, me, L::TcbSuspend, &[], &[]);
+    invoke(&mut k, me, &TcbSuspend {});
     outln!(
         "  root suspends itself; running: {}",
         name(&k, k.current_thread())
@@ -169,7 +169,7 @@ fn threads_demo() -> Result<(), Failure> {
     for t in &ts[..2] {
         let cur = k.current_thread();
         let cptr = ts.iter().find(|w| w.tcb == cur).map_or(t.cptr, |w| w.cptr);
-        call(&mut k, cptr, L::TcbSuspend, &[], &[]);
+        invoke(&mut k, cptr, &TcbSuspend {});
     }
     outln!(
         "  both priority-100 workers suspend; running: {}",

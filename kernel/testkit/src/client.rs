@@ -2,7 +2,11 @@
 //! and sends them as the root task would, restarting preempted operations.
 
 use crate::system::TestKernel;
-use selvm_abi::{CPtr, CapRights, InvocationLabel as L, MessageInfo, ObjectType, Word};
+use selvm_abi::args::{
+    CNodeCancelBadgedSends, CNodeCopy, CNodeDelete, CNodeMint, CNodeMove, CNodeMutate, CNodeRevoke,
+    CNodeRotate, CNodeSaveCaller, UntypedRetype,
+};
+use selvm_abi::{CPtr, CapRights, Invocation, InvocationLabel as L, MessageInfo, ObjectType, Word};
 use selvm_kernel::{Caller, Outcome};
 use std::cell::Cell;
 
@@ -21,7 +25,7 @@ pub struct Client {
 }
 
 /// A message: label, registers, extra caps.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     /// The invocation label.
     pub label: Word,
@@ -32,10 +36,20 @@ pub struct Message {
 }
 
 impl Message {
-    /// A message with `label`, `mrs` and `extra`.
-    pub fn new(label: L, mrs: &[Word], extra: &[CPtr]) -> Self {
+    /// The message of a typed invocation of the table.
+    pub fn of<M: Invocation>(msg: &M) -> Self {
         Message {
-            label: label.word(),
+            label: M::LABEL,
+            mrs: msg.mrs().as_ref().to_vec(),
+            extra: msg.caps().as_ref().to_vec(),
+        }
+    }
+
+    /// Any message, as written (malformed ones included: a label outside the table,
+    /// too few registers or caps).
+    pub fn raw(label: Word, mrs: &[Word], extra: &[CPtr]) -> Self {
+        Message {
+            label,
             mrs: mrs.to_vec(),
             extra: extra.to_vec(),
         }
@@ -83,6 +97,11 @@ impl Client {
         }
     }
 
+    /// Sends a typed invocation of the table to the cap at `cptr`.
+    pub fn invoke<M: Invocation>(&self, k: &mut TestKernel<'_>, cptr: CPtr, msg: &M) -> Outcome {
+        self.send(k, cptr, &Message::of(msg))
+    }
+
     /// seL4_Untyped_Retype.
     #[allow(clippy::too_many_arguments)]
     pub fn retype(
@@ -97,15 +116,16 @@ impl Client {
         node_offset: Word,
         count: Word,
     ) -> Outcome {
-        let mrs = [
-            ty.word(),
+        let msg = UntypedRetype {
+            object_type: ty.word(),
             size_bits,
+            root,
             node_index,
             node_depth,
             node_offset,
-            count,
-        ];
-        self.send(k, untyped, &Message::new(L::UntypedRetype, &mrs, &[root]))
+            num_objects: count,
+        };
+        self.invoke(k, untyped, &msg)
     }
 
     /// seL4_CNode_Copy.
@@ -121,8 +141,15 @@ impl Client {
         src_depth: Word,
         rights: CapRights,
     ) -> Outcome {
-        let mrs = [dest_index, dest_depth, src_index, src_depth, rights.word()];
-        self.send(k, dest_root, &Message::new(L::CNodeCopy, &mrs, &[src_root]))
+        let msg = CNodeCopy {
+            dest_index,
+            dest_depth,
+            src_root,
+            src_index,
+            src_depth,
+            rights,
+        };
+        self.invoke(k, dest_root, &msg)
     }
 
     /// seL4_CNode_Mint.
@@ -139,15 +166,16 @@ impl Client {
         rights: CapRights,
         data: Word,
     ) -> Outcome {
-        let mrs = [
+        let msg = CNodeMint {
             dest_index,
             dest_depth,
+            src_root,
             src_index,
             src_depth,
-            rights.word(),
-            data,
-        ];
-        self.send(k, dest_root, &Message::new(L::CNodeMint, &mrs, &[src_root]))
+            rights,
+            badge: data,
+        };
+        self.invoke(k, dest_root, &msg)
     }
 
     /// seL4_CNode_Move.
@@ -162,8 +190,14 @@ impl Client {
         src_index: Word,
         src_depth: Word,
     ) -> Outcome {
-        let mrs = [dest_index, dest_depth, src_index, src_depth];
-        self.send(k, dest_root, &Message::new(L::CNodeMove, &mrs, &[src_root]))
+        let msg = CNodeMove {
+            dest_index,
+            dest_depth,
+            src_root,
+            src_index,
+            src_depth,
+        };
+        self.invoke(k, dest_root, &msg)
     }
 
     /// seL4_CNode_Mutate.
@@ -179,15 +213,19 @@ impl Client {
         src_depth: Word,
         data: Word,
     ) -> Outcome {
-        let mrs = [dest_index, dest_depth, src_index, src_depth, data];
-        self.send(
-            k,
-            dest_root,
-            &Message::new(L::CNodeMutate, &mrs, &[src_root]),
-        )
+        let msg = CNodeMutate {
+            dest_index,
+            dest_depth,
+            src_root,
+            src_index,
+            src_depth,
+            badge: data,
+        };
+        self.invoke(k, dest_root, &msg)
     }
 
-    /// seL4_CNode_Rotate: pivot → dest, src → pivot.
+    /// seL4_CNode_Rotate: pivot → dest (with `dest_badge`), src → pivot (with
+    /// `pivot_badge`).
     #[allow(clippy::too_many_arguments)]
     pub fn rotate(
         &self,
@@ -198,21 +236,19 @@ impl Client {
         pivot_badge: Word,
         src: (CPtr, Word, Word),
     ) -> Outcome {
-        let mrs = [
-            dest.1,
-            dest.2,
+        let msg = CNodeRotate {
+            dest_index: dest.1,
+            dest_depth: dest.2,
             dest_badge,
-            pivot.1,
-            pivot.2,
+            pivot_root: pivot.0,
+            pivot_index: pivot.1,
+            pivot_depth: pivot.2,
             pivot_badge,
-            src.1,
-            src.2,
-        ];
-        self.send(
-            k,
-            dest.0,
-            &Message::new(L::CNodeRotate, &mrs, &[pivot.0, src.0]),
-        )
+            src_root: src.0,
+            src_index: src.1,
+            src_depth: src.2,
+        };
+        self.invoke(k, dest.0, &msg)
     }
 
     /// A one-slot CNode operation (Delete, Revoke, SaveCaller, CancelBadgedSends).
@@ -224,6 +260,14 @@ impl Client {
         index: Word,
         depth: Word,
     ) -> Outcome {
-        self.send(k, root, &Message::new(label, &[index, depth], &[]))
+        match label {
+            L::CNodeRevoke => self.invoke(k, root, &CNodeRevoke { index, depth }),
+            L::CNodeDelete => self.invoke(k, root, &CNodeDelete { index, depth }),
+            L::CNodeCancelBadgedSends => {
+                self.invoke(k, root, &CNodeCancelBadgedSends { index, depth })
+            }
+            L::CNodeSaveCaller => self.invoke(k, root, &CNodeSaveCaller { index, depth }),
+            other => panic!("{other:?} is not a one-slot CNode operation"),
+        }
     }
 }

@@ -5,7 +5,8 @@
 use crate::client::{Client, Message};
 use crate::histogram::{Histogram, outcome_name};
 use crate::ops::{Addr, Data, Op};
-use crate::system::TestKernel;
+use crate::system::{TestKernel, largest_untyped};
+use selvm_abi::args::UntypedRetype;
 use selvm_abi::{CPtr, CapRights, InvocationLabel as L, ObjectType, Word, boot};
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invariants::Violation;
@@ -103,9 +104,7 @@ impl<'k, 'm> Executor<'k, 'm> {
         let k = &mut *self.kernel;
         let e = summary.empty.start;
         let root = boot::CAP_INIT_THREAD_CNODE;
-        let ut = (0..summary.untyped.len())
-            .max_by_key(|&i| summary.untyped_list[i as usize].size_bits)
-            .map_or(0, |i| summary.untyped.start + i);
+        let ut = largest_untyped(summary);
         let steps = [
             c.mint(k, root, e, 64, root, root, 64, CapRights::ALL, 0),
             c.retype(k, ut, ObjectType::CNode, 4, root, 0, 0, e + 1, 2),
@@ -249,19 +248,16 @@ impl<'k, 'm> Executor<'k, 'm> {
                 let depth = if dest.levels % 4 == 0 { 0 } else { depth };
                 // Offsets into the first slots, where the walks look.
                 let offset = offset % 40;
-                let mrs = [
-                    ty_word,
-                    size,
-                    index,
-                    depth,
-                    Word::from(offset % 64),
-                    1 + Word::from(count % 3),
-                ];
-                c.send(
-                    self.kernel,
-                    ut,
-                    &Message::new(L::UntypedRetype, &mrs, &[root]),
-                )
+                let msg = UntypedRetype {
+                    object_type: ty_word,
+                    size_bits: size,
+                    root,
+                    node_index: index,
+                    node_depth: depth,
+                    node_offset: Word::from(offset % 64),
+                    num_objects: 1 + Word::from(count % 3),
+                };
+                c.invoke(self.kernel, ut, &msg)
             }
             Op::Copy { dest, src, rights } => {
                 let (d, s) = (self.resolve_dest(dest), self.resolve(src));
@@ -343,11 +339,9 @@ impl<'k, 'm> Executor<'k, 'm> {
                     .iter()
                     .map(|&x| x.into())
                     .collect();
-                let msg = Message {
-                    label: Word::from(label % 40),
-                    mrs: mrs[..(len % 9) as usize].to_vec(),
-                    extra,
-                };
+                // Any label, registers and caps: deliberately not the table's shape.
+                let label = Word::from(label % 40);
+                let msg = Message::raw(label, &mrs[..(len % 9) as usize], &extra);
                 // Mostly addresses of the root CNode's slots (which resolve).
                 c.send(self.kernel, u64::from(cptr % 512), &msg)
             }

@@ -8,6 +8,7 @@ pub mod client;
 pub mod exec;
 pub mod fuzzing;
 pub mod histogram;
+pub mod msg;
 pub mod ops;
 pub mod system;
 pub mod thread_ops;

@@ -1,10 +1,18 @@
 //! Host memory for test kernels.
 
+use selvm_abi::CPtr;
 use selvm_kernel::arch::test_double::TestArch;
 use selvm_kernel::{BootConfig, BootSummary, Kernel};
 
 /// A kernel on the test double architecture.
 pub type TestKernel<'m> = Kernel<TestArch, &'m mut [u64]>;
+
+/// The root slot of the largest RAM untyped boot gave the root task (among equals
+/// the last; `selvm_abi::largest_ram_untyped` over the boot summary).
+pub fn largest_untyped(summary: &BootSummary) -> CPtr {
+    selvm_abi::largest_ram_untyped(summary.untyped, &summary.untyped_list)
+        .expect("boot gives the root task a RAM untyped")
+}
 
 /// Physical base used by hosted test kernels (where RAM starts on qemu's riscv `virt`).
 pub const TEST_BASE: u64 = 0x8000_0000;

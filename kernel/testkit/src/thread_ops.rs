@@ -5,10 +5,16 @@
 //! with the invariant checker after every step.
 
 use crate::histogram::Histogram;
-use crate::system::TestKernel;
-use crate::threads::{Thread, call, spawn, syscall};
+use crate::msg;
+use crate::system::{TestKernel, largest_untyped};
+use crate::threads::{Thread, call, invoke, spawn, syscall};
 use arbitrary::{Arbitrary, Unstructured};
-use selvm_abi::{InvocationLabel as L, ObjectType, Syscall, Word, boot};
+use selvm_abi::args::{
+    AsidPoolAssign, TcbBindNotification, TcbCopyRegisters, TcbReadRegisters, TcbResume,
+    TcbSetIpcBuffer, TcbSetSpace, TcbSetTlsBase, TcbSuspend, TcbUnbindNotification,
+    TcbWriteRegisters,
+};
+use selvm_abi::{CapRights, InvocationLabel as L, ObjectType, Syscall, Word, boot};
 use selvm_kernel::BootSummary;
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invariants::Violation;
@@ -157,34 +163,15 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
         let big = run.big_untyped();
         let k = &mut *run.kernel;
         let root = boot::CAP_INIT_THREAD_CNODE;
-        call(
+        invoke(k, big, &msg::retype(ObjectType::Endpoint, 0, IPC, 2));
+        invoke(
             k,
             big,
-            L::UntypedRetype,
-            &[ObjectType::Endpoint.word(), 0, 0, 0, IPC, 2],
-            &[root],
+            &msg::retype(ObjectType::Notification, 0, IPC + 2, 1),
         );
-        call(
-            k,
-            big,
-            L::UntypedRetype,
-            &[ObjectType::Notification.word(), 0, 0, 0, IPC + 2, 1],
-            &[root],
-        );
-        call(
-            k,
-            root,
-            L::CNodeMint,
-            &[IPC + 3, 64, IPC, 64, 15, 7],
-            &[root],
-        );
-        call(
-            k,
-            root,
-            L::CNodeMint,
-            &[IPC + 4, 64, IPC, 64, 3, 0],
-            &[root],
-        );
+        let rw = CapRights::new(false, false, true, true);
+        invoke(k, root, &msg::mint(IPC + 3, IPC, CapRights::ALL, 7));
+        invoke(k, root, &msg::mint(IPC + 4, IPC, rw, 0));
         for (i, w) in workers.iter().enumerate() {
             run.setup_worker(w, i as Word);
         }
@@ -199,57 +186,33 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
         let big = self.big_untyped();
         let k = &mut *self.kernel;
         let root = boot::CAP_INIT_THREAD_CNODE;
-        call(
-            k,
-            big,
-            L::UntypedRetype,
-            &[ObjectType::CNode.word(), 8, 0, 0, SPACE, 1],
-            &[root],
-        );
-        call(
-            k,
-            root,
-            L::CNodeMutate,
-            &[SPACE + 1, 64, SPACE, 64, 56],
-            &[root],
-        );
-        call(
-            k,
-            big,
-            L::UntypedRetype,
-            &[ObjectType::PageTable.word(), 0, 0, 0, SPACE + 2, 1],
-            &[root],
-        );
-        call(
-            k,
-            boot::CAP_INIT_THREAD_ASID_POOL,
-            L::AsidPoolAssign,
-            &[],
-            &[SPACE + 2],
-        );
+        invoke(k, big, &msg::retype(ObjectType::CNode, 8, SPACE, 1));
+        // A guard of 56 bits (guard size in bits 0..6 of the data) over radix 8.
+        invoke(k, root, &msg::mutate(SPACE + 1, SPACE, 56));
+        invoke(k, big, &msg::retype(ObjectType::PageTable, 0, SPACE + 2, 1));
+        let pool = boot::CAP_INIT_THREAD_ASID_POOL;
+        invoke(k, pool, &AsidPoolAssign { vspace: SPACE + 2 });
         let shared = [boot::CAP_INIT_THREAD_TCB, root]
             .into_iter()
             .chain(FIRST..FIRST + WORKERS as Word)
             .chain(IPC..IPC + 5);
         for idx in shared {
-            call(k, SPACE + 1, L::CNodeCopy, &[idx, 64, idx, 64, 15], &[root]);
+            invoke(k, SPACE + 1, &msg::copy(idx, idx, CapRights::ALL));
         }
         for w in workers {
-            call(
-                k,
-                w.cptr,
-                L::TcbSetSpace,
-                &[0, 0, 0],
-                &[SPACE + 1, SPACE + 2],
-            );
+            let space = TcbSetSpace {
+                fault_ep: 0,
+                cspace_root_data: 0,
+                vspace_root_data: 0,
+                cspace_root: SPACE + 1,
+                vspace_root: SPACE + 2,
+            };
+            invoke(k, w.cptr, &space);
         }
     }
 
     fn big_untyped(&self) -> Word {
-        let s = &self.summary;
-        (0..s.untyped.len())
-            .max_by_key(|&i| s.untyped_list[i as usize].size_bits)
-            .map_or(0, |i| s.untyped.start + i)
+        largest_untyped(&self.summary)
     }
 
     fn setup_worker(&mut self, w: &Thread, i: Word) {
@@ -262,15 +225,13 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
             .cap(k.boot_objects().root_cnode.offset(frame))
             .is_null()
         {
-            call(
-                k,
-                big,
-                L::UntypedRetype,
-                &[ObjectType::SmallPage.word(), 0, 0, 0, frame, 1],
-                &[root],
-            );
+            invoke(k, big, &msg::retype(ObjectType::SmallPage, 0, frame, 1));
         }
-        call(k, w.cptr, L::TcbSetIpcBuffer, &[0x7000_0000], &[frame]);
+        let buffer = TcbSetIpcBuffer {
+            buffer: 0x7000_0000,
+            buffer_frame: frame,
+        };
+        invoke(k, w.cptr, &buffer);
         // Caps received go to one of this worker's slots.
         if let Some(b) = k.ipc_buffer(w.tcb, true) {
             use selvm_abi::ipc_buffer::offsets;
@@ -279,8 +240,8 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
             m.write(b + offsets::RECEIVE_INDEX as u64, RECEIVE + 4 * i);
             m.write(b + offsets::RECEIVE_DEPTH as u64, 64);
         }
-        call(k, w.cptr, L::TcbSetSchedParams, &[255, 100], &[me]);
-        call(k, w.cptr, L::TcbResume, &[], &[]);
+        invoke(k, w.cptr, &msg::set_sched_params(255, 100, me));
+        invoke(k, w.cptr, &TcbResume {});
     }
 
     /// Whether no thread can run any more (every thread suspended, faulted or
@@ -312,43 +273,33 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
         let r = match *op {
             ThreadOp::Tick => unreachable!("handled above"),
             ThreadOp::Yield => syscall(k, Syscall::Yield, 0, 0, &[], &[]),
-            ThreadOp::Resume(t) => call(k, thread(t), L::TcbResume, &[], &[]),
-            ThreadOp::Suspend(t) => call(k, thread(t), L::TcbSuspend, &[], &[]),
-            ThreadOp::SetPriority(t, p) => call(
-                k,
-                thread(t),
-                L::TcbSetPriority,
-                &[Word::from(p)],
-                &[caller_cap],
-            ),
-            ThreadOp::SetSchedParams(t, m, p) => call(
-                k,
-                thread(t),
-                L::TcbSetSchedParams,
-                &[Word::from(m), Word::from(p)],
-                &[me],
-            ),
+            ThreadOp::Resume(t) => invoke(k, thread(t), &TcbResume {}),
+            ThreadOp::Suspend(t) => invoke(k, thread(t), &TcbSuspend {}),
+            ThreadOp::SetPriority(t, p) => {
+                invoke(k, thread(t), &msg::set_priority(p.into(), caller_cap))
+            }
+            ThreadOp::SetSchedParams(t, m, p) => {
+                invoke(k, thread(t), &msg::set_sched_params(m.into(), p.into(), me))
+            }
             ThreadOp::WriteRegisters(t, n, resume) => {
                 let n = Word::from(n % 34);
-                let mut mrs = vec![Word::from(resume), n];
-                mrs.extend((0..n).map(|i| 0x4000 + i * 4));
-                call(k, thread(t), L::TcbWriteRegisters, &mrs, &[])
+                let regs: Vec<Word> = (0..n).map(|i| 0x4000 + i * 4).collect();
+                let msg = TcbWriteRegisters {
+                    flags: TcbWriteRegisters::flags(resume, 0),
+                    count: n,
+                    regs: &regs,
+                };
+                invoke(k, thread(t), &msg)
             }
-            ThreadOp::ReadRegisters(t, n) => call(
-                k,
-                thread(t),
-                L::TcbReadRegisters,
-                &[0, Word::from(n % 34)],
-                &[],
-            ),
-            ThreadOp::CopyRegisters(t, s, flags) => call(
-                k,
-                thread(t),
-                L::TcbCopyRegisters,
-                &[Word::from(flags % 16)],
-                &[thread(s)],
-            ),
-            ThreadOp::SetTlsBase(t, v) => call(k, thread(t), L::TcbSetTlsBase, &[v], &[]),
+            ThreadOp::ReadRegisters(t, n) => {
+                let count = Word::from(n % 34);
+                invoke(k, thread(t), &TcbReadRegisters { flags: 0, count })
+            }
+            ThreadOp::CopyRegisters(t, s, flags) => {
+                let (flags, source) = (Word::from(flags % 16), thread(s));
+                invoke(k, thread(t), &TcbCopyRegisters { flags, source })
+            }
+            ThreadOp::SetTlsBase(t, v) => invoke(k, thread(t), &TcbSetTlsBase { tls_base: v }),
             ThreadOp::UnknownSyscall(n) => {
                 // Numbers below the debug syscalls: no syscall has them.
                 let t = k.current_thread();
@@ -358,13 +309,7 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
             }
             ThreadOp::Delete(t) => {
                 let slot = FIRST + Word::from(t) % WORKERS as Word;
-                call(
-                    k,
-                    boot::CAP_INIT_THREAD_CNODE,
-                    L::CNodeDelete,
-                    &[slot, 64],
-                    &[],
-                )
+                invoke(k, boot::CAP_INIT_THREAD_CNODE, &msg::delete(slot))
             }
             ThreadOp::Respawn(t) => return self.respawn(t),
             ThreadOp::Send(kind, ep, len, pass_cap) => {
@@ -390,12 +335,15 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
             }
             ThreadOp::Bind(t, unbind) => {
                 if unbind {
-                    call(k, thread(t), L::TcbUnbindNotification, &[], &[])
+                    invoke(k, thread(t), &TcbUnbindNotification {})
                 } else {
-                    call(k, thread(t), L::TcbBindNotification, &[], &[IPC + 2])
+                    let notification = IPC + 2;
+                    invoke(k, thread(t), &TcbBindNotification { notification })
                 }
             }
             ThreadOp::Raw(t, label, args) => {
+                // Any TCB label with any three registers: deliberately not the
+                // table's shape.
                 let mrs: Vec<Word> = args.iter().map(|&a| Word::from(a)).collect();
                 call(k, thread(t), Self::tcb_label(label), &mrs, &[me])
             }
@@ -450,25 +398,12 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
         {
             return "occupied";
         }
-        let root = boot::CAP_INIT_THREAD_CNODE;
-        let r = call(
-            k,
-            big,
-            L::UntypedRetype,
-            &[ObjectType::Tcb.word(), 0, 0, 0, slot, 1],
-            &[root],
-        );
+        let r = invoke(k, big, &msg::retype(ObjectType::Tcb, 0, slot, 1));
         if r.label != 0 {
             return "retype_failed";
         }
         let vspace = FIRST + WORKERS as Word;
-        call(
-            k,
-            slot,
-            L::TcbConfigure,
-            &[0, 0, 0, 0],
-            &[root, vspace, vspace],
-        );
+        invoke(k, slot, &msg::configure(vspace));
         let tcb = match k.memory().cap(k.boot_objects().root_cnode.offset(slot)) {
             Cap::Thread { tcb } => tcb,
             _ => return "retype_failed",

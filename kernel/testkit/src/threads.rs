@@ -2,10 +2,12 @@
 //! of whichever thread is current, putting a syscall's arguments in its
 //! registers (and IPC buffer) and reading back the kernel's reply.
 
-use crate::system::TestKernel;
+use crate::msg;
+use crate::system::{TestKernel, largest_untyped};
+use selvm_abi::args::AsidPoolAssign;
 use selvm_abi::{
-    CPtr, CapRights, InvocationLabel as L, MessageInfo, ObjectType, Syscall, Word, boot,
-    ipc_buffer::offsets,
+    CPtr, CapRights, Invocation, InvocationLabel as L, MessageInfo, ObjectType, Syscall, Word,
+    boot, ipc_buffer::offsets,
 };
 use selvm_kernel::BootSummary;
 use selvm_kernel::arch::riscv64 as regs;
@@ -85,7 +87,14 @@ pub fn syscall(
     }
 }
 
-/// Calls (seL4_Call) an object invocation as the current thread.
+/// Calls (seL4_Call) a typed invocation of the table as the current thread.
+pub fn invoke<M: Invocation>(k: &mut TestKernel<'_>, cap: CPtr, msg: &M) -> Returned {
+    let (mrs, caps) = (msg.mrs(), msg.caps());
+    syscall(k, Syscall::Call, cap, M::LABEL, mrs.as_ref(), caps.as_ref())
+}
+
+/// Calls `label` with registers and extra caps as written, for messages of another
+/// shape than the table's (too few registers or caps, any label of a random run).
 pub fn call(k: &mut TestKernel<'_>, cap: CPtr, label: L, mrs: &[Word], extra: &[CPtr]) -> Returned {
     syscall(k, Syscall::Call, cap, label.word(), mrs, extra)
 }
@@ -110,47 +119,25 @@ pub fn spawn(
     n: Word,
     priority: Word,
 ) -> Vec<Thread> {
-    let root = boot::CAP_INIT_THREAD_CNODE;
-    let ut = (0..summary.untyped.len())
-        .max_by_key(|&i| summary.untyped_list[i as usize].size_bits)
-        .map_or(0, |i| summary.untyped.start + i);
+    let ut = largest_untyped(summary);
     let retype = |k: &mut TestKernel<'_>, ty: ObjectType, at: Word, count: Word| {
-        let r = call(
-            k,
-            ut,
-            L::UntypedRetype,
-            &[ty.word(), 0, 0, 0, at, count],
-            &[root],
-        );
+        let r = invoke(k, ut, &msg::retype(ty, 0, at, count));
         assert_eq!(r.label, 0, "retype {ty:?}: {r:?}");
     };
     let vspace = first + n;
     retype(k, ObjectType::PageTable, vspace, 1);
     // A VSpace root must be a page table assigned an ASID.
-    let r = call(
-        k,
-        boot::CAP_INIT_THREAD_ASID_POOL,
-        L::AsidPoolAssign,
-        &[],
-        &[vspace],
-    );
+    let pool = boot::CAP_INIT_THREAD_ASID_POOL;
+    let r = invoke(k, pool, &AsidPoolAssign { vspace });
     assert_eq!(r.label, 0, "assign an ASID: {r:?}");
     retype(k, ObjectType::Tcb, first, n);
     let me = boot::CAP_INIT_THREAD_TCB;
     (0..n)
         .map(|i| {
             let cptr = first + i;
-            // Configure: fault ep, cspace data, vspace data, buffer address;
-            // caps: cspace root, vspace root, buffer frame (unused at address 0).
-            let r = call(
-                k,
-                cptr,
-                L::TcbConfigure,
-                &[0, 0, 0, 0],
-                &[root, vspace, vspace],
-            );
+            let r = invoke(k, cptr, &msg::configure(vspace));
             assert_eq!(r.label, 0, "configure: {r:?}");
-            let r = call(k, cptr, L::TcbSetPriority, &[priority], &[me]);
+            let r = invoke(k, cptr, &msg::set_priority(priority, me));
             assert_eq!(r.label, 0, "set priority: {r:?}");
             let tcb = match k.memory().cap(k.boot_objects().root_cnode.offset(cptr)) {
                 selvm_kernel::cap::Cap::Thread { tcb } => tcb,

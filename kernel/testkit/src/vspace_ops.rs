@@ -5,11 +5,15 @@
 //! checker runs, and `Translate` steps check the translation API against the
 //! caps that record mappings.
 
-use crate::client::{Client, Message};
+use crate::client::Client;
 use crate::histogram::{Histogram, outcome_name};
-use crate::system::TestKernel;
+use crate::msg;
+use crate::system::{TestKernel, largest_untyped};
 use arbitrary::{Arbitrary, Unstructured};
-use selvm_abi::{CPtr, CapRights, InvocationLabel as L, ObjectType, Word, boot};
+use selvm_abi::args::{
+    AsidPoolAssign, PageGetAddress, PageMap, PageTableMap, PageTableUnmap, PageUnmap,
+};
+use selvm_abi::{CPtr, CapRights, Invocation, ObjectType, Word, boot};
 use selvm_kernel::BootSummary;
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invariants::Violation;
@@ -249,10 +253,7 @@ impl Want {
 impl<'k, 'm> VspaceRun<'k, 'm> {
     /// Starts on a freshly booted kernel; objects come from its largest untyped.
     pub fn new(kernel: &'k mut TestKernel<'m>, summary: &BootSummary) -> Self {
-        let untyped = (0..summary.untyped.len())
-            .filter(|&i| summary.untyped_list[i as usize].is_device == 0)
-            .max_by_key(|&i| summary.untyped_list[i as usize].size_bits)
-            .map_or(0, |i| summary.untyped.start + i);
+        let untyped = largest_untyped(summary);
         VspaceRun {
             client: Client::new(summary.root_tcb),
             kernel,
@@ -364,11 +365,8 @@ impl<'k, 'm> VspaceRun<'k, 'm> {
         }
     }
 
-    fn send(&mut self, cptr: CPtr, label: L, mrs: &[Word], extra: &[CPtr]) -> &'static str {
-        let o = self
-            .client
-            .send(self.kernel, cptr, &Message::new(label, mrs, extra));
-        outcome_name(&o)
+    fn send<M: Invocation>(&mut self, cptr: CPtr, msg: &M) -> &'static str {
+        outcome_name(&self.client.invoke(self.kernel, cptr, msg))
     }
 
     /// Runs one operation, then the checks.
@@ -383,34 +381,41 @@ impl<'k, 'm> VspaceRun<'k, 'm> {
                     _ => (ObjectType::Untyped, 12),
                 };
                 let count = 1 + Word::from(kind / 8) % 3;
-                let mrs = [ty.word(), size, 0, 0, self.pick(slot, Want::Empty), count];
-                self.send(self.untyped, L::UntypedRetype, &mrs, &[root])
+                let at = self.pick(slot, Want::Empty);
+                self.send(self.untyped, &msg::retype(ty, size, at, count))
             }
             VspaceOp::Assign { pool, pt } => {
                 let (pool, pt) = (
                     self.pick(pool, Want::Pool),
                     self.pick(pt, Want::UnmappedTable),
                 );
-                self.send(pool, L::AsidPoolAssign, &[], &[pt])
+                self.send(pool, &AsidPoolAssign { vspace: pt })
             }
             VspaceOp::MakePool { untyped, dest } => {
                 let (ut, dest) = (
                     self.pick(untyped, Want::PoolUntyped),
                     self.pick(dest, Want::Empty),
                 );
-                let control = boot::CAP_ASID_CONTROL;
-                self.send(control, L::AsidControlMakePool, &[dest, 64], &[ut, root])
+                self.send(boot::CAP_ASID_CONTROL, &msg::make_pool(ut, dest))
             }
             VspaceOp::MapTable { pt, vspace, vaddr } => {
                 let (pt, v) = (
                     self.pick(pt, Want::UnmappedTable),
                     self.pick(vspace, Want::Root),
                 );
-                self.send(pt, L::PageTableMap, &[vaddr.value(), 0], &[v])
+                let (vaddr, attr) = (vaddr.value(), 0);
+                self.send(
+                    pt,
+                    &PageTableMap {
+                        vaddr,
+                        attr,
+                        vspace: v,
+                    },
+                )
             }
             VspaceOp::UnmapTable { pt } => {
                 let pt = self.pick(pt, Want::PageTable);
-                self.send(pt, L::PageTableUnmap, &[], &[])
+                self.send(pt, &PageTableUnmap {})
             }
             VspaceOp::MapFrame {
                 frame,
@@ -425,20 +430,30 @@ impl<'k, 'm> VspaceRun<'k, 'm> {
                     _ => 12,
                 };
                 let va = self.fitting_vaddr(v, vaddr, |slot| slot.bits_left() == bits);
-                let mrs = [va, Word::from(rights % 16), Word::from(attr % 2)];
-                let mut r = self.send(f, L::PageMap, &mrs, &[v]);
+                let map = PageMap {
+                    vaddr: va,
+                    rights: CapRights::from_word(Word::from(rights % 16)),
+                    attr: Word::from(attr % 2),
+                    vspace: v,
+                };
+                let mut r = self.send(f, &map);
                 // As user-level VSpace libraries do: on a missing page table,
                 // map unmapped ones there (while any are left) and retry.
                 while r == "FailedLookup" && rights & 0x30 != 0 {
                     let Some(pt) = self.find(Want::UnmappedTable) else {
                         break;
                     };
-                    let linked = self.send(pt, L::PageTableMap, &[va, 0], &[v]);
+                    let table = PageTableMap {
+                        vaddr: va,
+                        attr: 0,
+                        vspace: v,
+                    };
+                    let linked = self.send(pt, &table);
                     self.histogram.record("pt_map", linked);
                     if linked != "ok" {
                         break;
                     }
-                    r = self.send(f, L::PageMap, &mrs, &[v]);
+                    r = self.send(f, &map);
                 }
                 r
             }
@@ -451,16 +466,16 @@ impl<'k, 'm> VspaceRun<'k, 'm> {
                     Want::Any
                 };
                 let f = self.pick(frame / 4, want);
-                self.send(f, L::PageUnmap, &[], &[])
+                self.send(f, &PageUnmap {})
             }
             VspaceOp::GetAddress { frame } => {
                 let f = self.pick(frame, Want::Frame);
-                self.send(f, L::PageGetAddress, &[], &[])
+                self.send(f, &PageGetAddress {})
             }
             VspaceOp::Copy { src, dest, rights } => {
                 let (src, dest) = (self.pick(src, Want::Any), self.pick(dest, Want::Empty));
-                let rights = CapRights::from_word(rights.into()).word();
-                self.send(root, L::CNodeCopy, &[dest, 64, src, 64, rights], &[root])
+                let rights = CapRights::from_word(rights.into());
+                self.send(root, &msg::copy(dest, src, rights))
             }
             VspaceOp::Delete { slot } => {
                 // Half of the deletes name a random (often empty) slot, so
@@ -471,7 +486,7 @@ impl<'k, 'm> VspaceRun<'k, 'm> {
                     Want::Empty
                 };
                 let s = self.pick(slot / 2, want);
-                self.send(root, L::CNodeDelete, &[s, 64], &[])
+                self.send(root, &msg::delete(s))
             }
             VspaceOp::Revoke { slot } => {
                 let target = if slot % 16 == 0 {
@@ -479,7 +494,7 @@ impl<'k, 'm> VspaceRun<'k, 'm> {
                 } else {
                     self.pick(slot, Want::PageTable)
                 };
-                self.send(root, L::CNodeRevoke, &[target, 64], &[])
+                self.send(root, &msg::revoke(target))
             }
             VspaceOp::Translate {
                 vspace,

@@ -3,12 +3,15 @@
 //! and exact checks of outcomes and of the error reply seL4 would send.
 #![allow(dead_code)]
 
-use selvm_abi::{CPtr, CapRights, InvocationLabel as L, LookupFault, ObjectType, Word, boot};
+use selvm_abi::{
+    CPtr, CapRights, Invocation, InvocationLabel as L, LookupFault, ObjectType, Word, boot,
+};
 use selvm_kernel::cap::{Cap, FrameSize, VmRights};
 use selvm_kernel::slot::{MdbNode, SlotMemory, SlotRef};
 use selvm_kernel::{BootConfig, BootSummary, Outcome, SyscallError as E};
 use selvm_kernel_testkit::TestKernel as Kernel;
 use selvm_kernel_testkit::client::Message;
+use selvm_kernel_testkit::system::largest_untyped;
 use selvm_kernel_testkit::{Client, TestMemory};
 
 /// The root CNode's cptr (root slots are named with depth 64 through it).
@@ -156,11 +159,9 @@ impl Sys<'_, '_> {
         if matches!(self.cap(spare), Cap::Untyped { .. }) {
             return spare;
         }
-        let parent = (0..b.untyped.len())
-            .filter(|&i| b.untyped_list[i as usize].size_bits > bits)
-            .max_by_key(|&i| b.untyped_list[i as usize].size_bits)
-            .map(|i| b.untyped.start + i)
-            .unwrap_or_else(|| panic!("no untyped larger than {bits} bits"));
+        let parent = largest_untyped(b);
+        let parent_bits = b.untyped_list[(parent - b.untyped.start) as usize].size_bits;
+        assert!(parent_bits > bits, "no untyped larger than {bits} bits");
         let r = self.c.retype(
             self.k,
             parent,
@@ -183,17 +184,18 @@ impl Sys<'_, '_> {
 
     /// Sends a raw message (any label word, registers and extra caps).
     pub fn raw(&mut self, cptr: CPtr, label: Word, mrs: &[Word], extra: &[CPtr]) -> Outcome {
-        let msg = Message {
-            label,
-            mrs: mrs.to_vec(),
-            extra: extra.to_vec(),
-        };
-        self.c.send(self.k, cptr, &msg)
+        self.c.send(self.k, cptr, &Message::raw(label, mrs, extra))
     }
 
-    /// Sends `label` with `mrs` and `extra` to `cptr`.
+    /// Sends `label` with `mrs` and `extra` as written to `cptr`: a message of
+    /// another shape than the table's (too few registers or caps).
     pub fn send(&mut self, cptr: CPtr, label: L, mrs: &[Word], extra: &[CPtr]) -> Outcome {
-        self.c.send(self.k, cptr, &Message::new(label, mrs, extra))
+        self.raw(cptr, label.word(), mrs, extra)
+    }
+
+    /// Sends a typed invocation of the table to `cptr`.
+    pub fn invoke<M: Invocation>(&mut self, cptr: CPtr, msg: &M) -> Outcome {
+        self.c.invoke(self.k, cptr, msg)
     }
 
     /// Retypes from the untyped at root slot `ut` into root slots from `dest`.

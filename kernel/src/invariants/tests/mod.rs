@@ -132,10 +132,7 @@ fn untyped_of_bits(b: &BootSummary, bits: u8) -> CPtr {
 
 /// The root slot of the largest boot untyped.
 fn largest_untyped(b: &BootSummary) -> CPtr {
-    (0..b.untyped.end - b.untyped.start)
-        .max_by_key(|&i| b.untyped_list[i as usize].size_bits)
-        .map(|i| b.untyped.start + i)
-        .expect("a boot untyped")
+    selvm_abi::largest_ram_untyped(b.untyped, &b.untyped_list).expect("a boot untyped")
 }
 
 /// The object address of the cap at root slot `index`.
