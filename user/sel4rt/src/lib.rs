@@ -56,19 +56,20 @@
 use libsel4::vm::vm_tcb;
 use libsel4::vspace::{asid_pool, page, page_table};
 use libsel4::{CPtr, CapRights, Error, ObjectType, Word, cnode, tcb, untyped};
+use selvm_abi::{MAX_BOOTINFO_UNTYPED_CAPS, PAGE_BITS, PAGE_TABLE_BITS, TCB_BITS};
 
 /// The root task's TCB (BootInfo's initial slots).
-pub const ROOT_TCB: CPtr = 1;
+pub const ROOT_TCB: CPtr = selvm_abi::CAP_INIT_THREAD_TCB;
 /// The root task's CNode.
-pub const ROOT_CNODE: CPtr = 2;
+pub const ROOT_CNODE: CPtr = selvm_abi::CAP_INIT_THREAD_CNODE;
 /// The root task's VSpace.
-pub const ROOT_VSPACE: CPtr = 3;
+pub const ROOT_VSPACE: CPtr = selvm_abi::CAP_INIT_THREAD_VSPACE;
 /// The boot ASID pool.
-pub const ASID_POOL: CPtr = 6;
+pub const ASID_POOL: CPtr = selvm_abi::CAP_INIT_THREAD_ASID_POOL;
 /// The root task's sealed module (vm architecture).
-pub const ROOT_MODULE: CPtr = 12;
+pub const ROOT_MODULE: CPtr = selvm_abi::vm::CAP_INIT_THREAD_MODULE;
 /// Bytes in a small page.
-pub const PAGE_SIZE: usize = 4096;
+pub const PAGE_SIZE: usize = 1 << PAGE_BITS;
 /// Where [`Env`] starts handing out virtual memory.
 pub const FIRST_FREE_VADDR: usize = 0x4000_0000;
 /// Pages of stack a new thread of [`Env::create_thread`] gets.
@@ -77,34 +78,39 @@ pub const THREAD_STACK_PAGES: usize = 4;
 pub const REGISTER_STACK_BITS: Word = 18;
 /// Maximum call depth of a new thread.
 pub const THREAD_CALL_DEPTH: Word = 64;
-/// log2 bytes of a TCB (the kernel's object size).
-const TCB_BITS: u32 = 11;
-/// Bytes one page table covers at its lowest level (512 pages) and at the next (512
-/// of those): what bounds the page tables a process's VSpace needs.
-const PAGE_TABLE_SPANS: [usize; 2] = [512 * PAGE_SIZE, 512 * 512 * PAGE_SIZE];
+/// Entries of a page table (one word each).
+const PAGE_TABLE_ENTRIES: usize = (1 << PAGE_TABLE_BITS) / core::mem::size_of::<Word>();
+/// Bytes one page table covers at its lowest level and at the next: what bounds the
+/// page tables a process's VSpace needs.
+const PAGE_TABLE_SPANS: [usize; 2] = [
+    PAGE_TABLE_ENTRIES * PAGE_SIZE,
+    PAGE_TABLE_ENTRIES * PAGE_TABLE_ENTRIES * PAGE_SIZE,
+];
 /// Untypeds of destroyed processes [`Env`] keeps for the next fork.
 const SPARE_UNTYPEDS: usize = 8;
-/// Object type numbers (riscv64's, shared by the vm architecture, plus the vm ones).
+/// Object type numbers (`abi`'s: riscv64's, shared by the vm architecture, plus the vm
+/// ones), as the words Retype takes.
 pub mod types {
-    use libsel4::Word;
+    use libsel4::{ObjectType, Word};
+    use selvm_abi::vm::VmObjectType;
     /// Untyped memory.
-    pub const UNTYPED: Word = 0;
+    pub const UNTYPED: Word = ObjectType::Untyped.word();
     /// Thread control block.
-    pub const TCB: Word = 1;
+    pub const TCB: Word = ObjectType::Tcb.word();
     /// Endpoint.
-    pub const ENDPOINT: Word = 2;
+    pub const ENDPOINT: Word = ObjectType::Endpoint.word();
     /// Notification.
-    pub const NOTIFICATION: Word = 3;
+    pub const NOTIFICATION: Word = ObjectType::Notification.word();
     /// CNode.
-    pub const CNODE: Word = 4;
+    pub const CNODE: Word = ObjectType::CNode.word();
     /// 4 KiB frame.
-    pub const FRAME: Word = 6;
+    pub const FRAME: Word = ObjectType::SmallPage.word();
     /// Page table (also a VSpace root).
-    pub const PAGE_TABLE: Word = 8;
+    pub const PAGE_TABLE: Word = ObjectType::PageTable.word();
     /// vm: module.
-    pub const MODULE: Word = 9;
+    pub const MODULE: Word = VmObjectType::Module.word();
     /// vm: register stack.
-    pub const REGISTER_STACK: Word = 10;
+    pub const REGISTER_STACK: Word = VmObjectType::RegisterStack.word();
 }
 
 const SLOT_WORDS: usize = 64;
@@ -185,13 +191,13 @@ impl Slots {
 pub struct Untypeds {
     first: CPtr,
     count: usize,
-    device: [bool; 230],
+    device: [bool; MAX_BOOTINFO_UNTYPED_CAPS],
 }
 
 impl Untypeds {
     /// The untypeds BootInfo lists.
     pub fn from_boot_info(bi: &libsel4::BootInfo) -> Untypeds {
-        let mut device = [false; 230];
+        let mut device = [false; MAX_BOOTINFO_UNTYPED_CAPS];
         for (d, u) in device.iter_mut().zip(bi.untypeds()) {
             *d = u.is_device != 0;
         }
