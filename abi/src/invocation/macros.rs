@@ -105,6 +105,19 @@ macro_rules! entry_common {
             };
         }
 
+        impl<'a> $crate::invocation::Decode<'a> for $Name $($gen)* {
+            fn from_message(mrs: &'a [$crate::Word], caps: &[$crate::CPtr]) -> Option<Self> {
+                if mrs.len() < Self::MRS || caps.len() < Self::CAPS {
+                    return None;
+                }
+                Some(Self {
+                    $($mr: $crate::invocation::MrWord::from_word(mrs[Self::$MR]),)*
+                    $($tail: &mrs[Self::$TAIL..],)?
+                    $($cap: caps[Self::$CAP],)*
+                })
+            }
+        }
+
         impl $($gen)* $crate::invocation::Invocation for $Name $($gen)* {
             const LABEL: $crate::Word = $value;
             const SPEC: $crate::invocation::InvocationSpec = Self::SPEC;
@@ -228,8 +241,9 @@ macro_rules! entry_reply {
 pub(crate) use entry_reply;
 
 /// Generates, from a table of invocations: the label enum (`ALL`, `from_word`, `word`,
-/// `name`, `spec`), a module `args` with one argument struct per invocation, and the
-/// `const` table of specs.
+/// `name`, `spec`), a module `args` with one argument struct per invocation (encoding
+/// and decoding), the `const` table of specs and a function that visits every
+/// argument struct.
 macro_rules! invocations {
     (
         $(#[$enum_meta:meta])*
@@ -237,6 +251,8 @@ macro_rules! invocations {
         $(invalid $Invalid:ident = $invalid_value:literal $invalid_doc:literal;)?
         $(#[$specs_meta:meta])*
         specs $SPECS:ident;
+        $(#[$visit_meta:meta])*
+        visit $visit:ident;
         $(
             $doc:literal
             $Name:ident = $value:literal on $Object:ident { $($body:tt)* }
@@ -315,6 +331,11 @@ macro_rules! invocations {
 
         $(#[$specs_meta])*
         pub const $SPECS: &[$crate::invocation::InvocationSpec] = &[$(args::$Name::SPEC),*];
+
+        $(#[$visit_meta])*
+        pub fn $visit(visitor: &mut impl $crate::invocation::InvocationVisitor) {
+            $(visitor.visit::<args::$Name>();)*
+        }
     };
 }
 pub(crate) use invocations;

@@ -116,16 +116,39 @@ pub trait Invocation {
     fn caps(&self) -> Self::Caps;
 }
 
+/// An invocation of the table read back from a message (for user-level servers that
+/// answer invocations, and tests); the kernel decodes field by field in seL4's check
+/// order instead.
+pub trait Decode<'a>: Sized {
+    /// The arguments in `mrs` and `caps` (a tail borrows `mrs`); `None` if the message
+    /// has fewer registers or caps than the invocation takes.
+    fn from_message(mrs: &'a [Word], caps: &[CPtr]) -> Option<Self>;
+}
+
+/// Something done once per invocation type of a table (`visit_invocations`,
+/// `vm::visit_vm_invocations`), generically: table-driven tests.
+pub trait InvocationVisitor {
+    /// Called with each argument struct of the table, in label order.
+    fn visit<M: Invocation + Decode<'static> + core::fmt::Debug + PartialEq>(&mut self);
+}
+
 /// A value that travels in one message register.
 pub trait MrWord: Copy {
     /// The register's word.
     fn word(self) -> Word;
+    /// The value a register's word carries.
+    fn from_word(w: Word) -> Self;
 }
 
 impl MrWord for Word {
     #[inline]
     fn word(self) -> Word {
         self
+    }
+
+    #[inline]
+    fn from_word(w: Word) -> Self {
+        w
     }
 }
 
@@ -134,12 +157,22 @@ impl MrWord for CapRights {
     fn word(self) -> Word {
         CapRights::word(self)
     }
+
+    #[inline]
+    fn from_word(w: Word) -> Self {
+        CapRights::from_word(w)
+    }
 }
 
 impl MrWord for bool {
     #[inline]
     fn word(self) -> Word {
         Word::from(self)
+    }
+
+    #[inline]
+    fn from_word(w: Word) -> Self {
+        w != 0
     }
 }
 

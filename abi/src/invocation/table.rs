@@ -13,6 +13,8 @@ invocations! {
     invalid InvalidInvocation = 0 "Not a valid invocation (label 0).";
     /// The generic and riscv64 rows of the table, in label order (1..=37).
     specs INVOCATION_SPECS;
+    /// Visits the argument struct of every generic and riscv64 invocation.
+    visit visit_invocations;
 
     "Retype memory from an untyped object into new objects."
     UntypedRetype = 1 on Untyped {

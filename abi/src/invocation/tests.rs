@@ -123,3 +123,40 @@ fn register_flags_pack_as_libsel4_does() {
     assert_eq!(TcbCopyRegisters::flags(true, false, true, true, 0), 0b1101);
     assert_eq!(TcbCopyRegisters::flags(false, true, false, false, 1), 0x102);
 }
+
+/// For every row: sample registers decode into the argument struct and encode back
+/// unchanged, with the table's counts; one register or cap fewer does not decode.
+struct RoundTrip(usize);
+
+impl InvocationVisitor for RoundTrip {
+    fn visit<M: Invocation + Decode<'static> + core::fmt::Debug + PartialEq>(&mut self) {
+        let spec = M::SPEC;
+        let tail = if spec.mr_tail.is_some() { 3 } else { 0 };
+        // Small distinct values, so rights (4 bits) survive the round trip.
+        let mrs: std::vec::Vec<Word> = (1..=(spec.mrs.len() + tail) as Word).collect();
+        let mrs: &'static [Word] = mrs.leak();
+        let caps: std::vec::Vec<CPtr> = (0..spec.caps.len() as CPtr).map(|c| 0x200 + c).collect();
+        let msg = M::from_message(mrs, &caps).expect(spec.name);
+        assert_eq!(msg.mrs().as_ref(), mrs, "{}", spec.name);
+        assert_eq!(msg.caps().as_ref(), caps, "{}", spec.name);
+        if !spec.mrs.is_empty() {
+            assert_eq!(M::from_message(&mrs[..spec.mrs.len() - 1], &caps), None);
+        }
+        if !spec.caps.is_empty() {
+            assert_eq!(M::from_message(mrs, &caps[1..]), None);
+        }
+        self.0 += 1;
+    }
+}
+
+#[test]
+fn every_argument_struct_round_trips_with_the_tables_counts() {
+    let mut v = RoundTrip(0);
+    visit_invocations(&mut v);
+    assert_eq!(v.0, INVOCATION_SPECS.len());
+    crate::vm::visit_vm_invocations(&mut v);
+    assert_eq!(
+        v.0,
+        INVOCATION_SPECS.len() + crate::vm::VM_INVOCATION_SPECS.len()
+    );
+}

@@ -10,6 +10,8 @@ invocations! {
     enum VmInvocationLabel;
     /// The vm architecture's rows of the table, in label order (38..=43).
     specs VM_INVOCATION_SPECS;
+    /// Visits the argument struct of every vm invocation.
+    visit visit_vm_invocations;
 
     "Module: copy bytes from a frame into the (unsealed) module."
     ModuleWriteFromFrame = 38 on Module {
