@@ -8,7 +8,7 @@ use selvm_abi::args::{
 };
 use selvm_abi::{CPtr, CapRights, Invocation, InvocationLabel as L, MessageInfo, ObjectType, Word};
 use selvm_kernel::{Caller, Outcome};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 /// Invokes objects on behalf of one caller.
 #[derive(Debug, Clone)]
@@ -22,6 +22,8 @@ pub struct Client {
     /// its own message named, so the re-decoded syscall cannot continue (as in
     /// seL4, where a restart decodes the invocation from scratch).
     pub failed_restarts: Cell<u64>,
+    /// The last message sent (so tests can check how the client encodes).
+    pub last_sent: RefCell<Option<Message>>,
 }
 
 /// A message: label, registers, extra caps.
@@ -74,11 +76,13 @@ impl Client {
             caller: Caller { tcb },
             restart: true,
             failed_restarts: Cell::new(0),
+            last_sent: RefCell::new(None),
         }
     }
 
     /// Sends `msg` to the cap at `cptr`.
     pub fn send(&self, k: &mut TestKernel<'_>, cptr: CPtr, msg: &Message) -> Outcome {
+        self.last_sent.replace(Some(msg.clone()));
         let mut restarted = false;
         loop {
             let o = k.invoke(self.caller, cptr, msg.info(), &msg.mrs, &msg.extra);

@@ -14,7 +14,7 @@ use selvm_abi::args::{
     TcbSetIpcBuffer, TcbSetSpace, TcbSetTlsBase, TcbSuspend, TcbUnbindNotification,
     TcbWriteRegisters,
 };
-use selvm_abi::{CapRights, InvocationLabel as L, ObjectType, Syscall, Word, boot};
+use selvm_abi::{CapRights, InvocationLabel as L, InvokedObject, ObjectType, Syscall, Word, boot};
 use selvm_kernel::BootSummary;
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invariants::Violation;
@@ -369,8 +369,16 @@ impl<'k, 'm> ThreadRun<'k, 'm> {
         }
     }
 
+    /// The `sel`th TCB label of the table, modulo their number.
     fn tcb_label(sel: u8) -> L {
-        L::from_word(2 + Word::from(sel) % 14).unwrap_or(L::TcbSuspend)
+        let tcb = || {
+            L::ALL
+                .into_iter()
+                .filter(|l| l.spec().is_some_and(|s| s.object == InvokedObject::Tcb))
+        };
+        tcb()
+            .nth(usize::from(sel) % tcb().count())
+            .unwrap_or(L::TcbSuspend)
     }
 
     fn current_cap(&self) -> Word {
