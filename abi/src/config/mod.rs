@@ -164,6 +164,6 @@ mod tests {
             assert_eq!(c.syscall(0), None);
         }
         assert_eq!(CURRENT, current::CONFIG);
-        assert!(ALL.iter().any(|c| *c == CURRENT));
+        assert!(ALL.contains(&CURRENT));
     }
 }
