@@ -6,6 +6,7 @@
 use selvm_abi::args::{
     DomainSetSet, TcbBindNotification, TcbConfigure, TcbCopyRegisters, TcbReadRegisters, TcbResume,
     TcbSetIpcBuffer, TcbSetMcPriority, TcbSetTlsBase, TcbSuspend, TcbUnbindNotification,
+    TcbWriteRegisters,
 };
 use selvm_abi::{InvocationLabel as L, ObjectType, Syscall, Word, boot};
 use selvm_kernel::arch::riscv64 as regs;
@@ -467,9 +468,12 @@ fn write_regs(
     resume: bool,
     values: &[Word],
 ) -> Returned {
-    let mut mrs = vec![Word::from(resume), values.len() as Word];
-    mrs.extend_from_slice(values);
-    call(k, t.cptr, L::TcbWriteRegisters, &mrs, &[])
+    let msg = TcbWriteRegisters {
+        flags: TcbWriteRegisters::flags(resume, 0),
+        count: values.len() as Word,
+        regs: values,
+    };
+    invoke(k, t.cptr, &msg)
 }
 
 #[test]
@@ -520,7 +524,12 @@ fn write_then_read_registers_round_trips_all_32() {
             7,
             &[],
         );
-        err(&call(k, ME, L::TcbWriteRegisters, &[0, 0], &[]), 3, &[]);
+        let none = TcbWriteRegisters {
+            flags: 0,
+            count: 0,
+            regs: &[],
+        };
+        err(&invoke(k, ME, &none), 3, &[]);
     });
 }
 

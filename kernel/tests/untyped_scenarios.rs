@@ -6,9 +6,11 @@
 mod common;
 
 use common::*;
+use selvm_abi::args::UntypedRetype;
 use selvm_abi::{CPtr, InvocationLabel as L, LookupFault, ObjectType as T, Word};
 use selvm_kernel::cap::Cap;
 use selvm_kernel::{BootConfig, DeviceRegion, Outcome, SyscallError as E};
+use selvm_kernel_testkit::msg;
 
 /// First root slot for new objects (slots up to D - 1 are for objects).
 const OBJ: CPtr = FREE;
@@ -72,9 +74,20 @@ fn an_unknown_object_type_is_invalid_argument_0() {
     run(|s| {
         let ut = s.big();
         for ty in [9, 10, Word::MAX] {
-            bad_arg(retype_raw(s, ut, &[ty, 0, 0, 0, OBJ, 1]), 0);
+            let retype = UntypedRetype {
+                object_type: ty,
+                ..msg::retype(T::Endpoint, 0, OBJ, 1)
+            };
+            bad_arg(s.invoke(ut, &retype), 0);
             // The type is checked before the size and the window.
-            bad_arg(retype_raw(s, ut, &[ty, 64, 0, 0, 999, 0]), 0);
+            let everything_wrong = UntypedRetype {
+                object_type: ty,
+                size_bits: 64,
+                node_offset: 999,
+                num_objects: 0,
+                ..retype
+            };
+            bad_arg(s.invoke(ut, &everything_wrong), 0);
         }
     });
 }
