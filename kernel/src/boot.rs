@@ -30,22 +30,15 @@ pub struct DeviceRegion {
     pub size_bits: u8,
 }
 
-/// How to boot.
-#[derive(Debug, Clone, Copy)]
+/// How to boot (the default: the configuration's root CNode, no devices).
+#[derive(Debug, Clone, Copy, Default)]
 pub struct BootConfig<'a> {
-    /// log2 of the root CNode's slot count (seL4: 12).
+    /// log2 of the root CNode's slot count; 0 (the default) takes the
+    /// architecture's configuration (`Arch::CONFIG.root_cnode_radix`: the vm 12,
+    /// riscv64 13).
     pub root_radix: u8,
     /// Device regions to hand out as device Untypeds.
     pub devices: &'a [DeviceRegion],
-}
-
-impl Default for BootConfig<'_> {
-    fn default() -> Self {
-        BootConfig {
-            root_radix: slots::ROOT_CNODE_RADIX as u8,
-            devices: &[],
-        }
-    }
 }
 
 /// Why boot failed.
@@ -53,7 +46,8 @@ impl Default for BootConfig<'_> {
 pub enum BootError {
     /// The memory region is unusable.
     Region(RegionError),
-    /// The root CNode radix must be 5..=20 (room for the initial caps).
+    /// The root CNode radix must be 5..=20 (room for the initial caps), or 0 for
+    /// the configuration's.
     BadRootRadix(u8),
     /// The memory is too small for the root CNode.
     TooSmall,
@@ -109,13 +103,16 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         arch: A,
     ) -> Result<(Kernel<A, R>, BootSummary), BootError> {
         let mut mem = PhysMem::new(base, words).map_err(BootError::Region)?;
-        let radix = config.root_radix;
+        let radix = match config.root_radix {
+            0 => A::CONFIG.root_cnode_radix as u8,
+            r => r,
+        };
         if !(5..=20).contains(&radix) {
             return Err(BootError::BadRootRadix(radix));
         }
         let cnode_bytes = 1u64 << (SLOT_BITS + u32::from(radix));
         let cnode_at = align_up(mem.base(), cnode_bytes);
-        let tcb_bytes = 1u64 << object::TCB_BITS;
+        let tcb_bytes = 1u64 << A::CONFIG.tcb_bits;
         let tcb_at = align_up(cnode_at + cnode_bytes, tcb_bytes);
         let idle_at = tcb_at + tcb_bytes;
         let page = 1u64 << object::PAGE_BITS;
@@ -202,8 +199,8 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         let mut asids = AsidTable::default();
         asids.pools[0] = pool_at;
 
-        let capacity =
-            ((1u64 << radix) - slots::NUM_INITIAL_CAPS).min(MAX_BOOTINFO_UNTYPED_CAPS as u64);
+        let capacity = ((1u64 << radix) - slots::NUM_INITIAL_CAPS)
+            .min(A::CONFIG.max_bootinfo_untyped_caps as u64);
         let mut list = [UntypedDesc::ZERO; MAX_BOOTINFO_UNTYPED_CAPS];
         let mut next = slots::NUM_INITIAL_CAPS;
         let mut add = |mem: &mut PhysMem<R>, ptr: u64, bits: u32, is_device: bool| {

@@ -13,7 +13,11 @@ use crate::object::endpoint::Send;
 use crate::object::tcb::{self, ThreadState};
 use crate::slot::SlotMemory;
 use crate::state::Kernel;
-use selvm_abi::{FaultLabel, LookupFault, MessageInfo, Word, object};
+use selvm_abi::{
+    FaultLabel, LOOKUP_FAULT_DEPTH_MISMATCH, LOOKUP_FAULT_GUARD_MISMATCH,
+    LOOKUP_FAULT_INVALID_ROOT, LOOKUP_FAULT_MISSING_CAPABILITY, LookupFault, MessageInfo, Word,
+    object,
+};
 
 /// A fault a thread raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,12 +85,56 @@ impl Fault {
     }
 }
 
+/// A lookup failure as a TCB keeps it, in two words as seL4 packs it: the type
+/// word (0: none) with bits left and bits found in bits 8..16 and 16..24 of word
+/// 0, the guard found in word 1. Bit counts are at most 64, so nothing is lost.
+fn pack_lookup(lookup: Option<LookupFault>) -> [Word; 2] {
+    let Some(l) = lookup else { return [0, 0] };
+    let (bits_left, bits_found, guard) = match l {
+        LookupFault::InvalidRoot => (0, 0, 0),
+        LookupFault::MissingCapability { bits_left } => (bits_left, 0, 0),
+        LookupFault::DepthMismatch {
+            bits_left,
+            bits_found,
+        } => (bits_left, bits_found, 0),
+        LookupFault::GuardMismatch {
+            bits_left,
+            guard_found,
+            bits_found,
+        } => (bits_left, bits_found, guard_found),
+    };
+    let small = |v: Word| v & 0xff;
+    [
+        l.type_word() | small(bits_left) << 8 | small(bits_found) << 16,
+        guard,
+    ]
+}
+
+/// The lookup failure [`pack_lookup`] stored.
+fn unpack_lookup([w0, guard_found]: [Word; 2]) -> Option<LookupFault> {
+    let (bits_left, bits_found) = ((w0 >> 8) & 0xff, (w0 >> 16) & 0xff);
+    Some(match w0 & 0xff {
+        LOOKUP_FAULT_INVALID_ROOT => LookupFault::InvalidRoot,
+        LOOKUP_FAULT_MISSING_CAPABILITY => LookupFault::MissingCapability { bits_left },
+        LOOKUP_FAULT_DEPTH_MISMATCH => LookupFault::DepthMismatch {
+            bits_left,
+            bits_found,
+        },
+        LOOKUP_FAULT_GUARD_MISMATCH => LookupFault::GuardMismatch {
+            bits_left,
+            guard_found,
+            bits_found,
+        },
+        _ => return None,
+    })
+}
+
 impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The thread `t` faulted: send the fault to its handler, or stop it.
     pub(crate) fn handle_fault(&mut self, t: PAddr, fault: Fault) {
         let lookup = match fault {
-            Fault::Cap { lookup, .. } => lookup.words().0,
-            _ => [0; 4],
+            Fault::Cap { lookup, .. } => pack_lookup(Some(lookup)),
+            _ => pack_lookup(None),
         };
         let ctable = self.mem.cap(tcb::slot(t, object::TCB_CTABLE));
         let handler = cspace::lookup_slot(&self.mem, ctable, self.tcb(t).fault_handler)
@@ -138,7 +186,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 push(ctx[A::FAULT_IP_REGISTER]);
                 push(a);
                 push(b);
-                let lookup = LookupFault::from_words(&lookup);
+                let lookup = unpack_lookup(lookup);
                 let (words, count) = lookup.map_or(([0; 4], 0), |l| l.words());
                 words[..count].iter().for_each(|&w| push(w));
             }
@@ -176,7 +224,8 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     /// seL4's `handleFaultReply`: UnknownSyscall and UserException replies
     /// write the fault message's registers back (as many as the reply's length
     /// covers) and restart the thread only for label 0; CapFault and VMFault
-    /// replies always restart it.
+    /// replies always restart it. A pc the architecture rejects
+    /// ([`Arch::user_pc_write`]) changes nothing and leaves the thread Inactive.
     pub(crate) fn handle_fault_reply(&mut self, faulted: PAddr, replier: PAddr) -> bool {
         let info = MessageInfo::from_word_clamped(self.context(replier)[A::MSG_INFO_REGISTER]);
         let regs: &[usize] = match FaultLabel::from_word(self.tcb(faulted).fault[0]) {
@@ -185,39 +234,69 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             _ => return true,
         };
         let buf = self.ipc_buffer(replier, false);
-        let before = self.tcb(faulted).context;
-        for (i, &r) in regs.iter().enumerate().take(info.length()) {
-            let v = match (A::MSG_REGISTERS.get(i), buf) {
-                (Some(&m), _) => self.context(replier)[m],
-                (None, Some(b)) => self
-                    .mem
+        // The reply's value for register i of the message, if it carries one.
+        let value = |k: &Self, i: usize| match (A::MSG_REGISTERS.get(i), buf) {
+            (Some(&m), _) => Some(k.context(replier)[m]),
+            (None, Some(b)) => Some(
+                k.mem
                     .read(b + selvm_abi::ipc_buffer::offsets::msg(i) as u64),
-                (None, None) => break,
-            };
+            ),
+            (None, None) => None,
+        };
+        let count = regs.len().min(info.length());
+        // The pc first: checked before anything is written.
+        let pc_write = match regs[..count]
+            .iter()
+            .position(|&r| r == A::FAULT_IP_REGISTER)
+        {
+            Some(i) => match value(self, i) {
+                Some(pc) => match A::user_pc_write(
+                    self,
+                    faulted,
+                    A::sanitise_register(A::FAULT_IP_REGISTER, pc),
+                ) {
+                    Some(w) => Some(w),
+                    None => return false,
+                },
+                None => None,
+            },
+            None => None,
+        };
+        for (i, &r) in regs[..count].iter().enumerate() {
+            let Some(v) = value(self, i) else { break };
             if !A::is_read_only_register(r) {
                 self.context_mut(faulted)[r] = A::sanitise_register(r, v);
             }
         }
-        if A::VM_OBJECTS && regs.first() == Some(&A::FAULT_IP_REGISTER) && info.length() > 0 {
-            // A pc the module does not allow: the reply changes nothing and
-            // the thread stays Inactive (docs/vm-abi.md).
-            let pc = self.context(faulted)[A::FAULT_IP_REGISTER];
-            let old_pc = before[A::FAULT_IP_REGISTER];
-            self.context_mut(faulted)[A::FAULT_IP_REGISTER] = old_pc;
-            match self.vm_pc_write(faulted, pc) {
-                None => {
-                    self.tcb_mut(faulted).context = before;
-                    return false;
-                }
-                Some(crate::arch::vm::PcWrite::Restart(func)) => {
-                    self.context_mut(faulted)[A::FAULT_IP_REGISTER] = pc;
-                    self.vm_restart_at(faulted, func);
-                }
-                Some(crate::arch::vm::PcWrite::InPlace) => {
-                    self.context_mut(faulted)[A::FAULT_IP_REGISTER] = pc;
-                }
-            }
+        if let Some(w) = pc_write {
+            A::user_pc_written(self, faulted, w);
         }
         info.label() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_failures_pack_into_two_words() {
+        let all = [
+            LookupFault::InvalidRoot,
+            LookupFault::MissingCapability { bits_left: 64 },
+            LookupFault::DepthMismatch {
+                bits_left: 0,
+                bits_found: 63,
+            },
+            LookupFault::GuardMismatch {
+                bits_left: 37,
+                guard_found: Word::MAX,
+                bits_found: 64,
+            },
+        ];
+        for l in all {
+            assert_eq!(unpack_lookup(pack_lookup(Some(l))), Some(l));
+        }
+        assert_eq!(unpack_lookup(pack_lookup(None)), None);
     }
 }

@@ -1,6 +1,6 @@
 //! Invocations: look up the invoked cap and the extra caps, then hand the
-//! message to the object type's decoder, which validates everything before it
-//! changes anything.
+//! message to the object type's decoder (or to the architecture's, for its own
+//! caps and labels), which validates everything before it changes anything.
 
 use crate::arch::Arch;
 use crate::cap::Cap;
@@ -9,8 +9,8 @@ use crate::error::SyscallError;
 use crate::memory::PAddr;
 use crate::memory::Ram;
 use crate::object::tcb::{self, ThreadState};
-use crate::object::tcb_invocation::{TcbOp, vm};
-use crate::object::{asid_pool, cnode, domain, frame, irq, module, page_table, untyped};
+use crate::object::tcb_invocation::TcbOp;
+use crate::object::{asid_pool, cnode, domain, frame, irq, page_table, untyped};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
@@ -117,9 +117,9 @@ pub enum Outcome {
     },
 }
 
-/// A validated invocation of any object type.
+/// A validated invocation of any object type; `Op` is the architecture's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Operation {
+enum Operation<Op> {
     CNode(cnode::CNodeOp),
     Retype(untyped::Retype),
     Tcb(TcbOp),
@@ -128,8 +128,7 @@ enum Operation {
     Frame(frame::FrameOp),
     PageTable(page_table::PageTableOp),
     Asid(asid_pool::AsidOp),
-    Module(module::ModuleOp),
-    VmTcb(crate::object::tcb_invocation::vm::VmTcbOp),
+    Arch(Op),
 }
 
 impl<A: Arch, R: Ram> Kernel<A, R> {
@@ -178,32 +177,9 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             extra,
         };
         let cap = self.mem.cap(slot);
-        let op = match cap {
-            Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability { cap: 0 }),
-            Cap::CNode { .. } => cnode::decode(&self.mem, cap, &inv).map(Operation::CNode),
-            Cap::Untyped { .. } => {
-                untyped::decode(&self.mem, slot, cap, &inv, A::VM_OBJECTS).map(Operation::Retype)
-            }
-            Cap::Thread { tcb } if A::VM_OBJECTS && vm::is_vm_tcb_label(inv.label) => {
-                self.decode_vm_tcb(tcb, &inv).map(Operation::VmTcb)
-            }
-            Cap::Thread { .. } => self
-                .decode_tcb(caller.tcb, slot, cap, &inv)
-                .map(Operation::Tcb),
-            Cap::Domain => domain::decode(&inv).map(|(t, d)| Operation::SetDomain(t, d)),
-            Cap::IrqControl => self.decode_irq_control(slot, &inv).map(Operation::Irq),
-            Cap::IrqHandler { irq } => irq::decode_irq_handler(irq, &inv).map(Operation::Irq),
-            Cap::Frame { .. } => self.decode_frame(slot, cap, &inv).map(Operation::Frame),
-            Cap::PageTable { .. } => self
-                .decode_page_table(slot, cap, &inv)
-                .map(Operation::PageTable),
-            Cap::AsidControl => self.decode_asid_control(&inv).map(Operation::Asid),
-            Cap::AsidPool { .. } => self.decode_asid_pool(cap, &inv).map(Operation::Asid),
-            Cap::Module { .. } => self.decode_module(slot, cap, &inv).map(Operation::Module),
-            // A cap with no invocations of its own (a register stack, a master reply
-            // cap; endpoint, notification and reply sends go through the syscall
-            // entry): seL4 answers InvalidCapability.
-            _ => Err(SyscallError::InvalidCapability { cap: 0 }),
+        let op = match A::decode_invocation(self, slot, cap, &inv) {
+            Some(arch) => arch.map(Operation::Arch),
+            None => self.decode(caller, slot, cap, &inv),
         };
         let op = match op {
             Ok(op) => op,
@@ -230,8 +206,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 self.perform_asid(op);
                 Ok(Outcome::Done)
             }
-            Operation::Module(op) => self.perform_module(op),
-            Operation::VmTcb(op) => self.perform_vm_tcb(op).map(|()| Outcome::Done),
+            Operation::Arch(op) => A::perform_invocation(self, op),
             Operation::SetDomain(t, d) => {
                 self.set_domain(t, d);
                 Ok(Outcome::Done)
@@ -253,6 +228,40 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 Outcome::Done
             }
             Ok(_) => Outcome::NoReply,
+        }
+    }
+
+    /// The portable decoders: the invoked cap's type picks one.
+    fn decode(
+        &self,
+        caller: Caller,
+        slot: SlotRef,
+        cap: Cap,
+        inv: &Invocation<'_>,
+    ) -> Result<Operation<A::Op>, SyscallError> {
+        match cap {
+            Cap::Null | Cap::Zombie { .. } => Err(SyscallError::InvalidCapability { cap: 0 }),
+            Cap::CNode { .. } => cnode::decode(&self.mem, cap, inv).map(Operation::CNode),
+            Cap::Untyped { .. } => {
+                untyped::decode::<A>(&self.mem, slot, cap, inv).map(Operation::Retype)
+            }
+            Cap::Thread { .. } => self
+                .decode_tcb(caller.tcb, slot, cap, inv)
+                .map(Operation::Tcb),
+            Cap::Domain => domain::decode(inv).map(|(t, d)| Operation::SetDomain(t, d)),
+            Cap::IrqControl => self.decode_irq_control(slot, inv).map(Operation::Irq),
+            Cap::IrqHandler { irq } => irq::decode_irq_handler(irq, inv).map(Operation::Irq),
+            Cap::Frame { .. } => self.decode_frame(slot, cap, inv).map(Operation::Frame),
+            Cap::PageTable { .. } => self
+                .decode_page_table(slot, cap, inv)
+                .map(Operation::PageTable),
+            Cap::AsidControl => self.decode_asid_control(inv).map(Operation::Asid),
+            Cap::AsidPool { .. } => self.decode_asid_pool(cap, inv).map(Operation::Asid),
+            // A cap with no invocations of its own (a master reply cap, an
+            // architecture cap its architecture does not claim, e.g. the vm's
+            // register stack; endpoint, notification and reply sends go through
+            // the syscall entry): seL4 answers InvalidCapability.
+            _ => Err(SyscallError::InvalidCapability { cap: 0 }),
         }
     }
 }

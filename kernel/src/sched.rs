@@ -237,7 +237,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     fn activate_thread(&mut self) {
         let t = self.sched.current;
         if t != self.sched.idle && self.thread_state(t) == ThreadState::Restart {
-            let ctx = &mut self.tcb_mut(t).context;
+            let ctx = self.context_mut(t);
             ctx[A::NEXT_IP_REGISTER] = ctx[A::FAULT_IP_REGISTER];
             self.tcb_mut(t).state = ThreadState::Running as u64;
         }

@@ -138,7 +138,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             Some(Syscall::DebugCapIdentify) => {
                 let tag = self
                     .lookup_current(self.context(cur)[A::CAP_REGISTER])
-                    .sel4_type_tag();
+                    .sel4_type_tag::<A>();
                 self.context_mut(cur)[A::CAP_REGISTER] = tag;
                 SyscallExit::Resume
             }
@@ -297,13 +297,10 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         let Some(buffer) = self.ipc_buffer(cur, false) else {
             return;
         };
-        let mut name = [0u64; 8];
-        for (i, w) in name.iter_mut().enumerate() {
-            *w = self.mem.read(buffer + offsets::msg(i) as u64);
-        }
-        // Keep a terminating NUL inside the stored 64 bytes.
-        name[7] &= 0x00ff_ffff_ffff_ffff;
-        self.tcb_mut(target).name = name;
+        // As much of the name as the TCB keeps, a terminating NUL inside it.
+        let name: [Word; crate::object::tcb::NAME_MAX_WORDS] =
+            core::array::from_fn(|i| self.mem.read(buffer + offsets::msg(i) as u64));
+        self.set_thread_name(target, name.into_iter());
     }
 
     fn handle_invocation(&mut self, is_call: bool, is_blocking: bool) -> SyscallExit {

@@ -6,7 +6,7 @@ use crate::cap::Cap;
 use crate::cdt;
 use crate::memory::PAddr;
 use crate::memory::Ram;
-use crate::object::tcb::{self, FIELDS_OFFSET, TcbFields, ThreadState};
+use crate::object::tcb::{self, FIELDS_OFFSET, TcbFields, TcbObject, ThreadState};
 use crate::slot::SlotMemory;
 use crate::state::Kernel;
 use selvm_abi::{TIME_SLICE_TICKS, Word, object::TCB_REPLY};
@@ -15,11 +15,23 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The kernel state of the TCB at `t`.
     #[inline]
     pub fn tcb(&self, t: PAddr) -> &TcbFields {
-        self.mem.object(t + FIELDS_OFFSET)
+        self.tcb_object(t).fields()
     }
 
     #[inline]
     pub(crate) fn tcb_mut(&mut self, t: PAddr) -> &mut TcbFields {
+        self.tcb_object_mut(t).fields_mut()
+    }
+
+    /// The TCB at `t` past its capability region as its architecture lays it
+    /// out: fields, context and name in one view (seL4's `tcb_t`).
+    #[inline(always)]
+    fn tcb_object(&self, t: PAddr) -> &A::Tcb {
+        self.mem.object(t + FIELDS_OFFSET)
+    }
+
+    #[inline(always)]
+    fn tcb_object_mut(&mut self, t: PAddr) -> &mut A::Tcb {
         self.mem.object_mut(t + FIELDS_OFFSET)
     }
 
@@ -29,23 +41,43 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         ThreadState::from_word(self.tcb(t).state).unwrap_or(ThreadState::Inactive)
     }
 
-    /// The saved user context of the thread at `t`.
+    /// The saved user context of the thread at `t` (where its architecture's
+    /// TCB layout keeps it).
     #[inline]
     pub fn context(&self, t: PAddr) -> &[Word] {
-        &self.tcb(t).context[..A::CONTEXT_WORDS]
+        self.tcb_object(t).context()
     }
 
     /// The saved user context, writable (trap entry, tests).
     #[inline]
     pub fn context_mut(&mut self, t: PAddr) -> &mut [Word] {
-        &mut self.tcb_mut(t).context[..A::CONTEXT_WORDS]
+        self.tcb_object_mut(t).context_mut()
+    }
+
+    /// The name DebugNameThread gave the thread at `t`: NUL-padded bytes in
+    /// little-endian words, as many as its architecture's TCB keeps (at most 64
+    /// bytes), the last byte always NUL.
+    pub fn thread_name(&self, t: PAddr) -> &[Word] {
+        self.tcb_object(t).name()
+    }
+
+    /// Names the thread at `t` with the first words of `name`, cut to what its
+    /// TCB keeps and NUL-terminated there.
+    pub(crate) fn set_thread_name(&mut self, t: PAddr, name: impl Iterator<Item = Word>) {
+        let stored = self.tcb_object_mut(t).name_mut();
+        stored.fill(0);
+        for (w, n) in stored.iter_mut().zip(name) {
+            *w = n;
+        }
+        if let Some(last) = stored.last_mut() {
+            *last &= 0x00ff_ffff_ffff_ffff;
+        }
     }
 
     /// Sets up a TCB's fields after retype (seL4's `createObject` for TCBs).
     pub(crate) fn init_tcb(&mut self, t: PAddr) {
-        let f = self.tcb_mut(t);
-        f.time_slice = TIME_SLICE_TICKS;
-        A::init_context(&mut f.context[..A::CONTEXT_WORDS]);
+        self.tcb_mut(t).time_slice = TIME_SLICE_TICKS;
+        A::init_context(self.context_mut(t));
     }
 
     /// Stops a thread (seL4's `suspend`): it leaves any queue and becomes Inactive.
@@ -53,7 +85,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         self.cancel_ipc(t);
         if self.thread_state(t) == ThreadState::Running {
             // Finish the syscall it is in: it resumes after it.
-            let ctx = &mut self.tcb_mut(t).context;
+            let ctx = self.context_mut(t);
             ctx[A::FAULT_IP_REGISTER] = ctx[A::NEXT_IP_REGISTER];
         }
         self.set_thread_state(t, ThreadState::Inactive);

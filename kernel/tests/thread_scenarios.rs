@@ -723,7 +723,7 @@ fn debug_syscalls() {
             .expect("root has an IPC buffer");
         k.memory_mut_for_corruption_tests().write(buffer + 8, name);
         syscall(k, Syscall::DebugNameThread, ts[0].cptr, 0, &[], &[]);
-        assert_eq!(k.tcb(ts[0].tcb).name[0], name);
+        assert_eq!(k.thread_name(ts[0].tcb)[0], name);
         assert_eq!(
             syscall(k, Syscall::DebugHalt, 0, 0, &[], &[]).exit,
             SyscallExit::Halt

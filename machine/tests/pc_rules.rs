@@ -6,7 +6,7 @@
 use selvm_abi::vm::VmInvocationLabel as V;
 use selvm_abi::vm::context::{PC, pc_word};
 use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
-use selvm_kernel::arch::vm::hidden;
+use selvm_kernel::arch::vm::{VmCap, hidden};
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invocation::Caller;
 use selvm_kernel::slot::SlotMemory;
@@ -54,7 +54,7 @@ fn written_pcs_must_be_instruction_boundaries_or_entries() {
     let image = assemble(PROGRAM).expect("assembles");
     let ram = vec![0u64; (16 << 20) / 8];
     let (mut k, _) = loader::boot(ram.into(), &image).expect("boots");
-    let module = slot_holding(&k, |c| matches!(c, Cap::Module { .. }));
+    let module = slot_holding(&k, |c| matches!(VmCap::of(c), Some(VmCap::Module { .. })));
     let untyped = slot_holding(&k, |c| {
         matches!(
             c,
@@ -135,7 +135,7 @@ fn set_entry_accepts_a_wasm_function_pointer_from_table_0() {
     let image = assemble(src).expect("assembles");
     let ram = vec![0u64; (16 << 20) / 8];
     let (mut k, _) = loader::boot(ram.into(), &image).expect("boots");
-    let module = slot_holding(&k, |c| matches!(c, Cap::Module { .. }));
+    let module = slot_holding(&k, |c| matches!(VmCap::of(c), Some(VmCap::Module { .. })));
     let untyped = slot_holding(&k, |c| {
         matches!(
             c,

@@ -5,6 +5,7 @@
 
 use selvm_abi::vm::VmInvocationLabel as V;
 use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
+use selvm_kernel::arch::vm::{VmCap, sealed_image};
 use selvm_kernel::cap::Cap;
 use selvm_kernel::invocation::Caller;
 use selvm_kernel::slot::SlotMemory;
@@ -70,7 +71,7 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
         invoke(&mut k, untyped, L::UntypedRetype.word(), &mrs, &root),
         Outcome::Done
     );
-    let Cap::Module { ptr, .. } = cap(&k, module) else {
+    let Some(VmCap::Module { ptr, .. }) = VmCap::of(&cap(&k, module)) else {
         panic!()
     };
 
@@ -81,7 +82,7 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
     let (outcome, preempted) = seal(&mut k, module, good.len());
     assert_eq!(outcome, Outcome::Done);
     assert!(preempted >= 40, "preempted only {preempted} times");
-    assert_eq!(cap(&k, module).sealed_image(), Some(good.len() as u32));
+    assert_eq!(sealed_image(&cap(&k, module)), Some(good.len() as u32));
 
     // A fresh module: half verified, then a write (through a frame) breaks
     // its last function; the next seal starts over and finds it.
@@ -92,7 +93,7 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
         invoke(&mut k, untyped, L::UntypedRetype.word(), &mrs, &root),
         Outcome::Done
     );
-    let Cap::Module { ptr: ptr2, .. } = cap(&k, module2) else {
+    let Some(VmCap::Module { ptr: ptr2, .. }) = VmCap::of(&cap(&k, module2)) else {
         panic!()
     };
     assert!(k.vm_loader_write(ptr2, &good));
@@ -133,7 +134,7 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
         ),
         "{outcome:?}"
     );
-    assert_eq!(cap(&k, module2).sealed_image(), None);
+    assert_eq!(sealed_image(&cap(&k, module2)), None);
 }
 
 /// One ModuleWriteFromFrame copies at most a page (`MODULE_WRITE_MAX`): a

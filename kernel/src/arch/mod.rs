@@ -1,28 +1,52 @@
 //! The architecture boundary: everything the portable kernel needs from a CPU
-//! architecture goes through the [`Arch`] trait — the layout of a thread's saved
-//! user context and its syscall registers, register sanitising and pc
-//! validation, the page-table entry format and ASID width, IPC-buffer and
-//! VSpace-root rules, interrupt masking and acknowledgement, TLB flushes, and
-//! the debug console. The kernel is generic over it (`Kernel<'m, A: Arch>`), so several
-//! architectures live in one build: `riscv64` (the real context and Sv39 entries,
-//! built for bare metal) and `test_double` (used by the kernel's tests); the vm
-//! architecture of the hosted machine is the third.
+//! architecture goes through the [`Arch`] trait — its configuration's numbers,
+//! the layout of a thread's saved user context and its syscall registers (and so
+//! of its TCB), register sanitising and the check of a pc user level writes,
+//! IPC-buffer and VSpace-root rules, interrupt masking and acknowledgement, TLB
+//! flushes, the debug console, and, as seL4 keeps them under `arch/`, the
+//! architecture's own objects: their Retype types, caps (one neutral
+//! [`ArchCap`] record), invocations, TCB slots and deletion. The kernel is
+//! generic over it (`Kernel<A: Arch, R>`), so several architectures live in one
+//! build: `riscv64` (the real context and Sv39 entries, built for bare metal),
+//! `test_double` (used by the kernel's tests) and `vm`, the register machine of
+//! the hosted machine (cargo feature `vm`, on by default; a bare-metal build
+//! leaves it out and carries none of its objects).
 
 pub mod riscv64;
 pub mod sv39;
 pub mod test_double;
+#[cfg(feature = "vm")]
 pub mod vm;
 
-use crate::cap::Cap;
+use crate::cap::{ArchCap, Cap};
 use crate::error::SyscallError;
+use crate::invocation::{Invocation, Outcome};
+use crate::memory::{PAddr, Ram};
+use crate::object::tcb::{self, TcbObject};
+use crate::preemption::Preempted;
+use crate::slot::SlotRef;
+use crate::state::Kernel;
 use selvm_abi::Word;
 use selvm_abi::config::Config;
 
-/// Most words any architecture's user context may take (the TCB reserves this).
-pub const MAX_CONTEXT_WORDS: usize = 96;
+/// An object type an architecture adds to Retype (seL4's object types after the
+/// generic ones): the kind its caps record and the sizes a caller may choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArchObjectType {
+    /// The kind stored in its caps ([`ArchCap::kind`]).
+    pub kind: u8,
+    /// The smallest size Retype's size argument may ask for, in log2 bytes.
+    pub min_bits: u32,
+    /// The largest.
+    pub max_bits: u32,
+}
+
+/// The invocation type of an architecture that has no invocations of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoArchOp {}
 
 /// A CPU architecture as the portable kernel sees it.
-pub trait Arch {
+pub trait Arch: Sized {
     /// Short name ("riscv64", "test", "vm").
     const NAME: &'static str;
     /// The numbers of the architecture's configuration (`selvm_abi::config`): TCB
@@ -60,9 +84,20 @@ pub trait Arch {
     const NEXT_IP_REGISTER: usize;
     /// Number of interrupt lines (the configuration's).
     const IRQ_COUNT: u64 = Self::CONFIG.irq_count;
-    /// Whether Retype makes the vm architecture's module and register-stack
-    /// objects (types 9 and 10).
-    const VM_OBJECTS: bool = false;
+    /// Slots of a TCB's capability region in use, which deleting the TCB clears:
+    /// seL4's five, then the architecture's own (seL4's `tcbArchCNodeEntries`).
+    const TCB_CNODE_ENTRIES: u64 = tcb::CNODE_ENTRIES;
+
+    /// The TCB's kernel part as the architecture lays it out after the
+    /// capability region: the portable fields, its context of `CONTEXT_WORDS`,
+    /// the name in what is left (declared with `object::tcb::tcb_object!`, which
+    /// checks at compile time that it fits the configuration's TCB).
+    type Tcb: TcbObject;
+    /// A validated invocation of the architecture's own ([`NoArchOp`] if none).
+    type Op: Copy + core::fmt::Debug + Eq;
+    /// What an accepted pc write means to the architecture, from
+    /// [`Arch::user_pc_write`] to [`Arch::user_pc_written`].
+    type PcWrite: Copy;
 
     /// Writes a new thread's initial context (all other words are zero).
     fn init_context(context: &mut [Word]);
@@ -96,9 +131,58 @@ pub trait Arch {
     /// architecture's software TLB drops the entries).
     fn flush_tlb(&mut self, flush: crate::vspace::TlbFlush);
 
-    /// The module object at `module` is gone (its last cap was deleted): an
-    /// architecture caching decoded code drops it.
-    fn module_deleted(&mut self, _module: crate::memory::PAddr) {}
+    // The architecture's own objects (seL4's `Arch_` object functions).
+
+    /// Retype's object type `word` if the architecture adds it (types 0–8 are
+    /// the portable ones); `None` answers InvalidArgument 0. Objects of these
+    /// types are `Cap::Arch` caps of their kind, never made from device memory.
+    fn object_type(_word: Word) -> Option<ArchObjectType> {
+        None
+    }
+
+    /// Decodes an invocation the architecture claims: of its own caps
+    /// (`Cap::Arch`), or of its own labels on portable caps (the vm's TCB
+    /// labels). `None` leaves it to the portable decoders, which answer an
+    /// unclaimed `Cap::Arch` with InvalidCapability. Like every decoder it
+    /// validates completely and changes nothing.
+    fn decode_invocation<R: Ram>(
+        _k: &Kernel<Self, R>,
+        _slot: SlotRef,
+        _cap: Cap,
+        _inv: &Invocation<'_>,
+    ) -> Option<Result<Self::Op, SyscallError>> {
+        None
+    }
+
+    /// Performs a validated architecture invocation (only preemption fails).
+    fn perform_invocation<R: Ram>(
+        k: &mut Kernel<Self, R>,
+        op: Self::Op,
+    ) -> Result<Outcome, Preempted>;
+
+    /// A cap to one of the architecture's objects is deleted, `is_final` if it
+    /// was the last (seL4's `Arch_finaliseCap`): e.g. drop cached state.
+    fn finalise_cap(&mut self, _cap: ArchCap, _is_final: bool) {}
+
+    /// Whether an architecture cap's fields are ones the architecture makes
+    /// (the invariant checker's field rule).
+    fn cap_is_valid(_cap: ArchCap) -> bool {
+        false
+    }
+
+    /// The cap type number DebugCapIdentify reports for an architecture cap.
+    fn cap_type_tag(_cap: ArchCap) -> u64 {
+        0
+    }
+
+    /// Whether user level may set thread `t`'s pc to `pc` (WriteRegisters, a
+    /// fault reply); `None` rejects it: WriteRegisters answers InvalidArgument 2
+    /// and a fault reply leaves the thread Inactive, its context unchanged.
+    fn user_pc_write<R: Ram>(k: &Kernel<Self, R>, t: PAddr, pc: Word) -> Option<Self::PcWrite>;
+
+    /// Thread `t`'s registers were written, its pc with one
+    /// [`Arch::user_pc_write`] accepted as `w`.
+    fn user_pc_written<R: Ram>(_k: &mut Kernel<Self, R>, _t: PAddr, _w: Self::PcWrite) {}
 }
 
 /// The IPC-buffer rule every architecture shares: a RAM frame cap (not device)

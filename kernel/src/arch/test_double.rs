@@ -4,9 +4,14 @@
 //! assert on.
 
 use super::riscv64::{self, Riscv64};
-use super::{Arch, check_ipc_buffer_common};
+use super::{Arch, NoArchOp, check_ipc_buffer_common};
 use crate::cap::Cap;
 use crate::error::SyscallError;
+use crate::invocation::Outcome;
+use crate::memory::{PAddr, Ram};
+use crate::object::tcb::tcb_object;
+use crate::preemption::Preempted;
+use crate::state::Kernel;
 use crate::vspace::TlbFlush;
 use selvm_abi::Word;
 use selvm_abi::config::{self, Config};
@@ -19,6 +24,12 @@ pub const TEST_CONFIG: Config = Config {
     irq_count: 128,
     ..config::vm::CONFIG
 };
+
+tcb_object! {
+    /// The test double's TCB after its capability region: riscv64's 35-word
+    /// context and an 8-word name in the vm's 2^11 bytes.
+    pub struct TestTcb { context: riscv64::CONTEXT_REGISTERS, tcb_bits: TEST_CONFIG.tcb_bits }
+}
 
 /// Records what the kernel asked of the hardware.
 #[derive(Debug, Clone)]
@@ -83,6 +94,10 @@ impl Arch for TestArch {
     const FAULT_IP_REGISTER: usize = riscv64::FAULT_IP;
     const NEXT_IP_REGISTER: usize = riscv64::NEXT_IP;
 
+    type Tcb = TestTcb;
+    type Op = NoArchOp;
+    type PcWrite = ();
+
     fn init_context(context: &mut [Word]) {
         Riscv64::init_context(context);
     }
@@ -124,5 +139,16 @@ impl Arch for TestArch {
     fn flush_tlb(&mut self, flush: TlbFlush) {
         self.flushes[self.flushes_len % 32] = flush;
         self.flushes_len += 1;
+    }
+
+    fn perform_invocation<R: Ram>(
+        _k: &mut Kernel<Self, R>,
+        op: NoArchOp,
+    ) -> Result<Outcome, Preempted> {
+        match op {}
+    }
+
+    fn user_pc_write<R: Ram>(_k: &Kernel<Self, R>, _t: PAddr, _pc: Word) -> Option<()> {
+        Some(())
     }
 }

@@ -7,7 +7,7 @@
 //! field extremes and by property tests); the invariant checker also verifies that
 //! every stored pair of words is the canonical encoding of its decoding.
 
-use super::{Cap, FrameSize, VmRights, ZombieKind};
+use super::{ARCH_KIND_BITS, ArchCap, Cap, FrameSize, VmRights, ZombieKind};
 use selvm_abi::CapRights;
 
 /// The stored form of a cap.
@@ -31,8 +31,10 @@ mod tag {
     pub const PAGE_TABLE: u64 = 12;
     pub const ASID_CONTROL: u64 = 13;
     pub const ASID_POOL: u64 = 14;
-    pub const MODULE: u64 = 15;
-    pub const REGISTER_STACK: u64 = 16;
+    /// An architecture's own object: size in bits 48..54, kind in 54..59, data word 1.
+    pub const ARCH: u64 = 15;
+    /// The last tag in use; higher tags read as Null.
+    pub const LAST: u64 = ARCH;
 }
 
 /// Field `value` of `width` bits at bit `shift` (value is masked to the width).
@@ -149,18 +151,18 @@ pub fn encode(cap: &Cap) -> CapWords {
         Cap::PageTable { ptr, mapping } => [word0(tag::PAGE_TABLE, ptr, 0), mapping_word(mapping)],
         Cap::AsidControl => [word0(tag::ASID_CONTROL, 0, 0), 0],
         Cap::AsidPool { ptr, asid_base } => [word0(tag::ASID_POOL, ptr, 0), asid_base.into()],
-        Cap::Module {
+        Cap::Arch(ArchCap {
             ptr,
             size_bits,
-            sealed,
-            progress,
-        } => [
-            word0(tag::MODULE, ptr, field(size_bits.into(), 48, 6)),
-            u64::from(sealed) | (u64::from(progress) << 32),
-        ],
-        Cap::RegisterStack { ptr, size_bits } => [
-            word0(tag::REGISTER_STACK, ptr, field(size_bits.into(), 48, 6)),
-            0,
+            kind,
+            data,
+        }) => [
+            word0(
+                tag::ARCH,
+                ptr,
+                field(size_bits.into(), 48, 6) | field(kind.into(), 54, ARCH_KIND_BITS),
+            ),
+            data,
         ],
     }
 }
@@ -197,7 +199,7 @@ pub fn reply_target(words: CapWords) -> Option<u64> {
 #[inline(always)]
 pub fn is_null_words(words: CapWords) -> bool {
     let t = words[0] >> TAG_SHIFT;
-    t == 0 || t > tag::REGISTER_STACK
+    t == 0 || t > tag::LAST
 }
 
 /// The CNode cap stored as `words` as (ptr, radix, guard size, guard), without
@@ -298,16 +300,12 @@ pub fn decode(words: CapWords) -> Cap {
             ptr,
             asid_base: w1 as u16,
         },
-        tag::MODULE => Cap::Module {
+        tag::ARCH => Cap::Arch(ArchCap {
             ptr,
             size_bits: get(w0, 48, 6) as u8,
-            sealed: w1 as u32,
-            progress: (w1 >> 32) as u32,
-        },
-        tag::REGISTER_STACK => Cap::RegisterStack {
-            ptr,
-            size_bits: get(w0, 48, 6) as u8,
-        },
+            kind: get(w0, 54, ARCH_KIND_BITS) as u8,
+            data: w1,
+        }),
         _ => Cap::Null,
     }
 }
@@ -373,16 +371,15 @@ mod tests {
                 }
             }
             v.push(Cap::Thread { tcb: ptr });
-            for (size_bits, sealed, progress) in
-                [(12u8, 0u32, 0u32), (28, 1, 7), (63, u32::MAX, u32::MAX)]
+            for (size_bits, kind, data) in
+                [(12u8, 0u8, 0u64), (28, 9, 7 << 32 | 1), (63, 31, u64::MAX)]
             {
-                v.push(Cap::Module {
+                v.push(Cap::Arch(ArchCap {
                     ptr,
                     size_bits,
-                    sealed,
-                    progress,
-                });
-                v.push(Cap::RegisterStack { ptr, size_bits });
+                    kind,
+                    data,
+                }));
             }
             v.push(Cap::AsidPool {
                 ptr,
@@ -476,7 +473,7 @@ mod tests {
     #[test]
     fn null_is_all_zero_and_unknown_tags_read_as_null() {
         assert_eq!(encode(&Cap::Null), [0, 0]);
-        for t in 17u64..32 {
+        for t in tag::LAST + 1..32 {
             assert_eq!(decode([t << TAG_SHIFT, 5]), Cap::Null);
         }
     }

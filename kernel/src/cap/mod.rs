@@ -1,5 +1,8 @@
 //! Capabilities: the kernel's view of one capability, decoded from the two words
 //! a slot stores, with seL4's relations between caps (same region, same object).
+//! An architecture's own objects are one neutral record, [`ArchCap`]: the portable
+//! kernel knows only their memory, a kind and a data word, and leaves the rest
+//! to the architecture (`Arch` hooks).
 
 mod encoding;
 mod ops;
@@ -46,6 +49,31 @@ pub enum VmRights {
     ReadWrite,
 }
 
+/// log2 bytes of a TCB's capability region (its 16 slots): the part of a TCB every
+/// architecture has. What follows it, and so a TCB's whole size, is the
+/// architecture's (`Arch::CONFIG.tcb_bits`), which a thread cap does not record.
+pub const TCB_CNODE_BITS: u32 = object::TCB_CNODE_RADIX + object::SLOT_BITS;
+
+/// A cap to an object an architecture adds (seL4's arch caps, e.g. the vm's module
+/// and register stack): to the portable kernel, `2^size_bits` bytes at `ptr`, of the
+/// architecture's `kind` (5 bits), with one word of the architecture's `data`. The
+/// architecture decodes its invocations, checks its fields, and is told when one is
+/// deleted; such objects hold no caps. Copies keep every field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ArchCap {
+    /// The object.
+    pub ptr: PAddr,
+    /// log2 of its size.
+    pub size_bits: u8,
+    /// Which of the architecture's object types (`ARCH_KIND_BITS` bits).
+    pub kind: u8,
+    /// The architecture's word (the vm's module: its sealed length and progress).
+    pub data: u64,
+}
+
+/// Bits of [`ArchCap::kind`].
+pub const ARCH_KIND_BITS: u32 = 5;
+
 /// What a zombie is finishing the deletion of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ZombieKind {
@@ -59,19 +87,21 @@ pub enum ZombieKind {
 }
 
 impl ZombieKind {
-    /// How many slots the zombie must clear when it starts.
-    pub const fn slots(self) -> u64 {
+    /// How many slots the zombie must clear when it starts; a TCB has
+    /// `tcb_slots` in use (its architecture's `Arch::TCB_CNODE_ENTRIES`).
+    pub const fn slots(self, tcb_slots: u64) -> u64 {
         match self {
             ZombieKind::CNode { radix } => 1 << radix,
-            ZombieKind::Tcb => crate::object::tcb::CNODE_ENTRIES,
+            ZombieKind::Tcb => tcb_slots,
         }
     }
 
-    /// log2 of the size of the object being deleted.
+    /// log2 of the size of the object's slots: a CNode, or a TCB's capability
+    /// region (see [`TCB_CNODE_BITS`]).
     pub const fn size_bits(self) -> u32 {
         match self {
             ZombieKind::CNode { radix } => object::SLOT_BITS + radix as u32,
-            ZombieKind::Tcb => object::TCB_BITS,
+            ZombieKind::Tcb => TCB_CNODE_BITS,
         }
     }
 }
@@ -184,25 +214,8 @@ pub enum Cap {
         /// First ASID the pool serves.
         asid_base: u16,
     },
-    /// A module of register bytecode (vm architecture).
-    Module {
-        /// The object.
-        ptr: PAddr,
-        /// log2 of its size.
-        size_bits: u8,
-        /// Length of the verified image once sealed (0 while writable); while a
-        /// seal is in progress, the length being verified.
-        sealed: u32,
-        /// 0, or a seal in progress preempted at verifier position `progress - 1`.
-        progress: u32,
-    },
-    /// A thread's register stack (vm architecture); never mappable.
-    RegisterStack {
-        /// The object.
-        ptr: PAddr,
-        /// log2 of its size.
-        size_bits: u8,
-    },
+    /// An object of the architecture's own (see [`ArchCap`]).
+    Arch(ArchCap),
 }
 
 impl Cap {
@@ -229,14 +242,14 @@ impl Cap {
             Cap::PageTable { .. } => "page_table",
             Cap::AsidControl => "asid_control",
             Cap::AsidPool { .. } => "asid_pool",
-            Cap::Module { .. } => "module",
-            Cap::RegisterStack { .. } => "register_stack",
+            Cap::Arch(_) => "arch",
         }
     }
 
     /// seL4's cap type number (`cap_get_capType`), as DebugCapIdentify
-    /// reports it: even numbers for portable caps, odd for riscv64's.
-    pub const fn sel4_type_tag(&self) -> u64 {
+    /// reports it: even numbers for portable caps, odd for riscv64's and an
+    /// architecture's own (`Arch::cap_type_tag`).
+    pub fn sel4_type_tag<A: crate::arch::Arch>(&self) -> u64 {
         match self {
             Cap::Null => 0,
             Cap::Frame { .. } => 1,
@@ -249,8 +262,7 @@ impl Cap {
             Cap::AsidControl => 11,
             Cap::Thread { .. } => 12,
             Cap::AsidPool { .. } => 13,
-            Cap::Module { .. } => 15,
-            Cap::RegisterStack { .. } => 17,
+            Cap::Arch(c) => A::cap_type_tag(*c),
             Cap::IrqControl => 14,
             Cap::IrqHandler { .. } => 16,
             Cap::Zombie { .. } => 18,
@@ -259,21 +271,26 @@ impl Cap {
     }
 
     /// The memory a physical cap names: `(base, log2 size)`; `None` for caps that
-    /// name no memory (null, control caps, IRQ handlers, reply caps).
+    /// name no memory (null, control caps, IRQ handlers, reply caps). A thread cap
+    /// (and a TCB's zombie) names its TCB's capability region here, the
+    /// [`TCB_CNODE_BITS`] every architecture's TCB starts with: the TCB's whole
+    /// size is the architecture's, which a cap does not record. For the relations
+    /// below that is the same thing: no valid state has an object that contains a
+    /// TCB's slots but not the rest of it (objects do not overlap, and untyped
+    /// regions are aligned to their size, at least a TCB's, or lie inside it).
+    /// The invariant checker, which must find overlaps, uses the whole size.
     pub const fn region(&self) -> Option<(PAddr, u32)> {
         match *self {
             Cap::Untyped { ptr, size_bits, .. } => Some((ptr, size_bits as u32)),
             Cap::Endpoint { ptr, .. } => Some((ptr, object::ENDPOINT_BITS)),
             Cap::Notification { ptr, .. } => Some((ptr, object::NOTIFICATION_BITS)),
             Cap::CNode { ptr, radix, .. } => Some((ptr, object::SLOT_BITS + radix as u32)),
-            Cap::Thread { tcb } => Some((tcb, object::TCB_BITS)),
+            Cap::Thread { tcb } => Some((tcb, TCB_CNODE_BITS)),
             Cap::Zombie { ptr, kind, .. } => Some((ptr, kind.size_bits())),
             Cap::Frame { ptr, size, .. } => Some((ptr, size.bits())),
             Cap::PageTable { ptr, .. } => Some((ptr, object::PAGE_TABLE_BITS)),
             Cap::AsidPool { ptr, .. } => Some((ptr, object::ASID_POOL_BITS)),
-            Cap::Module { ptr, size_bits, .. } | Cap::RegisterStack { ptr, size_bits } => {
-                Some((ptr, size_bits as u32))
-            }
+            Cap::Arch(ArchCap { ptr, size_bits, .. }) => Some((ptr, size_bits as u32)),
             Cap::Null
             | Cap::Reply { .. }
             | Cap::IrqControl
@@ -299,9 +316,8 @@ impl Cap {
             | (Cap::Thread { tcb: a }, Cap::Thread { tcb: b })
             | (Cap::Reply { tcb: a, .. }, Cap::Reply { tcb: b, .. })
             | (Cap::PageTable { ptr: a, .. }, Cap::PageTable { ptr: b, .. })
-            | (Cap::AsidPool { ptr: a, .. }, Cap::AsidPool { ptr: b, .. })
-            | (Cap::Module { ptr: a, .. }, Cap::Module { ptr: b, .. })
-            | (Cap::RegisterStack { ptr: a, .. }, Cap::RegisterStack { ptr: b, .. }) => a == b,
+            | (Cap::AsidPool { ptr: a, .. }, Cap::AsidPool { ptr: b, .. }) => a == b,
+            (Cap::Arch(a), Cap::Arch(b)) => a.ptr == b.ptr && a.kind == b.kind,
             (
                 Cap::CNode {
                     ptr: a, radix: ra, ..
@@ -349,16 +365,6 @@ impl Cap {
                 },
             ) => a == b && sa == sb && da == db,
             _ => self.same_region_as(other),
-        }
-    }
-
-    /// The verified image length of a sealed module cap.
-    pub const fn sealed_image(&self) -> Option<u32> {
-        match *self {
-            Cap::Module {
-                sealed, progress, ..
-            } if sealed != 0 && progress == 0 => Some(sealed),
-            _ => None,
         }
     }
 

@@ -6,7 +6,6 @@ use crate::cap::{self, Cap, ZombieKind};
 use crate::memory::PAddr;
 use crate::memory::PhysMem;
 use crate::memory::Ram;
-use crate::object::tcb;
 use crate::slot::{SlotMemory, SlotRef, raw_words};
 use crate::state::BootObjects;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -51,9 +50,14 @@ impl State {
 /// Largest CNode radix a retype can produce (an object of at most 38 bits).
 pub const MAX_RADIX: u8 = (MAX_UNTYPED_BITS - SLOT_BITS) as u8;
 
-/// The slots a cap makes live: `(base, count)`; a radix no retype can produce
-/// is a broken field, reported before anything computes with it.
-fn container_of(slot: SlotRef, cap: &Cap) -> Result<Option<(PAddr, u64)>, Violation> {
+/// The slots a cap makes live: `(base, count)`, a TCB's `tcb_slots` (its
+/// architecture's `TCB_CNODE_ENTRIES`); a radix no retype can produce is a
+/// broken field, reported before anything computes with it.
+fn container_of(
+    slot: SlotRef,
+    cap: &Cap,
+    tcb_slots: u64,
+) -> Result<Option<(PAddr, u64)>, Violation> {
     let cnode_radix = match *cap {
         Cap::CNode { radix, .. } => Some(radix),
         Cap::Zombie {
@@ -77,19 +81,23 @@ fn container_of(slot: SlotRef, cap: &Cap) -> Result<Option<(PAddr, u64)>, Violat
             ptr,
             kind: ZombieKind::Tcb,
             ..
-        } => Some((ptr, tcb::CNODE_ENTRIES)),
+        } => Some((ptr, tcb_slots)),
         _ => None,
     })
 }
 
-pub fn discover(mem: &PhysMem<impl Ram>, boot: BootObjects) -> Result<State, Violation> {
+pub fn discover(
+    mem: &PhysMem<impl Ram>,
+    boot: BootObjects,
+    tcb_slots: u64,
+) -> Result<State, Violation> {
     let mut state = State {
         caps: BTreeMap::new(),
         containers: BTreeMap::new(),
     };
     let mut todo: Vec<(PAddr, u64)> = Vec::from([
         (boot.root_cnode.0, 1u64 << boot.root_radix),
-        (boot.root_tcb, tcb::CNODE_ENTRIES),
+        (boot.root_tcb, tcb_slots),
         (boot.irq_node.0, boot.irq_count),
     ]);
     let mut linked: BTreeSet<SlotRef> = BTreeSet::new();
@@ -112,7 +120,7 @@ pub fn discover(mem: &PhysMem<impl Ram>, boot: BootObjects) -> Result<State, Vio
                     }
                     continue;
                 }
-                if let Some((b, count)) = container_of(slot, &cap)? {
+                if let Some((b, count)) = container_of(slot, &cap, tcb_slots)? {
                     if !mem.contains(b, count * 32) || b % 32 != 0 {
                         return Err(Violation::OutsideMemory(slot));
                     }
@@ -141,7 +149,7 @@ pub fn discover(mem: &PhysMem<impl Ram>, boot: BootObjects) -> Result<State, Vio
             for n in [node.prev, node.next].into_iter().flatten() {
                 grew |= linked.insert(n);
             }
-            if let Some((b, count)) = container_of(slot, &mem.cap(slot))? {
+            if let Some((b, count)) = container_of(slot, &mem.cap(slot), tcb_slots)? {
                 if mem.contains(b, count * 32) && !state.containers.contains_key(&b) {
                     todo.push((b, count));
                     grew = true;

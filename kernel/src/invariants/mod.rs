@@ -95,8 +95,8 @@ pub struct Census {
 impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Audits the whole kernel state.
     pub fn check_invariants(&self) -> Result<Census, Violation> {
-        let state = discover::discover(&self.mem, self.boot)?;
-        rules::check(&self.mem, &state)?;
+        let state = discover::discover(&self.mem, self.boot, A::TCB_CNODE_ENTRIES)?;
+        rules::check::<A>(&self.mem, &state)?;
         threads::check(&self.mem, &self.sched, &state, self.boot.root_tcb)?;
         irqs::check(&self.irqs, self.boot, &state)?;
         vspace::check(&self.mem, &self.asids, &state)?;

@@ -2,27 +2,48 @@
 
 use super::Violation;
 use super::discover::State;
-use crate::cap::{Cap, ZombieKind};
+use crate::arch::Arch;
+use crate::cap::{ARCH_KIND_BITS, Cap, TCB_CNODE_BITS, ZombieKind};
 use crate::cdt;
 use crate::memory::Ram;
 use crate::memory::{PADDR_LIMIT, PhysMem};
 use crate::slot::{SlotMemory, SlotRef};
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
-use selvm_abi::vm::VmObjectType;
 use selvm_abi::{MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, WORD_BITS};
 
-pub fn check(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
+pub fn check<A: Arch>(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     for (&slot, cap) in &s.caps {
-        check_fields(mem, slot, cap)?;
+        check_fields::<A>(mem, slot, cap)?;
     }
     check_links(mem, s)?;
-    check_objects(mem, s)?;
-    check_zombie_slots(s)?;
-    check_untypeds(mem, s)
+    check_objects::<A>(mem, s)?;
+    check_zombie_slots::<A>(s)?;
+    check_untypeds::<A>(mem, s)
 }
 
-fn check_fields(mem: &PhysMem<impl Ram>, slot: SlotRef, cap: &Cap) -> Result<(), Violation> {
+/// The whole object a cap names, `(base, log2 size)`: its region, except that a
+/// thread cap's (and a TCB zombie's) is the whole TCB of architecture `A`, not
+/// only its capability region (see `Cap::region`).
+fn extent<A: Arch>(cap: &Cap) -> Option<(u64, u32)> {
+    let (base, bits) = cap.region()?;
+    let tcb = matches!(
+        cap,
+        Cap::Thread { .. }
+            | Cap::Zombie {
+                kind: ZombieKind::Tcb,
+                ..
+            }
+    );
+    debug_assert!(!tcb || bits == TCB_CNODE_BITS);
+    Some((base, if tcb { A::CONFIG.tcb_bits } else { bits }))
+}
+
+fn check_fields<A: Arch>(
+    mem: &PhysMem<impl Ram>,
+    slot: SlotRef,
+    cap: &Cap,
+) -> Result<(), Violation> {
     let bad = match *cap {
         Cap::CNode {
             radix,
@@ -45,23 +66,14 @@ fn check_fields(mem: &PhysMem<impl Ram>, slot: SlotRef, cap: &Cap) -> Result<(),
         }
         Cap::Zombie {
             kind, remaining, ..
-        } => remaining > kind.slots(),
-        Cap::Module {
-            size_bits, sealed, ..
-        } => {
-            let (lo, hi) = VmObjectType::Module.size_bits_range();
-            !(lo..=hi).contains(&u32::from(size_bits)) || u64::from(sealed) > 1 << size_bits
-        }
-        Cap::RegisterStack { size_bits, .. } => {
-            let (lo, hi) = VmObjectType::RegisterStack.size_bits_range();
-            !(lo..=hi).contains(&u32::from(size_bits))
-        }
+        } => remaining > kind.slots(A::TCB_CNODE_ENTRIES),
+        Cap::Arch(c) => !A::cap_is_valid(c),
         _ => false,
     };
     if bad {
         return Err(Violation::BadFields(slot));
     }
-    let Some((base, bits)) = cap.region() else {
+    let Some((base, bits)) = extent::<A>(cap) else {
         return Ok(());
     };
     let size = 1u64 << bits;
@@ -133,8 +145,8 @@ fn check_links(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     Ok(())
 }
 
-/// Object identity for overlap checks: region plus a kind that must agree.
-fn object_key(cap: &Cap) -> Option<(u64, u32, u8)> {
+/// Object identity for overlap checks: extent plus a kind that must agree.
+fn object_key<A: Arch>(cap: &Cap) -> Option<(u64, u32, u8)> {
     let kind = match cap {
         Cap::CNode { .. }
         | Cap::Zombie {
@@ -156,14 +168,16 @@ fn object_key(cap: &Cap) -> Option<(u64, u32, u8)> {
         } => 5,
         Cap::PageTable { .. } => 6,
         Cap::AsidPool { .. } => 7,
-        Cap::Module { .. } => 9,
-        Cap::RegisterStack { .. } => 10,
+        // Each architecture kind its own (after the portable ones).
+        Cap::Arch(c) => 9 + c.kind,
         _ => return None,
     };
-    cap.region().map(|(b, bits)| (b, bits, kind))
+    extent::<A>(cap).map(|(b, bits)| (b, bits, kind))
 }
 
-fn check_objects(_mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
+const _: () = assert!(9 + (1u32 << ARCH_KIND_BITS) <= u8::MAX as u32);
+
+fn check_objects<A: Arch>(_mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     let mut objects: BTreeMap<(u64, u32, u8), SlotRef> = BTreeMap::new();
     let mut zombies: BTreeMap<u64, SlotRef> = BTreeMap::new();
     for (&slot, cap) in &s.caps {
@@ -172,7 +186,7 @@ fn check_objects(_mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
                 return Err(Violation::BadZombie(slot));
             }
         }
-        if let Some(key) = object_key(cap) {
+        if let Some(key) = object_key::<A>(cap) {
             objects.entry(key).or_insert(slot);
         }
     }
@@ -196,9 +210,9 @@ fn check_objects(_mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     Ok(())
 }
 
-/// The region a cap names as `(base, end)`; `None` when it names none.
-fn span(cap: &Cap) -> Option<(u64, u64)> {
-    cap.region().map(|(b, bits)| (b, b + (1u64 << bits)))
+/// The object a cap names as `(base, end)`; `None` when it names none.
+fn span<A: Arch>(cap: &Cap) -> Option<(u64, u64)> {
+    extent::<A>(cap).map(|(b, bits)| (b, b + (1u64 << bits)))
 }
 
 fn descendants_of(mem: &PhysMem<impl Ram>, slot: SlotRef) -> BTreeSet<SlotRef> {
@@ -217,7 +231,7 @@ fn descendants_of(mem: &PhysMem<impl Ram>, slot: SlotRef) -> BTreeSet<SlotRef> {
 /// Untyped rules: free memory is zero; every other region is nested in it or
 /// disjoint from it; what lies inside sits below its watermark and is its CDT
 /// descendant; a whole-region copy below it keeps it full.
-fn check_untypeds(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
+fn check_untypeds<A: Arch>(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
     let untypeds: Vec<(SlotRef, Cap)> = s
         .caps
         .iter()
@@ -244,7 +258,9 @@ fn check_untypeds(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
         }
         let below = &descendants[&u_slot];
         for (&o_slot, o) in &s.caps {
-            let Some((b, o_end)) = span(o) else { continue };
+            let Some((b, o_end)) = span::<A>(o) else {
+                continue;
+            };
             if o_slot == u_slot || o_end <= ptr || b >= end {
                 continue;
             }
@@ -294,7 +310,7 @@ fn check_untypeds(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violation> {
 
 /// A zombie has cleared its object's slots from `remaining` up: only zombies
 /// (the one being deleted, parked in a cycle) may remain there.
-fn check_zombie_slots(s: &State) -> Result<(), Violation> {
+fn check_zombie_slots<A: Arch>(s: &State) -> Result<(), Violation> {
     for cap in s.caps.values() {
         let Cap::Zombie {
             ptr,
@@ -304,7 +320,7 @@ fn check_zombie_slots(s: &State) -> Result<(), Violation> {
         else {
             continue;
         };
-        for i in remaining..kind.slots() {
+        for i in remaining..kind.slots(A::TCB_CNODE_ENTRIES) {
             let slot = SlotRef(ptr).offset(i);
             if let Some(c) = s.caps.get(&slot) {
                 if !matches!(c, Cap::Zombie { .. }) {

@@ -19,22 +19,26 @@ use super::{PAddr, PhysMem};
 /// [`word_struct!`], which writes the layout it promises.
 ///
 /// # Safety
-/// Implementors must be `#[repr(C)]` structs whose fields are all `u64` or arrays
-/// of `u64` (so size is a multiple of 8, alignment is 8 and there is no padding).
+/// Implementors must be `#[repr(C)]` structs whose fields are all `u64`, arrays
+/// of `u64` or `WordStruct`s (so all their bytes are `u64`s: size is a multiple
+/// of 8, alignment is 8 and there is no padding).
 pub unsafe trait WordStruct: Sized {}
 
-/// A field type a [`WordStruct`] may have: a word or an array of words. Sealed:
-/// the two impls below are all there are.
+/// A field type a [`WordStruct`] may have: a word, an array of words, or a
+/// `WordStruct` (a TCB's per-architecture part holds the portable fields).
+/// Sealed: the three impls below are all there are.
 pub trait WordField: sealed::Sealed {}
 
 mod sealed {
     pub trait Sealed {}
     impl Sealed for u64 {}
     impl<const N: usize> Sealed for [u64; N] {}
+    impl<T: super::WordStruct> Sealed for T {}
 }
 
 impl WordField for u64 {}
 impl<const N: usize> WordField for [u64; N] {}
+impl<T: WordStruct> WordField for T {}
 
 /// Checks, at compile time, that `T` is a [`WordField`] (used by [`word_struct!`]).
 #[doc(hidden)]
@@ -43,8 +47,9 @@ pub const fn word_field<T: WordField>() {}
 /// Defines a struct of words that the kernel views in place: the only way to
 /// implement [`WordStruct`], so the kernel's one `unsafe impl` is here. The macro
 /// writes `#[repr(C)]` itself and checks at compile time that every field is a
-/// `u64` or a `[u64; N]` (a [`WordField`]), and that the result has alignment 8
-/// and a size that is a multiple of 8: everything `WordStruct` requires.
+/// `u64`, a `[u64; N]` or a `WordStruct` (a [`WordField`]), and that the result
+/// has alignment 8 and a size that is a multiple of 8: everything `WordStruct`
+/// requires.
 ///
 /// ```ignore
 /// word_struct! {
@@ -84,9 +89,9 @@ macro_rules! word_struct {
         };
 
         // SAFETY: `word_struct!` wrote `#[repr(C)]` on the struct and checked just
-        // above that every field is a `u64` or a `[u64; N]` (the only `WordField`
-        // types), with alignment 8 and a size that is a multiple of 8: the layout
-        // `WordStruct` requires.
+        // above that every field is a `u64`, a `[u64; N]` or a `WordStruct` (the
+        // only `WordField` types), with alignment 8 and a size that is a multiple
+        // of 8: the layout `WordStruct` requires.
         #[allow(unsafe_code)]
         unsafe impl $crate::memory::WordStruct for $name {}
     };

@@ -10,14 +10,14 @@ use crate::error::SyscallError;
 use crate::invocation::Invocation;
 use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem};
-use crate::object::{create, object_size_bits};
+use crate::object::{NewObject, create};
 use crate::preemption::Preempted;
 use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use selvm_abi::args::UntypedRetype as R;
 use selvm_abi::{
-    InvocationLabel, LookupFault, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, ObjectType, RESET_CHUNK_BITS,
-    RETYPE_FAN_OUT_LIMIT, WORD_BITS, vm::VmObjectType,
+    InvocationLabel, LookupFault, MAX_UNTYPED_BITS, ObjectType, RESET_CHUNK_BITS,
+    RETYPE_FAN_OUT_LIMIT, WORD_BITS,
 };
 
 /// A validated Retype.
@@ -30,7 +30,7 @@ pub struct Retype {
     /// Address of the first new object.
     pub base: PAddr,
     /// Type of the objects.
-    pub ty: ObjectType,
+    pub ty: NewObject,
     /// The caller's size argument.
     pub user_size: u64,
     /// First destination slot; the others follow it.
@@ -46,13 +46,13 @@ const fn align_up(value: u64, bits: u64) -> u64 {
     (value + mask) & !mask
 }
 
-/// Validates an Untyped invocation in seL4's check order.
-pub fn decode(
+/// Validates an Untyped invocation in seL4's check order, on architecture `A`
+/// (its TCB size and object types).
+pub fn decode<A: Arch>(
     mem: &PhysMem<impl Ram>,
     slot: SlotRef,
     cap: Cap,
     inv: &Invocation<'_>,
-    vm_objects: bool,
 ) -> Result<Retype, SyscallError> {
     let Cap::Untyped {
         ptr,
@@ -73,28 +73,15 @@ pub fn decode(
     let (ty_word, user_size) = (inv.mr(R::OBJECT_TYPE), inv.mr(R::SIZE_BITS));
     let (node_index, node_depth) = (inv.mr(R::NODE_INDEX), inv.mr(R::NODE_DEPTH));
     let (node_offset, count) = (inv.mr(R::NODE_OFFSET), inv.mr(R::NUM_OBJECTS));
-    let ty = if vm_objects {
-        ObjectType::from_word_vm(ty_word)
-    } else {
-        ObjectType::from_word(ty_word)
-    };
-    let ty = ty.ok_or(SyscallError::InvalidArgument { arg: 0 })?;
-    let obj_bits = object_size_bits(ty, user_size);
+    let ty = NewObject::from_word::<A>(ty_word).ok_or(SyscallError::InvalidArgument { arg: 0 })?;
+    let obj_bits = ty.size_bits::<A>(user_size);
     if user_size >= u64::from(WORD_BITS) || obj_bits > u64::from(MAX_UNTYPED_BITS) {
         return Err(SyscallError::RangeError {
             min: 0,
             max: MAX_UNTYPED_BITS.into(),
         });
     }
-    let vm_range = match ty {
-        ObjectType::Module => Some(VmObjectType::Module.size_bits_range()),
-        ObjectType::RegisterStack => Some(VmObjectType::RegisterStack.size_bits_range()),
-        _ => None,
-    };
-    if (ty == ObjectType::CNode && user_size == 0)
-        || (ty == ObjectType::Untyped && user_size < u64::from(MIN_UNTYPED_BITS))
-        || vm_range.is_some_and(|(lo, hi)| !(u64::from(lo)..=u64::from(hi)).contains(&user_size))
-    {
+    if !ty.size_is_valid(user_size) {
         return Err(SyscallError::InvalidArgument { arg: 1 });
     }
     let node = if node_depth == 0 {
@@ -146,7 +133,7 @@ pub fn decode(
     if (available >> obj_bits) < count {
         return Err(SyscallError::NotEnoughMemory { available });
     }
-    if is_device && !ty.is_frame() && ty != ObjectType::Untyped {
+    if is_device && !ty.fits_device_memory() {
         return Err(SyscallError::InvalidArgument { arg: 1 });
     }
     let base = align_up(ptr + used, obj_bits);
@@ -178,7 +165,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         else {
             return Ok(());
         };
-        let obj_bits = object_size_bits(op.ty, op.user_size);
+        let obj_bits = op.ty.size_bits::<A>(op.user_size);
         let watermark = op.base - ptr + (op.count << obj_bits);
         self.mem.set_cap(
             op.untyped,
@@ -192,7 +179,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         for i in 0..op.count {
             let ptr = op.base + (i << obj_bits);
             let cap = create(op.ty, ptr, op.user_size, op.is_device);
-            if op.ty == ObjectType::Tcb {
+            if op.ty == NewObject::Portable(ObjectType::Tcb) {
                 self.init_tcb(ptr);
             }
             cdt::insert_new(&mut self.mem, op.untyped, op.dest.offset(i), cap);

@@ -9,19 +9,42 @@ mod registers;
 
 pub use registers::*;
 
-use super::{Arch, check_ipc_buffer_common};
+use super::{Arch, NoArchOp, check_ipc_buffer_common};
 use crate::cap::Cap;
 use crate::error::SyscallError;
+use crate::invocation::Outcome;
+use crate::memory::{PAddr, Ram};
+use crate::object::tcb::tcb_object;
+use crate::preemption::Preempted;
+use crate::state::Kernel;
 use selvm_abi::Word;
-use selvm_abi::config::Config;
+use selvm_abi::config::{self, Config};
 
 /// The riscv64 architecture (Sv39, no hypervisor extension).
 #[derive(Debug, Default)]
 pub struct Riscv64;
 
 /// sstatus bits a user thread starts with: SPIE, so interrupts are enabled
-/// after `sret`, and FS = initial so the FPU is usable.
-pub const SSTATUS_INITIAL: Word = (1 << 5) | (1 << 13);
+/// after `sret` (seL4's `Arch_initContext`). FS stays Off: the configuration has
+/// no FPU, user code is soft-float.
+pub const SSTATUS_INITIAL: Word = 1 << 5;
+
+tcb_object! {
+    /// The riscv64 TCB after its capability region (a TCB of 2^10 bytes, no FPU
+    /// state): 16 slots at bytes 0..512, then the portable fields (512..720),
+    /// the 35-word context (720..1000) and a 3-word name (1000..1024: 23
+    /// characters and a NUL). Checked here, at compile time.
+    pub struct Riscv64Tcb { context: CONTEXT_REGISTERS, tcb_bits: config::riscv64::TCB_BITS }
+}
+
+const _: () = assert!(config::riscv64::TCB_BITS == 10);
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    let base = crate::object::tcb::FIELDS_OFFSET as usize;
+    assert!(base + offset_of!(Riscv64Tcb, context) == 720);
+    assert!(base + offset_of!(Riscv64Tcb, name) == 1000);
+    assert!(base + size_of::<Riscv64Tcb>() == 1 << config::riscv64::TCB_BITS);
+};
 
 impl Arch for Riscv64 {
     const NAME: &'static str = "riscv64";
@@ -40,6 +63,10 @@ impl Arch for Riscv64 {
     const TLS_REGISTER: usize = TP;
     const FAULT_IP_REGISTER: usize = FAULT_IP;
     const NEXT_IP_REGISTER: usize = NEXT_IP;
+
+    type Tcb = Riscv64Tcb;
+    type Op = NoArchOp;
+    type PcWrite = ();
 
     fn init_context(context: &mut [Word]) {
         context[SSTATUS] = SSTATUS_INITIAL;
@@ -76,5 +103,17 @@ impl Arch for Riscv64 {
     fn flush_tlb(&mut self, _flush: crate::vspace::TlbFlush) {
         // The bare-metal platform issues `sfence.vma` (with the ASID, and the
         // address for a page flush).
+    }
+
+    fn perform_invocation<R: Ram>(
+        _k: &mut Kernel<Self, R>,
+        op: NoArchOp,
+    ) -> Result<Outcome, Preempted> {
+        match op {}
+    }
+
+    fn user_pc_write<R: Ram>(_k: &Kernel<Self, R>, _t: PAddr, _pc: Word) -> Option<()> {
+        // Any pc: a bad one faults in user mode.
+        Some(())
     }
 }

@@ -4,8 +4,8 @@
 //! interpreter hands back — a `syscall`, a memory fault, a VM trap, or the
 //! entry function returning.
 
+use super::caps::VmCap;
 use super::{VmArch, VmHost, hidden};
-use crate::cap::Cap;
 use crate::fault::Fault;
 use crate::memory::Ram;
 use crate::memory::{PAddr, SplitMem};
@@ -41,14 +41,18 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
         let module = self.mem.cap(tcb::slot(t, TCB_MODULE));
         let stack = self.mem.cap(tcb::slot(t, TCB_REGISTER_STACK));
         let ctx = self.context(t);
-        match (module, module.sealed_image(), stack) {
+        match (
+            VmCap::of(&module),
+            super::sealed_image(&module),
+            VmCap::of(&stack),
+        ) {
             (
-                Cap::Module { ptr, .. },
+                Some(VmCap::Module { ptr, .. }),
                 Some(sealed),
-                Cap::RegisterStack {
+                Some(VmCap::RegisterStack {
                     ptr: stack,
                     size_bits,
-                },
+                }),
             ) if ctx[hidden::ENTRY_FUNCTION] != hidden::NO_ENTRY => Some(VmCode {
                 module: ptr,
                 image_len: sealed as usize,
@@ -182,8 +186,8 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
         let root = self.boot.root_cnode;
         let t = self.boot.root_tcb;
         let (m, s) = (root.offset(module), root.offset(stack));
-        let (Cap::Module { sealed, .. }, Cap::RegisterStack { .. }) =
-            (self.mem.cap(m), self.mem.cap(s))
+        let (Some(VmCap::Module { sealed, .. }), Some(VmCap::RegisterStack { .. })) =
+            (VmCap::of(&self.mem.cap(m)), VmCap::of(&self.mem.cap(s)))
         else {
             return false;
         };

@@ -7,22 +7,41 @@
 //! run loop owns for the interpreter's own thread state. Side effects (console
 //! bytes, interrupt masking, TLB flushes, a module going away) go to the
 //! embedding host through [`VmHost`].
+//!
+//! Its objects live here too and reach the portable kernel only through the
+//! `Arch` hooks, as seL4 keeps architecture objects under `arch/`: modules and
+//! register stacks (Retype types 9 and 10, `Cap::Arch` records of those kinds:
+//! `caps`), their invocations and the vm's TCB invocations (labels 38–43:
+//! `module`, `tcb`), TCB slots 5 and 6, and the rule for a pc user level
+//! writes (`pc`). The whole module is the cargo feature `vm`.
 
+mod caps;
 mod entry;
+mod module;
 mod pc;
+mod tcb;
 
+pub use caps::{MODULE, REGISTER_STACK, VmCap, sealed_image};
 pub use entry::VmCode;
-pub(crate) use pc::PcWrite;
+pub use module::ModuleOp;
+pub use pc::PcWrite;
+pub use tcb::{MAX_MEMORY_PAGES, VmTcbOp};
 
-use super::{Arch, check_ipc_buffer_common};
-use crate::cap::Cap;
+use super::{Arch, ArchObjectType, check_ipc_buffer_common};
+use crate::cap::{ArchCap, Cap};
 use crate::error::SyscallError;
-use crate::memory::PAddr;
+use crate::invocation::{Invocation, Outcome};
+use crate::memory::{PAddr, Ram};
+use crate::object::tcb::tcb_object;
+use crate::preemption::Preempted;
+use crate::slot::SlotRef;
+use crate::state::Kernel;
 use crate::vspace::TlbFlush;
 use selvm_abi::Word;
-use selvm_abi::config::Config;
+use selvm_abi::config::{self, Config};
 use selvm_abi::vm::context as user;
 use selvm_abi::vm::fault::{UNKNOWN_SYSCALL_REGISTERS, USER_EXCEPTION_REGISTERS};
+use selvm_abi::vm::object::{TCB_REGISTER_STACK, VmObjectType};
 
 /// Context words past the user context, for the kernel and the host.
 pub mod hidden {
@@ -52,8 +71,33 @@ pub mod hidden {
 /// Words of a vm thread's saved context.
 pub const CONTEXT_WORDS: usize = hidden::HOST_STATE + hidden::HOST_STATE_WORDS;
 
-const _: () = assert!(CONTEXT_WORDS <= super::MAX_CONTEXT_WORDS);
 const _: () = assert!(hidden::NEXT_PC == user::USER_CONTEXT_WORDS);
+
+tcb_object! {
+    /// The vm TCB after its capability region (a TCB of 2^11 bytes): 16 slots
+    /// at bytes 0..512 (seven in use), then the portable fields (512..720), the
+    /// 28-word context (720..944) and the 8-word name (944..1008); the rest is
+    /// unused. Checked here, at compile time.
+    pub struct VmTcb { context: CONTEXT_WORDS, tcb_bits: config::vm::TCB_BITS }
+}
+
+const _: () = assert!(config::vm::TCB_BITS == 11);
+const _: () = {
+    use core::mem::offset_of;
+    let base = crate::object::tcb::FIELDS_OFFSET as usize;
+    assert!(base + offset_of!(VmTcb, context) == 720);
+    assert!(base + offset_of!(VmTcb, name) == 944);
+    assert!(crate::object::tcb::name_words(config::vm::TCB_BITS, CONTEXT_WORDS) == 8);
+};
+
+/// A validated invocation of the vm's own: a module's, or a vm TCB invocation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmOp {
+    /// ModuleWriteFromFrame, ModuleSeal.
+    Module(ModuleOp),
+    /// TcbBindModule, TcbBindRegisterStack, TcbSetEntry, TcbSetMemory.
+    Tcb(VmTcbOp),
+}
 
 /// What the kernel asks of the machine hosting it.
 pub trait VmHost {
@@ -91,7 +135,12 @@ impl<H: VmHost> Arch for VmArch<H> {
     const TLS_REGISTER: usize = user::TP;
     const FAULT_IP_REGISTER: usize = user::PC;
     const NEXT_IP_REGISTER: usize = hidden::NEXT_PC;
-    const VM_OBJECTS: bool = true;
+    // seL4's five, then the bound module (5) and register stack (6).
+    const TCB_CNODE_ENTRIES: u64 = TCB_REGISTER_STACK as u64 + 1;
+
+    type Tcb = VmTcb;
+    type Op = VmOp;
+    type PcWrite = PcWrite;
 
     fn init_context(context: &mut [Word]) {
         context.fill(0);
@@ -136,7 +185,69 @@ impl<H: VmHost> Arch for VmArch<H> {
         self.host.flush_tlb(flush);
     }
 
-    fn module_deleted(&mut self, module: PAddr) {
-        self.host.module_deleted(module);
+    fn object_type(word: Word) -> Option<ArchObjectType> {
+        let ty = VmObjectType::from_word(word)?;
+        let (min_bits, max_bits) = ty.size_bits_range();
+        Some(ArchObjectType {
+            kind: ty.word() as u8,
+            min_bits,
+            max_bits,
+        })
+    }
+
+    fn decode_invocation<R: Ram>(
+        k: &Kernel<Self, R>,
+        slot: SlotRef,
+        cap: Cap,
+        inv: &Invocation<'_>,
+    ) -> Option<Result<VmOp, SyscallError>> {
+        match (cap, VmCap::of(&cap)) {
+            (_, Some(VmCap::Module { .. })) => {
+                Some(k.decode_module(slot, cap, inv).map(VmOp::Module))
+            }
+            // A register stack has no invocations: the portable answer.
+            (_, Some(VmCap::RegisterStack { .. })) => None,
+            (Cap::Thread { tcb }, _) if tcb::is_vm_tcb_label(inv.label) => {
+                Some(k.decode_vm_tcb(tcb, inv).map(VmOp::Tcb))
+            }
+            _ => None,
+        }
+    }
+
+    fn perform_invocation<R: Ram>(k: &mut Kernel<Self, R>, op: VmOp) -> Result<Outcome, Preempted> {
+        match op {
+            VmOp::Module(op) => k.perform_module(op),
+            VmOp::Tcb(op) => k.perform_vm_tcb(op).map(|()| Outcome::Done),
+        }
+    }
+
+    fn finalise_cap(&mut self, cap: ArchCap, is_final: bool) {
+        if is_final && cap.kind == MODULE {
+            self.host.module_deleted(cap.ptr);
+        }
+    }
+
+    fn cap_is_valid(cap: ArchCap) -> bool {
+        VmCap::is_valid(cap)
+    }
+
+    fn cap_type_tag(cap: ArchCap) -> u64 {
+        // Odd numbers after seL4's riscv64 cap types, as DebugCapIdentify
+        // always reported them.
+        match cap.kind {
+            MODULE => 15,
+            REGISTER_STACK => 17,
+            _ => 0,
+        }
+    }
+
+    fn user_pc_write<R: Ram>(k: &Kernel<Self, R>, t: PAddr, pc: Word) -> Option<PcWrite> {
+        k.vm_pc_write(t, pc)
+    }
+
+    fn user_pc_written<R: Ram>(k: &mut Kernel<Self, R>, t: PAddr, w: PcWrite) {
+        if let PcWrite::Restart(func) = w {
+            k.vm_restart_at(t, func);
+        }
     }
 }

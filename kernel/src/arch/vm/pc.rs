@@ -6,9 +6,8 @@
 //! (at most one parameter), which then starts afresh with an empty call stack
 //! (docs/vm-abi.md, "User context").
 
-use super::hidden;
-use crate::arch::Arch;
-use crate::cap::Cap;
+use super::caps::VmCap;
+use super::{VmArch, VmHost, hidden};
 use crate::memory::PAddr;
 use crate::memory::Ram;
 use crate::object::tcb;
@@ -22,14 +21,14 @@ use selvm_bytecode::format::Section;
 
 /// What a valid new pc does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum PcWrite {
+pub enum PcWrite {
     /// Unchanged, or moved within the current function.
     InPlace,
     /// Another function's first instruction: the thread restarts there.
     Restart(u32),
 }
 
-impl<A: Arch, R: Ram> Kernel<A, R> {
+impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
     /// Whether thread `t` may get `pc`, and what it means; `None` rejects it.
     pub(crate) fn vm_pc_write(&self, t: PAddr, pc: Word) -> Option<PcWrite> {
         let current = self.context(t)[PC];
@@ -37,7 +36,8 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             return Some(PcWrite::InPlace);
         }
         let module = self.mem.cap(tcb::slot(t, TCB_MODULE));
-        let (Cap::Module { ptr, .. }, Some(sealed)) = (module, module.sealed_image()) else {
+        let module = VmCap::of(&module)?;
+        let (VmCap::Module { ptr, .. }, Some(sealed)) = (module, module.sealed_image()) else {
             return None;
         };
         let m = selvm_bytecode::Module::parse(self.mem.bytes(ptr, sealed as usize)).ok()?;

@@ -254,13 +254,10 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 if target == caller {
                     return Err(SyscallError::IllegalOperation);
                 }
-                // The vm architecture checks a new pc against the module
-                // (the pc is the first frame register, the first of `regs`).
-                if A::VM_OBJECTS
-                    && w > 0
-                    && self
-                        .vm_pc_write(target, inv.mr(TcbWriteRegisters::REGS))
-                        .is_none()
+                // The architecture checks a new pc (the vm: against the module;
+                // the pc is the first frame register, the first of `regs`).
+                if w > 0
+                    && A::user_pc_write(self, target, inv.mr(TcbWriteRegisters::REGS)).is_none()
                 {
                     return Err(SyscallError::InvalidArgument { arg: 2 });
                 }
@@ -414,4 +411,3 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
 }
 
 mod perform;
-pub mod vm;

@@ -49,7 +49,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             } => {
                 let values = mrs.get(TcbWriteRegisters::REGS..).unwrap_or(&[]);
                 let restart = match values.first() {
-                    Some(&pc) if A::VM_OBJECTS && count > 0 => self.vm_pc_write(target, pc),
+                    Some(&pc) if count > 0 => A::user_pc_write(self, target, pc),
                     _ => None,
                 };
                 let order = A::FRAME_REGISTERS.iter().chain(A::GP_REGISTERS);
@@ -58,8 +58,8 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                         self.context_mut(target)[r] = A::sanitise_register(r, v);
                     }
                 }
-                if let Some(crate::arch::vm::PcWrite::Restart(func)) = restart {
-                    self.vm_restart_at(target, func);
+                if let Some(w) = restart {
+                    A::user_pc_written(self, target, w);
                 }
                 self.restart_pc_is_next(target);
                 if resume {

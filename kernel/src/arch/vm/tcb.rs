@@ -1,10 +1,11 @@
-//! The vm architecture's TCB invocations (docs/vm-abi.md, labels 40–43):
+//! The vm architecture's TCB invocations (docs/vm-abi.md, labels 40–43),
+//! claimed through `Arch::decode_invocation`:
 //! binding a sealed module and a register stack (copies kept in TCB slots 5
 //! and 6), setting the entry point, and the thread's memory size and limit.
 //! Each is decoded completely, in the documented check order, before it acts.
 
-use crate::arch::Arch;
-use crate::arch::vm::hidden;
+use super::caps::VmCap;
+use super::{VmArch, VmHost, hidden};
 use crate::cap::Cap;
 use crate::cdt;
 use crate::error::SyscallError;
@@ -72,7 +73,7 @@ pub fn is_vm_tcb_label(label: Word) -> bool {
     )
 }
 
-impl<A: Arch, R: Ram> Kernel<A, R> {
+impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
     /// Validates a vm TCB invocation of the thread `target`.
     pub(crate) fn decode_vm_tcb(
         &self,
@@ -88,8 +89,8 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 if !inactive {
                     return Err(SyscallError::IllegalOperation);
                 }
-                match extra.cap {
-                    c @ Cap::Module { .. } if c.sealed_image().is_some() => Ok(VmTcbOp::Bind {
+                match VmCap::of(&extra.cap) {
+                    Some(c) if c.sealed_image().is_some() => Ok(VmTcbOp::Bind {
                         target,
                         index: TCB_MODULE,
                         cap: extra.cap,
@@ -106,7 +107,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 if !inactive {
                     return Err(SyscallError::IllegalOperation);
                 }
-                let Cap::RegisterStack { size_bits, .. } = extra.cap else {
+                let Some(VmCap::RegisterStack { size_bits, .. }) = VmCap::of(&extra.cap) else {
                     return Err(SyscallError::InvalidCapability { cap: 0 });
                 };
                 let max = (1u64 << size_bits) / 8 / 2;
@@ -129,12 +130,14 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 let module = self.mem.cap(tcb::slot(target, TCB_MODULE));
                 let stack = self.mem.cap(tcb::slot(target, TCB_REGISTER_STACK));
                 let (
-                    Cap::Module { ptr: module, .. },
-                    Some(sealed),
-                    Cap::RegisterStack { size_bits, .. },
+                    Some(m @ VmCap::Module { ptr: module, .. }),
+                    Some(VmCap::RegisterStack { size_bits, .. }),
                     true,
-                ) = (module, module.sealed_image(), stack, inactive)
+                ) = (VmCap::of(&module), VmCap::of(&stack), inactive)
                 else {
+                    return Err(SyscallError::IllegalOperation);
+                };
+                let Some(sealed) = m.sealed_image() else {
                     return Err(SyscallError::IllegalOperation);
                 };
                 let image = self.mem.bytes(module, sealed as usize);

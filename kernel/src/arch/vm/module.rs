@@ -1,5 +1,5 @@
-//! Modules (vm architecture): register bytecode held in a kernel object with no
-//! heap. A module is created empty and writable; ModuleWriteFromFrame copies
+//! Modules (a vm architecture object): register bytecode held in a kernel
+//! object with no heap. A module is created empty and writable; ModuleWriteFromFrame copies
 //! up to one page (`MODULE_WRITE_MAX`) in from a frame per call, so no copy
 //! needs a preemption point, ModuleSeal runs the `bytecode` verifier over the
 //! image and makes it immutable (every cap to it records the sealed length,
@@ -13,7 +13,8 @@
 //! recorded progress, so a resumed verification always covers the bytes that
 //! will be sealed.
 
-use crate::arch::Arch;
+use super::caps::VmCap;
+use super::{VmArch, VmHost};
 use crate::cap::{Cap, VmRights};
 use crate::error::SyscallError;
 use crate::invocation::{Invocation, Outcome};
@@ -52,7 +53,7 @@ pub enum ModuleOp {
     },
 }
 
-impl<A: Arch, R: Ram> Kernel<A, R> {
+impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
     /// Validates an invocation of the module cap `cap` in `slot`.
     pub(crate) fn decode_module(
         &self,
@@ -60,10 +61,10 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         cap: Cap,
         inv: &Invocation<'_>,
     ) -> Result<ModuleOp, SyscallError> {
-        let Cap::Module { ptr, size_bits, .. } = cap else {
+        let Some(module @ VmCap::Module { ptr, size_bits, .. }) = VmCap::of(&cap) else {
             return Err(SyscallError::IllegalOperation);
         };
-        let sealed = cap.sealed_image().is_some();
+        let sealed = module.sealed_image().is_some();
         let size: u64 = 1 << size_bits;
         match V::from_word(inv.label) {
             Some(V::ModuleWriteFromFrame) => {
@@ -152,13 +153,12 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     }
 
     fn seal(&mut self, slot: SlotRef, len: u32) -> Result<Outcome, Preempted> {
-        let cap = self.mem.cap(slot);
-        let Cap::Module {
+        let Some(VmCap::Module {
             ptr,
+            size_bits,
             sealed: pending,
             progress,
-            ..
-        } = cap
+        }) = VmCap::of(&self.mem.cap(slot))
         else {
             return Ok(Outcome::Done);
         };
@@ -190,15 +190,13 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 }
                 Ok(Progress::More) => {
                     if self.preemption.point().is_err() {
-                        if let Cap::Module { ptr, size_bits, .. } = cap {
-                            let keep = Cap::Module {
-                                ptr,
-                                size_bits,
-                                sealed: len,
-                                progress: position + 1,
-                            };
-                            self.mem.set_cap(slot, keep);
-                        }
+                        let keep = VmCap::Module {
+                            ptr,
+                            size_bits,
+                            sealed: len,
+                            progress: position + 1,
+                        };
+                        self.mem.set_cap(slot, keep.cap());
                         return Err(Preempted);
                     }
                 }
@@ -234,14 +232,14 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         }
         let mut cur = Some(first);
         while let Some(s) = cur {
-            if let Cap::Module { ptr, size_bits, .. } = self.mem.cap(s) {
-                let updated = Cap::Module {
+            if let Some(VmCap::Module { ptr, size_bits, .. }) = VmCap::of(&self.mem.cap(s)) {
+                let updated = VmCap::Module {
                     ptr,
                     size_bits,
                     sealed,
                     progress,
                 };
-                self.mem.set_cap(s, updated);
+                self.mem.set_cap(s, updated.cap());
             }
             cur = same(self, self.mem.mdb(s).next);
         }
