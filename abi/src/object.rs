@@ -80,11 +80,13 @@ pub enum ObjectType {
     LargePage = 7,
     /// A page table.
     PageTable = 8,
-    /// The vm architecture's module object (`selvm_abi::vm::VmObjectType::Module`);
-    /// other architectures reject it.
+    /// The vm architecture's module object, the type word a vm program passes
+    /// (`selvm_abi::vm::VmObjectType::Module` is the vm's own numbering, which the
+    /// kernel's vm architecture decodes); [`ObjectType::from_word`] never gives it
+    /// and other architectures reject it.
     Module = 9,
     /// The vm architecture's register stack object
-    /// (`selvm_abi::vm::VmObjectType::RegisterStack`); other architectures reject it.
+    /// (`selvm_abi::vm::VmObjectType::RegisterStack`); as `Module`.
     RegisterStack = 10,
 }
 
@@ -102,17 +104,9 @@ impl ObjectType {
         ObjectType::PageTable,
     ];
 
-    /// Decodes an object-type word of the vm architecture: the generic and riscv64
-    /// types and the vm types 9 and 10.
-    pub const fn from_word_vm(w: Word) -> Option<ObjectType> {
-        match w {
-            9 => Some(ObjectType::Module),
-            10 => Some(ObjectType::RegisterStack),
-            _ => Self::from_word(w),
-        }
-    }
-
-    /// Decodes an object-type word; `None` for values this numbering does not define.
+    /// Decodes an object-type word of the generic and riscv64 numbering (0..=8);
+    /// `None` for any other, the vm's 9 and 10 included (an architecture's own types
+    /// are its business: `selvm_abi::vm::VmObjectType`).
     pub const fn from_word(w: Word) -> Option<ObjectType> {
         if w < Self::ALL.len() as Word {
             Some(Self::ALL[w as usize])

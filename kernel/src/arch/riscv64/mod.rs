@@ -6,6 +6,8 @@
 //! bare-metal platform.
 
 mod registers;
+#[cfg(test)]
+mod tests;
 
 pub use registers::*;
 
