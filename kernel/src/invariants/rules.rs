@@ -25,7 +25,7 @@ pub fn check<A: Arch>(mem: &PhysMem<impl Ram>, s: &State) -> Result<(), Violatio
 /// The whole object a cap names, `(base, log2 size)`: its region, except that a
 /// thread cap's (and a TCB zombie's) is the whole TCB of architecture `A`, not
 /// only its capability region (see `Cap::region`).
-fn extent<A: Arch>(cap: &Cap) -> Option<(u64, u32)> {
+pub(super) fn extent<A: Arch>(cap: &Cap) -> Option<(u64, u32)> {
     let (base, bits) = cap.region()?;
     let tcb = matches!(
         cap,

@@ -10,6 +10,7 @@
 
 use super::Violation;
 use super::discover::State;
+use crate::arch::Arch;
 use crate::arch::sv39::Pte;
 use crate::cap::{Cap, VmRights};
 use crate::memory::Ram;
@@ -56,7 +57,11 @@ fn index(s: &State) -> Index {
     ix
 }
 
-pub fn check(mem: &PhysMem<impl Ram>, asids: &AsidTable, s: &State) -> Result<(), Violation> {
+pub fn check<A: Arch>(
+    mem: &PhysMem<impl Ram>,
+    asids: &AsidTable,
+    s: &State,
+) -> Result<(), Violation> {
     let ix = index(s);
     let bad = |what| Err(Violation::BadVspace(what));
     // Pools: the table and the live pool caps agree.
@@ -100,7 +105,7 @@ pub fn check(mem: &PhysMem<impl Ram>, asids: &AsidTable, s: &State) -> Result<()
             if recorded {
                 vspaces.push((asid, root));
             } else if ix.tables.contains_key(&root)
-                || reused(s, root, |c| matches!(c, Cap::PageTable { .. }))
+                || reused::<A>(s, root, |c| matches!(c, Cap::PageTable { .. }))
             {
                 // Reachable caps to the table that do not record the ASID, or
                 // its memory holding another object.
@@ -124,8 +129,8 @@ pub fn check(mem: &PhysMem<impl Ram>, asids: &AsidTable, s: &State) -> Result<()
 /// Whether a discovered object other than an untyped or a `same_kind` cap
 /// covers `addr` (the memory of an object whose caps discovery cannot see has
 /// been handed to something else).
-fn reused(s: &State, addr: PAddr, same_kind: impl Fn(&Cap) -> bool) -> bool {
-    s.caps.values().any(|c| match c.region() {
+fn reused<A: Arch>(s: &State, addr: PAddr, same_kind: impl Fn(&Cap) -> bool) -> bool {
+    s.caps.values().any(|c| match super::rules::extent::<A>(c) {
         Some((base, bits)) => {
             !matches!(c, Cap::Untyped { .. })
                 && !same_kind(c)
