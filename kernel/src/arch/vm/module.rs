@@ -26,6 +26,7 @@ use crate::state::Kernel;
 use selvm_abi::Word;
 use selvm_abi::vm::MODULE_WRITE_MAX;
 use selvm_abi::vm::VmInvocationLabel as V;
+use selvm_abi::vm::args::{ModuleSeal as S, ModuleWriteFromFrame as W};
 use selvm_bytecode::rule::Location;
 use selvm_bytecode::verify::{Progress, Verifier};
 
@@ -68,13 +69,17 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
         let size: u64 = 1 << size_bits;
         match V::from_word(inv.label) {
             Some(V::ModuleWriteFromFrame) => {
-                let (Some(frame), true) = (inv.extra_cap(0), inv.mrs.len() >= 3) else {
+                let (Some(frame), true) = (inv.extra_cap(W::FRAME), inv.mrs.len() >= W::MRS) else {
                     return Err(SyscallError::TruncatedMessage);
                 };
                 if sealed {
                     return Err(SyscallError::IllegalOperation);
                 }
-                let (module_off, frame_off, len) = (inv.mr(0), inv.mr(1), inv.mr(2));
+                let (module_off, frame_off, len) = (
+                    inv.mr(W::MODULE_OFFSET),
+                    inv.mr(W::FRAME_OFFSET),
+                    inv.mr(W::LENGTH),
+                );
                 let (frame_ptr, frame_bits) = match frame {
                     Cap::Frame {
                         ptr, size, rights, ..
@@ -105,13 +110,13 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
                 })
             }
             Some(V::ModuleSeal) => {
-                if inv.mrs.is_empty() {
+                if inv.mrs.len() < S::MRS {
                     return Err(SyscallError::TruncatedMessage);
                 }
                 if sealed {
                     return Err(SyscallError::IllegalOperation);
                 }
-                let len = inv.mr(0);
+                let len = inv.mr(S::LENGTH);
                 if len > size {
                     return Err(SyscallError::RangeError { min: 0, max: size });
                 }

@@ -18,6 +18,7 @@ use crate::slot::{SlotMemory, SlotRef};
 use crate::state::Kernel;
 use selvm_abi::Word;
 use selvm_abi::vm::VmInvocationLabel as V;
+use selvm_abi::vm::args::{TcbBindModule, TcbBindRegisterStack, TcbSetEntry, TcbSetMemory};
 use selvm_abi::vm::context::{A0, PC, SP, pc_word};
 use selvm_abi::vm::object::ENTRY_TABLE_ELEMENT;
 use selvm_abi::vm::object::{TCB_MODULE, TCB_REGISTER_STACK};
@@ -83,7 +84,7 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
         let inactive = self.thread_state(target) == ThreadState::Inactive;
         match V::from_word(inv.label) {
             Some(V::TcbBindModule) => {
-                let Some(extra) = inv.extra[0] else {
+                let Some(extra) = inv.extra[TcbBindModule::MODULE] else {
                     return Err(SyscallError::TruncatedMessage);
                 };
                 if !inactive {
@@ -101,7 +102,10 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
                 }
             }
             Some(V::TcbBindRegisterStack) => {
-                let (Some(extra), true) = (inv.extra[0], !inv.mrs.is_empty()) else {
+                let (Some(extra), true) = (
+                    inv.extra[TcbBindRegisterStack::STACK],
+                    inv.mrs.len() >= TcbBindRegisterStack::MRS,
+                ) else {
                     return Err(SyscallError::TruncatedMessage);
                 };
                 if !inactive {
@@ -111,7 +115,7 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
                     return Err(SyscallError::InvalidCapability { cap: 0 });
                 };
                 let max = (1u64 << size_bits) / 8 / 2;
-                let depth = inv.mr(0);
+                let depth = inv.mr(TcbBindRegisterStack::MAX_DEPTH);
                 if !(1..=max).contains(&depth) {
                     return Err(SyscallError::RangeError { min: 1, max });
                 }
@@ -124,7 +128,7 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
                 })
             }
             Some(V::TcbSetEntry) => {
-                if inv.mrs.len() < 3 {
+                if inv.mrs.len() < TcbSetEntry::MRS {
                     return Err(SyscallError::TruncatedMessage);
                 }
                 let module = self.mem.cap(tcb::slot(target, TCB_MODULE));
@@ -143,19 +147,20 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
                 let image = self.mem.bytes(module, sealed as usize);
                 let depth = self.context(target)[hidden::MAX_DEPTH];
                 let stack_words = (1u64 << size_bits) / 8;
-                let function = check_entry(image, inv.mr(0), depth, stack_words)?;
+                let function =
+                    check_entry(image, inv.mr(TcbSetEntry::FUNCTION), depth, stack_words)?;
                 Ok(VmTcbOp::SetEntry {
                     target,
                     function,
-                    argument: inv.mr(1),
-                    sp: inv.mr(2) & 0xffff_ffff,
+                    argument: inv.mr(TcbSetEntry::ARGUMENT),
+                    sp: inv.mr(TcbSetEntry::STACK_POINTER) & 0xffff_ffff,
                 })
             }
             Some(V::TcbSetMemory) => {
-                if inv.mrs.len() < 2 {
+                if inv.mrs.len() < TcbSetMemory::MRS {
                     return Err(SyscallError::TruncatedMessage);
                 }
-                let (pages, limit) = (inv.mr(0), inv.mr(1));
+                let (pages, limit) = (inv.mr(TcbSetMemory::PAGES), inv.mr(TcbSetMemory::LIMIT));
                 if limit > MAX_MEMORY_PAGES {
                     return Err(SyscallError::RangeError {
                         min: 0,
