@@ -13,6 +13,7 @@ pub mod device;
 pub mod fault;
 pub mod invocation;
 pub mod object;
+pub mod symbols;
 pub mod window;
 
 pub use context::*;
