@@ -4,7 +4,7 @@
 
 mod support;
 use selvm_machine::{Config, Exit, Machine};
-use selvm_vm::asm::assemble;
+use support::assemble;
 use support::syscall_fuzz::source;
 
 #[test]

@@ -11,19 +11,19 @@
 .func main () -> () frame 8
     global.get r7, g0
     i64.const r6, 4000
-    store64 r6, r7, 40           ; MR4: node offset = slot 4000
+    store64 r6, r7, IPCBuffer.mr4           ; MR4: node offset = slot 4000
     i64.const r6, 1
-    store64 r6, r7, 48           ; MR5: count
-    i64.const r6, 2
-    store64 r6, r7, 976          ; extra cap 0: the root CNode
+    store64 r6, r7, IPCBuffer.mr5           ; MR5: count
+    i64.const r6, seL4_CapInitThreadCNode
+    store64 r6, r7, IPCBuffer.cap0          ; extra cap 0: the root CNode
     i64.const r0, 16             ; the untyped
-    ldc r1, 0x1086               ; MessageInfo: label 1 (<<12), 1 extra cap (<<7), length 6
+    ldc r1, UntypedRetype.info
     i64.const r2, 2              ; MR0: type Endpoint
     i64.const r3, 0              ; MR1: size
     i64.const r4, 0              ; MR2: node index
     i64.const r5, 0              ; MR3: node depth (the root itself)
-    syscall r0, 6, 0xffff        ; seL4_Call
+    syscall r0, 6, seL4_SysCall
     i64.const r0, 4000
-    syscall r0, 6, 0xfffb        ; seL4_Recv: blocks forever
+    syscall r0, 6, seL4_SysRecv        ; seL4_Recv: blocks forever
     return r0, 0
 .end

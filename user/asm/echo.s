@@ -13,18 +13,18 @@
 ; retype_from(untyped, type, size, dest) -> the reply's label (0: done).
 .func retype_from (i64 i64 i64 i64) -> (i64) frame 16
     global.get r15, g0
-    store64 r3, r15, 40          ; MR4: node offset (the destination slot)
+    store64 r3, r15, IPCBuffer.mr4          ; MR4: node offset (the destination slot)
     i64.const r14, 1
-    store64 r14, r15, 48         ; MR5: count
-    i64.const r14, 2
-    store64 r14, r15, 976        ; extra cap 0: the root CNode
+    store64 r14, r15, IPCBuffer.mr5         ; MR5: count
+    i64.const r14, seL4_CapInitThreadCNode
+    store64 r14, r15, IPCBuffer.cap0        ; extra cap 0: the root CNode
     mov r4, r0                   ; window r4..r9: the untyped,
-    ldc r5, 0x1086               ; UntypedRetype, 1 extra cap, 6 MRs,
+    ldc r5, UntypedRetype.info
     mov r6, r1                   ; MR0 type, MR1 size, MR2 index 0, MR3 depth 0
     mov r7, r2
     i64.const r8, 0
     i64.const r9, 0
-    syscall r4, 6, 0xffff
+    syscall r4, 6, seL4_SysCall
     i64.shr_u_imm r0, r5, 12
     return r0, 1
 .end
@@ -49,58 +49,58 @@ done:
     global.get r15, g0
     global.get r16, g1
     ; The device untyped: the first untypedList entry whose isDevice byte is set.
-    load64 r17, r16, 152         ; BootInfo.untyped.start
+    load64 r17, r16, BootInfo.untyped ; its first slot
     i64.const r18, 0             ; index
-    i64.add_imm r19, r16, 168    ; &untypedList[0]
+    i64.add_imm r19, r16, BootInfo.untypedList
 find:
-    load8_u r20, r19, 9          ; isDevice
+    load8_u r20, r19, UntypedDesc.isDevice
     br_if r20, found
     i64.add_imm r18, r18, 1
-    i64.add_imm r19, r19, 16
+    i64.add_imm r19, r19, UntypedDesc.size
     jump find
 found:
     i64.add r21, r17, r18        ; its slot
     ; The console frame: the device region's first page, in slot 4000, mapped at 0x20000.
     mov r22, r21
-    i64.const r23, 6             ; SmallPage
+    i64.const r23, seL4_RISCV_4K_Page
     i64.const r24, 0
     i64.const r25, 4000
     call r22, retype_from
-    i64.const r14, 3             ; extra cap 0: the VSpace
-    store64 r14, r15, 976
+    i64.const r14, seL4_CapInitThreadVSpace ; extra cap 0
+    store64 r14, r15, IPCBuffer.cap0
     i64.const r3, 4000
-    ldc r4, 0x20083              ; PageMap, 1 extra cap, 3 MRs
+    ldc r4, PageMap.info
     ldc r5, 0x20000              ; vaddr
     i64.const r6, 3              ; read-write
     i64.const r7, 0
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
     ; A notification in slot 4001.
     i64.const r22, 3
     i64.const r23, 0
     i64.const r24, 4001
     call r22, retype
     ; IRQControl_Get(line 1) into slot 4002; bind the notification; unmask.
-    i64.const r14, 2
-    store64 r14, r15, 976
-    i64.const r3, 4
-    ldc r4, 0x19083              ; IssueIRQHandler, 1 extra cap, 3 MRs
+    i64.const r14, seL4_CapInitThreadCNode
+    store64 r14, r15, IPCBuffer.cap0
+    i64.const r3, seL4_CapIRQControl
+    ldc r4, IrqIssueIrqHandler.info
     i64.const r5, 1              ; the console-input line
     i64.const r6, 4002
     i64.const r7, 64
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
     i64.const r14, 4001
-    store64 r14, r15, 976
+    store64 r14, r15, IPCBuffer.cap0
     i64.const r3, 4002
-    ldc r4, 0x1b080              ; SetIRQHandler, 1 extra cap
-    syscall r3, 6, 0xffff
+    ldc r4, IrqSetIrqHandler.info
+    syscall r3, 6, seL4_SysCall
     i64.const r3, 4002
-    ldc r4, 0x1a000              ; AckIRQ
-    syscall r3, 6, 0xffff
+    ldc r4, IrqAckIrq.info
+    syscall r3, 6, seL4_SysCall
     ldc r26, 0x20000             ; the console registers
 wait:
     i64.const r3, 4001
     i64.const r4, 0
-    syscall r3, 6, 0xfffb        ; seL4_Wait on the notification
+    syscall r3, 6, seL4_SysRecv        ; seL4_Wait on the notification
 drain:
     load64 r27, r26, 8           ; RX_STATUS
     i64.and_imm r28, r27, 0x7fff ; bytes buffered
@@ -110,11 +110,11 @@ drain:
     jump drain
 idle:
     i64.const r3, 4002
-    ldc r4, 0x1a000              ; AckIRQ
-    syscall r3, 6, 0xffff
+    ldc r4, IrqAckIrq.info
+    syscall r3, 6, seL4_SysCall
     i64.shr_u_imm r28, r27, 32   ; input ended?
     br_unless r28, wait
     i64.const r0, 0
-    syscall r0, 6, 0xfff5
+    syscall r0, 6, seL4_SysDebugHalt
     return r0, 0
 .end

@@ -10,11 +10,11 @@
 loop:
     load8_u r0, r6, 0
     br_unless r0, done
-    syscall r0, 6, 0xfff7        ; seL4_DebugPutChar(r0)
+    syscall r0, 6, seL4_SysDebugPutChar        ; seL4_DebugPutChar(r0)
     i64.add_imm r6, r6, 1
     jump loop
 done:
     i64.const r0, 0
-    syscall r0, 6, 0xfff5        ; seL4_DebugHalt, status 0
+    syscall r0, 6, seL4_SysDebugHalt        ; seL4_DebugHalt, status 0
     return r0, 0
 .end

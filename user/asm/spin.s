@@ -11,6 +11,6 @@ loop:
     i64.and r7, r6, r7
     br_if r7, loop
     i64.const r0, 46
-    syscall r0, 6, 0xfff7
+    syscall r0, 6, seL4_SysDebugPutChar
     jump loop
 .end

@@ -171,7 +171,7 @@ fn check(c: &Hosted, exit: &Exit) -> Result<(), String> {
 /// One hosted case: `reps` runs, stepping the machine and reading the clock
 /// each time `BATCH` operations' worth of kernel entries have happened.
 fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
-    let image = selvm_vm::asm::assemble(&c.source).map_err(|e| format!("{}: {e:?}", c.name))?;
+    let image = selvm_programs::assemble(&c.source).map_err(|e| format!("{}: {e:?}", c.name))?;
     let mut samples = Vec::new();
     let (mut instructions, mut entries) = (0, 0);
     let per_batch = BATCH * c.entries_per_op;
@@ -207,7 +207,7 @@ fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
 
 /// `--untimed`: one run of a hosted case, no clock; prints the counters.
 fn untimed(c: &Hosted, a: &IpcArgs) -> Result<(), Failure> {
-    let image = selvm_vm::asm::assemble(&c.source)
+    let image = selvm_programs::assemble(&c.source)
         .map_err(|e| Failure::check(format!("{}: {e}", c.name)))?;
     let mut m = boot(c, &image).map_err(Failure::check)?;
     let exit = m.run_to_exit(|_| {});

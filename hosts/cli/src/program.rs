@@ -126,11 +126,11 @@ pub fn assembly(path: &Path) -> Result<Vec<u8>, Failure> {
     )))
 }
 
-/// Assembly source (UTF-8 text) to `.sbc` bytes.
+/// Assembly source (UTF-8 text, which may use seL4's names) to `.sbc` bytes.
 fn assemble(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
     let text = std::str::from_utf8(bytes)
         .map_err(|_| Failure::bad_input(format!("{}: not UTF-8 text", path.display())))?;
-    selvm_vm::asm::assemble(text)
+    selvm_programs::assemble(text)
         .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))
 }
 

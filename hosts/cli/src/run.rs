@@ -58,7 +58,7 @@ pub struct RunArgs {
 /// `selvm` with no arguments (or `selvm demo`): boots the hosted machine with
 /// the embedded demo root task (`selvm_programs::demo`) and prints what it does.
 pub fn demo() -> ExitCode {
-    let image = match selvm_vm::asm::assemble(&selvm_programs::demo::demo_source()) {
+    let image = match selvm_programs::assemble(&selvm_programs::demo::demo_source()) {
         Ok(i) => i,
         Err(e) => {
             return Failure::bad_input(format!("the embedded demo does not assemble: {e}"))

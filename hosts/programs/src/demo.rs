@@ -29,7 +29,7 @@ const HELPERS: &str = "
 next:
     load8_u r10, r6, 0
     br_unless r10, done
-    syscall r10, 6, 0xfff7
+    syscall r10, 6, seL4_SysDebugPutChar
     i64.add_imm r6, r6, 1
     jump next
 done:
@@ -49,11 +49,11 @@ digit:
     i64.const r4, 0x13f0
 out:
     load8_u r10, r1, 0
-    syscall r10, 6, 0xfff7
+    syscall r10, 6, seL4_SysDebugPutChar
     i64.add_imm r1, r1, 1
     i64.br_ne r1, r4, out
     i64.const r10, 10
-    syscall r10, 6, 0xfff7
+    syscall r10, 6, seL4_SysDebugPutChar
     return r0, 0
 .end
 ";
@@ -65,11 +65,11 @@ pub fn demo_source() -> String {
 .func main () -> () frame 40
     i64.const r30, 0x1000
     call r30, print
-    i64.const r20, 2             ; an endpoint in 4000
+    i64.const r20, seL4_EndpointObject ; in 4000
     i64.const r21, 0
     i64.const r22, 4000
     call r20, retype
-    i64.const r20, 3             ; a notification in 4005
+    i64.const r20, seL4_NotificationObject ; in 4005
     i64.const r21, 0
     i64.const r22, 4005
     call r20, retype
@@ -83,7 +83,7 @@ pub fn demo_source() -> String {
     call r30, print
     i64.const r3, 4000           ; seL4_Recv: the client's Call
     i64.const r4, 0
-    syscall r3, 6, 0xfffb
+    syscall r3, 6, seL4_SysRecv
     mov r26, r5
     i64.shr_u_imm r28, r4, 7     ; extra caps received
     i64.and_imm r28, r28, 3
@@ -92,7 +92,7 @@ pub fn demo_source() -> String {
     mov r30, r26
     call r30, print_dec
     ldc r3, 4010                 ; seL4_DebugCapIdentify(4010)
-    syscall r3, 6, 0xfff4
+    syscall r3, 6, seL4_SysDebugCapIdentify
     i64.br_ne_imm r28, 1, nocap
     i64.br_ne_imm r3, 6, nocap   ; 6: a notification cap
     i64.const r30, 0x1240
@@ -106,10 +106,10 @@ nocap:
     i64.const r3, 0              ; seL4_Reply(MR0 = twice what came)
     i64.const r4, 1
     mov r5, r27
-    syscall r3, 6, 0xfffa
+    syscall r3, 6, seL4_SysReply
     i64.const r3, 4000           ; seL4_Recv: what the client sends next
     i64.const r4, 0
-    syscall r3, 6, 0xfffb
+    syscall r3, 6, seL4_SysRecv
     mov r26, r5
     i64.const r30, 0x1180
     call r30, print
@@ -117,11 +117,11 @@ nocap:
     call r30, print_dec
     ldc r3, 4010                 ; seL4_Wait on the notification, through the cap received
     i64.const r4, 0
-    syscall r3, 6, 0xfffb
+    syscall r3, 6, seL4_SysRecv
     i64.const r30, 0x11c0
     call r30, print
     i64.const r0, 0
-    syscall r0, 6, 0xfff5
+    syscall r0, 6, seL4_SysDebugHalt
     return r0, 0
 .end
 
@@ -130,19 +130,19 @@ nocap:
     mov r7, r0
     ldc r6, 0x1000
     i64.const r5, 4005
-    store64 r5, r6, 976          ; extra cap 0: the notification
+    store64 r5, r6, IPCBuffer.cap0          ; extra cap 0: the notification
     i64.const r0, 4000           ; seL4_Call(endpoint, MR0 = its argument, 1 cap)
     ldc r1, 0x81
     mov r2, r7
-    syscall r0, 6, 0xffff
+    syscall r0, 6, seL4_SysCall
     mov r7, r2                   ; the reply's MR0
     i64.const r0, 4000           ; seL4_Send(endpoint, MR0 = the reply)
     i64.const r1, 1
     mov r2, r7
-    syscall r0, 6, 0xfffd
+    syscall r0, 6, seL4_SysSend
     i64.const r0, 4005           ; seL4_Signal(notification)
     i64.const r1, 0
-    syscall r0, 6, 0xfffd
+    syscall r0, 6, seL4_SysSend
     return r0, 0
 .end
 ",

@@ -19,20 +19,20 @@ pub const PRELUDE: &str = "
 ; retype(type, size, dest) -> the label of the last reply (0: done).
 .func retype (i64 i64 i64) -> (i64) frame 16
     global.get r15, g0
-    store64 r2, r15, 40          ; MR4: the destination slot
+    store64 r2, r15, IPCBuffer.mr4          ; MR4: the destination slot
     i64.const r14, 1
-    store64 r14, r15, 48         ; MR5: count
-    i64.const r14, 2
-    store64 r14, r15, 976        ; extra cap 0: the root CNode
+    store64 r14, r15, IPCBuffer.mr5         ; MR5: count
+    i64.const r14, seL4_CapInitThreadCNode
+    store64 r14, r15, IPCBuffer.cap0        ; extra cap 0: the root CNode
     i64.const r9, 16
 again:
     mov r3, r9
-    ldc r4, 0x1086               ; UntypedRetype, 1 extra cap, 6 MRs
+    ldc r4, UntypedRetype.info
     mov r5, r0
     mov r6, r1
     i64.const r7, 0
     i64.const r8, 0
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
     i64.shr_u_imm r10, r4, 12
     i64.br_eq_imm r10, 0, done
     i64.add_imm r9, r9, 1
@@ -53,66 +53,66 @@ fn spawn(entry: u32, rounds: u64, own_vspace: bool) -> String {
 /// [`spawn`] at `priority`.
 pub fn spawn_at(entry: u32, rounds: u64, own_vspace: bool, priority: u32) -> String {
     let vspace = if own_vspace {
-        "    i64.const r20, 8             ; a page table in 4003 ...
+        "    i64.const r20, seL4_RISCV_PageTableObject ; in 4003 ...
     i64.const r21, 0
     i64.const r22, 4003
     call r20, retype
     i64.const r14, 4003          ; ... made a VSpace root: ASIDPool_Assign
-    store64 r14, r15, 976
-    i64.const r3, 6
-    ldc r4, 0x24080
-    syscall r3, 6, 0xffff
+    store64 r14, r15, IPCBuffer.cap0
+    i64.const r3, seL4_CapInitThreadASIDPool
+    ldc r4, AsidPoolAssign.info
+    syscall r3, 6, seL4_SysCall
     i64.const r14, 4003
 "
     } else {
-        "    i64.const r14, 3
+        "    i64.const r14, seL4_CapInitThreadVSpace
 "
     };
     format!(
-        "    i64.const r20, 1             ; a TCB in 4001
+        "    i64.const r20, seL4_TCBObject ; in 4001
     i64.const r21, 0
     i64.const r22, 4001
     call r20, retype
-    i64.const r20, 10            ; a 64 KiB register stack in 4002
+    i64.const r20, seLVM_RegisterStackObject ; 64 KiB, in 4002
     i64.const r21, 16
     i64.const r22, 4002
     call r20, retype
     global.get r15, g0
-{vspace}    store64 r14, r15, 984        ; TCB_SetSpace: extra cap 1 the VSpace,
-    i64.const r14, 2             ; extra cap 0 the root CNode
-    store64 r14, r15, 976
+{vspace}    store64 r14, r15, IPCBuffer.cap1        ; TCB_SetSpace: extra cap 1 the VSpace,
+    i64.const r14, seL4_CapInitThreadCNode ; extra cap 0
+    store64 r14, r15, IPCBuffer.cap0
     i64.const r3, 4001
-    ldc r4, 0xa103
+    ldc r4, TcbSetSpace.info
     i64.const r5, 0
     i64.const r6, 0
     i64.const r7, 0
-    syscall r3, 6, 0xffff
-    i64.const r14, 12            ; TcbBindModule: the root task's module
-    store64 r14, r15, 976
+    syscall r3, 6, seL4_SysCall
+    i64.const r14, seLVM_CapInitThreadModule  ; TcbBindModule: the root task's module
+    store64 r14, r15, IPCBuffer.cap0
     i64.const r3, 4001
-    ldc r4, 0x28080
-    syscall r3, 6, 0xffff
+    ldc r4, TcbBindModule.info
+    syscall r3, 6, seL4_SysCall
     i64.const r14, 4002          ; TcbBindRegisterStack, depth 64
-    store64 r14, r15, 976
+    store64 r14, r15, IPCBuffer.cap0
     i64.const r3, 4001
-    ldc r4, 0x29081
+    ldc r4, TcbBindRegisterStack.info
     i64.const r5, 64
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
     i64.const r3, 4001           ; TcbSetEntry(entry, rounds, sp 0)
-    ldc r4, 0x2a003
+    ldc r4, TcbSetEntry.info
     i64.const r5, {entry}
     ldc r6, {rounds}
     i64.const r7, 0
-    syscall r3, 6, 0xffff
-    i64.const r14, 1             ; TCB_SetPriority (authority: the root, MCP 255)
-    store64 r14, r15, 976
+    syscall r3, 6, seL4_SysCall
+    i64.const r14, seL4_CapInitThreadTCB ; TCB_SetPriority (authority: the root, MCP 255)
+    store64 r14, r15, IPCBuffer.cap0
     i64.const r3, 4001
-    ldc r4, 0x6081
+    ldc r4, TcbSetPriority.info
     i64.const r5, {priority}
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
     i64.const r3, 4001           ; TCB_Resume
-    ldc r4, 0xc000
-    syscall r3, 6, 0xffff
+    ldc r4, TcbResume.info
+    syscall r3, 6, seL4_SysCall
 "
     )
 }
@@ -124,17 +124,17 @@ pub fn call_reply_recv(rounds: u64) -> String {
     format!(
         "{PRELUDE}
 .func main () -> () frame 40
-    i64.const r20, 2             ; the endpoint in 4000
+    i64.const r20, seL4_EndpointObject ; the endpoint, in 4000
     i64.const r21, 0
     i64.const r22, 4000
     call r20, retype
 {spawn}    i64.const r3, 4000           ; seL4_Recv, then ReplyRecv forever
     i64.const r4, 0
-    syscall r3, 6, 0xfffb
+    syscall r3, 6, seL4_SysRecv
 serve:
     i64.const r3, 4000
     i64.const r4, 1              ; reply: one MR (MR0 comes back as it came)
-    syscall r3, 6, 0xfffe
+    syscall r3, 6, seL4_SysReplyRecv
     jump serve
 .end
 
@@ -154,11 +154,11 @@ again:
     i64.const r0, 4000
     i64.const r1, {mrs}             ; the message length
     mov r2, r7
-    syscall r0, 6, 0xffff        ; seL4_Call
+    syscall r0, 6, seL4_SysCall
     i64.add_imm r7, r7, -1
     i64.br_ne_imm r7, 0, again
     i64.const r0, 0
-    syscall r0, 6, 0xfff5        ; halt
+    syscall r0, 6, seL4_SysDebugHalt        ; halt
     return r0, 0
 .end
 "
@@ -170,7 +170,7 @@ again:
 /// 0x1000 of its VSpace, and TCB_SetIPCBuffer. Leaves g0 (the root's IPC
 /// buffer) in r15.
 pub const CLIENT_IPC_BUFFER: &str =
-    "    i64.const r20, 8             ; two page tables (4006, 4007) and a frame (4008)
+    "    i64.const r20, seL4_RISCV_PageTableObject ; two page tables (4006, 4007) and a frame (4008)
     i64.const r21, 0
     i64.const r22, 4006
     call r20, retype
@@ -184,29 +184,29 @@ pub const CLIENT_IPC_BUFFER: &str =
     call r20, retype
     global.get r15, g0
     i64.const r14, 4003          ; ... mapped in the client's VSpace
-    store64 r14, r15, 976
+    store64 r14, r15, IPCBuffer.cap0
     i64.const r3, 4006           ; PageTableMap at 0
-    ldc r4, 0x1e082
+    ldc r4, PageTableMap.info
     i64.const r5, 0
     i64.const r6, 0
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
     i64.const r3, 4007
-    ldc r4, 0x1e082
+    ldc r4, PageTableMap.info
     i64.const r5, 0
     i64.const r6, 0
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
     i64.const r3, 4008           ; PageMap at 0x1000, read-write
-    ldc r4, 0x20083
+    ldc r4, PageMap.info
     ldc r5, 0x1000
     i64.const r6, 3
     i64.const r7, 0
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
     i64.const r14, 4008          ; TCB_SetIPCBuffer(client, 0x1000)
-    store64 r14, r15, 976
+    store64 r14, r15, IPCBuffer.cap0
     i64.const r3, 4001
-    ldc r4, 0x9081
+    ldc r4, TcbSetIpcBuffer.info
     ldc r5, 0x1000
-    syscall r3, 6, 0xffff
+    syscall r3, 6, seL4_SysCall
 ";
 
 /// Call/ReplyRecv with 20 message registers each way, which the fastpath
@@ -219,23 +219,23 @@ pub fn call_reply_recv_20_mrs(rounds: u64) -> String {
     format!(
         "{PRELUDE}
 .func main () -> () frame 40
-    i64.const r20, 2             ; the endpoint in 4000
+    i64.const r20, seL4_EndpointObject ; the endpoint, in 4000
     i64.const r21, 0
     i64.const r22, 4000
     call r20, retype
 {spawn}{ipc_buffer}    i64.const r3, 4000           ; seL4_Recv, then ReplyRecv forever
     i64.const r4, 0
-    syscall r3, 6, 0xfffb
+    syscall r3, 6, seL4_SysRecv
 serve:
     i64.and_imm r10, r4, 127     ; every message has 20 MRs
     i64.br_ne_imm r10, 20, bad
     i64.const r3, 4000
     i64.const r4, 20             ; reply: 20 MRs
-    syscall r3, 6, 0xfffe
+    syscall r3, 6, seL4_SysReplyRecv
     jump serve
 bad:
     i64.const r0, 1
-    syscall r0, 6, 0xfff5        ; halt(1)
+    syscall r0, 6, seL4_SysDebugHalt        ; halt(1)
     return r0, 0
 .end
 
@@ -252,7 +252,7 @@ pub fn signal_wait(rounds: u64) -> String {
     format!(
         "{PRELUDE}
 .func main () -> () frame 40
-    i64.const r20, 3             ; notifications in 4000 and 4005
+    i64.const r20, seL4_NotificationObject ; in 4000 and 4005
     i64.const r21, 0
     i64.const r22, 4000
     call r20, retype
@@ -263,10 +263,10 @@ pub fn signal_wait(rounds: u64) -> String {
 {spawn}ping:
     i64.const r3, 4000
     i64.const r4, 0
-    syscall r3, 6, 0xfffd        ; seL4_Signal(4000)
+    syscall r3, 6, seL4_SysSend        ; seL4_Signal(4000)
     i64.const r3, 4005
     i64.const r4, 0
-    syscall r3, 6, 0xfffb        ; seL4_Wait(4005)
+    syscall r3, 6, seL4_SysRecv        ; seL4_Wait(4005)
     jump ping
 .end
 
@@ -275,14 +275,14 @@ pub fn signal_wait(rounds: u64) -> String {
 again:
     i64.const r0, 4000
     i64.const r1, 0
-    syscall r0, 6, 0xfffb        ; seL4_Wait(4000)
+    syscall r0, 6, seL4_SysRecv        ; seL4_Wait(4000)
     i64.const r0, 4005
     i64.const r1, 0
-    syscall r0, 6, 0xfffd        ; seL4_Signal(4005)
+    syscall r0, 6, seL4_SysSend        ; seL4_Signal(4005)
     i64.add_imm r7, r7, -1
     i64.br_ne_imm r7, 0, again
     i64.const r0, 0
-    syscall r0, 6, 0xfff5
+    syscall r0, 6, seL4_SysDebugHalt
     return r0, 0
 .end
 ",
@@ -297,11 +297,11 @@ pub fn null_syscall(rounds: u64) -> String {
 .func main () -> () frame 8
     ldc r7, {rounds}
 again:
-    syscall r0, 6, 0xfff9        ; seL4_Yield
+    syscall r0, 6, seL4_SysYield
     i64.add_imm r7, r7, -1
     i64.br_ne_imm r7, 0, again
     i64.const r0, 0
-    syscall r0, 6, 0xfff5
+    syscall r0, 6, seL4_SysDebugHalt
     return r0, 0
 .end
 "

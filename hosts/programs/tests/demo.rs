@@ -2,8 +2,8 @@
 //! exchange between two address spaces and halts cleanly.
 
 use selvm_machine::{Config, Exit, Machine};
+use selvm_programs::assemble;
 use selvm_programs::demo::demo_source;
-use selvm_vm::asm::assemble;
 
 #[test]
 fn the_demo_shows_call_cap_transfer_reply_send_and_signal_across_address_spaces() {

@@ -3,10 +3,10 @@
 //! Call/ReplyRecv round trips between two address spaces take the fastpath.
 
 use selvm_machine::{Config, Exit, Machine};
+use selvm_programs::assemble;
 use selvm_programs::ipc_bench::{
     call_reply_recv, call_reply_recv_20_mrs, null_syscall, signal_wait,
 };
-use selvm_vm::asm::assemble;
 
 fn boot_and_run(source: &str, fastpath: bool) -> (Exit, (u64, u64, u64, u64), u64) {
     let image = assemble(source).expect("assembles");

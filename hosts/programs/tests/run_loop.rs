@@ -66,7 +66,7 @@ done:
 ",
         spawn = spawn_at(2, 0, true, 254)
     );
-    let image = selvm_vm::asm::assemble(&source).expect("assembles");
+    let image = selvm_programs::assemble(&source).expect("assembles");
     let ram = vec![0u64; (16 << 20) / 8];
     let mut m = Machine::boot(ram, &image, Config::default()).expect("boots");
     assert_eq!(m.run_to_exit(|_| {}), Exit::Halted(0));

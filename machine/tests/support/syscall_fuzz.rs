@@ -132,11 +132,11 @@ again:
     mov r20, r30
     mov r8, r31
     call r8, small
-    syscall r3, 6, 0xffff        ; seL4_Call
+    syscall r3, 6, seL4_SysCall
     i64.add_imm r21, r21, -1
     i64.br_ne_imm r21, 0, again
     i64.const r0, 0
-    syscall r0, 6, 0xfff5
+    syscall r0, 6, seL4_SysDebugHalt
     return r0, 0
 .end
 "
