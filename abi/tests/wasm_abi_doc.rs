@@ -93,7 +93,7 @@ fn val_type(t: wasmparser::ValType) -> Option<ValType> {
 /// names of the imports it uses.
 fn check_module(wasm: &[u8]) -> Result<Vec<String>, String> {
     use wasmparser::{ExternalKind, Payload, TypeRef};
-    // Exactly the features dx translates (the ones scripts/build-user.sh pins).
+    // Exactly the features dx translates (the ones `cargo xtask build-user` pins).
     use wasmparser::WasmFeatures as F;
     let features = F::MUTABLE_GLOBAL
         | F::SIGN_EXTENSION
@@ -226,7 +226,7 @@ fn checker_rejects_abi_violations() {
 }
 
 /// Built user programs named in `SELVM_USER_WASM` (paths separated by `:`, as
-/// scripts/test.sh sets it after scripts/build-user.sh) follow the ABI too, and carry no
+/// `cargo xtask test` sets it after building user/hello) follow the ABI too, and carry no
 /// path of the build machine's checkout (the build remaps them to `/selvm`).
 #[test]
 fn built_user_programs_follow_the_abi() {

@@ -1,6 +1,6 @@
 //! The dispatch techniques agree: the example programs give the same results and
 //! instruction counts under each, and a thread may switch technique between slices.
-//! (Every other test runs under `Dispatch::DEFAULT`; `scripts/test.sh` runs the suite
+//! (Every other test runs under `Dispatch::DEFAULT`; `cargo xtask test` runs the suite
 //! again with `--features threaded-dispatch`, and on nightly with
 //! `--features tail-call-dispatch`, so every technique passes all of it.)
 

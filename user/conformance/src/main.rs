@@ -3,7 +3,7 @@
 //! prints `NAME ... PASS` or `NAME ... FAIL (why)`; the run ends with `N passed, M
 //! failed` and DebugHalt with status M.
 //!
-//! Build: `scripts/build-user.sh user/conformance`; run:
+//! Build: `cargo xtask build-user user/conformance`; run:
 //! `cargo run -q -p selvm -- run --deterministic target/user/conformance.wasm`.
 //!
 //! Test names are `area.what`; the comment above each test (and the bracket in the

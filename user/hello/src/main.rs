@@ -1,6 +1,6 @@
 //! The smallest seLVM user program in Rust: the root task prints a greeting and what
 //! BootInfo says about its CSpace and memory, then halts the machine.
-//! Build: `scripts/build-user.sh user/hello` (wasm32, then dx when available).
+//! Build: `cargo xtask build-user user/hello` (wasm32, then dx).
 
 #![no_std]
 #![no_main]
