@@ -5,7 +5,8 @@
 #   (rustc-web cargo-web rust-web-src lld; see docs/build.md and `cargo xtask cross
 #   --help`), unless the default (rustup) toolchain already has every cross target.
 # - On Debian, installs the tools the tests and benchmarks use: valgrind
-#   (`cargo xtask valgrind`) and lua5.4 (the peer in `selvm bench vm`).
+#   (`cargo xtask valgrind`), lua5.4 (the peer in `selvm bench vm`), and qemu's
+#   riscv64 system emulator with OpenSBI (`cargo xtask qemu`: the native platform).
 # - Fetches the workspace's crates, and the standard library's crates that
 #   -Zbuild-std needs, so later steps work offline.
 # Idempotent; silent when there is nothing to do. Fuzzing (cargo-fuzz, nightly)
@@ -18,7 +19,7 @@ cd "$ROOT"
 # Targets `cargo xtask test` cross-builds (xtask/src/toolchain.rs: CROSS_TARGETS).
 CROSS_TARGETS=(riscv64gc-unknown-none-elf wasm32-unknown-unknown)
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld)
-TOOL_PACKAGES=(valgrind lua5.4)
+TOOL_PACKAGES=(valgrind lua5.4 qemu-system-misc opensbi)
 DEB_RUSTC="${SELVM_DEBIAN_RUSTC:-/usr/bin/rustc}"
 DEB_CARGO="${SELVM_DEBIAN_CARGO:-/usr/bin/cargo}"
 
@@ -58,7 +59,7 @@ apt_install() {
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     apt_install "${TOOL_PACKAGES[@]}"
 else
-    for tool in valgrind lua5.4; do
+    for tool in valgrind lua5.4 qemu-system-riscv64; do
         command -v "$tool" >/dev/null 2>&1 || echo "setup: warning: $tool not found (not a Debian system): install it for cargo xtask test and selvm bench vm" >&2
     done
 fi
@@ -92,3 +93,13 @@ if [ "$need_debian" = 1 ]; then
         -Zbuild-std=core,alloc "${fetch_args[@]}" \
         || die "cargo fetch -Zbuild-std with $DEB_CARGO failed (is crates.io reachable?)"
 fi
+
+# Crates of the native riscv64 platform (its own workspace, always built with
+# -Zbuild-std for riscv64imac-unknown-none-elf by `cargo xtask kernel-elf` / `qemu`).
+if [ -x "$DEB_RUSTC" ] && [ -x "$DEB_CARGO" ]; then
+    RUSTC_BOOTSTRAP=1 RUSTC="$DEB_RUSTC" "$DEB_CARGO" fetch \
+        --manifest-path platforms/riscv64-virt/Cargo.toml \
+        -Zbuild-std=core,alloc --target riscv64imac-unknown-none-elf \
+        || die "cargo fetch for platforms/riscv64-virt failed (is crates.io reachable?)"
+fi
+

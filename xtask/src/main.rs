@@ -8,6 +8,7 @@ mod conformance;
 mod cross;
 mod json;
 mod process;
+mod riscv;
 mod test;
 mod toolchain;
 mod user;
@@ -67,6 +68,14 @@ enum Command {
     /// Host instructions per operation of the hosted `selvm bench ipc` cases, counted
     /// by callgrind (two runs per case, the difference divided by the extra rounds).
     BenchIpcCallgrind(bench::CallgrindOptions),
+    /// Build the native riscv64 kernel (platforms/riscv64-virt) as an ELF for seL4's
+    /// elfloader contract (physical 0x84000000, virtual 0xffffffff84000000) and print
+    /// its path as the last line.
+    KernelElf,
+    /// Boot a root task on the native kernel under qemu riscv64 `virt` (OpenSBI, then
+    /// seLVM's loader in the elfloader's place): the serial console on stdout, the
+    /// guest's verdict as the exit status, 124 at the time limit.
+    Qemu(riscv::QemuOptions),
 }
 
 fn main() -> ExitCode {
@@ -80,6 +89,11 @@ fn main() -> ExitCode {
         Command::BenchWasm(o) => bench::wasm(&o),
         Command::Valgrind => valgrind::run(),
         Command::BenchIpcCallgrind(o) => bench::callgrind(&o),
+        Command::KernelElf => riscv::kernel_elf_command(),
+        Command::Qemu(o) => match riscv::qemu(&o) {
+            Ok(code) => return code,
+            Err(e) => Err(e),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
