@@ -80,14 +80,6 @@ pub enum ObjectType {
     LargePage = 7,
     /// A page table.
     PageTable = 8,
-    /// The vm architecture's module object, the type word a vm program passes
-    /// (`selvm_abi::vm::VmObjectType::Module` is the vm's own numbering, which the
-    /// kernel's vm architecture decodes); [`ObjectType::from_word`] never gives it
-    /// and other architectures reject it.
-    Module = 9,
-    /// The vm architecture's register stack object
-    /// (`selvm_abi::vm::VmObjectType::RegisterStack`); as `Module`.
-    RegisterStack = 10,
 }
 
 impl ObjectType {
@@ -130,10 +122,7 @@ impl ObjectType {
     /// caller chooses it.
     pub const fn fixed_size_bits_in(self, config: &crate::config::Config) -> Option<u32> {
         match self {
-            ObjectType::Untyped
-            | ObjectType::CNode
-            | ObjectType::Module
-            | ObjectType::RegisterStack => None,
+            ObjectType::Untyped | ObjectType::CNode => None,
             ObjectType::Tcb => Some(config.tcb_bits),
             ObjectType::Endpoint => Some(ENDPOINT_BITS),
             ObjectType::Notification => Some(NOTIFICATION_BITS),

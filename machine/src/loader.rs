@@ -14,10 +14,13 @@ use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use libsel4::{Answer, ModuleOps, PageOps, PageTableOps, TcbOps, UntypedOps};
 use selvm_abi::boot_info::{BootInfo, SlotRegion, UntypedDesc};
+use selvm_abi::vm::VmObjectType;
 use selvm_abi::vm::device::{DEVICE_REGION_BITS, PHYS_DEVICE_BASE, PHYS_RAM_BASE};
-use selvm_abi::vm::object::{CAP_INIT_THREAD_MODULE, CAP_INIT_THREAD_REGISTER_STACK};
-use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
+use selvm_abi::{
+    CPtr, CapRights, Error, MessageInfo, ObjectType, RETYPE_FAN_OUT_LIMIT, Word, boot, config,
+};
 use selvm_bytecode::format::Section;
 use selvm_kernel::arch::vm::VmArch;
 use selvm_kernel::boot::DeviceRegion;
@@ -79,70 +82,94 @@ pub struct Layout {
     pub pages: Word,
 }
 
-struct Loader<'k> {
+/// libsel4 with the kernel called directly: the loader acts as the root task through
+/// the same typed invocations a program makes, each one `Kernel::invoke` on behalf of
+/// the root thread (restarted while preempted, as a real syscall would be).
+struct Direct<'k> {
     k: &'k mut VmKernel,
+    caller: Caller,
+}
+
+impl libsel4::Invoke for Direct<'_> {
+    fn invoke(
+        &mut self,
+        service: CPtr,
+        label: Word,
+        mrs: &[Word],
+        caps: &[CPtr],
+        reply: &mut [Word],
+    ) -> Answer {
+        let Ok(info) = MessageInfo::new(label, 0, caps.len() as Word, mrs.len() as Word) else {
+            return Answer {
+                label: Error::InvalidArgument.word(),
+                length: 0,
+            };
+        };
+        let words = |reply: &mut [Word], from: &[Word]| {
+            let n = from.len().min(reply.len());
+            reply[..n].copy_from_slice(&from[..n]);
+            from.len()
+        };
+        loop {
+            return match self.k.invoke(self.caller, service, info, mrs, caps) {
+                Outcome::Preempted => continue,
+                Outcome::Done | Outcome::NoReply => Answer::default(),
+                Outcome::Reply(w) => Answer {
+                    label: 0,
+                    length: words(reply, w.as_slice()),
+                },
+                Outcome::Error(e) => {
+                    let r = e.reply();
+                    Answer {
+                        label: r.label,
+                        length: words(reply, r.words()),
+                    }
+                }
+                // A root-CNode slot that does not resolve: a loader bug, reported as
+                // the invocation failing.
+                Outcome::CapFault { .. } => Answer {
+                    label: Error::FailedLookup.word(),
+                    length: 0,
+                },
+            };
+        }
+    }
+}
+
+struct Loader<'k> {
+    sel4: Direct<'k>,
     summary: BootSummary,
     next_slot: CPtr,
 }
 
+/// A boot step the kernel refused.
+fn refused(what: &str, e: Error) -> LoadError {
+    LoadError::Kernel(format!("{what}: {}", e.name()))
+}
+
 impl Loader<'_> {
-    fn invoke(
-        &mut self,
-        cptr: CPtr,
-        label: Word,
-        mrs: &[Word],
-        extra: &[CPtr],
-    ) -> Result<Outcome, LoadError> {
-        let info = MessageInfo::new(label, 0, extra.len() as Word, mrs.len() as Word)
-            .map_err(|e| LoadError::Kernel(format!("label {label}: {e:?}")))?;
-        let caller = Caller {
-            tcb: self.summary.root_tcb,
-        };
-        loop {
-            match self.k.invoke(caller, cptr, info, mrs, extra) {
-                Outcome::Preempted => continue,
-                o => return Ok(o),
-            }
-        }
-    }
-
-    fn ok(
-        &mut self,
-        cptr: CPtr,
-        label: Word,
-        mrs: &[Word],
-        extra: &[CPtr],
-    ) -> Result<(), LoadError> {
-        match self.invoke(cptr, label, mrs, extra)? {
-            Outcome::Done | Outcome::Reply(_) => Ok(()),
-            other => Err(LoadError::Kernel(format!(
-                "label {label} on slot {cptr}: {other:?}"
-            ))),
-        }
-    }
-
     fn cap(&self, cptr: CPtr) -> Cap {
-        let root = self.k.boot_objects().root_cnode;
-        self.k.memory().cap(root.offset(cptr))
+        let root = self.sel4.k.boot_objects().root_cnode;
+        self.sel4.k.memory().cap(root.offset(cptr))
     }
 
-    /// Retypes `count` objects into fresh consecutive slots, at most 256 per
-    /// Retype (seL4's fan-out limit), each batch from the first untyped (largest
+    /// Retypes `count` objects of type word `ty` into fresh consecutive slots, at most
+    /// 256 per Retype (seL4's fan-out limit), each batch from the first untyped (largest
     /// first) that has room; returns the first slot.
-    fn make(&mut self, ty: ObjectType, size: Word, count: Word) -> Result<CPtr, LoadError> {
+    fn make(&mut self, ty: Word, size: Word, count: Word) -> Result<CPtr, LoadError> {
         if self.next_slot + count > self.summary.empty.end {
             let free = self.summary.empty.end - self.next_slot;
             return Err(LoadError::TooLarge(format!(
                 "its memory needs {count} more {} caps, one root CNode slot each, and only \
                  {free} of the root CNode's {} slots are free; declare less initial memory",
                 object_words(ty),
-                1u64 << boot::ROOT_CNODE_RADIX,
+                1u64 << config::vm::ROOT_CNODE_RADIX,
             )));
         }
         let first = self.next_slot;
         let mut done = 0;
         while done < count {
-            let n = (count - done).min(256);
+            let n = (count - done).min(RETYPE_FAN_OUT_LIMIT);
             self.make_batch(ty, size, first + done, n)?;
             done += n;
         }
@@ -150,27 +177,17 @@ impl Loader<'_> {
         Ok(first)
     }
 
-    fn make_batch(
-        &mut self,
-        ty: ObjectType,
-        size: Word,
-        dest: CPtr,
-        n: Word,
-    ) -> Result<(), LoadError> {
-        let mut untypeds: Vec<(u8, CPtr)> = (0..self.summary.untyped.len())
-            .filter(|&i| self.summary.untyped_list[i as usize].is_device == 0)
-            .map(|i| {
-                (
-                    self.summary.untyped_list[i as usize].size_bits,
-                    self.summary.untyped.start + i,
-                )
-            })
+    fn make_batch(&mut self, ty: Word, size: Word, dest: CPtr, n: Word) -> Result<(), LoadError> {
+        let list = &self.summary.untyped_list[..self.summary.untyped.len() as usize];
+        let mut untypeds: Vec<(u8, CPtr)> = (self.summary.untyped.start..)
+            .zip(list)
+            .filter(|(_, u)| u.is_device == 0)
+            .map(|(slot, u)| (u.size_bits, slot))
             .collect();
         untypeds.sort_by(|a, b| b.cmp(a));
+        let root = boot::CAP_INIT_THREAD_CNODE;
         for (_, ut) in untypeds {
-            let mrs = [ty.word(), size, 0, 0, dest, n];
-            let retype = L::UntypedRetype.word();
-            if let Outcome::Done = self.invoke(ut, retype, &mrs, &[boot::CAP_INIT_THREAD_CNODE])? {
+            if self.sel4.retype(ut, ty, size, root, 0, 0, dest, n).is_ok() {
                 return Ok(());
             }
         }
@@ -180,19 +197,15 @@ impl Loader<'_> {
             object_words(ty)
         )))
     }
-
-    fn make_into(&mut self, ty: ObjectType, dest: CPtr) -> Result<(), LoadError> {
-        self.make_batch(ty, 0, dest, 1)
-    }
 }
 
 /// What the loader makes, in words for messages.
-fn object_words(ty: ObjectType) -> &'static str {
+fn object_words(ty: Word) -> &'static str {
     match ty {
-        ObjectType::PageTable => "page table",
-        ObjectType::SmallPage => "4 KiB frame",
-        ObjectType::Module => "module object",
-        ObjectType::RegisterStack => "register stack",
+        t if t == ObjectType::PageTable.word() => "page table",
+        t if t == ObjectType::SmallPage.word() => "4 KiB frame",
+        t if t == VmObjectType::Module.word() => "module object",
+        t if t == VmObjectType::RegisterStack.word() => "register stack",
         _ => "kernel object",
     }
 }
@@ -212,7 +225,7 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
         size_bits: DEVICE_REGION_BITS as u8,
     }];
     let config = BootConfig {
-        root_radix: boot::ROOT_CNODE_RADIX as u8,
+        root_radix: config::vm::ROOT_CNODE_RADIX as u8,
         devices: &devices,
     };
     let arch = VmArch {
@@ -220,8 +233,11 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
     };
     let (mut k, summary) = Kernel::boot(PHYS_RAM_BASE, ram, &config, arch)
         .map_err(|e| LoadError::BadMemory(format!("{e:?}")))?;
+    let caller = Caller {
+        tcb: summary.root_tcb,
+    };
     let mut l = Loader {
-        k: &mut k,
+        sel4: Direct { k: &mut k, caller },
         next_slot: summary.empty.start,
         summary,
     };
@@ -230,20 +246,22 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
     let bits = (image.len().max(4096) as u64)
         .next_power_of_two()
         .trailing_zeros() as Word;
-    let module_slot = CAP_INIT_THREAD_MODULE;
-    l.make_batch(ObjectType::Module, bits, module_slot, 1)?;
+    let module_slot = config::vm::CAP_INIT_THREAD_MODULE;
+    l.make_batch(VmObjectType::Module.word(), bits, module_slot, 1)?;
     let module_at = ptr_of(l.cap(module_slot)).ok_or(LoadError::Kernel("module cap".into()))?;
-    if !l.k.vm_loader_write(module_at, image) {
+    if !l.sel4.k.vm_loader_write(module_at, image) {
         return Err(LoadError::Kernel("writing the module".into()));
     }
-    l.ok(
-        module_slot,
-        selvm_abi::vm::VmInvocationLabel::ModuleSeal.word(),
-        &[image.len() as Word],
-        &[],
+    l.sel4
+        .seal(module_slot, image.len() as Word)
+        .map_err(|e| refused("sealing the module", e))?;
+    let stack_slot = config::vm::CAP_INIT_THREAD_REGISTER_STACK;
+    l.make_batch(
+        VmObjectType::RegisterStack.word(),
+        STACK_BITS,
+        stack_slot,
+        1,
     )?;
-    let stack_slot = CAP_INIT_THREAD_REGISTER_STACK;
-    l.make_batch(ObjectType::RegisterStack, STACK_BITS, stack_slot, 1)?;
 
     // Memory: the program's pages plus one for BootInfo and the IPC buffer.
     let old_end = u64::from(container.memory_min()) * WASM_PAGE;
@@ -251,28 +269,24 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
     let bytes = pages * WASM_PAGE;
     let tables_l1 = bytes.div_ceil(1 << 30);
     let tables_l0 = bytes.div_ceil(1 << 21);
-    let first_pt = l.make(ObjectType::PageTable, 0, tables_l1 + tables_l0)?;
-    for g in 0..tables_l1 {
-        l.ok(
-            first_pt + g,
-            L::PageTableMap.word(),
-            &[g << 30, 0],
-            &[boot::CAP_INIT_THREAD_VSPACE],
-        )?;
-    }
-    for m in 0..tables_l0 {
-        let pt = first_pt + tables_l1 + m;
-        l.ok(
-            pt,
-            L::PageTableMap.word(),
-            &[m << 21, 0],
-            &[boot::CAP_INIT_THREAD_VSPACE],
-        )?;
+    let first_pt = l.make(ObjectType::PageTable.word(), 0, tables_l1 + tables_l0)?;
+    let vspace = boot::CAP_INIT_THREAD_VSPACE;
+    let tables = (0..tables_l1)
+        .map(|g| (first_pt + g, g << 30))
+        .chain((0..tables_l0).map(|m| (first_pt + tables_l1 + m, m << 21)));
+    for (table, vaddr) in tables {
+        PageTableOps::map(&mut l.sel4, table, vspace, vaddr, 0)
+            .map_err(|e| refused("mapping a page table", e))?;
     }
     let frames = bytes / 4096;
     let fresh = frames - 2;
-    let first_frame = l.make(ObjectType::SmallPage, 0, fresh)?;
-    l.make_into(ObjectType::SmallPage, boot::CAP_BOOT_INFO_FRAME)?;
+    let first_frame = l.make(ObjectType::SmallPage.word(), 0, fresh)?;
+    l.make_batch(
+        ObjectType::SmallPage.word(),
+        0,
+        boot::CAP_BOOT_INFO_FRAME,
+        1,
+    )?;
     let mut page_paddr = Vec::with_capacity(frames as usize);
     let mut next = first_frame;
     for i in 0..frames {
@@ -285,35 +299,41 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
             next += 1;
             next - 1
         };
-        l.ok(
+        PageOps::map(
+            &mut l.sel4,
             slot,
-            L::PageMap.word(),
-            &[vaddr, 3, 0],
-            &[boot::CAP_INIT_THREAD_VSPACE],
-        )?;
+            vspace,
+            vaddr,
+            CapRights::new(false, false, true, true),
+            0,
+        )
+        .map_err(|e| refused("mapping a frame", e))?;
         page_paddr.push(ptr_of(l.cap(slot)).ok_or(LoadError::Kernel("frame cap".into()))?);
     }
-    // Data segments, page by page.
+    // Data segments, a page's part at a time.
     for d in (0..container.count(Section::Data)).filter_map(|i| container.data(i)) {
-        let payload = container.data_bytes(&d).unwrap_or(&[]);
-        for (j, chunk) in payload.chunks(1).enumerate() {
-            let a = d.address + j as u64;
+        let mut payload = container.data_bytes(&d).unwrap_or(&[]);
+        let mut a = d.address;
+        while !payload.is_empty() {
             let Some(&page) = page_paddr.get((a / 4096) as usize) else {
                 return Err(LoadError::BadImage(format!(
                     "data outside memory at {a:#x}"
                 )));
             };
-            l.k.vm_loader_write(page + a % 4096, chunk);
+            let n = payload.len().min((4096 - a % 4096) as usize);
+            l.sel4.k.vm_loader_write(page + a % 4096, &payload[..n]);
+            (a, payload) = (a + n as u64, &payload[n..]);
         }
     }
     // The IPC buffer, then BootInfo.
     let ipc_buffer = old_end + 4096;
-    l.ok(
-        boot::CAP_INIT_THREAD_TCB,
-        L::TcbSetIpcBuffer.word(),
-        &[ipc_buffer],
-        &[boot::CAP_INIT_THREAD_IPC_BUFFER],
-    )?;
+    l.sel4
+        .set_ipc_buffer(
+            boot::CAP_INIT_THREAD_TCB,
+            ipc_buffer,
+            boot::CAP_INIT_THREAD_IPC_BUFFER,
+        )
+        .map_err(|e| refused("setting the IPC buffer", e))?;
     let mut info = BootInfo::ZERO;
     info.node_id = 0;
     info.num_nodes = 1;
@@ -330,15 +350,16 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
         start: first_pt,
         end: first_pt + tables_l1 + tables_l0,
     };
-    info.init_thread_cnode_size_bits = boot::ROOT_CNODE_RADIX.into();
+    info.init_thread_cnode_size_bits = config::vm::ROOT_CNODE_RADIX.into();
     info.untyped = summary.untyped;
     info.untyped_list = summary.untyped_list;
     let bi_bytes = boot_info_bytes(&info);
     let bi_page = page_paddr[(old_end / 4096) as usize];
-    l.k.vm_loader_write(bi_page, &bi_bytes);
+    l.sel4.k.vm_loader_write(bi_page, &bi_bytes);
 
     let sp = container.global(2).map_or(0, |g| g.init);
     if !l
+        .sel4
         .k
         .vm_loader_bind_root(module_slot, stack_slot, STACK_DEPTH, entry, sp, pages)
     {

@@ -4,6 +4,7 @@
 //! is refused with InvalidArgument 2 and changes nothing.
 
 use selvm_abi::vm::VmInvocationLabel as V;
+use selvm_abi::vm::VmObjectType;
 use selvm_abi::vm::context::{PC, pc_word};
 use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
 use selvm_kernel::arch::vm::{VmCap, hidden};
@@ -81,7 +82,7 @@ fn written_pcs_must_be_instruction_boundaries_or_entries() {
         Outcome::Done
     );
     assert_eq!(
-        retype(&mut k, ObjectType::RegisterStack.word(), 16, stack),
+        retype(&mut k, VmObjectType::RegisterStack.word(), 16, stack),
         Outcome::Done
     );
     assert_eq!(
@@ -148,7 +149,7 @@ fn set_entry_accepts_a_wasm_function_pointer_from_table_0() {
     });
     for (ty, size, dest) in [
         (ObjectType::Tcb.word(), 0, 3000),
-        (ObjectType::RegisterStack.word(), 16, 3001),
+        (VmObjectType::RegisterStack.word(), 16, 3001),
     ] {
         let mrs = [ty, size, 0, 0, dest, 1];
         assert_eq!(

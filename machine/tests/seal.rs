@@ -4,6 +4,7 @@
 //! broken image is never sealed on the strength of an earlier, partial check.
 
 use selvm_abi::vm::VmInvocationLabel as V;
+use selvm_abi::vm::VmObjectType;
 use selvm_abi::{CPtr, InvocationLabel as L, MessageInfo, ObjectType, Word, boot};
 use selvm_kernel::arch::vm::{VmCap, sealed_image};
 use selvm_kernel::cap::Cap;
@@ -65,7 +66,7 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
     let (mut k, _) = loader::boot(ram.into(), &image).expect("boots");
     let untyped = ram_untyped(&k, 20).expect("a large untyped");
     let module = 3000;
-    let mrs = [ObjectType::Module.word(), 16, 0, 0, module, 1];
+    let mrs = [VmObjectType::Module.word(), 16, 0, 0, module, 1];
     let root = [boot::CAP_INIT_THREAD_CNODE];
     assert_eq!(
         invoke(&mut k, untyped, L::UntypedRetype.word(), &mrs, &root),
@@ -87,7 +88,7 @@ fn a_preempted_seal_resumes_and_a_write_makes_it_start_over() {
     // A fresh module: half verified, then a write (through a frame) breaks
     // its last function; the next seal starts over and finds it.
     let module2 = 3001;
-    let mrs = [ObjectType::Module.word(), 16, 0, 0, module2, 1];
+    let mrs = [VmObjectType::Module.word(), 16, 0, 0, module2, 1];
     k.preemption().force_every(0);
     assert_eq!(
         invoke(&mut k, untyped, L::UntypedRetype.word(), &mrs, &root),
@@ -149,7 +150,7 @@ fn a_write_copies_at_most_one_page() {
     let root = [boot::CAP_INIT_THREAD_CNODE];
     let (module, frame) = (3000, 3001);
     for (ty, bits, slot) in [
-        (ObjectType::Module.word(), 16, module),
+        (VmObjectType::Module.word(), 16, module),
         (ObjectType::LargePage.word(), 0, frame),
     ] {
         let mrs = [ty, bits, 0, 0, slot, 1];

@@ -59,9 +59,6 @@ impl NewObject {
             ObjectType::LargePage => object::LARGE_PAGE_BITS.into(),
             ObjectType::GigaPage => object::HUGE_PAGE_BITS.into(),
             ObjectType::PageTable => object::PAGE_TABLE_BITS.into(),
-            // `ObjectType::from_word` gives only 0–8; the vm's own types come
-            // through `Arch::object_type` as `NewObject::Arch`.
-            _ => user_size,
         }
     }
 
@@ -134,8 +131,6 @@ pub fn create(ty: NewObject, ptr: PAddr, user_size: u64, is_device: bool) -> Cap
         ObjectType::LargePage => frame(FrameSize::Large),
         ObjectType::GigaPage => frame(FrameSize::Huge),
         ObjectType::PageTable => Cap::PageTable { ptr, mapping: None },
-        // Not decoded as a portable type (see `NewObject::size_bits`).
-        _ => Cap::Null,
     }
 }
 

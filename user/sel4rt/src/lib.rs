@@ -113,7 +113,9 @@ pub mod types {
     pub const REGISTER_STACK: Word = VmObjectType::RegisterStack.word();
 }
 
-const SLOT_WORDS: usize = 64;
+/// Bitmap words for every slot of the root CNode (this configuration's size:
+/// `selvm_abi::ROOT_CNODE_SLOTS`, 4,096 on the vm, 8,192 on riscv64).
+const SLOT_WORDS: usize = (selvm_abi::ROOT_CNODE_SLOTS as usize).div_ceil(64);
 
 /// A bitmap allocator over the root CNode's empty slots (BootInfo `empty`).
 pub struct Slots {
@@ -123,7 +125,7 @@ pub struct Slots {
 }
 
 impl Slots {
-    /// An allocator for slots `start..end` (at most 4096 of them).
+    /// An allocator for slots `start..end` (at most the root CNode's slot count).
     pub fn new(start: CPtr, end: CPtr) -> Slots {
         let end = end.min(start + (SLOT_WORDS * 64) as CPtr);
         Slots {
