@@ -118,6 +118,47 @@ impl BootInfo {
         untyped_list: [UntypedDesc::ZERO; MAX_BOOTINFO_UNTYPED_CAPS],
     };
 
+    /// Writes the 64-bit little-endian bytes of seL4's layout into `out` (at least
+    /// [`BOOT_INFO_SIZE`] bytes; the kernel or a loader fills the BootInfo frame so);
+    /// returns how many bytes it wrote.
+    pub fn write_le(&self, out: &mut [u8]) -> usize {
+        let mut at = 0;
+        let mut put = |bytes: &[u8]| {
+            out[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        };
+        let words = [
+            self.extra_len,
+            self.node_id,
+            self.num_nodes,
+            self.num_io_pt_levels,
+        ];
+        for w in words.into_iter().chain([self.ipc_buffer]) {
+            put(&w.to_le_bytes());
+        }
+        let regions = [
+            self.empty,
+            self.shared_frames,
+            self.user_image_frames,
+            self.user_image_paging,
+            self.io_space_caps,
+            self.extra_bi_pages,
+        ];
+        for r in regions {
+            put(&r.start.to_le_bytes());
+            put(&r.end.to_le_bytes());
+        }
+        put(&self.init_thread_cnode_size_bits.to_le_bytes());
+        put(&self.init_thread_domain.to_le_bytes());
+        put(&self.untyped.start.to_le_bytes());
+        put(&self.untyped.end.to_le_bytes());
+        for d in &self.untyped_list {
+            put(&d.paddr.to_le_bytes());
+            put(&[d.size_bits, d.is_device, 0, 0, 0, 0, 0, 0]);
+        }
+        at
+    }
+
     /// The descriptors of the untyped caps actually present (bounded by the list size).
     pub fn untypeds(&self) -> &[UntypedDesc] {
         let n = self.untyped.len().min(MAX_BOOTINFO_UNTYPED_CAPS as Word) as usize;
@@ -172,6 +213,40 @@ mod tests {
         assert_eq!(offset_of!(BootInfo, init_thread_domain), 144);
         assert_eq!(offset_of!(BootInfo, untyped), 152);
         assert_eq!(offset_of!(BootInfo, untyped_list), 168);
+    }
+
+    #[test]
+    fn written_bytes_are_the_structs_own_layout() {
+        let mut bi = BootInfo::ZERO;
+        bi.extra_len = 4298;
+        bi.ipc_buffer = 0x3f6000;
+        bi.empty = SlotRegion {
+            start: 1086,
+            end: 8192,
+        };
+        bi.untyped = SlotRegion {
+            start: 1019,
+            end: 1086,
+        };
+        bi.untyped_list[66] = UntypedDesc {
+            paddr: 0x8000_0000,
+            size_bits: 25,
+            is_device: 1,
+            padding: [0; 6],
+        };
+        let mut out = [0xffu8; 4096];
+        assert_eq!(bi.write_le(&mut out), size_of::<BootInfo>());
+        let word = |at: usize| u64::from_le_bytes(out[at..at + 8].try_into().unwrap());
+        assert_eq!(word(offset_of!(BootInfo, extra_len)), 4298);
+        assert_eq!(word(offset_of!(BootInfo, ipc_buffer)), 0x3f6000);
+        assert_eq!(word(offset_of!(BootInfo, empty) + 8), 8192);
+        assert_eq!(word(offset_of!(BootInfo, untyped)), 1019);
+        let d = offset_of!(BootInfo, untyped_list) + 66 * 16;
+        assert_eq!(
+            (word(d), out[d + 8], out[d + 9], out[d + 10]),
+            (0x8000_0000, 25, 1, 0)
+        );
+        assert_eq!(out[size_of::<BootInfo>()], 0xff, "nothing past the struct");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use libsel4::{Answer, ModuleOps, PageOps, PageTableOps, TcbOps, UntypedOps};
-use selvm_abi::boot_info::{BootInfo, SlotRegion, UntypedDesc};
+use selvm_abi::boot_info::{BOOT_INFO_SIZE, BootInfo, SlotRegion};
 use selvm_abi::vm::VmObjectType;
 use selvm_abi::vm::device::{DEVICE_REGION_BITS, PHYS_DEVICE_BASE, PHYS_RAM_BASE};
 use selvm_abi::{
@@ -227,6 +227,7 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
     let config = BootConfig {
         root_radix: config::vm::ROOT_CNODE_RADIX as u8,
         devices: &devices,
+        ..Default::default()
     };
     let arch = VmArch {
         host: HostState::default(),
@@ -353,7 +354,8 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
     info.init_thread_cnode_size_bits = config::vm::ROOT_CNODE_RADIX.into();
     info.untyped = summary.untyped;
     info.untyped_list = summary.untyped_list;
-    let bi_bytes = boot_info_bytes(&info);
+    let mut bi_bytes = [0u8; BOOT_INFO_SIZE];
+    info.write_le(&mut bi_bytes);
     let bi_page = page_paddr[(old_end / 4096) as usize];
     l.sel4.k.vm_loader_write(bi_page, &bi_bytes);
 
@@ -371,46 +373,4 @@ pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadErr
         pages,
     };
     Ok((k, layout))
-}
-
-/// BootInfo as the 64-bit little-endian bytes of SEL4-FACTS's layout.
-pub fn boot_info_bytes(info: &BootInfo) -> Vec<u8> {
-    let mut out = Vec::with_capacity(4096);
-    let mut word = |w: Word| out.extend_from_slice(&w.to_le_bytes());
-    let region = |r: SlotRegion| [r.start, r.end];
-    for w in [
-        info.extra_len,
-        info.node_id,
-        info.num_nodes,
-        info.num_io_pt_levels,
-        info.ipc_buffer,
-    ] {
-        word(w);
-    }
-    for r in [
-        info.empty,
-        info.shared_frames,
-        info.user_image_frames,
-        info.user_image_paging,
-        info.io_space_caps,
-        info.extra_bi_pages,
-    ] {
-        region(r).into_iter().for_each(&mut word);
-    }
-    word(info.init_thread_cnode_size_bits);
-    word(info.init_thread_domain);
-    region(info.untyped).into_iter().for_each(&mut word);
-    for UntypedDesc {
-        paddr,
-        size_bits,
-        is_device,
-        ..
-    } in info.untyped_list
-    {
-        out.extend_from_slice(&paddr.to_le_bytes());
-        out.push(size_bits);
-        out.push(is_device);
-        out.extend_from_slice(&[0; 6]);
-    }
-    out
 }
