@@ -332,6 +332,7 @@ fn device_config() -> BootConfig<'static> {
     BootConfig {
         root_radix: 8,
         devices: &[DEVICE],
+        ..Default::default()
     }
 }
 

@@ -521,6 +521,7 @@ fn run_large(f: impl FnOnce(&mut Sys<'_, '_>)) {
     let (mut k, b) = mem.boot(&BootConfig {
         root_radix: 12,
         devices: &[],
+        ..Default::default()
     });
     let c = Client::new(b.root_tcb);
     check(&k);

@@ -41,6 +41,7 @@ impl TestMemory {
         self.boot(&BootConfig {
             root_radix: 8,
             devices: &[],
+            ..Default::default()
         })
     }
 

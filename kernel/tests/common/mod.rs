@@ -39,6 +39,7 @@ pub fn run(f: impl FnOnce(&mut Sys<'_, '_>)) {
         &BootConfig {
             root_radix: 8,
             devices: &[],
+            ..Default::default()
         },
         f,
     );

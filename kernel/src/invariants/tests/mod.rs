@@ -32,6 +32,7 @@ fn boot(words: &mut [u64]) -> (Kernel<TestArch, &'_ mut [u64]>, BootSummary) {
     let config = BootConfig {
         root_radix: 8,
         devices: &[],
+        ..Default::default()
     };
     let (k, b) = Kernel::boot(RAM_BASE, words, &config, TestArch::default()).expect("boot");
     clean(&k);

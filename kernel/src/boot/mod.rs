@@ -1,8 +1,15 @@
-//! Boot: place the root task's CNode, TCB and IPC buffer frame and the idle
-//! thread in physical memory, give the CNode the initial caps, and cover all
-//! remaining memory with Untyped caps, as seL4's boot does for the root task.
-//! (The VSpace and BootInfo frame join with the VSpace layer, which also maps
-//! the IPC buffer; the kernel reaches it through its frame cap.)
+//! Boot: place the root task's CNode, TCB, IPC buffer frame, VSpace and ASID pool
+//! and the idle thread in physical memory (`plan`: RAM minus what the platform
+//! reserves), give the CNode the initial caps, map the root task's image when the
+//! platform loaded one (`image`: native architectures, as seL4's boot does), and
+//! cover all remaining memory with Untyped caps, device ranges with device Untypeds.
+//! A hosted machine's loader maps its program itself through ordinary invocations.
+
+mod image;
+mod plan;
+
+pub use image::{ImageLayout, UserImage};
+pub use plan::{MAX_RESERVED, PlanError};
 
 use crate::arch::Arch;
 use crate::cap::{Cap, FrameSize, VmRights};
@@ -17,8 +24,8 @@ use crate::slot::{SLOT_SIZE, SlotRef};
 use crate::state::{BootObjects, Kernel};
 use crate::vspace::{Asid, AsidTable};
 use selvm_abi::{
-    CPtr, MAX_BOOTINFO_UNTYPED_CAPS, MAX_PRIORITY, MAX_UNTYPED_BITS, MIN_UNTYPED_BITS, SlotRegion,
-    UntypedDesc, WORD_BITS, boot as slots, object, object::SLOT_BITS,
+    BOOT_INFO_SIZE, BootInfo, CPtr, MAX_BOOTINFO_UNTYPED_CAPS, MAX_PRIORITY, MAX_UNTYPED_BITS,
+    MIN_UNTYPED_BITS, SlotRegion, UntypedDesc, WORD_BITS, boot as slots, object, object::SLOT_BITS,
 };
 
 /// A device memory region the platform reports (never zeroed, only frames).
@@ -30,15 +37,24 @@ pub struct DeviceRegion {
     pub size_bits: u8,
 }
 
-/// How to boot (the default: the configuration's root CNode, no devices).
+/// How to boot (the default: the configuration's root CNode, no devices, nothing
+/// reserved, no image).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BootConfig<'a> {
     /// log2 of the root CNode's slot count; 0 (the default) takes the
     /// architecture's configuration (`Arch::CONFIG.root_cnode_radix`: the vm 12,
     /// riscv64 13).
     pub root_radix: u8,
-    /// Device regions to hand out as device Untypeds.
+    /// Device regions to hand out as device Untypeds (aligned blocks).
     pub devices: &'a [DeviceRegion],
+    /// Device ranges of any shape, split into aligned device Untypeds (what seL4
+    /// gives for every non-RAM range the kernel does not keep).
+    pub device_ranges: &'a [(PAddr, PAddr)],
+    /// RAM boot must leave alone (not zeroed, no object, no Untyped): the device
+    /// tree and the root task's image a loader placed. At most [`MAX_RESERVED`].
+    pub reserved: &'a [(PAddr, PAddr)],
+    /// The root task's image to map (native architectures).
+    pub user_image: Option<UserImage>,
 }
 
 /// Why boot failed.
@@ -53,6 +69,9 @@ pub enum BootError {
     TooSmall,
     /// A device region overlaps RAM, is misaligned or out of range.
     BadDevice(DeviceRegion),
+    /// A reserved range is misaligned, too many were given, or an image is not
+    /// inside one.
+    BadReserved,
 }
 
 /// What the root task learns at boot (the CSpace part of BootInfo).
@@ -70,14 +89,19 @@ pub struct BootSummary {
     pub empty: SlotRegion,
     /// Describes each untyped cap, in slot order.
     pub untyped_list: [UntypedDesc; MAX_BOOTINFO_UNTYPED_CAPS],
+    /// Where the root task's image went, if boot mapped one (BootInfo written).
+    pub image: Option<ImageLayout>,
+}
+
+impl BootSummary {
+    /// The descriptors of the Untyped caps boot made, in slot order.
+    pub fn untypeds(&self) -> &[UntypedDesc] {
+        &self.untyped_list[..self.untyped.len() as usize]
+    }
 }
 
 /// The ASID of the root task's VSpace (seL4's initial thread ASID).
 pub const INIT_THREAD_ASID: Asid = 1;
-
-const fn align_up(value: u64, size: u64) -> u64 {
-    (value + size - 1) & !(size - 1)
-}
 
 /// Splits `[base, end)` into maximal naturally aligned power-of-two blocks.
 fn blocks(mut base: u64, end: u64, mut emit: impl FnMut(u64, u32)) {
@@ -111,21 +135,39 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             return Err(BootError::BadRootRadix(radix));
         }
         let cnode_bytes = 1u64 << (SLOT_BITS + u32::from(radix));
-        let cnode_at = align_up(mem.base(), cnode_bytes);
         let tcb_bytes = 1u64 << A::CONFIG.tcb_bits;
-        let tcb_at = align_up(cnode_at + cnode_bytes, tcb_bytes);
-        let idle_at = tcb_at + tcb_bytes;
         let page = 1u64 << object::PAGE_BITS;
-        let buffer_at = align_up(idle_at + tcb_bytes, page);
         let irq_count = A::IRQ_COUNT.min(MAX_IRQS as u64);
         let node_bytes = (irq_count * SLOT_SIZE).next_power_of_two();
-        // The root task's ASID pool (ASIDs 0..512) and VSpace root (ASID 1).
+        if let Some(image) = &config.user_image {
+            let inside = config
+                .reserved
+                .iter()
+                .any(|&(s, e)| s <= image.phys.0 && image.phys.1 <= e);
+            if !inside || image.phys.0 % page != 0 || image.phys.1 % page != 0 {
+                return Err(BootError::BadReserved);
+            }
+        }
+        // The objects boot places, in one block of the first free run that holds
+        // them: the root CNode, the root TCB and the idle thread, the IPC buffer
+        // frame, the ASID pool (ASIDs 0..512), the VSpace root (ASID 1), the IRQ
+        // node, and the image's tables and frames.
+        let mut plan = plan::Plan::new(mem.base(), mem.end(), config.reserved)
+            .map_err(|_| BootError::BadReserved)?;
+        let too_small = |_| BootError::TooSmall;
+        plan.start_block(cnode_bytes, cnode_bytes)
+            .map_err(too_small)?;
+        let cnode_at = plan.alloc(cnode_bytes, cnode_bytes).map_err(too_small)?;
+        let tcb_at = plan.alloc(2 * tcb_bytes, tcb_bytes).map_err(too_small)?;
+        let idle_at = tcb_at + tcb_bytes;
+        let buffer_at = plan.alloc(3 * page, page).map_err(too_small)?;
         let pool_at = buffer_at + page;
         let vspace_at = pool_at + page;
-        let node_at = align_up(vspace_at + page, node_bytes);
-        if !mem.contains(cnode_at, node_at + node_bytes - cnode_at) {
-            return Err(BootError::TooSmall);
-        }
+        let node_at = plan.alloc(node_bytes, node_bytes).map_err(too_small)?;
+        let image_objects = match &config.user_image {
+            Some(i) => Some(image::plan(&mut plan, i).map_err(too_small)?),
+            None => None,
+        };
         for d in config.devices {
             let size = 1u64.checked_shl(d.size_bits.into()).unwrap_or(0);
             let ok = size != 0
@@ -140,7 +182,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 return Err(BootError::BadDevice(*d));
             }
         }
-        mem.zero(mem.base(), mem.size());
+        plan.free_runs(&[], |s, e| mem.zero(s, e - s));
         let root = SlotRef(cnode_at);
         let root_cap = Cap::CNode {
             ptr: cnode_at,
@@ -199,12 +241,43 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         let mut asids = AsidTable::default();
         asids.pools[0] = pool_at;
 
-        let capacity = ((1u64 << radix) - slots::NUM_INITIAL_CAPS)
-            .min(A::CONFIG.max_bootinfo_untyped_caps as u64);
+        // The root task's image (native architectures): paging, extra BootInfo and
+        // image frame caps from the first free slot, before the Untypeds.
+        let mut first_free = slots::NUM_INITIAL_CAPS;
+        let image = match (&config.user_image, &image_objects) {
+            (Some(i), Some(objects)) => {
+                let bi_frame = objects.taken()[1].0;
+                let bi = Cap::Frame {
+                    ptr: bi_frame,
+                    size: FrameSize::Small,
+                    rights: VmRights::ReadWrite,
+                    is_device: false,
+                    mapping: None,
+                };
+                cdt::insert_original(&mut mem, at(slots::CAP_BOOT_INFO_FRAME), bi);
+                let layout = image::map(
+                    &mut mem,
+                    i,
+                    objects,
+                    vspace_at,
+                    INIT_THREAD_ASID,
+                    root,
+                    first_free,
+                    (slots::CAP_INIT_THREAD_IPC_BUFFER, buffer_at),
+                    slots::CAP_BOOT_INFO_FRAME,
+                );
+                first_free = layout.frames.end;
+                Some(layout)
+            }
+            _ => None,
+        };
+
+        let capacity =
+            ((1u64 << radix) - first_free).min(A::CONFIG.max_bootinfo_untyped_caps as u64);
         let mut list = [UntypedDesc::ZERO; MAX_BOOTINFO_UNTYPED_CAPS];
-        let mut next = slots::NUM_INITIAL_CAPS;
+        let mut next = first_free;
         let mut add = |mem: &mut PhysMem<R>, ptr: u64, bits: u32, is_device: bool| {
-            if next - slots::NUM_INITIAL_CAPS < capacity {
+            if next - first_free < capacity {
                 let cap = Cap::Untyped {
                     ptr,
                     size_bits: bits as u8,
@@ -212,7 +285,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                     watermark: 0,
                 };
                 cdt::insert_original(mem, at(next), cap);
-                list[(next - slots::NUM_INITIAL_CAPS) as usize] = UntypedDesc {
+                list[(next - first_free) as usize] = UntypedDesc {
                     paddr: ptr,
                     size_bits: bits as u8,
                     is_device: is_device.into(),
@@ -221,26 +294,40 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 next += 1;
             }
         };
-        let (ram_base, ram_end) = (mem.base(), mem.end());
-        blocks(ram_base, cnode_at, |p, b| add(&mut mem, p, b, false));
-        blocks(cnode_at + cnode_bytes, tcb_at, |p, b| {
-            add(&mut mem, p, b, false)
+        let mut taken = [
+            (cnode_at, cnode_at + cnode_bytes),
+            (tcb_at, idle_at + tcb_bytes),
+            (buffer_at, vspace_at + page),
+            (node_at, node_at + node_bytes),
+            (0, 0),
+            (0, 0),
+            (0, 0),
+        ];
+        if let Some(o) = &image_objects {
+            taken[4..].copy_from_slice(&o.taken());
+        }
+        let mut runs = [(0u64, 0u64); 24];
+        let mut nruns = 0;
+        plan.free_runs(&taken, |s, e| {
+            if nruns < runs.len() {
+                runs[nruns] = (s, e);
+                nruns += 1;
+            }
         });
-        blocks(idle_at + tcb_bytes, buffer_at, |p, b| {
-            add(&mut mem, p, b, false)
-        });
-        blocks(vspace_at + page, node_at, |p, b| add(&mut mem, p, b, false));
-        blocks(node_at + node_bytes, ram_end, |p, b| {
-            add(&mut mem, p, b, false)
-        });
+        for &(s, e) in &runs[..nruns] {
+            blocks(s, e, |p, b| add(&mut mem, p, b, false));
+        }
         for d in config.devices {
             add(&mut mem, d.base, d.size_bits.into(), true);
+        }
+        for &(s, e) in config.device_ranges {
+            blocks(s, e, |p, b| add(&mut mem, p, b, true));
         }
         let summary = BootSummary {
             root_cnode: root_cap,
             root_tcb: tcb_at,
             untyped: SlotRegion {
-                start: slots::NUM_INITIAL_CAPS,
+                start: first_free,
                 end: next,
             },
             empty: SlotRegion {
@@ -248,6 +335,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                 end: 1 << radix,
             },
             untyped_list: list,
+            image,
         };
         let mut kernel = Kernel {
             arch,
@@ -278,28 +366,33 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             (MAX_PRIORITY, MAX_PRIORITY, ThreadState::Running as u64);
         kernel.init_tcb(idle_at);
         kernel.tcb_mut(idle_at).state = ThreadState::Idle as u64;
+        if let Some(layout) = &summary.image {
+            kernel.tcb_mut(tcb_at).ipc_buffer = layout.ipc_buffer;
+            let info = boot_info(&summary, layout, radix);
+            let frame = kernel.mem.bytes_mut(layout.boot_info_frame, BOOT_INFO_SIZE);
+            info.write_le(frame);
+        }
         Ok((kernel, summary))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::blocks;
-
-    #[test]
-    fn blocks_are_aligned_maximal_and_cover_the_range() {
-        let mut out = std::vec::Vec::new();
-        blocks(0x8000_1000, 0x8010_0000, |p, b| out.push((p, b)));
-        let mut at = 0x8000_1000;
-        for &(p, b) in &out {
-            assert_eq!(p, at);
-            assert_eq!(p & ((1 << b) - 1), 0);
-            at += 1 << b;
-        }
-        assert_eq!(at, 0x8010_0000);
-        assert_eq!(out.first(), Some(&(0x8000_1000, 12)));
-        assert_eq!(out.last(), Some(&(0x8008_0000, 19)));
+/// The BootInfo seL4 gives a root task whose image boot mapped.
+fn boot_info(summary: &BootSummary, layout: &ImageLayout, radix: u8) -> BootInfo {
+    BootInfo {
+        extra_len: layout.extra_len,
+        node_id: 0,
+        num_nodes: 1,
+        ipc_buffer: layout.ipc_buffer,
+        empty: summary.empty,
+        user_image_frames: layout.frames,
+        user_image_paging: layout.paging,
+        extra_bi_pages: layout.extra_pages,
+        init_thread_cnode_size_bits: radix.into(),
+        untyped: summary.untyped,
+        untyped_list: summary.untyped_list,
+        ..BootInfo::ZERO
     }
-
-    extern crate std;
 }
+
+#[cfg(test)]
+mod tests;
