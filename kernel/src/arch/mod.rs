@@ -131,6 +131,17 @@ pub trait Arch: Sized {
     /// architecture's software TLB drops the entries).
     fn flush_tlb(&mut self, flush: crate::vspace::TlbFlush);
 
+    /// Entries of every VSpace root the kernel keeps for its own mappings
+    /// (riscv64: the upper half of Sv39, where the kernel's window lives);
+    /// empty when the kernel does not share user address spaces.
+    const KERNEL_ROOT_ENTRIES: core::ops::Range<usize> = 0..0;
+
+    /// The value of kernel root entry `index`, copied into a VSpace root when it
+    /// becomes one (seL4's `copyGlobalMappings`).
+    fn kernel_root_entry(&self, _index: usize) -> Word {
+        0
+    }
+
     // The architecture's own objects (seL4's `Arch_` object functions).
 
     /// Retype's object type `word` if the architecture adds it (types 0–8 are

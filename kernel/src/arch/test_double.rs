@@ -99,15 +99,15 @@ impl Arch for TestArch {
     type PcWrite = ();
 
     fn init_context(context: &mut [Word]) {
-        Riscv64::init_context(context);
+        <Riscv64 as Arch>::init_context(context);
     }
 
     fn sanitise_register(index: usize, value: Word) -> Word {
-        Riscv64::sanitise_register(index, value)
+        <Riscv64 as Arch>::sanitise_register(index, value)
     }
 
     fn is_valid_vtable_root(cap: &Cap) -> bool {
-        Riscv64::is_valid_vtable_root(cap)
+        <Riscv64 as Arch>::is_valid_vtable_root(cap)
     }
 
     fn check_ipc_buffer(vaddr: Word, frame: &Cap) -> Result<(), SyscallError> {

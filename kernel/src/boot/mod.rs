@@ -366,6 +366,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             (MAX_PRIORITY, MAX_PRIORITY, ThreadState::Running as u64);
         kernel.init_tcb(idle_at);
         kernel.tcb_mut(idle_at).state = ThreadState::Idle as u64;
+        kernel.copy_kernel_root_entries(vspace_at);
         if let Some(layout) = &summary.image {
             kernel.tcb_mut(tcb_at).ipc_buffer = layout.ipc_buffer;
             let info = boot_info(&summary, layout, radix);

@@ -67,7 +67,7 @@ fn a_native_root_image_is_mapped_with_the_caps_and_boot_info_sel4_gives() {
         device_ranges: &[(0x1000_0000, 0x1000_1000)],
         ..Default::default()
     };
-    let (k, b) = Kernel::boot(RAM, &mut ram[..], &config, Riscv64).expect("boots");
+    let (k, b) = Kernel::boot(RAM, &mut ram[..], &config, Riscv64::detached()).expect("boots");
     k.check_invariants().expect("invariants hold");
     let layout = b.image.expect("an image layout");
     let first = slots::NUM_INITIAL_CAPS;
@@ -223,7 +223,7 @@ fn reserved_ram_is_neither_zeroed_nor_given_out() {
         reserved: &reserved,
         ..Default::default()
     };
-    let (k, b) = Kernel::boot(RAM, &mut ram[..], &config, Riscv64).expect("boots");
+    let (k, b) = Kernel::boot(RAM, &mut ram[..], &config, Riscv64::detached()).expect("boots");
     assert!(b.image.is_none());
     assert_eq!(
         k.memory().read(DTB),
@@ -267,7 +267,7 @@ fn bad_reserved_ranges_and_stray_images_are_refused() {
             user_image,
             ..Default::default()
         };
-        let err = Kernel::boot(RAM, &mut ram[..], &config, Riscv64).err();
+        let err = Kernel::boot(RAM, &mut ram[..], &config, Riscv64::detached()).err();
         assert_eq!(err, Some(BootError::BadReserved), "{reserved:?}");
     }
 }

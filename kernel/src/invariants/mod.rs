@@ -99,7 +99,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         rules::check::<A>(&self.mem, &state)?;
         threads::check(&self.mem, &self.sched, &state, self.boot.root_tcb)?;
         irqs::check(&self.irqs, self.boot, &state)?;
-        vspace::check::<A>(&self.mem, &self.asids, &state)?;
+        vspace::check(&self.arch, &self.mem, &self.asids, &state)?;
         Ok(state.census())
     }
 }

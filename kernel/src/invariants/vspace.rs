@@ -1,5 +1,6 @@
 //! VSpace rules: the ASID table names exactly the live pools at their bases;
-//! every assigned ASID names a page table whose cap records it as a root;
+//! every assigned ASID names a page table whose cap records it as a root and
+//! which holds the architecture's kernel entries (skipped by the walk);
 //! walking every VSpace, each entry is canonical, each table entry leads to a
 //! page table (reached once, never a root) whose cap records that place, and
 //! each leaf maps a frame, aligned to its size, that a cap of matching size
@@ -58,6 +59,7 @@ fn index(s: &State) -> Index {
 }
 
 pub fn check<A: Arch>(
+    arch: &A,
     mem: &PhysMem<impl Ram>,
     asids: &AsidTable,
     s: &State,
@@ -115,7 +117,13 @@ pub fn check<A: Arch>(
         }
     }
     for &(asid, root) in &vspaces {
-        walk(mem, &ix, &roots, &mut seen, asid, root, TOP_LEVEL, 0)?;
+        let kernel_entry_differs = (A::KERNEL_ROOT_ENTRIES)
+            .clone()
+            .any(|i| mem.read(root + 8 * i as u64) != arch.kernel_root_entry(i));
+        if kernel_entry_differs {
+            return bad("VSpace root without the kernel's own entries");
+        }
+        walk::<A>(mem, &ix, &roots, &mut seen, asid, root, TOP_LEVEL, 0)?;
     }
     // A table no cap records as mapped is unreachable and must be empty.
     for (&pt, mappings) in &ix.tables {
@@ -142,7 +150,7 @@ fn reused<A: Arch>(s: &State, addr: PAddr, same_kind: impl Fn(&Cap) -> bool) -> 
 }
 
 #[allow(clippy::too_many_arguments)]
-fn walk(
+fn walk<A: Arch>(
     mem: &PhysMem<impl Ram>,
     ix: &Index,
     roots: &BTreeSet<PAddr>,
@@ -155,7 +163,8 @@ fn walk(
     let bad = |what| Err(Violation::BadVspace(what));
     for i in 0..PT_ENTRIES {
         let word = mem.read(table + 8 * i);
-        if word == 0 {
+        let kernels = level == TOP_LEVEL && A::KERNEL_ROOT_ENTRIES.contains(&(i as usize));
+        if word == 0 || kernels {
             continue;
         }
         let vaddr = prefix | (i << bits_left(level));
@@ -171,7 +180,7 @@ fn walk(
                 if level == 0 || !recorded || roots.contains(&next) || !seen.insert(next) {
                     return bad("table entry to a page table not recorded there");
                 }
-                walk(mem, ix, roots, seen, asid, next, level - 1, vaddr)?;
+                walk::<A>(mem, ix, roots, seen, asid, next, level - 1, vaddr)?;
             }
             Pte::Leaf {
                 paddr,

@@ -158,6 +158,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
                             mapping: Some((asid, 0)),
                         },
                     );
+                    self.copy_kernel_root_entries(ptr);
                     self.mem
                         .write(pool + 8 * (u64::from(asid) % POOL_ENTRIES), ptr);
                 }

@@ -214,6 +214,15 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         }
     }
 
+    /// Gives the new VSpace root `root` the kernel's own entries (seL4's
+    /// `copyGlobalMappings`).
+    pub(crate) fn copy_kernel_root_entries(&mut self, root: PAddr) {
+        for i in A::KERNEL_ROOT_ENTRIES {
+            let entry = self.arch.kernel_root_entry(i);
+            self.mem.write(root + 8 * i as u64, entry);
+        }
+    }
+
     /// The VSpace root `root` is going: free its ASID (seL4's `deleteASID`).
     pub(crate) fn delete_asid(&mut self, asid: Asid, root: PAddr) {
         if let Some(pool) = self.asids.pool_of(asid) {

@@ -2,8 +2,9 @@
 //! sstatus, the fault pc and the next pc), the syscall register ABI of
 //! SEL4-FACTS (number a7, cap/badge a0, msginfo a1, MR0-MR3 a2-a5) and the
 //! register order of ReadRegisters (seL4_UserContext: pc, ra, sp, gp, s0-s11,
-//! a0-a7, t0-t6, tp). Trap entry, page-table walking and the timer come with the
-//! bare-metal platform.
+//! a0-a7, t0-t6, tp), the kernel's half of every Sv39 root, and what the kernel
+//! asks of the machine ([`Riscv64Platform`]). Trap entry, the timer and the
+//! platform's devices live in the bare-metal platform crate.
 
 mod registers;
 #[cfg(test)]
@@ -22,9 +23,57 @@ use crate::state::Kernel;
 use selvm_abi::Word;
 use selvm_abi::config::{self, Config};
 
-/// The riscv64 architecture (Sv39, no hypervisor extension).
+/// The riscv64 architecture (Sv39, no hypervisor extension) on the machine
+/// `P` (the bare-metal platform; [`Detached`] on the host, for tests).
 #[derive(Debug, Default)]
-pub struct Riscv64;
+pub struct Riscv64<P = Detached> {
+    /// The machine the kernel runs on.
+    pub platform: P,
+}
+
+impl Riscv64 {
+    /// The architecture on no machine: output dropped, no interrupt
+    /// controller, no TLB, no kernel mappings (what host tests run).
+    pub fn detached() -> Riscv64 {
+        Riscv64 { platform: Detached }
+    }
+}
+
+/// What the riscv64 kernel needs from the machine under it. The portable
+/// kernel never learns which machine that is; the platform crate implements
+/// these with SBI calls, PLIC registers and `sfence.vma`.
+pub trait Riscv64Platform {
+    /// Writes one byte to the debug console.
+    fn put_char(&mut self, c: u8);
+    /// Masks or unmasks external interrupt line `irq` at the interrupt
+    /// controller.
+    fn set_irq_masked(&mut self, irq: u64, masked: bool);
+    /// Completes external interrupt `irq` at the interrupt controller.
+    fn ack_irq(&mut self, irq: u64);
+    /// Drops cached translations covered by `flush`.
+    fn flush_tlb(&mut self, flush: crate::vspace::TlbFlush);
+    /// Root page-table entry `index` (256..512) of the kernel's own address
+    /// space, which every VSpace root carries.
+    fn kernel_root_entry(&self, index: usize) -> Word;
+}
+
+/// No machine: what host tests run the riscv64 configuration on.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Detached;
+
+impl Riscv64Platform for Detached {
+    fn put_char(&mut self, _c: u8) {}
+    fn set_irq_masked(&mut self, _irq: u64, _masked: bool) {}
+    fn ack_irq(&mut self, _irq: u64) {}
+    fn flush_tlb(&mut self, _flush: crate::vspace::TlbFlush) {}
+    fn kernel_root_entry(&self, _index: usize) -> Word {
+        0
+    }
+}
+
+/// Root entries of the kernel's half of Sv39: virtual addresses with bit 38
+/// set, all above user space.
+pub const KERNEL_ROOT_ENTRIES: core::ops::Range<usize> = 256..512;
 
 /// sstatus bits a user thread starts with: SPIE, so interrupts are enabled
 /// after `sret` (seL4's `Arch_initContext`). FS stays Off: the configuration has
@@ -48,7 +97,7 @@ const _: () = {
     assert!(base + size_of::<Riscv64Tcb>() == 1 << config::riscv64::TCB_BITS);
 };
 
-impl Arch for Riscv64 {
+impl<P: Riscv64Platform> Arch for Riscv64<P> {
     const NAME: &'static str = "riscv64";
     const CONFIG: Config = selvm_abi::config::riscv64::CONFIG;
     const CONTEXT_WORDS: usize = CONTEXT_REGISTERS;
@@ -94,17 +143,26 @@ impl Arch for Riscv64 {
         check_ipc_buffer_common(vaddr, frame)
     }
 
-    fn put_char(&mut self, _c: u8) {
-        // The bare-metal platform writes to the SBI console.
+    const KERNEL_ROOT_ENTRIES: core::ops::Range<usize> = KERNEL_ROOT_ENTRIES;
+
+    fn put_char(&mut self, c: u8) {
+        self.platform.put_char(c);
     }
 
-    fn set_irq_masked(&mut self, _irq: u64, _masked: bool) {}
+    fn set_irq_masked(&mut self, irq: u64, masked: bool) {
+        self.platform.set_irq_masked(irq, masked);
+    }
 
-    fn ack_irq(&mut self, _irq: u64) {}
+    fn ack_irq(&mut self, irq: u64) {
+        self.platform.ack_irq(irq);
+    }
 
-    fn flush_tlb(&mut self, _flush: crate::vspace::TlbFlush) {
-        // The bare-metal platform issues `sfence.vma` (with the ASID, and the
-        // address for a page flush).
+    fn flush_tlb(&mut self, flush: crate::vspace::TlbFlush) {
+        self.platform.flush_tlb(flush);
+    }
+
+    fn kernel_root_entry(&self, index: usize) -> Word {
+        self.platform.kernel_root_entry(index)
     }
 
     fn perform_invocation<R: Ram>(

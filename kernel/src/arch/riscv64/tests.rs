@@ -26,8 +26,13 @@ fn ecall(k: &mut Riscv64Kernel<'_>, number: Word, a0: Word) -> SyscallExit {
 #[test]
 fn the_riscv64_configuration_runs_on_its_own_numbers() {
     let mut ram = vec![0u64; (8 << 20) / 8];
-    let (mut k, b) =
-        Kernel::boot(0x8000_0000, &mut ram[..], &BootConfig::default(), Riscv64).expect("boots");
+    let (mut k, b) = Kernel::boot(
+        0x8000_0000,
+        &mut ram[..],
+        &BootConfig::default(),
+        Riscv64::detached(),
+    )
+    .expect("boots");
     let root = Caller { tcb: b.root_tcb };
     // The root CNode: 2^13 slots, a guard that resolves a CPtr in 64 bits.
     assert!(matches!(
@@ -53,17 +58,7 @@ fn the_riscv64_configuration_runs_on_its_own_numbers() {
         node_offset: at,
         num_objects: 2,
     };
-    let (mrs, caps) = (retype.mrs(), retype.caps());
-    let (mrs, caps) = (mrs.as_ref(), caps.as_ref());
-    let info = MessageInfo::new(
-        UntypedRetype::LABEL,
-        0,
-        caps.len() as Word,
-        mrs.len() as Word,
-    )
-    .expect("a valid message");
-    let done = k.invoke(root, ut, info, mrs, caps);
-    assert_eq!(done, Outcome::Done);
+    invoke_ok(&mut k, root, ut, retype);
     let tcb = |k: &Riscv64Kernel<'_>, i| match k.memory().cap(k.boot_objects().root_cnode.offset(i))
     {
         Cap::Thread { tcb } => tcb,
@@ -105,4 +100,93 @@ fn the_riscv64_configuration_runs_on_its_own_numbers() {
     ecall(&mut k, (-28i64) as Word, 0);
     assert_eq!(k.double_faults(), 1, "an unknown syscall with no handler");
     k.check_invariants().expect("a valid state");
+}
+
+/// A machine whose kernel half maps gigapages, as the bare-metal kernel's
+/// window does (global, kernel-only).
+#[derive(Debug, Default)]
+struct Windowed;
+
+impl Riscv64Platform for Windowed {
+    fn put_char(&mut self, _c: u8) {}
+    fn set_irq_masked(&mut self, _irq: u64, _masked: bool) {}
+    fn ack_irq(&mut self, _irq: u64) {}
+    fn flush_tlb(&mut self, _flush: crate::vspace::TlbFlush) {}
+    fn kernel_root_entry(&self, index: usize) -> Word {
+        let leaf = crate::arch::sv39::Pte::Leaf {
+            paddr: ((index - 256) as u64) << 30,
+            read: true,
+            write: true,
+            execute: true,
+            user: false,
+            global: true,
+        };
+        leaf.encode()
+    }
+}
+
+/// Sends `args` to `cap` as the root thread; the invocation must succeed.
+fn invoke_ok<P: Riscv64Platform, K: Invocation>(
+    k: &mut Kernel<Riscv64<P>, &mut [u64]>,
+    root: Caller,
+    cap: Word,
+    args: K,
+) {
+    let (mrs, caps) = (args.mrs(), args.caps());
+    let (mrs, caps) = (mrs.as_ref(), caps.as_ref());
+    let info = MessageInfo::new(K::LABEL, 0, caps.len() as Word, mrs.len() as Word).unwrap();
+    assert_eq!(k.invoke(root, cap, info, mrs, caps), Outcome::Done);
+}
+
+#[test]
+fn every_vspace_root_carries_the_kernels_half() {
+    let mut ram = vec![0u64; (8 << 20) / 8];
+    let arch = Riscv64 { platform: Windowed };
+    let (mut k, b) = Kernel::boot(0x8000_0000, &mut ram[..], &BootConfig::default(), arch).unwrap();
+    let root = Caller { tcb: b.root_tcb };
+    let root_of = |k: &Kernel<Riscv64<Windowed>, &mut [u64]>, slot| match k
+        .memory()
+        .cap(k.boot_objects().root_cnode.offset(slot))
+    {
+        Cap::PageTable { ptr, .. } => ptr,
+        other => panic!("{other:?}"),
+    };
+    let kernel_half =
+        |k: &Kernel<Riscv64<Windowed>, &mut [u64]>, table: u64| -> std::vec::Vec<Word> {
+            (256..512).map(|i| k.memory().read(table + 8 * i)).collect()
+        };
+    let expected: std::vec::Vec<Word> = (256..512).map(|i| Windowed.kernel_root_entry(i)).collect();
+    // The root task's VSpace, from boot.
+    let first = root_of(&k, boot::CAP_INIT_THREAD_VSPACE);
+    assert_eq!(kernel_half(&k, first), expected);
+    k.check_invariants().expect("a valid state");
+
+    // A new page table is empty until it gets an ASID, then has the kernel's half.
+    let ut = largest_ram_untyped(b.untyped, &b.untyped_list).unwrap();
+    let at = b.empty.start;
+    let retype = UntypedRetype {
+        object_type: ObjectType::PageTable.word(),
+        size_bits: 0,
+        root: boot::CAP_INIT_THREAD_CNODE,
+        node_index: 0,
+        node_depth: 0,
+        node_offset: at,
+        num_objects: 1,
+    };
+    invoke_ok(&mut k, root, ut, retype);
+    let second = root_of(&k, at);
+    assert!(kernel_half(&k, second).iter().all(|&w| w == 0));
+    invoke_ok(
+        &mut k,
+        root,
+        boot::CAP_INIT_THREAD_ASID_POOL,
+        selvm_abi::args::AsidPoolAssign { vspace: at },
+    );
+    assert_eq!(kernel_half(&k, second), expected);
+    k.check_invariants().expect("a valid state");
+
+    // The checker notices a root whose kernel half was changed.
+    k.memory_mut_for_corruption_tests()
+        .write(second + 8 * 300, 0);
+    assert!(k.check_invariants().is_err());
 }
