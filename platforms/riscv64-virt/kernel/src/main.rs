@@ -1,17 +1,30 @@
 //! seLVM's kernel on riscv64 qemu `virt`: entered with the MMU on, as seL4's elfloader
 //! enters seL4 (a0 root task image start, a1 its end, a2 pv_offset, a3 its entry, a4
-//! the device tree, a5 its size; docs/riscv64.md).
+//! the device tree, a5 its size; docs/riscv64.md). It switches to its own address
+//! space, reads the device tree, boots the portable kernel and runs the root task.
+//! The platform's `unsafe` is confined to `csr`, `plic`, `finisher`, `window`, `trap`
+//! and the kernel's one global in `run`.
 
 #![no_std]
 #![no_main]
 
+mod boot;
+mod csr;
 mod devicetree;
-mod smoke;
+mod finisher;
+mod platform;
+mod plic;
+mod run;
 mod trap;
 mod window;
 
 use core::fmt::Write;
-use riscv64_virt_sbi::{Console, ResetReason, shutdown};
+use riscv64_virt_sbi::Console;
+
+/// seL4's tick: 2 ms.
+const TICK_MS: u64 = 2;
+/// Status the machine exits with when the kernel cannot go on.
+const KERNEL_FAILURE: u64 = 3;
 
 core::arch::global_asm!(
     r#"
@@ -36,25 +49,38 @@ extern "C" fn kernel_boot(
     dtb: u64,
     dtb_size: u64,
 ) -> ! {
+    window::activate();
+    trap::install();
+    let machine = match devicetree::read(window::phys_to_virt(dtb)) {
+        Ok(m) => m,
+        Err(e) => fail(format_args!("the device tree at {dtb:#x}: {e}")),
+    };
+    let args = boot::LoaderArgs {
+        image: (user_start, user_end),
+        pv_offset,
+        entry: user_entry,
+        device_tree: (dtb, dtb_size),
+    };
     let _ = writeln!(
         Console,
-        "seLVM kernel (riscv64): root task {user_start:#x}..{user_end:#x} pv_offset {pv_offset:#x} entry {user_entry:#x}, device tree {dtb:#x} ({dtb_size} bytes)"
+        "seLVM kernel (riscv64): RAM {:#x}..{:#x}, root task {user_start:#x}..{user_end:#x} entry {user_entry:#x}",
+        machine.ram.0, machine.ram.1
     );
-    window::activate();
-    let machine = devicetree::read(window::phys_to_virt(dtb)).unwrap_or_else(|e| panic!("{e}"));
-    let _ = writeln!(Console, "seLVM kernel (riscv64): {machine:x?}");
-    trap::install();
-    smoke::run(user_start, user_end, user_entry);
-    loop {
-        core::hint::spin_loop();
-    }
+    let kernel = match boot::boot(&args, &machine) {
+        Ok(k) => k,
+        Err(e) => fail(format_args!("boot failed: {e}")),
+    };
+    let tick = machine.timebase * TICK_MS / 1000;
+    run::start(kernel, tick)
+}
+
+/// Reports why the kernel stops and ends the machine with a failure.
+fn fail(why: core::fmt::Arguments<'_>) -> ! {
+    let _ = writeln!(Console, "seLVM kernel: {why}");
+    finisher::exit(KERNEL_FAILURE)
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
-    let _ = writeln!(Console, "seLVM kernel panic: {info}");
-    shutdown(ResetReason::SystemFailure);
-    loop {
-        core::hint::spin_loop();
-    }
+    fail(format_args!("panic: {info}"))
 }

@@ -6,14 +6,11 @@
 
 use core::arch::global_asm;
 
-/// Word index of scause in a context.
-pub const SCAUSE: usize = 31;
-/// Word index of sstatus.
-pub const SSTATUS: usize = 32;
-/// Word index of the faulting (restart) pc.
-pub const FAULT_IP: usize = 33;
-/// Word index of the pc the thread resumes at.
-pub const NEXT_IP: usize = 34;
+use selvm_kernel::arch::riscv64::{CONTEXT_REGISTERS, FAULT_IP, NEXT_IP, SCAUSE, SSTATUS};
+
+// The assembly below stores x1..x31 at words 0..30 and these at fixed offsets.
+const _: () = assert!(SCAUSE == 31 && SSTATUS == 32 && FAULT_IP == 33 && NEXT_IP == 34);
+const _: () = assert!(CONTEXT_REGISTERS == 35);
 
 global_asm!(
     r#"

@@ -3,7 +3,7 @@
 //! slot but one (virtual 0xffffffff80000000 onwards is physical 0x80000000 onwards, so
 //! the image at 0xffffffff84000000 is at 0x84000000). Every user VSpace root gets a
 //! copy of these global entries, so traps and the kernel work whatever root is in
-//! `satp`. This module and `trap` are where the platform touches page tables and CSRs.
+//! `satp`.
 
 /// Where physical address 0 appears in the kernel's address space.
 pub const PHYS_WINDOW: u64 = 0xffff_ffc0_0000_0000;
@@ -58,12 +58,48 @@ pub fn activate() {
     }
 }
 
-/// The kernel's global root entries (indices `FIRST_KERNEL_ENTRY..512`), to copy into
-/// every VSpace root.
-pub fn global_entries() -> [u64; 512 - FIRST_KERNEL_ENTRY] {
-    // SAFETY: KERNEL_ROOT is written only by `activate`, once, before this can run.
+/// Physical address of the kernel's own root table.
+pub fn kernel_root() -> u64 {
+    core::ptr::addr_of!(KERNEL_ROOT) as u64 - KERNEL_OFFSET
+}
+
+/// Root entry `index` of the kernel's address space (0 outside 256..512), which
+/// every VSpace root carries.
+pub fn kernel_root_entry(index: usize) -> u64 {
+    // SAFETY: KERNEL_ROOT is written only by `activate`, once, before the kernel
+    // boots and asks for its entries.
     let root = unsafe { &*core::ptr::addr_of!(KERNEL_ROOT) };
-    let mut out = [0; 512 - FIRST_KERNEL_ENTRY];
-    out.copy_from_slice(&root.0[FIRST_KERNEL_ENTRY..]);
-    out
+    match index {
+        FIRST_KERNEL_ENTRY..512 => root.0[index],
+        _ => 0,
+    }
+}
+
+unsafe extern "C" {
+    static __kernel_start: u8;
+    static __kernel_end: u8;
+}
+
+/// The kernel image's physical range (text to the end of its stacks), page aligned.
+pub fn kernel_image() -> (u64, u64) {
+    let (start, end) = (
+        core::ptr::addr_of!(__kernel_start) as u64,
+        core::ptr::addr_of!(__kernel_end) as u64,
+    );
+    (start - KERNEL_OFFSET, (end - KERNEL_OFFSET).next_multiple_of(4096))
+}
+
+/// Physical memory `[start, end)` as words, through the window: the memory the
+/// portable kernel keeps its objects in and lends to user level.
+///
+/// # Safety
+/// Call once. `[start, end)` must be RAM, page aligned, and every part of it the
+/// kernel uses through another address (its own image, reached at its link
+/// address) must be reserved at boot, so that no kernel object, Untyped or mapping
+/// ever covers it and no word is reached both ways.
+pub unsafe fn ram(start: u64, end: u64) -> &'static mut [u64] {
+    let words = ((end - start) / 8) as usize;
+    // SAFETY: the window maps all RAM, writable, at `phys_to_virt`; the caller
+    // promises the range is RAM used through this slice alone.
+    unsafe { core::slice::from_raw_parts_mut(phys_to_virt(start) as *mut u64, words) }
 }
