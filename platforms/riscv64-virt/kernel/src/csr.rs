@@ -68,3 +68,10 @@ pub fn flush_page(asid: u64, vaddr: u64) {
     // SAFETY: `sfence.vma` only discards cached translations.
     unsafe { core::arch::asm!("sfence.vma {0}, {1}", in(reg) vaddr, in(reg) asid, options(nostack)) };
 }
+
+/// Lets user mode read `cycle`, `time` and `instret` (`scounteren`), as
+/// benchmarks and runtimes on seL4 do with `rdcycle` and `rdtime`.
+pub fn allow_user_counters() {
+    // SAFETY: `scounteren` only decides whether user-mode counter reads trap.
+    unsafe { core::arch::asm!("csrw scounteren, {0}", in(reg) 0b111u64, options(nomem, nostack)) };
+}

@@ -49,6 +49,7 @@ pub fn start(kernel: VirtKernel, tick: u64) -> ! {
     unsafe { *core::ptr::addr_of_mut!(RUNNING) = Some(Running { kernel, tick }) };
     riscv64_virt_sbi::set_timer(csr::time() + tick);
     csr::enable_interrupts(csr::TIMER | csr::EXTERNAL);
+    csr::allow_user_counters();
     let context = next_context(running());
     // SAFETY: `next_context` returns the saved context of a user thread (35 words
     // in its TCB, sstatus with SPP user) and has switched `satp` to its VSpace.
