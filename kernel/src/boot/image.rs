@@ -117,14 +117,9 @@ pub fn map(
     bi_slot: CPtr,
 ) -> ImageLayout {
     let (start, end, extra) = span(image);
-    let mut next_slot = first;
-    let slot = |next: &mut CPtr| {
-        *next += 1;
-        cnode.offset(*next - 1)
-    };
+    let mut slots = Slots { cnode, next: first };
     // Page tables: for every 1 GiB then every 2 MiB the span touches, in address order.
     let (mut table, _) = objects.tables;
-    let paging_start = first;
     for (level, bits) in [(TOP_LEVEL - 1, 30), (TOP_LEVEL - 2, 21)] {
         let mut v = start >> bits << bits;
         while v < end {
@@ -134,52 +129,36 @@ pub fn map(
                 ptr: table,
                 mapping: Some((asid, v)),
             };
-            cdt::insert_original(mem, slot(&mut next_slot), cap);
+            slots.put(mem, cap);
             table += PAGE;
             v += 1 << bits;
         }
     }
     let paging = SlotRegion {
-        start: paging_start,
-        end: next_slot,
+        start: first,
+        end: slots.next,
     };
-    let image_end = start + (image.phys.1 - image.phys.0);
-    let ipc_buffer = image_end;
-    let boot_info = image_end + PAGE;
-    let extra_at = image_end + 2 * PAGE;
+    let image_bytes = image.phys.1 - image.phys.0;
+    let ipc_buffer = start + image_bytes;
+    let boot_info = ipc_buffer + PAGE;
     // Extra BootInfo frames, then the image's own frames.
-    let extra_start = next_slot;
-    for i in 0..extra / PAGE {
-        let cap = map_frame(
-            mem,
-            root,
-            asid,
-            objects.extra.0 + i * PAGE,
-            extra_at + i * PAGE,
-            false,
-        );
-        cdt::insert_original(mem, slot(&mut next_slot), cap);
-    }
-    let extra_pages = SlotRegion {
-        start: extra_start,
-        end: next_slot,
-    };
-    let frames_start = next_slot;
-    for i in 0..(image.phys.1 - image.phys.0) / PAGE {
-        let cap = map_frame(
-            mem,
-            root,
-            asid,
-            image.phys.0 + i * PAGE,
-            start + i * PAGE,
-            true,
-        );
-        cdt::insert_original(mem, slot(&mut next_slot), cap);
-    }
-    let frames = SlotRegion {
-        start: frames_start,
-        end: next_slot,
-    };
+    let at = (root, asid);
+    let extra_pages = map_frames(
+        mem,
+        &mut slots,
+        at,
+        (objects.extra.0, boot_info + PAGE),
+        extra,
+        false,
+    );
+    let frames = map_frames(
+        mem,
+        &mut slots,
+        at,
+        (image.phys.0, start),
+        image_bytes,
+        true,
+    );
     // The IPC buffer and BootInfo frames, whose caps boot already made.
     for (s, pa, va) in [
         (buffer_slot, buffer, ipc_buffer),
@@ -197,6 +176,40 @@ pub fn map(
         extra_pages,
         frames,
         extra_len,
+    }
+}
+
+/// Fills root CNode slots in order.
+struct Slots {
+    cnode: SlotRef,
+    next: CPtr,
+}
+
+impl Slots {
+    fn put(&mut self, mem: &mut PhysMem<impl Ram>, cap: Cap) {
+        cdt::insert_original(mem, self.cnode.offset(self.next), cap);
+        self.next += 1;
+    }
+}
+
+/// Maps `bytes` of frames from physical `pa` at virtual `va` (`exec`: executable), a
+/// cap each in the next slots; the slots they took.
+fn map_frames(
+    mem: &mut PhysMem<impl Ram>,
+    slots: &mut Slots,
+    (root, asid): (PAddr, Asid),
+    (pa, va): (PAddr, Word),
+    bytes: u64,
+    exec: bool,
+) -> SlotRegion {
+    let start = slots.next;
+    for i in 0..bytes / PAGE {
+        let cap = map_frame(mem, root, asid, pa + i * PAGE, va + i * PAGE, exec);
+        slots.put(mem, cap);
+    }
+    SlotRegion {
+        start,
+        end: slots.next,
     }
 }
 

@@ -15,6 +15,19 @@ use std::vec;
 
 type Riscv64Kernel<'m> = Kernel<Riscv64, &'m mut [u64]>;
 
+/// Retypes `count` objects of `ty` into root CNode slots from `at`.
+fn retype_to_root(ty: ObjectType, at: Word, count: Word) -> UntypedRetype {
+    UntypedRetype {
+        object_type: ty.word(),
+        size_bits: 0,
+        root: boot::CAP_INIT_THREAD_CNODE,
+        node_index: 0,
+        node_depth: 0,
+        node_offset: at,
+        num_objects: count,
+    }
+}
+
 /// Makes the current thread execute `ecall` with `number` in a7 and `a0`.
 fn ecall(k: &mut Riscv64Kernel<'_>, number: Word, a0: Word) -> SyscallExit {
     let t = k.current_thread();
@@ -49,15 +62,7 @@ fn the_riscv64_configuration_runs_on_its_own_numbers() {
     // TCBs are 2^10 bytes: two retyped together lie 1024 bytes apart.
     let ut = largest_ram_untyped(b.untyped, &b.untyped_list).expect("an untyped");
     let at = b.empty.start;
-    let retype = UntypedRetype {
-        object_type: ObjectType::Tcb.word(),
-        size_bits: 0,
-        root: boot::CAP_INIT_THREAD_CNODE,
-        node_index: 0,
-        node_depth: 0,
-        node_offset: at,
-        num_objects: 2,
-    };
+    let retype = retype_to_root(ObjectType::Tcb, at, 2);
     invoke_ok(&mut k, root, ut, retype);
     let tcb = |k: &Riscv64Kernel<'_>, i| match k.memory().cap(k.boot_objects().root_cnode.offset(i))
     {
@@ -164,15 +169,7 @@ fn every_vspace_root_carries_the_kernels_half() {
     // A new page table is empty until it gets an ASID, then has the kernel's half.
     let ut = largest_ram_untyped(b.untyped, &b.untyped_list).unwrap();
     let at = b.empty.start;
-    let retype = UntypedRetype {
-        object_type: ObjectType::PageTable.word(),
-        size_bits: 0,
-        root: boot::CAP_INIT_THREAD_CNODE,
-        node_index: 0,
-        node_depth: 0,
-        node_offset: at,
-        num_objects: 1,
-    };
+    let retype = retype_to_root(ObjectType::PageTable, at, 1);
     invoke_ok(&mut k, root, ut, retype);
     let second = root_of(&k, at);
     assert!(kernel_half(&k, second).iter().all(|&w| w == 0));
