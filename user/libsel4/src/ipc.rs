@@ -14,8 +14,9 @@ pub fn buffer_address() -> usize {
     backend::ipc_buffer()
 }
 
-/// Records the thread's IPC buffer address where the architecture needs the runtime to
-/// (native riscv64 start code); on wasm32 the kernel keeps it, so this does nothing.
+/// Records the calling thread's IPC buffer address where the architecture needs the
+/// runtime to (natively in the thread's header below `tp`, [`crate::thread`]); on
+/// wasm32 the kernel keeps it, so this does nothing.
 pub fn set_buffer_address(addr: usize) {
     backend::set_ipc_buffer(addr)
 }

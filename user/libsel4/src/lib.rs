@@ -6,7 +6,8 @@
 //! - `wasm32`: the `sel4` imports of `docs/wasm-abi.md`, which `dx` lowers to the vm
 //!   architecture's `syscall` instruction;
 //! - `riscv64`: `ecall` with seL4's register ABI (a7 number, a0 cap/badge, a1 msginfo,
-//!   a2–a5 MR0–MR3);
+//!   a2–a5 MR0–MR3), the IPC buffer and BootInfo addresses per thread through the thread
+//!   pointer ([`thread`]);
 //! - anything else (host builds): a recording mock ([`mock`]) so unit tests can check
 //!   what each invocation would send.
 //!
@@ -21,7 +22,9 @@ extern crate std;
 mod backend;
 pub mod ipc;
 pub mod object;
+pub mod riscv64;
 pub mod syscalls;
+pub mod thread;
 
 #[cfg(not(any(target_arch = "wasm32", target_arch = "riscv64")))]
 pub use backend::mock;
@@ -34,12 +37,12 @@ pub use selvm_abi::{
 pub use syscalls::*;
 
 /// The architecture this build talks to: the vm architecture's numbers on wasm32 (and
-/// in host builds, whose mock imitates it), riscv64's on riscv64.
+/// in host builds, whose mock imitates it), riscv64's ([`riscv64`]) on riscv64. Names
+/// both have (`VM_FAULT_FSR_LOAD`, `USER_EXCEPTION_NUMBER`, ...) mean the same word.
 pub mod arch {
     #[cfg(not(target_arch = "riscv64"))]
     pub use selvm_abi::vm::*;
 
-    /// Words of riscv64's `seL4_UserContext` (pc, ra, sp, gp, s0–s11, a0–a7, t0–t6, tp).
     #[cfg(target_arch = "riscv64")]
-    pub const USER_CONTEXT_WORDS: usize = 32;
+    pub use crate::riscv64::*;
 }

@@ -42,6 +42,17 @@ pub fn nb_recv(src: CPtr) -> (MessageInfo, Badge) {
     (MessageInfo::from_word_clamped(info), badge)
 }
 
+/// `seL4_Send` with a MessageInfo word as it is, unchecked and unclamped (to test the
+/// kernel's own checks of what [`MessageInfo`] would clamp).
+pub fn send_word(dest: CPtr, info: Word) {
+    backend::send(dest, info)
+}
+
+/// `seL4_Recv` returning the received MessageInfo word as the kernel wrote it.
+pub fn recv_word(src: CPtr) -> (Word, Badge) {
+    backend::recv(src)
+}
+
 /// Replies through the caller slot (`seL4_Reply`).
 pub fn reply(info: MessageInfo) {
     backend::reply(info.word())
@@ -88,6 +99,14 @@ pub fn debug_halt_status(status: Word) {
     backend::debug_halt(status)
 }
 
+/// Sets the calling thread's TLS base, its `tp` (`seL4_SetTLSBase`; riscv64 only, where
+/// the configuration has the call). Native threads find their IPC buffer through `tp`
+/// ([`crate::thread`]): the new base needs a header too.
+#[cfg(target_arch = "riscv64")]
+pub fn set_tls_base(base: Word) {
+    backend::set_tls_base(base)
+}
+
 /// The BootInfo, for the initial thread; `None` for every other thread.
 pub fn boot_info() -> Option<&'static BootInfo> {
     match backend::boot_info() {
@@ -99,8 +118,9 @@ pub fn boot_info() -> Option<&'static BootInfo> {
     }
 }
 
-/// Records the BootInfo address where the architecture needs the runtime to (native
-/// riscv64 start code receives it in a0); on wasm32 the kernel keeps it.
+/// Records the BootInfo address for the calling thread where the architecture needs
+/// the runtime to (natively the start code receives it in a0 and keeps it in the root
+/// thread's header, [`crate::thread`]); on wasm32 the kernel keeps it.
 pub fn set_boot_info_address(addr: usize) {
     backend::set_boot_info(addr)
 }
@@ -161,6 +181,25 @@ mod tests {
         assert_eq!(mock::output(), b"ok");
         assert_eq!(mock::halted(), Some(3));
         assert_eq!(sent.last().unwrap().syscall, Syscall::DebugHalt);
+    }
+
+    #[test]
+    fn raw_words_pass_unchecked() {
+        send_word(3, 0x31 << 12 | 127);
+        mock::push_reply(Reply {
+            label: 0x42,
+            badge: 2,
+            ..Reply::default()
+        });
+        assert_eq!(recv_word(4), (0x42 << 12, 2));
+        let sent = mock::take_sent();
+        assert_eq!((sent[0].syscall, sent[0].cap), (Syscall::Send, 3));
+        assert_eq!(
+            sent[0].info.length(),
+            120,
+            "the mock records what the kernel clamps"
+        );
+        assert_eq!((sent[1].syscall, sent[1].cap), (Syscall::Recv, 4));
     }
 
     #[test]
