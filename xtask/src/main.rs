@@ -7,6 +7,7 @@ mod bench;
 mod conformance;
 mod cross;
 mod json;
+mod native;
 mod process;
 mod riscv;
 mod test;
@@ -50,8 +51,9 @@ enum Command {
     /// wasm32-unknown-unknown): with the rustup target if installed, else with
     /// Debian's rustc-web and -Zbuild-std=core,alloc into target/web.
     Cross(cross::Options),
-    /// Build a user program (a wasm32 crate using libsel4, e.g. user/hello) with pinned
-    /// WebAssembly features and remapped paths, then translate it with `selvm dx`.
+    /// Build a user program (a crate using libsel4 and rt, e.g. user/hello): for wasm32
+    /// with pinned WebAssembly features and remapped paths, then translated with `selvm
+    /// dx`; or with --target riscv64 a native ELF root task (NAME.elf, no dx step).
     BuildUser(user::Options),
     /// Build the conformance suite (user/conformance), run it on the hosted machine and
     /// require no failure and at least --min passed tests.

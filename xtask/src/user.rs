@@ -1,10 +1,12 @@
-//! `cargo xtask build-user`: a user program (a wasm32 crate using libsel4) built with
-//! pinned WebAssembly features and remapped paths, then translated by `selvm dx`.
+//! `cargo xtask build-user`: a user program (a crate using libsel4 and rt) built for
+//! wasm32 with pinned WebAssembly features and remapped paths, then translated by
+//! `selvm dx`; or, with `--target riscv64`, a native ELF (`crate::native`).
 
 use crate::json;
+use crate::native;
 use crate::process::{self, Error, Result, bail, capture, cargo};
 use crate::toolchain;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::env;
 use std::path::{Path, PathBuf};
 
@@ -28,29 +30,52 @@ pub const DISABLED: &[&str] = &["simd128", "relaxed-simd", "extended-const", "ta
 /// Options of `cargo xtask build-user`.
 #[derive(Args)]
 #[command(
-    after_help = "Recipe (either toolchain): RUSTC_BOOTSTRAP=1 cargo build --target \
+    after_help = "Recipe for wasm32 (either toolchain): RUSTC_BOOTSTRAP=1 cargo build --target \
 wasm32-unknown-unknown -Zbuild-std=core,alloc with -C target-cpu=mvp and the features dx \
 supports pinned (every other one disabled, so a toolchain update cannot change the \
 instructions emitted; core and alloc get the same flags), and --remap-path-prefix for the \
 checkout, the cargo home and the toolchain's library sources, so the module does not \
 depend on the machine. Linker: wasm-ld. Toolchain: Debian's rustc-web with rust-web-src \
-(scripts/setup.sh) if installed, else the default toolchain with rust-src."
+(scripts/setup.sh) if installed, else the default toolchain with rust-src.\n\n\
+Recipe for riscv64 (native, no dx step): the same toolchain and remapping, --target \
+riscv64imac-unknown-none-elf (soft-float, lp64, like seL4's reference configuration) \
+-Zbuild-std=core,alloc, linked by ld.lld with user/rt/riscv64.ld (the image at 0x10000, \
+the layout user/rt's start code expects); writes OUT_DIR/NAME.elf, a root task for \
+`cargo xtask qemu`."
 )]
 pub struct Options {
+    /// What to build for: wasm32 (the hosted machine: NAME.wasm, then NAME.sbc) or
+    /// riscv64 (native: NAME.elf).
+    #[arg(long, value_enum, default_value_t = Arch::Wasm32)]
+    target: Arch,
     /// Build with the release profile.
     #[arg(long)]
     release: bool,
-    /// Stop at NAME.wasm: do not translate it with `selvm dx`.
+    /// Stop at NAME.wasm: do not translate it with `selvm dx` (wasm32 only).
     #[arg(long)]
     no_dx: bool,
     /// The program's crate, e.g. user/hello.
     crate_dir: PathBuf,
-    /// Where NAME.wasm (and NAME.sbc) go [default: target/user].
+    /// Where the output goes [default: target/user for wasm32, target/user/riscv64 for
+    /// riscv64].
     out_dir: Option<PathBuf>,
+}
+
+/// The architectures a user program builds for.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Arch {
+    /// The hosted machine: WebAssembly, translated by dx.
+    Wasm32,
+    /// Native riscv64 (qemu `virt`), an ELF root task.
+    Riscv64,
 }
 
 /// Runs `cargo xtask build-user`.
 pub fn run(o: &Options) -> Result {
+    if o.target == Arch::Riscv64 {
+        let out = o.out_dir.clone().unwrap_or_else(native::default_out_dir);
+        return native::build(&o.crate_dir, &out, o.release).map(drop);
+    }
     let out = o
         .out_dir
         .clone()
@@ -64,18 +89,7 @@ pub fn run(o: &Options) -> Result {
 
 /// Builds the program in `crate_dir` into `out_dir/NAME.wasm`, returning that path.
 pub fn build(crate_dir: &Path, out_dir: &Path, release: bool) -> Result<PathBuf> {
-    if !crate_dir.is_dir() {
-        bail!(
-            "no directory {} (give a user program's crate, e.g. user/hello)",
-            crate_dir.display()
-        );
-    }
-    let crate_dir = absolute(crate_dir)?;
-    let manifest = crate_dir.join("Cargo.toml");
-    if !manifest.is_file() {
-        bail!("{} has no Cargo.toml", crate_dir.display());
-    }
-    let name = binary_name(&manifest)?;
+    let (crate_dir, name) = program(crate_dir)?;
     let t = toolchain::user(TARGET)?;
     println!("    build-user: {name} for {TARGET} with {}", t.describe());
     let target_dir = crate::target_dir().join("user-build");
@@ -95,47 +109,78 @@ pub fn build(crate_dir: &Path, out_dir: &Path, release: bool) -> Result<PathBuf>
         .join(TARGET)
         .join(profile)
         .join(format!("{name}.wasm"));
-    std::fs::create_dir_all(out_dir)
-        .map_err(|e| Error::new(format!("creating {}: {e}", out_dir.display())))?;
-    let wasm = absolute(out_dir)?.join(format!("{name}.wasm"));
-    std::fs::copy(&built, &wasm).map_err(|e| {
-        Error::new(format!(
-            "copying {} to {}: {e}",
-            built.display(),
-            wasm.display()
-        ))
-    })?;
+    let wasm = deliver(&built, out_dir, &format!("{name}.wasm"))?;
     println!("    build-user: wrote {}", wasm.display());
     Ok(wasm)
 }
 
-/// The flags of every user build (CARGO_ENCODED_RUSTFLAGS, so `RUSTFLAGS` cannot add
-/// to them): the pinned features, and the checkout, the cargo home and the toolchain's
-/// library sources remapped so the module does not depend on where it was built.
+/// The absolute directory of the user program in `crate_dir` and its binary's name.
+pub fn program(crate_dir: &Path) -> Result<(PathBuf, String)> {
+    if !crate_dir.is_dir() {
+        bail!(
+            "no directory {} (give a user program's crate, e.g. user/hello)",
+            crate_dir.display()
+        );
+    }
+    let crate_dir = absolute(crate_dir)?;
+    let manifest = crate_dir.join("Cargo.toml");
+    if !manifest.is_file() {
+        bail!("{} has no Cargo.toml", crate_dir.display());
+    }
+    let name = binary_name(&manifest)?;
+    Ok((crate_dir, name))
+}
+
+/// Copies the built file `built` to `out_dir/file_name` (creating `out_dir`); that path.
+pub fn deliver(built: &Path, out_dir: &Path, file_name: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(out_dir)
+        .map_err(|e| Error::new(format!("creating {}: {e}", out_dir.display())))?;
+    let to = absolute(out_dir)?.join(file_name);
+    std::fs::copy(built, &to).map_err(|e| {
+        Error::new(format!(
+            "copying {} to {}: {e}",
+            built.display(),
+            to.display()
+        ))
+    })?;
+    Ok(to)
+}
+
+/// The flags of every wasm32 user build (CARGO_ENCODED_RUSTFLAGS, so `RUSTFLAGS` cannot
+/// add to them): the pinned features, then [`remap_flags`].
 fn rustflags(rustc: &Path) -> Result<String> {
+    let features: Vec<String> = ENABLED
+        .iter()
+        .map(|f| format!("+{f}"))
+        .chain(DISABLED.iter().map(|f| format!("-{f}")))
+        .collect();
+    let flags = [
+        "-C".to_string(),
+        "target-cpu=mvp".into(),
+        "-C".into(),
+        format!("target-feature={}", features.join(",")),
+    ]
+    .into_iter()
+    .chain(remap_flags(rustc)?);
+    Ok(flags.collect::<Vec<_>>().join("\x1f"))
+}
+
+/// The checkout, the cargo home and the toolchain's library sources remapped, so a
+/// user program does not depend on where it was built.
+pub fn remap_flags(rustc: &Path) -> Result<[String; 3]> {
     let sysroot = toolchain::sysroot(rustc)
         .ok_or_else(|| Error::new(format!("`{} --print sysroot` failed", rustc.display())))?;
     let cargo_home = env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
         .unwrap_or_default();
-    let features: Vec<String> = ENABLED
-        .iter()
-        .map(|f| format!("+{f}"))
-        .chain(DISABLED.iter().map(|f| format!("-{f}")))
-        .collect();
     let root = absolute(crate::root())?;
     let library = sysroot.join("lib/rustlib/src/rust");
-    let flags = [
-        "-C".to_string(),
-        "target-cpu=mvp".into(),
-        "-C".into(),
-        format!("target-feature={}", features.join(",")),
+    Ok([
         format!("--remap-path-prefix={}=/selvm", root.display()),
         format!("--remap-path-prefix={}=/cargo", cargo_home.display()),
         format!("--remap-path-prefix={}=/rustc", library.display()),
-    ];
-    Ok(flags.join("\x1f"))
+    ])
 }
 
 /// Translates `wasm` to register bytecode beside it (`selvm dx`).
@@ -151,7 +196,7 @@ pub fn dx(wasm: &Path) -> Result {
 
 /// The name of the binary target of the package whose manifest is `manifest` (read with
 /// `cargo metadata`; in a workspace of several programs, the one at that path).
-fn binary_name(manifest: &Path) -> Result<String> {
+pub fn binary_name(manifest: &Path) -> Result<String> {
     let mut cmd = cargo();
     cmd.args([
         "metadata",
@@ -205,7 +250,7 @@ fn binary_name(manifest: &Path) -> Result<String> {
 }
 
 /// `p` made absolute against the current directory, `.` and `..` resolved.
-fn absolute(p: &Path) -> Result<PathBuf> {
+pub fn absolute(p: &Path) -> Result<PathBuf> {
     p.canonicalize()
         .map_err(|e| Error::new(format!("{}: {e}", p.display())))
 }
