@@ -2,7 +2,9 @@
 //! libraries, written fresh): a slot allocator over BootInfo's empty region, an
 //! untyped allocator over BootInfo's untyped list, frame mapping with the page tables a
 //! mapping needs, and thread creation — in the running address space, or in a new one
-//! that starts as a copy of the current memory ("fork").
+//! that starts as a copy of the root task's memory ("fork"). One API on both
+//! architectures: the vm (wasm32 on the hosted machine, [`vm`]) and native riscv64
+//! ([`native`]).
 //!
 //! Everything goes through [`Env`], built once by the root task from BootInfo:
 //!
@@ -17,31 +19,50 @@
 //!
 //! ## Layout of the root task's address space
 //!
-//! The loader maps the module's memory from 0 up to the BootInfo page's end
-//! (`boot_info() + 64 KiB`). `Env` hands out virtual memory above that, from
-//! [`FIRST_FREE_VADDR`] (1 GiB) upwards, in whole 4 KiB pages: thread stacks, IPC
-//! buffers, a scratch page for copying into frames of other address spaces. Wasm code
-//! reaches those addresses as ordinary pointers (there is no bounds check against
-//! `memory.size`; loads and stores go through the VSpace).
+//! On the vm the loader maps the module's memory from 0 up to the BootInfo page's end
+//! (`boot_info() + 64 KiB`); natively the image is linked at 0x10000 with the IPC buffer,
+//! BootInfo and the extra BootInfo in the pages after it (user/rt's `riscv64.ld`). `Env`
+//! hands out virtual memory above that, from [`FIRST_FREE_VADDR`] (1 GiB) upwards, in
+//! whole 4 KiB pages: thread stacks, IPC buffers, a scratch page for copying into frames
+//! of other address spaces.
 //!
 //! ## Threads
 //!
-//! [`Env::create_thread`] makes a TCB and a register stack, maps a stack region and an
-//! IPC buffer frame for the new thread, binds the root task's module (root slot 12) and
-//! sets the entry to a wasm function pointer (`extern "C" fn(u64)`, an element of table
-//! 0). The thread starts Inactive; resume it with `tcb::resume`.
+//! [`Env::create_thread`] makes a TCB with a stack region and an IPC buffer frame of its
+//! own in the root task's VSpace, running `entry(arg)` (an `extern "C" fn(u64)`); the
+//! thread starts Inactive, `tcb::resume` starts it. On the vm the thread also gets a
+//! register stack and runs a function of the root task's module (a wasm function
+//! pointer, an element of table 0). Natively its registers are written with
+//! TCB_WriteRegisters: pc = `entry`, a0 = `arg`, sp below a TLS area at the top of its
+//! stack (its TLS block and libsel4's thread header with its IPC buffer,
+//! `libsel4::thread`), ra = [`native::thread_exit`].
+//!
+//! When `entry` returns, the vm's kernel makes the thread Inactive. Native seL4 has no
+//! such rule and a thread without caps cannot block by itself, so a native thread ends
+//! by sending its fault handler one UnknownSyscall fault with syscall number
+//! [`EXIT_SYSCALL`], which nobody answers: [`is_exit`] tells a handler such a message
+//! apart from a real fault (it never matches on the vm).
 //!
 //! ## Processes (fork)
 //!
 //! [`Env::fork`] makes a new VSpace (a page table given an ASID from the boot pool,
 //! slot 6) and maps, at the same virtual addresses, fresh frames holding a copy of the
-//! root task's memory as it is at the call (pages 1 .. end of the BootInfo page; page
-//! 0 is mapped zeroed). Memory `Env` mapped above [`FIRST_FREE_VADDR`] is not copied.
-//! The child's IPC buffer is its copy of the root task's IPC buffer page (same
-//! address), its stack pointer starts just below the caller's current stack frame in
-//! its copy of the stack. The child runs the given entry function with its own copy of
-//! every static; it must not use the `Env` it inherited to map memory (that `Env`
-//! describes the parent's address space), and `boot_info()` is `None` in it.
+//! root task's memory as it is at the call, and starts a thread there running
+//! `entry(arg)` with its own copy of every static; it must not use the `Env` it
+//! inherited to map memory (that `Env` describes the parent's address space), and
+//! `boot_info()` is `None` in it. Memory `Env` mapped above [`FIRST_FREE_VADDR`] is not
+//! copied.
+//! - vm: the memory is pages 1 .. end of the BootInfo page (page 0 is mapped zeroed);
+//!   the child's IPC buffer is its copy of the root task's IPC buffer page (same
+//!   address), its stack pointer starts just below the caller's current stack frame in
+//!   its copy of the stack.
+//! - riscv64: the memory is the program image, the root stack excepted (user/rt's
+//!   `image()` up to `root_stack()`): the same program at the same addresses, so `entry`
+//!   is simply its address. The child gets a fresh stack (with its TLS area) and a fresh
+//!   IPC buffer page at addresses of the root's allocator, mapped only in its VSpace,
+//!   exactly like a thread of [`Env::create_thread`]. Copying the image rather than
+//!   embedding separate ELF images keeps the suite's one API (any function of the
+//!   program can be a process) and costs one page copy per image page per fork.
 //!
 //! Every object of a process (VSpace, page tables, frames, TCB, register stack) is
 //! retyped from one Untyped of its own, carved from the boot untypeds, and its caps sit
@@ -53,10 +74,19 @@
 
 #![no_std]
 
-use libsel4::vm::vm_tcb;
-use libsel4::vspace::{asid_pool, page, page_table};
-use libsel4::{CPtr, CapRights, Error, ObjectType, Word, cnode, tcb, untyped};
-use selvm_abi::{MAX_BOOTINFO_UNTYPED_CAPS, PAGE_BITS, PAGE_TABLE_BITS, TCB_BITS};
+mod alloc;
+#[cfg(target_arch = "riscv64")]
+pub mod native;
+#[cfg(not(target_arch = "riscv64"))]
+pub mod vm;
+
+pub use alloc::{Slots, Untypeds};
+#[cfg(not(target_arch = "riscv64"))]
+pub use vm::{REGISTER_STACK_BITS, THREAD_CALL_DEPTH};
+
+use libsel4::vspace::{page, page_table};
+use libsel4::{CPtr, CapRights, Error, MessageInfo, ObjectType, Word, cnode};
+use selvm_abi::{PAGE_BITS, PAGE_TABLE_BITS};
 
 /// The root task's TCB (BootInfo's initial slots).
 pub const ROOT_TCB: CPtr = selvm_abi::CAP_INIT_THREAD_TCB;
@@ -67,6 +97,7 @@ pub const ROOT_VSPACE: CPtr = selvm_abi::CAP_INIT_THREAD_VSPACE;
 /// The boot ASID pool.
 pub const ASID_POOL: CPtr = selvm_abi::CAP_INIT_THREAD_ASID_POOL;
 /// The root task's sealed module (vm architecture).
+#[cfg(not(target_arch = "riscv64"))]
 pub const ROOT_MODULE: CPtr = selvm_abi::vm::CAP_INIT_THREAD_MODULE;
 /// Bytes in a small page.
 pub const PAGE_SIZE: usize = 1 << PAGE_BITS;
@@ -74,10 +105,8 @@ pub const PAGE_SIZE: usize = 1 << PAGE_BITS;
 pub const FIRST_FREE_VADDR: usize = 0x4000_0000;
 /// Pages of stack a new thread of [`Env::create_thread`] gets.
 pub const THREAD_STACK_PAGES: usize = 4;
-/// log2 bytes of a new thread's register stack.
-pub const REGISTER_STACK_BITS: Word = 18;
-/// Maximum call depth of a new thread.
-pub const THREAD_CALL_DEPTH: Word = 64;
+/// The syscall number a native thread's exit makes (an UnknownSyscall fault): "EXIT".
+pub const EXIT_SYSCALL: Word = 0x4558_4954;
 /// Entries of a page table (one word each).
 const PAGE_TABLE_ENTRIES: usize = (1 << PAGE_TABLE_BITS) / core::mem::size_of::<Word>();
 /// Bytes one page table covers at its lowest level and at the next: what bounds the
@@ -92,7 +121,6 @@ const SPARE_UNTYPEDS: usize = 8;
 /// ones), as the words Retype takes.
 pub mod types {
     use libsel4::{ObjectType, Word};
-    use selvm_abi::vm::VmObjectType;
     /// Untyped memory.
     pub const UNTYPED: Word = ObjectType::Untyped.word();
     /// Thread control block.
@@ -108,135 +136,11 @@ pub mod types {
     /// Page table (also a VSpace root).
     pub const PAGE_TABLE: Word = ObjectType::PageTable.word();
     /// vm: module.
-    pub const MODULE: Word = VmObjectType::Module.word();
+    #[cfg(not(target_arch = "riscv64"))]
+    pub const MODULE: Word = selvm_abi::vm::VmObjectType::Module.word();
     /// vm: register stack.
-    pub const REGISTER_STACK: Word = VmObjectType::RegisterStack.word();
-}
-
-/// Bitmap words for every slot of the root CNode (this configuration's size:
-/// `selvm_abi::ROOT_CNODE_SLOTS`, 4,096 on the vm, 8,192 on riscv64).
-const SLOT_WORDS: usize = (selvm_abi::ROOT_CNODE_SLOTS as usize).div_ceil(64);
-
-/// A bitmap allocator over the root CNode's empty slots (BootInfo `empty`).
-pub struct Slots {
-    start: CPtr,
-    end: CPtr,
-    used: [u64; SLOT_WORDS],
-}
-
-impl Slots {
-    /// An allocator for slots `start..end` (at most the root CNode's slot count).
-    pub fn new(start: CPtr, end: CPtr) -> Slots {
-        let end = end.min(start + (SLOT_WORDS * 64) as CPtr);
-        Slots {
-            start,
-            end,
-            used: [0; SLOT_WORDS],
-        }
-    }
-
-    fn bit(&self, slot: CPtr) -> (usize, u64) {
-        let i = (slot - self.start) as usize;
-        (i / 64, 1 << (i % 64))
-    }
-
-    fn is_free(&self, slot: CPtr) -> bool {
-        let (w, b) = self.bit(slot);
-        self.used[w] & b == 0
-    }
-
-    fn mark(&mut self, slot: CPtr, used: bool) {
-        let (w, b) = self.bit(slot);
-        if used {
-            self.used[w] |= b;
-        } else {
-            self.used[w] &= !b;
-        }
-    }
-
-    /// One free slot.
-    pub fn alloc(&mut self) -> Result<CPtr, Error> {
-        self.alloc_range(1)
-    }
-
-    /// `n` consecutive free slots; the first is returned.
-    pub fn alloc_range(&mut self, n: usize) -> Result<CPtr, Error> {
-        let n = n as CPtr;
-        let mut s = self.start;
-        while s + n <= self.end {
-            match (s..s + n).find(|&x| !self.is_free(x)) {
-                Some(busy) => s = busy + 1,
-                None => {
-                    (s..s + n).for_each(|x| self.mark(x, true));
-                    return Ok(s);
-                }
-            }
-        }
-        Err(Error::NotEnoughMemory)
-    }
-
-    /// Gives `slot` back (it must be empty by now).
-    pub fn free(&mut self, slot: CPtr) {
-        if (self.start..self.end).contains(&slot) {
-            self.mark(slot, false);
-        }
-    }
-
-    /// Slots still free.
-    pub fn available(&self) -> usize {
-        (self.start..self.end).filter(|&s| self.is_free(s)).count()
-    }
-}
-
-/// The untyped caps of BootInfo; objects are retyped from the first non-device
-/// untyped that has room.
-pub struct Untypeds {
-    first: CPtr,
-    count: usize,
-    device: [bool; MAX_BOOTINFO_UNTYPED_CAPS],
-}
-
-impl Untypeds {
-    /// The untypeds BootInfo lists.
-    pub fn from_boot_info(bi: &libsel4::BootInfo) -> Untypeds {
-        let mut device = [false; MAX_BOOTINFO_UNTYPED_CAPS];
-        for (d, u) in device.iter_mut().zip(bi.untypeds()) {
-            *d = u.is_device != 0;
-        }
-        Untypeds {
-            first: bi.untyped.start,
-            count: bi.untypeds().len(),
-            device,
-        }
-    }
-
-    /// The first device untyped's cap, if any.
-    pub fn device_untyped(&self) -> Option<CPtr> {
-        (0..self.count)
-            .find(|&i| self.device[i])
-            .map(|i| self.first + i as CPtr)
-    }
-
-    /// Retypes `count` objects of `ty`/`size_bits` into root slots `dest..dest+count`,
-    /// trying each RAM untyped in turn while the answer is NotEnoughMemory.
-    pub fn retype_into(
-        &self,
-        ty: Word,
-        size_bits: Word,
-        dest: CPtr,
-        count: usize,
-    ) -> Result<(), Error> {
-        let mut last = Error::NotEnoughMemory;
-        for i in (0..self.count).filter(|&i| !self.device[i]) {
-            let ut = self.first + i as CPtr;
-            match untyped::retype(ut, ty, size_bits, ROOT_CNODE, 0, 0, dest, count as Word) {
-                Ok(()) => return Ok(()),
-                Err(Error::NotEnoughMemory) => last = Error::NotEnoughMemory,
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last)
-    }
+    #[cfg(not(target_arch = "riscv64"))]
+    pub const REGISTER_STACK: Word = selvm_abi::vm::VmObjectType::RegisterStack.word();
 }
 
 /// The root task's allocators and address-space bookkeeping.
@@ -246,7 +150,7 @@ pub struct Env {
     /// The boot untypeds.
     pub untypeds: Untypeds,
     next_vaddr: usize,
-    scratch: Option<(usize, CPtr)>,
+    scratch: Option<usize>,
     /// Bytes of the root task's memory mapped by the loader (BootInfo page included).
     pub memory_end: usize,
     /// The root task's IPC buffer address.
@@ -260,13 +164,13 @@ pub struct Env {
 pub struct Thread {
     /// Its TCB.
     pub tcb: CPtr,
-    /// Its register stack.
+    /// Its register stack (vm; 0 natively, where there is none).
     pub register_stack: CPtr,
     /// Its IPC buffer's address (in its own VSpace).
     pub ipc_buffer: usize,
     /// The frame holding the IPC buffer.
     pub ipc_frame: CPtr,
-    /// Its initial stack pointer.
+    /// Its initial stack pointer (in its own VSpace).
     pub stack_top: usize,
 }
 
@@ -289,7 +193,7 @@ pub struct Process {
     pub slots: (CPtr, usize),
 }
 
-/// What a thread runs: a wasm function taking one `i64`.
+/// What a thread runs: a function taking one `u64` (on wasm32 an element of table 0).
 pub type Entry = extern "C" fn(u64);
 
 impl Env {
@@ -302,7 +206,7 @@ impl Env {
             untypeds: Untypeds::from_boot_info(bi),
             next_vaddr: FIRST_FREE_VADDR,
             scratch: None,
-            memory_end: base + 0x1_0000,
+            memory_end: memory_end(base, bi),
             ipc_buffer: bi.ipc_buffer as usize,
             spare: [None; SPARE_UNTYPEDS],
         })
@@ -360,7 +264,7 @@ impl Env {
 
     /// [`Env::map_frame`] taking the page tables it needs from the slots `tables`
     /// (page tables already retyped, unmapped) while there are any.
-    fn map_frame_with(
+    pub(crate) fn map_frame_with(
         &mut self,
         vspace: CPtr,
         frame: CPtr,
@@ -413,213 +317,14 @@ impl Env {
         self.create_thread_in(entry, arg, priority, fault_ep, ROOT_CNODE, 0)
     }
 
-    /// [`Env::create_thread`] with another CSpace: `cspace` (a root CPtr to a CNode
-    /// cap) with `cspace_data` (guard data, 0 for unchanged); `fault_ep` is looked up
-    /// in that CSpace.
-    pub fn create_thread_in(
-        &mut self,
-        entry: Entry,
-        arg: Word,
-        priority: Word,
-        fault_ep: CPtr,
-        cspace: CPtr,
-        cspace_data: Word,
-    ) -> Result<Thread, Error> {
-        let (stack, _) = self.alloc_memory(THREAD_STACK_PAGES)?;
-        let (ipc_buffer, ipc_frame) = self.alloc_memory(1)?;
-        let stack_top = stack + THREAD_STACK_PAGES * PAGE_SIZE;
-        let tcb = self.retype(types::TCB, 0)?;
-        let register_stack = self.retype(types::REGISTER_STACK, REGISTER_STACK_BITS)?;
-        Self::make_thread(
-            (tcb, register_stack),
-            entry,
-            arg,
-            priority,
-            fault_ep,
-            (cspace, cspace_data),
-            ROOT_VSPACE,
-            ipc_buffer,
-            ipc_frame,
-            stack_top,
-        )
-    }
-
-    /// Configures the new TCB and register stack `objects` into a thread of the root
-    /// module.
-    #[allow(clippy::too_many_arguments)]
-    fn make_thread(
-        objects: (CPtr, CPtr),
-        entry: Entry,
-        arg: Word,
-        priority: Word,
-        fault_ep: CPtr,
-        cspace: (CPtr, Word),
-        vspace: CPtr,
-        ipc_buffer: usize,
-        ipc_frame: CPtr,
-        stack_top: usize,
-    ) -> Result<Thread, Error> {
-        let (tcb, register_stack) = objects;
-        tcb::configure(
-            tcb,
-            fault_ep,
-            cspace.0,
-            cspace.1,
-            vspace,
-            0,
-            ipc_buffer as Word,
-            ipc_frame,
-        )?;
-        tcb::set_priority(tcb, ROOT_TCB, priority)?;
-        vm_tcb::bind_module(tcb, ROOT_MODULE)?;
-        vm_tcb::bind_register_stack(tcb, register_stack, THREAD_CALL_DEPTH)?;
-        vm_tcb::set_entry_pointer(tcb, entry as usize as u32, arg, stack_top as Word)?;
-        Ok(Thread {
-            tcb,
-            register_stack,
-            ipc_buffer,
-            ipc_frame,
-            stack_top,
-        })
-    }
-
-    /// Deletes a thread made by [`Env::create_thread`] (its TCB and register stack;
-    /// the stack and IPC buffer frames stay mapped for reuse by nobody).
+    /// Deletes a thread made by [`Env::create_thread`] (its TCB, and its register stack
+    /// on the vm; the stack and IPC buffer frames stay mapped for reuse by nobody).
     pub fn destroy_thread(&mut self, t: &Thread) -> Result<(), Error> {
         self.delete(t.tcb)?;
-        self.delete(t.register_stack)
-    }
-
-    /// Creates a process: a thread running `entry(arg)` in a new VSpace whose memory
-    /// starts as a copy of the root task's (see the crate docs), with the root CSpace.
-    /// Its objects come from an Untyped of its own (a spare one of a destroyed process
-    /// when there is one); on an error nothing is left allocated.
-    pub fn fork(
-        &mut self,
-        entry: Entry,
-        arg: Word,
-        priority: Word,
-        fault_ep: CPtr,
-    ) -> Result<Process, Error> {
-        let pages = self.memory_end / PAGE_SIZE;
-        let tables: usize = PAGE_TABLE_SPANS
-            .iter()
-            .map(|span| self.memory_end.div_ceil(*span))
-            .sum();
-        let bytes = (1usize << REGISTER_STACK_BITS)
-            + (pages + 1 + tables) * PAGE_SIZE
-            + (1usize << TCB_BITS);
-        let bits = bytes.next_power_of_two().trailing_zeros();
-        let untyped = self.process_untyped(bits)?;
-        // Slots: the frames, then the VSpace, the TCB, the register stack, the tables.
-        let count = pages + 3 + tables;
-        let first = match self.slots.alloc_range(count) {
-            Ok(first) => first,
-            Err(e) => {
-                self.keep_untyped(untyped, bits);
-                return Err(e);
-            }
-        };
-        let process = Process {
-            thread: Thread {
-                tcb: first + pages as CPtr + 1,
-                register_stack: first + pages as CPtr + 2,
-                ipc_buffer: self.ipc_buffer,
-                ipc_frame: first + (self.ipc_buffer / PAGE_SIZE) as CPtr,
-                stack_top: 0,
-            },
-            vspace: first + pages as CPtr,
-            frames: first,
-            frame_count: pages,
-            untyped,
-            untyped_bits: bits,
-            slots: (first, count),
-        };
-        match self.fill_process(process, tables, (entry, arg, priority, fault_ep)) {
-            Ok(p) => Ok(p),
-            Err(e) => {
-                // Undo what was made; a failure here leaves only a leak behind.
-                let _ = self.destroy_process(&process);
-                Err(e)
-            }
+        match t.register_stack {
+            0 => Ok(()),
+            stack => self.delete(stack),
         }
-    }
-
-    /// Retypes the objects of `p` from its Untyped into its slots, copies the memory
-    /// and configures the thread.
-    fn fill_process(
-        &mut self,
-        mut p: Process,
-        tables: usize,
-        (entry, arg, priority, fault_ep): (Entry, Word, Word, CPtr),
-    ) -> Result<Process, Error> {
-        let retype = |ty: Word, size_bits: Word, dest: CPtr, n: usize| {
-            untyped::retype(p.untyped, ty, size_bits, ROOT_CNODE, 0, 0, dest, n as Word)
-        };
-        // Largest objects first: each then starts aligned, with no padding.
-        retype(
-            types::REGISTER_STACK,
-            REGISTER_STACK_BITS,
-            p.thread.register_stack,
-            1,
-        )?;
-        retype(types::PAGE_TABLE, 0, p.vspace, 1)?;
-        let first_table = p.vspace + 3;
-        if tables > 0 {
-            retype(types::PAGE_TABLE, 0, first_table, tables)?;
-        }
-        let mut done = 0;
-        while done < p.frame_count {
-            let n = (p.frame_count - done).min(64);
-            retype(types::FRAME, 0, p.frames + done as CPtr, n)?;
-            done += n;
-        }
-        retype(types::TCB, 0, p.thread.tcb, 1)?;
-        asid_pool::assign(ASID_POOL, p.vspace)?;
-        let scratch = match self.scratch {
-            Some((v, _)) => v,
-            None => {
-                let v = self.alloc_vaddr(1);
-                self.scratch = Some((v, 0));
-                v
-            }
-        };
-        // The child's stack starts below the caller's live frames.
-        let marker = 0u8;
-        let here = core::hint::black_box(&marker) as *const u8 as usize;
-        p.thread.stack_top = (here - 1024) & !15;
-        let mut spare_tables = first_table..first_table + tables as CPtr;
-        for i in 0..p.frame_count {
-            let frame = p.frames + i as CPtr;
-            if i > 0 {
-                self.map_frame(ROOT_VSPACE, frame, scratch, CapRights::ALL)?;
-                // SAFETY: page i (i ≥ 1) lies inside the memory the loader mapped, the
-                // scratch page was just mapped to a fresh frame; they do not overlap.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        (i * PAGE_SIZE) as *const u8,
-                        scratch as *mut u8,
-                        PAGE_SIZE,
-                    );
-                }
-                page::unmap(frame)?;
-            }
-            let vaddr = i * PAGE_SIZE;
-            self.map_frame_with(p.vspace, frame, vaddr, CapRights::ALL, &mut spare_tables)?;
-        }
-        p.thread = Self::make_thread(
-            (p.thread.tcb, p.thread.register_stack),
-            entry,
-            arg,
-            priority,
-            fault_ep,
-            (ROOT_CNODE, 0),
-            p.vspace,
-            p.thread.ipc_buffer,
-            p.thread.ipc_frame,
-            p.thread.stack_top,
-        )?;
-        Ok(p)
     }
 
     /// Deletes a process: revokes its Untyped, which deletes its thread, frames, page
@@ -634,7 +339,7 @@ impl Env {
 
     /// An Untyped of `2^bits` bytes with no children: a spare one, or a new
     /// one retyped from the boot untypeds into a fresh slot.
-    fn process_untyped(&mut self, bits: u32) -> Result<CPtr, Error> {
+    pub(crate) fn process_untyped(&mut self, bits: u32) -> Result<CPtr, Error> {
         let spare = self
             .spare
             .iter_mut()
@@ -659,11 +364,46 @@ impl Env {
 
     /// Keeps the childless Untyped `slot` of `2^bits` bytes for a later fork, or
     /// deletes it when every spare place is taken.
-    fn keep_untyped(&mut self, slot: CPtr, bits: u32) {
+    pub(crate) fn keep_untyped(&mut self, slot: CPtr, bits: u32) {
         match self.spare.iter_mut().find(|s| s.is_none()) {
             Some(free) => *free = Some((slot, bits)),
             None => {
                 let _ = self.delete(slot);
+            }
+        }
+    }
+}
+
+/// The end of the memory the loader mapped for the root task: the BootInfo page's 64 KiB
+/// wasm page on the vm, the extra BootInfo's last page natively.
+fn memory_end(boot_info: usize, bi: &libsel4::BootInfo) -> usize {
+    if cfg!(target_arch = "riscv64") {
+        boot_info + PAGE_SIZE + (bi.extra_len as usize).next_multiple_of(PAGE_SIZE)
+    } else {
+        boot_info + 0x1_0000
+    }
+}
+
+/// Whether the message just received (`info`, its words in the IPC buffer) is the
+/// UnknownSyscall fault with which a native thread ends ([`EXIT_SYSCALL`]) rather than a
+/// real fault or message; never on the vm, whose threads end without a message.
+pub fn is_exit(info: MessageInfo) -> bool {
+    cfg!(target_arch = "riscv64")
+        && info.label() == selvm_abi::UNKNOWN_SYSCALL
+        && info.length() > libsel4::riscv64::UNKNOWN_SYSCALL_NUMBER
+        && libsel4::ipc::get_mr(libsel4::riscv64::UNKNOWN_SYSCALL_NUMBER) == EXIT_SYSCALL
+}
+
+impl Env {
+    /// The scratch page (allocated on first use): a root address at which frames of
+    /// other address spaces are mapped for a moment to be written.
+    pub(crate) fn scratch_page(&mut self) -> usize {
+        match self.scratch {
+            Some(v) => v,
+            None => {
+                let v = self.alloc_vaddr(1);
+                self.scratch = Some(v);
+                v
             }
         }
     }
