@@ -7,6 +7,7 @@
 use crate::Test;
 use crate::common::*;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use libsel4::arch::{VM_FAULT_FSR_LOAD, VM_FAULT_FSR_STORE};
 use libsel4::{CapRights, Error, cnode, tcb};
 use sel4rt::{Env, ROOT_CNODE, ROOT_TCB, types};
 
@@ -85,7 +86,7 @@ fn read_root_page(env: &mut Env) -> R {
     eq(m.len as u64, 4, "VMFault length")?;
     eq(mr(1), v, "MR1: the address")?;
     eq(mr(2), 0, "MR2: prefetch")?;
-    eq(mr(3), 13, "MR3: FSR of a load")?;
+    eq(mr(3), VM_FAULT_FSR_LOAD, "MR3: FSR of a load")?;
     eq(read_word(v), 0x1234, "the root still reads its page")
 }
 
@@ -95,7 +96,7 @@ fn write_root_page(env: &mut Env) -> R {
     fault(5)?;
     eq(mr(1), v + 8, "MR1: the address")?;
     eq(mr(2), 0, "MR2: prefetch")?;
-    eq(mr(3), 15, "MR3: FSR of a store")?;
+    eq(mr(3), VM_FAULT_FSR_STORE, "MR3: FSR of a store")?;
     eq(read_word(v + 8), 0x5678, "the root's word is unchanged")
 }
 
@@ -303,5 +304,5 @@ fn revoke_shared_frame(env: &mut Env) -> R {
     libsel4::signal(ntfn);
     fault(5)?;
     eq(mr(1), v as u64, "MR1: the revoked page's address")?;
-    eq(mr(3), 13, "MR3: FSR of a load")
+    eq(mr(3), VM_FAULT_FSR_LOAD, "MR3: FSR of a load")
 }

@@ -3,6 +3,7 @@
 use crate::Test;
 use crate::common::*;
 use core::sync::atomic::Ordering::SeqCst;
+#[cfg(not(target_arch = "riscv64"))]
 use libsel4::vm::{module, vm_tcb};
 use libsel4::{Error, ipc, tcb};
 use sel4rt::{Env, ROOT_CNODE, types};
@@ -17,25 +18,30 @@ pub const TESTS: &[Test] = &[
         "misc.ipc_buffer_not_a_frame_IllegalOperation [IPC buffer: a frame]",
         buffer_not_frame,
     ),
-    (
+    vm_only!(
         "misc.bind_unsealed_module_InvalidCapability [vm: BindModule sealed only]",
         bind_unsealed,
+        "vm only: module objects, label 40"
     ),
-    (
+    vm_only!(
         "misc.register_stack_depth_0_RangeError [vm: BindRegisterStack depth >= 1]",
         depth_0,
+        "vm only: register stacks, label 41"
     ),
-    (
+    vm_only!(
         "misc.set_entry_without_code_IllegalOperation [vm: SetEntry needs module and stack]",
         entry_without_code,
+        "vm only: TcbSetEntry, label 42"
     ),
-    (
+    vm_only!(
         "misc.set_memory_limit_too_large_RangeError [vm: SetMemory limit <= 65536]",
         memory_limit,
+        "vm only: wasm linear memory, TcbSetMemory, label 43"
     ),
-    (
+    vm_only!(
         "misc.seal_garbage_InvalidArgument [vm: ModuleSeal runs the verifier]",
         seal_garbage,
+        "vm only: module objects, label 39"
     ),
     (
         "misc.length_above_120_is_clamped [a length above 120 is clamped to 120]",
@@ -53,14 +59,16 @@ pub const TESTS: &[Test] = &[
         "misc.revoking_the_buffer_frame_removes_the_buffer [IPC buffer: a frame cap in the TCB]",
         buffer_revoked,
     ),
-    (
+    vm_only!(
         "misc.invoking_a_register_stack_InvalidCapability [a cap without invocations: InvalidCapability]",
         invoke_register_stack,
+        "vm only: register stack objects"
     ),
 ];
 
 /// A register stack has no invocations: any label answers InvalidCapability (cap 0),
 /// as seL4 answers for a cap type without invocations.
+#[cfg(not(target_arch = "riscv64"))]
 fn invoke_register_stack(env: &mut Env) -> R {
     let stack = ok(
         env.retype(types::REGISTER_STACK, sel4rt::REGISTER_STACK_BITS),
@@ -102,6 +110,7 @@ fn buffer_not_frame(env: &mut Env) -> R {
     )
 }
 
+#[cfg(not(target_arch = "riscv64"))]
 fn bind_unsealed(env: &mut Env) -> R {
     let (t, m) = (tcb_obj(env)?, ok(env.retype(types::MODULE, 12), "module")?);
     err_mrs(
@@ -112,6 +121,7 @@ fn bind_unsealed(env: &mut Env) -> R {
     )
 }
 
+#[cfg(not(target_arch = "riscv64"))]
 fn depth_0(env: &mut Env) -> R {
     let (t, s) = (
         tcb_obj(env)?,
@@ -126,6 +136,7 @@ fn depth_0(env: &mut Env) -> R {
     )
 }
 
+#[cfg(not(target_arch = "riscv64"))]
 fn entry_without_code(env: &mut Env) -> R {
     let t = tcb_obj(env)?;
     err(
@@ -135,6 +146,7 @@ fn entry_without_code(env: &mut Env) -> R {
     )
 }
 
+#[cfg(not(target_arch = "riscv64"))]
 fn memory_limit(env: &mut Env) -> R {
     let t = tcb_obj(env)?;
     err_mrs(
@@ -151,6 +163,7 @@ fn memory_limit(env: &mut Env) -> R {
     )
 }
 
+#[cfg(not(target_arch = "riscv64"))]
 fn seal_garbage(env: &mut Env) -> R {
     let m = ok(env.retype(types::MODULE, 12), "module")?;
     // A fresh module is all zeros: no .sbc magic.
@@ -159,28 +172,21 @@ fn seal_garbage(env: &mut Env) -> R {
     eq(mr(0), 0, "MR0: the image")
 }
 
-// The raw system calls, to pass and see MessageInfo words libsel4's typed MessageInfo
-// would clamp on the user side (the kernel must clamp them itself).
-#[link(wasm_import_module = "sel4")]
-unsafe extern "C" {
-    fn seL4_Send(dest: u64, info: u64);
-    fn seL4_Recv(src: u64, sender: *mut u64) -> u64;
-}
+// The raw system calls (`send_word`, `recv_word`) pass and show MessageInfo words
+// libsel4's typed MessageInfo would clamp on the user side (the kernel must clamp them
+// itself).
 
 /// Sends MRs 0..120 and a user word through the reports endpoint with length 127.
 extern "C" fn sends_127(_: u64) {
     (0..120).for_each(|i| ipc::set_mr(i, 500 + i as u64));
     ipc::set_user_data(0xBAD);
-    // SAFETY: a system call; it only reads this thread's IPC buffer.
-    unsafe { seL4_Send(DONE.load(SeqCst), 0x31 << 12 | 127) };
+    libsel4::send_word(DONE.load(SeqCst), 0x31 << 12 | 127);
 }
 
 fn length_clamped(env: &mut Env) -> R {
     ipc::set_user_data(0x5EED);
     spawn(env, sends_127, 0, 100)?;
-    let mut badge = 0;
-    // SAFETY: a system call; `badge` lives across it.
-    let word = unsafe { seL4_Recv(test_ep(), &mut badge) };
+    let (word, badge) = libsel4::recv_word(test_ep());
     let user = ipc::user_data();
     ipc::set_user_data(0);
     eq(badge, DONE_BADGE, "badge")?;
