@@ -7,6 +7,7 @@ use crate::Test;
 use crate::common::*;
 use libsel4::{CapRights, Error, cnode, ipc};
 use sel4rt::{Env, ROOT_CNODE, types};
+use selvm_abi::ROOT_CNODE_GUARD_SIZE;
 
 /// The tests of this area.
 pub const TESTS: &[Test] = &[
@@ -424,7 +425,7 @@ fn bad_extra_cap(env: &mut Env) -> R {
     eq(mr(3), 4, "MR3: GuardMismatch")?;
     eq(mr(4), 64, "MR4: bitsLeft")?;
     eq(mr(5), 0, "MR5: guardFound")?;
-    eq(mr(6), 52, "MR6: bitsFound")?;
+    eq(mr(6), ROOT_CNODE_GUARD_SIZE.into(), "MR6: bitsFound")?;
     check(m.len == 7, "length 7")
 }
 

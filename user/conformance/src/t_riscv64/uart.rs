@@ -67,12 +67,19 @@ struct Taken {
 }
 
 impl Taken {
+    /// `count` consecutive free slots; the first.
+    fn slots(&mut self, env: &mut Env, count: usize) -> Result<CPtr, Fail> {
+        check(self.n + count <= self.slots.len(), "slots taken")?;
+        let first = ok(env.slots.alloc_range(count), "free slots")?;
+        for i in 0..count {
+            self.slots[self.n] = first + i as CPtr;
+            self.n += 1;
+        }
+        Ok(first)
+    }
+
     fn slot(&mut self, env: &mut Env) -> Result<CPtr, Fail> {
-        let s = ok(env.slots.alloc(), "a slot")?;
-        check(self.n < self.slots.len(), "slots taken")?;
-        self.slots[self.n] = s;
-        self.n += 1;
-        Ok(s)
+        self.slots(env, 1)
     }
 }
 
@@ -148,9 +155,8 @@ fn uart_frame(env: &mut Env, taken: &mut Taken, device: &mut CPtr) -> Result<CPt
     *device = bi.untyped.start + index as CPtr;
     let (mut ut, mut base, mut bits) = (*device, list[index].paddr, list[index].size_bits);
     while bits > 12 {
-        let halves = taken.slot(env)?;
-        let second = taken.slot(env)?;
-        check(second == halves + 1, "two consecutive slots")?;
+        let halves = taken.slots(env, 2)?;
+        let second = halves + 1;
         ok(
             untyped::retype(
                 ut,
