@@ -108,9 +108,10 @@ impl<P: Riscv64Platform> Arch for Riscv64<P> {
     const MSG_INFO_REGISTER: usize = A1;
     const MSG_REGISTERS: &'static [usize] = &[A2, A3, A4, A5];
     // libsel4's riscv64 layouts: UnknownSyscall is FaultIP, SP, RA, a0-a6,
-    // Syscall; UserException is FaultIP, SP, FLAGS (sstatus), Number, Code.
+    // Syscall; UserException is FaultIP, SP, Number, Code (no status word on
+    // riscv64, unlike arm's CPSR).
     const SYSCALL_MESSAGE: &'static [usize] = &[FAULT_IP, SP, RA, A0, A1, A2, A3, A4, A5, A6];
-    const EXCEPTION_MESSAGE: &'static [usize] = &[FAULT_IP, SP, SSTATUS];
+    const EXCEPTION_MESSAGE: &'static [usize] = &[FAULT_IP, SP];
     const TLS_REGISTER: usize = TP;
     const FAULT_IP_REGISTER: usize = FAULT_IP;
     const NEXT_IP_REGISTER: usize = NEXT_IP;

@@ -1,7 +1,8 @@
 //! The kernel's event loop, one trap at a time: every trap from user mode lands in
 //! [`handle_trap`] with the thread's registers saved in its TCB, is handed to the
 //! portable kernel as seL4's riscv64 entry does (`ecall` a system call at pc + 4;
-//! page and access faults a VMFault with the address, prefetch flag and scause;
+//! page and access faults a VMFault with the address, the prefetch flag and the
+//! access-fault code seL4 reports (1 fetch, 5 load, 7 store);
 //! other exceptions a UserException; the timer a tick; the PLIC an interrupt), and
 //! returns the context of whichever thread runs next, in its address space. With
 //! nothing to run the kernel waits for an interrupt itself (the idle thread).
@@ -79,8 +80,13 @@ extern "C" fn handle_trap(_saved: *mut u64) -> *mut u64 {
         }
         INSTRUCTION_ACCESS_FAULT | LOAD_ACCESS_FAULT | STORE_ACCESS_FAULT
         | INSTRUCTION_PAGE_FAULT | LOAD_PAGE_FAULT | STORE_PAGE_FAULT => {
-            let prefetch = matches!(scause, INSTRUCTION_ACCESS_FAULT | INSTRUCTION_PAGE_FAULT);
-            k.handle_vm_fault(csr::stval(), prefetch, scause);
+            // seL4 reports every kind by its access fault's code: 1 fetch, 5 load, 7 store.
+            let (prefetch, fsr) = match scause {
+                INSTRUCTION_ACCESS_FAULT | INSTRUCTION_PAGE_FAULT => (true, INSTRUCTION_ACCESS_FAULT),
+                LOAD_ACCESS_FAULT | LOAD_PAGE_FAULT => (false, LOAD_ACCESS_FAULT),
+                _ => (false, STORE_ACCESS_FAULT),
+            };
+            k.handle_vm_fault(csr::stval(), prefetch, fsr);
         }
         _ => k.handle_user_exception(scause, 0),
     }
