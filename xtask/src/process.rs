@@ -3,7 +3,7 @@
 //! child is killed; no `timeout` binary needed).
 
 use std::fmt;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -89,6 +89,16 @@ pub struct Bounded {
 /// Runs `cmd` (printed first) for at most `limit` of wall-clock time, capturing its
 /// output; at the limit the child is killed.
 pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Bounded> {
+    bounded(cmd, limit, false)
+}
+
+/// [`run_bounded`], with the child's stdout also echoed as it comes (a guest's console
+/// during a long boot).
+pub fn run_bounded_echoed(cmd: &mut Command, limit: Duration) -> Result<Bounded> {
+    bounded(cmd, limit, true)
+}
+
+fn bounded(cmd: &mut Command, limit: Duration, echo: bool) -> Result<Bounded> {
     println!("    $ {}  (at most {} s)", show(cmd), limit.as_secs());
     let mut child = cmd
         .stdin(Stdio::null())
@@ -96,8 +106,8 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Bounded> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| spawn_error(cmd, e))?;
-    let out = drain(child.stdout.take());
-    let err = drain(child.stderr.take());
+    let out = drain(child.stdout.take(), echo);
+    let err = drain(child.stderr.take(), false);
     let status = wait_until(&mut child, Instant::now() + limit)
         .map_err(|e| Error::new(format!("waiting for `{}`: {e}", show(cmd))))?;
     let text = |h: thread::JoinHandle<Vec<u8>>| {
@@ -110,12 +120,28 @@ pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Result<Bounded> {
     })
 }
 
-/// Reads a pipe to its end on a thread of its own (so neither pipe can fill and block).
-fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+/// Reads a pipe to its end on a thread of its own (so neither pipe can fill and block),
+/// copying what it reads to stdout if `echo`.
+fn drain(pipe: Option<impl Read + Send + 'static>, echo: bool) -> thread::JoinHandle<Vec<u8>> {
     thread::spawn(move || {
         let mut buf = Vec::new();
-        if let Some(mut p) = pipe {
-            let _ = p.read_to_end(&mut buf);
+        let Some(mut p) = pipe else {
+            return buf;
+        };
+        let mut chunk = [0u8; 4096];
+        loop {
+            match p.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => {
+                    if echo {
+                        let mut out = io::stdout().lock();
+                        let _ = out.write_all(&chunk[..n]).and_then(|()| out.flush());
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
         }
         buf
     })

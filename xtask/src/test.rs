@@ -185,6 +185,11 @@ pub fn run(o: &Options) -> Result {
         }
         Ok(())
     })?;
+    // The native kernel on qemu riscv64 `virt`, with the conformance suite as its root
+    // task: no failure, at least the native floor.
+    s.step("conformance-riscv64", || {
+        crate::riscv::conformance(crate::riscv::NATIVE_FLOOR)
+    })?;
     // The committed modules of `selvm bench wasm`: rebuilt and compared byte for byte
     // when this toolchain is the recorded one, else checked by their checksums.
     s.step("bench-wasm", || {
