@@ -104,10 +104,10 @@ pub fn run(o: &Options) -> Result {
     }
     print_toolchains();
     s.step("fmt", || cargo_step("fmt --all --check"))?;
-    // The wasm32 user programs are crates of their own; rustfmt needs no target.
+    // The user programs and libraries are crates of their own; rustfmt needs no target.
     // (user/bench is left as written: its built modules are compared byte for byte.)
     s.step("fmt-user", || {
-        ["user/hello", "user/sel4rt", "user/conformance"]
+        ["user/hello", "user/rt", "user/sel4rt", "user/conformance", "user/ipc-bench"]
             .iter()
             .try_for_each(|c| cargo_step(&format!("fmt --manifest-path {c}/Cargo.toml --check")))
     })?;
