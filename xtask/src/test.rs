@@ -107,9 +107,15 @@ pub fn run(o: &Options) -> Result {
     // The user programs and libraries are crates of their own; rustfmt needs no target.
     // (user/bench is left as written: its built modules are compared byte for byte.)
     s.step("fmt-user", || {
-        ["user/hello", "user/rt", "user/sel4rt", "user/conformance", "user/ipc-bench"]
-            .iter()
-            .try_for_each(|c| cargo_step(&format!("fmt --manifest-path {c}/Cargo.toml --check")))
+        [
+            "user/hello",
+            "user/rt",
+            "user/sel4rt",
+            "user/conformance",
+            "user/ipc-bench",
+        ]
+        .iter()
+        .try_for_each(|c| cargo_step(&format!("fmt --manifest-path {c}/Cargo.toml --check")))
     })?;
     s.step("clippy", || {
         cargo_step("clippy --workspace --all-targets -- -D warnings")

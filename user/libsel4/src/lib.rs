@@ -22,7 +22,6 @@ extern crate std;
 mod backend;
 pub mod ipc;
 pub mod object;
-pub mod riscv64;
 pub mod syscalls;
 pub mod thread;
 
@@ -37,12 +36,12 @@ pub use selvm_abi::{
 pub use syscalls::*;
 
 /// The architecture this build talks to: the vm architecture's numbers on wasm32 (and
-/// in host builds, whose mock imitates it), riscv64's ([`riscv64`]) on riscv64. Names
+/// in host builds, whose mock imitates it), riscv64's (`selvm_abi::riscv64::layout`) on riscv64. Names
 /// both have (`VM_FAULT_FSR_LOAD`, `USER_EXCEPTION_NUMBER`, ...) mean the same word.
 pub mod arch {
     #[cfg(not(target_arch = "riscv64"))]
     pub use selvm_abi::vm::*;
 
     #[cfg(target_arch = "riscv64")]
-    pub use crate::riscv64::*;
+    pub use selvm_abi::riscv64::layout::*;
 }

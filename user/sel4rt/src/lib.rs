@@ -390,8 +390,8 @@ fn memory_end(boot_info: usize, bi: &libsel4::BootInfo) -> usize {
 pub fn is_exit(info: MessageInfo) -> bool {
     cfg!(target_arch = "riscv64")
         && info.label() == selvm_abi::UNKNOWN_SYSCALL
-        && info.length() > libsel4::riscv64::UNKNOWN_SYSCALL_NUMBER
-        && libsel4::ipc::get_mr(libsel4::riscv64::UNKNOWN_SYSCALL_NUMBER) == EXIT_SYSCALL
+        && info.length() > selvm_abi::riscv64::layout::UNKNOWN_SYSCALL_NUMBER
+        && libsel4::ipc::get_mr(selvm_abi::riscv64::layout::UNKNOWN_SYSCALL_NUMBER) == EXIT_SYSCALL
 }
 
 impl Env {

@@ -89,6 +89,13 @@ tcb_object! {
 }
 
 const _: () = assert!(config::riscv64::TCB_BITS == 10);
+// The fault messages have libsel4's lengths (the kernel appends UserException's number
+// and code, and UnknownSyscall's number, after these registers).
+const _: () = {
+    use selvm_abi::riscv64::layout as user;
+    assert!(<Riscv64 as Arch>::EXCEPTION_MESSAGE.len() + 2 == user::USER_EXCEPTION_LENGTH);
+    assert!(<Riscv64 as Arch>::SYSCALL_MESSAGE.len() + 1 == user::UNKNOWN_SYSCALL_LENGTH);
+};
 const _: () = {
     use core::mem::{offset_of, size_of};
     let base = crate::object::tcb::FIELDS_OFFSET as usize;

@@ -107,4 +107,27 @@ mod tests {
         assert_eq!(S2 + 9, 26, "s11 is x27");
         assert_eq!(T3 + 3, 30, "t6 is x31");
     }
+
+    #[test]
+    fn transfer_order_is_libsel4s_user_context() {
+        use selvm_abi::riscv64::layout as user;
+        // ReadRegisters' word i is the context register at position i of FRAME then GP.
+        let order: std::vec::Vec<usize> = FRAME.iter().chain(GP.iter()).copied().collect();
+        assert_eq!(order.len(), user::USER_CONTEXT_WORDS);
+        let named = [
+            (user::PC, FAULT_IP),
+            (user::RA, RA),
+            (user::SP, SP),
+            (user::GP, GP_REG),
+            (user::TP, TP),
+        ];
+        let s = (0..12).map(|i| (user::S[i], if i < 2 { S0 + i } else { S2 + i - 2 }));
+        let a = (0..8).map(|i| (user::A[i], A0 + i));
+        let t = (0..7).map(|i| (user::T[i], if i < 3 { T0 + i } else { T3 + i - 3 }));
+        for (word, register) in named.into_iter().chain(s).chain(a).chain(t) {
+            assert_eq!(order[word], register, "seL4_UserContext word {word}");
+        }
+    }
+
+    extern crate std;
 }

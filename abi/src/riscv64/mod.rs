@@ -1,4 +1,8 @@
-//! The riscv64 system-call register ABI (`ecall`): which register carries what.
+//! riscv64's seL4 ABI: the system-call registers (`ecall`: which register carries
+//! what) and, in [`layout`], the layouts user level sees (`seL4_UserContext`, fault
+//! messages, VMFault status words).
+
+pub mod layout;
 
 /// Registers that carry message words MR0..MR3 on a system call.
 pub const MSG_REGISTERS: usize = 4;

@@ -1,9 +1,10 @@
-//! riscv64's user-visible layouts, as seL4 13.0's libsel4 has them
-//! (`sel4_arch/constants.h`, `sel4_arch/types.h`): `seL4_UserContext`, the fault
-//! messages' words, and the fault status words of a VMFault. Plain numbers, defined on
-//! every target (so host tests see them); `libsel4::arch` re-exports them on riscv64.
+//! riscv64's user-visible layouts, as seL4 13.0's libsel4 has them: `seL4_UserContext`,
+//! the fault messages' words, and the fault status words of a VMFault. Plain numbers,
+//! defined on every target, shared by the kernel (whose register transfer order and
+//! fault messages are checked against them), the platform and libsel4 (`libsel4::arch`
+//! re-exports them on riscv64).
 
-use selvm_abi::Word;
+use crate::Word;
 
 /// Words of `seL4_UserContext` (ReadRegisters / WriteRegisters transfer order).
 pub const USER_CONTEXT_WORDS: usize = 32;
