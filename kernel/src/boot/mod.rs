@@ -366,6 +366,9 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             (MAX_PRIORITY, MAX_PRIORITY, ThreadState::Running as u64);
         kernel.init_tcb(idle_at);
         kernel.tcb_mut(idle_at).state = ThreadState::Idle as u64;
+        // seL4's debug kernel names these two.
+        kernel.set_thread_name(tcb_at, name_words(b"rootserver"));
+        kernel.set_thread_name(idle_at, name_words(b"idle_thread"));
         kernel.copy_kernel_root_entries(vspace_at);
         if let Some(layout) = &summary.image {
             kernel.tcb_mut(tcb_at).ipc_buffer = layout.ipc_buffer;
@@ -375,6 +378,15 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         }
         Ok((kernel, summary))
     }
+}
+
+/// `name` as NUL-padded little-endian words.
+fn name_words(name: &[u8]) -> impl Iterator<Item = u64> + '_ {
+    name.chunks(8).map(|c| {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        u64::from_le_bytes(w)
+    })
 }
 
 /// The BootInfo seL4 gives a root task whose image boot mapped.

@@ -271,3 +271,25 @@ fn bad_reserved_ranges_and_stray_images_are_refused() {
         assert_eq!(err, Some(BootError::BadReserved), "{reserved:?}");
     }
 }
+
+#[test]
+fn the_root_and_idle_threads_have_sel4s_names() {
+    let mut ram = vec![0u64; (RAM_BYTES / 8) as usize];
+    let (k, b) = Kernel::boot(
+        RAM,
+        &mut ram[..],
+        &BootConfig::default(),
+        Riscv64::detached(),
+    )
+    .expect("boots");
+    let text = |t| -> Vec<u8> {
+        let bytes: Vec<u8> = k
+            .thread_name(t)
+            .iter()
+            .flat_map(|w| w.to_le_bytes())
+            .collect();
+        bytes.into_iter().take_while(|&c| c != 0).collect()
+    };
+    assert_eq!(text(b.root_tcb), b"rootserver");
+    assert_eq!(text(k.idle_thread()), b"idle_thread");
+}
