@@ -10,7 +10,8 @@
 //! interpreter loads and stores through, with a TLB the kernel's flush notices keep
 //! exact), `loader` (boots the kernel and builds the root task from an `.sbc`
 //! image), `run` (the run loop: interpreter stops become kernel entries; machine
-//! time), `machine` (the whole), `exit` and `status` (how runs end).
+//! time), `machine` (the whole), `exit` and `status` (how runs end), `introspect`
+//! (a read-only view of the kernel's threads, IPC objects and caps for embedders).
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -20,6 +21,7 @@ extern crate alloc;
 pub mod devices;
 mod exit;
 pub mod host_state;
+pub mod introspect;
 pub mod loader;
 mod machine;
 pub mod mmu;
@@ -29,6 +31,7 @@ pub mod trace;
 
 pub use devices::DeviceId;
 pub use exit::{Exit, FaultKind, FaultReport};
+pub use introspect::Snapshot;
 pub use loader::LoadError;
 pub use machine::{Config, Machine, Step, Wait};
 pub use run::clock::Clock;

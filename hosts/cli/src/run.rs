@@ -40,6 +40,11 @@ pub struct RunArgs {
     /// time with --deterministic).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Write the kernel's objects as the run ended to this file (JSON: threads,
+    /// endpoints and notifications with their queues, the root CNode, the capability
+    /// derivation tree; docs/hosted.md#introspection), whatever way the run ended.
+    #[arg(long, value_name = "FILE")]
+    stats: Option<PathBuf>,
     /// Run the kernel's invariant checker after every kernel entry (a debug mode,
     /// slow); a violation stops the machine with exit status 7.
     #[arg(long)]
@@ -117,6 +122,12 @@ pub fn run(a: &RunArgs) -> ExitCode {
         trace: a.trace.as_deref(),
     };
     let ended_with = drive(&mut machine, &options);
+    if let Some(path) = &a.stats {
+        let json = machine.snapshot().to_json();
+        if let Err(f) = crate::output::write_file(path, json.as_bytes()) {
+            return f.report();
+        }
+    }
     ended(ended_with, &machine)
 }
 

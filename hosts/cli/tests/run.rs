@@ -203,6 +203,36 @@ fn trace_records_both_threads_and_their_ipc() {
 }
 
 #[test]
+fn stats_list_the_threads_and_the_endpoint_a_deadlock_left() {
+    let path = std::env::temp_dir().join(format!("selvm-stats-{}.json", std::process::id()));
+    let r = selvm(&[
+        "run",
+        "--deterministic",
+        &program("deadlock"),
+        "--stats",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(r.status, 4, "{}", r.stderr);
+    let json = std::fs::read_to_string(&path).unwrap();
+    for part in [
+        "\"name\":\"rootserver\",\"priority\":255,\"mcp\":255,\"state\":\"BlockedOnReceive\"",
+        "\"name\":\"idle_thread\"",
+        "\"state\":\"recv\",\"queue\":[\"0x",
+        "\"cspace\":{\"cnode\":\"0x",
+        "{\"index\":4000,\"cap\":{\"type\":\"endpoint\"",
+    ] {
+        assert!(json.contains(part), "{part} missing from {json}");
+    }
+    let r = selvm(&[
+        "run",
+        &program("hello"),
+        "--stats",
+        "/nonexistent/dir/s.json",
+    ]);
+    assert_eq!(r.status, 8, "an unwritable stats file: {}", r.stderr);
+}
+
+#[test]
 fn the_timeout_stops_an_endless_program() {
     let r = selvm(&["run", &program("spin"), "--timeout", "0.2"]);
     assert_eq!(r.status, 5, "{}", r.stderr);
