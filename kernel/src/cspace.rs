@@ -5,7 +5,7 @@ use crate::cap::{self, Cap, CapWords};
 use crate::error::SyscallError;
 use crate::memory::PhysMem;
 use crate::memory::Ram;
-use crate::slot::{SlotMemory, SlotRef};
+use crate::slot::{RawSlot, SlotMemory, SlotRef};
 use selvm_abi::{LookupFault, WORD_BITS, Word};
 
 /// Where a resolution stopped.
@@ -95,22 +95,40 @@ pub fn lookup_slot(mem: &PhysMem<impl Ram>, root: Cap, cptr: Word) -> Result<Slo
     resolve_address_bits(mem, root, cptr, WORD_BITS).map(|r| r.slot)
 }
 
-/// [`lookup_slot`] from the stored words of the CSpace root's cap (the IPC
-/// fastpath): a root CNode that resolves all 64 bits in one level (guard size +
-/// radix = 64, as boot makes it) is read straight from its words, any other root
-/// takes the general walk. `None` for any lookup failure.
-#[inline]
+/// [`lookup_slot`] from the stored words of the CSpace root's cap, on the stored
+/// words of each CNode cap it meets, without decoding caps or calling anything (the
+/// IPC fastpath's lookup, seL4's `lookup_fp`): the same walk as
+/// [`resolve_address_bits`] over all 64 bits. `None` for any lookup failure.
+#[inline(always)]
 pub fn lookup_slot_from_words(
     mem: &PhysMem<impl Ram>,
     root: CapWords,
     cptr: Word,
 ) -> Option<SlotRef> {
-    match cap::cnode_fields(root) {
-        Some((ptr, radix, guard_size, guard)) if radix + guard_size == WORD_BITS => {
-            // One level: the guard is the top `guard_size` bits, the index the rest.
-            (cptr >> radix == guard).then(|| SlotRef(ptr).offset(cptr & mask(radix)))
+    // One level resolving all 64 bits (guard size + radix = 64, as boot makes the
+    // root CNode): the guard is the top `guard_size` bits, the index the rest.
+    let (ptr, radix, guard_size, guard) = cap::cnode_fields(root)?;
+    if radix + guard_size == WORD_BITS {
+        return (cptr >> radix == guard).then(|| SlotRef(ptr).offset(cptr & mask(radix)));
+    }
+    let (mut node, mut bits) = (root, WORD_BITS);
+    loop {
+        let (ptr, radix, guard_size, guard) = cap::cnode_fields(node)?;
+        let level = radix + guard_size;
+        // The guard is the top `guard_size` of the bits left (shifts wrap as in
+        // `resolve_address_bits`); then `radix` bits pick the slot.
+        if level > bits || cptr.wrapping_shr(bits - guard_size) & mask(guard_size) != guard {
+            return None;
         }
-        _ => lookup_slot(mem, cap::decode(root), cptr).ok(),
+        bits -= level;
+        let slot = SlotRef(ptr).offset(cptr.wrapping_shr(bits) & mask(radix));
+        if bits == 0 {
+            return Some(slot);
+        }
+        node = mem.object::<RawSlot>(slot.0).cap;
+        if cap::cnode_fields(node).is_none() {
+            return Some(slot);
+        }
     }
 }
 

@@ -21,19 +21,21 @@ pub enum Action {
     SwitchTo(PAddr),
 }
 
-/// Ready queues (intrusive lists through the TCBs) and the current thread.
+/// Ready queues (intrusive lists through the TCBs) and the current thread (laid out
+/// in this order, the queues last: see `Kernel`).
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct Scheduler {
-    pub(crate) heads: [PAddr; NUM_PRIORITIES],
-    pub(crate) tails: [PAddr; NUM_PRIORITIES],
-    /// Bit i: some priority in 64*i..64*i+63 is ready.
-    pub(crate) l1: u64,
-    /// Bit j of word i: priority 64*i+j is ready.
-    pub(crate) l2: [u64; NUM_PRIORITIES / 64],
     pub(crate) current: PAddr,
     pub(crate) idle: PAddr,
     pub(crate) action: Action,
     pub(crate) domain: u64,
+    /// Bit i: some priority in 64*i..64*i+63 is ready.
+    pub(crate) l1: u64,
+    /// Bit j of word i: priority 64*i+j is ready.
+    pub(crate) l2: [u64; NUM_PRIORITIES / 64],
+    pub(crate) heads: [PAddr; NUM_PRIORITIES],
+    pub(crate) tails: [PAddr; NUM_PRIORITIES],
 }
 
 impl Scheduler {

@@ -33,8 +33,10 @@ word_struct! {
 }
 
 const REVOCABLE: u64 = 1;
-const FIRST_BADGED: u64 = 2;
-const FLAGS: u64 = REVOCABLE | FIRST_BADGED;
+/// The first-badged flag in `next_and_flags`.
+pub(crate) const FIRST_BADGED: u64 = 2;
+/// Both flags of `next_and_flags`.
+pub(crate) const FLAGS: u64 = REVOCABLE | FIRST_BADGED;
 
 /// A slot's CDT node, decoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

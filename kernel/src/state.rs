@@ -22,20 +22,23 @@ pub struct BootObjects {
     pub irq_count: u64,
 }
 
-/// One seLVM kernel instance.
+/// One seLVM kernel instance. Laid out in this order (`repr(C)`): what every system
+/// call reads comes first, within the reach of a load's 12-bit offset on riscv64,
+/// the scheduler's queues and the architecture after it.
+#[repr(C)]
 pub struct Kernel<A: Arch, R: Ram> {
-    pub(crate) arch: A,
     pub(crate) mem: PhysMem<R>,
+    pub(crate) fastpath: crate::fastpath::Fastpath,
+    pub(crate) asids: crate::vspace::AsidTable,
+    pub(crate) sched: Scheduler,
+    /// Faults no handler received (seL4's double faults), counted since boot.
+    pub(crate) double_faults: u64,
     pub(crate) preemption: Preemption,
     pub(crate) boot: BootObjects,
     /// A delete whose zombie left the slot its caller named (see `delete`).
     pub(crate) deferred_delete: Option<SlotRef>,
-    pub(crate) sched: Scheduler,
-    pub(crate) fastpath: crate::fastpath::Fastpath,
     pub(crate) irqs: crate::object::irq::Irqs,
-    pub(crate) asids: crate::vspace::AsidTable,
-    /// Faults no handler received (seL4's double faults), counted since boot.
-    pub(crate) double_faults: u64,
+    pub(crate) arch: A,
 }
 
 impl<A: Arch, R: Ram> Kernel<A, R> {

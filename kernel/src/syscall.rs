@@ -97,23 +97,28 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
 
     /// The current thread made a system call (number in its syscall register).
     pub fn handle_syscall(&mut self) -> SyscallExit {
+        let number = self.context(self.sched.current)[A::SYSCALL_NUMBER_REGISTER];
+        self.handle_syscall_number(number)
+    }
+
+    /// The current thread made system call `number`: what [`Kernel::handle_syscall`]
+    /// does, for a platform's trap entry that has the number at hand already (seL4's
+    /// `handleSyscall(syscall)`). Call and ReplyRecv try the fastpath first.
+    #[inline]
+    pub fn handle_syscall_number(&mut self, number: Word) -> SyscallExit {
+        if self.try_fastpath(number) {
+            return SyscallExit::Resume;
+        }
+        self.handle_slow_syscall(number)
+    }
+
+    /// The second half of [`Kernel::handle_syscall_number`]: system call `number`
+    /// after [`Kernel::try_fastpath`] did not take it (for a platform that resumes
+    /// a thread differently after the fastpath; everyone else calls
+    /// `handle_syscall_number`).
+    #[inline(never)]
+    pub fn handle_slow_syscall(&mut self, number: Word) -> SyscallExit {
         let cur = self.sched.current;
-        let number = self.context(cur)[A::SYSCALL_NUMBER_REGISTER];
-        match A::CONFIG.syscall(number) {
-            Some(Syscall::Call) => self.fastpath.calls += 1,
-            Some(Syscall::ReplyRecv) => self.fastpath.reply_recvs += 1,
-            _ => {}
-        }
-        if self.fastpath.enabled {
-            let fast = match A::CONFIG.syscall(number) {
-                Some(Syscall::Call) => self.fastpath_call(),
-                Some(Syscall::ReplyRecv) => self.fastpath_reply_recv(),
-                _ => false,
-            };
-            if fast {
-                return SyscallExit::Resume;
-            }
-        }
         let exit = match A::CONFIG.syscall(number) {
             Some(Syscall::Call) => self.handle_invocation(true, true),
             Some(Syscall::Send) => self.handle_invocation(false, true),

@@ -227,6 +227,19 @@ pub fn endpoint_fields(words: CapWords) -> Option<(u64, u64, CapRights)> {
     ))
 }
 
+/// The page-table cap stored as `words` as (ptr, asid) if it is mapped (has an ASID),
+/// without decoding any other kind: a thread's VSpace root on every switch. Agrees
+/// with [`decode`].
+#[inline(always)]
+pub fn mapped_page_table_fields(words: CapWords) -> Option<(u64, u16)> {
+    let [w0, w1] = words;
+    let (ptr, mapping) = (w0 & PTR_MASK, mapping_of(w1));
+    match (w0 >> TAG_SHIFT == tag::PAGE_TABLE, mapping) {
+        (true, Some((asid, _))) => Some((ptr, asid)),
+        _ => None,
+    }
+}
+
 /// Reads the cap stored as `words`; never fails.
 pub fn decode(words: CapWords) -> Cap {
     let [w0, w1] = words;
@@ -459,6 +472,14 @@ mod tests {
             };
             assert_eq!(reply_target(w), target, "{w:x?}");
             assert_eq!(is_null_words(w), cap.is_null(), "{w:x?}");
+            let vspace = match cap {
+                Cap::PageTable {
+                    ptr,
+                    mapping: Some((asid, _)),
+                } => Some((ptr, asid)),
+                _ => None,
+            };
+            assert_eq!(mapped_page_table_fields(w), vspace, "{w:x?}");
             if let Cap::Reply {
                 tcb,
                 master,

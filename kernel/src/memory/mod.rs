@@ -12,7 +12,7 @@ mod typed;
 
 pub use split::{SplitMem, WordSource};
 pub(crate) use typed::word_struct;
-pub use typed::{WordField, WordStruct, word_field};
+pub use typed::{Prefixed, WordField, WordStruct, word_field};
 
 /// A physical address.
 pub type PAddr = u64;
@@ -103,10 +103,9 @@ impl<R: Ram> PhysMem<R> {
         // least 2^61, past every memory) when it is not: the same test as
         // `pa & 7 == 0 && self.contains(pa, 8)`.
         let index = pa.wrapping_sub(self.base).rotate_right(3);
-        assert!(
-            index < self.words.len() as u64,
-            "kernel bug: physical address {pa:#x} outside memory or misaligned"
-        );
+        if index >= self.words.len() as u64 {
+            typed::outside(pa);
+        }
         index as usize
     }
 
@@ -135,6 +134,17 @@ impl<R: Ram> PhysMem<R> {
     pub fn words_mut(&mut self, pa: PAddr, n: usize) -> &mut [u64] {
         let i = self.index(pa);
         &mut self.words[i..i + n]
+    }
+
+    /// The same memory for the length of a borrow, as a plain slice: a value of
+    /// its own, whose base and slice the compiler keeps in registers while objects
+    /// in it are written (the IPC fastpath's handle).
+    #[inline(always)]
+    pub fn reborrow(&mut self) -> PhysMem<&mut [u64]> {
+        PhysMem {
+            base: self.base,
+            words: &mut self.words,
+        }
     }
 
     /// Every word of the region (for [`SplitMem::carve`]).

@@ -1,13 +1,14 @@
 //! Typed access to kernel objects in physical memory: the kernel's only `unsafe`.
 //!
 //! The argument, once: (1) a `WordStruct` is `#[repr(C)]` and made only of `u64`
-//! words (the `word_struct!` macro, the only way to implement it, writes the
-//! `repr` and checks the field types), so it has alignment 8 and no padding, and
-//! *every* bit pattern is a valid value — reading an object through a stale or
-//! forged address can give wrong numbers but never undefined behaviour; (2) the
-//! bytes come from a bounds-checked sub-slice of the region's `[u64]`, so they are
-//! in range and 8-aligned; (3) the reference borrows the whole `PhysMem` (shared or
-//! exclusive), so Rust's borrow rules keep it unique while it lives. Which type lives where is the kernel's
+//! words (the `word_struct!` macro writes the `repr` and checks the field types;
+//! [`Prefixed`] is words followed by a `WordStruct`), so it has alignment 8 and no
+//! padding, and *every* bit pattern is a valid value — reading an object through a
+//! stale or forged address can give wrong numbers but never undefined behaviour;
+//! (2) its offset in the region's `[u64]` is checked (one comparison: 8-aligned, the
+//! whole object inside the slice), so the bytes are in range and 8-aligned; (3) the
+//! reference borrows the whole `PhysMem` (shared or exclusive), so Rust's borrow
+//! rules keep it unique while it lives. Which type lives where is the kernel's
 //! invariant "a cap of type T at address A means a live T at A", checked by
 //! `invariants`, not something memory safety depends on.
 #![allow(unsafe_code)]
@@ -16,7 +17,7 @@ use super::Ram;
 use super::{PAddr, PhysMem};
 
 /// A kernel object layout that may be viewed in place. Implemented only through
-/// [`word_struct!`], which writes the layout it promises.
+/// [`word_struct!`], which writes the layout it promises, and by [`Prefixed`].
 ///
 /// # Safety
 /// Implementors must be `#[repr(C)]` structs whose fields are all `u64`, arrays
@@ -98,29 +99,103 @@ macro_rules! word_struct {
 }
 pub(crate) use word_struct;
 
-const fn words_of<T>() -> usize {
-    assert!(core::mem::align_of::<T>() == 8 && core::mem::size_of::<T>() % 8 == 0);
-    core::mem::size_of::<T>() / 8
+/// `N` words followed by a `T`, viewed as one object: a TCB's capability region and
+/// its kernel part (`object::tcb::TcbView`), so that the IPC fastpath checks one
+/// address per thread rather than one per slot and field.
+#[repr(C)]
+pub struct Prefixed<const N: usize, T> {
+    /// The first `N` words.
+    pub head: [u64; N],
+    /// What follows them.
+    pub tail: T,
+}
+
+// SAFETY: `repr(C)` of a `[u64; N]` (alignment 8, 8N bytes) followed by a `WordStruct`
+// (alignment 8, a multiple of 8 bytes, all `u64`s): no padding, every byte part of a
+// `u64`, alignment 8 — the layout `WordStruct` requires.
+unsafe impl<const N: usize, T: WordStruct> WordStruct for Prefixed<N, T> {}
+
+/// Byte offset of an object of `size` bytes at `pa` in a region of `len` words at
+/// `base`, which must be 8-aligned and leave the whole object inside the region (an
+/// address below the base wraps to an offset past it). A bad address is a kernel
+/// bug and stops here.
+#[inline(always)]
+fn object_offset(base: PAddr, len: usize, pa: PAddr, size: usize) -> usize {
+    let offset = pa.wrapping_sub(base);
+    // A slice of u64s holds fewer than 2^61 of them: `8 * len` cannot overflow.
+    let bytes = len as u64 * 8;
+    // The last offset the object may start at; it wrapped if the object is larger
+    // than the region (a test that depends on the region and the type only).
+    let last = bytes.wrapping_sub(size as u64);
+    if offset & 7 != 0 || offset > last || last > bytes {
+        outside(pa);
+    }
+    offset as usize
+}
+
+/// Stops the kernel at a bad physical address (out of line: the checks stay short).
+#[cold]
+#[inline(never)]
+pub(super) fn outside(pa: PAddr) -> ! {
+    panic!("kernel bug: physical address {pa:#x} outside memory or misaligned")
 }
 
 impl<R: Ram> PhysMem<R> {
     /// Views the object of type `T` at `pa`.
     #[inline(always)]
     pub fn object<T: WordStruct>(&self, pa: PAddr) -> &T {
-        let words = self.words(pa, const { words_of::<T>() });
-        // SAFETY: `words` is exactly size_of::<T>() bytes, 8-aligned, and borrowed
-        // shared for the returned lifetime; T is repr(C) of u64s (WordStruct), so
-        // any contents are a valid T (module comment, points 1-3).
-        unsafe { &*words.as_ptr().cast::<T>() }
+        let words: &[u64] = &self.words;
+        let offset = object_offset(self.base, words.len(), pa, core::mem::size_of::<T>());
+        // SAFETY: `offset` is a multiple of 8 with `offset + size_of::<T>()` at most
+        // the slice's length in bytes (`object_offset`), so the bytes lie inside
+        // `words`, 8-aligned, borrowed shared for the returned lifetime; T is repr(C)
+        // of u64s (WordStruct), so any contents are a valid T (module comment, points
+        // 1-3).
+        unsafe { &*words.as_ptr().cast::<u8>().add(offset).cast::<T>() }
     }
 
     /// Views the object of type `T` at `pa`, writable.
     #[inline(always)]
     pub fn object_mut<T: WordStruct>(&mut self, pa: PAddr) -> &mut T {
-        let words = self.words_mut(pa, const { words_of::<T>() });
+        let base = self.base;
+        let words: &mut [u64] = &mut self.words;
+        let offset = object_offset(base, words.len(), pa, core::mem::size_of::<T>());
         // SAFETY: as in `object`, and the borrow is exclusive, so no other
         // reference into this memory exists while the returned one lives.
-        unsafe { &mut *words.as_mut_ptr().cast::<T>() }
+        unsafe { &mut *words.as_mut_ptr().cast::<u8>().add(offset).cast::<T>() }
+    }
+}
+
+impl<R: Ram> PhysMem<R> {
+    /// Views two objects at once, both writable: a `T` at `a` and a `U` at `b`
+    /// (two threads of an IPC). Objects that overlap are a kernel bug, which stops
+    /// here like an address outside memory.
+    #[inline(always)]
+    pub fn object_pair_mut<T: WordStruct, U: WordStruct>(
+        &mut self,
+        a: PAddr,
+        b: PAddr,
+    ) -> (&mut T, &mut U) {
+        let (ta, tb) = (core::mem::size_of::<T>(), core::mem::size_of::<U>());
+        let base = self.base;
+        let words: &mut [u64] = &mut self.words;
+        let oa = object_offset(base, words.len(), a, ta);
+        let ob = object_offset(base, words.len(), b, tb);
+        // Both ends are at most the slice's length in bytes, so the sums cannot wrap.
+        if oa + ta > ob && ob + tb > oa {
+            outside(b);
+        }
+        let bytes = words.as_mut_ptr().cast::<u8>();
+        // SAFETY: each object lies inside `words`, 8-aligned (`object_offset`), and the
+        // two do not overlap (just checked), so two exclusive references to them, both
+        // derived from the exclusive borrow of `words` for the returned lifetime, never
+        // alias; both types are repr(C) of u64s (module comment, points 1-3).
+        unsafe {
+            (
+                &mut *bytes.add(oa).cast::<T>(),
+                &mut *bytes.add(ob).cast::<U>(),
+            )
+        }
     }
 }
 
@@ -184,6 +259,46 @@ mod tests {
         assert_eq!(m.read(0x4020), 1);
         assert_eq!(m.read(0x4038), 9);
         assert_eq!(m.object::<Pair>(0x4020).b, [0, 0, 9]);
+    }
+
+    #[test]
+    fn a_pair_of_views_is_refused_when_the_objects_overlap() {
+        let mut w = [0u64; 512];
+        let mut m = PhysMem::new(0x4000, &mut w[..]).unwrap();
+        let (p, q) = m.object_pair_mut::<Pair, Pair>(0x4000, 0x4020);
+        (p.a, q.a) = (1, 2);
+        assert_eq!((m.read(0x4000), m.read(0x4020)), (1, 2));
+        let (p, q) = m.object_pair_mut::<Pair, Pair>(0x4020, 0x4000);
+        assert_eq!((p.a, q.a), (2, 1));
+        for (a, b) in [(0x4000, 0x4018), (0x4018, 0x4000), (0x4020, 0x4020)] {
+            let caught = std::panic::catch_unwind(|| {
+                let mut w = [0u64; 512];
+                let mut m = PhysMem::new(0x4000, &mut w[..]).unwrap();
+                m.object_pair_mut::<Pair, Pair>(a, b).0.a
+            });
+            assert!(caught.is_err(), "{a:#x} and {b:#x} were accepted");
+        }
+    }
+
+    #[test]
+    fn views_refuse_objects_that_do_not_fit() {
+        let mut w = [0u64; 512];
+        let m = PhysMem::new(0x4000, &mut w[..]).unwrap();
+        let _ = m.object::<Pair>(0x4000 + 4096 - 32);
+        for pa in [
+            0x4000 + 4096 - 24,
+            0x4000 + 4096,
+            0x3ff8,
+            0x4004,
+            u64::MAX - 7,
+        ] {
+            let caught = std::panic::catch_unwind(|| {
+                let mut w = [0u64; 512];
+                let m = PhysMem::new(0x4000, &mut w[..]).unwrap();
+                m.object::<Pair>(pa).a
+            });
+            assert!(caught.is_err(), "{pa:#x} was accepted");
+        }
     }
 
     #[test]

@@ -33,6 +33,19 @@ pub enum EpState {
     Recv,
 }
 
+/// The queue's state in the low bits of `EndpointObj::queue_tail_and_state` (the
+/// fastpath reads and writes them directly).
+pub(crate) mod state_bits {
+    /// Nobody waits.
+    pub const IDLE: u64 = 0;
+    /// Senders wait.
+    pub const SEND: u64 = 1;
+    /// Receivers wait.
+    pub const RECV: u64 = 2;
+    /// Both bits.
+    pub const MASK: u64 = 3;
+}
+
 /// A sender's blocking flags (in `TcbFields::blocking_flags`).
 pub mod flags {
     /// The send may transfer caps.
@@ -63,23 +76,27 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     #[inline]
     pub fn endpoint_queue(&self, ep: PAddr) -> (PAddr, PAddr, EpState) {
         let e: &EndpointObj = self.mem.object(ep);
-        let state = match e.queue_tail_and_state & 3 {
-            1 => EpState::Send,
-            2 => EpState::Recv,
+        let state = match e.queue_tail_and_state & state_bits::MASK {
+            state_bits::SEND => EpState::Send,
+            state_bits::RECV => EpState::Recv,
             _ => EpState::Idle,
         };
-        (e.queue_head, e.queue_tail_and_state & !3, state)
+        (
+            e.queue_head,
+            e.queue_tail_and_state & !state_bits::MASK,
+            state,
+        )
     }
 
     #[inline]
     fn set_endpoint_queue(&mut self, ep: PAddr, head: PAddr, tail: PAddr, state: EpState) {
         let state = if head == 0 {
-            0
+            state_bits::IDLE
         } else {
             match state {
-                EpState::Idle => 0,
-                EpState::Send => 1,
-                EpState::Recv => 2,
+                EpState::Idle => state_bits::IDLE,
+                EpState::Send => state_bits::SEND,
+                EpState::Recv => state_bits::RECV,
             }
         };
         let e: &mut EndpointObj = self.mem.object_mut(ep);
@@ -92,12 +109,6 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
         let (head, tail, _) = self.endpoint_queue(ep);
         let (head, tail) = self.tcb_queue_append(head, tail, t);
         self.set_endpoint_queue(ep, head, tail, state);
-    }
-
-    /// Appends a receiver to the endpoint's queue (the fastpath's receive).
-    #[inline]
-    pub(crate) fn endpoint_append_recv(&mut self, ep: PAddr, t: PAddr) {
-        self.endpoint_append(ep, t, EpState::Recv);
     }
 
     /// Takes `t` out of the endpoint's queue.

@@ -29,6 +29,14 @@ word_struct! {
     }
 }
 
+impl NotificationObj {
+    /// Whether a signal is pending.
+    #[inline]
+    pub(crate) fn is_active(&self) -> bool {
+        self.queue_tail_and_state & 3 == ACTIVE
+    }
+}
+
 impl<A: Arch, R: Ram> Kernel<A, R> {
     /// The notification at `ntfn`.
     pub fn notification(&self, ntfn: PAddr) -> &NotificationObj {

@@ -7,7 +7,7 @@
 //! Each architecture declares that part as one struct with [`tcb_object!`]
 //! (`Arch::Tcb`), which asserts at compile time that it fits the TCB.
 
-use crate::memory::{PAddr, WordStruct, word_struct};
+use crate::memory::{PAddr, Prefixed, WordStruct, word_struct};
 use crate::slot::{SLOT_SIZE, SlotRef};
 use selvm_abi::Word;
 use selvm_abi::object::TCB_CNODE_SLOTS;
@@ -18,6 +18,14 @@ pub const CNODE_ENTRIES: u64 = selvm_abi::object::TCB_BUFFER as u64 + 1;
 
 /// Byte offset of `TcbFields` in the TCB object: right after the capability region.
 pub const FIELDS_OFFSET: u64 = TCB_CNODE_SLOTS as u64 * SLOT_SIZE;
+
+/// Words of a TCB's capability region (its 16 slots of 4 words), before [`FIELDS_OFFSET`].
+pub const SLOT_REGION_WORDS: usize = FIELDS_OFFSET as usize / 8;
+
+/// A whole TCB in one view: its capability region's words, then the architecture's
+/// part `T` (fields, context, name). The IPC fastpath checks one address per thread
+/// with it instead of one per slot and field.
+pub type TcbView<T> = Prefixed<SLOT_REGION_WORDS, T>;
 
 /// Words of [`TcbFields`].
 pub const FIELDS_WORDS: usize = core::mem::size_of::<TcbFields>() / 8;

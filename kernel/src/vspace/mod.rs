@@ -16,11 +16,11 @@ use crate::arch::sv39::{self, Pte};
 use crate::cap::{Cap, FrameSize};
 use crate::memory::Ram;
 use crate::memory::{PAddr, PhysMem};
-use crate::object::tcb;
-use crate::slot::SlotMemory;
+use crate::object::tcb::{self, TcbObject, TcbView};
+use crate::slot::RawSlot;
 use crate::state::Kernel;
-use selvm_abi::LookupFault;
 use selvm_abi::object::{ASID_HIGH_BITS, ASID_POOL_INDEX_BITS, PAGE_TABLE_BITS, TCB_VTABLE};
+use selvm_abi::{LookupFault, Word};
 
 /// An address-space identifier (7 pool bits, 9 index bits; 0 is never assigned).
 pub type Asid = u16;
@@ -52,10 +52,26 @@ impl Default for AsidTable {
 
 impl AsidTable {
     /// The pool serving `asid`, if there is one.
+    #[inline]
     pub fn pool_of(&self, asid: Asid) -> Option<PAddr> {
         let p = self.pools[usize::from(asid) >> ASID_POOL_INDEX_BITS];
         (p != 0).then_some(p)
     }
+}
+
+/// The VSpace `(asid, root)` a thread whose VTable slot stores `vtable` runs in: a
+/// mapped page table that its ASID still names (seL4's `setVMRoot` check; what
+/// [`Kernel::find_vspace_for_asid`] finds).
+#[inline(always)]
+pub(crate) fn vspace_of_root(
+    mem: &PhysMem<impl Ram>,
+    asids: &AsidTable,
+    vtable: crate::cap::CapWords,
+) -> Option<(Asid, PAddr)> {
+    let (ptr, asid) = crate::cap::mapped_page_table_fields(vtable)?;
+    let pool = asids.pool_of(asid)?;
+    let root = mem.read(pool + 8 * (u64::from(asid) % POOL_ENTRIES));
+    (root == ptr && root != 0).then_some((asid, ptr))
 }
 
 /// What the architecture must forget from its translation caches.
@@ -174,14 +190,35 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
 
     /// The VSpace thread `t` runs in (seL4's `setVMRoot` check): its VTable
     /// slot holds a page table assigned an ASID that still maps to it.
+    /// Read from the stored words of the cap: the platform asks on every switch.
+    #[inline]
     pub fn thread_vspace(&self, t: PAddr) -> Option<(Asid, PAddr)> {
-        match self.mem.cap(tcb::slot(t, TCB_VTABLE)) {
-            Cap::PageTable {
-                ptr,
-                mapping: Some((asid, _)),
-            } if self.find_vspace_for_asid(asid) == Ok(ptr) => Some((asid, ptr)),
-            _ => None,
-        }
+        self.vspace_of_root(self.mem.object::<RawSlot>(tcb::slot(t, TCB_VTABLE).0).cap)
+    }
+
+    /// Where a platform resumes the current thread ([`Kernel::resume`]); `None`
+    /// while the idle thread runs.
+    #[inline]
+    pub fn resume_current(&mut self) -> Option<(Option<(Asid, PAddr)>, *mut Word)> {
+        let t = self.sched.current;
+        (t != self.sched.idle).then(|| self.resume(t))
+    }
+
+    /// Where a platform resumes user thread `t`, read with one look at its TCB: its
+    /// VSpace as [`Kernel::thread_vspace`] gives it, and the address of its saved
+    /// context (`context_mut(t)`, for the platform's exit to restore from).
+    #[inline(always)]
+    pub fn resume(&mut self, t: PAddr) -> (Option<(Asid, PAddr)>, *mut Word) {
+        let view = self.mem.object_mut::<TcbView<A::Tcb>>(t);
+        let vtable = [view.head[4 * TCB_VTABLE], view.head[4 * TCB_VTABLE + 1]];
+        let context = view.tail.context_mut().as_mut_ptr();
+        (self.vspace_of_root(vtable), context)
+    }
+
+    /// The VSpace `(asid, root)` a thread whose VTable slot stores `vtable` runs in.
+    #[inline(always)]
+    pub(crate) fn vspace_of_root(&self, vtable: crate::cap::CapWords) -> Option<(Asid, PAddr)> {
+        vspace_of_root(&self.mem, &self.asids, vtable)
     }
 
     /// Removes the mapping of frame `frame` (of `size`) at `vaddr` in `asid`,

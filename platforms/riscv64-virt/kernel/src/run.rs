@@ -10,8 +10,9 @@
 use crate::boot::VirtKernel;
 use crate::{csr, finisher};
 use core::fmt::Write;
+use core::mem::MaybeUninit;
 use riscv64_virt_sbi::Console;
-use selvm_kernel::arch::riscv64::{A0, FAULT_IP, NEXT_IP, SCAUSE};
+use selvm_kernel::arch::riscv64::{A0, FAULT_IP};
 use selvm_kernel::syscall::SyscallExit;
 
 /// scause's interrupt flag.
@@ -27,57 +28,98 @@ const LOAD_PAGE_FAULT: u64 = 13;
 const STORE_PAGE_FAULT: u64 = 15;
 
 /// The kernel after boot, and the tick length in `time` units.
-struct Running {
+pub(crate) struct Running {
     kernel: VirtKernel,
     tick: u64,
 }
 
-static mut RUNNING: Option<Running> = None;
-
-fn running() -> &'static mut Running {
-    // SAFETY: one hart, and the kernel runs with interrupts off: `start` sets
-    // RUNNING before the first user instruction, and each trap borrows it for the
-    // length of `handle_trap` only, so no two borrows overlap.
-    match unsafe { (*core::ptr::addr_of_mut!(RUNNING)).as_mut() } {
-        Some(r) => r,
-        None => panic!("trap before the kernel booted"),
-    }
-}
+/// The kernel after boot, set by `start` before the first user instruction. The trap
+/// entry passes `handle_trap` its address, so that the handler has the kernel as an
+/// argument of its own (which the compiler knows nothing else points into, and so
+/// keeps what it read of it in registers).
+pub(crate) static mut RUNNING: MaybeUninit<Running> = MaybeUninit::uninit();
 
 /// Starts the first thread (the root task) with the tick at `tick` time units.
 pub fn start(kernel: VirtKernel, tick: u64) -> ! {
-    // SAFETY: once, before any trap can borrow RUNNING (see `running`).
-    unsafe { *core::ptr::addr_of_mut!(RUNNING) = Some(Running { kernel, tick }) };
+    // SAFETY: once, before the first user instruction, so before any trap (traps
+    // come from user mode only) borrows RUNNING; nothing else refers to it.
+    let r = unsafe { (*core::ptr::addr_of_mut!(RUNNING)).write(Running { kernel, tick }) };
     riscv64_virt_sbi::set_timer(csr::time() + tick);
     csr::enable_interrupts(csr::TIMER | csr::EXTERNAL);
     csr::allow_user_counters();
-    let context = next_context(running());
+    let context = next_context(r);
     // SAFETY: `next_context` returns the saved context of a user thread (35 words
     // in its TCB, sstatus with SPP user) and has switched `satp` to its VSpace.
     unsafe { crate::trap::enter_user(context) }
 }
 
-/// Called by the trap entry with the interrupted thread's context saved; returns
-/// the context to resume.
+/// Called by the trap entry with the interrupted thread's context saved (NextIP
+/// already past an `ecall`), its scause, its a7 and `RUNNING` (the trap entry's
+/// only borrow of it: one hart, interrupts off, one trap at a time); resumes the
+/// thread to run next. A Call or ReplyRecv the fastpath takes goes from here to the
+/// partner's context without calling anything.
 #[unsafe(no_mangle)]
-extern "C" fn handle_trap(_saved: *mut u64) -> *mut u64 {
-    let r = running();
+extern "C" fn handle_trap(
+    _saved: *mut u64,
+    scause: u64,
+    a7: u64,
+    running: &mut MaybeUninit<Running>,
+) -> ! {
+    // SAFETY: `start` wrote RUNNING before the first user instruction, and traps
+    // come from user mode only.
+    let r = unsafe { running.assume_init_mut() };
+    let context = if scause != ECALL_FROM_USER {
+        other_trap(r, scause)
+    } else if let Some((vspace, context)) = r.kernel.fastpath_switch(a7) {
+        set_vspace(vspace);
+        context
+    } else {
+        slow_syscall(r, a7)
+    };
+    // SAFETY: the saved context of a user thread (35 words in its TCB, sstatus with
+    // SPP user), and `satp` holds its VSpace.
+    unsafe { crate::trap::enter_user(context) }
+}
+
+/// A system call the fastpath did not take.
+#[inline(never)]
+fn slow_syscall(r: &mut Running, a7: u64) -> *mut u64 {
     let k = &mut r.kernel;
     let cur = k.current_thread();
-    let scause = k.context(cur)[SCAUSE];
+    let before = k.double_faults();
+    if k.handle_slow_syscall(a7) == SyscallExit::Halt {
+        let status = k.context(cur)[A0];
+        let _ = writeln!(Console, "seLVM: DebugHalt, status {status}");
+        finisher::exit(status);
+    }
+    report_double_fault(r, cur, before, ECALL_FROM_USER);
+    next_context(r)
+}
+
+/// Says so on the console when the trap of thread `cur` made a fault nobody
+/// handles (the kernel's count moved past `before`).
+fn report_double_fault(r: &mut Running, cur: u64, before: u64, scause: u64) {
+    let k = &mut r.kernel;
+    if k.double_faults() != before {
+        let ctx = k.context(cur);
+        let _ = writeln!(
+            Console,
+            "seLVM: thread {cur:#x} faulted with no handler (scause {scause:#x}, pc {:#x}, stval {:#x}); it stays blocked",
+            ctx[FAULT_IP],
+            csr::stval()
+        );
+    }
+}
+
+/// Every trap but a system call: interrupts, faults, exceptions.
+#[inline(never)]
+fn other_trap(r: &mut Running, scause: u64) -> *mut u64 {
+    let k = &mut r.kernel;
+    let cur = k.current_thread();
     let before = k.double_faults();
     match scause {
         c if c == INTERRUPT | SUPERVISOR_TIMER => tick(r),
-        c if c == INTERRUPT | SUPERVISOR_EXTERNAL => external(&mut r.kernel),
-        ECALL_FROM_USER => {
-            let ctx = k.context_mut(cur);
-            ctx[NEXT_IP] = ctx[FAULT_IP].wrapping_add(4);
-            if k.handle_syscall() == SyscallExit::Halt {
-                let status = k.context(cur)[A0];
-                let _ = writeln!(Console, "seLVM: DebugHalt, status {status}");
-                finisher::exit(status);
-            }
-        }
+        c if c == INTERRUPT | SUPERVISOR_EXTERNAL => external(k),
         INSTRUCTION_ACCESS_FAULT | LOAD_ACCESS_FAULT | STORE_ACCESS_FAULT
         | INSTRUCTION_PAGE_FAULT | LOAD_PAGE_FAULT | STORE_PAGE_FAULT => {
             // seL4 reports every kind by its access fault's code: 1 fetch, 5 load, 7 store.
@@ -90,17 +132,22 @@ extern "C" fn handle_trap(_saved: *mut u64) -> *mut u64 {
         }
         _ => k.handle_user_exception(scause, 0),
     }
-    let k = &mut r.kernel;
-    if k.double_faults() != before {
-        let ctx = k.context(cur);
-        let _ = writeln!(
-            Console,
-            "seLVM: thread {cur:#x} faulted with no handler (scause {scause:#x}, pc {:#x}, stval {:#x}); it stays blocked",
-            ctx[FAULT_IP],
-            csr::stval()
-        );
-    }
+    report_double_fault(r, cur, before, scause);
     next_context(r)
+}
+
+/// Switches `satp` to a thread's VSpace `(asid, root)`, or to the kernel's own table
+/// (where every user access faults: a VMFault for the thread, as on seL4) for a
+/// thread without a valid VSpace.
+#[inline(always)]
+fn set_vspace(vspace: Option<(u16, u64)>) {
+    match vspace {
+        // SAFETY: every VSpace root holds the kernel's entries (copied when it got
+        // its ASID), so the kernel stays mapped.
+        Some((asid, root)) => unsafe { csr::set_satp(asid.into(), root) },
+        // SAFETY: the kernel's own root holds its entries.
+        None => unsafe { csr::set_satp(0, crate::window::kernel_root()) },
+    }
 }
 
 /// A timer interrupt: the next tick is armed and the kernel's tick runs.
@@ -124,19 +171,9 @@ fn external(k: &mut VirtKernel) {
 /// idle thread can run; `satp` is switched to its VSpace.
 fn next_context(r: &mut Running) -> *mut u64 {
     loop {
-        let k = &mut r.kernel;
-        let t = k.current_thread();
-        if t != k.idle_thread() {
-            match k.thread_vspace(t) {
-                // SAFETY: every VSpace root holds the kernel's entries (copied when
-                // it got its ASID), so the kernel stays mapped.
-                Some((asid, root)) => unsafe { csr::set_satp(asid.into(), root) },
-                // No valid VSpace: the kernel's own table, where every user access
-                // faults (a VMFault for the thread, as on seL4).
-                // SAFETY: the kernel's own root holds its entries.
-                None => unsafe { csr::set_satp(0, crate::window::kernel_root()) },
-            }
-            return k.context_mut(t).as_mut_ptr();
+        if let Some((vspace, context)) = r.kernel.resume_current() {
+            set_vspace(vspace);
+            return context;
         }
         // Idle: wait with interrupts off, then take whatever is pending.
         csr::wait_for_interrupt();

@@ -2,7 +2,10 @@
 //! its context words in kernel memory (seL4's riscv64 layout: x1..x31 at words 0..30,
 //! then scause, sstatus, FaultIP, NextIP), whose kernel address `sscratch` holds while
 //! the thread runs. The kernel runs with interrupts off (it is not preemptible, like
-//! seL4's) on its own stack; it returns to user mode with `sret` at NextIP.
+//! seL4's) on its own stack; it returns to user mode with `sret` at NextIP. The entry
+//! sets NextIP past an `ecall` itself and hands `handle_trap` the context, scause and
+//! a7 (the syscall number) in registers, so a system call reaches the kernel without
+//! reading them back.
 
 use core::arch::global_asm;
 
@@ -52,17 +55,24 @@ trap_entry:
     sd x31, 240(t0)
     csrr t1, sscratch
     sd t1, 32(t0)
-    csrr t1, scause
-    sd t1, 248(t0)
+    csrr a1, scause
+    sd a1, 248(t0)
     csrr t1, sstatus
     sd t1, 256(t0)
     csrr t1, sepc
     sd t1, 264(t0)
+    /* NextIP: past the `ecall` (scause 8), else the trapping pc. */
+    addi t2, a1, -8
+    seqz t2, t2
+    slli t2, t2, 2
+    add t1, t1, t2
     sd t1, 272(t0)
     la sp, __trap_stack_top
     mv a0, t0
+    mv a2, a7
+    la a3, {running}
+    /* handle_trap never returns: it resumes a thread through return_to_user. */
     call handle_trap
-    /* a0: the context of the thread to run now. */
     .globl return_to_user
 return_to_user:
     mv t0, a0
@@ -103,7 +113,8 @@ return_to_user:
     ld x31, 240(t0)
     ld x5, 32(x5)
     sret
-"#
+"#,
+    running = sym crate::run::RUNNING,
 );
 
 unsafe extern "C" {
@@ -126,6 +137,7 @@ pub fn install() {
 /// # Safety
 /// `context` must point to 35 readable words of kernel memory holding a user context
 /// whose sstatus has SPP = user, and the thread's address space must be in `satp`.
+#[inline(always)]
 pub unsafe fn enter_user(context: *mut u64) -> ! {
     // SAFETY: as the caller promises.
     unsafe { return_to_user(context) }
