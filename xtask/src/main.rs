@@ -14,6 +14,7 @@ mod test;
 mod toolchain;
 mod user;
 mod valgrind;
+mod web;
 
 /// The machine's exit statuses (`selvm_machine::status`), read from their one
 /// definition without building the machine: the file depends on nothing.
@@ -78,6 +79,11 @@ enum Command {
     /// seLVM's loader in the elfloader's place): the serial console on stdout, the
     /// guest's verdict as the exit status, 124 at the time limit.
     Qemu(riscv::QemuOptions),
+    /// Build the browser page (the machine's wasm with Debian's rustc-web and
+    /// -Zbuild-std=std,panic_abort, the menu's programs, xterm.js from npm) into
+    /// target/web/page, which `selvm serve` serves; --test runs the browser tests in
+    /// headless chromium, --bench the in-page benchmarks.
+    Web(web::Options),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +97,7 @@ fn main() -> ExitCode {
         Command::BenchWasm(o) => bench::wasm(&o),
         Command::Valgrind => valgrind::run(),
         Command::BenchIpcCallgrind(o) => bench::callgrind(&o),
+        Command::Web(o) => web::run(&o),
         Command::KernelElf => riscv::kernel_elf_command(),
         Command::Qemu(o) => match riscv::qemu(&o) {
             Ok(code) => return code,

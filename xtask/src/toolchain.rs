@@ -109,8 +109,15 @@ impl BuildStd {
     /// through cargo's per-target setting (so the user's RUSTFLAGS stay in effect), and
     /// no rustup variables leaking into Debian's toolchain.
     pub fn cargo_build(&self) -> Command {
+        self.cargo_build_std("core,alloc")
+    }
+
+    /// [`BuildStd::cargo_build`] building the standard library crates `crates` from
+    /// source (`std,panic_abort` for the browser page, which needs `std`).
+    pub fn cargo_build_std(&self, crates: &str) -> Command {
         let mut cmd = Command::new(&self.cargo);
-        cmd.args(["build", "--target", &self.target, "-Zbuild-std=core,alloc"]);
+        cmd.args(["build", "--target", &self.target])
+            .arg(format!("-Zbuild-std={crates}"));
         let triple = self.target.to_uppercase().replace(['-', '.'], "_");
         cmd.env(format!("CARGO_TARGET_{triple}_LINKER"), &self.linker);
         cmd.env("RUSTC_BOOTSTRAP", "1").env("RUSTC", &self.rustc);

@@ -1,7 +1,8 @@
 //! Reading a command's input file: bounded by [`MAX_INPUT_BYTES`] (so `/dev/zero` or
 //! an endless fifo is refused instead of filling memory), opened so that a fifo with
 //! no writer reads as empty instead of blocking forever, and recognized by its
-//! content ([`Kind`]) so that a wrong file can be named for what it is.
+//! content ([`Kind`], from `selvm_load`, which every host shares) so that a wrong file
+//! can be named for what it is.
 
 use crate::failure::Failure;
 use std::fs::File;
@@ -96,70 +97,4 @@ fn set_blocking(file: &File) -> io::Result<()> {
     Ok(())
 }
 
-/// What a file holds, judged by its content.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// An `.sbc` module (it starts with the `\x7fSBC` magic).
-    Sbc,
-    /// A WebAssembly module in the binary format (`\0asm`).
-    Wasm,
-    /// WebAssembly text: UTF-8 whose first token (after `;` comments) is `(`.
-    Wat,
-    /// Other UTF-8 text without NUL bytes: assembly source, or something else.
-    Text,
-    /// Anything else.
-    Binary,
-}
-
-impl Kind {
-    /// The kind of `bytes`.
-    pub fn of(bytes: &[u8]) -> Kind {
-        if bytes.starts_with(&selvm_bytecode::format::MAGIC) {
-            return Kind::Sbc;
-        }
-        if bytes.starts_with(b"\0asm") {
-            return Kind::Wasm;
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(text) if !bytes.contains(&0) => match first_line(text) {
-                Some(line) if line.starts_with('(') => Kind::Wat,
-                _ => Kind::Text,
-            },
-            _ => Kind::Binary,
-        }
-    }
-}
-
-/// The first line that is not blank or a `;` comment (assembly and WAT alike).
-fn first_line(text: &str) -> Option<&str> {
-    text.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with(';'))
-}
-
-/// What the file at `path` holding `bytes` is, in words, for a message saying it is
-/// not what a command takes.
-pub fn describe(path: &Path, bytes: &[u8]) -> String {
-    match Kind::of(bytes) {
-        Kind::Sbc => "an .sbc module".into(),
-        Kind::Wasm => "a WebAssembly module".into(),
-        Kind::Wat => "WebAssembly text".into(),
-        Kind::Text if is_assembly(path, bytes) => "assembly source".into(),
-        Kind::Text => {
-            let text = std::str::from_utf8(bytes).unwrap_or_default();
-            let line: String = first_line(text).unwrap_or("").chars().take(40).collect();
-            format!("a text file (first line: `{}`)", line.escape_debug())
-        }
-        Kind::Binary => {
-            let head: Vec<String> = bytes.iter().take(4).map(|b| format!("{b:02x}")).collect();
-            format!("a binary file starting with bytes {}", head.join(" "))
-        }
-    }
-}
-
-/// Whether text looks like assembly source: named `.s`, or starting with a directive.
-pub fn is_assembly(path: &Path, bytes: &[u8]) -> bool {
-    let text = std::str::from_utf8(bytes).unwrap_or_default();
-    path.extension().is_some_and(|e| e == "s")
-        || first_line(text).is_some_and(|l| l.starts_with('.'))
-}
+pub use selvm_load::{Kind, describe, is_assembly};

@@ -1,8 +1,8 @@
 //! The seLVM command-line tool: the demo, the kernel self-test, the register machine's
 //! `asm`, `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `run` (the hosted machine),
-//! `bench vm`, `bench ipc` and `bench wasm`. Every command ends with a status of the one
-//! table (`selvm_machine::status`): usage errors 2, bad input 6, output that could not
-//! be written 8 (see `failure`).
+//! `serve` (the browser page), `bench vm`, `bench ipc` and `bench wasm`. Every command
+//! ends with a status of the one table (`selvm_machine::status`): usage errors 2, bad
+//! input 6, output that could not be written 8 (see `failure`).
 
 #[macro_use]
 mod output;
@@ -19,6 +19,7 @@ mod options;
 mod program;
 mod run;
 mod selftest;
+mod serve;
 mod vmtools;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -74,6 +75,10 @@ enum Command {
     /// its root task (an .sbc module, or WebAssembly translated by dx); the console is
     /// stdout.
     Run(run::RunArgs),
+    /// Serve the browser page on 127.0.0.1: the same machine in a Web Worker, a
+    /// terminal, a live view of the kernel's threads, IPC objects and capabilities,
+    /// a timeline, and the `window.selvm` JavaScript API (docs/web.md).
+    Serve(serve::ServeArgs),
     /// Benchmarks that print tables (build with --release).
     #[command(subcommand)]
     Bench(Bench),
@@ -138,6 +143,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(Bench::Ipc(a))) => bench_ipc::ipc(&a),
         Some(Command::Bench(Bench::Wasm(a))) => bench_wasm::wasm(&a),
         Some(Command::Run(a)) => return run::run(&a),
+        Some(Command::Serve(a)) => serve::serve(&a),
     };
     match result.and_then(|()| output::flush_stdout()) {
         Ok(()) => ExitCode::from(status::CLEAN),

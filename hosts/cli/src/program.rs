@@ -7,45 +7,14 @@
 
 use crate::failure::Failure;
 use crate::input::{self, Kind};
-use selvm_bytecode::format::NO_ENTRY;
 use std::path::Path;
 
-/// What `run` takes, for messages.
-const RUN_TAKES: &str =
-    "`selvm run` takes an .sbc module, WebAssembly (.wasm) or WebAssembly text (.wat)";
-
 /// `selvm run FILE`: the `.sbc` image to boot, translated by dx if it is
-/// WebAssembly, refused if it has no entry point.
+/// WebAssembly, refused if it has no entry point (`selvm_load::image`, which the
+/// browser page uses too).
 pub fn image(path: &Path) -> Result<Vec<u8>, Failure> {
     let bytes = input::read(path)?;
-    let name = path.display();
-    let (image, how) = match Kind::of(&bytes) {
-        Kind::Sbc => (bytes, "name it with `.entry NAME` in the assembly source"),
-        Kind::Wasm | Kind::Wat => (
-            translate(path, &bytes)?,
-            "export a function `_start` with no parameters and no results, as docs/wasm-abi.md says",
-        ),
-        Kind::Text if input::is_assembly(path, &bytes) => {
-            return Err(Failure::bad_input(format!(
-                "{name}: not a valid .sbc module: this is assembly source; assemble it first \
-                 (selvm asm {name} -o OUT.sbc)"
-            )));
-        }
-        Kind::Text | Kind::Binary => {
-            return Err(Failure::bad_input(format!(
-                "{name}: not a valid .sbc module, nor WebAssembly: {}; {RUN_TAKES}",
-                input::describe(path, &bytes)
-            )));
-        }
-    };
-    // A module the verifier refuses is named by the machine's loader (with the
-    // verifier's message); one without an entry point is named here, with the fix.
-    if selvm_bytecode::Module::parse(&image).is_ok_and(|m| m.entry() == NO_ENTRY) {
-        return Err(Failure::bad_input(format!(
-            "{name}: the module has no entry point, the function the root task starts at; {how}"
-        )));
-    }
-    Ok(image)
+    selvm_load::image(path, &bytes).map_err(Failure::bad_input)
 }
 
 /// `selvm dx FILE`: WebAssembly in the binary format (text is parsed first).
@@ -136,36 +105,10 @@ fn assemble(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
 
 /// WebAssembly text to the binary format.
 fn wat_to_wasm(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
-    wat::parse_bytes(bytes)
-        .map(|b| b.into_owned())
-        .map_err(|e| Failure::bad_input(format!("{}: {}", path.display(), wat_error(&e))))
+    selvm_load::wat_to_wasm(path, bytes).map_err(Failure::bad_input)
 }
 
 /// WebAssembly (binary or text) to `.sbc` bytes with dx.
-pub fn translate(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
-    let wasm = match Kind::of(bytes) {
-        Kind::Wat => wat_to_wasm(path, bytes)?,
-        _ => bytes.to_vec(),
-    };
-    selvm_dx::translate(&wasm, &selvm_dx::Options::default())
-        .map(|t| t.sbc)
-        .map_err(|e| Failure::bad_input(format!("{}: {e}", path.display())))
-}
-
-/// The WAT parser's error on one line: its message and where (its own rendering
-/// spans several lines, with the source line and a caret).
-fn wat_error(e: &wat::Error) -> String {
-    let text = e.to_string();
-    let mut lines = text.lines();
-    let message = lines.next().unwrap_or_default();
-    let place = lines
-        .find_map(|l| l.trim().strip_prefix("--> "))
-        .and_then(|at| {
-            let mut parts = at.rsplit(':');
-            Some((parts.next()?, parts.next()?))
-        });
-    match place {
-        Some((column, line)) => format!("line {line}, column {column}: {message}"),
-        _ => message.to_string(),
-    }
+fn translate(path: &Path, bytes: &[u8]) -> Result<Vec<u8>, Failure> {
+    selvm_load::translate(path, bytes).map_err(Failure::bad_input)
 }
