@@ -6,14 +6,14 @@
 //! `current_thread()` at its NextIP afterwards.
 
 use crate::arch::Arch;
-use crate::cap::{Cap, VmRights};
+use crate::cap::{self, Cap, VmRights};
 use crate::cspace;
 use crate::fault::Fault;
 use crate::invocation::{Caller, Outcome};
 use crate::memory::PAddr;
 use crate::memory::Ram;
 use crate::object::tcb;
-use crate::slot::SlotMemory;
+use crate::slot::{RawSlot, SlotMemory};
 use crate::state::Kernel;
 use selvm_abi::{
     CPtr, MSG_MAX_EXTRA_CAPS, MSG_MAX_LENGTH, MessageInfo, Syscall, Word, ipc_buffer::offsets,
@@ -34,16 +34,10 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     /// `lookupIPCBuffer`): a RAM frame cap in the buffer slot, writable when
     /// the kernel will write into it.
     pub fn ipc_buffer(&self, t: PAddr, for_writing: bool) -> Option<PAddr> {
-        let Cap::Frame {
-            ptr,
-            size,
-            rights,
-            is_device: false,
-            ..
-        } = self.mem.cap(tcb::slot(t, TCB_BUFFER))
-        else {
-            return None;
-        };
+        // Read from the slot's words: every message longer than the message
+        // registers asks, twice.
+        let slot = self.mem.object::<RawSlot>(tcb::slot(t, TCB_BUFFER).0);
+        let (ptr, size, rights) = cap::ram_frame_fields(slot.cap)?;
         let usable =
             rights == VmRights::ReadWrite || (!for_writing && rights == VmRights::ReadOnly);
         let offset = self.tcb(t).ipc_buffer & ((1u64 << size.bits()) - 1);

@@ -240,6 +240,28 @@ pub fn mapped_page_table_fields(words: CapWords) -> Option<(u64, u16)> {
     }
 }
 
+/// The frame cap stored as `words` as (ptr, size, rights) if it is a RAM frame (not
+/// a device frame), without decoding any other kind: a thread's IPC buffer on every
+/// message that uses it. Agrees with [`decode`].
+#[inline(always)]
+pub fn ram_frame_fields(words: CapWords) -> Option<(u64, FrameSize, VmRights)> {
+    let [w0, _] = words;
+    if w0 >> TAG_SHIFT != tag::FRAME || get(w0, 52, 1) != 0 {
+        return None;
+    }
+    let size = match get(w0, 48, 2) {
+        0 => FrameSize::Small,
+        1 => FrameSize::Large,
+        _ => FrameSize::Huge,
+    };
+    let rights = match get(w0, 50, 2) {
+        3 => VmRights::ReadWrite,
+        2 => VmRights::ReadOnly,
+        _ => VmRights::KernelOnly,
+    };
+    Some((w0 & PTR_MASK, size, rights))
+}
+
 /// Reads the cap stored as `words`; never fails.
 pub fn decode(words: CapWords) -> Cap {
     let [w0, w1] = words;
@@ -480,6 +502,17 @@ mod tests {
                 _ => None,
             };
             assert_eq!(mapped_page_table_fields(w), vspace, "{w:x?}");
+            let frame = match cap {
+                Cap::Frame {
+                    ptr,
+                    size,
+                    rights,
+                    is_device: false,
+                    ..
+                } => Some((ptr, size, rights)),
+                _ => None,
+            };
+            assert_eq!(ram_frame_fields(w), frame, "{w:x?}");
             if let Cap::Reply {
                 tcb,
                 master,

@@ -9,7 +9,7 @@ mod ops;
 
 pub use encoding::{
     CapWords, cnode_fields, decode, encode, endpoint_fields, is_master_reply, is_null_words,
-    mapped_page_table_fields, reply_target, reply_words,
+    mapped_page_table_fields, ram_frame_fields, reply_target, reply_words,
 };
 pub use ops::{derive, mask_rights, update_data};
 
