@@ -7,6 +7,9 @@
 # - On Debian, installs the tools the tests and benchmarks use: valgrind
 #   (`cargo xtask valgrind`), lua5.4 (the peer in `selvm bench vm`), and qemu's
 #   riscv64 system emulator with OpenSBI (`cargo xtask qemu`: the native platform).
+# - On Debian, installs chromium and npm for the browser page's tests (`cargo xtask
+#   web --test`, docs/web.md), and its npm packages (xterm.js, playwright-core) with
+#   `npm ci` in hosts/web when node_modules is missing or older than the lock file.
 # - Fetches the workspace's crates, and the standard library's crates that
 #   -Zbuild-std needs, so later steps work offline.
 # Idempotent; silent when there is nothing to do. Fuzzing (cargo-fuzz, nightly)
@@ -20,6 +23,9 @@ cd "$ROOT"
 CROSS_TARGETS=(riscv64gc-unknown-none-elf wasm32-unknown-unknown)
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld)
 TOOL_PACKAGES=(valgrind lua5.4 qemu-system-misc opensbi)
+# Commands of the browser tests, installed from these packages when not on PATH (npm
+# may come with another nodejs package, such as nodesource's).
+WEB_TOOLS=(chromium npm)
 DEB_RUSTC="${SELVM_DEBIAN_RUSTC:-/usr/bin/rustc}"
 DEB_CARGO="${SELVM_DEBIAN_CARGO:-/usr/bin/cargo}"
 
@@ -58,8 +64,11 @@ apt_install() {
 
 if command -v dpkg-query >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     apt_install "${TOOL_PACKAGES[@]}"
+    for tool in "${WEB_TOOLS[@]}"; do
+        command -v "$tool" >/dev/null 2>&1 || apt_install "$tool"
+    done
 else
-    for tool in valgrind lua5.4 qemu-system-riscv64; do
+    for tool in valgrind lua5.4 qemu-system-riscv64 chromium npm; do
         command -v "$tool" >/dev/null 2>&1 || echo "setup: warning: $tool not found (not a Debian system): install it for cargo xtask test and selvm bench vm" >&2
     done
 fi
@@ -103,3 +112,15 @@ if [ -x "$DEB_RUSTC" ] && [ -x "$DEB_CARGO" ]; then
         || die "cargo fetch for platforms/riscv64-virt failed (is crates.io reachable?)"
 fi
 
+# The browser page (hosts/web): std for wasm32 from source, and its npm packages.
+if [ -x "$DEB_RUSTC" ] && [ -x "$DEB_CARGO" ]; then
+    RUSTC_BOOTSTRAP=1 RUSTC="$DEB_RUSTC" "$DEB_CARGO" fetch \
+        -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown \
+        || die "cargo fetch -Zbuild-std=std,panic_abort failed (is crates.io reachable?)"
+fi
+if command -v npm >/dev/null 2>&1; then
+    if [ ! hosts/web/node_modules/.package-lock.json -nt hosts/web/package-lock.json ]; then
+        echo "setup: npm ci in hosts/web (xterm.js, playwright-core)"
+        (cd hosts/web && npm ci --no-audit --no-fund --silent) || die "npm ci in hosts/web failed (is registry.npmjs.org reachable?)"
+    fi
+fi

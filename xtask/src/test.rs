@@ -3,7 +3,7 @@
 
 use crate::process::{self, Error, Result, bail, cargo};
 use crate::toolchain::{self, Cross};
-use crate::{bench, conformance, cross, user, valgrind};
+use crate::{bench, conformance, cross, user, valgrind, web};
 use clap::Args;
 use std::time::{Duration, Instant};
 
@@ -191,6 +191,9 @@ pub fn run(o: &Options) -> Result {
         }
         Ok(())
     })?;
+    // The browser page built (the machine's wasm with std from source, the menu's
+    // programs) and its tests in headless chromium (docs/web.md).
+    s.step("web", || web::build().and_then(|site| web::test(&site)))?;
     // The native kernel on qemu riscv64 `virt`, with the conformance suite as its root
     // task: no failure, at least the native floor.
     s.step("conformance-riscv64", || {

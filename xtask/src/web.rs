@@ -179,7 +179,12 @@ pub fn test(site: &Path) -> Result {
     let _ = fs::create_dir_all(&out);
     let mut cmd = Command::new("node");
     cmd.current_dir(crate::root().join("hosts/web"))
-        .args(["--test", "--test-concurrency=1", "tests/"])
+        .args([
+            "--test",
+            "--test-concurrency=1",
+            "--test-reporter=spec",
+            "tests/",
+        ])
         .env("SELVM_URL", format!("http://127.0.0.1:{port}/"))
         .env("SELVM_BIN", crate::target_dir().join("debug/selvm"))
         .env("SELVM_OUT", &out)
@@ -191,6 +196,11 @@ pub fn test(site: &Path) -> Result {
     eprint!("{}", ran.stderr);
     match ran.status {
         Some(s) if s.success() => {
+            let figures = fs::read_to_string(out.join("figures.json")).unwrap_or_default();
+            println!(
+                "    web: figures {}",
+                figures.split_whitespace().collect::<String>()
+            );
             println!(
                 "    web: browser tests passed (screenshot in {})",
                 out.display()

@@ -134,7 +134,7 @@ async function start() {
   if (v === 'bench') return runBench();
   if (v.startsWith('builtin:')) {
     const name = v.slice(8);
-    return boot({ builtin: name, rounds: 100000 }, name);
+    return boot({ builtin: name, rounds: Number(params.get('rounds')) || 100000 }, name);
   }
   const f = FILES.find((x) => `file:${x.name}` === v);
   const r = await fetch(f.file);

@@ -1,0 +1,235 @@
+// The browser tests (docs/web.md): the built page, served by `selvm serve`, in Debian's
+// headless chromium driven by playwright-core. `cargo xtask web --test` runs them with
+// SELVM_URL (the page), SELVM_BIN (the selvm binary, for the command line's side of
+// each comparison), SELVM_OUT (where the screenshot and figures go) and
+// SELVM_CHROMIUM (the browser) set.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const URL = process.env.SELVM_URL;
+const BIN = process.env.SELVM_BIN;
+const OUT = process.env.SELVM_OUT || tmpdir();
+const ROOT = new globalThis.URL('../../../', import.meta.url).pathname;
+const TMP = mkdtempSync(join(tmpdir(), 'selvm-web-test-'));
+const figures = {};
+
+let browser;
+/** One page per test; `errors` collects console errors and uncaught exceptions. */
+async function open(query = '') {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  await page.goto(URL + query);
+  await page.waitForFunction(() => window.selvm && window.selvm.builtins.length > 0);
+  return { page, errors };
+}
+
+/** What the terminal shows (xterm's rows, or the fallback's text), lines unwrapped. */
+const screen = (page) => page.evaluate(() => {
+  const rows = document.querySelector('#terminal .xterm-rows') || document.querySelector('#terminal pre');
+  return rows.innerText;
+});
+
+/** Waits until the page's own run has exited; its {status, name, message}. */
+async function exited(page, timeout = 30000) {
+  await page.waitForFunction(() => window.selvm.page().state === 'exited', null, { timeout });
+  return page.evaluate(() => window.selvm.page().exit);
+}
+
+/** The instruction count the status line shows. */
+async function instructions(page) {
+  const text = await page.locator('#status').innerText();
+  const m = text.match(/([\d,]+) instructions/);
+  assert.ok(m, `no instruction count in the status line: ${text}`);
+  return Number(m[1].replace(/,/g, ''));
+}
+
+/** `selvm ARGS` in the temporary directory: {status, stdout, stderr}. */
+function selvm(...args) {
+  const r = spawnSync(BIN, args, { cwd: TMP, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** user/asm/NAME.s assembled by the command line: its path in TMP. */
+function assembled(name) {
+  const out = join(TMP, `${name}.sbc`);
+  execFileSync(BIN, ['asm', join(ROOT, 'user/asm', `${name}.s`), '-o', out]);
+  return out;
+}
+
+before(async () => {
+  assert.ok(URL && BIN, 'SELVM_URL and SELVM_BIN must be set (cargo xtask web --test sets them)');
+  browser = await chromium.launch({
+    executablePath: process.env.SELVM_CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'figures.json'), `${JSON.stringify(figures, null, 1)}\n`);
+});
+
+test('the demo boots on load and prints what `selvm demo` prints, with no console errors', async () => {
+  const t0 = Date.now();
+  const { page, errors } = await open();
+  const exit = await exited(page, 15000);
+  assert.deepEqual(exit, { status: 0, name: 'clean', message: '' });
+  const cli = selvm('demo').stdout.split('\n').filter((l) => l.startsWith('root: ') || l.startsWith('seLVM demo'));
+  assert.ok(cli.length >= 5, `selvm demo printed: ${cli}`);
+  const shown = await page.evaluate(() => window.selvm.console());
+  assert.deepEqual(shown.split('\n').filter((l) => l.length), cli);
+  figures.firstOutputMs = await page.evaluate(() => window.selvmFirstOutputMs);
+  figures.loadToDemoExitMs = Date.now() - t0;
+  assert.ok(figures.firstOutputMs < 3000, `first output ${figures.firstOutputMs} ms after navigation`);
+  // The live view: the demo's threads and its endpoint and notification.
+  const view = await page.locator('#view').innerText();
+  for (const want of ['rootserver', 'idle_thread', 'endpoint', 'notification', 'Root CNode', 'derivation tree']) {
+    assert.ok(view.includes(want), `the live view lacks ${want}:\n${view}`);
+  }
+  const stats = await page.evaluate(() => window.selvm.stats());
+  assert.equal(stats.threads.length, 3);
+  assert.deepEqual(stats.endpoints.map((e) => e.kind ?? 'endpoint').length, 1);
+  await page.screenshot({ path: join(OUT, 'page.png') });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the conformance suite run from the menu passes in the page', async () => {
+  const { page, errors } = await open();
+  await exited(page);
+  await page.selectOption('#program', 'file:conformance');
+  await page.waitForFunction(() => window.selvm.page().program === 'conformance');
+  const exit = await exited(page, 60000);
+  const text = await page.evaluate(() => window.selvm.console());
+  const m = text.match(/(\d+) passed, (\d+) failed/);
+  assert.ok(m, `no summary line in:\n${text.slice(-2000)}`);
+  assert.equal(m[2], '0', text.slice(-2000));
+  assert.ok(Number(m[1]) >= 130, m[0]);
+  figures.conformance = m[0];
+  assert.equal(exit.status, 0, JSON.stringify(exit));
+  assert.match(await screen(page), /\d+ passed, 0 failed/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a bad file set on the file input shows the command line\'s error, status 6', async () => {
+  const { page, errors } = await open();
+  await exited(page);
+  writeFileSync(join(TMP, 'notes.txt'), 'hello world\n');
+  const cli = selvm('run', 'notes.txt');
+  assert.equal(cli.status, 6);
+  await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello world\n') });
+  await page.waitForFunction(() => window.selvm.page().program === 'notes.txt');
+  const exit = await exited(page);
+  assert.equal(exit.status, 6);
+  assert.equal(exit.name, 'bad-input');
+  assert.equal(`selvm: ${exit.message}\n`, cli.stderr);
+  const shown = (await screen(page)).replace(/\n/g, '');
+  assert.ok(shown.includes(cli.stderr.trim()), `the terminal does not show ${cli.stderr}:\n${shown}`);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('a WebAssembly text file set on the file input runs through dx in the page', async () => {
+  const { page, errors } = await open();
+  await exited(page);
+  await page.setInputFiles('#file', join(ROOT, 'user/examples/hello.wat'));
+  await page.waitForFunction(() => window.selvm.page().program === 'hello.wat');
+  const exit = await exited(page);
+  assert.equal(exit.status, 0, JSON.stringify(exit));
+  const want = readFileSync(join(ROOT, 'user/examples/hello.out'), 'utf8');
+  assert.equal(await page.evaluate(() => window.selvm.console()), want);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('keys typed in the terminal reach the console interrupt and are echoed', async () => {
+  const { page, errors } = await open();
+  await exited(page);
+  await page.setInputFiles('#file', assembled('echo'));
+  await page.waitForFunction(() => /waiting for input/.test(document.querySelector('#status').textContent));
+  await page.locator('#terminal').click();
+  await page.keyboard.type('seL4 in a page');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => window.selvm.console().includes('seL4 in a page\n'), null, { timeout: 10000 });
+  await page.click('#eof');
+  const exit = await exited(page);
+  assert.equal(exit.status, 0, JSON.stringify(exit));
+  assert.equal(await page.evaluate(() => window.selvm.console()), 'seL4 in a page\n');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('pause holds the instruction count, step moves it, resume runs on', async () => {
+  const { page, errors } = await open('?program=ipc-fastpath&rounds=1000000000');
+  await page.waitForFunction(() => window.selvm.page().state === 'running');
+  await page.click('#pause');
+  await page.waitForFunction(() => window.selvm.page().state === 'paused');
+  const paused = await instructions(page);
+  await page.waitForTimeout(200);
+  assert.equal(await instructions(page), paused, 'the count moved while paused');
+  await page.click('#step');
+  await page.waitForFunction((n) => {
+    const m = document.querySelector('#status').textContent.match(/([\d,]+) instructions/);
+    return m && Number(m[1].replace(/,/g, '')) > n;
+  }, paused);
+  const stepped = await instructions(page);
+  assert.ok(stepped > paused && stepped - paused <= 1 << 18, `${paused} -> ${stepped}`);
+  assert.equal(await page.evaluate(() => window.selvm.page().state), 'paused');
+  await page.click('#pause');
+  await page.waitForFunction((n) => {
+    const m = document.querySelector('#status').textContent.match(/([\d,]+) instructions/);
+    return m && Number(m[1].replace(/,/g, '')) > n + 100000;
+  }, stepped);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('window.selvm.run gives a status and a message for garbage, a fault and an endless program', async () => {
+  const { page, errors } = await open();
+  const run = (bytes, o) => page.evaluate(([b, opts]) => window.selvm.run(new Uint8Array(b), opts).then(
+    ({ status, name, message, console }) => ({ status, name, message, console })), [bytes, o]);
+  const garbage = await run([1, 2, 3, 0, 255], { name: 'garbage.bin' });
+  assert.equal(garbage.status, 6);
+  assert.match(garbage.message, /^garbage\.bin: not a valid \.sbc module, nor WebAssembly/);
+  const fault = await run([...readFileSync(assembled('fault'))], { name: 'fault.sbc' });
+  const cliFault = selvm('run', '--deterministic', 'fault.sbc');
+  assert.equal(fault.status, cliFault.status);
+  assert.equal(fault.status, 3);
+  assert.equal(fault.console, cliFault.stdout);
+  const spin = await run([...readFileSync(assembled('spin'))], { name: 'spin.sbc', maxInstructions: 1000000 });
+  assert.equal(spin.status, 5);
+  assert.equal(spin.name, 'limit');
+  const hello = await run([...readFileSync(join(ROOT, 'user/examples/hello.wat'))], { name: 'hello.wat' });
+  assert.equal(hello.status, 0);
+  assert.equal(hello.console, readFileSync(join(ROOT, 'user/examples/hello.out'), 'utf8'));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the page\'s view of a deterministic run equals `selvm run --stats` of the same run', async () => {
+  const { page, errors } = await open();
+  const file = assembled('threads');
+  const cli = selvm('run', '--deterministic', '--stats', 'threads.json', file);
+  const want = JSON.parse(readFileSync(join(TMP, 'threads.json'), 'utf8'));
+  const got = await page.evaluate((b) => window.selvm.run(new Uint8Array(b), { name: 'threads.sbc', stats: true })
+    .then((r) => ({ status: r.status, console: r.console, stats: JSON.parse(r.stats) })), [...readFileSync(file)]);
+  assert.equal(got.status, cli.status);
+  assert.equal(got.console, cli.stdout);
+  assert.ok(want.threads.length >= 2, JSON.stringify(want.threads));
+  assert.deepEqual(got.stats.threads, want.threads);
+  assert.deepEqual(got.stats.endpoints, want.endpoints);
+  assert.deepEqual(got.stats.notifications, want.notifications);
+  assert.deepEqual(got.stats, want);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
