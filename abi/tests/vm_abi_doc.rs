@@ -91,8 +91,45 @@ fn expected() -> Vec<(String, i128)> {
         ("IRQ_COUNT", IRQ_COUNT),
         ("KERNEL_TICK_NS", KERNEL_TICK_NS),
         ("ENTRY_TABLE_ELEMENT", ENTRY_TABLE_ELEMENT),
+        ("NET_NODE", NET_NODE),
+        ("NET_INCARNATION", NET_INCARNATION),
+        ("NET_TX_HEAD", NET_TX_HEAD),
+        ("NET_TX_TAIL", NET_TX_TAIL),
+        ("NET_RX_HEAD", NET_RX_HEAD),
+        ("NET_RX_TAIL", NET_RX_TAIL),
+        ("NET_SLOTS", NET_SLOTS),
+        ("NET_NODES", NET_NODES),
+        ("NET_TX_RING", NET_TX_RING),
+        ("NET_RX_RING", NET_RX_RING),
+        ("NET_RING_SLOTS", NET_RING_SLOTS),
+        ("NET_SLOT_BYTES", NET_SLOT_BYTES),
+        ("NET_MESSAGE_MAX", NET_MESSAGE_MAX),
+        ("MSG_CALL", MSG_CALL),
+        ("MSG_SEND", MSG_SEND),
+        ("MSG_REPLY", MSG_REPLY),
+        ("MSG_ERROR", MSG_ERROR),
+        ("MSG_NODE_UP", MSG_NODE_UP),
+        ("MSG_NODE_DOWN", MSG_NODE_DOWN),
+        ("ERROR_PEER_DOWN", ERROR_PEER_DOWN),
+        ("ERROR_TIMEOUT", ERROR_TIMEOUT),
+        ("ERROR_NO_SUCH_NODE", ERROR_NO_SUCH_NODE),
+        ("ERROR_BAD_MESSAGE", ERROR_BAD_MESSAGE),
+        ("ERROR_NO_SUCH_OBJECT", ERROR_NO_SUCH_OBJECT),
+        ("ERROR_BUSY", ERROR_BUSY),
+        ("REMOTE_ERROR_LABEL", REMOTE_ERROR_LABEL),
     ] {
         add(name, value.into());
+    }
+    for (name, value) in [
+        ("MSG_KIND", MSG_KIND),
+        ("MSG_NODE", MSG_NODE),
+        ("MSG_CALL_ID", MSG_CALL_ID),
+        ("MSG_OBJECT", MSG_OBJECT),
+        ("MSG_LABEL", MSG_LABEL),
+        ("MSG_LENGTH", MSG_LENGTH),
+        ("MSG_MRS", MSG_MRS),
+    ] {
+        add(name, value as i128);
     }
     for (name, value) in [
         ("GLOBAL_IPC_BUFFER", selvm_abi::wasm::GLOBAL_IPC_BUFFER),

@@ -184,6 +184,19 @@ impl Machine {
         &mut self.bus
     }
 
+    /// Attaches the network device of cluster node `identity` as
+    /// [`DeviceId::NETWORK`] (once, before the machine runs).
+    pub fn attach_network(&mut self, identity: crate::devices::NodeIdentity) -> bool {
+        let network = alloc::boxed::Box::new(crate::devices::Network::new(identity));
+        self.bus.attach(network) == Ok(DeviceId::NETWORK)
+    }
+
+    /// Moves device `id`'s output to `out` (the network device's transmitted
+    /// messages, each a 4-byte length and its bytes: `devices::network::split_output`).
+    pub fn take_output(&mut self, id: DeviceId, out: &mut Vec<u8>) {
+        self.bus.take_output(id, out);
+    }
+
     /// Input for device `id` (console bytes, say); false if there is no such device.
     pub fn push_input(&mut self, id: DeviceId, bytes: &[u8]) -> bool {
         let now = self.time.now();

@@ -113,6 +113,7 @@ pub fn run(o: &Options) -> Result {
             "user/sel4rt",
             "user/conformance",
             "user/ipc-bench",
+            "user/cluster-node",
         ]
         .iter()
         .try_for_each(|c| cargo_step(&format!("fmt --manifest-path {c}/Cargo.toml --check")))
@@ -194,6 +195,23 @@ pub fn run(o: &Options) -> Result {
     // The browser page built (the machine's wasm with std from source, the menu's
     // programs) and its tests in headless chromium (docs/web.md).
     s.step("web", || web::build().and_then(|site| web::test(&site)))?;
+    // Clusters of real `selvm node` processes on 127.0.0.1 running the cluster's user
+    // program: 3 and 5 nodes calling each other, a node killed mid-run
+    // (hosts/cli/tests/cluster.rs; its tests needing the program are ignored by the
+    // plain workspace run).
+    s.step("cluster", || {
+        let wasm = user::build(&root.join("user/cluster-node"), &out, false)?;
+        user::dx(&wasm)?;
+        let mut cmd = cargo();
+        cmd.current_dir(root)
+            .env("SELVM_CLUSTER_NODE", wasm.with_extension("sbc"));
+        if process::succeeds(cargo().args(["nextest", "--version"])) {
+            cmd.args("nextest run -p selvm --test cluster --run-ignored all".split(' '));
+        } else {
+            cmd.args("test -p selvm --test cluster -- --include-ignored".split(' '));
+        }
+        process::run(&mut cmd)
+    })?;
     // The native kernel on qemu riscv64 `virt`, with the conformance suite as its root
     // task: no failure, at least the native floor.
     s.step("conformance-riscv64", || {

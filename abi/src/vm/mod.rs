@@ -1,7 +1,8 @@
 //! The vm architecture's own ABI: how seL4 system calls travel through the register
 //! machine's `syscall` instruction, the user context of Read/WriteRegisters, fault
 //! message layouts, the object types and invocation labels the vm architecture adds
-//! after riscv64's, and the hosted machine's devices. `docs/vm-abi.md` describes the
+//! after riscv64's, and the hosted machine's devices (the network device and its
+//! cluster messages in `network`). `docs/vm-abi.md` describes the
 //! same numbers; a test checks that its tables match these constants.
 //!
 //! The vm architecture reuses riscv64's object types 0–8, sizes, ASID geometry and
@@ -12,6 +13,7 @@ pub mod context;
 pub mod device;
 pub mod fault;
 pub mod invocation;
+pub mod network;
 pub mod object;
 pub mod symbols;
 pub mod window;
@@ -20,6 +22,7 @@ pub use context::*;
 pub use device::*;
 pub use fault::*;
 pub use invocation::*;
+pub use network::*;
 pub use object::*;
 pub use window::*;
 

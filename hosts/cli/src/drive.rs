@@ -176,7 +176,7 @@ pub struct Options<'a> {
 }
 
 /// Set by Ctrl-C.
-fn interrupt_flag() -> Arc<AtomicBool> {
+pub(crate) fn interrupt_flag() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
     let set = Arc::clone(&flag);
     // Only one handler per process; a second run in the same process keeps the first

@@ -1,14 +1,16 @@
 //! The seLVM command-line tool: the demo, the kernel self-test, the register machine's
 //! `asm`, `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `run` (the hosted machine),
-//! `serve` (the browser page), `bench vm`, `bench ipc` and `bench wasm`. Every command
-//! ends with a status of the one table (`selvm_machine::status`): usage errors 2, bad
-//! input 6, output that could not be written 8 (see `failure`).
+//! `serve` (the browser page), `node` and `cluster up` (docs/cluster.md), `bench vm`,
+//! `bench ipc` and `bench wasm`. Every command ends with a status of the one table
+//! (`selvm_machine::status`): usage errors 2, bad input 6, output that could not be
+//! written 8 (see `failure`).
 
 #[macro_use]
 mod output;
 mod bench;
 mod bench_ipc;
 mod bench_wasm;
+mod cluster;
 mod counts;
 mod drive;
 mod dx;
@@ -79,6 +81,13 @@ enum Command {
     /// terminal, a live view of the kernel's threads, IPC objects and capabilities,
     /// a timeline, and the `window.selvm` JavaScript API (docs/web.md).
     Serve(serve::ServeArgs),
+    /// Run one node of a cluster: the hosted machine with a network device whose host
+    /// side is the cluster transport (TCP with Noise to the peers the configuration
+    /// lists; docs/cluster.md).
+    Node(cluster::node::NodeArgs),
+    /// Clusters of hosted machines on this host.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Benchmarks that print tables (build with --release).
     #[command(subcommand)]
     Bench(Bench),
@@ -143,6 +152,8 @@ fn main() -> ExitCode {
         Some(Command::Bench(Bench::Ipc(a))) => bench_ipc::ipc(&a),
         Some(Command::Bench(Bench::Wasm(a))) => bench_wasm::wasm(&a),
         Some(Command::Run(a)) => return run::run(&a),
+        Some(Command::Node(a)) => return cluster::node::node(&a),
+        Some(Command::Cluster(cluster::ClusterCommand::Up(a))) => return cluster::up::up(&a),
         Some(Command::Serve(a)) => serve::serve(&a),
     };
     match result.and_then(|()| output::flush_stdout()) {

@@ -132,7 +132,7 @@ pub fn run(a: &RunArgs) -> ExitCode {
 }
 
 /// The exit status of a driven run, with its line on stderr.
-fn ended(how: Ended, machine: &Machine) -> ExitCode {
+pub(crate) fn ended(how: Ended, machine: &Machine) -> ExitCode {
     let exit = match how {
         Ended::Exit(exit) => exit,
         Ended::Timeout(after) => {

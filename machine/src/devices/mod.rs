@@ -7,9 +7,11 @@
 //! network) adds an implementation of [`Device`]; the run loop does not change.
 
 mod console;
+pub mod network;
 mod timer;
 
 pub use console::Console;
+pub use network::{Network, NodeIdentity};
 pub use timer::Timer;
 
 use alloc::boxed::Box;
@@ -28,6 +30,9 @@ impl DeviceId {
     pub const CONSOLE: DeviceId = DeviceId(0);
     /// The user timer (every machine has it).
     pub const TIMER: DeviceId = DeviceId(1);
+    /// The network device of a cluster node (attached third, by
+    /// [`crate::Machine::attach_network`]).
+    pub const NETWORK: DeviceId = DeviceId(2);
 }
 
 /// A register read that cannot be answered yet: under deterministic time the answer

@@ -1,0 +1,101 @@
+//! The network device of the hosted machine and the cluster messages it carries: a
+//! register frame and two rings of fixed slots (transmit, receive) in the device's
+//! 64 KiB at [`NETWORK_BASE`](super::NETWORK_BASE), and an interrupt line raised while
+//! the receive ring holds messages. The device moves whole messages; its host side is
+//! the cluster transport, which reads the cluster message words below (a remote Call,
+//! its reply, a one-way Send, an error, a node event).
+
+use crate::Word;
+
+/// Register (read): this node's id in its cluster (1 ..= [`NET_NODES`]).
+pub const NET_NODE: Word = 0x00;
+/// Register (read): this node's incarnation, new at every start of the node.
+pub const NET_INCARNATION: Word = 0x08;
+/// Register (read/write): the guest's transmit count. Writing it hands the slots from
+/// [`NET_TX_TAIL`] up to it (at most [`NET_RING_SLOTS`]) to the device, which takes
+/// them at once: [`NET_TX_TAIL`] then reads the written value.
+pub const NET_TX_HEAD: Word = 0x10;
+/// Register (read): the device's transmit count (messages taken).
+pub const NET_TX_TAIL: Word = 0x18;
+/// Register (read): the device's receive count (messages put in the receive ring).
+pub const NET_RX_HEAD: Word = 0x20;
+/// Register (read/write): the guest's receive count; writing it frees the slots up to
+/// it for the device (at most up to [`NET_RX_HEAD`]).
+pub const NET_RX_TAIL: Word = 0x28;
+/// Register (read): slots per ring ([`NET_RING_SLOTS`]).
+pub const NET_SLOTS: Word = 0x30;
+/// Register (read): nodes in the cluster (ids 1 ..= this).
+pub const NET_NODES: Word = 0x38;
+
+/// Byte offset of the transmit ring from the device's base (frame 1).
+pub const NET_TX_RING: Word = 0x1000;
+/// Byte offset of the receive ring from the device's base (frame 8).
+pub const NET_RX_RING: Word = 0x8000;
+/// Slots in each ring; a count's slot is `count % NET_RING_SLOTS`.
+pub const NET_RING_SLOTS: Word = 16;
+/// Bytes of a slot: word 0 the message's length in bytes, then the message.
+pub const NET_SLOT_BYTES: Word = 1024;
+/// Longest message a slot holds, in bytes.
+pub const NET_MESSAGE_MAX: Word = NET_SLOT_BYTES - 8;
+
+/// Cluster message word: the kind (`MSG_*`).
+pub const MSG_KIND: usize = 0;
+/// Cluster message word: the peer node (transmit: the destination; receive: the source).
+pub const MSG_NODE: usize = 1;
+/// Cluster message word: the call id (chosen by the caller's node; a reply or error
+/// carries its call's id).
+pub const MSG_CALL_ID: usize = 2;
+/// Cluster message word: the object on the destination node (what it exported).
+pub const MSG_OBJECT: usize = 3;
+/// Cluster message word: the seL4 message label (an error's: its `ERROR_*` code).
+pub const MSG_LABEL: usize = 4;
+/// Cluster message word: how many message registers follow (at most 120).
+pub const MSG_LENGTH: usize = 5;
+/// Cluster message word: the first message register.
+pub const MSG_MRS: usize = 6;
+/// Message registers a cluster message carries at most (seL4's `seL4_MsgMaxLength`).
+pub const MSG_MAX_MRS: usize = 120;
+
+/// Kind: a Call of an object on another node (transmit), or from another node
+/// (receive); answered by one [`MSG_REPLY`] or [`MSG_ERROR`] with the same call id.
+pub const MSG_CALL: Word = 1;
+/// Kind: a one-way Send; nothing answers it.
+pub const MSG_SEND: Word = 2;
+/// Kind: the reply to a [`MSG_CALL`] (transmit: to the caller's node; receive: the
+/// answer to this node's call).
+pub const MSG_REPLY: Word = 3;
+/// Kind (receive only): this node's call failed; the label is an `ERROR_*` code.
+pub const MSG_ERROR: Word = 4;
+/// Kind (receive only): a node joined or came back (a new incarnation).
+pub const MSG_NODE_UP: Word = 5;
+/// Kind (receive only): a node left, died or was cut off.
+pub const MSG_NODE_DOWN: Word = 6;
+
+/// Error code: the destination node died, left or was cut off before it replied.
+pub const ERROR_PEER_DOWN: Word = 1;
+/// Error code: no reply came within the call deadline.
+pub const ERROR_TIMEOUT: Word = 2;
+/// Error code: the destination is not a node of this cluster, or not connected.
+pub const ERROR_NO_SUCH_NODE: Word = 3;
+/// Error code: the message was malformed (a kind, node or length out of range).
+pub const ERROR_BAD_MESSAGE: Word = 4;
+/// Error code: the destination has no such object.
+pub const ERROR_NO_SUCH_OBJECT: Word = 5;
+/// Error code: the caller's network service has too many calls outstanding.
+pub const ERROR_BUSY: Word = 6;
+
+/// The seL4 label a client's remote Call returns with when it failed:
+/// `REMOTE_ERROR_LABEL | ERROR_*`, MR0 the destination node. A server's own labels
+/// are below it (labels are 52 bits; the network service refuses replies carrying
+/// this bit).
+pub const REMOTE_ERROR_LABEL: Word = 1 << 51;
+
+// The rings lie apart, after the register frame and inside the device's 64 KiB; a
+// slot holds the header and 120 registers; the error label fits seL4's 52-bit label.
+const _: () = {
+    let ring = NET_RING_SLOTS * NET_SLOT_BYTES;
+    assert!(NET_TX_RING >= 0x1000 && NET_TX_RING + ring <= NET_RX_RING);
+    assert!(NET_RX_RING + ring <= 1 << super::device::NETWORK_BITS);
+    assert!(((MSG_MRS + MSG_MAX_MRS) * 8) as Word <= NET_MESSAGE_MAX);
+    assert!(REMOTE_ERROR_LABEL < 1 << 52);
+};

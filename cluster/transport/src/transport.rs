@@ -1,0 +1,368 @@
+//! A node's transport: its listening socket, one Noise connection per peer, and the
+//! protocol core, all on the caller's thread (mio readiness polling; no async runtime
+//! and no thread hand-offs, so a message costs no cross-thread wake-up). The node's
+//! driver alternates running its machine with [`Transport::poll`], handing over what
+//! the guest transmitted ([`Transport::from_guest`]) and taking what it must receive
+//! ([`Transport::take_for_guest`]).
+//!
+//! Connections: every node listens at its configured address; a node dials each node
+//! with a smaller id (so a pair has one connection), and dials again every
+//! [`REDIAL`] while that peer is unreachable. A connection counts once its Noise
+//! handshake proved the peer holds the private key of a node's configured public key
+//! (and, on a dialled connection, the node dialled); any other peer is logged and
+//! dropped, and so is a handshake that does not finish within [`HANDSHAKE_LIMIT`].
+
+use crate::config::{ClusterConfig, key_hex};
+use crate::conn::{Conn, Event};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use selvm_cluster_proto::{Core, Output, Timeouts};
+use std::collections::HashMap;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// Time between attempts to reach an unreachable peer.
+pub const REDIAL: Duration = Duration::from_millis(200);
+/// Longest a handshake may take.
+pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(5);
+const LISTENER: Token = Token(0);
+
+/// One node's transport.
+pub struct Transport {
+    config: ClusterConfig,
+    me: u64,
+    private_key: [u8; 32],
+    poll: Poll,
+    events: Events,
+    listener: TcpListener,
+    conns: HashMap<Token, Conn>,
+    next_token: usize,
+    by_node: HashMap<u64, Token>,
+    redial_at: HashMap<u64, u64>,
+    core: Core,
+    start: Instant,
+    for_guest: Vec<Vec<u8>>,
+    log: Vec<String>,
+}
+
+impl Transport {
+    /// Node `me` of `config` in its life `incarnation`, listening at its address.
+    pub fn bind(
+        config: ClusterConfig,
+        me: u64,
+        incarnation: u64,
+        timeouts: Timeouts,
+    ) -> io::Result<Transport> {
+        let node = config
+            .node(me)
+            .ok_or_else(|| io::Error::other(format!("the configuration has no node {me}")))?;
+        let private_key = node.private_key.ok_or_else(|| {
+            io::Error::other(format!(
+                "the configuration gives no private key for node {me}"
+            ))
+        })?;
+        let mut listener = TcpListener::bind(node.address)
+            .map_err(|e| io::Error::new(e.kind(), format!("listen on {}: {e}", node.address)))?;
+        let poll = Poll::new()?;
+        poll.registry()
+            .register(&mut listener, LISTENER, Interest::READABLE)?;
+        let nodes = config.nodes.len() as u64;
+        Ok(Transport {
+            config,
+            me,
+            private_key,
+            poll,
+            events: Events::with_capacity(256),
+            listener,
+            conns: HashMap::new(),
+            next_token: 1,
+            by_node: HashMap::new(),
+            redial_at: HashMap::new(),
+            core: Core::new(me, incarnation, nodes, timeouts),
+            start: Instant::now(),
+            for_guest: Vec::new(),
+            log: Vec::new(),
+        })
+    }
+
+    /// Nanoseconds since the transport started (the core's clock).
+    pub fn now_ns(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether `node` is up.
+    pub fn is_up(&self, node: u64) -> bool {
+        self.core.is_up(node)
+    }
+
+    /// A message the guest transmitted.
+    pub fn from_guest(&mut self, message: &[u8]) {
+        let now = self.now_ns();
+        self.core.from_guest(message, now);
+        self.act();
+    }
+
+    /// Messages for the guest's receive ring, in order.
+    pub fn take_for_guest(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.for_guest)
+    }
+
+    /// Lines worth telling the operator (rejected peers, lost connections).
+    pub fn take_log(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.log)
+    }
+
+    /// Waits up to `timeout` (less if the protocol has a deadline sooner) for the
+    /// network, and handles what happened: connections, frames, deadlines, redials.
+    pub fn poll(&mut self, timeout: Duration) -> io::Result<()> {
+        let now = self.now_ns();
+        let mut wait = timeout;
+        if let Some(d) = self.core.next_deadline() {
+            wait = wait.min(Duration::from_nanos(d.saturating_sub(now)));
+        }
+        if let Some(&d) = self.redial_at.values().min() {
+            wait = wait.min(Duration::from_nanos(d.saturating_sub(now)));
+        }
+        match self.poll.poll(&mut self.events, Some(wait)) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            other => other?,
+        }
+        let ready: Vec<(Token, bool, bool)> = (self.events.iter())
+            .map(|e| {
+                (
+                    e.token(),
+                    e.is_readable() || e.is_read_closed(),
+                    e.is_writable(),
+                )
+            })
+            .collect();
+        for (token, readable, writable) in ready {
+            if token == LISTENER {
+                self.accept();
+            } else {
+                self.ready(token, readable, writable);
+            }
+        }
+        self.dial();
+        let now = self.now_ns();
+        self.drop_slow_handshakes(now);
+        self.core.tick(now);
+        self.act();
+        Ok(())
+    }
+
+    /// Says Goodbye to every peer and gives the sockets up to `linger` to send it.
+    pub fn leave(&mut self, linger: Duration) {
+        let now = self.now_ns();
+        self.core.leave(now);
+        self.act();
+        let end = Instant::now() + linger;
+        while Instant::now() < end && self.conns.values().any(|c| c.has_backlog()) {
+            let _ = self
+                .poll
+                .poll(&mut self.events, Some(Duration::from_millis(5)));
+            let tokens: Vec<Token> = self.conns.keys().copied().collect();
+            for t in tokens {
+                if let Some(c) = self.conns.get_mut(&t) {
+                    let _ = c.flush();
+                }
+            }
+        }
+    }
+
+    fn accept(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    let _ = self.add(stream, None);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.log.push(format!("accept: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn add(&mut self, mut stream: TcpStream, dialled: Option<u64>) -> io::Result<()> {
+        let token = Token(self.next_token);
+        self.next_token += 1;
+        let _ = stream.set_nodelay(true);
+        self.poll.registry().register(
+            &mut stream,
+            token,
+            Interest::READABLE | Interest::WRITABLE,
+        )?;
+        let now = self.now_ns();
+        let conn = Conn::new(stream, &self.private_key, dialled, now)?;
+        self.conns.insert(token, conn);
+        Ok(())
+    }
+
+    /// Dials every smaller-id peer that has no connection, at most every [`REDIAL`].
+    fn dial(&mut self) {
+        let now = self.now_ns();
+        for peer in 1..self.me {
+            let busy = self.by_node.contains_key(&peer)
+                || self
+                    .conns
+                    .values()
+                    .any(|c| c.dialled == Some(peer) && c.node.is_none());
+            if busy || self.redial_at.get(&peer).is_some_and(|&t| now < t) {
+                continue;
+            }
+            self.redial_at.insert(peer, now + REDIAL.as_nanos() as u64);
+            let Some(addr) = self.config.node(peer).map(|n| n.address) else {
+                continue;
+            };
+            if let Ok(stream) = TcpStream::connect(addr) {
+                let _ = self.add(stream, Some(peer));
+            }
+        }
+    }
+
+    fn drop_slow_handshakes(&mut self, now: u64) {
+        let limit = HANDSHAKE_LIMIT.as_nanos() as u64;
+        let slow: Vec<Token> = (self.conns.iter())
+            .filter(|(_, c)| c.node.is_none() && now.saturating_sub(c.started_ns) > limit)
+            .map(|(&t, _)| t)
+            .collect();
+        for t in slow {
+            self.log
+                .push("dropped a connection whose handshake did not finish".into());
+            self.close(t);
+        }
+    }
+
+    fn ready(&mut self, token: Token, readable: bool, writable: bool) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if writable {
+            if !matches!(conn.stream.take_error(), Ok(None)) {
+                return self.close(token);
+            }
+            if conn.flush().is_err() {
+                return self.close(token);
+            }
+        }
+        if !readable {
+            return;
+        }
+        let (events, closed) = match conn.receive() {
+            Ok(r) => r,
+            Err(e) => {
+                if let Some(n) = conn.node {
+                    self.log.push(format!("connection to node {n} broken: {e}"));
+                } else {
+                    self.log.push(format!("handshake failed: {e}"));
+                }
+                return self.close(token);
+            }
+        };
+        for e in events {
+            match e {
+                Event::Authenticated(key) => {
+                    if !self.authenticated(token, &key) {
+                        return self.close(token);
+                    }
+                }
+                Event::Frame(f) => {
+                    let Some(node) = self.conns.get(&token).and_then(|c| c.node) else {
+                        return self.close(token);
+                    };
+                    let now = self.now_ns();
+                    self.core.from_peer(node, &f, now);
+                }
+            }
+        }
+        if closed {
+            self.close(token);
+        }
+        self.act();
+    }
+
+    /// The handshake on `token` proved the peer holds `key`: accept it if the key is a
+    /// node's (the one dialled, if this end dialled), else log and refuse.
+    fn authenticated(&mut self, token: Token, key: &[u8]) -> bool {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return false;
+        };
+        let addr = conn
+            .stream
+            .peer_addr()
+            .map_or_else(|_| "?".to_string(), |a| a.to_string());
+        let node = match self.config.node_with_key(key) {
+            Some(n) if n == self.me => None,
+            other => other,
+        };
+        let Some(node) = node.filter(|&n| conn.dialled.is_none_or(|d| d == n)) else {
+            self.log.push(format!(
+                "rejected a peer at {addr}: its static key {} is not {}",
+                key_hex(key),
+                match conn.dialled {
+                    Some(d) => format!("node {d}'s"),
+                    None => "another node's in the cluster configuration".into(),
+                }
+            ));
+            return false;
+        };
+        conn.node = Some(node);
+        if let Some(old) = self.by_node.insert(node, token) {
+            // The peer reconnected (restarted, or its old connection is half dead).
+            if let Some(mut c) = self.conns.remove(&old) {
+                let _ = self.poll.registry().deregister(&mut c.stream);
+            }
+            self.core.disconnected(node);
+        }
+        self.redial_at.remove(&node);
+        let now = self.now_ns();
+        self.core.connected(node, now);
+        true
+    }
+
+    fn close(&mut self, token: Token) {
+        let Some(mut conn) = self.conns.remove(&token) else {
+            return;
+        };
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        if let Some(node) = conn.node {
+            if self.by_node.get(&node) == Some(&token) {
+                self.by_node.remove(&node);
+                self.core.disconnected(node);
+            }
+        }
+    }
+
+    /// Carries out what the core asks.
+    fn act(&mut self) {
+        while let Some(o) = self.core.poll_output() {
+            match o {
+                Output::Guest(m) => self.for_guest.push(m),
+                Output::Peer(node, frame) => {
+                    let Some(&t) = self.by_node.get(&node) else {
+                        continue;
+                    };
+                    let failed = self
+                        .conns
+                        .get_mut(&t)
+                        .is_some_and(|c| c.send(&frame).is_err());
+                    if failed {
+                        self.close(t);
+                    }
+                }
+                Output::Disconnect(node) => {
+                    if let Some(t) = self.by_node.remove(&node) {
+                        self.log
+                            .push(format!("dropped node {node}: protocol error or silence"));
+                        if let Some(mut c) = self.conns.remove(&t) {
+                            let _ = self.poll.registry().deregister(&mut c.stream);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

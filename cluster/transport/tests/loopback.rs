@@ -1,0 +1,149 @@
+//! Transports on 127.0.0.1 driven in one thread: a remote call and its reply, a peer
+//! that goes away (its calls fail at once), and peers without a valid key (rejected
+//! and logged).
+
+use selvm_abi::vm::network::{ERROR_PEER_DOWN, MSG_CALL, MSG_ERROR, MSG_REPLY};
+use selvm_cluster::config::{ClusterConfig, NodeConfig};
+use selvm_cluster::{Timeouts, Transport, generate_keypair};
+use selvm_cluster_proto::guest::Message;
+use std::time::{Duration, Instant};
+
+/// A cluster of `n` nodes on free loopback ports, every private key included.
+fn cluster(n: u64) -> ClusterConfig {
+    let nodes = (1..=n)
+        .map(|id| {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .unwrap();
+            let (private, public) = generate_keypair().unwrap();
+            NodeConfig {
+                id,
+                address: port,
+                public_key: public,
+                private_key: Some(private),
+            }
+        })
+        .collect();
+    ClusterConfig { nodes }
+}
+
+fn bind(c: &ClusterConfig, id: u64) -> Transport {
+    Transport::bind(c.clone(), id, 100 + id, Timeouts::default()).unwrap()
+}
+
+/// Polls every transport until `done` holds (or fails the test after 5 s).
+fn until(ts: &mut [&mut Transport], mut done: impl FnMut(&mut [&mut Transport]) -> bool) {
+    let end = Instant::now() + Duration::from_secs(5);
+    while !done(ts) {
+        assert!(Instant::now() < end, "timed out");
+        for t in ts.iter_mut() {
+            t.poll(Duration::from_millis(1)).unwrap();
+        }
+    }
+}
+
+fn call(to: u64, id: u64, mrs: Vec<u64>) -> Vec<u8> {
+    Message {
+        kind: MSG_CALL,
+        node: to,
+        call_id: id,
+        object: 1,
+        label: 5,
+        mrs,
+    }
+    .encode()
+}
+
+/// Messages for the guest, decoded, without node events.
+fn calls_and_replies(t: &mut Transport) -> Vec<Message> {
+    (t.take_for_guest().iter())
+        .map(|b| Message::decode(b).unwrap())
+        .filter(|m| matches!(m.kind, MSG_CALL | MSG_REPLY | MSG_ERROR))
+        .collect()
+}
+
+#[test]
+fn a_call_crosses_and_its_reply_returns() {
+    let c = cluster(3);
+    let (mut a, mut b, mut d) = (bind(&c, 1), bind(&c, 2), bind(&c, 3));
+    until(&mut [&mut a, &mut b, &mut d], |ts| {
+        ts[0].is_up(2) && ts[0].is_up(3) && ts[1].is_up(3) && ts[2].is_up(1)
+    });
+    b.from_guest(&call(1, 7, vec![40, 2]));
+    let mut seen = Vec::new();
+    until(&mut [&mut a, &mut b], |ts| {
+        seen.extend(calls_and_replies(ts[0]));
+        !seen.is_empty()
+    });
+    assert_eq!(
+        (seen[0].kind, seen[0].node, seen[0].call_id),
+        (MSG_CALL, 2, 7)
+    );
+    assert_eq!((seen[0].label, &seen[0].mrs[..]), (5, &[40, 2][..]));
+    let reply = Message {
+        kind: MSG_REPLY,
+        node: 2,
+        call_id: 7,
+        object: 0,
+        label: 0,
+        mrs: vec![42],
+    };
+    a.from_guest(&reply.encode());
+    let mut got = Vec::new();
+    until(&mut [&mut a, &mut b], |ts| {
+        got.extend(calls_and_replies(ts[1]));
+        !got.is_empty()
+    });
+    assert_eq!(
+        (got[0].kind, got[0].call_id, &got[0].mrs[..]),
+        (MSG_REPLY, 7, &[42][..])
+    );
+}
+
+#[test]
+fn a_vanished_peer_fails_its_calls() {
+    let c = cluster(2);
+    let (mut a, mut b) = (bind(&c, 1), bind(&c, 2));
+    until(&mut [&mut a, &mut b], |ts| ts[0].is_up(2) && ts[1].is_up(1));
+    b.from_guest(&call(1, 3, vec![]));
+    b.poll(Duration::from_millis(1)).unwrap();
+    drop(a); // its sockets close, as when the process is killed
+    let started = Instant::now();
+    let mut got = Vec::new();
+    until(&mut [&mut b], |ts| {
+        got.extend(calls_and_replies(ts[0]));
+        !got.is_empty()
+    });
+    assert_eq!((got[0].kind, got[0].label), (MSG_ERROR, ERROR_PEER_DOWN));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn peers_without_a_valid_key_are_rejected_and_logged() {
+    let c = cluster(2);
+    let mut a = bind(&c, 1);
+    // An impostor: node 2's address and id, a key of its own.
+    let mut forged = c.clone();
+    let (private, public) = generate_keypair().unwrap();
+    forged.nodes[1].private_key = Some(private);
+    forged.nodes[1].public_key = public;
+    let mut impostor = Transport::bind(forged, 2, 1, Timeouts::default()).unwrap();
+    let mut log = Vec::new();
+    until(&mut [&mut a, &mut impostor], |ts| {
+        log.extend(ts[0].take_log());
+        log.iter().any(|l| l.contains("rejected a peer"))
+    });
+    assert!(!a.is_up(2) && !impostor.is_up(1));
+    // Bytes that are not Noise at all.
+    use std::io::Write;
+    let mut raw = std::net::TcpStream::connect(c.nodes[0].address).unwrap();
+    raw.write_all(&[0, 5, 1, 2, 3, 4, 5]).unwrap();
+    until(&mut [&mut a], |ts| {
+        log.extend(ts[0].take_log());
+        log.iter().any(|l| l.contains("handshake failed"))
+    });
+}

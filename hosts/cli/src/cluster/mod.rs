@@ -1,0 +1,17 @@
+//! The cluster commands: `selvm node` runs one node of a cluster described in a file,
+//! `selvm cluster up` a local cluster of child `selvm node` processes on 127.0.0.1
+//! (docs/cluster.md).
+
+pub mod node;
+pub mod up;
+
+use clap::Subcommand;
+
+/// `selvm cluster …`.
+#[derive(Subcommand)]
+pub enum ClusterCommand {
+    /// Start a local cluster on 127.0.0.1: N nodes, each a `selvm node` process with
+    /// fresh keys and a free port, their consoles shown line by line prefixed with the
+    /// node id.
+    Up(up::UpArgs),
+}

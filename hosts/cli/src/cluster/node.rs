@@ -1,0 +1,157 @@
+//! `selvm node --config cluster.toml --id N PROGRAM`: one node of a cluster. Its
+//! machine gets the network device, and the device's host side is the cluster
+//! transport, both driven from this one thread: the machine runs in short pieces, what
+//! its guest transmitted goes to the transport, what the transport received goes into
+//! the device's receive ring, and an idle machine waits in the transport's poll (so a
+//! message that arrives wakes it at once). The console is stdout; the transport's
+//! notices (rejected peers, lost connections) go to stderr.
+
+use crate::drive::{Ended, HostClock, interrupt_flag};
+use crate::failure::Failure;
+use crate::output::ConsoleOut;
+use clap::Args;
+use selvm_cluster::{ClusterConfig, Timeouts, Transport};
+use selvm_machine::devices::NodeIdentity;
+use selvm_machine::devices::network::split_output;
+use selvm_machine::{Config, DeviceId, Machine, Step};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Instructions between two looks at the network (well under a millisecond).
+const PIECE: u64 = 1 << 16;
+/// Longest wait in one poll, so Ctrl-C and --timeout are noticed.
+const POLL: Duration = Duration::from_millis(50);
+/// How long a stopping node gives its Goodbyes to leave.
+const LINGER: Duration = Duration::from_millis(200);
+
+/// Options of `selvm node`.
+#[derive(Args)]
+#[command(
+    after_help = "The configuration (TOML) lists every node of the cluster as a \
+[[node]] table: id (1 to the number of nodes), address (IP:port it listens on), \
+public_key (its Noise static key, 64 hex digits), and for this node private_key or \
+private_key_file. `selvm cluster up` writes one for a local cluster. docs/cluster.md \
+describes the device, the protocol and running nodes on several hosts."
+)]
+pub struct NodeArgs {
+    /// The cluster's configuration file.
+    #[arg(long, value_name = "FILE")]
+    pub config: PathBuf,
+    /// This node's id in the configuration.
+    #[arg(long, value_name = "N", value_parser = crate::options::whole::<u64, 1, 64>)]
+    pub id: u64,
+    /// The node's root task: an .sbc module, or WebAssembly translated by dx first.
+    pub program: PathBuf,
+    /// Physical memory of the machine, in MiB (1 to 4096).
+    #[arg(long, value_name = "MIB", default_value_t = 64,
+          value_parser = crate::options::whole::<u64, 1, 4096>)]
+    pub memory: u64,
+    /// Stop after this many seconds of host time (exit status 5).
+    #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
+    pub timeout: Option<f64>,
+}
+
+/// A number new at every start: the time in nanoseconds mixed with the process id.
+fn incarnation() -> u64 {
+    let ns = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    ns ^ (u64::from(std::process::id()) << 48)
+}
+
+/// Runs `selvm node`.
+pub fn node(a: &NodeArgs) -> ExitCode {
+    let config = match ClusterConfig::load(&a.config) {
+        Ok(c) => c,
+        Err(e) => return Failure::bad_input(e.to_string()).report(),
+    };
+    if config.node(a.id).is_none() {
+        let n = config.nodes.len();
+        return Failure::bad_input(format!(
+            "{}: no node {} (the cluster has nodes 1 to {n})",
+            a.config.display(),
+            a.id
+        ))
+        .report();
+    }
+    let nodes = config.nodes.len() as u64;
+    let image = match crate::program::image(&a.program) {
+        Ok(image) => image,
+        Err(f) => return f.report(),
+    };
+    let incarnation = incarnation();
+    let mut transport = match Transport::bind(config, a.id, incarnation, Timeouts::default()) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::Other => {
+            return Failure::bad_input(format!("{}: {e}", a.config.display())).report();
+        }
+        Err(e) => return Failure::host(format!("node {}: {e}", a.id)).report(),
+    };
+    let ram = vec![0u64; (a.memory << 20) as usize / 8];
+    let mut machine = match Machine::boot(ram, &image, Config::default()) {
+        Ok(m) => m,
+        Err(e) => return Failure::bad_input(format!("{}: {e}", a.program.display())).report(),
+    };
+    machine.use_clock(Box::new(HostClock(Instant::now())));
+    machine.close_input(DeviceId::CONSOLE);
+    let identity = NodeIdentity {
+        node: a.id,
+        incarnation,
+        nodes,
+    };
+    if !machine.attach_network(identity) {
+        return Failure::bad_input("the network device does not fit the machine").report();
+    }
+    let timeout = a.timeout.map(Duration::from_secs_f64);
+    let ended = drive(&mut machine, &mut transport, a.id, timeout);
+    transport.leave(LINGER);
+    crate::run::ended(ended, &machine)
+}
+
+/// Runs the machine and the transport until the machine stops, the timeout, Ctrl-C,
+/// or output fails.
+fn drive(m: &mut Machine, t: &mut Transport, id: u64, timeout: Option<Duration>) -> Ended {
+    let started = Instant::now();
+    let interrupted = interrupt_flag();
+    let mut console = ConsoleOut::new();
+    let mut sent = Vec::new();
+    loop {
+        let step = m.run(PIECE);
+        if let Err(f) = console.write(&m.take_console()) {
+            return Ended::Failed(f);
+        }
+        sent.clear();
+        m.take_output(DeviceId::NETWORK, &mut sent);
+        for message in split_output(&sent) {
+            t.from_guest(message);
+        }
+        let wait = match step {
+            Step::Exited(exit) => return Ended::Exit(exit),
+            Step::Running => Duration::ZERO,
+            Step::Idle(w) => {
+                let until = w
+                    .until_ns
+                    .map(|ns| Duration::from_nanos(ns.saturating_sub(m.now_ns())));
+                POLL.min(until.unwrap_or(POLL))
+            }
+        };
+        // An idle machine waits here: a message from a peer ends the wait at once.
+        if let Err(e) = t.poll(wait) {
+            return Ended::Failed(Failure::host(format!("node {id}: poll: {e}")));
+        }
+        for message in t.take_for_guest() {
+            m.push_input(DeviceId::NETWORK, &message);
+        }
+        for line in t.take_log() {
+            eprintln!("node {id}: {line}");
+        }
+        if interrupted.load(Ordering::SeqCst) {
+            return Ended::Interrupted;
+        }
+        if timeout.is_some_and(|limit| started.elapsed() >= limit) {
+            return Ended::Timeout(started.elapsed());
+        }
+    }
+}

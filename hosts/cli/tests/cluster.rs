@@ -1,0 +1,349 @@
+//! Clusters of real `selvm node` processes on 127.0.0.1. Without a built user program:
+//! bad configurations are refused with their reason, and a node accepts a peer holding
+//! a configured key and rejects (and logs) one that does not. With
+//! `target/user/cluster-node.sbc` (`cargo xtask build-user user/cluster-node`; `cargo
+//! xtask test` builds it and runs these with `--run-ignored all`, or set
+//! `SELVM_CLUSTER_NODE`): 3 and 5 nodes calling each other through proxies, and a node
+//! killed with SIGKILL mid-run, whose calls come back as the documented error well
+//! within the 5 s deadline while the rest of the cluster finishes cleanly.
+
+use selvm_cluster::config::{ClusterConfig, NodeConfig};
+use selvm_cluster::{Timeouts, Transport, generate_keypair};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+const SELVM: &str = env!("CARGO_BIN_EXE_selvm");
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir =
+        std::env::temp_dir().join(format!("selvm-cluster-test-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `user/asm/spin.s` assembled: a root task that runs until stopped.
+fn spinner() -> PathBuf {
+    let out = temp_dir("spin").join("spin.sbc");
+    let src = format!("{}/../../user/asm/spin.s", env!("CARGO_MANIFEST_DIR"));
+    let r = Command::new(SELVM)
+        .args(["asm", &src, "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    out
+}
+
+/// The cluster demo program, where built.
+fn cluster_node() -> PathBuf {
+    std::env::var_os("SELVM_CLUSTER_NODE").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/user/cluster-node.sbc"),
+        PathBuf::from,
+    )
+}
+
+/// `n` nodes on free loopback ports with fresh keys.
+fn config(n: u64) -> ClusterConfig {
+    let held: Vec<_> = (0..n)
+        .map(|_| std::net::TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    let nodes = (1..=n)
+        .map(|id| {
+            let (private, public) = generate_keypair().unwrap();
+            NodeConfig {
+                id,
+                address: held[id as usize - 1].local_addr().unwrap(),
+                public_key: public,
+                private_key: Some(private),
+            }
+        })
+        .collect();
+    ClusterConfig { nodes }
+}
+
+/// A running process whose output lines arrive on `lines` (stdout and stderr mixed).
+struct Running {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Running {
+    fn start(args: &[&std::ffi::OsStr]) -> Running {
+        let mut child = Command::new(SELVM)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let (send, lines) = mpsc::channel();
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
+            let send = send.clone();
+            std::thread::spawn(move || {
+                for l in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = send.send(l);
+                }
+            });
+        }
+        Running {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits (at most `limit`) for a line containing `what`; returns it.
+    fn until(&mut self, what: &str, limit: Duration) -> String {
+        let end = Instant::now() + limit;
+        loop {
+            if let Some(l) = self.seen.iter().find(|l| l.contains(what)) {
+                return l.clone();
+            }
+            let left = end.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(l) => self.seen.push(l),
+                Err(_) => panic!(
+                    "no line with {what:?} within {limit:?}; saw:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Waits (at most `limit`) for the process to end; its status and every line.
+    fn finish(mut self, limit: Duration) -> (i32, Vec<String>) {
+        let end = Instant::now() + limit;
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            if Instant::now() > end {
+                let _ = self.child.kill();
+                panic!(
+                    "still running after {limit:?}; saw:\n{}",
+                    self.seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        while let Ok(l) = self.lines.recv_timeout(Duration::from_millis(500)) {
+            self.seen.push(l);
+        }
+        (status.code().unwrap_or(-1), self.seen)
+    }
+}
+
+#[test]
+fn bad_configurations_are_refused_with_their_reason() {
+    let dir = temp_dir("bad");
+    let spin = spinner();
+    let good = config(2);
+    let mut no_key = good.clone();
+    no_key.nodes[0].private_key = None;
+    let cases = [
+        (
+            "[[node]]\nid = 1\n".to_string(),
+            "1",
+            "missing field `address`",
+        ),
+        (
+            good.to_toml().replace("id = 2", "id = 3"),
+            "1",
+            "ids must be 1 to 2",
+        ),
+        (
+            good.to_toml(),
+            "3",
+            "no node 3 (the cluster has nodes 1 to 2)",
+        ),
+        (no_key.to_toml(), "1", "no private key for node 1"),
+    ];
+    for (i, (text, id, want)) in cases.iter().enumerate() {
+        let path = dir.join(format!("bad{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let args = [
+            std::ffi::OsStr::new("node"),
+            "--config".as_ref(),
+            path.as_os_str(),
+            "--id".as_ref(),
+            id.as_ref(),
+            spin.as_os_str(),
+        ];
+        let (status, lines) = Running::start(&args).finish(Duration::from_secs(10));
+        assert_eq!(status, 6, "{want}: {lines:?}");
+        assert!(
+            lines.iter().any(|l| l.contains(want)),
+            "{want:?} not in {lines:?}"
+        );
+    }
+    let r = Command::new(SELVM)
+        .args(["cluster", "up", "-n", "3", "a.sbc", "b.sbc"])
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("one program for every node, or 3"));
+}
+
+#[test]
+fn a_node_accepts_a_configured_peer_and_rejects_and_logs_any_other() {
+    let c = config(2);
+    let dir = temp_dir("auth");
+    let path = dir.join("cluster.toml");
+    std::fs::write(&path, c.to_toml()).unwrap();
+    let spin = spinner();
+    let args = [
+        std::ffi::OsStr::new("node"),
+        "--config".as_ref(),
+        path.as_os_str(),
+        "--id".as_ref(),
+        "1".as_ref(),
+        "--timeout".as_ref(),
+        "30".as_ref(),
+        spin.as_os_str(),
+    ];
+    let mut node = Running::start(&args);
+    // An impostor at node 2's place with a key of its own.
+    let mut forged = c.clone();
+    let (private, public) = generate_keypair().unwrap();
+    (forged.nodes[1].private_key, forged.nodes[1].public_key) = (Some(private), public);
+    let mut impostor = Transport::bind(forged, 2, 1, Timeouts::default()).unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while !node.seen.iter().any(|l| l.contains("rejected a peer")) {
+        assert!(Instant::now() < end, "no rejection logged: {:?}", node.seen);
+        impostor.poll(Duration::from_millis(10)).unwrap();
+        node.seen.extend(node.lines.try_iter());
+        assert!(!impostor.is_up(1));
+    }
+    drop(impostor);
+    // The real node 2's key is accepted: the peers greet each other.
+    let mut genuine = Transport::bind(c, 2, 2, Timeouts::default()).unwrap();
+    let end = Instant::now() + Duration::from_secs(10);
+    while !genuine.is_up(1) {
+        assert!(Instant::now() < end, "node 1 never came up for node 2");
+        genuine.poll(Duration::from_millis(10)).unwrap();
+    }
+    let _ = node.child.kill();
+}
+
+/// `selvm cluster up -n N cluster-node.sbc`, run to its end.
+fn cluster_up(n: u64) -> (i32, Vec<String>) {
+    let program = cluster_node();
+    let n = n.to_string();
+    let args = [
+        "cluster".as_ref(),
+        "up".as_ref(),
+        "-n".as_ref(),
+        n.as_ref(),
+        "--timeout".as_ref(),
+        "60".as_ref(),
+        program.as_os_str(),
+    ];
+    Running::start(&args).finish(Duration::from_secs(90))
+}
+
+/// The number before " calls answered, 0 wrong" in node 1's summary.
+fn calls_answered(lines: &[String]) -> u64 {
+    let l = lines
+        .iter()
+        .find(|l| l.contains(" calls answered, 0 wrong"))
+        .expect("summary");
+    l.trim_start_matches("[node 1] ")
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn check_every_node_answered_and_stopped(n: u64) {
+    let (status, lines) = cluster_up(n);
+    assert_eq!(status, 0, "{lines:#?}");
+    for p in 2..=n {
+        let answer = format!(
+            "[node 1] node {p} answered: 40 + {p} = {} (from node {p})",
+            40 + p
+        );
+        assert!(lines.contains(&answer), "{answer:?} missing: {lines:#?}");
+        assert!(lines.contains(&format!("[node {p}] stopped by node 1")));
+        let stopped = format!("[node 1] stopping node {p}: done");
+        assert!(lines.contains(&stopped), "{stopped:?} missing: {lines:#?}");
+    }
+    for id in 1..=n {
+        assert!(lines.contains(&format!("[cluster] node {id} ended: exit status: 0")));
+    }
+    assert!(calls_answered(&lines) >= n - 1, "{lines:#?}");
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn three_nodes_call_each_other_through_proxies() {
+    check_every_node_answered_and_stopped(3);
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn five_nodes_call_each_other_through_proxies() {
+    check_every_node_answered_and_stopped(5);
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn a_killed_node_makes_its_calls_fail_within_the_deadline() {
+    let program = cluster_node();
+    let args = [
+        "cluster".as_ref(),
+        "up".as_ref(),
+        "-n".as_ref(),
+        "3".as_ref(),
+        "--timeout".as_ref(),
+        "60".as_ref(),
+        program.as_os_str(),
+    ];
+    let mut up = Running::start(&args);
+    let pid_line = up.until("[cluster] node 2 is pid ", Duration::from_secs(10));
+    let pid = pid_line.split(' ').nth(5).unwrap().to_string();
+    up.until("every node answered; calling them", Duration::from_secs(40));
+    let killed = Instant::now();
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let failed = up.until("[node 1] call to node 2 failed: ", Duration::from_secs(5));
+    let after = killed.elapsed();
+    assert!(
+        failed.contains("peer down (label REMOTE_ERROR_LABEL | 1, MR0 node 2)"),
+        "{failed}"
+    );
+    assert!(
+        after < Duration::from_secs(5),
+        "the error came {after:?} after the kill"
+    );
+    let (status, lines) = up.finish(Duration::from_secs(30));
+    assert_eq!(
+        status, 1,
+        "node 2's death is the cluster's status: {lines:#?}"
+    );
+    assert!(lines.contains(&"[cluster] node 2 ended: signal: 9 (SIGKILL)".to_string()));
+    for id in [1, 3] {
+        assert!(
+            lines.contains(&format!("[cluster] node {id} ended: exit status: 0")),
+            "{lines:#?}"
+        );
+    }
+    assert!(lines.contains(&"[node 1] stopping node 3: done".to_string()));
+    assert!(
+        !lines.iter().any(|l| l.contains("stopping node 2")),
+        "node 2 is not called again"
+    );
+    assert!(calls_answered(&lines) >= 2);
+}

@@ -1,0 +1,168 @@
+//! The demo client on node 1: proxies for every other node's adder (object 1) and
+//! control object (object 0), minted from the network service's endpoint with Write
+//! and GrantReply only (Read would let a client receive other clients' calls). It
+//! waits until every node answered once, calls them in turn for [`CALLING_NS`],
+//! checking every sum, reports a node whose call fails (the documented error label)
+//! and stops calling it, then stops the nodes still up and halts: status 0 when every
+//! answer was right, 2 when one was wrong, 3 when a node never answered.
+
+use crate::device::Devices;
+use crate::print::{Part::*, line};
+use crate::service::{STOP, proxy_badge};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
+use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb};
+use sel4rt::{Env, ROOT_CNODE};
+use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
+
+/// How long the client calls the nodes once all answered (machine time).
+const CALLING_NS: u64 = 2_000_000_000;
+/// How long it waits for every node to answer once.
+const STARTUP_NS: u64 = 30_000_000_000;
+/// Most nodes the client keeps track of.
+const MAX_NODES: usize = 64;
+
+static PROXIES: AtomicU64 = AtomicU64::new(0);
+static NODES: AtomicU64 = AtomicU64::new(0);
+static TIMER: AtomicUsize = AtomicUsize::new(0);
+static NET: AtomicUsize = AtomicUsize::new(0);
+
+/// Mints the proxies and starts the client thread.
+pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<(), Error> {
+    let nodes = nodes.min(MAX_NODES as u64);
+    let base = env.slots.alloc_range(2 * (nodes as usize + 1))?;
+    let rights = CapRights::new(true, false, false, true); // GrantReply + Write
+    for p in 2..=nodes {
+        for object in [0, 1] {
+            let slot = base + object * (nodes + 1) + p;
+            let badge = proxy_badge(p, object);
+            cnode::mint(
+                ROOT_CNODE, slot, 64, ROOT_CNODE, endpoint, 64, rights, badge,
+            )?;
+        }
+    }
+    PROXIES.store(base, SeqCst);
+    NODES.store(nodes, SeqCst);
+    let (timer, net) = dev.addresses();
+    TIMER.store(timer, SeqCst);
+    NET.store(net, SeqCst);
+    let t = env.create_thread(run, 0, 100, 0)?;
+    tcb::resume(t.tcb)
+}
+
+/// Calls `object` on node `p` through its proxy; Ok(MR0, MR1) for label 0, else
+/// Err(label, MR0).
+fn call(p: u64, object: u64, label: u64, a: u64, b: u64) -> Result<(u64, u64), (u64, u64)> {
+    let nodes = NODES.load(SeqCst);
+    let proxy = PROXIES.load(SeqCst) + object * (nodes + 1) + p;
+    libsel4::ipc::set_mr(0, a);
+    libsel4::ipc::set_mr(1, b);
+    let info = libsel4::call(proxy, MessageInfo::new(label, 0, 0, 2).unwrap_or_default());
+    let (r0, r1) = (libsel4::ipc::get_mr(0), libsel4::ipc::get_mr(1));
+    if info.label() == 0 {
+        Ok((r0, r1))
+    } else {
+        Err((info.label(), r0))
+    }
+}
+
+/// The name of a remote error label's code.
+fn why(label: u64) -> &'static str {
+    if label & REMOTE_ERROR_LABEL == 0 {
+        return "the server's own label";
+    }
+    match label & !REMOTE_ERROR_LABEL {
+        1 => "peer down",
+        2 => "timeout",
+        3 => "no such node",
+        4 => "bad message",
+        5 => "no such object",
+        6 => "busy",
+        _ => "unknown error",
+    }
+}
+
+extern "C" fn run(_: u64) {
+    let dev = Devices::at(TIMER.load(SeqCst), NET.load(SeqCst));
+    let nodes = NODES.load(SeqCst);
+    let start = dev.now_ns();
+    // Every node answers once (calls to a node not yet connected fail at once).
+    for p in 2..=nodes {
+        loop {
+            match call(p, 1, crate::ADD, 40, p) {
+                Ok((sum, by)) => {
+                    line(&[
+                        T("node "),
+                        N(p),
+                        T(" answered: 40 + "),
+                        N(p),
+                        T(" = "),
+                        N(sum),
+                        T(" (from node "),
+                        N(by),
+                        T(")"),
+                    ]);
+                    break;
+                }
+                Err(_) if dev.now_ns() - start < STARTUP_NS => libsel4::yield_now(),
+                Err((label, _)) => {
+                    line(&[T("node "), N(p), T(" never answered: "), T(why(label))]);
+                    debug_halt_status(3);
+                }
+            }
+        }
+    }
+    line(&[T("every node answered; calling them for 2 s")]);
+    let mut alive = [true; MAX_NODES + 1];
+    let mut last_answer = [dev.now_ns(); MAX_NODES + 1];
+    let (mut calls, mut wrong, mut i) = (0u64, 0u64, 0u64);
+    let calling_from = dev.now_ns();
+    while dev.now_ns() - calling_from < CALLING_NS {
+        for p in 2..=nodes {
+            if !alive[p as usize] {
+                continue;
+            }
+            i += 1;
+            match call(p, 1, crate::ADD, i, p * 1000) {
+                Ok((sum, by)) => {
+                    calls += 1;
+                    last_answer[p as usize] = dev.now_ns();
+                    if sum != i + p * 1000 || by != p {
+                        wrong += 1;
+                        line(&[T("wrong answer from node "), N(p), T(": "), N(sum)]);
+                    }
+                }
+                Err((label, node)) => {
+                    alive[p as usize] = false;
+                    let ms = (dev.now_ns() - last_answer[p as usize]) / 1_000_000;
+                    line(&[
+                        T("call to node "),
+                        N(p),
+                        T(" failed: "),
+                        T(why(label)),
+                        T(" (label REMOTE_ERROR_LABEL | "),
+                        N(label & !REMOTE_ERROR_LABEL),
+                        T(", MR0 node "),
+                        N(node),
+                        T("), "),
+                        N(ms),
+                        T(" ms after its last answer"),
+                    ]);
+                }
+            }
+        }
+    }
+    line(&[N(calls), T(" calls answered, "), N(wrong), T(" wrong")]);
+    for p in (2..=nodes).filter(|&p| alive[p as usize]) {
+        let stopped = call(p, 0, STOP, 0, 0).is_ok();
+        line(&[
+            T("stopping node "),
+            N(p),
+            T(if stopped {
+                ": done"
+            } else {
+                ": it did not answer"
+            }),
+        ]);
+    }
+    debug_halt_status(if wrong == 0 { 0 } else { 2 });
+}

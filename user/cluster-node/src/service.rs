@@ -1,0 +1,204 @@
+//! The network service: the node's bridge between local seL4 IPC and the cluster. It
+//! runs on the root thread with the network device's notification bound to its TCB,
+//! so one Recv on its endpoint waits for both:
+//!
+//! - a client's Call through a proxy (a cap to this endpoint minted with the remote
+//!   node and object in its badge, Write and GrantReply only): the caller's reply cap
+//!   is saved with CNode_SaveCaller in one of [`SLOTS`] reply slots, and the message
+//!   (label, registers) goes into the transmit ring as a cluster Call whose call id
+//!   names the slot and its generation;
+//! - the device's interrupt (the badge's [`IRQ_BADGE`] bit): every received message is
+//!   handled, then the line acknowledged. A Reply or Error answers the saved reply cap
+//!   (an error with label `REMOTE_ERROR_LABEL | code`, MR0 the node); a Call from
+//!   another node is made on the local object it names and its answer transmitted
+//!   (object 0 is the node's control object: label [`STOP`] halts the node after the
+//!   reply); node events are printed.
+//!
+//! A remote Call served here is made from this thread, so this thread waits while the
+//! local object works: the worker pool of docs/cluster.md is what lifts that.
+
+use crate::device::Devices;
+use crate::print::{Part::*, line};
+use libsel4::{CPtr, MessageInfo, cnode, irq};
+use sel4rt::ROOT_CNODE;
+use selvm_abi::vm::network::*;
+
+/// The badge bit of the device's notification (proxy badges stay below it).
+pub const IRQ_BADGE: u64 = 1 << 40;
+/// Calls this node's clients may have outstanding at once.
+pub const SLOTS: usize = 16;
+/// Label of a Call to a node's control object (object 0): stop the node.
+pub const STOP: u64 = 1;
+
+/// The badge of a proxy for `object` on `node`.
+pub fn proxy_badge(node: u64, object: u64) -> u64 {
+    node << 16 | object
+}
+
+/// What the service needs.
+pub struct Service {
+    /// The mapped devices.
+    pub dev: Devices,
+    /// Its endpoint (clients' proxies are badged copies).
+    pub endpoint: CPtr,
+    /// The network interrupt's handler cap.
+    pub irq_handler: CPtr,
+    /// First of [`SLOTS`] empty root slots for saved reply caps.
+    pub reply_slots: CPtr,
+    /// The local objects remote nodes may call, by object number (index 1 onwards).
+    pub objects: [CPtr; 1],
+    /// Halt when this node goes down (0: never).
+    pub halt_when_down: u64,
+    /// Print node events (only one thread of a node prints, so lines never mix:
+    /// DebugPutChar writes a character per system call, and threads preempt each
+    /// other between them).
+    pub print_events: bool,
+}
+
+/// Per reply slot: whether it is in use, and its generation.
+struct Slots {
+    busy: [bool; SLOTS],
+    generation: [u64; SLOTS],
+}
+
+/// Runs the service; returns only to halt the node.
+pub fn run(s: &Service) {
+    let mut slots = Slots {
+        busy: [false; SLOTS],
+        generation: [0; SLOTS],
+    };
+    let mut mrs = [0u64; MSG_MAX_MRS];
+    let (mut info, mut badge) = libsel4::recv(s.endpoint);
+    loop {
+        if badge & IRQ_BADGE != 0 {
+            if !drain(s, &mut slots, &mut mrs) {
+                return;
+            }
+            let _ = irq::handler_ack(s.irq_handler);
+        } else {
+            client_call(s, &mut slots, info, badge, &mut mrs);
+        }
+        (info, badge) = libsel4::recv(s.endpoint);
+    }
+}
+
+/// A local client called a proxy: save its reply cap and send the call.
+fn client_call(s: &Service, slots: &mut Slots, info: MessageInfo, badge: u64, mrs: &mut [u64]) {
+    let n = info.length();
+    for (i, m) in mrs.iter_mut().take(n).enumerate() {
+        *m = libsel4::ipc::get_mr(i);
+    }
+    let Some(i) = slots.busy.iter().position(|b| !b) else {
+        libsel4::ipc::set_mr(0, badge >> 16);
+        reply_error(ERROR_BUSY);
+        return;
+    };
+    if cnode::save_caller(ROOT_CNODE, s.reply_slots + i as u64, 64).is_err() {
+        return;
+    }
+    slots.busy[i] = true;
+    slots.generation[i] += 1;
+    let call_id = slots.generation[i] << 8 | i as u64;
+    let header = [
+        MSG_CALL,
+        badge >> 16,
+        call_id,
+        badge & 0xffff,
+        info.label(),
+        n as u64,
+    ];
+    s.dev.transmit(header, &mrs[..n]);
+}
+
+/// Replies to the current caller with a remote error.
+fn reply_error(code: u64) {
+    let info = MessageInfo::new(REMOTE_ERROR_LABEL | code, 0, 0, 1).unwrap_or_default();
+    libsel4::reply(info);
+}
+
+/// Handles every received message; false when the node must halt.
+fn drain(s: &Service, slots: &mut Slots, mrs: &mut [u64; MSG_MAX_MRS]) -> bool {
+    while let Some((h, n)) = s.dev.receive(mrs) {
+        match h[MSG_KIND] {
+            MSG_REPLY | MSG_ERROR => answer(s, slots, &h, &mrs[..n]),
+            MSG_CALL => {
+                if !serve(s, &h, &mrs[..n]) {
+                    return false;
+                }
+            }
+            MSG_NODE_UP if s.print_events => line(&[T("node "), N(h[MSG_NODE]), T(" is up")]),
+            MSG_NODE_DOWN => {
+                if s.print_events {
+                    line(&[T("node "), N(h[MSG_NODE]), T(" is down")]);
+                }
+                if h[MSG_NODE] == s.halt_when_down {
+                    line(&[T("its client is gone: stopping")]);
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    true
+}
+
+/// A reply or error for one of this node's calls: answer the saved reply cap.
+fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
+    let i = (h[MSG_CALL_ID] & 0xff) as usize;
+    if i >= SLOTS || !slots.busy[i] || slots.generation[i] != h[MSG_CALL_ID] >> 8 {
+        return; // not a call of ours (anymore)
+    }
+    slots.busy[i] = false;
+    let (label, mrs) = if h[MSG_KIND] == MSG_ERROR {
+        (REMOTE_ERROR_LABEL | h[MSG_LABEL], &[h[MSG_NODE]][..])
+    } else {
+        (h[MSG_LABEL], mrs)
+    };
+    for (j, m) in mrs.iter().enumerate() {
+        libsel4::ipc::set_mr(j, *m);
+    }
+    let info = MessageInfo::new(label & !(1 << 52), 0, 0, mrs.len() as u64).unwrap_or_default();
+    let slot = s.reply_slots + i as u64;
+    libsel4::send(slot, info);
+    let _ = cnode::delete(ROOT_CNODE, slot, 64);
+}
+
+/// A call from another node: make it on the local object and transmit the answer;
+/// false when it stopped the node.
+fn serve(s: &Service, h: &[u64; MSG_MRS], mrs: &[u64]) -> bool {
+    let (node, object) = (h[MSG_NODE], h[MSG_OBJECT]);
+    let mut header = [MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 0];
+    if object == 0 && h[MSG_LABEL] == STOP {
+        s.dev.transmit(header, &[]);
+        line(&[T("stopped by node "), N(node)]);
+        return false;
+    }
+    let Some(&cap) = (object as usize)
+        .checked_sub(1)
+        .and_then(|o| s.objects.get(o))
+    else {
+        header[MSG_LABEL] = REMOTE_ERROR_LABEL | ERROR_NO_SUCH_OBJECT;
+        s.dev.transmit(header, &[]);
+        return true;
+    };
+    for (i, m) in mrs.iter().enumerate() {
+        libsel4::ipc::set_mr(i, *m);
+    }
+    let label = h[MSG_LABEL] & ((1 << 52) - 1);
+    let info = MessageInfo::new(label, 0, 0, mrs.len() as u64).unwrap_or_default();
+    let answer = libsel4::call(cap, info);
+    let n = answer.length();
+    let mut out = [0u64; MSG_MAX_MRS];
+    for (i, m) in out.iter_mut().take(n).enumerate() {
+        *m = libsel4::ipc::get_mr(i);
+    }
+    // A server's label may not pose as a remote error.
+    header[MSG_LABEL] = if answer.label() & REMOTE_ERROR_LABEL != 0 {
+        REMOTE_ERROR_LABEL | ERROR_BAD_MESSAGE
+    } else {
+        answer.label()
+    };
+    header[MSG_LENGTH] = n as u64;
+    s.dev.transmit(header, &out[..n]);
+    true
+}
