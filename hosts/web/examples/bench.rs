@@ -13,8 +13,8 @@ fn main() -> Result<(), String> {
         .filter_map(|a| a.parse().ok())
         .collect();
     let (r1, r2) = (
-        args.first().copied().unwrap_or(10_000),
-        args.get(1).copied().unwrap_or(30_000),
+        args.first().copied().unwrap_or(100_000),
+        args.get(1).copied().unwrap_or(300_000),
     );
     for case in ["ipc-fastpath", "ipc-slowpath", "ipc-signal", "ipc-yield"] {
         let mut best = f64::MAX;

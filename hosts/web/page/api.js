@@ -88,7 +88,7 @@ export function installApi(module, ready, pageState) {
         const r = await fetch(`bench/${name}.wasm`);
         return { name, wasm: new Uint8Array(await r.arrayBuffer()) };
       }));
-      return inWorker({ type: 'bench', cases, compute, rounds: o.rounds ?? [10000, 30000] });
+      return inWorker({ type: 'bench', cases, compute, rounds: o.rounds ?? [100000, 300000] });
     },
     /** The live view's latest introspection document (parsed), if any. */
     stats: () => pageState.stats,

@@ -144,7 +144,7 @@ async function start() {
 
 async function runBench() {
   term.clear();
-  term.note('[benchmarks in this page: each figure the best of five; IPC from 10,000 and 30,000 round trips]');
+  term.note('[benchmarks in this page: each figure the best of five; IPC from 100,000 and 300,000 round trips]');
   setStatus('benchmarking…');
   const rows = await window.selvm.bench();
   if (!Array.isArray(rows)) return term.error(`selvm: ${rows.message}`);
