@@ -233,3 +233,20 @@ test('the page\'s view of a deterministic run equals `selvm run --stats` of the 
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the downloaded trace of a run in virtual time is the CLI\'s --trace file of the same run', async () => {
+  const { page, errors } = await open('?virtual=1');
+  await exited(page);
+  await page.setInputFiles('#file', join(ROOT, 'user/examples/hello.wat'));
+  await page.waitForFunction(() => window.selvm.page().program === 'hello.wat');
+  assert.equal((await exited(page)).status, 0);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+  const got = readFileSync(await download.path(), 'utf8');
+  const cli = selvm('run', '--deterministic', '--trace', 'hello.trace.json', join(ROOT, 'user/examples/hello.wat'));
+  assert.equal(cli.status, 0);
+  const want = readFileSync(join(TMP, 'hello.trace.json'), 'utf8');
+  assert.ok(JSON.parse(got).traceEvents.length > 10);
+  assert.equal(got, want);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
