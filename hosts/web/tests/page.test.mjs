@@ -230,6 +230,18 @@ test('the page\'s view of a deterministic run equals `selvm run --stats` of the 
   assert.deepEqual(got.stats.endpoints, want.endpoints);
   assert.deepEqual(got.stats.notifications, want.notifications);
   assert.deepEqual(got.stats, want);
+  // The conformance suite leaves many threads, endpoints and notifications behind.
+  const suite = await page.evaluate(async () => [...new Uint8Array(await (await fetch('programs/conformance.wasm')).arrayBuffer())]);
+  writeFileSync(join(TMP, 'conformance.wasm'), Buffer.from(suite));
+  const cliSuite = selvm('run', '--deterministic', '--stats', 'conformance.json', 'conformance.wasm');
+  const wantSuite = JSON.parse(readFileSync(join(TMP, 'conformance.json'), 'utf8'));
+  const gotSuite = await page.evaluate((b) => window.selvm.run(new Uint8Array(b), { name: 'conformance.wasm', stats: true })
+    .then((r) => ({ status: r.status, stats: JSON.parse(r.stats) })), suite);
+  assert.equal(gotSuite.status, cliSuite.status);
+  assert.ok(wantSuite.threads.length > 10 && wantSuite.endpoints.length > 10, 'the suite left few objects');
+  assert.deepEqual(gotSuite.stats.threads, wantSuite.threads);
+  assert.deepEqual(gotSuite.stats.endpoints, wantSuite.endpoints);
+  assert.deepEqual(gotSuite.stats.notifications, wantSuite.notifications);
   assert.deepEqual(errors, []);
   await page.close();
 });
