@@ -121,13 +121,19 @@ test('the conformance suite run from the menu passes in the page', async () => {
   await page.close();
 });
 
-test('a bad file set on the file input shows the command line\'s error, status 6', async () => {
+test('a bad file dropped on the terminal shows the command line\'s error, status 6', async () => {
   const { page, errors } = await open();
   await exited(page);
   writeFileSync(join(TMP, 'notes.txt'), 'hello world\n');
   const cli = selvm('run', 'notes.txt');
   assert.equal(cli.status, 6);
-  await page.setInputFiles('#file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('hello world\n') });
+  // A drop as the browser delivers one: a DataTransfer holding the file.
+  const dropped = await page.evaluateHandle(() => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(['hello world\n'], 'notes.txt', { type: 'text/plain' }));
+    return dt;
+  });
+  await page.dispatchEvent('#terminal', 'drop', { dataTransfer: dropped });
   await page.waitForFunction(() => window.selvm.page().program === 'notes.txt');
   const exit = await exited(page);
   assert.equal(exit.status, 6);
