@@ -147,3 +147,44 @@ fn peers_without_a_valid_key_are_rejected_and_logged() {
         log.iter().any(|l| l.contains("handshake failed"))
     });
 }
+
+#[test]
+fn a_silent_peer_is_declared_down_and_the_link_heals() {
+    let c = cluster(2);
+    let quick = Timeouts {
+        call_deadline_ns: 5_000_000_000,
+        heartbeat_ns: 50_000_000,
+        peer_timeout_ns: 300_000_000,
+    };
+    let mut a = Transport::bind(c.clone(), 1, 11, quick).unwrap();
+    let mut b = Transport::bind(c, 2, 12, quick).unwrap();
+    until(&mut [&mut a, &mut b], |ts| ts[0].is_up(2) && ts[1].is_up(1));
+    // A partition: node 2 stops reading and sending (nothing closes the socket).
+    a.from_guest(&call(2, 1, vec![]));
+    let started = Instant::now();
+    let mut got = Vec::new();
+    until(&mut [&mut a], |ts| {
+        got.extend(calls_and_replies(ts[0]));
+        !got.is_empty()
+    });
+    let after = started.elapsed();
+    assert_eq!((got[0].kind, got[0].label), (MSG_ERROR, ERROR_PEER_DOWN));
+    assert!(
+        after >= Duration::from_millis(250) && after < Duration::from_secs(2),
+        "{after:?}"
+    );
+    assert!(a.take_log().iter().any(|l| l.contains("dropped node 2")));
+    // Healed: node 2 runs again, sees the connection gone, dials again.
+    until(&mut [&mut a, &mut b], |ts| ts[0].is_up(2) && ts[1].is_up(1));
+    b.take_for_guest();
+    a.from_guest(&call(2, 2, vec![9]));
+    let mut seen = Vec::new();
+    until(&mut [&mut a, &mut b], |ts| {
+        seen.extend(calls_and_replies(ts[1]));
+        !seen.is_empty()
+    });
+    assert_eq!(
+        (seen[0].kind, seen[0].call_id, &seen[0].mrs[..]),
+        (MSG_CALL, 2, &[9][..])
+    );
+}

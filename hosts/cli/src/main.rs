@@ -105,6 +105,10 @@ enum Bench {
     /// Register vs stack: the wasm32 compute programs of user/bench in wasmi 2.x, wasmi
     /// 0.31 and dx + seLVM, with operator counts (docs/benchmarks.md).
     Wasm(bench_wasm::WasmBenchArgs),
+    /// A remote Call's round trip between two cluster nodes over loopback TCP (host
+    /// transport alone, and seL4 Call through a proxy), next to a raw TCP ping-pong of
+    /// the same bytes (docs/cluster.md).
+    Cluster(cluster::bench::ClusterBenchArgs),
 }
 
 /// The command line, with negative numbers let through to the value parsers of every
@@ -151,6 +155,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(Bench::Vm(a))) => bench::vm(&a),
         Some(Command::Bench(Bench::Ipc(a))) => bench_ipc::ipc(&a),
         Some(Command::Bench(Bench::Wasm(a))) => bench_wasm::wasm(&a),
+        Some(Command::Bench(Bench::Cluster(a))) => cluster::bench::bench(&a),
         Some(Command::Run(a)) => return run::run(&a),
         Some(Command::Node(a)) => return cluster::node::node(&a),
         Some(Command::Cluster(cluster::ClusterCommand::Up(a))) => return cluster::up::up(&a),

@@ -1,7 +1,8 @@
 //! The cluster commands: `selvm node` runs one node of a cluster described in a file,
 //! `selvm cluster up` a local cluster of child `selvm node` processes on 127.0.0.1
-//! (docs/cluster.md).
+//! (docs/cluster.md); `selvm bench cluster` measures a remote Call.
 
+pub mod bench;
 pub mod node;
 pub mod up;
 

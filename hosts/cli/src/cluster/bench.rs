@@ -1,0 +1,253 @@
+//! `selvm bench cluster`: a remote Call's round trip over loopback TCP next to a raw
+//! TCP ping-pong of the same bytes, measured in the same run. Cases:
+//!
+//! - `tcp`: two threads, blocking sockets with TCP_NODELAY, each round trip one
+//!   record of exactly the size the transport sends for a 2-register Call (its Noise
+//!   record and length prefix) and the same back;
+//! - `transport`: two `selvm_cluster::Transport`s on two threads, a Call from one
+//!   guest-message API to the other and its Reply: the protocol core, Noise and mio, no
+//!   machine;
+//! - `guest`: `selvm cluster up -n 2` with `user/cluster-node` (built by `cargo xtask
+//!   build-user user/cluster-node`): node 1's client Calls node 2's adder through a
+//!   proxy for 2 s; the whole path (seL4 IPC client → network service, the device
+//!   rings, both transports, the network service → adder and back), as its mean.
+//!
+//! Host cases time every round trip with `Instant` and report median and 99th
+//! percentile; the guest case reports the mean over its calls.
+
+use crate::failure::Failure;
+use crate::options::whole;
+use clap::Args;
+use selvm_abi::vm::network::{MSG_CALL, MSG_REPLY};
+use selvm_cluster::config::{ClusterConfig, NodeConfig};
+use selvm_cluster::{Timeouts, Transport, generate_keypair};
+use selvm_cluster_proto::guest::Message;
+use selvm_cluster_proto::wire::{Body, Frame, Payload};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// Options of `selvm bench cluster`.
+#[derive(Args)]
+pub struct ClusterBenchArgs {
+    /// Round trips per host case (1 to 10^7).
+    #[arg(long, default_value_t = 20_000, value_parser = whole::<u64, 1, 10_000_000>)]
+    rounds: u64,
+    /// The cluster program for the guest case (default: target/user/cluster-node.sbc;
+    /// the case is skipped, saying so, when it is missing).
+    #[arg(long, value_name = "FILE")]
+    program: Option<PathBuf>,
+}
+
+/// Bytes on the wire for one 2-register Call: the frame, Noise's 16-byte tag, the
+/// record's 2-byte length.
+fn call_record_bytes() -> usize {
+    let call = Frame {
+        from: 1,
+        incarnation: 1,
+        seq: 1,
+        body: Body::Call(Payload {
+            call_id: 1,
+            object: 1,
+            label: 1,
+            mrs: vec![40, 2],
+        }),
+    };
+    call.encode().len() + 16 + 2
+}
+
+/// Median and 99th percentile of `samples` (ns), in microseconds.
+fn stats(samples: &mut [u64]) -> (f64, f64) {
+    samples.sort_unstable();
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q) as usize] as f64 / 1e3;
+    (at(0.5), at(0.99))
+}
+
+fn host(e: impl std::fmt::Display) -> Failure {
+    Failure::host(e.to_string())
+}
+
+/// The raw TCP ping-pong: round trip times in ns.
+fn tcp(rounds: u64, size: usize) -> Result<Vec<u64>, Failure> {
+    let listener = TcpListener::bind("127.0.0.1:0").map_err(host)?;
+    let addr = listener.local_addr().map_err(host)?;
+    let echo = std::thread::spawn(move || -> std::io::Result<()> {
+        let (mut s, _) = listener.accept()?;
+        s.set_nodelay(true)?;
+        let mut buf = vec![0; size];
+        for _ in 0..rounds {
+            s.read_exact(&mut buf)?;
+            s.write_all(&buf)?;
+        }
+        Ok(())
+    });
+    let mut s = TcpStream::connect(addr).map_err(host)?;
+    s.set_nodelay(true).map_err(host)?;
+    let mut buf = vec![7u8; size];
+    let mut samples = Vec::with_capacity(rounds as usize);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        s.write_all(&buf).map_err(host)?;
+        s.read_exact(&mut buf).map_err(host)?;
+        samples.push(t.elapsed().as_nanos() as u64);
+    }
+    echo.join()
+        .map_err(|_| host("echo thread panicked"))?
+        .map_err(host)?;
+    Ok(samples)
+}
+
+/// Two nodes on free loopback ports.
+fn pair() -> Result<ClusterConfig, Failure> {
+    let held: Vec<TcpListener> = (0..2)
+        .map(|_| TcpListener::bind("127.0.0.1:0"))
+        .collect::<Result<_, _>>()
+        .map_err(host)?;
+    let mut nodes = Vec::new();
+    for (i, l) in held.iter().enumerate() {
+        let (private, public) = generate_keypair().map_err(host)?;
+        nodes.push(NodeConfig {
+            id: i as u64 + 1,
+            address: l.local_addr().map_err(host)?,
+            public_key: public,
+            private_key: Some(private),
+        });
+    }
+    Ok(ClusterConfig { nodes })
+}
+
+/// Transport to transport: round trip times in ns.
+fn transport(rounds: u64) -> Result<Vec<u64>, Failure> {
+    let config = pair()?;
+    let mut client = Transport::bind(config.clone(), 2, 2, Timeouts::default()).map_err(host)?;
+    let mut server = Transport::bind(config, 1, 1, Timeouts::default()).map_err(host)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let echo = std::thread::spawn(move || -> std::io::Result<()> {
+        while !stopped.load(Ordering::Relaxed) {
+            server.poll(Duration::from_millis(5))?;
+            for m in server.take_for_guest() {
+                let Ok(m) = Message::decode(&m) else { continue };
+                if m.kind == MSG_CALL {
+                    let reply = Message {
+                        kind: MSG_REPLY,
+                        object: 0,
+                        label: 0,
+                        ..m
+                    };
+                    server.from_guest(&reply.encode());
+                }
+            }
+        }
+        Ok(())
+    });
+    let end = Instant::now() + Duration::from_secs(10);
+    while !client.is_up(1) {
+        if Instant::now() > end {
+            return Err(host("the transports did not connect within 10 s"));
+        }
+        client.poll(Duration::from_millis(5)).map_err(host)?;
+    }
+    client.take_for_guest();
+    let mut samples = Vec::with_capacity(rounds as usize);
+    for id in 0..rounds {
+        let call = Message {
+            kind: MSG_CALL,
+            node: 1,
+            call_id: id,
+            object: 1,
+            label: 1,
+            mrs: vec![40, 2],
+        };
+        let t = Instant::now();
+        client.from_guest(&call.encode());
+        'wait: loop {
+            client.poll(Duration::from_millis(100)).map_err(host)?;
+            for m in client.take_for_guest() {
+                if Message::decode(&m).is_ok_and(|m| m.kind == MSG_REPLY && m.call_id == id) {
+                    break 'wait;
+                }
+            }
+        }
+        samples.push(t.elapsed().as_nanos() as u64);
+    }
+    stop.store(true, Ordering::Relaxed);
+    echo.join()
+        .map_err(|_| host("echo thread panicked"))?
+        .map_err(host)?;
+    Ok(samples)
+}
+
+/// The guest case: calls answered in node 1's 2 s of calling, or why it was skipped.
+fn guest(program: &PathBuf) -> Result<u64, String> {
+    if !program.is_file() {
+        return Err(format!(
+            "{} missing: cargo xtask build-user user/cluster-node",
+            program.display()
+        ));
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(exe)
+        .args(["cluster", "up", "-n", "2", "--timeout", "60"])
+        .arg(program)
+        .output()
+        .map_err(|e| e.to_string())?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|l| {
+            let l = l.strip_prefix("[node 1] ")?;
+            l.strip_suffix(" calls answered, 0 wrong")?.parse().ok()
+        })
+        .ok_or_else(|| format!("the cluster run printed no summary:\n{text}"))
+}
+
+/// Runs `selvm bench cluster`.
+pub fn bench(a: &ClusterBenchArgs) -> Result<(), Failure> {
+    let size = call_record_bytes();
+    let mut raw = tcp(a.rounds, size)?;
+    let mut moved = transport(a.rounds)?;
+    let (raw_med, raw_p99) = stats(&mut raw);
+    let (t_med, t_p99) = stats(&mut moved);
+    outln!(
+        "remote Call round trip over loopback TCP, {size}-byte records each way, {} rounds",
+        a.rounds
+    )?;
+    outln!(
+        "{:<58} {:>10} {:>10} {:>8}",
+        "case",
+        "median us",
+        "p99 us",
+        "x TCP"
+    )?;
+    outln!(
+        "{:<58} {:>10.1} {:>10.1} {:>8.2}",
+        "tcp: raw TCP ping-pong (same bytes)",
+        raw_med,
+        raw_p99,
+        1.0
+    )?;
+    let name = "transport: Call/Reply (core + Noise + mio, no machine)";
+    outln!(
+        "{name:<58} {t_med:>10.1} {t_p99:>10.1} {:>8.2}",
+        t_med / raw_med
+    )?;
+    let program =
+        (a.program.clone()).unwrap_or_else(|| PathBuf::from("target/user/cluster-node.sbc"));
+    match guest(&program) {
+        Ok(calls) if calls > 0 => {
+            let mean = 2e6 / calls as f64;
+            let name = format!("guest: seL4 Call through a proxy, 2 nodes (mean of {calls})");
+            outln!(
+                "{name:<58} {mean:>10.1} {:>10} {:>8.2}",
+                "-",
+                mean / raw_med
+            )?;
+        }
+        Ok(_) => outln!("guest: no call answered")?,
+        Err(why) => outln!("guest: skipped ({why})")?,
+    }
+    Ok(())
+}
