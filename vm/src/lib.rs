@@ -2,10 +2,12 @@
 //! for a budget of instructions, handing system calls, memory faults, traps and memory
 //! growth back to its embedder. Knows nothing about seL4.
 //!
-//! `no_std` + `alloc`, no `unsafe`. See `docs/isa.md` for the instruction set.
+//! `no_std` + `alloc`; `unsafe` only in `interp/sibling.rs` (unchecked register and
+//! instruction access, on the verifier's guarantees: its module comment has the argument). See `docs/isa.md` for the instruction set.
 
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+#![deny(unsafe_op_in_unsafe_fn)]
 // Tail-call threading needs `become` (nightly only; see `interp/tailcall.rs`).
 #![cfg_attr(
     feature = "tail-calls",

@@ -155,8 +155,26 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> FlatMemory<B> {
     }
 }
 
+/// The `N` bytes at `address` of `bytes`, if inside: two comparisons (the start
+/// against the length, then the room left), with no second check when indexing.
+#[inline(always)]
+fn window<const N: usize>(bytes: &[u8], address: u64) -> Option<&[u8; N]> {
+    bytes.get(usize::try_from(address).ok()?..)?.first_chunk()
+}
+
+/// [`window`], writable.
+#[inline(always)]
+fn window_mut<const N: usize>(bytes: &mut [u8], address: u64) -> Option<&mut [u8; N]> {
+    bytes
+        .get_mut(usize::try_from(address).ok()?..)?
+        .first_chunk_mut()
+}
+
+/// The fault for an access outside the memory. Inlined (it only builds the value), so
+/// a load or store in a threaded handler makes no call and saves no registers on its
+/// fast path; `#[cold]` keeps the branch to it out of line.
 #[cold]
-#[inline(never)]
+#[inline(always)]
 fn out_of_bounds(address: u64, access: Access) -> Fault {
     Fault { address, access }
 }
@@ -164,17 +182,21 @@ fn out_of_bounds(address: u64, access: Access) -> Fault {
 impl<B: AsRef<[u8]> + AsMut<[u8]>> Memory for FlatMemory<B> {
     #[inline(always)]
     fn load<const N: usize>(&mut self, address: u64) -> Result<[u8; N], Fault> {
-        let r = self.range(address, N, Access::Read)?;
-        let mut out = [0; N];
-        out.copy_from_slice(&self.bytes.as_ref()[r]);
-        Ok(out)
+        match window::<N>(self.bytes.as_ref(), address) {
+            Some(bytes) => Ok(*bytes),
+            None => Err(out_of_bounds(address, Access::Read)),
+        }
     }
 
     #[inline(always)]
     fn store<const N: usize>(&mut self, address: u64, bytes: [u8; N]) -> Result<(), Fault> {
-        let r = self.range(address, N, Access::Write)?;
-        self.bytes.as_mut()[r].copy_from_slice(&bytes);
-        Ok(())
+        match window_mut::<N>(self.bytes.as_mut(), address) {
+            Some(to) => {
+                *to = bytes;
+                Ok(())
+            }
+            None => Err(out_of_bounds(address, Access::Write)),
+        }
     }
 
     fn check(&mut self, address: u64, len: u64, access: Access) -> Result<(), Fault> {

@@ -70,6 +70,9 @@ fn the_feature_selects_the_default() {
         "tail-call"
     } else if cfg!(feature = "threaded-dispatch") {
         "threaded"
+    } else if Dispatch::ALL.iter().any(|d| d.name() == "sibling") {
+        // Built where sibling calls are reliable (`vm/build.rs`).
+        "sibling"
     } else {
         "loop"
     };

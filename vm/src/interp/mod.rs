@@ -2,9 +2,11 @@
 //! operand helpers in `derived.rs`) and expanded by each dispatch technique behind one
 //! switch, [`Dispatch`]: a portable `match` loop (`looped.rs`, the one wasm32 uses,
 //! which has no tail calls), call-threading through a table of handler functions
-//! (`threaded.rs`), and on nightly Rust with the `tail-calls` feature tail-call
-//! threading (`tailcall.rs`). The loop is the default (`docs/benchmarks.md` has the
-//! measurements).
+//! (`threaded.rs`), sibling-call threading on stable Rust where the build can rely on
+//! it (`sibling.rs`, chosen by `vm/build.rs`: x86_64 and aarch64 optimised builds), and
+//! on nightly Rust with the `tail-calls` feature tail-call threading (`tailcall.rs`).
+//! Sibling calls are the default where built, the loop elsewhere (`docs/benchmarks.md`
+//! has the measurements).
 //!
 //! It trusts what the verifier established (register indices inside the frame, jump
 //! targets on instructions of the same function, valid function, constant, global and
@@ -16,6 +18,9 @@ mod derived;
 #[macro_use]
 mod semantics;
 mod looped;
+#[cfg(selvm_sibling_calls)]
+#[allow(unsafe_code)]
+mod sibling;
 #[cfg(feature = "tail-calls")]
 mod tailcall;
 mod threaded;
@@ -34,6 +39,12 @@ pub enum Dispatch {
     /// Call-threading: one handler function per op, called through a table indexed by
     /// the opcode of the (decoded at load) instruction.
     Threaded,
+    /// Sibling-call threading: each handler ends by calling the next instruction's
+    /// handler in tail position, which the compiler turns into a jump. Stable Rust;
+    /// built where `build.rs` finds that optimisation reliable (x86_64 and aarch64 at
+    /// opt-level 2 or 3 without debug assertions), and the default there.
+    #[cfg(selvm_sibling_calls)]
+    Sibling,
     /// Tail-call threading: each handler ends by tail-calling (`become`) the next
     /// instruction's handler. Nightly Rust only, with the `tail-calls` feature.
     #[cfg(feature = "tail-calls")]
@@ -45,6 +56,8 @@ impl Dispatch {
     pub const ALL: &'static [Dispatch] = &[
         Dispatch::Loop,
         Dispatch::Threaded,
+        #[cfg(selvm_sibling_calls)]
+        Dispatch::Sibling,
         #[cfg(feature = "tail-calls")]
         Dispatch::TailCall,
     ];
@@ -59,6 +72,8 @@ impl Dispatch {
         match self {
             Dispatch::Loop => "loop",
             Dispatch::Threaded => "threaded",
+            #[cfg(selvm_sibling_calls)]
+            Dispatch::Sibling => "sibling",
             #[cfg(feature = "tail-calls")]
             Dispatch::TailCall => "tail-call",
         }
@@ -75,7 +90,19 @@ const fn default_dispatch() -> Dispatch {
     Dispatch::Threaded
 }
 
-#[cfg(not(any(feature = "threaded-dispatch", feature = "tail-call-dispatch")))]
+#[cfg(all(
+    selvm_sibling_calls,
+    not(any(feature = "threaded-dispatch", feature = "tail-call-dispatch"))
+))]
+const fn default_dispatch() -> Dispatch {
+    Dispatch::Sibling
+}
+
+#[cfg(not(any(
+    selvm_sibling_calls,
+    feature = "threaded-dispatch",
+    feature = "tail-call-dispatch"
+)))]
 const fn default_dispatch() -> Dispatch {
     Dispatch::Loop
 }
@@ -221,6 +248,8 @@ impl Thread {
         let (stop, fuel) = match dispatch {
             Dispatch::Loop => looped::run(self, module, stack, memory, budget),
             Dispatch::Threaded => threaded::run(self, module, stack, memory, budget),
+            #[cfg(selvm_sibling_calls)]
+            Dispatch::Sibling => sibling::run(self, module, stack, memory, budget),
             #[cfg(feature = "tail-calls")]
             Dispatch::TailCall => tailcall::run(self, module, stack, memory, budget),
         };

@@ -51,7 +51,7 @@ pub struct WasmBenchArgs {
 /// One program's measurements.
 struct Measured {
     program: &'static Program,
-    /// Per engine (in [`Engine::ALL`] order): preparation time and median run time.
+    /// Per engine (in [`Engine::all`] order): preparation time and median run time.
     prepare: Vec<Duration>,
     /// Median time in dx and in `Module::load` (seLVM loop's preparations).
     stages: (Duration, Duration),
@@ -70,11 +70,11 @@ fn median(mut times: Vec<Duration>) -> Duration {
 fn measure(p: &'static Program, reps: usize, counts: bool) -> Result<Measured, String> {
     let fail = |engine: Engine, e: String| format!("{}: {}: {e}", p.name, engine.name());
     // Preparation is timed `reps` times too (the median is reported); the last one runs.
-    let mut prepare_times = vec![Vec::with_capacity(reps); Engine::ALL.len()];
+    let mut prepare_times = vec![Vec::with_capacity(reps); Engine::all().len()];
     let mut engines: Vec<Prepared> = Vec::new();
     let (mut dx_times, mut load_times) = (Vec::new(), Vec::new());
     for _ in 0..reps {
-        engines = Engine::ALL
+        engines = Engine::all()
             .iter()
             .map(|&e| prepare(e, p.wasm).map_err(|m| fail(e, m)))
             .collect::<Result<_, _>>()?;
@@ -87,7 +87,7 @@ fn measure(p: &'static Program, reps: usize, counts: bool) -> Result<Measured, S
     }
     // Warm-up, which also checks every engine's checksum.
     let mut instructions = 0;
-    for (engine, prepared) in Engine::ALL.iter().zip(&mut engines) {
+    for (engine, prepared) in Engine::all().iter().zip(&mut engines) {
         let (result, executed) = (prepared.run)(p.n).map_err(|e| fail(*engine, e))?;
         if result != p.checksum {
             return Err(fail(
@@ -101,7 +101,7 @@ fn measure(p: &'static Program, reps: usize, counts: bool) -> Result<Measured, S
     for _ in 0..reps {
         for (i, prepared) in engines.iter_mut().enumerate() {
             let start = Instant::now();
-            (prepared.run)(p.n).map_err(|e| fail(Engine::ALL[i], e))?;
+            (prepared.run)(p.n).map_err(|e| fail(Engine::all()[i], e))?;
             times[i].push(start.elapsed());
         }
     }
@@ -173,7 +173,7 @@ fn geomean(xs: impl Iterator<Item = f64>) -> f64 {
 }
 
 fn print_tables(rows: &[Measured]) -> Result<(), Failure> {
-    let names: Vec<String> = Engine::ALL.iter().map(|e| e.name()).collect();
+    let names: Vec<String> = Engine::all().iter().map(|e| e.name()).collect();
     outln!(
         "\nExecution time of run(n), median, ms (× = time / wasmi 2.x time; lower is faster):\n"
     )?;

@@ -59,7 +59,7 @@ mod tests {
     #[test]
     fn committed_modules_give_the_recorded_checksums() {
         for p in &PROGRAMS {
-            for &engine in Engine::ALL {
+            for engine in Engine::all() {
                 let mut prepared = prepare(engine, p.wasm)
                     .unwrap_or_else(|e| panic!("{}: {}: {e}", p.name, engine.name()));
                 let (result, _) = (prepared.run)(p.small.0)
