@@ -32,7 +32,16 @@ const view = new KernelView($('view'));
 const timeline = new Timeline($('timeline'));
 let names = new Map();
 
-const module = await window.selvmStart.module;
+let module;
+try {
+  module = await window.selvmStart.module;
+} catch (err) {
+  // No machine to run (selvm_web.wasm missing or not WebAssembly): say so in the page.
+  const why = `selvm: the machine's module selvm_web.wasm could not be loaded (${err.message}); build the page with \`cargo xtask web\``;
+  term.error(why);
+  document.getElementById('status').textContent = why;
+  await new Promise(() => {}); // the rest of the page needs the module: stop here, quietly
+}
 performance.mark('selvm-compiled');
 const worker = window.selvmStart.worker;
 let resolveReady;
