@@ -3,7 +3,8 @@
 //! a configured key and rejects (and logs) one that does not. With
 //! `target/user/cluster-node.sbc` (`cargo xtask build-user user/cluster-node`; `cargo
 //! xtask test` builds it and runs these with `--run-ignored all`, or set
-//! `SELVM_CLUSTER_NODE`): 3 and 5 nodes calling each other through proxies, and a node
+//! `SELVM_CLUSTER_NODE`): 3 and 5 nodes calling each other through proxies (nested
+//! calls through a relay included, back to the calling node too), and a node
 //! killed with SIGKILL mid-run, whose calls come back as the documented error well
 //! within the 5 s deadline while the rest of the cluster finishes cleanly.
 
@@ -274,6 +275,14 @@ fn check_every_node_answered_and_stopped(n: u64) {
         assert!(lines.contains(&format!("[node {p}] stopped by node 1")));
         let stopped = format!("[node 1] stopping node {p}: done");
         assert!(lines.contains(&stopped), "{stopped:?} missing: {lines:#?}");
+    }
+    // Nested calls through node 2's relay (made by node 2's worker pool): on to the
+    // last node, and back to node 1 (whose own pool serves it).
+    for nested in [
+        format!("[node 1] node 1 -> node 2 -> node {n}: 5 + 6 = 11 (from node {n})"),
+        "[node 1] node 1 -> node 2 -> node 1: 7 + 8 = 15 (from node 1)".to_string(),
+    ] {
+        assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }
     for id in 1..=n {
         assert!(lines.contains(&format!("[cluster] node {id} ended: exit status: 0")));

@@ -1,13 +1,15 @@
-//! The demo client on node 1: proxies for every other node's adder (object 1) and
-//! control object (object 0), minted from the network service's endpoint with Write
+//! The demo client on node 1: proxies for every other node's control object (0),
+//! adder (1) and relay (2), minted from the network service's endpoint with Write
 //! and GrantReply only (Read would let a client receive other clients' calls). It
-//! waits until every node answered once, calls them in turn for [`CALLING_NS`],
+//! waits until every node answered once, makes two nested calls through node 2's relay
+//! (to the last node, and back to node 1), calls every node in turn for [`CALLING_NS`],
 //! checking every sum, reports a node whose call fails (the documented error label)
 //! and stops calling it, then stops the nodes still up and halts: status 0 when every
 //! answer was right, 2 when one was wrong, 3 when a node never answered.
 
 use crate::device::Devices;
 use crate::print::{Part::*, line};
+use crate::servers::{ADD, RELAY};
 use crate::service::{STOP, proxy_badge};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb};
@@ -18,6 +20,8 @@ use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
 const CALLING_NS: u64 = 2_000_000_000;
 /// How long it waits for every node to answer once.
 const STARTUP_NS: u64 = 30_000_000_000;
+/// Objects of every node the client has proxies for: 0 control, 1 adder, 2 relay.
+const OBJECTS: usize = 3;
 /// Most nodes the client keeps track of.
 const MAX_NODES: usize = 64;
 
@@ -29,10 +33,10 @@ static NET: AtomicUsize = AtomicUsize::new(0);
 /// Mints the proxies and starts the client thread.
 pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<(), Error> {
     let nodes = nodes.min(MAX_NODES as u64);
-    let base = env.slots.alloc_range(2 * (nodes as usize + 1))?;
+    let base = env.slots.alloc_range(OBJECTS * (nodes as usize + 1))?;
     let rights = CapRights::new(true, false, false, true); // GrantReply + Write
     for p in 2..=nodes {
-        for object in [0, 1] {
+        for object in 0..OBJECTS as u64 {
             let slot = base + object * (nodes + 1) + p;
             let badge = proxy_badge(p, object);
             cnode::mint(
@@ -49,14 +53,19 @@ pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<
     tcb::resume(t.tcb)
 }
 
-/// Calls `object` on node `p` through its proxy; Ok(MR0, MR1) for label 0, else
-/// Err(label, MR0).
-fn call(p: u64, object: u64, label: u64, a: u64, b: u64) -> Result<(u64, u64), (u64, u64)> {
+/// Calls `object` on node `p` through its proxy with `mrs`; Ok(MR0, MR1) for label
+/// 0, else Err(label, MR0).
+fn call(p: u64, object: u64, label: u64, mrs: &[u64]) -> Result<(u64, u64), (u64, u64)> {
     let nodes = NODES.load(SeqCst);
     let proxy = PROXIES.load(SeqCst) + object * (nodes + 1) + p;
-    libsel4::ipc::set_mr(0, a);
-    libsel4::ipc::set_mr(1, b);
-    let info = libsel4::call(proxy, MessageInfo::new(label, 0, 0, 2).unwrap_or_default());
+    for (i, m) in mrs.iter().enumerate() {
+        libsel4::ipc::set_mr(i, *m);
+    }
+    let length = mrs.len() as u64;
+    let info = libsel4::call(
+        proxy,
+        MessageInfo::new(label, 0, 0, length).unwrap_or_default(),
+    );
     let (r0, r1) = (libsel4::ipc::get_mr(0), libsel4::ipc::get_mr(1));
     if info.label() == 0 {
         Ok((r0, r1))
@@ -88,7 +97,7 @@ extern "C" fn run(_: u64) {
     // Every node answers once (calls to a node not yet connected fail at once).
     for p in 2..=nodes {
         loop {
-            match call(p, 1, crate::ADD, 40, p) {
+            match call(p, 1, ADD, &[40, p]) {
                 Ok((sum, by)) => {
                     line(&[
                         T("node "),
@@ -111,10 +120,48 @@ extern "C" fn run(_: u64) {
             }
         }
     }
+    // Nested calls through node 2's relay, which a worker there makes: on to the last
+    // node, and back to this one (served by this node's own worker pool).
+    let mut wrong = 0u64;
+    if nodes >= 2 {
+        // (With two nodes the "last node" is node 2 itself: only the way back is made.)
+        let onward = [(nodes, 5, 6)].into_iter().filter(|_| nodes >= 3);
+        for (target, a, b) in onward.chain([(1, 7, 8)]) {
+            match call(2, 2, RELAY, &[target, a, b]) {
+                Ok((sum, by)) => {
+                    line(&[
+                        T("node 1 -> node 2 -> node "),
+                        N(target),
+                        T(": "),
+                        N(a),
+                        T(" + "),
+                        N(b),
+                        T(" = "),
+                        N(sum),
+                        T(" (from node "),
+                        N(by),
+                        T(")"),
+                    ]);
+                    wrong += u64::from(sum != a + b || by != target);
+                }
+                Err((label, _)) => {
+                    line(&[
+                        T("relay through node 2 to node "),
+                        N(target),
+                        T(" failed: "),
+                        T(why(label)),
+                        T(", label "),
+                        N(label),
+                    ]);
+                    wrong += 1;
+                }
+            }
+        }
+    }
     line(&[T("every node answered; calling them for 2 s")]);
     let mut alive = [true; MAX_NODES + 1];
     let mut last_answer = [dev.now_ns(); MAX_NODES + 1];
-    let (mut calls, mut wrong, mut i) = (0u64, 0u64, 0u64);
+    let (mut calls, mut i) = (0u64, 0u64);
     let calling_from = dev.now_ns();
     while dev.now_ns() - calling_from < CALLING_NS {
         for p in 2..=nodes {
@@ -122,7 +169,7 @@ extern "C" fn run(_: u64) {
                 continue;
             }
             i += 1;
-            match call(p, 1, crate::ADD, i, p * 1000) {
+            match call(p, 1, ADD, &[i, p * 1000]) {
                 Ok((sum, by)) => {
                     calls += 1;
                     last_answer[p as usize] = dev.now_ns();
@@ -153,7 +200,7 @@ extern "C" fn run(_: u64) {
     }
     line(&[N(calls), T(" calls answered, "), N(wrong), T(" wrong")]);
     for p in (2..=nodes).filter(|&p| alive[p as usize]) {
-        let stopped = call(p, 0, STOP, 0, 0).is_ok();
+        let stopped = call(p, 0, STOP, &[]).is_ok();
         line(&[
             T("stopping node "),
             N(p),

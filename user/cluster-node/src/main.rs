@@ -1,8 +1,9 @@
 //! The root task of a seLVM cluster node (`selvm cluster up -n 3
 //! target/user/cluster-node.sbc`, or `selvm node`). Every node maps its network
 //! device, binds the device's interrupt to a notification bound to the root thread,
-//! starts an adder service (object 1: label [`ADD`], MR0 + MR1, answering with the sum
-//! and its node id) and runs the network service ([`service`]) on the root thread.
+//! starts the objects it exports ([`servers`]: an adder and a relay), and runs the
+//! network service ([`service`]) on the root thread, its worker pool ([`workers`])
+//! making the calls other nodes send.
 //! Node 1 also starts the demo client ([`client`]): it calls every other node's adder
 //! through proxy endpoints, checks every answer, reports a node that dies as the error
 //! its calls return, and finally stops the other nodes and halts (status 0 when every
@@ -16,21 +17,15 @@
 mod client;
 mod device;
 mod print;
+mod servers;
 mod service;
+mod workers;
 
-use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use libsel4::{BootInfo, CPtr, CapRights, Error, cnode, debug_halt_status, irq, tcb};
+use libsel4::{BootInfo, CapRights, Error, cnode, debug_halt_status, irq, tcb};
 use print::{Part::*, line};
 use sel4rt::{Env, ROOT_CNODE, ROOT_TCB, types};
 use selvm_abi::vm::device::IRQ_NETWORK;
 use selvm_abi::vm::network::{NET_INCARNATION, NET_NODE, NET_NODES};
-
-/// Label of a call to an adder.
-pub const ADD: u64 = 1;
-/// The adder's endpoint (for its thread).
-static ADDER_EP: AtomicU64 = AtomicU64::new(0);
-/// This node's id (for the adder's answers).
-static NODE: AtomicU64 = AtomicU64::new(0);
 
 rt::main!(main);
 
@@ -49,7 +44,6 @@ fn start() -> Result<(), Error> {
     let mut env = Env::from_boot_info().ok_or(Error::FailedLookup)?;
     let dev = device::map(&mut env)?;
     let (me, nodes) = (dev.net_read(NET_NODE), dev.net_read(NET_NODES));
-    NODE.store(me, SeqCst);
     line(&[
         T("node "),
         N(me),
@@ -90,10 +84,8 @@ fn start() -> Result<(), Error> {
     irq::handler_set_notification(handler, badged)?;
     tcb::bind_notification(ROOT_TCB, ntfn)?;
     irq::handler_ack(handler)?;
-    let adder = env.retype(types::ENDPOINT, 0)?;
-    ADDER_EP.store(adder, SeqCst);
-    let t = env.create_thread(serve_adder, 0, 100, 0)?;
-    tcb::resume(t.tcb)?;
+    let objects = servers::start(&mut env, me, nodes, endpoint)?;
+    let mut pool = workers::Pool::new(&mut env, &objects)?;
     if me == 1 {
         client::start(&mut env, dev, endpoint, nodes)?;
     }
@@ -102,28 +94,10 @@ fn start() -> Result<(), Error> {
         endpoint,
         irq_handler: handler,
         reply_slots: env.slots.alloc_range(service::SLOTS)?,
-        objects: [adder],
         halt_when_down: if me == 1 { 0 } else { 1 },
         // Node 1's client prints; elsewhere the service does.
         print_events: me != 1,
     };
-    service::run(&s);
+    service::run(&s, &mut env, &mut pool);
     Ok(())
-}
-
-/// The adder: MR0 + MR1 for label [`ADD`], answered with the sum and this node's id.
-extern "C" fn serve_adder(_: u64) {
-    let ep: CPtr = ADDER_EP.load(SeqCst);
-    let (mut info, _) = libsel4::recv(ep);
-    loop {
-        let reply = if info.label() == ADD && info.length() >= 2 {
-            let sum = libsel4::ipc::get_mr(0).wrapping_add(libsel4::ipc::get_mr(1));
-            libsel4::ipc::set_mr(0, sum);
-            libsel4::ipc::set_mr(1, NODE.load(SeqCst));
-            libsel4::MessageInfo::new(0, 0, 0, 2)
-        } else {
-            libsel4::MessageInfo::new(99, 0, 0, 0)
-        };
-        (info, _) = libsel4::reply_recv(ep, reply.unwrap_or_default());
-    }
 }

@@ -10,17 +10,18 @@
 //! - the device's interrupt (the badge's [`IRQ_BADGE`] bit): every received message is
 //!   handled, then the line acknowledged. A Reply or Error answers the saved reply cap
 //!   (an error with label `REMOTE_ERROR_LABEL | code`, MR0 the node); a Call from
-//!   another node is made on the local object it names and its answer transmitted
-//!   (object 0 is the node's control object: label [`STOP`] halts the node after the
-//!   reply); node events are printed.
+//!   another node goes to a worker, which makes it on the local object it names; the
+//!   worker's answer is transmitted (object 0 is the node's control object: label
+//!   [`STOP`] halts the node after the reply); node events are printed.
 //!
-//! A remote Call served here is made from this thread, so this thread waits while the
-//! local object works: the worker pool of docs/cluster.md is what lifts that.
+//! A remote Call served here is made by a worker thread ([`crate::workers`]), so the
+//! service keeps receiving while local servers work.
 
 use crate::device::Devices;
 use crate::print::{Part::*, line};
+use crate::workers::{Pool, WORKER_BADGE};
 use libsel4::{CPtr, MessageInfo, cnode, irq};
-use sel4rt::ROOT_CNODE;
+use sel4rt::{Env, ROOT_CNODE};
 use selvm_abi::vm::network::*;
 
 /// The badge bit of the device's notification (proxy badges stay below it).
@@ -45,8 +46,6 @@ pub struct Service {
     pub irq_handler: CPtr,
     /// First of [`SLOTS`] empty root slots for saved reply caps.
     pub reply_slots: CPtr,
-    /// The local objects remote nodes may call, by object number (index 1 onwards).
-    pub objects: [CPtr; 1],
     /// Halt when this node goes down (0: never).
     pub halt_when_down: u64,
     /// Print node events (only one thread of a node prints, so lines never mix:
@@ -61,8 +60,8 @@ struct Slots {
     generation: [u64; SLOTS],
 }
 
-/// Runs the service; returns only to halt the node.
-pub fn run(s: &Service) {
+/// Runs the service with `pool` serving remote calls; returns only to halt the node.
+pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
     let mut slots = Slots {
         busy: [false; SLOTS],
         generation: [0; SLOTS],
@@ -71,15 +70,31 @@ pub fn run(s: &Service) {
     let (mut info, mut badge) = libsel4::recv(s.endpoint);
     loop {
         if badge & IRQ_BADGE != 0 {
-            if !drain(s, &mut slots, &mut mrs) {
+            if !drain(s, env, pool, &mut slots, &mut mrs) {
                 return;
             }
             let _ = irq::handler_ack(s.irq_handler);
+        } else if badge & WORKER_BADGE != 0 {
+            let worker = (badge & !WORKER_BADGE) as usize;
+            if let Some((node, call_id, label, n)) = pool.ready(worker, &mut mrs) {
+                transmit_answer(s, node, call_id, label, &mrs[..n]);
+            }
         } else {
             client_call(s, &mut slots, info, badge, &mut mrs);
         }
         (info, badge) = libsel4::recv(s.endpoint);
     }
+}
+
+/// Transmits a served call's answer; a server's label may not pose as a remote error.
+fn transmit_answer(s: &Service, node: u64, call_id: u64, label: u64, mrs: &[u64]) {
+    let label = if label & REMOTE_ERROR_LABEL != 0 {
+        REMOTE_ERROR_LABEL | ERROR_BAD_MESSAGE
+    } else {
+        label
+    };
+    let header = [MSG_REPLY, node, call_id, 0, label, mrs.len() as u64];
+    s.dev.transmit(header, mrs);
 }
 
 /// A local client called a proxy: save its reply cap and send the call.
@@ -117,12 +132,18 @@ fn reply_error(code: u64) {
 }
 
 /// Handles every received message; false when the node must halt.
-fn drain(s: &Service, slots: &mut Slots, mrs: &mut [u64; MSG_MAX_MRS]) -> bool {
+fn drain(
+    s: &Service,
+    env: &mut Env,
+    pool: &mut Pool,
+    slots: &mut Slots,
+    mrs: &mut [u64; MSG_MAX_MRS],
+) -> bool {
     while let Some((h, n)) = s.dev.receive(mrs) {
         match h[MSG_KIND] {
             MSG_REPLY | MSG_ERROR => answer(s, slots, &h, &mrs[..n]),
             MSG_CALL => {
-                if !serve(s, &h, &mrs[..n]) {
+                if !serve(s, env, pool, &h, &mrs[..n]) {
                     return false;
                 }
             }
@@ -163,42 +184,31 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
     let _ = cnode::delete(ROOT_CNODE, slot, 64);
 }
 
-/// A call from another node: make it on the local object and transmit the answer;
-/// false when it stopped the node.
-fn serve(s: &Service, h: &[u64; MSG_MRS], mrs: &[u64]) -> bool {
+/// A call from another node: hand it to a worker (or, for the control object, act on
+/// it here); false when it stopped the node.
+fn serve(s: &Service, env: &mut Env, pool: &mut Pool, h: &[u64; MSG_MRS], mrs: &[u64]) -> bool {
     let (node, object) = (h[MSG_NODE], h[MSG_OBJECT]);
-    let mut header = [MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 0];
     if object == 0 && h[MSG_LABEL] == STOP {
-        s.dev.transmit(header, &[]);
+        s.dev
+            .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 0], &[]);
         line(&[T("stopped by node "), N(node)]);
         return false;
     }
-    let Some(&cap) = (object as usize)
-        .checked_sub(1)
-        .and_then(|o| s.objects.get(o))
-    else {
-        header[MSG_LABEL] = REMOTE_ERROR_LABEL | ERROR_NO_SUCH_OBJECT;
-        s.dev.transmit(header, &[]);
+    let refused = if !Pool::has_object(object) {
+        ERROR_NO_SUCH_OBJECT
+    } else if !pool.start(env, s.endpoint, h, mrs) {
+        ERROR_BUSY
+    } else {
         return true;
     };
-    for (i, m) in mrs.iter().enumerate() {
-        libsel4::ipc::set_mr(i, *m);
-    }
-    let label = h[MSG_LABEL] & ((1 << 52) - 1);
-    let info = MessageInfo::new(label, 0, 0, mrs.len() as u64).unwrap_or_default();
-    let answer = libsel4::call(cap, info);
-    let n = answer.length();
-    let mut out = [0u64; MSG_MAX_MRS];
-    for (i, m) in out.iter_mut().take(n).enumerate() {
-        *m = libsel4::ipc::get_mr(i);
-    }
-    // A server's label may not pose as a remote error.
-    header[MSG_LABEL] = if answer.label() & REMOTE_ERROR_LABEL != 0 {
-        REMOTE_ERROR_LABEL | ERROR_BAD_MESSAGE
-    } else {
-        answer.label()
-    };
-    header[MSG_LENGTH] = n as u64;
-    s.dev.transmit(header, &out[..n]);
+    let header = [
+        MSG_REPLY,
+        node,
+        h[MSG_CALL_ID],
+        0,
+        REMOTE_ERROR_LABEL | refused,
+        0,
+    ];
+    s.dev.transmit(header, &[]);
     true
 }

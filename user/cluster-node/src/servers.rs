@@ -1,0 +1,99 @@
+//! The objects a node exports to other nodes: object 1, the adder (label [`ADD`]: MR0
+//! + MR1, answered with the sum and this node's id), and object 2, the relay (label
+//! [`RELAY`]: MR0 a node, MR1 and MR2 two numbers; it Calls that node's adder through
+//! a proxy of its own and answers with what came back), which makes nested remote calls
+//! (node 1 → node 2 → node 3, or back to node 1) for the worker pool to carry.
+
+use crate::service::proxy_badge;
+use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use libsel4::ipc::{get_mr, set_mr};
+use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, tcb};
+use sel4rt::{Env, ROOT_CNODE, types};
+
+/// Label of a call to an adder.
+pub const ADD: u64 = 1;
+/// Label of a call to a relay.
+pub const RELAY: u64 = 2;
+/// The relay's answer when its node number is out of range.
+const BAD_NODE: u64 = 98;
+/// The servers' answer to a label they do not know.
+const UNKNOWN: u64 = 99;
+
+static ADDER_EP: AtomicU64 = AtomicU64::new(0);
+static RELAY_EP: AtomicU64 = AtomicU64::new(0);
+static RELAY_PROXIES: AtomicU64 = AtomicU64::new(0);
+static NODE: AtomicU64 = AtomicU64::new(0);
+static NODES: AtomicU64 = AtomicU64::new(0);
+
+/// Starts the adder and the relay of node `me` (of `nodes`); returns their endpoints
+/// (objects 1 and 2). `service` is the network service's endpoint, which the relay's
+/// proxies are minted from.
+pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr; 2], Error> {
+    NODE.store(me, SeqCst);
+    NODES.store(nodes, SeqCst);
+    let adder = env.retype(types::ENDPOINT, 0)?;
+    let relay = env.retype(types::ENDPOINT, 0)?;
+    ADDER_EP.store(adder, SeqCst);
+    RELAY_EP.store(relay, SeqCst);
+    let base = env.slots.alloc_range(nodes as usize + 1)?;
+    let rights = CapRights::new(true, false, false, true);
+    for p in 1..=nodes {
+        let badge = proxy_badge(p, 1);
+        cnode::mint(
+            ROOT_CNODE,
+            base + p,
+            64,
+            ROOT_CNODE,
+            service,
+            64,
+            rights,
+            badge,
+        )?;
+    }
+    RELAY_PROXIES.store(base, SeqCst);
+    for entry in [serve_adder as extern "C" fn(u64), serve_relay] {
+        let t = env.create_thread(entry, 0, 100, 0)?;
+        tcb::resume(t.tcb)?;
+    }
+    Ok([adder, relay])
+}
+
+fn info(label: u64, length: u64) -> MessageInfo {
+    MessageInfo::new(label, 0, 0, length).unwrap_or_default()
+}
+
+extern "C" fn serve_adder(_: u64) {
+    let ep = ADDER_EP.load(SeqCst);
+    let (mut got, _) = libsel4::recv(ep);
+    loop {
+        let answer = if got.label() == ADD && got.length() >= 2 {
+            set_mr(0, get_mr(0).wrapping_add(get_mr(1)));
+            set_mr(1, NODE.load(SeqCst));
+            info(0, 2)
+        } else {
+            info(UNKNOWN, 0)
+        };
+        (got, _) = libsel4::reply_recv(ep, answer);
+    }
+}
+
+extern "C" fn serve_relay(_: u64) {
+    let ep = RELAY_EP.load(SeqCst);
+    let (mut got, _) = libsel4::recv(ep);
+    loop {
+        let target = get_mr(0);
+        let answer = if got.label() != RELAY || got.length() < 3 {
+            info(UNKNOWN, 0)
+        } else if target == 0 || target > NODES.load(SeqCst) {
+            info(BAD_NODE, 0)
+        } else {
+            let (a, b) = (get_mr(1), get_mr(2));
+            set_mr(0, a);
+            set_mr(1, b);
+            // The adder's answer (or the remote error) is in the IPC buffer as it came.
+            let back = libsel4::call(RELAY_PROXIES.load(SeqCst) + target, info(ADD, 2));
+            info(back.label(), back.length() as u64)
+        };
+        (got, _) = libsel4::reply_recv(ep, answer);
+    }
+}

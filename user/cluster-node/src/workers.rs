@@ -1,0 +1,185 @@
+//! The serving side's worker pool: a Call from another node is made by a worker
+//! thread, never by the network service itself, so the service keeps receiving while
+//! local servers work, and a server that calls through a proxy while serving (A → B →
+//! A, or on to C) cannot deadlock its node. Workers are made on demand, up to
+//! [`MAX_WORKERS`]; a call arriving when all are busy is answered `ERROR_BUSY`.
+//!
+//! The hand-off: a worker Calls the service's endpoint with its own badge
+//! ([`WORKER_BADGE`] | index) to say it is ready (and, after a job, that its answer is
+//! in its job slot); the service saves that Call's reply cap in the worker's slot, and
+//! a job is given by writing it into the worker's slot of [`JOBS`] and replying with an
+//! empty message. A job slot holds the cluster header and the message registers, both
+//! ways (so all 120 registers fit).
+
+use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, tcb};
+use sel4rt::{Env, ROOT_CNODE};
+use selvm_abi::vm::network::{MSG_LABEL, MSG_LENGTH, MSG_MAX_MRS, MSG_MRS, MSG_OBJECT};
+
+/// Most worker threads a node makes.
+pub const MAX_WORKERS: usize = 8;
+/// Badge bit of a worker's cap to the service endpoint (below the interrupt's bit 40,
+/// above every proxy badge).
+pub const WORKER_BADGE: u64 = 1 << 39;
+const WORDS: usize = MSG_MRS + MSG_MAX_MRS;
+
+#[allow(clippy::declare_interior_mutable_const)]
+const ZERO: AtomicU64 = AtomicU64::new(0);
+#[allow(clippy::declare_interior_mutable_const)]
+const SLOT: [AtomicU64; WORDS] = [ZERO; WORDS];
+/// Each worker's job: the cluster header then the registers (the answer comes back in
+/// the same words: label in `MSG_LABEL`, count in `MSG_LENGTH`).
+static JOBS: [[AtomicU64; WORDS]; MAX_WORKERS] = [SLOT; MAX_WORKERS];
+/// The service endpoint's cap each worker Calls (badged), by worker.
+static WORKER_CAPS: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
+/// The local objects callable from other nodes, by object number - 1.
+static OBJECTS: [AtomicU64; 4] = [ZERO; 4];
+
+/// The pool as the service keeps it.
+pub struct Pool {
+    made: usize,
+    /// The worker waits in its ready Call (its reply cap is saved).
+    idle: [bool; MAX_WORKERS],
+    /// The caller (node, call id) of the job a worker has or will get.
+    job: [Option<(u64, u64)>; MAX_WORKERS],
+    /// First of MAX_WORKERS root slots for the workers' saved reply caps.
+    reply_slots: CPtr,
+}
+
+impl Pool {
+    /// An empty pool serving `objects` (object 1, 2, …).
+    pub fn new(env: &mut Env, objects: &[CPtr]) -> Result<Pool, Error> {
+        for (o, cap) in OBJECTS.iter().zip(objects) {
+            o.store(*cap, SeqCst);
+        }
+        Ok(Pool {
+            made: 0,
+            idle: [false; MAX_WORKERS],
+            job: [None; MAX_WORKERS],
+            reply_slots: env.slots.alloc_range(MAX_WORKERS)?,
+        })
+    }
+
+    /// Whether object `object` exists here.
+    pub fn has_object(object: u64) -> bool {
+        (object as usize)
+            .checked_sub(1)
+            .and_then(|i| OBJECTS.get(i))
+            .is_some_and(|o| o.load(SeqCst) != 0)
+    }
+
+    /// Gives a job (header and registers) from `node`'s call `call_id` to an idle
+    /// worker, or to a new one; false when every worker is busy and none can be made.
+    pub fn start(
+        &mut self,
+        env: &mut Env,
+        endpoint: CPtr,
+        header: &[u64; MSG_MRS],
+        mrs: &[u64],
+    ) -> bool {
+        let (node, call_id) = (header[1], header[2]);
+        let i = match self.idle.iter().position(|&b| b) {
+            Some(i) => i,
+            None if self.made < MAX_WORKERS && self.make(env, endpoint).is_ok() => self.made - 1,
+            None => return false,
+        };
+        for (w, v) in JOBS[i].iter().zip(header.iter().chain(mrs)) {
+            w.store(*v, SeqCst);
+        }
+        self.job[i] = Some((node, call_id));
+        if self.idle[i] {
+            self.idle[i] = false;
+            self.wake(i);
+        }
+        true
+    }
+
+    /// A worker's Call arrived (badge `WORKER_BADGE | i`): saves its reply cap; returns
+    /// the finished job's caller and answer (label, registers into `out`), if it had
+    /// one. A worker made for a job gets that job at once.
+    pub fn ready(
+        &mut self,
+        i: usize,
+        out: &mut [u64; MSG_MAX_MRS],
+    ) -> Option<(u64, u64, u64, usize)> {
+        if i >= self.made
+            || cnode::save_caller(ROOT_CNODE, self.reply_slots + i as u64, 64).is_err()
+        {
+            return None;
+        }
+        let done = match self.job[i] {
+            // A worker answers by zeroing its job's kind word; a fresh worker's first
+            // ready Call finds its job still unanswered (it starts it below).
+            Some((node, call_id)) if JOBS[i][0].load(SeqCst) == 0 => {
+                self.job[i] = None;
+                let n = (JOBS[i][MSG_LENGTH].load(SeqCst) as usize).min(MSG_MAX_MRS);
+                for (o, w) in out.iter_mut().zip(&JOBS[i][MSG_MRS..MSG_MRS + n]) {
+                    *o = w.load(SeqCst);
+                }
+                Some((node, call_id, JOBS[i][MSG_LABEL].load(SeqCst), n))
+            }
+            _ => None,
+        };
+        if self.job[i].is_some() {
+            self.wake(i);
+        } else {
+            self.idle[i] = true;
+        }
+        done
+    }
+
+    /// Answers worker `i`'s ready Call: its job is in its slot.
+    fn wake(&self, i: usize) {
+        let slot = self.reply_slots + i as u64;
+        libsel4::send(slot, MessageInfo::default());
+        let _ = cnode::delete(ROOT_CNODE, slot, 64);
+    }
+
+    fn make(&mut self, env: &mut Env, endpoint: CPtr) -> Result<(), Error> {
+        let i = self.made;
+        let cap = env.slots.alloc()?;
+        let rights = CapRights::new(true, false, false, true);
+        cnode::mint(
+            ROOT_CNODE,
+            cap,
+            64,
+            ROOT_CNODE,
+            endpoint,
+            64,
+            rights,
+            WORKER_BADGE | i as u64,
+        )?;
+        WORKER_CAPS[i].store(cap, SeqCst);
+        let t = env.create_thread(work, i as u64, 150, 0)?;
+        tcb::resume(t.tcb)?;
+        self.made += 1;
+        Ok(())
+    }
+}
+
+/// A worker: says it is ready, then runs each job it is given and hands back the
+/// answer in the same words.
+extern "C" fn work(i: u64) {
+    let i = i as usize;
+    let me = WORKER_CAPS[i].load(SeqCst);
+    let job = &JOBS[i];
+    loop {
+        libsel4::call(me, MessageInfo::default());
+        let object = job[MSG_OBJECT].load(SeqCst);
+        let cap = OBJECTS[(object as usize).saturating_sub(1).min(OBJECTS.len() - 1)].load(SeqCst);
+        let n = (job[MSG_LENGTH].load(SeqCst) as usize).min(MSG_MAX_MRS);
+        for j in 0..n {
+            libsel4::ipc::set_mr(j, job[MSG_MRS + j].load(SeqCst));
+        }
+        let label = job[MSG_LABEL].load(SeqCst) & ((1 << 52) - 1);
+        let info = MessageInfo::new(label, 0, 0, n as u64).unwrap_or_default();
+        let answer = libsel4::call(cap, info);
+        let n = answer.length();
+        for j in 0..n {
+            job[MSG_MRS + j].store(libsel4::ipc::get_mr(j), SeqCst);
+        }
+        job[MSG_LABEL].store(answer.label(), SeqCst);
+        job[MSG_LENGTH].store(n as u64, SeqCst);
+        job[0].store(0, SeqCst); // answered
+    }
+}
