@@ -145,6 +145,10 @@ const IMMEDIATE: &[(&str, u64, i16, u64)] = &[
     ("i64.add_imm", 0, -1, u64::MAX), ("i64.mul_imm", 1 << 40, 4, 1 << 42), ("i64.and_imm", u64::MAX, 0xff, 0xff),
     ("i64.or_imm", 1 << 63, 1, (1 << 63) | 1), ("i64.xor_imm", 0, -1, u64::MAX), ("i64.shl_imm", 1, 63, 1 << 63),
     ("i64.shl_imm", 1, 64, 1), ("i64.shr_s_imm", 1 << 63, 63, u64::MAX), ("i64.shr_u_imm", 1 << 63, 63, 1),
+    ("i32.rotl_imm", 0x8000_0001, 1, 3), ("i32.rotl_imm", 0x8000_0001, 33, 3),
+    ("i32.rotl_imm", 0x8000_0001, -1, 0xc000_0000), ("i32.rotl_imm", HI | 1, 0, 1),
+    ("i64.rotl_imm", (1 << 63) | 1, 1, 3), ("i64.rotl_imm", 3, 63, (1 << 63) | 1),
+    ("i64.rotl_imm", 3, -1, (1 << 63) | 1), ("i64.rotl_imm", 3, 64, 3),
 ];
 
 #[rustfmt::skip]

@@ -17,8 +17,10 @@ enum Imm {
     Comm(Op),
     /// Subtraction: `add_imm a, b, -k`.
     Sub(Op),
-    /// Shift by a constant (taken modulo the width).
+    /// Shift or rotate left by a constant (taken modulo the width).
     Shift(Op),
+    /// Rotate right by a constant: rotate left by the width minus it.
+    RotR(Op),
 }
 
 impl Translator<'_> {
@@ -94,8 +96,8 @@ impl Translator<'_> {
             O::I32Shl => self.bin(Op::I32Shl, Imm::Shift(Op::I32ShlImm), false),
             O::I32ShrS => self.bin(Op::I32ShrS, Imm::Shift(Op::I32ShrSImm), false),
             O::I32ShrU => self.bin(Op::I32ShrU, Imm::Shift(Op::I32ShrUImm), false),
-            O::I32Rotl => self.bin(Op::I32Rotl, Imm::No, false),
-            O::I32Rotr => self.bin(Op::I32Rotr, Imm::No, false),
+            O::I32Rotl => self.bin(Op::I32Rotl, Imm::Shift(Op::I32RotlImm), false),
+            O::I32Rotr => self.bin(Op::I32Rotr, Imm::RotR(Op::I32RotlImm), false),
             O::I32Extend8S => self.un(Op::I32Extend8S),
             O::I32Extend16S => self.un(Op::I32Extend16S),
 
@@ -135,8 +137,8 @@ impl Translator<'_> {
             O::I64Shl => self.bin(Op::I64Shl, Imm::Shift(Op::I64ShlImm), true),
             O::I64ShrS => self.bin(Op::I64ShrS, Imm::Shift(Op::I64ShrSImm), true),
             O::I64ShrU => self.bin(Op::I64ShrU, Imm::Shift(Op::I64ShrUImm), true),
-            O::I64Rotl => self.bin(Op::I64Rotl, Imm::No, true),
-            O::I64Rotr => self.bin(Op::I64Rotr, Imm::No, true),
+            O::I64Rotl => self.bin(Op::I64Rotl, Imm::Shift(Op::I64RotlImm), true),
+            O::I64Rotr => self.bin(Op::I64Rotr, Imm::RotR(Op::I64RotlImm), true),
             O::I64Extend8S => self.un(Op::I64Extend8S),
             O::I64Extend16S => self.un(Op::I64Extend16S),
             O::I64Extend32S | O::I64ExtendI32S => self.un(Op::I64Extend32S),
@@ -250,6 +252,9 @@ impl Translator<'_> {
                 imm16(k.wrapping_neg(), wide).map(|v| (i, lhs, d, v))
             }
             (Imm::Shift(i), _, Val::Const(k)) => Some((i, lhs, d, (k & width_mask) as i16)),
+            (Imm::RotR(i), _, Val::Const(k)) => {
+                Some((i, lhs, d, (k.wrapping_neg() & width_mask) as i16))
+            }
             _ => None,
         };
         let pos = match immediate {

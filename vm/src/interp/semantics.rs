@@ -329,6 +329,11 @@ macro_rules! op_semantics {
                 let callee = resolve_ref(module!($m), get!($m, b), c.0 as u32);
                 call!($m, a, try_trap!($m, callee))
             }
+            // Immediate forms.
+            I32RotlImm { a, b, c } => { i32imm!($m, a = b, c; |x, k| x.rotate_left(k % 32)) }
+            I64RotlImm { a, b, c } => {
+                i64imm!($m, a = b, c; |x, k| x.rotate_left((k % 64) as u32))
+            }
         }
     };
 }
