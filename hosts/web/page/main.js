@@ -68,6 +68,7 @@ worker.onmessage = (e) => {
       for (const f of FILES) select.append(new Option(f.what, `file:${f.name}`));
       select.append(new Option(BENCH.what, 'bench'));
       resolveReady(msg);
+      performance.mark('selvm-menu');
       const first = params.get('program') || 'demo';
       const value = [`builtin:${first}`, `file:${first}`, first].find((v) => [...select.options].some((o) => o.value === v));
       select.value = value || 'builtin:demo';
@@ -75,6 +76,7 @@ worker.onmessage = (e) => {
       break;
     }
     case 'booted':
+      if (!performance.getEntriesByName('selvm-booted').length) performance.mark('selvm-booted');
       if (msg.status !== 0) {
         term.error(`selvm: ${msg.message}`);
         exited({ status: msg.status, name: msg.name, message: msg.message });
@@ -83,6 +85,7 @@ worker.onmessage = (e) => {
     case 'console':
       if (firstOutput === null) {
         firstOutput = performance.now();
+        performance.mark('selvm-first-output');
         window.selvmFirstOutputMs = firstOutput;
       }
       term.write(msg.bytes);

@@ -6,7 +6,7 @@ import { chromium } from 'playwright-core';
 
 const browser = await chromium.launch({
   executablePath: process.env.SELVM_CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox'],
+  args: ['--no-sandbox', '--disable-dev-shm-usage'],
 });
 try {
   const page = await browser.newPage();

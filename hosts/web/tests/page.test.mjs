@@ -68,7 +68,7 @@ before(async () => {
   assert.ok(URL && BIN, 'SELVM_URL and SELVM_BIN must be set (cargo xtask web --test sets them)');
   browser = await chromium.launch({
     executablePath: process.env.SELVM_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox'],
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
   });
 });
 
