@@ -71,11 +71,12 @@ pub const MSG_NODE_UP: Word = 5;
 /// Kind (receive only): a node left, died or was cut off.
 pub const MSG_NODE_DOWN: Word = 6;
 
-/// Error code: the destination node died, left or was cut off before it replied.
+/// Error code: the destination node is down: it died, left or was cut off before it
+/// replied, or was not up when the call was made.
 pub const ERROR_PEER_DOWN: Word = 1;
 /// Error code: no reply came within the call deadline.
 pub const ERROR_TIMEOUT: Word = 2;
-/// Error code: the destination is not a node of this cluster, or not connected.
+/// Error code: the destination is not another node of this cluster.
 pub const ERROR_NO_SUCH_NODE: Word = 3;
 /// Error code: the message was malformed (a kind, node or length out of range).
 pub const ERROR_BAD_MESSAGE: Word = 4;

@@ -7,8 +7,9 @@
 //! The rule that makes a remote Call never hang: every Call the guest makes ends in
 //! exactly one message back, its peer's Reply or an Error — `ERROR_PEER_DOWN` when the
 //! peer's connection is lost, it says Goodbye, it is silent for `peer_timeout_ns`, or
-//! it comes back as a new incarnation; `ERROR_TIMEOUT` at the call's deadline;
-//! `ERROR_NO_SUCH_NODE` at once when the node is unknown or not up. A reply that comes
+//! it comes back as a new incarnation, and at once for a call to a node of the
+//! cluster that is not up; `ERROR_TIMEOUT` at the call's deadline;
+//! `ERROR_NO_SUCH_NODE` at once for a number that names no other node. A reply that comes
 //! after its call ended is dropped, and so is the guest's reply to a caller that died
 //! meanwhile.
 
@@ -227,7 +228,17 @@ impl Core {
                 self.bad_guest_messages += 1;
                 self.error(m.node, m.call_id, ERROR_BAD_MESSAGE);
             }
-            MSG_CALL if !self.is_up(m.node) => self.error(m.node, m.call_id, ERROR_NO_SUCH_NODE),
+            MSG_CALL if !self.is_up(m.node) => {
+                // A node of the cluster that is not up is down (not connected yet,
+                // dead, cut off); any other number names no node.
+                let member = m.node != self.me && (1..=self.nodes).contains(&m.node);
+                let code = if member {
+                    ERROR_PEER_DOWN
+                } else {
+                    ERROR_NO_SUCH_NODE
+                };
+                self.error(m.node, m.call_id, code);
+            }
             MSG_CALL => {
                 let deadline_ns = now + self.timeouts.call_deadline_ns;
                 let pending = Pending {

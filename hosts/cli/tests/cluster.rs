@@ -6,7 +6,9 @@
 //! `SELVM_CLUSTER_NODE`): 3 and 5 nodes calling each other through proxies (nested
 //! calls through a relay included, back to the calling node too), and a node
 //! killed with SIGKILL mid-run, whose calls come back as the documented error well
-//! within the 5 s deadline while the rest of the cluster finishes cleanly.
+//! within the 5 s deadline while the rest of the cluster finishes cleanly; and a node
+//! killed and started again (this test's own transport playing node 1), which comes
+//! back as a new incarnation and serves calls again.
 
 use selvm_cluster::config::{ClusterConfig, NodeConfig};
 use selvm_cluster::{Timeouts, Transport, generate_keypair};
@@ -355,4 +357,107 @@ fn a_killed_node_makes_its_calls_fail_within_the_deadline() {
         "node 2 is not called again"
     );
     assert!(calls_answered(&lines) >= 2);
+}
+
+/// Node 1 played by this test's own transport, node 2 a real `selvm node` process.
+fn start_node_2(config: &std::path::Path) -> Running {
+    let program = cluster_node();
+    let args = [
+        "node".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--id".as_ref(),
+        "2".as_ref(),
+        "--timeout".as_ref(),
+        "60".as_ref(),
+        program.as_os_str(),
+    ];
+    Running::start(&args)
+}
+
+/// Calls node 2's adder from `t` (node 1) until it answers; the answer's registers.
+fn add_on_node_2(t: &mut Transport, call_id: u64, a: u64, b: u64) -> Vec<u64> {
+    use selvm_abi::vm::network::{MSG_CALL, MSG_REPLY};
+    use selvm_cluster_proto::guest::Message;
+    let call = Message {
+        kind: MSG_CALL,
+        node: 2,
+        call_id,
+        object: 1,
+        label: 1,
+        mrs: vec![a, b],
+    };
+    let end = Instant::now() + Duration::from_secs(10);
+    while !t.is_up(2) {
+        assert!(Instant::now() < end, "node 2 did not come up");
+        t.poll(Duration::from_millis(10)).unwrap();
+    }
+    t.from_guest(&call.encode());
+    loop {
+        assert!(Instant::now() < end, "node 2 did not answer call {call_id}");
+        t.poll(Duration::from_millis(10)).unwrap();
+        for m in t.take_for_guest() {
+            let m = Message::decode(&m).unwrap();
+            if m.kind == MSG_REPLY && m.call_id == call_id {
+                assert_eq!(m.label, 0);
+                return m.mrs;
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn a_restarted_node_rejoins_with_a_new_incarnation_and_serves_again() {
+    use selvm_abi::vm::network::{ERROR_PEER_DOWN, MSG_ERROR};
+    use selvm_cluster_proto::guest::Message;
+    let c = config(2);
+    let path = temp_dir("rejoin").join("cluster.toml");
+    std::fs::write(&path, c.to_toml()).unwrap();
+    let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
+    let mut node2 = start_node_2(&path);
+    let first = node2.until("incarnation ", Duration::from_secs(10));
+    assert_eq!(add_on_node_2(&mut node1, 1, 40, 2), [42, 2]);
+    // Killed in the middle of a call: the call fails, node 2 is down.
+    node1.from_guest(
+        &Message {
+            kind: selvm_abi::vm::network::MSG_CALL,
+            node: 2,
+            call_id: 2,
+            object: 1,
+            label: 1,
+            mrs: vec![1, 1],
+        }
+        .encode(),
+    );
+    let _ = node2.child.kill();
+    let _ = node2.child.wait();
+    let killed = Instant::now();
+    let mut outcome = None;
+    while outcome.is_none() && killed.elapsed() < Duration::from_secs(5) {
+        node1.poll(Duration::from_millis(10)).unwrap();
+        for m in node1.take_for_guest() {
+            let m = Message::decode(&m).unwrap();
+            if m.call_id == 2 {
+                outcome = Some((m.kind, m.label));
+            }
+        }
+    }
+    // The call either made it before the kill or failed with peer down; never hangs.
+    let outcome = outcome.expect("call 2 ended within 5 s");
+    assert!(
+        outcome == (MSG_ERROR, ERROR_PEER_DOWN) || outcome.0 == selvm_abi::vm::network::MSG_REPLY,
+        "{outcome:?}"
+    );
+    while node1.is_up(2) {
+        assert!(killed.elapsed() < Duration::from_secs(5), "node 2 still up");
+        node1.poll(Duration::from_millis(10)).unwrap();
+    }
+    // Back: a new process, a new incarnation, its exports answer again.
+    let mut node2 = start_node_2(&path);
+    let second = node2.until("incarnation ", Duration::from_secs(10));
+    assert_ne!(first, second, "a restart is a new incarnation");
+    assert_eq!(add_on_node_2(&mut node1, 3, 5, 6), [11, 2]);
+    assert!(node1.is_up(2));
+    let _ = node2.child.kill();
 }

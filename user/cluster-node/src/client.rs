@@ -127,7 +127,14 @@ extern "C" fn run(_: u64) {
         // (With two nodes the "last node" is node 2 itself: only the way back is made.)
         let onward = [(nodes, 5, 6)].into_iter().filter(|_| nodes >= 3);
         for (target, a, b) in onward.chain([(1, 7, 8)]) {
-            match call(2, 2, RELAY, &[target, a, b]) {
+            // Node 2 may not have reached the last node yet: its relay then answers
+            // with the error it got (sent on as a bad message); try again meanwhile.
+            let mut answer = call(2, 2, RELAY, &[target, a, b]);
+            while answer.is_err() && dev.now_ns() - start < STARTUP_NS {
+                libsel4::yield_now();
+                answer = call(2, 2, RELAY, &[target, a, b]);
+            }
+            match answer {
                 Ok((sum, by)) => {
                     line(&[
                         T("node 1 -> node 2 -> node "),
@@ -150,8 +157,6 @@ extern "C" fn run(_: u64) {
                         N(target),
                         T(" failed: "),
                         T(why(label)),
-                        T(", label "),
-                        N(label),
                     ]);
                     wrong += 1;
                 }

@@ -130,10 +130,21 @@ fn a_lost_peer_fails_its_calls_at_once() {
         .collect();
     assert_eq!(errors, [(1, ERROR_PEER_DOWN), (2, ERROR_PEER_DOWN)].into());
     assert!(got.iter().any(|m| m.kind == MSG_NODE_DOWN && m.node == 2));
-    // A call to a node that is down fails at once.
-    p.a.from_guest(&call(2, 3, vec![]), 0);
-    let got = guest_messages(&drain(&mut p.a));
-    assert_eq!((got[0].kind, got[0].label), (MSG_ERROR, ERROR_NO_SUCH_NODE));
+    // A call to a node that is down fails at once; to a number that names no other
+    // node too, differently.
+    for (node, code) in [
+        (2, ERROR_PEER_DOWN),
+        (3, ERROR_NO_SUCH_NODE),
+        (1, ERROR_NO_SUCH_NODE),
+    ] {
+        p.a.from_guest(&call(node, 3, vec![]), 0);
+        let got = guest_messages(&drain(&mut p.a));
+        assert_eq!(
+            (got[0].kind, got[0].label),
+            (MSG_ERROR, code),
+            "node {node}"
+        );
+    }
 }
 
 #[test]
