@@ -4,7 +4,8 @@
 //! `target/user/cluster-node.sbc` (`cargo xtask build-user user/cluster-node`; `cargo
 //! xtask test` builds it and runs these with `--run-ignored all`, or set
 //! `SELVM_CLUSTER_NODE`): 3 and 5 nodes calling each other through proxies (nested
-//! calls through a relay included, back to the calling node too), and a node
+//! calls through a relay included, back to the calling node too, and one-way Sends),
+//! and a node
 //! killed with SIGKILL mid-run, whose calls come back as the documented error well
 //! within the 5 s deadline while the rest of the cluster finishes cleanly; and a node
 //! killed and started again (this test's own transport playing node 1), which comes
@@ -280,9 +281,11 @@ fn check_every_node_answered_and_stopped(n: u64) {
     }
     // Nested calls through node 2's relay (made by node 2's worker pool): on to the
     // last node, and back to node 1 (whose own pool serves it).
+    // ... and three one-way Sends to node 2's tally, counted before it is read.
     for nested in [
         format!("[node 1] node 1 -> node 2 -> node {n}: 5 + 6 = 11 (from node {n})"),
         "[node 1] node 1 -> node 2 -> node 1: 7 + 8 = 15 (from node 1)".to_string(),
+        "[node 1] node 2's tally after Sends of 10, 20 and 12: 42".to_string(),
     ] {
         assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }

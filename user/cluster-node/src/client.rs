@@ -2,14 +2,15 @@
 //! adder (1) and relay (2), minted from the network service's endpoint with Write
 //! and GrantReply only (Read would let a client receive other clients' calls). It
 //! waits until every node answered once, makes two nested calls through node 2's relay
-//! (to the last node, and back to node 1), calls every node in turn for [`CALLING_NS`],
+//! (to the last node, and back to node 1), Sends three numbers one way to node 2's
+//! tally and reads its total, calls every node in turn for [`CALLING_NS`],
 //! checking every sum, reports a node whose call fails (the documented error label)
 //! and stops calling it, then stops the nodes still up and halts: status 0 when every
 //! answer was right, 2 when one was wrong, 3 when a node never answered.
 
 use crate::device::Devices;
 use crate::print::{Part::*, line};
-use crate::servers::{ADD, RELAY};
+use crate::servers::{ADD, READ, RELAY};
 use crate::service::{STOP, proxy_badge};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb};
@@ -20,8 +21,9 @@ use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
 const CALLING_NS: u64 = 2_000_000_000;
 /// How long it waits for every node to answer once.
 const STARTUP_NS: u64 = 30_000_000_000;
-/// Objects of every node the client has proxies for: 0 control, 1 adder, 2 relay.
-const OBJECTS: usize = 3;
+/// Objects of every node the client has proxies for: 0 control, 1 adder, 2 relay,
+/// 3 tally.
+const OBJECTS: usize = 4;
 /// Most nodes the client keeps track of.
 const MAX_NODES: usize = 64;
 
@@ -72,6 +74,20 @@ fn call(p: u64, object: u64, label: u64, mrs: &[u64]) -> Result<(u64, u64), (u64
     } else {
         Err((info.label(), r0))
     }
+}
+
+/// Sends (one way) to `object` on node `p` through its proxy.
+fn send(p: u64, object: u64, label: u64, mrs: &[u64]) {
+    let nodes = NODES.load(SeqCst);
+    let proxy = PROXIES.load(SeqCst) + object * (nodes + 1) + p;
+    for (i, m) in mrs.iter().enumerate() {
+        libsel4::ipc::set_mr(i, *m);
+    }
+    let length = mrs.len() as u64;
+    libsel4::send(
+        proxy,
+        MessageInfo::new(label, 0, 0, length).unwrap_or_default(),
+    );
 }
 
 /// The name of a remote error label's code.
@@ -163,6 +179,18 @@ extern "C" fn run(_: u64) {
             }
         }
     }
+    // One-way Sends: three to node 2's tally, then Calls reading it until it counted
+    // all three (each Send is delivered by a worker there, in order).
+    for amount in [10, 20, 12] {
+        send(2, 3, ADD, &[amount]);
+    }
+    let mut total = 0;
+    let read_from = dev.now_ns();
+    while total != 42 && dev.now_ns() - read_from < STARTUP_NS {
+        total = call(2, 3, READ, &[]).map_or(0, |(t, _)| t);
+    }
+    line(&[T("node 2's tally after Sends of 10, 20 and 12: "), N(total)]);
+    wrong += u64::from(total != 42);
     line(&[T("every node answered; calling them for 2 s")]);
     let mut alive = [true; MAX_NODES + 1];
     let mut last_answer = [dev.now_ns(); MAX_NODES + 1];

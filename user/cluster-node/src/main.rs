@@ -94,6 +94,7 @@ fn start() -> Result<(), Error> {
         endpoint,
         irq_handler: handler,
         reply_slots: env.slots.alloc_range(service::SLOTS)?,
+        probe_slot: env.slots.alloc()?,
         halt_when_down: if me == 1 { 0 } else { 1 },
         // Node 1's client prints; elsewhere the service does.
         print_events: me != 1,

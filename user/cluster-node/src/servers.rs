@@ -2,7 +2,9 @@
 //! + MR1, answered with the sum and this node's id), and object 2, the relay (label
 //! [`RELAY`]: MR0 a node, MR1 and MR2 two numbers; it Calls that node's adder through
 //! a proxy of its own and answers with what came back), which makes nested remote calls
-//! (node 1 → node 2 → node 3, or back to node 1) for the worker pool to carry.
+//! (node 1 → node 2 → node 3, or back to node 1) for the worker pool to carry, and
+//! object 3, the tally (a Send with label [`ADD`] adds MR0 to its total; a Call with
+//! label [`READ`] answers the total), which one-way Sends reach.
 
 use crate::service::proxy_badge;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -14,6 +16,8 @@ use sel4rt::{Env, ROOT_CNODE, types};
 pub const ADD: u64 = 1;
 /// Label of a call to a relay.
 pub const RELAY: u64 = 2;
+/// Label of a call reading the tally.
+pub const READ: u64 = 3;
 /// The relay's answer when its node number is out of range.
 const BAD_NODE: u64 = 98;
 /// The servers' answer to a label they do not know.
@@ -21,20 +25,23 @@ const UNKNOWN: u64 = 99;
 
 static ADDER_EP: AtomicU64 = AtomicU64::new(0);
 static RELAY_EP: AtomicU64 = AtomicU64::new(0);
+static TALLY_EP: AtomicU64 = AtomicU64::new(0);
 static RELAY_PROXIES: AtomicU64 = AtomicU64::new(0);
 static NODE: AtomicU64 = AtomicU64::new(0);
 static NODES: AtomicU64 = AtomicU64::new(0);
 
-/// Starts the adder and the relay of node `me` (of `nodes`); returns their endpoints
-/// (objects 1 and 2). `service` is the network service's endpoint, which the relay's
+/// Starts the adder, the relay and the tally of node `me` (of `nodes`); returns their
+/// endpoints (objects 1, 2 and 3). `service` is the network service's endpoint, which the relay's
 /// proxies are minted from.
-pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr; 2], Error> {
+pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr; 3], Error> {
     NODE.store(me, SeqCst);
     NODES.store(nodes, SeqCst);
     let adder = env.retype(types::ENDPOINT, 0)?;
     let relay = env.retype(types::ENDPOINT, 0)?;
     ADDER_EP.store(adder, SeqCst);
     RELAY_EP.store(relay, SeqCst);
+    let tally = env.retype(types::ENDPOINT, 0)?;
+    TALLY_EP.store(tally, SeqCst);
     let base = env.slots.alloc_range(nodes as usize + 1)?;
     let rights = CapRights::new(true, false, false, true);
     for p in 1..=nodes {
@@ -51,11 +58,11 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
         )?;
     }
     RELAY_PROXIES.store(base, SeqCst);
-    for entry in [serve_adder as extern "C" fn(u64), serve_relay] {
+    for entry in [serve_adder as extern "C" fn(u64), serve_relay, serve_tally] {
         let t = env.create_thread(entry, 0, 100, 0)?;
         tcb::resume(t.tcb)?;
     }
-    Ok([adder, relay])
+    Ok([adder, relay, tally])
 }
 
 fn info(label: u64, length: u64) -> MessageInfo {
@@ -95,5 +102,22 @@ extern "C" fn serve_relay(_: u64) {
             info(back.label(), back.length() as u64)
         };
         (got, _) = libsel4::reply_recv(ep, answer);
+    }
+}
+
+extern "C" fn serve_tally(_: u64) {
+    let ep = TALLY_EP.load(SeqCst);
+    let mut total = 0u64;
+    loop {
+        // Recv, then Reply when it was a Call: a Send leaves no one to answer.
+        let (got, _) = libsel4::recv(ep);
+        match got.label() {
+            ADD if got.length() >= 1 => total = total.wrapping_add(get_mr(0)),
+            READ => {
+                set_mr(0, total);
+                libsel4::reply(info(0, 1));
+            }
+            _ => libsel4::reply(info(UNKNOWN, 0)),
+        }
     }
 }

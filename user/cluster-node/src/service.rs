@@ -6,7 +6,8 @@
 //!   node and object in its badge, Write and GrantReply only): the caller's reply cap
 //!   is saved with CNode_SaveCaller in one of [`SLOTS`] reply slots, and the message
 //!   (label, registers) goes into the transmit ring as a cluster Call whose call id
-//!   names the slot and its generation;
+//!   names the slot and its generation; a Send or NBSend (SaveCaller saved nothing)
+//!   goes as a one-way cluster Send;
 //! - the device's interrupt (the badge's [`IRQ_BADGE`] bit): every received message is
 //!   handled, then the line acknowledged. A Reply or Error answers the saved reply cap
 //!   (an error with label `REMOTE_ERROR_LABEL | code`, MR0 the node); a Call from
@@ -20,7 +21,7 @@
 use crate::device::Devices;
 use crate::print::{Part::*, line};
 use crate::workers::{Pool, WORKER_BADGE};
-use libsel4::{CPtr, MessageInfo, cnode, irq};
+use libsel4::{CPtr, CapRights, MessageInfo, cnode, irq};
 use sel4rt::{Env, ROOT_CNODE};
 use selvm_abi::vm::network::*;
 
@@ -46,6 +47,8 @@ pub struct Service {
     pub irq_handler: CPtr,
     /// First of [`SLOTS`] empty root slots for saved reply caps.
     pub reply_slots: CPtr,
+    /// An empty root slot for [`holds_reply_cap`]'s probe.
+    pub probe_slot: CPtr,
     /// Halt when this node goes down (0: never).
     pub halt_when_down: u64,
     /// Print node events (only one thread of a node prints, so lines never mix:
@@ -103,26 +106,52 @@ fn client_call(s: &Service, slots: &mut Slots, info: MessageInfo, badge: u64, mr
     for (i, m) in mrs.iter_mut().take(n).enumerate() {
         *m = libsel4::ipc::get_mr(i);
     }
+    let (node, object, label) = (badge >> 16, badge & 0xffff, info.label());
     let Some(i) = slots.busy.iter().position(|b| !b) else {
-        libsel4::ipc::set_mr(0, badge >> 16);
+        libsel4::ipc::set_mr(0, node);
         reply_error(ERROR_BUSY);
         return;
     };
-    if cnode::save_caller(ROOT_CNODE, s.reply_slots + i as u64, 64).is_err() {
+    let slot = s.reply_slots + i as u64;
+    if cnode::save_caller(ROOT_CNODE, slot, 64).is_err() {
+        return;
+    }
+    if !holds_reply_cap(s, slot) {
+        // A Send (or NBSend): no reply cap was saved; it travels one way.
+        s.dev
+            .transmit([MSG_SEND, node, 0, object, label, n as u64], &mrs[..n]);
         return;
     }
     slots.busy[i] = true;
     slots.generation[i] += 1;
     let call_id = slots.generation[i] << 8 | i as u64;
-    let header = [
-        MSG_CALL,
-        badge >> 16,
-        call_id,
-        badge & 0xffff,
-        info.label(),
-        n as u64,
-    ];
-    s.dev.transmit(header, &mrs[..n]);
+    s.dev.transmit(
+        [MSG_CALL, node, call_id, object, label, n as u64],
+        &mrs[..n],
+    );
+}
+
+/// Whether `slot` holds the reply cap SaveCaller moved there (a Call) or nothing (a
+/// Send). Copying answers FailedLookup for an empty source and IllegalOperation for
+/// a reply cap (seL4's deriveCap gives a reply cap no copies), changing nothing.
+fn holds_reply_cap(s: &Service, slot: CPtr) -> bool {
+    let probe = cnode::copy(
+        ROOT_CNODE,
+        s.probe_slot,
+        64,
+        ROOT_CNODE,
+        slot,
+        64,
+        CapRights::ALL,
+    );
+    match probe {
+        Err(libsel4::Error::FailedLookup) => false,
+        Ok(()) => {
+            let _ = cnode::delete(ROOT_CNODE, s.probe_slot, 64);
+            true
+        }
+        Err(_) => true,
+    }
 }
 
 /// Replies to the current caller with a remote error.
@@ -142,7 +171,7 @@ fn drain(
     while let Some((h, n)) = s.dev.receive(mrs) {
         match h[MSG_KIND] {
             MSG_REPLY | MSG_ERROR => answer(s, slots, &h, &mrs[..n]),
-            MSG_CALL => {
+            MSG_CALL | MSG_SEND => {
                 if !serve(s, env, pool, &h, &mrs[..n]) {
                     return false;
                 }
@@ -201,6 +230,9 @@ fn serve(s: &Service, env: &mut Env, pool: &mut Pool, h: &[u64; MSG_MRS], mrs: &
     } else {
         return true;
     };
+    if h[MSG_KIND] == MSG_SEND {
+        return true; // nobody to tell: a Send that cannot be delivered is dropped
+    }
     let header = [
         MSG_REPLY,
         node,

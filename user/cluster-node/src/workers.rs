@@ -14,7 +14,9 @@
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, tcb};
 use sel4rt::{Env, ROOT_CNODE};
-use selvm_abi::vm::network::{MSG_LABEL, MSG_LENGTH, MSG_MAX_MRS, MSG_MRS, MSG_OBJECT};
+use selvm_abi::vm::network::{
+    MSG_KIND, MSG_LABEL, MSG_LENGTH, MSG_MAX_MRS, MSG_MRS, MSG_OBJECT, MSG_SEND,
+};
 
 /// Most worker threads a node makes.
 pub const MAX_WORKERS: usize = 8;
@@ -40,8 +42,8 @@ pub struct Pool {
     made: usize,
     /// The worker waits in its ready Call (its reply cap is saved).
     idle: [bool; MAX_WORKERS],
-    /// The caller (node, call id) of the job a worker has or will get.
-    job: [Option<(u64, u64)>; MAX_WORKERS],
+    /// The caller (node, call id, kind) of the job a worker has or will get.
+    job: [Option<(u64, u64, u64)>; MAX_WORKERS],
     /// First of MAX_WORKERS root slots for the workers' saved reply caps.
     reply_slots: CPtr,
 }
@@ -77,7 +79,7 @@ impl Pool {
         header: &[u64; MSG_MRS],
         mrs: &[u64],
     ) -> bool {
-        let (node, call_id) = (header[1], header[2]);
+        let (node, call_id, kind) = (header[1], header[2], header[0]);
         let i = match self.idle.iter().position(|&b| b) {
             Some(i) => i,
             None if self.made < MAX_WORKERS && self.make(env, endpoint).is_ok() => self.made - 1,
@@ -86,7 +88,7 @@ impl Pool {
         for (w, v) in JOBS[i].iter().zip(header.iter().chain(mrs)) {
             w.store(*v, SeqCst);
         }
-        self.job[i] = Some((node, call_id));
+        self.job[i] = Some((node, call_id, kind));
         if self.idle[i] {
             self.idle[i] = false;
             self.wake(i);
@@ -110,7 +112,11 @@ impl Pool {
         let done = match self.job[i] {
             // A worker answers by zeroing its job's kind word; a fresh worker's first
             // ready Call finds its job still unanswered (it starts it below).
-            Some((node, call_id)) if JOBS[i][0].load(SeqCst) == 0 => {
+            Some((_, _, MSG_SEND)) if JOBS[i][0].load(SeqCst) == 0 => {
+                self.job[i] = None;
+                None // a Send has no answer to transmit
+            }
+            Some((node, call_id, _)) if JOBS[i][0].load(SeqCst) == 0 => {
                 self.job[i] = None;
                 let n = (JOBS[i][MSG_LENGTH].load(SeqCst) as usize).min(MSG_MAX_MRS);
                 for (o, w) in out.iter_mut().zip(&JOBS[i][MSG_MRS..MSG_MRS + n]) {
@@ -157,8 +163,8 @@ impl Pool {
     }
 }
 
-/// A worker: says it is ready, then runs each job it is given and hands back the
-/// answer in the same words.
+/// A worker: says it is ready, then runs each job it is given (a Call, whose answer
+/// it hands back in the same words, or a one-way Send) and says it is ready again.
 extern "C" fn work(i: u64) {
     let i = i as usize;
     let me = WORKER_CAPS[i].load(SeqCst);
@@ -173,6 +179,11 @@ extern "C" fn work(i: u64) {
         }
         let label = job[MSG_LABEL].load(SeqCst) & ((1 << 52) - 1);
         let info = MessageInfo::new(label, 0, 0, n as u64).unwrap_or_default();
+        if job[MSG_KIND].load(SeqCst) == MSG_SEND {
+            libsel4::send(cap, info);
+            job[0].store(0, SeqCst); // delivered
+            continue;
+        }
         let answer = libsel4::call(cap, info);
         let n = answer.length();
         for j in 0..n {
