@@ -14,6 +14,7 @@ import { instantiate, RUNNING, WAIT_INPUT, WAIT_TIME, EXITED } from './glue.js';
 const SLICE_MS = 12;
 const BUDGET = 1 << 18;
 const STATS_MS = 250;
+const TRACE_MS = 100;
 
 let module = null;
 let m = null;
@@ -22,6 +23,8 @@ let paused = false;
 let exited = true;
 let scheduled = false;
 let lastStats = 0;
+let lastTrace = 0;
+let pendingTrace = '';
 let wantInput = false;
 
 const post = (msg, transfer) => postMessage(msg, transfer ?? []);
@@ -73,9 +76,15 @@ function flushConsole() {
 }
 
 function flushViews(force) {
-  const lines = m.trace();
-  if (lines) post({ type: 'trace', lines });
+  // Trace lines (at most TRACE_LIMIT a run, Session::trace) go out every
+  // TRACE_MS, so a busy machine sends a few large messages, not one a slice.
+  pendingTrace += m.trace();
   const now = performance.now();
+  if (pendingTrace && (force || now - lastTrace >= TRACE_MS)) {
+    lastTrace = now;
+    post({ type: 'trace', lines: pendingTrace });
+    pendingTrace = '';
+  }
   if (force || now - lastStats >= STATS_MS) {
     lastStats = now;
     post({ type: 'stats', json: m.stats() });
@@ -119,6 +128,7 @@ function pump() {
 async function bootPage(p, o) {
 
   const mach = await machine();
+  pendingTrace = '';
   const r = boot(mach, p, o);
   exited = r.status !== 0;
   paused = !!o.paused;

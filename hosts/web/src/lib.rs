@@ -18,7 +18,7 @@ pub mod builtin;
 mod ffi;
 mod session;
 
-pub use session::{Ended, Options, Session, State};
+pub use session::{Ended, Options, Session, State, TRACE_LIMIT};
 
 /// `text` as a JSON string literal.
 pub fn json_string(text: &str) -> String {

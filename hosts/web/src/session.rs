@@ -62,10 +62,19 @@ pub enum State {
     Exited,
 }
 
+/// How many trace events a session hands out: a page keeps them all for its
+/// timeline and download, and an IPC benchmark makes millions a second, which would
+/// flood the page's thread (later events are dropped unformatted and counted).
+pub const TRACE_LIMIT: usize = 100_000;
+
 /// A booted machine and what the page has taken from it.
 pub struct Session {
     machine: Machine,
     ended: Option<Ended>,
+    /// Trace events still to hand out (`TRACE_LIMIT` at boot).
+    trace_left: usize,
+    /// Trace events dropped past the limit.
+    trace_dropped: u64,
 }
 
 impl Session {
@@ -110,6 +119,8 @@ impl Session {
         Ok(Session {
             machine,
             ended: None,
+            trace_left: TRACE_LIMIT,
+            trace_dropped: 0,
         })
     }
 
@@ -204,14 +215,23 @@ impl Session {
 
     /// Trace events since the last call, one Chrome trace event a line (the
     /// `--trace` file's events; joined with `,` between `trace::BEGIN` and
-    /// `trace::END` they are that file).
+    /// `trace::END` they are that file), up to [`TRACE_LIMIT`] events in all.
     pub fn trace(&mut self) -> String {
+        let events = self.machine.take_trace();
+        let keep = events.len().min(self.trace_left);
+        self.trace_left -= keep;
+        self.trace_dropped += (events.len() - keep) as u64;
         let mut out = String::new();
-        for e in self.machine.take_trace() {
-            write_event(&mut out, &e, true);
+        for e in &events[..keep] {
+            write_event(&mut out, e, true);
             out.push('\n');
         }
         out
+    }
+
+    /// Trace events dropped past [`TRACE_LIMIT`] so far.
+    pub fn trace_dropped(&self) -> u64 {
+        self.trace_dropped
     }
 }
 

@@ -94,3 +94,25 @@ fn every_ipc_benchmark_halts_cleanly() {
         assert!(s.stats().contains("\"threads\":["));
     }
 }
+
+#[test]
+fn the_trace_stops_at_its_limit_and_counts_what_it_dropped() {
+    let o = Options {
+        trace: true,
+        ..Options::default()
+    };
+    // An IPC benchmark makes several events per round trip: far more than the limit.
+    let mut s = Session::boot_builtin("ipc-fastpath", 100_000, &o).unwrap();
+    let mut events = 0;
+    loop {
+        let state = s.run(1 << 20);
+        events += s.trace().lines().count();
+        if state == State::Exited {
+            break;
+        }
+    }
+    assert_eq!(s.ended().map(|e| e.status), Some(0));
+    assert_eq!(events, TRACE_LIMIT);
+    assert!(s.trace_dropped() > 100_000, "{}", s.trace_dropped());
+    assert_eq!(s.trace(), "");
+}
