@@ -135,7 +135,9 @@ async function bootPage(p, o) {
   post({ type: 'booted', status: r.status, name: statusName(r.status), message: r.message });
   if (!exited) {
     lastStats = 0;
-    flushViews(true);
+    // A running machine's first pump sends the view after its first output, so
+    // drawing the view does not delay the console; a paused one shows it now.
+    if (paused) flushViews(true);
     post(counters(paused ? 'paused' : 'running'));
     schedule(0);
   }
