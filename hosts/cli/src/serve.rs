@@ -43,7 +43,8 @@ fn default_dir() -> PathBuf {
 fn page_dir(dir: Option<&Path>) -> Result<PathBuf, Failure> {
     let dir = dir.map_or_else(default_dir, Path::to_path_buf);
     if dir.join("index.html").is_file() && dir.join("selvm_web.wasm").is_file() {
-        return Ok(dir);
+        // Shown without the `hosts/cli/../..` of the default.
+        return Ok(dir.canonicalize().unwrap_or(dir));
     }
     Err(Failure::bad_input(format!(
         "{}: no built page here (index.html and selvm_web.wasm): build it with `cargo xtask web`, \
