@@ -209,7 +209,7 @@ test('pause holds the instruction count, step moves it, resume runs on', async (
   await page.close();
 });
 
-test('window.selvm.run gives a status and a message for garbage, a fault and an endless program', async () => {
+test('window.selvm.run gives the CLI\'s status and message for garbage, a fault, a deadlock and an endless program', async () => {
   const { page, errors } = await open();
   const run = (bytes, o) => page.evaluate(([b, opts]) => window.selvm.run(new Uint8Array(b), opts).then(
     ({ status, name, message, console }) => ({ status, name, message, console })), [bytes, o]);
@@ -221,6 +221,12 @@ test('window.selvm.run gives a status and a message for garbage, a fault and an 
   assert.equal(fault.status, cliFault.status);
   assert.equal(fault.status, 3);
   assert.equal(fault.console, cliFault.stdout);
+  assert.equal(`selvm: ${fault.message}\n`, cliFault.stderr);
+  const deadlock = await run([...readFileSync(assembled('deadlock'))], { name: 'deadlock.sbc' });
+  const cliDeadlock = selvm('run', '--deterministic', 'deadlock.sbc');
+  assert.equal(deadlock.status, 4);
+  assert.equal(deadlock.status, cliDeadlock.status);
+  assert.equal(`selvm: ${deadlock.message}\n`, cliDeadlock.stderr);
   const spin = await run([...readFileSync(assembled('spin'))], { name: 'spin.sbc', maxInstructions: 1000000 });
   assert.equal(spin.status, 5);
   assert.equal(spin.name, 'limit');
