@@ -192,9 +192,6 @@ pub fn run(o: &Options) -> Result {
         }
         Ok(())
     })?;
-    // The browser page built (the machine's wasm with std from source, the menu's
-    // programs) and its tests in headless chromium (docs/web.md).
-    s.step("web", || web::build().and_then(|site| web::test(&site)))?;
     // Clusters of real `selvm node` processes on 127.0.0.1 running the cluster's user
     // program: 3 and 5 nodes calling each other, a node killed mid-run
     // (hosts/cli/tests/cluster.rs; its tests needing the program are ignored by the
@@ -222,6 +219,10 @@ pub fn run(o: &Options) -> Result {
     s.step("bench-wasm", || {
         bench::wasm(&bench::WasmOptions { check: true })
     })?;
+    // The browser page built (the machine's wasm with std from source, the menu's
+    // programs, whose release std bench-wasm has just built) and its tests in headless
+    // chromium (docs/web.md).
+    s.step("web", || web::build().and_then(|site| web::test(&site)))?;
     s.summary("");
     Ok(())
 }
