@@ -3,10 +3,12 @@
 //! and GrantReply only (Read would let a client receive other clients' calls). It
 //! waits until every node answered once, makes two nested calls through node 2's relay
 //! (to the last node, and back to node 1), Sends three numbers one way to node 2's
-//! tally and reads its total, calls every node in turn for [`CALLING_NS`],
-//! checking every sum, reports a node whose call fails (the documented error label)
-//! and stops calling it, then stops the nodes still up and halts: status 0 when every
-//! answer was right, 2 when one was wrong, 3 when a node never answered.
+//! tally and reads its total, calls every node in turn for [`CALLING_NS`], checking
+//! every sum, reports a node whose call fails (the documented error label) and stops
+//! calling it; then calls for [`TOGETHER_NS`] with [`HELPERS`] more client threads at
+//! once (many calls outstanding, workers busy on every node), then stops the nodes
+//! still up and halts: status 0 when every answer was right, 2 when one was wrong, 3
+//! when a node never answered.
 
 use crate::device::Devices;
 use crate::print::{Part::*, line};
@@ -17,8 +19,12 @@ use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb
 use sel4rt::{Env, ROOT_CNODE};
 use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
 
-/// How long the client calls the nodes once all answered (machine time).
+/// How long the client calls the nodes alone once all answered (machine time).
 const CALLING_NS: u64 = 2_000_000_000;
+/// How long it and [`HELPERS`] more client threads then call at once.
+const TOGETHER_NS: u64 = 1_000_000_000;
+/// Client threads that join the client for the last phase.
+const HELPERS: u64 = 3;
 /// How long it waits for every node to answer once.
 const STARTUP_NS: u64 = 30_000_000_000;
 /// Objects of every node the client has proxies for: 0 control, 1 adder, 2 relay,
@@ -31,6 +37,13 @@ static PROXIES: AtomicU64 = AtomicU64::new(0);
 static NODES: AtomicU64 = AtomicU64::new(0);
 static TIMER: AtomicUsize = AtomicUsize::new(0);
 static NET: AtomicUsize = AtomicUsize::new(0);
+/// The endpoints the helpers are started and finish on.
+static GO: AtomicU64 = AtomicU64::new(0);
+static DONE: AtomicU64 = AtomicU64::new(0);
+/// Machine time the helpers stop at, and what they count.
+static UNTIL: AtomicU64 = AtomicU64::new(0);
+static HELPER_CALLS: AtomicU64 = AtomicU64::new(0);
+static HELPER_WRONG: AtomicU64 = AtomicU64::new(0);
 
 /// Mints the proxies and starts the client thread.
 pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<(), Error> {
@@ -51,8 +64,36 @@ pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<
     let (timer, net) = dev.addresses();
     TIMER.store(timer, SeqCst);
     NET.store(net, SeqCst);
+    GO.store(env.retype(sel4rt::types::ENDPOINT, 0)?, SeqCst);
+    DONE.store(env.retype(sel4rt::types::ENDPOINT, 0)?, SeqCst);
+    for k in 0..HELPERS {
+        let t = env.create_thread(help, k, 100, 0)?;
+        tcb::resume(t.tcb)?;
+    }
     let t = env.create_thread(run, 0, 100, 0)?;
     tcb::resume(t.tcb)
+}
+
+/// A helper client: once started, calls one node's adder until [`UNTIL`] (or its first
+/// error), counting answers and wrong ones, then says it is done. It prints nothing
+/// (only the client prints, so lines never mix).
+extern "C" fn help(k: u64) {
+    let nodes = NODES.load(SeqCst);
+    let dev = Devices::at(TIMER.load(SeqCst), NET.load(SeqCst));
+    libsel4::recv(GO.load(SeqCst));
+    let p = 2 + k % (nodes - 1).max(1);
+    let mut i = 0;
+    while nodes >= 2 && dev.now_ns() < UNTIL.load(SeqCst) {
+        i += 1;
+        match call(p, 1, ADD, &[i, k]) {
+            Ok((sum, by)) => {
+                HELPER_CALLS.fetch_add(1, SeqCst);
+                HELPER_WRONG.fetch_add(u64::from(sum != i + k || by != p), SeqCst);
+            }
+            Err(_) => break,
+        }
+    }
+    libsel4::send(DONE.load(SeqCst), MessageInfo::default());
 }
 
 /// Calls `object` on node `p` through its proxy with `mrs`; Ok(MR0, MR1) for label
@@ -231,7 +272,44 @@ extern "C" fn run(_: u64) {
             }
         }
     }
-    line(&[N(calls), T(" calls answered, "), N(wrong), T(" wrong")]);
+    line(&[T("one client: "), N(calls), T(" calls answered in 2 s")]);
+    // Then with the helpers: several calls outstanding at once, on several nodes.
+    let together_from = dev.now_ns();
+    UNTIL.store(together_from + TOGETHER_NS, SeqCst);
+    for _ in 0..HELPERS {
+        libsel4::send(GO.load(SeqCst), MessageInfo::default());
+    }
+    let mut mine = 0u64;
+    while dev.now_ns() - together_from < TOGETHER_NS {
+        let p = 2 + mine % (nodes - 1).max(1);
+        if !alive[p as usize] {
+            mine += 1;
+            continue;
+        }
+        i += 1;
+        match call(p, 1, ADD, &[i, 1]) {
+            Ok((sum, by)) => wrong += u64::from(sum != i + 1 || by != p),
+            Err(_) => alive[p as usize] = false,
+        }
+        mine += 1;
+    }
+    for _ in 0..HELPERS {
+        libsel4::recv(DONE.load(SeqCst));
+    }
+    let together = mine + HELPER_CALLS.load(SeqCst);
+    wrong += HELPER_WRONG.load(SeqCst);
+    line(&[
+        N(HELPERS + 1),
+        T(" clients at once: "),
+        N(together),
+        T(" calls answered in 1 s"),
+    ]);
+    line(&[
+        N(calls + together),
+        T(" calls answered, "),
+        N(wrong),
+        T(" wrong"),
+    ]);
     for p in (2..=nodes).filter(|&p| alive[p as usize]) {
         let stopped = call(p, 0, STOP, &[]).is_ok();
         line(&[

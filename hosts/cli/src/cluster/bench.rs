@@ -13,7 +13,9 @@
 //!   rings, both transports, the network service → adder and back), as its mean.
 //!
 //! Host cases time every round trip with `Instant` and report median and 99th
-//! percentile; the guest case reports the mean over its calls.
+//! percentile; the guest case reports the mean over its calls. Throughput: the same
+//! cluster run's last second, four client threads calling at once, next to four raw
+//! TCP ping-pong connections at once for one second.
 
 use crate::failure::Failure;
 use crate::options::whole;
@@ -181,8 +183,9 @@ fn transport(rounds: u64) -> Result<Vec<u64>, Failure> {
     Ok(samples)
 }
 
-/// The guest case: calls answered in node 1's 2 s of calling, or why it was skipped.
-fn guest(program: &PathBuf) -> Result<u64, String> {
+/// The guest case's counts: calls answered by one client in 2 s, and by four at once
+/// in 1 s; or why it was skipped.
+fn guest(program: &PathBuf) -> Result<(u64, u64), String> {
     if !program.is_file() {
         return Err(format!(
             "{} missing: cargo xtask build-user user/cluster-node",
@@ -196,12 +199,58 @@ fn guest(program: &PathBuf) -> Result<u64, String> {
         .output()
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
-    text.lines()
-        .find_map(|l| {
-            let l = l.strip_prefix("[node 1] ")?;
-            l.strip_suffix(" calls answered, 0 wrong")?.parse().ok()
+    let count = |prefix: &str| {
+        text.lines().find_map(|l| {
+            let rest = l.strip_prefix("[node 1] ")?.strip_prefix(prefix)?;
+            rest.split(' ').next()?.parse::<u64>().ok()
         })
-        .ok_or_else(|| format!("the cluster run printed no summary:\n{text}"))
+    };
+    match (count("one client: "), count("4 clients at once: ")) {
+        (Some(one), Some(four)) => Ok((one, four)),
+        _ => Err(format!("the cluster run printed no counts:\n{text}")),
+    }
+}
+
+/// Four raw TCP ping-pong connections at once for one second: round trips.
+fn tcp_together(size: usize) -> Result<u64, Failure> {
+    let until = Instant::now() + Duration::from_secs(1);
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || -> std::io::Result<u64> {
+                let listener = TcpListener::bind("127.0.0.1:0")?;
+                let addr = listener.local_addr()?;
+                let echo = std::thread::spawn(move || -> std::io::Result<()> {
+                    let (mut s, _) = listener.accept()?;
+                    s.set_nodelay(true)?;
+                    let mut buf = vec![0; size];
+                    while s.read_exact(&mut buf).is_ok() {
+                        s.write_all(&buf)?;
+                    }
+                    Ok(())
+                });
+                let mut s = TcpStream::connect(addr)?;
+                s.set_nodelay(true)?;
+                let mut buf = vec![7u8; size];
+                let mut rounds = 0;
+                while Instant::now() < until {
+                    s.write_all(&buf)?;
+                    s.read_exact(&mut buf)?;
+                    rounds += 1;
+                }
+                drop(s);
+                let _ = echo.join();
+                Ok(rounds)
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in threads {
+        total += t
+            .join()
+            .map_err(|_| host("a ping-pong thread panicked"))?
+            .map_err(host)?;
+    }
+    Ok(total)
 }
 
 /// Runs `selvm bench cluster`.
@@ -236,15 +285,30 @@ pub fn bench(a: &ClusterBenchArgs) -> Result<(), Failure> {
     )?;
     let program =
         (a.program.clone()).unwrap_or_else(|| PathBuf::from("target/user/cluster-node.sbc"));
+    let tcp4 = tcp_together(size)?;
     match guest(&program) {
-        Ok(calls) if calls > 0 => {
-            let mean = 2e6 / calls as f64;
-            let name = format!("guest: seL4 Call through a proxy, 2 nodes (mean of {calls})");
+        Ok((one, four)) if one > 0 => {
+            let mean = 2e6 / one as f64;
+            let name = format!("guest: seL4 Call through a proxy, 2 nodes (mean of {one})");
             outln!(
                 "{name:<58} {mean:>10.1} {:>10} {:>8.2}",
                 "-",
                 mean / raw_med
             )?;
+            outln!()?;
+            outln!(
+                "{:<58} {:>10} {:>8}",
+                "throughput, 4 at once for 1 s",
+                "calls/s",
+                "/ TCP"
+            )?;
+            outln!(
+                "{:<58} {tcp4:>10} {:>8.2}",
+                "tcp: 4 raw ping-pong connections",
+                1.0
+            )?;
+            let name = "guest: 4 client threads through proxies, 2 nodes";
+            outln!("{name:<58} {four:>10} {:>8.2}", four as f64 / tcp4 as f64)?;
         }
         Ok(_) => outln!("guest: no call answered")?,
         Err(why) => outln!("guest: skipped ({why})")?,
