@@ -46,8 +46,8 @@ enum Command {
     /// Everything CI runs, in order, each step timed: scripts/setup.sh, fmt, clippy,
     /// the workspace tests and doctests, the VM under its other dispatch techniques and
     /// under valgrind, cross builds, user/hello built and run, the conformance suite,
-    /// the mutation check, the browser page's tests in headless chromium, the committed
-    /// benchmark modules.
+    /// the mutation check, the committed benchmark modules, the browser page's tests in
+    /// headless chromium.
     Test(test::Options),
     /// Build library crates for another target (riscv64gc-unknown-none-elf,
     /// wasm32-unknown-unknown): with the rustup target if installed, else with
