@@ -283,3 +283,15 @@ test('the downloaded trace of a run in virtual time is the CLI\'s --trace file o
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+test('the in-page benchmarks run and check their results', async () => {
+  const { page, errors } = await open();
+  const rows = await page.evaluate(() => window.selvm.bench({ cases: ['ipc-fastpath'], compute: ['fib'], rounds: [2000, 6000] }));
+  assert.ok(Array.isArray(rows), JSON.stringify(rows));
+  assert.deepEqual(rows.map((r) => r.name), ['ipc-fastpath', 'fib']);
+  // fib checks its checksum in the machine (bench.rs) and ran instructions.
+  assert.ok(rows[1].instructions > 1e6 && rows[1].ns > 0, JSON.stringify(rows[1]));
+  assert.ok(Number.isFinite(rows[0].ns), JSON.stringify(rows[0]));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
