@@ -1,9 +1,10 @@
 //! The in-page benchmarks, the same code natively (`examples/bench.rs`) and in the
-//! browser (`selvm_bench_*` exports), timed by the caller's clock around each call:
-//! the IPC round trip (a built-in program run to its end with two round counts, the
-//! difference divided by the extra rounds, so boot and setup cancel out), and the
-//! compute programs of `selvm bench wasm` (dx, then `run(n)` on the register machine
-//! with flat memory, as that command's seLVM column runs them).
+//! browser (the `selvm_compute_*` exports and the IPC built-ins), timed by the
+//! caller's clock around each call: the IPC round trip (a built-in program run to its
+//! end with two round counts, the difference divided by the extra rounds, so boot and
+//! setup cancel out), and the compute programs of `selvm bench wasm` (dx, then
+//! `run(n)` on the register machine with flat memory, as that command's seLVM column
+//! runs them).
 
 use crate::session::{Options, Session, State};
 use selvm_vm::{FlatMemory, Module, Stop, Thread};

@@ -1,3 +1,6 @@
+//! The session as the page's worker uses it, natively: booting files and built-in
+//! programs, refusals in the command line's words, the IPC benchmarks, the trace limit.
+
 use super::*;
 
 /// Runs to the end with no input; the console and how it ended.
