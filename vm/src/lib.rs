@@ -19,6 +19,7 @@ extern crate alloc;
 
 mod arith;
 pub mod asm;
+mod blocks;
 mod bulk;
 pub mod float;
 pub mod interp;

@@ -50,6 +50,10 @@ pub struct Module {
     globals: Box<[u64]>,
     tables: Box<[Table]>,
     context_words: usize,
+    /// Per instruction, how many follow it in its straight-line block (`blocks.rs`):
+    /// what sibling-call dispatch charges fuel by.
+    #[cfg_attr(not(selvm_sibling_calls), allow(dead_code))]
+    after: Box<[u32]>,
 }
 
 impl Module {
@@ -60,7 +64,7 @@ impl Module {
         let code = (0..parsed.count(Section::Code))
             .map(|i| Instr::decode(parsed.code_word(i).expect("in range")).expect("verified"))
             .collect();
-        let functions = (0..parsed.count(Section::Funcs))
+        let functions: Box<[Function]> = (0..parsed.count(Section::Funcs))
             .map(|i| {
                 let f = parsed.func(i).expect("in range");
                 let t = parsed.ty(f.ty).expect("verified");
@@ -102,8 +106,11 @@ impl Module {
                 }
             })
             .collect();
+        let code: Box<[Instr]> = code;
+        let after = crate::blocks::instructions_after(&code, &functions);
         Ok(Module {
             bytes: bytes.into(),
+            after,
             code,
             functions,
             constants,
@@ -122,6 +129,12 @@ impl Module {
     /// The decoded code of all functions.
     pub fn code(&self) -> &[Instr] {
         &self.code
+    }
+
+    /// Per instruction, how many instructions follow it in its straight-line block.
+    #[cfg_attr(not(selvm_sibling_calls), allow(dead_code))]
+    pub(crate) fn after(&self) -> &[u32] {
+        &self.after
     }
 
     /// The functions.

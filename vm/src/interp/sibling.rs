@@ -35,6 +35,7 @@ use super::{
     table_slot,
 };
 use crate::arith::*;
+use crate::blocks::ends_block;
 use crate::bulk::{self, Bulk};
 use crate::float;
 use crate::memory::Memory;
@@ -42,6 +43,7 @@ use crate::module::{Function, Module, NULL_REF};
 use crate::thread::{Stop, Thread, Trap};
 use core::marker::PhantomData;
 use selvm_bytecode::Instr as I;
+use selvm_bytecode::Op;
 use selvm_bytecode::format::PAGE_SIZE;
 
 /// The state the handlers share beyond the instruction pointer, frame and fuel, and
@@ -53,6 +55,8 @@ pub(super) struct Machine<'r, M> {
     module: &'r Module,
     /// `module.code()`, as the base the instruction pointer is an offset from.
     code: *const I,
+    /// `module.after()`: per instruction, how many follow it in its block.
+    after: *const u32,
     functions: &'r [Function],
     constants: &'r [u64],
     /// The register area (`regs_len` words), which frame pointers point into.
@@ -66,8 +70,10 @@ pub(super) struct Machine<'r, M> {
     pc: usize,
     fp: usize,
     fuel: u64,
-    /// The stop is not one: the loop goes on from `pc` (a return to a pc outside the
-    /// caller's function, which only a rewritten frame record can give).
+    /// The stop is not one: the loop goes on from `pc` with `fuel` (a block longer
+    /// than the fuel left, which the loop runs one instruction at a time to stop
+    /// exactly where the budget ends; or a return to a pc outside the caller's
+    /// function, which only a rewritten frame record can give).
     hand_over: bool,
 }
 
@@ -102,27 +108,44 @@ type Handler<M> = for<'a, 'r> unsafe fn(&'a mut Machine<'r, M>, *const I, *mut u
 /// The handler table for memory type `M`, in opcode order.
 struct Handlers<M>(PhantomData<M>);
 
-/// Records a stop for the budget at `ip` (out of line: stops are rare).
+/// Hands the run to the loop at `ip` with `fuel` (out of line: once per run at most).
 #[cold]
 #[inline(never)]
-fn out_of_fuel<M>(m: &mut Machine<'_, M>, ip: *const I, fp: *mut u64) {
-    (m.stop, m.pc, m.fp, m.fuel) = (Stop::Budget, m.pc(ip), m.index(fp), 0);
+fn hand_over<M>(m: &mut Machine<'_, M>, ip: *const I, fp: *mut u64, fuel: u64) {
+    (m.stop, m.pc, m.fp, m.fuel) = (Stop::Budget, m.pc(ip), m.index(fp), fuel);
+    m.hand_over = true;
 }
 
-/// Goes on with the instruction at `ip` (frame `fp`), which satisfy the invariants:
-/// charges one unit of fuel and calls its handler in tail position, or stops when the
-/// budget is used up.
-macro_rules! next {
+/// Enters code at `ip` (frame `fp`), which satisfy the invariants: charges the fuel of
+/// the rest of `ip`'s block at once and calls the handler in tail position, or hands the
+/// run to the loop when the fuel left is less than that.
+macro_rules! enter {
     ($m:ident, $ip:expr, $fp:expr) => {{
         let (ip, fp): (*const I, *mut u64) = ($ip, $fp);
         let Hot { cold, fuel, .. } = $m;
-        if fuel == 0 {
-            return out_of_fuel(cold, ip, fp);
+        // SAFETY: `ip` is an instruction of the module (first invariant), and `after`
+        // has one entry per instruction.
+        let need = unsafe { *cold.after.add(cold.pc(ip)) } as u64 + 1;
+        if fuel < need {
+            return hand_over(cold, ip, fp, fuel);
         }
         // SAFETY: `ip` is on an instruction (the first invariant).
         let handler = Handlers::<M>::of(unsafe { &*ip });
         // SAFETY: `ip` and `fp` satisfy the invariants, as this macro requires.
-        return unsafe { handler(cold, ip, fp, fuel - 1) };
+        return unsafe { handler(cold, ip, fp, fuel - need) };
+    }};
+}
+
+/// Goes on with the next instruction of the same block (`ip`, frame `fp`), whose fuel
+/// was charged when the block was entered.
+macro_rules! next {
+    ($m:ident, $ip:expr, $fp:expr) => {{
+        let (ip, fp): (*const I, *mut u64) = ($ip, $fp);
+        let Hot { cold, fuel, .. } = $m;
+        // SAFETY: `ip` is on an instruction (the first invariant).
+        let handler = Handlers::<M>::of(unsafe { &*ip });
+        // SAFETY: `ip` and `fp` satisfy the invariants, as this macro requires.
+        return unsafe { handler(cold, ip, fp, fuel) };
     }};
 }
 
@@ -147,21 +170,26 @@ macro_rules! reg_index {
 macro_rules! jump {
     ($m:ident, $off:expr) => {
         // The verifier made the target an instruction of the same function.
-        next!($m, $m.ip.wrapping_offset($off as isize), $m.fp)
+        enter!($m, $m.ip.wrapping_offset($off as isize), $m.fp)
     };
 }
 macro_rules! stop {
     ($m:ident, $stop:expr) => {{
         let (pc, fp) = ($m.cold.pc($m.ip), $m.cold.index($m.fp));
         let c = &mut *$m.cold;
-        (c.stop, c.pc, c.fp, c.fuel) = ($stop, pc, fp, $m.fuel);
+        // SAFETY: `pc` is an instruction of the module (first invariant).
+        let unused = unsafe { *c.after.add(pc) } as u64;
+        (c.stop, c.pc, c.fp, c.fuel) = ($stop, pc, fp, $m.fuel + unused);
         return;
     }};
 }
 macro_rules! stop_after {
+    // Only ops that end their block stop after themselves: nothing to give back.
     ($m:ident, $stop:expr) => {{
-        $m.ip = $m.ip.wrapping_add(1);
-        stop!($m, $stop)
+        let (pc, fp) = ($m.cold.pc($m.ip) + 1, $m.cold.index($m.fp));
+        let c = &mut *$m.cold;
+        (c.stop, c.pc, c.fp, c.fuel) = ($stop, pc, fp, $m.fuel);
+        return;
     }};
 }
 macro_rules! br_table {
@@ -191,7 +219,7 @@ macro_rules! call {
         c.depth += 1;
         c.func = callee;
         // The callee's first instruction and its frame, checked just above.
-        next!($m, c.code.wrapping_add(start), c.regs.wrapping_add(new_fp))
+        enter!($m, c.code.wrapping_add(start), c.regs.wrapping_add(new_fp))
     }};
 }
 macro_rules! ret {
@@ -211,9 +239,8 @@ macro_rules! ret {
                 stop!($m, Stop::Trap(Trap::StackTooSmall));
             }
             if pc.wrapping_sub(f.code_start as usize) >= f.code_len as usize {
-                let c = &mut *$m.cold;
-                c.hand_over = true;
-                stop!($m, Stop::Budget);
+                // The return (which ends its block) was charged: the loop runs it again.
+                return hand_over($m.cold, $m.ip, $m.fp, $m.fuel + 1);
             }
             Some((func, pc, fp))
         } else {
@@ -231,7 +258,7 @@ macro_rules! ret {
         c.depth -= 1;
         c.func = func;
         // The caller's pc, inside its function, and its frame, both checked above.
-        next!($m, c.code.wrapping_add(pc), c.regs.wrapping_add(fp))
+        enter!($m, c.code.wrapping_add(pc), c.regs.wrapping_add(fp))
     }};
 }
 macro_rules! bulk {
@@ -286,13 +313,21 @@ macro_rules! handlers {
             ) {
                 // SAFETY: `ip` is on an instruction (the first invariant).
                 let I::$name { $($field)* } = (unsafe { *ip }) else {
-                    unreachable!("the table calls each handler with its own op")
+                    // SAFETY: `Handlers::of` picked this handler by matching the op of
+                    // the instruction at `ip` (nothing else calls handlers), so the
+                    // pattern always matches: no check of the op on the hot path.
+                    unsafe { core::hint::unreachable_unchecked() }
                 };
                 let mut $m = Hot { cold, ip, fp, fuel };
                 $body;
                 // The verifier made sure this instruction does not end the function
-                // if it falls through.
-                next!($m, $m.ip.wrapping_add(1), $m.fp)
+                // if it falls through. After an op that ends its block (a branch not
+                // taken, a bulk operation) the next block is entered and charged.
+                if const { ends_block(Op::$name) } {
+                    enter!($m, $m.ip.wrapping_add(1), $m.fp)
+                } else {
+                    next!($m, $m.ip.wrapping_add(1), $m.fp)
+                }
             }
         )*
         impl<M: Memory> Handlers<M> {
@@ -330,6 +365,7 @@ pub(super) fn run<M: Memory>(
         memory,
         module,
         code: module.code().as_ptr(),
+        after: module.after().as_ptr(),
         functions: module.functions(),
         constants: module.constants(),
         regs: regs.as_mut_ptr(),
@@ -344,15 +380,19 @@ pub(super) fn run<M: Memory>(
         hand_over: false,
     };
     let (ip, frame) = (m.code.wrapping_add(pc), m.regs.wrapping_add(fp));
-    // SAFETY: `pc` is inside the current function (checked above) and `fp + frame`
-    // inside the register area (`Thread::fits`): the invariants hold.
-    unsafe { Handlers::<M>::of(&*ip)(&mut m, ip, frame, budget - 1) };
+    let need = module.after()[pc] as u64 + 1;
+    if budget >= need {
+        // SAFETY: `pc` is inside the current function (checked above) and `fp + frame`
+        // inside the register area (`Thread::fits`): the invariants hold.
+        unsafe { Handlers::<M>::of(&*ip)(&mut m, ip, frame, budget - need) };
+    } else {
+        hand_over(&mut m, ip, frame, budget);
+    }
     let (stop, fuel, hand_over) = (m.stop, m.fuel, m.hand_over);
     (thread.pc, thread.fp, thread.func) = (m.pc as u32, m.fp as u32, m.func);
     thread.depth = m.depth as u32;
     if hand_over {
-        // The return instruction was charged but not run: the loop runs it again.
-        return looped::run(thread, module, stack, memory, fuel + 1);
+        return looped::run(thread, module, stack, memory, fuel);
     }
     (stop, fuel)
 }
