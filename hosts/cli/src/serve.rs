@@ -15,7 +15,8 @@ use std::path::{Component, Path, PathBuf};
 #[derive(Args)]
 #[command(
     after_help = "Build the page first with `cargo xtask web` (it needs Debian's \
-rustc-web or a rustup wasm32 target, and npm for xterm.js; scripts/setup.sh installs both). \
+rustc-web, or a toolchain with rust-src, for -Zbuild-std, and npm for xterm.js; \
+scripts/setup.sh installs them). \
 The built directory is a static site: any file host serves it, with the two headers \
 docs/web.md names."
 )]
