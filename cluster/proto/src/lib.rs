@@ -12,6 +12,8 @@
 //! - [`core`]: remote Call/Reply state: outstanding calls with deadlines, served
 //!   calls, peers and their incarnations, heartbeats; a call never hangs: its reply,
 //!   or an error (peer down, timeout), always comes back.
+//! - [`fuzzing`]: one fuzz input through the decoders and the core (the cargo-fuzz
+//!   target `cluster_wire` and a property test run it).
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -21,6 +23,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod core;
+pub mod fuzzing;
 pub mod guest;
 pub mod wire;
 
