@@ -281,11 +281,13 @@ fn check_every_node_answered_and_stopped(n: u64) {
     }
     // Nested calls through node 2's relay (made by node 2's worker pool): on to the
     // last node, and back to node 1 (whose own pool serves it).
-    // ... and three one-way Sends to node 2's tally, counted before it is read.
+    // ... three one-way Sends to node 2's tally, counted before it is read, and a
+    // message of seL4's full 120 registers there and back.
     for nested in [
         format!("[node 1] node 1 -> node 2 -> node {n}: 5 + 6 = 11 (from node {n})"),
         "[node 1] node 1 -> node 2 -> node 1: 7 + 8 = 15 (from node 1)".to_string(),
         "[node 1] node 2's tally after Sends of 10, 20 and 12: 42".to_string(),
+        "[node 1] node 2 echoed 120 of 120 message registers".to_string(),
     ] {
         assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }

@@ -12,7 +12,7 @@
 
 use crate::device::Devices;
 use crate::print::{Part::*, line};
-use crate::servers::{ADD, READ, RELAY};
+use crate::servers::{ADD, ECHO, READ, RELAY};
 use crate::service::{STOP, proxy_badge};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb};
@@ -233,6 +233,18 @@ extern "C" fn run(_: u64) {
         }
         line(&[T("node 2's tally after Sends of 10, 20 and 12: "), N(total)]);
         wrong += u64::from(total != 42);
+        // A message as long as seL4's: 120 registers there and back.
+        let words: [u64; 120] = core::array::from_fn(|i| (i as u64 + 1) * 0x0101_0101);
+        let echoed = call(2, 1, ECHO, &words).map_or(0, |_| {
+            let back = (0..120).filter(|&i| libsel4::ipc::get_mr(i) == words[i]);
+            back.count() as u64
+        });
+        line(&[
+            T("node 2 echoed "),
+            N(echoed),
+            T(" of 120 message registers"),
+        ]);
+        wrong += u64::from(echoed != 120);
     }
     line(&[T("every node answered; calling them for 2 s")]);
     let mut alive = [true; MAX_NODES + 1];

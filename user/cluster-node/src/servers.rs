@@ -1,5 +1,6 @@
 //! The objects a node exports to other nodes: object 1, the adder (label [`ADD`]: MR0
-//! + MR1, answered with the sum and this node's id), and object 2, the relay (label
+//! + MR1, answered with the sum and this node's id; label [`ECHO`]: the message
+//! registers back, as many as came), and object 2, the relay (label
 //! [`RELAY`]: MR0 a node, MR1 and MR2 two numbers; it Calls that node's adder through
 //! a proxy of its own and answers with what came back), which makes nested remote calls
 //! (node 1 → node 2 → node 3, or back to node 1) for the worker pool to carry, and
@@ -18,6 +19,8 @@ pub const ADD: u64 = 1;
 pub const RELAY: u64 = 2;
 /// Label of a call reading the tally.
 pub const READ: u64 = 3;
+/// Label of a call the adder answers with the same message registers.
+pub const ECHO: u64 = 4;
 /// The relay's answer when its node number is out of range.
 const BAD_NODE: u64 = 98;
 /// The servers' answer to a label they do not know.
@@ -77,6 +80,8 @@ extern "C" fn serve_adder(_: u64) {
             set_mr(0, get_mr(0).wrapping_add(get_mr(1)));
             set_mr(1, NODE.load(SeqCst));
             info(0, 2)
+        } else if got.label() == ECHO {
+            info(0, got.length() as u64) // the registers are still in the IPC buffer
         } else {
             info(UNKNOWN, 0)
         };
