@@ -1,9 +1,9 @@
 //! The hosted machine's physical map, devices and interrupt lines: RAM, the console
 //! (input bytes in, output bytes out) and a timer user level can program, each a 4 KiB
 //! device frame of 64-bit little-endian registers, raising IRQs the kernel delivers to
-//! notifications as seL4 does; and the places and lines reserved now for the devices
-//! that come next (input events, a framebuffer, a network device), so they cannot
-//! collide.
+//! notifications as seL4 does; and the devices a machine has only when it needs them
+//! (input events in a ring, a framebuffer, a network device), each in a place of its
+//! own, so they cannot collide.
 
 use crate::Word;
 
@@ -59,15 +59,70 @@ pub const TIMER_FREQUENCY: Word = 0x10;
 /// What [`TIMER_FREQUENCY`] reads: NOW counts nanoseconds.
 pub const TIMER_HZ: Word = 1_000_000_000;
 
+/// Framebuffer register (read): width in pixels, chosen at boot.
+pub const FB_WIDTH: Word = 0x00;
+/// Framebuffer register (read): height in pixels.
+pub const FB_HEIGHT: Word = 0x08;
+/// Framebuffer register (read): bytes from one row's first pixel to the next's.
+pub const FB_STRIDE: Word = 0x10;
+/// Framebuffer register (read): the pixel format ([`FB_FORMAT_XRGB8888`]).
+pub const FB_FORMAT: Word = 0x18;
+/// Framebuffer register (write): presents a damaged rectangle, x in bits 0..16, y in
+/// 16..32, width in 32..48, height in 48..64 (clipped to the framebuffer; an empty one
+/// is ignored). The host sees a present event; [`IRQ_FRAMEBUFFER`] is raised once.
+pub const FB_PRESENT: Word = 0x20;
+/// Framebuffer register (read): presents made so far.
+pub const FB_PRESENTS: Word = 0x28;
+/// [`FB_FORMAT`]: 32-bit little-endian pixels `0x00RRGGBB` (bytes B, G, R, unused).
+pub const FB_FORMAT_XRGB8888: Word = 1;
+/// Largest width or height the host accepts (and at most 8 MiB of pixels in all).
+pub const FB_MAX_SIDE: Word = 4096;
+
+/// Input register (read): the device's event count (events written to the ring so far).
+pub const INPUT_HEAD: Word = 0x00;
+/// Input register (read/write): the guest's event count (events consumed); writing it
+/// frees slots (values beyond [`INPUT_HEAD`] or behind the old tail are ignored).
+pub const INPUT_TAIL: Word = 0x08;
+/// Input register (read): slots in the ring ([`INPUT_RING_SLOTS`]).
+pub const INPUT_SLOTS: Word = 0x10;
+/// Byte offset of the input ring in the input device's frame; count c uses slot
+/// c % [`INPUT_RING_SLOTS`].
+pub const INPUT_RING: Word = 0x800;
+/// Slots in the input ring.
+pub const INPUT_RING_SLOTS: Word = 32;
+/// Bytes of one input record (its words: kind, code, x, y, buttons, then zeros).
+pub const INPUT_RECORD_BYTES: Word = 64;
+/// Input record word (byte offset): the kind (`INPUT_KEY_DOWN` ...).
+pub const INPUT_KIND: Word = 0x00;
+/// Input record word: the key code (Linux evdev numbering: 30 is A, 57 space) or the
+/// button (0 left, 1 right, 2 middle); 0 for a pointer move.
+pub const INPUT_CODE: Word = 0x08;
+/// Input record word: the pointer's x in pixels when the event happened.
+pub const INPUT_X: Word = 0x10;
+/// Input record word: the pointer's y in pixels.
+pub const INPUT_Y: Word = 0x18;
+/// Input record word: the buttons held after the event (bit b: button b).
+pub const INPUT_BUTTONS: Word = 0x20;
+/// Input kind: a key was pressed.
+pub const INPUT_KEY_DOWN: Word = 1;
+/// Input kind: a key was released.
+pub const INPUT_KEY_UP: Word = 2;
+/// Input kind: the pointer moved to (x, y).
+pub const INPUT_POINTER_MOVE: Word = 3;
+/// Input kind: a pointer button was pressed.
+pub const INPUT_BUTTON_DOWN: Word = 4;
+/// Input kind: a pointer button was released.
+pub const INPUT_BUTTON_UP: Word = 5;
+
 /// Interrupt line of the kernel's own tick; reserved (IssueIRQHandler answers RevokeFirst).
 pub const IRQ_KERNEL_TIMER: Word = 0;
 /// Interrupt line of the console: pending while input bytes are buffered.
 pub const IRQ_CONSOLE_RX: Word = 1;
 /// Interrupt line of the user timer: raised once each time an armed COMPARE is reached.
 pub const IRQ_TIMER: Word = 2;
-/// Interrupt line of the input device: events are waiting in its ring.
+/// Interrupt line of the input device: pending while events wait in its ring (level).
 pub const IRQ_INPUT: Word = 3;
-/// Interrupt line of the framebuffer: a present finished.
+/// Interrupt line of the framebuffer: raised once when a present finished (edge).
 pub const IRQ_FRAMEBUFFER: Word = 4;
 /// Interrupt line of the network device: a receive ring has frames or a transmit ring
 /// has room.
@@ -146,6 +201,11 @@ const fn lines_are_sound() -> bool {
 // the region; every line is distinct and below IRQ_COUNT.
 const _: () = assert!(places_are_sound());
 const _: () = assert!(lines_are_sound());
+// The input ring fills its frame after the registers, a record holds its five words,
+// and the largest side fits PRESENT's 16-bit fields.
+const _: () = assert!(INPUT_RING + INPUT_RING_SLOTS * INPUT_RECORD_BYTES == 1 << crate::PAGE_BITS);
+const _: () = assert!(INPUT_SLOTS < INPUT_RING && INPUT_BUTTONS < INPUT_RECORD_BYTES);
+const _: () = assert!(FB_MAX_SIDE < 1 << 16);
 
 #[cfg(test)]
 mod tests {
@@ -156,6 +216,9 @@ mod tests {
         for regs in [
             [CONSOLE_RX_DATA, CONSOLE_RX_STATUS, CONSOLE_TX_DATA],
             [TIMER_NOW, TIMER_COMPARE, TIMER_FREQUENCY],
+            [FB_WIDTH, FB_HEIGHT, FB_STRIDE],
+            [FB_FORMAT, FB_PRESENT, FB_PRESENTS],
+            [INPUT_HEAD, INPUT_TAIL, INPUT_SLOTS],
         ] {
             for (i, r) in regs.iter().enumerate() {
                 assert_eq!(r % 8, 0);

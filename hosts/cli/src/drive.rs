@@ -5,10 +5,15 @@
 //! waits for stdin, an endless or slow pipe costs nothing until the program reads, and
 //! input meant for the caller's next command is not taken early); an idle machine is
 //! waited for, never spun on; `--timeout` and Ctrl-C stop the run with what it produced
-//! written out.
+//! written out. With a display, presents go to a [`Presenter`] as they happen and the
+//! last frame at the end; an input script's events enter at their instruction counts
+//! (the machine runs no further than the next one before they are delivered).
 
+use crate::display::{Frame, Presenter};
 use crate::failure::Failure;
 use crate::output::{ConsoleOut, FileOut};
+use selvm_machine::devices::Display;
+use selvm_machine::devices::input::Script;
 use selvm_machine::trace::{BEGIN, END, write_event};
 use selvm_machine::{DeviceId, Exit, Machine, Step};
 use std::io::{self, Read};
@@ -173,6 +178,52 @@ pub struct Options<'a> {
     pub timeout: Option<Duration>,
     /// Stream a trace to this file.
     pub trace: Option<&'a Path>,
+    /// An input script and the input device it feeds.
+    pub script: Option<(Script, DeviceId)>,
+    /// The display and what presents it.
+    pub screen: Option<(Display, &'a mut dyn Presenter)>,
+}
+
+/// Hands the presents the guest made since the last call to the presenter.
+fn present(
+    m: &mut Machine,
+    screen: &mut Option<(Display, &mut dyn Presenter)>,
+) -> Result<(), Failure> {
+    let Some((display, presenter)) = screen else {
+        return Ok(());
+    };
+    let rects = display.take_presents(m.devices());
+    if rects.is_empty() {
+        return Ok(());
+    }
+    let mut pixels = Vec::new();
+    display.read_pixels(m.devices(), &mut pixels);
+    let frame = Frame {
+        width: display.width,
+        height: display.height,
+        pixels: &pixels,
+    };
+    rects
+        .into_iter()
+        .try_for_each(|r| presenter.present(r, &frame))
+}
+
+/// The run ended: the presenter gets the last frame.
+fn finish_screen(
+    m: &mut Machine,
+    screen: &mut Option<(Display, &mut dyn Presenter)>,
+) -> Result<(), Failure> {
+    present(m, screen)?;
+    let Some((display, presenter)) = screen else {
+        return Ok(());
+    };
+    let mut pixels = Vec::new();
+    display.read_pixels(m.devices(), &mut pixels);
+    presenter.finish(&Frame {
+        width: display.width,
+        height: display.height,
+        pixels: &pixels,
+    })
 }
 
 /// Set by Ctrl-C.
@@ -186,25 +237,45 @@ pub(crate) fn interrupt_flag() -> Arc<AtomicBool> {
 }
 
 /// Runs `m` until it stops, the timeout passes, Ctrl-C, or output fails.
-pub fn drive(m: &mut Machine, o: &Options<'_>) -> Ended {
+pub fn drive(m: &mut Machine, o: &mut Options<'_>) -> Ended {
     let mut trace = match o.trace.map(Trace::create).transpose() {
         Ok(t) => t,
         Err(f) => return Ended::Failed(f),
     };
-    let ended = run(m, o, &mut trace);
-    match trace.map(|t| t.finish(m)) {
-        Some(Err(f)) if !matches!(ended, Ended::Failed(_)) => Ended::Failed(f),
+    let mut ended = run(m, o, &mut trace);
+    if let Some(Err(f)) = trace.map(|t| t.finish(m)) {
+        if !matches!(ended, Ended::Failed(_)) {
+            ended = Ended::Failed(f);
+        }
+    }
+    match finish_screen(m, &mut o.screen) {
+        Err(f) if !matches!(ended, Ended::Failed(_)) => Ended::Failed(f),
         _ => ended,
     }
 }
 
-fn run(m: &mut Machine, o: &Options<'_>, trace: &mut Option<Trace>) -> Ended {
+fn run(m: &mut Machine, o: &mut Options<'_>, trace: &mut Option<Trace>) -> Ended {
     let started = Instant::now();
     let interrupted = interrupt_flag();
     let mut console = ConsoleOut::new();
     let mut stdin = Stdin::spawn();
+    if let Some((script, id)) = o.script.as_mut() {
+        script.deliver(m, *id, &Step::Running);
+    }
     loop {
-        let step = m.run(PIECE);
+        // No further than the script's next event, which enters at that count.
+        let piece = match o.script.as_ref().and_then(|(s, _)| s.next_at()) {
+            Some(at) => PIECE.min(at.saturating_sub(m.instructions)).max(1),
+            None => PIECE,
+        };
+        let step = m.run(piece);
+        let delivered = match o.script.as_mut() {
+            Some((script, id)) => script.deliver(m, *id, &step),
+            None => false,
+        };
+        if let Err(f) = present(m, &mut o.screen) {
+            return Ended::Failed(f);
+        }
         let out = m.take_console();
         if !out.is_empty() {
             if let Err(f) = console.write(&out) {
@@ -229,6 +300,7 @@ fn run(m: &mut Machine, o: &Options<'_>, trace: &mut Option<Trace>) -> Ended {
         }
         let wait = match &step {
             Step::Running => Duration::ZERO,
+            Step::Idle(_) if delivered => Duration::ZERO,
             Step::Exited(exit) => return Ended::Exit(exit.clone()),
             Step::Idle(w) => {
                 if w.input {

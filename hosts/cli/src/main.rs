@@ -12,6 +12,7 @@ mod bench_ipc;
 mod bench_wasm;
 mod cluster;
 mod counts;
+mod display;
 mod drive;
 mod dx;
 mod exec;

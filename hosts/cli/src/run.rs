@@ -2,9 +2,12 @@
 //! as its root task; the console is stdout; the exit status says how the run
 //! ended (`selvm_machine::status`, listed in `selvm run --help`).
 
+use crate::display::{Headless, Presenter};
 use crate::drive::{Ended, HostClock, Options, drive};
 use crate::failure::Failure;
 use clap::Args;
+use selvm_machine::devices::input::Script;
+use selvm_machine::devices::{Display, Input};
 use selvm_machine::status;
 use selvm_machine::{Config, Exit, Machine};
 use std::path::PathBuf;
@@ -58,6 +61,19 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 100_000,
           value_parser = crate::options::whole::<u64, 1, 100_000_000>)]
     tick_instructions: u64,
+    /// Give the machine a framebuffer of this size (XRGB8888 pixels, each side 1 to
+    /// 4096, at most 8 MiB in all) and an input device; the guest presents into it
+    /// (docs/vm-abi.md). Off by default.
+    #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = crate::display::size)]
+    display: Option<(u32, u32)>,
+    /// Keyboard and pointer events for the input device, each at an instruction
+    /// count: lines such as `at 5000 key down 30`, `at 6000 pointer 10 20`, `at 7000
+    /// button down 0` (docs/hosted.md). Gives the machine an input device.
+    #[arg(long, value_name = "FILE")]
+    input_script: Option<PathBuf>,
+    /// Write the framebuffer as a PNG to this file when the run ends (needs --display).
+    #[arg(long, value_name = "FILE", requires = "display")]
+    screenshot: Option<PathBuf>,
 }
 
 /// `selvm` with no arguments (or `selvm demo`): boots the hosted machine with
@@ -77,11 +93,13 @@ pub fn demo() -> ExitCode {
         }
     };
     machine.use_clock(Box::new(HostClock(Instant::now())));
-    let options = Options {
+    let mut options = Options {
         timeout: None,
         trace: None,
+        script: None,
+        screen: None,
     };
-    let exit = match drive(&mut machine, &options) {
+    let exit = match drive(&mut machine, &mut options) {
         Ended::Exit(exit) => exit,
         other => return ended(other, &machine),
     };
@@ -103,6 +121,13 @@ pub fn run(a: &RunArgs) -> ExitCode {
         Ok(image) => image,
         Err(f) => return f.report(),
     };
+    let script = match &a.input_script {
+        Some(path) => match input_script(path) {
+            Ok(s) => Some(s),
+            Err(f) => return f.report(),
+        },
+        None => None,
+    };
     let config = Config {
         trace: a.trace.is_some(),
         check_invariants: a.check_invariants,
@@ -117,11 +142,35 @@ pub fn run(a: &RunArgs) -> ExitCode {
     if !a.deterministic {
         machine.use_clock(Box::new(HostClock(Instant::now())));
     }
-    let options = Options {
+    let mut headless = Headless {
+        screenshot: a.screenshot.clone(),
+        presents: 0,
+    };
+    let screen = match a.display {
+        Some((w, h)) => match Display::attach(machine.devices(), w, h) {
+            Ok(display) => Some((display, &mut headless as &mut dyn Presenter)),
+            Err(e) => return Failure::usage(format!("--display {w}x{h}: {e:?}")).report(),
+        },
+        None => None,
+    };
+    let input = if a.display.is_some() || script.is_some() {
+        match machine.devices().attach(Box::new(Input::default())) {
+            Ok(id) => Some(id),
+            Err(e) => return Failure::usage(format!("the input device: {e:?}")).report(),
+        }
+    } else {
+        None
+    };
+    if let (Some(id), None) = (input, &script) {
+        machine.close_input(id);
+    }
+    let mut options = Options {
         timeout: a.timeout.map(Duration::from_secs_f64),
         trace: a.trace.as_deref(),
+        script: script.zip(input),
+        screen,
     };
-    let ended_with = drive(&mut machine, &options);
+    let ended_with = drive(&mut machine, &mut options);
     if let Some(path) = &a.stats {
         let json = machine.snapshot().to_json();
         if let Err(f) = crate::output::write_file(path, json.as_bytes()) {
@@ -129,6 +178,15 @@ pub fn run(a: &RunArgs) -> ExitCode {
         }
     }
     ended(ended_with, &machine)
+}
+
+/// `--input-script FILE`, parsed (status 6 with the file and line if it cannot be).
+fn input_script(path: &std::path::Path) -> Result<Script, Failure> {
+    let name = path.display();
+    let bytes = crate::input::read(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Failure::bad_input(format!("{name}: an input script is text (UTF-8)")))?;
+    Script::parse(text).map_err(|e| Failure::bad_input(format!("{name}: {e}")))
 }
 
 /// The exit status of a driven run, with its line on stderr.

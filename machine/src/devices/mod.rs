@@ -7,10 +7,14 @@
 //! network) adds an implementation of [`Device`]; the run loop does not change.
 
 mod console;
+pub mod framebuffer;
+pub mod input;
 pub mod network;
 mod timer;
 
 pub use console::Console;
+pub use framebuffer::Display;
+pub use input::Input;
 pub use network::{Network, NodeIdentity};
 pub use timer::Timer;
 
