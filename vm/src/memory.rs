@@ -52,6 +52,16 @@ pub trait Memory {
     fn fill(&mut self, dst: u64, byte: u8, len: usize) -> Result<(), Fault>;
     /// The memory's size in bytes (`memory.size` reports it in 64 KiB pages).
     fn size(&self) -> u64;
+
+    /// Whether the memory is one contiguous range of bytes from address 0 that
+    /// [`Memory::flat`] hands out, with no faults but outside it. Sibling-call dispatch
+    /// then keeps its base and length in registers and indexes it directly.
+    const FLAT: bool = false;
+
+    /// The memory's bytes, from address 0, when [`Memory::FLAT`] (else empty).
+    fn flat(&mut self) -> &mut [u8] {
+        &mut []
+    }
 }
 
 /// One contiguous memory starting at address 0: by default a `Vec` grown in 64 KiB
@@ -223,5 +233,11 @@ impl<B: AsRef<[u8]> + AsMut<[u8]>> Memory for FlatMemory<B> {
 
     fn size(&self) -> u64 {
         self.bytes.as_ref().len() as u64
+    }
+
+    const FLAT: bool = true;
+
+    fn flat(&mut self) -> &mut [u8] {
+        self.bytes.as_mut()
     }
 }

@@ -9,10 +9,12 @@
 //! stack). This is what wasmi 2.x does on stable; nightly's `become` (`tailcall.rs`)
 //! guarantees the same.
 //!
-//! The hot state travels in four argument registers: the machine, the instruction
-//! pointer, the frame's first register and the fuel. Handlers read instructions and
-//! registers through raw pointers, without bounds checks, on what the verifier
-//! established and what this module checks whenever a pointer is formed:
+//! The hot state travels in five argument registers: the machine, the instruction
+//! pointer, the frame's first register, the fuel (charged per block: `blocks.rs`) and a
+//! flat memory's first byte (`Memory::FLAT`; accesses are checked against its length).
+//! Handlers read instructions and registers through raw pointers, without bounds
+//! checks, on what the verifier established and what this module checks whenever a
+//! pointer is formed:
 //!
 //! - **The instruction pointer is on an instruction of the current function.** At entry
 //!   [`run`] checks that the pc lies inside the current function (else it hands the run
@@ -38,7 +40,7 @@ use crate::arith::*;
 use crate::blocks::ends_block;
 use crate::bulk::{self, Bulk};
 use crate::float;
-use crate::memory::Memory;
+use crate::memory::{Access, Fault, Memory};
 use crate::module::{Function, Module, NULL_REF};
 use crate::thread::{Stop, Thread, Trap};
 use core::marker::PhantomData;
@@ -62,6 +64,8 @@ pub(super) struct Machine<'r, M> {
     /// The register area (`regs_len` words), which frame pointers point into.
     regs: *mut u64,
     regs_len: usize,
+    /// The length of the flat memory whose first byte the handlers pass along.
+    flat_len: usize,
     func: u32,
     depth: usize,
     max_depth: usize,
@@ -97,13 +101,112 @@ struct Hot<'h, 'r, M> {
     ip: *const I,
     fp: *mut u64,
     fuel: u64,
+    /// A flat memory's bytes (`Memory::FLAT`; else unused).
+    mem: Bytes,
+}
+
+/// A flat memory's first byte, derived from `Memory::flat` at the start of a run and
+/// again after every other use of the memory (the bulk operations), so no other
+/// reference to the bytes is used while the handlers access them through it. Its
+/// length is `Machine::flat_len`: a sixth argument register would leave the handlers
+/// too few scratch registers (every compare handler saved one).
+#[derive(Clone, Copy)]
+struct Bytes {
+    base: *mut u8,
+}
+
+impl Bytes {
+    /// The bytes of `memory` (if flat) and their length.
+    #[inline(always)]
+    fn of<M: Memory>(memory: &mut M) -> (Bytes, usize) {
+        if M::FLAT {
+            let bytes = memory.flat();
+            (
+                Bytes {
+                    base: bytes.as_mut_ptr(),
+                },
+                bytes.len(),
+            )
+        } else {
+            let base = core::ptr::null_mut();
+            (Bytes { base }, 0)
+        }
+    }
+}
+
+/// What `memory!` gives the op semantics: the flat bytes in registers when the memory
+/// is flat (then no reference to the memory is made, which would invalidate `bytes`),
+/// the memory's own methods otherwise.
+struct View<'v, M> {
+    bytes: Bytes,
+    len: usize,
+    memory: Option<&'v mut M>,
+}
+
+impl<M: Memory> View<'_, M> {
+    /// The first byte of the `N` at `address`, if they lie inside the flat memory.
+    #[inline(always)]
+    fn inside<const N: usize>(&self, address: u64) -> Option<usize> {
+        let len = self.len as u64;
+        (address <= len && len - address >= N as u64).then_some(address as usize)
+    }
+
+    #[inline(always)]
+    fn load<const N: usize>(&mut self, address: u64) -> Result<[u8; N], Fault> {
+        if let Some(memory) = self.memory.as_mut() {
+            return memory.load(address);
+        }
+        match self.inside::<N>(address) {
+            // SAFETY: `at .. at + N` lies inside the flat memory's bytes, which only
+            // `bytes` reaches while the handlers run (see `Bytes`).
+            Some(at) => Ok(unsafe { self.bytes.base.add(at).cast::<[u8; N]>().read_unaligned() }),
+            None => Err(outside(address, Access::Read)),
+        }
+    }
+
+    #[inline(always)]
+    fn store<const N: usize>(&mut self, address: u64, value: [u8; N]) -> Result<(), Fault> {
+        if let Some(memory) = self.memory.as_mut() {
+            return memory.store(address, value);
+        }
+        match self.inside::<N>(address) {
+            Some(at) => {
+                // SAFETY: as for `load`.
+                unsafe {
+                    self.bytes
+                        .base
+                        .add(at)
+                        .cast::<[u8; N]>()
+                        .write_unaligned(value)
+                };
+                Ok(())
+            }
+            None => Err(outside(address, Access::Write)),
+        }
+    }
+
+    #[inline(always)]
+    fn size(&self) -> u64 {
+        match &self.memory {
+            Some(memory) => memory.size(),
+            None => self.len as u64,
+        }
+    }
+}
+
+/// The fault of an access outside a flat memory (what `FlatMemory` reports).
+#[cold]
+#[inline(always)]
+fn outside(address: u64, access: Access) -> Fault {
+    Fault { address, access }
 }
 
 /// A handler: runs the instruction at `ip` and everything after it until the thread
-/// stops (machine, instruction pointer, frame, fuel left).
+/// stops (machine, instruction pointer, frame, fuel left, flat memory's first byte):
+/// five argument registers.
 ///
 /// Safety: `ip` and `fp` satisfy the module's two invariants.
-type Handler<M> = for<'a, 'r> unsafe fn(&'a mut Machine<'r, M>, *const I, *mut u64, u64);
+type Handler<M> = for<'a, 'r> unsafe fn(&'a mut Machine<'r, M>, *const I, *mut u64, u64, Bytes);
 
 /// The handler table for memory type `M`, in opcode order.
 struct Handlers<M>(PhantomData<M>);
@@ -122,7 +225,9 @@ fn hand_over<M>(m: &mut Machine<'_, M>, ip: *const I, fp: *mut u64, fuel: u64) {
 macro_rules! enter {
     ($m:ident, $ip:expr, $fp:expr) => {{
         let (ip, fp): (*const I, *mut u64) = ($ip, $fp);
-        let Hot { cold, fuel, .. } = $m;
+        let Hot {
+            cold, fuel, mem, ..
+        } = $m;
         // SAFETY: `ip` is an instruction of the module (first invariant), and `after`
         // has one entry per instruction.
         let need = unsafe { *cold.after.add(cold.pc(ip)) } as u64 + 1;
@@ -132,7 +237,7 @@ macro_rules! enter {
         // SAFETY: `ip` is on an instruction (the first invariant).
         let handler = Handlers::<M>::of(unsafe { &*ip });
         // SAFETY: `ip` and `fp` satisfy the invariants, as this macro requires.
-        return unsafe { handler(cold, ip, fp, fuel - need) };
+        return unsafe { handler(cold, ip, fp, fuel - need, mem) };
     }};
 }
 
@@ -141,11 +246,13 @@ macro_rules! enter {
 macro_rules! next {
     ($m:ident, $ip:expr, $fp:expr) => {{
         let (ip, fp): (*const I, *mut u64) = ($ip, $fp);
-        let Hot { cold, fuel, .. } = $m;
+        let Hot {
+            cold, fuel, mem, ..
+        } = $m;
         // SAFETY: `ip` is on an instruction (the first invariant).
         let handler = Handlers::<M>::of(unsafe { &*ip });
         // SAFETY: `ip` and `fp` satisfy the invariants, as this macro requires.
-        return unsafe { handler(cold, ip, fp, fuel) };
+        return unsafe { handler(cold, ip, fp, fuel, mem) };
     }};
 }
 
@@ -271,6 +378,8 @@ macro_rules! bulk {
         let regs = unsafe { core::slice::from_raw_parts_mut(c.regs, c.regs_len) };
         let (result, left) = bulk::$op(&mut *c.memory, c.constants, regs, operands, $m.fuel);
         $m.fuel = left;
+        // The bulk operation used the memory itself: take the bytes again.
+        ($m.mem, c.flat_len) = Bytes::of(&mut *c.memory);
         match result {
             Ok(Bulk::Done) => {}
             Ok(Bulk::OutOfBudget) => stop!($m, Stop::Budget),
@@ -286,7 +395,15 @@ macro_rules! context {
 }
 macro_rules! memory {
     ($m:ident) => {
-        $m.cold.memory
+        View {
+            bytes: $m.mem,
+            len: $m.cold.flat_len,
+            memory: if M::FLAT {
+                None
+            } else {
+                Some(&mut *$m.cold.memory)
+            },
+        }
     };
 }
 macro_rules! module {
@@ -310,6 +427,7 @@ macro_rules! handlers {
                 ip: *const I,
                 fp: *mut u64,
                 fuel: u64,
+                mem: Bytes,
             ) {
                 // SAFETY: `ip` is on an instruction (the first invariant).
                 let I::$name { $($field)* } = (unsafe { *ip }) else {
@@ -318,7 +436,7 @@ macro_rules! handlers {
                     // pattern always matches: no check of the op on the hot path.
                     unsafe { core::hint::unreachable_unchecked() }
                 };
-                let mut $m = Hot { cold, ip, fp, fuel };
+                let mut $m = Hot { cold, ip, fp, fuel, mem };
                 $body;
                 // The verifier made sure this instruction does not end the function
                 // if it falls through. After an op that ends its block (a branch not
@@ -370,6 +488,7 @@ pub(super) fn run<M: Memory>(
         constants: module.constants(),
         regs: regs.as_mut_ptr(),
         regs_len: regs.len(),
+        flat_len: 0,
         func: thread.func,
         depth: thread.depth as usize,
         max_depth: thread.max_depth as usize,
@@ -382,9 +501,11 @@ pub(super) fn run<M: Memory>(
     let (ip, frame) = (m.code.wrapping_add(pc), m.regs.wrapping_add(fp));
     let need = module.after()[pc] as u64 + 1;
     if budget >= need {
+        let mem;
+        (mem, m.flat_len) = Bytes::of(&mut *m.memory);
         // SAFETY: `pc` is inside the current function (checked above) and `fp + frame`
         // inside the register area (`Thread::fits`): the invariants hold.
-        unsafe { Handlers::<M>::of(&*ip)(&mut m, ip, frame, budget - need) };
+        unsafe { Handlers::<M>::of(&*ip)(&mut m, ip, frame, budget - need, mem) };
     } else {
         hand_over(&mut m, ip, frame, budget);
     }
