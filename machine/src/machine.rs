@@ -184,11 +184,14 @@ impl Machine {
         &mut self.bus
     }
 
-    /// Attaches the network device of cluster node `identity` as
-    /// [`DeviceId::NETWORK`] (once, before the machine runs).
-    pub fn attach_network(&mut self, identity: crate::devices::NodeIdentity) -> bool {
+    /// Attaches the network device of cluster node `identity` (once, before the
+    /// machine runs); its id is where its input goes and its output comes from.
+    pub fn attach_network(
+        &mut self,
+        identity: crate::devices::NodeIdentity,
+    ) -> Result<DeviceId, crate::devices::AttachError> {
         let network = alloc::boxed::Box::new(crate::devices::Network::new(identity));
-        self.bus.attach(network) == Ok(DeviceId::NETWORK)
+        self.bus.attach(network)
     }
 
     /// Moves device `id`'s output to `out` (the network device's transmitted

@@ -34,9 +34,6 @@ impl DeviceId {
     pub const CONSOLE: DeviceId = DeviceId(0);
     /// The user timer (every machine has it).
     pub const TIMER: DeviceId = DeviceId(1);
-    /// The network device of a cluster node (attached third, by
-    /// [`crate::Machine::attach_network`]).
-    pub const NETWORK: DeviceId = DeviceId(2);
 }
 
 /// A register read that cannot be answered yet: under deterministic time the answer

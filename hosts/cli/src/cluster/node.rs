@@ -101,18 +101,25 @@ pub fn node(a: &NodeArgs) -> ExitCode {
         incarnation,
         nodes,
     };
-    if !machine.attach_network(identity) {
-        return Failure::bad_input("the network device does not fit the machine").report();
-    }
+    let network = match machine.attach_network(identity) {
+        Ok(id) => id,
+        Err(e) => return Failure::bad_input(format!("the network device: {e:?}")).report(),
+    };
     let timeout = a.timeout.map(Duration::from_secs_f64);
-    let ended = drive(&mut machine, &mut transport, a.id, timeout);
+    let ended = drive(&mut machine, &mut transport, network, a.id, timeout);
     transport.leave(LINGER);
     crate::run::ended(ended, &machine)
 }
 
 /// Runs the machine and the transport until the machine stops, the timeout, Ctrl-C,
 /// or output fails.
-fn drive(m: &mut Machine, t: &mut Transport, id: u64, timeout: Option<Duration>) -> Ended {
+fn drive(
+    m: &mut Machine,
+    t: &mut Transport,
+    network: DeviceId,
+    id: u64,
+    timeout: Option<Duration>,
+) -> Ended {
     let started = Instant::now();
     let interrupted = interrupt_flag();
     let mut console = ConsoleOut::new();
@@ -123,7 +130,7 @@ fn drive(m: &mut Machine, t: &mut Transport, id: u64, timeout: Option<Duration>)
             return Ended::Failed(f);
         }
         sent.clear();
-        m.take_output(DeviceId::NETWORK, &mut sent);
+        m.take_output(network, &mut sent);
         for message in split_output(&sent) {
             t.from_guest(message);
         }
@@ -142,7 +149,7 @@ fn drive(m: &mut Machine, t: &mut Transport, id: u64, timeout: Option<Duration>)
             return Ended::Failed(Failure::host(format!("node {id}: poll: {e}")));
         }
         for message in t.take_for_guest() {
-            m.push_input(DeviceId::NETWORK, &message);
+            m.push_input(network, &message);
         }
         for line in t.take_log() {
             eprintln!("node {id}: {line}");
