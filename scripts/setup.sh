@@ -7,6 +7,9 @@
 # - On Debian, installs the tools the tests and benchmarks use: valgrind
 #   (`cargo xtask valgrind`), lua5.4 (the peer in `selvm bench vm`), and qemu's
 #   riscv64 system emulator with OpenSBI (`cargo xtask qemu`: the native platform).
+# - On Debian, installs mingw-w64's gcc (the linker of `selvm.exe`, `cargo xtask
+#   windows`), wine (which runs it in the tests), and Xvfb with xwd (the desktop
+#   window's tests on a virtual X server; docs/windows.md).
 # - On Debian, installs chromium and npm for the browser page's tests (`cargo xtask
 #   web --test`, docs/web.md), and its npm packages (xterm.js, playwright-core) with
 #   `npm ci` in hosts/web when node_modules is missing or older than the lock file.
@@ -22,7 +25,7 @@ cd "$ROOT"
 # Targets `cargo xtask test` cross-builds (xtask/src/toolchain.rs: CROSS_TARGETS).
 CROSS_TARGETS=(riscv64gc-unknown-none-elf wasm32-unknown-unknown)
 APT_PACKAGES=(rustc-web cargo-web rust-web-src lld)
-TOOL_PACKAGES=(valgrind lua5.4 qemu-system-misc opensbi)
+TOOL_PACKAGES=(valgrind lua5.4 qemu-system-misc opensbi gcc-mingw-w64-x86-64 wine wine64 xvfb x11-apps)
 # Commands of the browser tests, installed from these packages when not on PATH (npm
 # may come with another nodejs package, such as nodesource's).
 WEB_TOOLS=(chromium npm)
@@ -117,6 +120,12 @@ if [ -x "$DEB_RUSTC" ] && [ -x "$DEB_CARGO" ]; then
     RUSTC_BOOTSTRAP=1 RUSTC="$DEB_RUSTC" "$DEB_CARGO" fetch \
         -Zbuild-std=std,panic_abort --target wasm32-unknown-unknown \
         || die "cargo fetch -Zbuild-std=std,panic_abort failed (is crates.io reachable?)"
+fi
+# selvm.exe (`cargo xtask windows`): std for Windows from source.
+if [ -x "$DEB_RUSTC" ] && [ -x "$DEB_CARGO" ]; then
+    RUSTC_BOOTSTRAP=1 RUSTC="$DEB_RUSTC" "$DEB_CARGO" fetch \
+        -Zbuild-std=std,panic_abort --target x86_64-win7-windows-gnu \
+        || die "cargo fetch -Zbuild-std for x86_64-win7-windows-gnu failed (is crates.io reachable?)"
 fi
 if command -v npm >/dev/null 2>&1; then
     if [ ! hosts/web/node_modules/.package-lock.json -nt hosts/web/package-lock.json ]; then

@@ -15,6 +15,7 @@ mod toolchain;
 mod user;
 mod valgrind;
 mod web;
+mod windows;
 
 /// The machine's exit statuses (`selvm_machine::status`), read from their one
 /// definition without building the machine: the file depends on nothing.
@@ -85,6 +86,11 @@ enum Command {
     /// target/web/page, which `selvm serve` serves; --test runs the browser tests in
     /// headless chromium, --bench the in-page benchmarks.
     Web(web::Options),
+    /// Build selvm.exe for 64-bit Windows (x86_64-win7-windows-gnu, Debian's rustc-web
+    /// with -Zbuild-std=std,panic_abort, linked by mingw-w64) into target/windows and
+    /// print its path last; --test runs it under wine against the Linux build
+    /// (docs/windows.md).
+    Windows(windows::Options),
 }
 
 fn main() -> ExitCode {
@@ -99,6 +105,7 @@ fn main() -> ExitCode {
         Command::Valgrind => valgrind::run(),
         Command::BenchIpcCallgrind(o) => bench::callgrind(&o),
         Command::Web(o) => web::run(&o),
+        Command::Windows(o) => windows::run(&o),
         Command::KernelElf => riscv::kernel_elf_command(),
         Command::Qemu(o) => match riscv::qemu(&o) {
             Ok(code) => return code,

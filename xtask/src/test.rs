@@ -3,7 +3,7 @@
 
 use crate::process::{self, Error, Result, bail, cargo};
 use crate::toolchain::{self, Cross};
-use crate::{bench, conformance, cross, user, valgrind, web};
+use crate::{bench, conformance, cross, user, valgrind, web, windows};
 use clap::Args;
 use std::time::{Duration, Instant};
 
@@ -148,6 +148,19 @@ pub fn run(o: &Options) -> Result {
         println!("==> no nightly toolchain: the tail-call dispatch tests are skipped");
     }
     s.step("valgrind", valgrind::run)?;
+    // The desktop window (`selvm run --window`) on a virtual X server: it shows the
+    // framebuffer's pixels and feeds the guest its pointer (hosts/cli/tests/window.rs,
+    // ignored by the plain run: it needs Xvfb and xwd).
+    s.step("window-xvfb", || {
+        let mut cmd = cargo();
+        cmd.current_dir(root);
+        if process::succeeds(cargo().args(["nextest", "--version"])) {
+            cmd.args("nextest run -p selvm --test window --run-ignored all".split(' '));
+        } else {
+            cmd.args("test -p selvm --test window -- --include-ignored".split(' '));
+        }
+        process::run(&mut cmd)
+    })?;
 
     let env_skip = std::env::var("SELVM_SKIP_CROSS").is_ok_and(|v| v == "1");
     if o.skip_cross || env_skip {
@@ -223,6 +236,11 @@ pub fn run(o: &Options) -> Result {
     // programs, whose release std bench-wasm has just built) and its tests in headless
     // chromium (docs/web.md).
     s.step("web", || web::build().and_then(|site| web::test(&site)))?;
+    // selvm.exe cross-built for Windows and run under wine: the demo's output, a run's
+    // output and a scripted screenshot must equal the Linux build's (docs/windows.md).
+    s.step("windows", || {
+        windows::build().and_then(|exe| windows::test(&exe))
+    })?;
     s.summary("");
     Ok(())
 }

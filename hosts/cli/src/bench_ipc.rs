@@ -15,7 +15,8 @@
 //! first batch also holds the program's setup.) VM instructions and kernel
 //! entries per operation are the machine's counters, deterministic.
 //! `--untimed` runs each hosted case once with no clock reads at all, for
-//! `cargo xtask bench-ipc-callgrind`.
+//! `cargo xtask bench-ipc-callgrind`. The Unix-socket baselines exist only on Unix
+//! and the eventfd one only on Linux (the Windows build has the pipe baseline).
 
 use crate::failure::Failure;
 use crate::options::whole;
@@ -24,9 +25,14 @@ use selvm_machine::{Config, Exit, Machine, Step};
 use selvm_programs::ipc_bench::{
     call_reply_recv, call_reply_recv_20_mrs, null_syscall, signal_wait,
 };
+#[cfg(target_os = "linux")]
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::{FromRawFd, OwnedFd};
+#[cfg(target_os = "linux")]
+use std::os::fd::FromRawFd;
+#[cfg(unix)]
+use std::os::fd::OwnedFd;
+#[cfg(unix)]
 use std::os::unix::net::UnixStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
@@ -263,6 +269,7 @@ fn pipe(a: &IpcArgs) -> Result<Row, String> {
 
 /// Unix-socket ping-pong with a child process (this binary, echoing, the
 /// socket's other end as its stdin and stdout).
+#[cfg(unix)]
 fn socket_processes(a: &IpcArgs) -> Result<Row, String> {
     let mut samples = Vec::new();
     for _ in 0..a.reps {
@@ -282,6 +289,7 @@ fn socket_processes(a: &IpcArgs) -> Result<Row, String> {
 }
 
 /// Unix-socket ping-pong between two threads.
+#[cfg(unix)]
 fn socket_threads(a: &IpcArgs) -> Result<Row, String> {
     let mut samples = Vec::new();
     for _ in 0..a.reps {
@@ -303,6 +311,7 @@ fn socket_threads(a: &IpcArgs) -> Result<Row, String> {
 }
 
 /// A new blocking eventfd (counter 0) as a file.
+#[cfg(target_os = "linux")]
 fn eventfd() -> Result<File, String> {
     // SAFETY: eventfd takes no pointers; it returns a new descriptor or -1.
     let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC) };
@@ -314,17 +323,20 @@ fn eventfd() -> Result<File, String> {
 }
 
 /// Adds 1 to an eventfd's counter.
+#[cfg(target_os = "linux")]
 fn post(mut f: &File) -> std::io::Result<()> {
     f.write_all(&1u64.to_ne_bytes())
 }
 
 /// Waits until an eventfd's counter is non-zero and takes it.
+#[cfg(target_os = "linux")]
 fn take(mut f: &File) -> std::io::Result<()> {
     let mut b = [0u8; 8];
     f.read_exact(&mut b)
 }
 
 /// Eventfd ping-pong between two threads: one eventfd each way.
+#[cfg(target_os = "linux")]
 fn eventfd_threads(a: &IpcArgs) -> Result<Row, String> {
     let mut samples = Vec::new();
     for _ in 0..a.reps {
@@ -365,10 +377,13 @@ pub fn ipc(a: &IpcArgs) -> Result<(), Failure> {
         }
         return Ok(());
     }
-    let baselines: [(&str, Baseline); 4] = [
+    let baselines: &[(&str, Baseline)] = &[
         ("pipe", pipe),
+        #[cfg(unix)]
         ("socket", socket_processes),
+        #[cfg(unix)]
         ("socket-threads", socket_threads),
+        #[cfg(target_os = "linux")]
         ("eventfd", eventfd_threads),
     ];
     let hosted_list = hosted_cases(a.rounds);
@@ -395,7 +410,7 @@ pub fn ipc(a: &IpcArgs) -> Result<(), Failure> {
         let _ = writeln!(std::io::stderr(), "running {} ...", c.name);
         rows.push(hosted(c, a).map_err(Failure::check)?);
     }
-    for (id, run) in baselines {
+    for &(id, run) in baselines {
         if wanted(id) {
             let _ = writeln!(std::io::stderr(), "running the {id} baseline ...");
             rows.push(run(a).map_err(Failure::host)?);

@@ -1,11 +1,14 @@
-//! Presenting the machine's framebuffer: one small trait, [`Presenter`], that a
-//! desktop window or the browser's canvas can implement later, and the headless
-//! presenter `selvm run --display WxH` uses now, which keeps nothing but writes the
-//! frame as a PNG at the end (`--screenshot FILE`). Also the `--display` value parser.
+//! Presenting the machine's framebuffer: one small trait, [`Presenter`], implemented by
+//! the headless presenter `selvm run --display WxH` uses by default, which keeps nothing
+//! but writes the frame as a PNG at the end (`--screenshot FILE`), and by the desktop
+//! window of `--window` (crate::window); the browser's canvas can implement it later.
+//! Also the `--display` value parser.
 
 use crate::failure::Failure;
 use selvm_machine::devices::framebuffer::{Rect, check_size};
+use selvm_machine::devices::input::Event;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// The framebuffer as the host sees it: `width * height` pixels `0x00RRGGBB`, row by row.
 pub struct Frame<'a> {
@@ -23,6 +26,16 @@ pub trait Presenter {
     fn present(&mut self, rect: Rect, frame: &Frame<'_>) -> Result<(), Failure>;
     /// The run ended with `frame` on the screen.
     fn finish(&mut self, frame: &Frame<'_>) -> Result<(), Failure>;
+    /// Appends the host's input since the last call (a window's keyboard and mouse) to
+    /// `events`; false once the user closed the presentation (the run then stops).
+    fn poll(&mut self, _events: &mut Vec<Event>) -> Result<bool, Failure> {
+        Ok(true)
+    }
+    /// The longest an idle machine's loop may wait before calling [`Presenter::poll`]
+    /// again (none: no host input to look at).
+    fn wait_at_most(&self) -> Option<Duration> {
+        None
+    }
 }
 
 /// No window: counts presents and writes the last frame to a PNG file at the end.

@@ -7,7 +7,9 @@
 //! waited for, never spun on; `--timeout` and Ctrl-C stop the run with what it produced
 //! written out. With a display, presents go to a [`Presenter`] as they happen and the
 //! last frame at the end; an input script's events enter at their instruction counts
-//! (the machine runs no further than the next one before they are delivered).
+//! (the machine runs no further than the next one before they are delivered); a
+//! presenter's own input (a window's keyboard and mouse) enters as it comes, and closing
+//! the window stops the run.
 
 use crate::display::{Frame, Presenter};
 use crate::failure::Failure;
@@ -182,6 +184,27 @@ pub struct Options<'a> {
     pub script: Option<(Script, DeviceId)>,
     /// The display and what presents it.
     pub screen: Option<(Display, &'a mut dyn Presenter)>,
+    /// The input device the presenter's own events go to (`--window`).
+    pub live_input: Option<DeviceId>,
+}
+
+/// Hands the presenter's input since the last look to the input device; `Ok(None)` if
+/// the user closed the window, else whether any event entered.
+fn poll(m: &mut Machine, o: &mut Options<'_>) -> Result<Option<bool>, Failure> {
+    let Some((_, presenter)) = o.screen.as_mut() else {
+        return Ok(Some(false));
+    };
+    let mut events = Vec::new();
+    if !presenter.poll(&mut events)? {
+        return Ok(None);
+    }
+    let Some(id) = o.live_input else {
+        return Ok(Some(false));
+    };
+    for e in &events {
+        m.push_input(id, &e.to_bytes());
+    }
+    Ok(Some(!events.is_empty()))
 }
 
 /// Hands the presents the guest made since the last call to the presenter.
@@ -269,12 +292,23 @@ fn run(m: &mut Machine, o: &mut Options<'_>, trace: &mut Option<Trace>) -> Ended
             None => PIECE,
         };
         let step = m.run(piece);
-        let delivered = match o.script.as_mut() {
+        let mut delivered = match o.script.as_mut() {
             Some((script, id)) => script.deliver(m, *id, &step),
             None => false,
         };
         if let Err(f) = present(m, &mut o.screen) {
             return Ended::Failed(f);
+        }
+        match poll(m, o) {
+            Ok(Some(pushed)) => delivered |= pushed,
+            Ok(None) => {
+                let message = format!(
+                    "the window was closed after {} instructions",
+                    m.instructions
+                );
+                return Ended::Failed(Failure::new(selvm_machine::status::INTERRUPTED, message));
+            }
+            Err(f) => return Ended::Failed(f),
         }
         let out = m.take_console();
         if !out.is_empty() {
@@ -316,7 +350,10 @@ fn run(m: &mut Machine, o: &mut Options<'_>, trace: &mut Option<Trace>) -> Ended
                     .timeout
                     .map(|l| l.saturating_sub(started.elapsed()))
                     .unwrap_or(POLL);
-                POLL.min(until.unwrap_or(POLL)).min(left)
+                let presenter = o.screen.as_ref().and_then(|(_, p)| p.wait_at_most());
+                POLL.min(until.unwrap_or(POLL))
+                    .min(left)
+                    .min(presenter.unwrap_or(POLL))
             }
         };
         // With a read outstanding the wait is for its reply (or the time); else a sleep.

@@ -2,12 +2,15 @@
 //! an endless fifo is refused instead of filling memory), opened so that a fifo with
 //! no writer reads as empty instead of blocking forever, and recognized by its
 //! content ([`Kind`], from `selvm_load`, which every host shares) so that a wrong file
-//! can be named for what it is.
+//! can be named for what it is. (Fifos and the non-blocking open are Unix matters; on
+//! Windows the file is simply opened.)
 
 use crate::failure::Failure;
 use std::fs::File;
 use std::io::{self, Read};
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
+#[cfg(unix)]
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
@@ -18,9 +21,11 @@ pub const MAX_INPUT_BYTES: u64 = 256 << 20;
 /// opened, is a directory, is empty or holds more than [`MAX_INPUT_BYTES`].
 pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     let name = path.display();
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    options.custom_flags(libc::O_NONBLOCK);
+    let file = options
         .open(path)
         .map_err(|e| Failure::bad_input(format!("{name}: {}", open_error(path, &e))))?;
     let fail = |e: io::Error| Failure::bad_input(format!("{name}: {e}"));
@@ -36,7 +41,7 @@ pub fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     set_blocking(&file).map_err(fail)?;
     let bytes = read_limited(&file, &name.to_string())?;
     if bytes.is_empty() {
-        let why = match meta.file_type().is_fifo() {
+        let why = match is_fifo(&meta) {
             true => "no bytes (a fifo nobody writes to?)",
             false => "an empty file",
         };
@@ -82,9 +87,21 @@ fn open_error(path: &Path, e: &io::Error) -> String {
     }
 }
 
+/// Whether `meta` is a fifo's (there are none on Windows).
+fn is_fifo(meta: &std::fs::Metadata) -> bool {
+    #[cfg(unix)]
+    return meta.file_type().is_fifo();
+    #[cfg(not(unix))]
+    return {
+        let _ = meta;
+        false
+    };
+}
+
 /// Makes `file`'s reads block again. It was opened non-blocking so that opening a
 /// fifo with no writer returns at once instead of waiting for one (its reads then see
 /// the end at once); reading must block, or a slow writer would look finished.
+#[cfg(unix)]
 fn set_blocking(file: &File) -> io::Result<()> {
     let fd = file.as_raw_fd();
     // SAFETY: fcntl(F_GETFL) takes no pointers; `fd` is open for the whole call,
@@ -94,6 +111,12 @@ fn set_blocking(file: &File) -> io::Result<()> {
     if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFL, flags & !libc::O_NONBLOCK) } < 0 {
         return Err(io::Error::last_os_error());
     }
+    Ok(())
+}
+
+/// Nothing to do where the open did not make the file non-blocking.
+#[cfg(not(unix))]
+fn set_blocking(_file: &File) -> io::Result<()> {
     Ok(())
 }
 

@@ -24,6 +24,7 @@ mod run;
 mod selftest;
 mod serve;
 mod vmtools;
+mod window;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use failure::Failure;

@@ -74,6 +74,11 @@ pub struct RunArgs {
     /// Write the framebuffer as a PNG to this file when the run ends (needs --display).
     #[arg(long, value_name = "FILE", requires = "display")]
     screenshot: Option<PathBuf>,
+    /// Show the framebuffer in a desktop window as the guest presents it; the window's
+    /// keyboard and mouse feed the input device, and closing it stops the run (status
+    /// 130). Needs --display; not with --input-script.
+    #[arg(long, requires = "display", conflicts_with = "input_script")]
+    window: bool,
 }
 
 /// `selvm` with no arguments (or `selvm demo`): boots the hosted machine with
@@ -98,6 +103,7 @@ pub fn demo() -> ExitCode {
         trace: None,
         script: None,
         screen: None,
+        live_input: None,
     };
     let exit = match drive(&mut machine, &mut options) {
         Ended::Exit(exit) => exit,
@@ -142,13 +148,25 @@ pub fn run(a: &RunArgs) -> ExitCode {
     if !a.deterministic {
         machine.use_clock(Box::new(HostClock(Instant::now())));
     }
-    let mut headless = Headless {
+    let headless = || Headless {
         screenshot: a.screenshot.clone(),
         presents: 0,
     };
+    let mut window = match (a.window, a.display) {
+        (true, Some((w, h))) => match crate::window::Window::open(w, h, headless()) {
+            Ok(window) => Some(window),
+            Err(f) => return f.report(),
+        },
+        _ => None,
+    };
+    let mut headless = headless();
+    let presenter: &mut dyn Presenter = match window.as_mut() {
+        Some(window) => window,
+        None => &mut headless,
+    };
     let screen = match a.display {
         Some((w, h)) => match Display::attach(machine.devices(), w, h) {
-            Ok(display) => Some((display, &mut headless as &mut dyn Presenter)),
+            Ok(display) => Some((display, presenter)),
             Err(e) => return Failure::usage(format!("--display {w}x{h}: {e:?}")).report(),
         },
         None => None,
@@ -161,7 +179,7 @@ pub fn run(a: &RunArgs) -> ExitCode {
     } else {
         None
     };
-    if let (Some(id), None) = (input, &script) {
+    if let (Some(id), None, false) = (input, &script, a.window) {
         machine.close_input(id);
     }
     let mut options = Options {
@@ -169,6 +187,7 @@ pub fn run(a: &RunArgs) -> ExitCode {
         trace: a.trace.as_deref(),
         script: script.zip(input),
         screen,
+        live_input: input.filter(|_| a.window),
     };
     let ended_with = drive(&mut machine, &mut options);
     if let Some(path) = &a.stats {

@@ -1,0 +1,201 @@
+//! `selvm run --window`: with no `$DISPLAY` a clear refusal naming `--screenshot`; and
+//! (ignored by default: needs `Xvfb` and `xwd`, run by `cargo xtask windows --test` and
+//! the `window-xvfb` step of `cargo xtask test`) the window on a virtual X server shows
+//! the framebuffer's pixels and feeds it the window's input: the X screen, captured
+//! with `xwd`, holds `display.s`'s pattern at the window's 4x scale, with the green
+//! square display.s draws for a pointer move at the pointer, which Xvfb starts at the
+//! screen's centre (so the window's pointer reached the guest as an event).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn selvm() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_selvm"))
+}
+
+fn dir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("selvm-window-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Assembles `user/asm/display.s`; returns the `.sbc` path.
+fn program() -> PathBuf {
+    let src = format!("{}/../../user/asm/display.s", env!("CARGO_MANIFEST_DIR"));
+    let sbc = dir().join("display.sbc");
+    let out = selvm()
+        .args(["asm", &src, "-o"])
+        .arg(&sbc)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sbc
+}
+
+#[test]
+fn no_display_is_refused_with_a_hint() {
+    let out = selvm()
+        .args(["run", "--display", "64x48", "--window"])
+        .arg(program())
+        .env_remove("DISPLAY")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("$DISPLAY") && stderr.contains("--screenshot"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn window_needs_a_display_and_no_script() {
+    let out = selvm().args(["run", "--window", "x.sbc"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = selvm()
+        .args([
+            "run",
+            "--display",
+            "8x8",
+            "--window",
+            "--input-script",
+            "s",
+            "x.sbc",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
+}
+
+/// Kills and reaps a child when dropped.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// An X screen image from `xwd -root`: width, height and pixels 0xRRGGBB.
+fn capture(display: &str) -> Option<(usize, usize, Vec<u32>)> {
+    let out = Command::new("xwd")
+        .args(["-root", "-silent", "-display", display])
+        .output()
+        .ok()?;
+    let b = out.stdout;
+    let word = |i: usize| -> Option<usize> {
+        let w = b.get(i * 4..i * 4 + 4)?;
+        Some(u32::from_be_bytes(w.try_into().ok()?) as usize)
+    };
+    let (header, width, height) = (word(0)?, word(4)?, word(5)?);
+    let (byte_order, bpp, line, ncolors) = (word(7)?, word(11)?, word(12)?, word(19)?);
+    assert_eq!(bpp, 32, "a 24-bit Xvfb screen has 32-bit pixels");
+    let start = header + 12 * ncolors;
+    let mut pixels = Vec::with_capacity(width * height);
+    for y in 0..height {
+        for x in 0..width {
+            let o = start + y * line + 4 * x;
+            let p: [u8; 4] = b.get(o..o + 4)?.try_into().ok()?;
+            let v = if byte_order == 0 {
+                u32::from_le_bytes(p)
+            } else {
+                u32::from_be_bytes(p)
+            };
+            pixels.push(v & 0xff_ffff);
+        }
+    }
+    Some((width, height, pixels))
+}
+
+/// `display.s`'s pattern at framebuffer pixel (x, y).
+fn pattern(x: usize, y: usize) -> u32 {
+    ((x * 4 % 256) << 16 | (y * 4 % 256) << 8 | 0x80) as u32
+}
+
+/// Where the screen shows the 64x48 framebuffer at 4x scale (its top-left corner):
+/// the pattern, with a 4 x 4 green square at the framebuffer pixel under the screen's
+/// centre.
+fn find_framebuffer(w: usize, h: usize, px: &[u32]) -> Option<(usize, usize)> {
+    let (fw, fh, s) = (64, 48, 4);
+    for y0 in 0..h.saturating_sub(fh * s) {
+        for x0 in 0..w.saturating_sub(fw * s) {
+            if px[y0 * w + x0] != pattern(0, 0) || x0 > w / 2 || y0 > h / 2 {
+                continue;
+            }
+            let (cx, cy) = ((w / 2 - x0) / s, (h / 2 - y0) / s);
+            let expected = |x: usize, y: usize| {
+                let square = (cx..cx + 4).contains(&x) && (cy..cy + 4).contains(&y);
+                if square { 0x00ff00 } else { pattern(x, y) }
+            };
+            let all = (0..fh * s)
+                .all(|y| (0..fw * s).all(|x| px[(y0 + y) * w + x0 + x] == expected(x / s, y / s)));
+            if all {
+                return Some((x0, y0));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+#[ignore = "needs Xvfb and xwd: cargo xtask windows --test runs it"]
+fn the_window_shows_the_framebuffer_under_xvfb() {
+    let display = format!(":{}", 200 + std::process::id() % 500);
+    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
+    let _x = Reaped(
+        Command::new("Xvfb")
+            .args([&display, "-screen", "0", "640x480x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb (Debian: xvfb) is installed"),
+    );
+    let started = Instant::now();
+    while !std::path::Path::new(&socket).exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "Xvfb did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut run = Reaped(
+        selvm()
+            .args(["run", "--display", "64x48", "--window"])
+            .arg(program())
+            .env("DISPLAY", &display)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let started = Instant::now();
+    let found = loop {
+        if let Some(status) = run.0.try_wait().unwrap() {
+            panic!("selvm run --window ended early: {status}");
+        }
+        if let Some((w, h, px)) = capture(&display) {
+            if let Some(at) = find_framebuffer(w, h, &px) {
+                break at;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the X screen never showed the framebuffer's pixels"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // display.s idles waiting for input: the window stays until the run is stopped.
+    assert!(
+        run.0.try_wait().unwrap().is_none(),
+        "window at {found:?}, run still going"
+    );
+}
