@@ -32,6 +32,8 @@ struct RawNode {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
+    #[serde(default)]
+    shm: bool,
     node: Vec<RawNode>,
 }
 
@@ -53,6 +55,9 @@ pub struct NodeConfig {
 pub struct ClusterConfig {
     /// Every node, in id order.
     pub nodes: Vec<NodeConfig>,
+    /// Whether two nodes that both listen on loopback addresses (so share a host)
+    /// talk through shared-memory rings (`shm = true`; `crate::shm`) instead of TCP.
+    pub shm: bool,
 }
 
 /// What is wrong with a configuration.
@@ -161,12 +166,22 @@ impl ClusterConfig {
                 ));
             }
         }
-        Ok(ClusterConfig { nodes })
+        Ok(ClusterConfig {
+            nodes,
+            shm: raw.shm,
+        })
     }
 
     /// Node `id`, if the cluster has it.
     pub fn node(&self, id: u64) -> Option<&NodeConfig> {
         self.nodes.get(id.checked_sub(1)? as usize)
+    }
+
+    /// Whether nodes `a` and `b` talk through shared memory: `shm` is on and both
+    /// listen on loopback addresses.
+    pub fn co_located(&self, a: u64, b: u64) -> bool {
+        let local = |n: u64| self.node(n).is_some_and(|n| n.address.ip().is_loopback());
+        self.shm && local(a) && local(b)
     }
 
     /// The node whose public key is `key`.
@@ -180,6 +195,9 @@ impl ClusterConfig {
     /// The configuration's text (private keys written only for the nodes that have one).
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
+        if self.shm {
+            out += "shm = true\n\n";
+        }
         for n in &self.nodes {
             out += &format!(
                 "[[node]]\nid = {}\naddress = \"{}\"\npublic_key = \"{}\"\n",
@@ -222,6 +240,10 @@ mod tests {
         assert_eq!(c.node(3), None);
         assert_eq!(c.node(0), None);
         assert_eq!(parse(&c.to_toml()).unwrap(), c);
+        assert!(!c.shm && !c.co_located(1, 2));
+        let shm = parse(&format!("shm = true\n{text}")).unwrap();
+        assert!(shm.shm && shm.co_located(1, 2));
+        assert_eq!(parse(&shm.to_toml()).unwrap(), shm);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! if that key is a node's in the cluster configuration (and, on a connection this node
 //! dialled, the node it meant to reach).
 
+use crate::shm::{Link, RingError};
 use mio::net::TcpStream;
 use snow::{HandshakeState, TransportState};
 use std::io::{self, Read, Write};
@@ -44,6 +45,11 @@ pub struct Conn {
     pub node: Option<u64>,
     /// When the connection started (ns), to drop handshakes that never finish.
     pub started_ns: u64,
+    /// The shared-memory rings frames travel through instead, for a co-located peer
+    /// (the TCP connection then carries nothing more; its end is the peer's death).
+    pub link: Option<Link>,
+    /// An accepted co-located connection whose dialler's ring offer has not come yet.
+    pub awaiting_offer: bool,
     inbox: Vec<u8>,
     outbox: Vec<u8>,
     scratch: Vec<u8>,
@@ -77,6 +83,8 @@ impl Conn {
             dialled,
             node: None,
             started_ns: now_ns,
+            link: None,
+            awaiting_offer: false,
             inbox: Vec::new(),
             outbox: Vec::new(),
             scratch: vec![0; MAX_RECORD],
@@ -94,11 +102,24 @@ impl Conn {
 
     /// Whether bytes wait to be written.
     pub fn has_backlog(&self) -> bool {
-        !self.outbox.is_empty()
+        !self.outbox.is_empty() || self.link.as_ref().is_some_and(|l| !l.pending.is_empty())
     }
 
-    /// Encrypts `frame` and queues it; writes what the socket takes now.
+    /// Sends `frame`: into the shared ring when the peer is co-located, else encrypted
+    /// on the socket.
     pub fn send(&mut self, frame: &[u8]) -> io::Result<()> {
+        if let Some(link) = &mut self.link {
+            link.send(frame).map_err(ring_error)?;
+            if link.pending.len() > MAX_BACKLOG / 1024 {
+                return Err(io::Error::other("peer does not read"));
+            }
+            return Ok(());
+        }
+        self.send_record(frame)
+    }
+
+    /// Encrypts `frame` and queues it on the socket; writes what the socket takes now.
+    pub fn send_record(&mut self, frame: &[u8]) -> io::Result<()> {
         let State::Open(t) = &mut self.state else {
             return Err(io::Error::new(
                 io::ErrorKind::NotConnected,
@@ -116,8 +137,12 @@ impl Conn {
         self.flush()
     }
 
-    /// Writes queued bytes until the socket would block.
+    /// Writes queued bytes until the socket would block (and queued frames into the
+    /// ring while it has room).
     pub fn flush(&mut self) -> io::Result<()> {
+        if let Some(link) = &mut self.link {
+            link.flush().map_err(ring_error)?;
+        }
         while !self.outbox.is_empty() {
             match self.stream.write(&self.outbox) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
@@ -213,6 +238,10 @@ impl Conn {
         self.state = State::Open(Box::new(hs.into_transport_mode().map_err(noise_error)?));
         Ok(Some(Event::Authenticated(key)))
     }
+}
+
+fn ring_error(e: RingError) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("shared ring: {e:?}"))
 }
 
 /// A non-blocking socket's "try again" (a connect still in progress counts too).

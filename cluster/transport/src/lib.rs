@@ -6,10 +6,11 @@
 //! what comes back, and the errors and node events the core makes, go into the
 //! device's receive ring.
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod config;
 pub mod conn;
+pub mod shm;
 pub mod transport;
 
 pub use config::{ClusterConfig, ConfigError, NodeConfig};

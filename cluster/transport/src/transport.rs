@@ -11,14 +11,24 @@
 //! handshake proved the peer holds the private key of a node's configured public key
 //! (and, on a dialled connection, the node dialled); any other peer is logged and
 //! dropped, and so is a handshake that does not finish within [`HANDSHAKE_LIMIT`].
+//!
+//! Co-located peers (`shm = true` in the configuration and both on loopback
+//! addresses): once the handshake has authenticated the peer, the dialling side makes a
+//! shared-memory region ([`crate::shm`]) and sends its path in one Noise record (a
+//! record starting with byte 0, which no frame does); the accepting side opens it, and
+//! from then on both send their frames through its rings. The TCP connection stays
+//! open and silent: its end (the OS closes it when a process dies) is the peer's death.
 
 use crate::config::{ClusterConfig, key_hex};
 use crate::conn::{Conn, Event};
+use crate::shm::{self, Link};
 use mio::net::{TcpListener, TcpStream};
+use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use selvm_cluster_proto::{Core, Output, Timeouts};
 use std::collections::HashMap;
 use std::io;
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 /// Time between attempts to reach an unreachable peer.
@@ -26,6 +36,14 @@ pub const REDIAL: Duration = Duration::from_millis(200);
 /// Longest a handshake may take.
 pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(5);
 const LISTENER: Token = Token(0);
+/// A connection's token with this bit: its shared ring's doorbell.
+const BELL: usize = 1 << (usize::BITS - 2);
+/// How long an idle transport with co-located peers polls their rings before it
+/// sleeps (so a reply that comes within it costs no wake-up).
+pub const SPIN: Duration = Duration::from_micros(50);
+/// The first byte of a transport record that is not a frame (frames start with their
+/// version, 1), and the ring offer's tag after it.
+const OFFER: &[u8] = b"\0shm ";
 
 /// One node's transport.
 pub struct Transport {
@@ -95,6 +113,13 @@ impl Transport {
         self.core.is_up(node)
     }
 
+    /// Whether frames to `node` go through a shared ring (a co-located peer).
+    pub fn shared_ring_with(&self, node: u64) -> bool {
+        (self.by_node.get(&node))
+            .and_then(|t| self.conns.get(t))
+            .is_some_and(|c| c.link.is_some())
+    }
+
     /// A message the guest transmitted.
     pub fn from_guest(&mut self, message: &[u8]) {
         let now = self.now_ns();
@@ -123,7 +148,17 @@ impl Transport {
         if let Some(&d) = self.redial_at.values().min() {
             wait = wait.min(Duration::from_nanos(d.saturating_sub(now)));
         }
-        match self.poll.poll(&mut self.events, Some(wait)) {
+        let links = self.conns.values().filter(|c| c.link.is_some()).count();
+        if links > 0 && !wait.is_zero() {
+            wait = self.spin_then_sleep(wait);
+        }
+        let polled = self.poll.poll(&mut self.events, Some(wait));
+        if links > 0 {
+            for l in self.conns.values().filter_map(|c| c.link.as_ref()) {
+                l.ring.awake();
+            }
+        }
+        match polled {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             other => other?,
         }
@@ -139,8 +174,23 @@ impl Transport {
         for (token, readable, writable) in ready {
             if token == LISTENER {
                 self.accept();
+            } else if token.0 & BELL != 0 {
+                if let Some(l) =
+                    (self.conns.get_mut(&Token(token.0 & !BELL))).and_then(|c| c.link.as_mut())
+                {
+                    l.drain_bell();
+                }
             } else {
                 self.ready(token, readable, writable);
+            }
+        }
+        if links > 0 {
+            let tokens: Vec<Token> = (self.conns.iter())
+                .filter(|(_, c)| c.link.is_some())
+                .map(|(&t, _)| t)
+                .collect();
+            for t in tokens {
+                self.take_ring(t);
             }
         }
         self.dial();
@@ -149,6 +199,63 @@ impl Transport {
         self.core.tick(now);
         self.act();
         Ok(())
+    }
+
+    /// Spins on the co-located peers' rings up to [`SPIN`], then marks them as
+    /// sleeping; the wait left (zero when input came meanwhile).
+    fn spin_then_sleep(&mut self, wait: Duration) -> Duration {
+        let links = || self.conns.values().filter_map(|c| c.link.as_ref());
+        if links().any(|l| !l.pending.is_empty()) {
+            // A full ring: look again soon for room.
+            return wait.min(Duration::from_millis(1));
+        }
+        let end = Instant::now() + SPIN.min(wait);
+        loop {
+            if links().any(|l| l.ring.has_input()) {
+                return Duration::ZERO;
+            }
+            if Instant::now() >= end {
+                break;
+            }
+            // Yield, not a pause: on a busy host the peer just woken may be queued
+            // on this CPU (measured: a pure spin added the whole spin to each leg).
+            std::thread::yield_now();
+        }
+        // Every ring is marked before any is checked again (see crate::shm).
+        let mut input = false;
+        for l in links() {
+            input |= l.ring.sleep_or_input();
+        }
+        if input { Duration::ZERO } else { wait }
+    }
+
+    /// Takes every frame waiting in `token`'s ring (and moves its pending frames in).
+    fn take_ring(&mut self, token: Token) {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let (Some(node), Some(link)) = (conn.node, conn.link.as_mut()) else {
+            return;
+        };
+        let mut frames = Vec::new();
+        let mut broken = link.flush().err().map(|e| format!("{e:?}"));
+        while broken.is_none() {
+            match link.ring.pop() {
+                Ok(Some(f)) => frames.push(f),
+                Ok(None) => break,
+                Err(e) => broken = Some(format!("{e:?}")),
+            }
+        }
+        let now = self.now_ns();
+        for f in frames {
+            self.core.from_peer(node, &f, now);
+        }
+        if let Some(e) = broken {
+            self.log
+                .push(format!("shared ring with node {node} broken: {e}"));
+            self.close(token);
+        }
+        self.act();
     }
 
     /// Says Goodbye to every peer and gives the sockets up to `linger` to send it.
@@ -253,6 +360,14 @@ impl Transport {
         }
         let (events, closed) = match conn.receive() {
             Ok(r) => r,
+            Err(e) if conn.link.is_some() => {
+                let node = conn.node;
+                self.take_ring(token);
+                if let Some(n) = node {
+                    self.log.push(format!("connection to node {n} broken: {e}"));
+                }
+                return self.close(token);
+            }
             Err(e) => {
                 if let Some(n) = conn.node {
                     self.log.push(format!("connection to node {n} broken: {e}"));
@@ -270,15 +385,30 @@ impl Transport {
                     }
                 }
                 Event::Frame(f) => {
-                    let Some(node) = self.conns.get(&token).and_then(|c| c.node) else {
+                    let now = self.now_ns();
+                    let Some(conn) = self.conns.get_mut(&token) else {
+                        return;
+                    };
+                    let Some(node) = conn.node else {
                         return self.close(token);
                     };
-                    let now = self.now_ns();
+                    if f.first() == Some(&0) {
+                        if !self.offered(token, node, &f) {
+                            return self.close(token);
+                        }
+                        continue;
+                    }
+                    if std::mem::take(&mut conn.awaiting_offer) {
+                        // The dialler chose TCP after all.
+                        self.core.connected(node, now);
+                    }
                     self.core.from_peer(node, &f, now);
                 }
             }
         }
         if closed {
+            // Frames the peer put in the ring before it ended still count.
+            self.take_ring(token);
             self.close(token);
         }
         self.act();
@@ -310,25 +440,108 @@ impl Transport {
             return false;
         };
         conn.node = Some(node);
+        let dialled = conn.dialled.is_some();
         if let Some(old) = self.by_node.insert(node, token) {
             // The peer reconnected (restarted, or its old connection is half dead).
-            if let Some(mut c) = self.conns.remove(&old) {
-                let _ = self.poll.registry().deregister(&mut c.stream);
+            if let Some(c) = self.conns.remove(&old) {
+                self.forget(c);
             }
             self.core.disconnected(node);
         }
         self.redial_at.remove(&node);
+        if self.config.co_located(self.me, node) {
+            if !dialled {
+                // Connected once the dialler's offer (or its first frame) comes.
+                if let Some(c) = self.conns.get_mut(&token) {
+                    c.awaiting_offer = true;
+                }
+                return true;
+            }
+            if let Err(e) = self.offer(token, node) {
+                self.log
+                    .push(format!("no shared ring with node {node} ({e}): using TCP"));
+            }
+        }
         let now = self.now_ns();
         self.core.connected(node, now);
         true
     }
 
+    /// The dialling side: makes a shared region for `node` and sends its path.
+    fn offer(&mut self, token: Token, node: u64) -> io::Result<()> {
+        let tag = format!("{}-{}-{}-{}", self.me, node, token.0, self.now_ns());
+        let (link, path) = Link::create(&shm::folder(), &tag)?;
+        let conn = self
+            .conns
+            .get_mut(&token)
+            .ok_or_else(|| io::Error::other("connection gone"))?;
+        let mut record = OFFER.to_vec();
+        record.extend_from_slice(path.as_os_str().as_encoded_bytes());
+        conn.send_record(&record)?;
+        self.attach(token, link)
+    }
+
+    /// The accepting side: the dialler offered the region in `record`; open it and
+    /// count the peer connected. False when the record or the region is refused.
+    fn offered(&mut self, token: Token, node: u64, record: &[u8]) -> bool {
+        let awaiting = self.conns.get(&token).is_some_and(|c| c.awaiting_offer);
+        let Some(path) = record.strip_prefix(OFFER).filter(|_| awaiting) else {
+            self.log
+                .push(format!("node {node} sent an unexpected transport record"));
+            return false;
+        };
+        let path = std::path::Path::new(std::str::from_utf8(path).unwrap_or(""));
+        let opened = Link::open(&shm::folder(), path).and_then(|l| self.attach(token, l));
+        if let Err(e) = opened {
+            self.log
+                .push(format!("shared ring offered by node {node} refused: {e}"));
+            return false;
+        }
+        if let Some(c) = self.conns.get_mut(&token) {
+            c.awaiting_offer = false;
+        }
+        let now = self.now_ns();
+        self.core.connected(node, now);
+        self.take_ring(token);
+        true
+    }
+
+    /// Frames on `token` go through `link` from now on; its doorbell is polled.
+    fn attach(&mut self, token: Token, link: Link) -> io::Result<()> {
+        let fd = link.bell_rx.as_raw_fd();
+        self.poll.registry().register(
+            &mut SourceFd(&fd),
+            Token(token.0 | BELL),
+            Interest::READABLE,
+        )?;
+        if let Some(c) = self.conns.get_mut(&token) {
+            c.link = Some(link);
+            if let Some(n) = c.node {
+                self.log.push(format!(
+                    "node {n} is on this host: frames through a shared ring"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops polling a removed connection's socket and doorbell (dropping it closes
+    /// them and unmaps its ring).
+    fn forget(&mut self, mut conn: Conn) {
+        let _ = self.poll.registry().deregister(&mut conn.stream);
+        if let Some(l) = &conn.link {
+            let fd = l.bell_rx.as_raw_fd();
+            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+        }
+    }
+
     fn close(&mut self, token: Token) {
-        let Some(mut conn) = self.conns.remove(&token) else {
+        let Some(conn) = self.conns.remove(&token) else {
             return;
         };
-        let _ = self.poll.registry().deregister(&mut conn.stream);
-        if let Some(node) = conn.node {
+        let node = conn.node;
+        self.forget(conn);
+        if let Some(node) = node {
             if self.by_node.get(&node) == Some(&token) {
                 self.by_node.remove(&node);
                 self.core.disconnected(node);
@@ -357,8 +570,8 @@ impl Transport {
                     if let Some(t) = self.by_node.remove(&node) {
                         self.log
                             .push(format!("dropped node {node}: protocol error or silence"));
-                        if let Some(mut c) = self.conns.remove(&t) {
-                            let _ = self.poll.registry().deregister(&mut c.stream);
+                        if let Some(c) = self.conns.remove(&t) {
+                            self.forget(c);
                         }
                     }
                 }

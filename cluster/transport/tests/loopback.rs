@@ -1,6 +1,8 @@
 //! Transports on 127.0.0.1 driven in one thread: a remote call and its reply, a peer
 //! that goes away (its calls fail at once), and peers without a valid key (rejected
-//! and logged).
+//! and logged). The call, vanished-peer and partition tests run twice: over TCP, and
+//! with `shm = true` through shared-memory rings (the TCP connection only carrying the
+//! handshake and the ring's path).
 
 use selvm_abi::vm::network::{ERROR_PEER_DOWN, MSG_CALL, MSG_ERROR, MSG_REPLY};
 use selvm_cluster::config::{ClusterConfig, NodeConfig};
@@ -10,6 +12,11 @@ use std::time::{Duration, Instant};
 
 /// A cluster of `n` nodes on free loopback ports, every private key included.
 fn cluster(n: u64) -> ClusterConfig {
+    cluster_with(n, false)
+}
+
+/// The same, with co-located peers talking through shared rings when `shm`.
+fn cluster_with(n: u64, shm: bool) -> ClusterConfig {
     let nodes = (1..=n)
         .map(|id| {
             let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -24,7 +31,7 @@ fn cluster(n: u64) -> ClusterConfig {
             }
         })
         .collect();
-    ClusterConfig { nodes }
+    ClusterConfig { nodes, shm }
 }
 
 fn bind(c: &ClusterConfig, id: u64) -> Transport {
@@ -64,11 +71,25 @@ fn calls_and_replies(t: &mut Transport) -> Vec<Message> {
 
 #[test]
 fn a_call_crosses_and_its_reply_returns() {
-    let c = cluster(3);
+    call_crosses(false);
+}
+
+#[test]
+fn a_call_crosses_shared_rings_and_its_reply_returns() {
+    call_crosses(true);
+}
+
+fn call_crosses(shm: bool) {
+    let c = cluster_with(3, shm);
     let (mut a, mut b, mut d) = (bind(&c, 1), bind(&c, 2), bind(&c, 3));
     until(&mut [&mut a, &mut b, &mut d], |ts| {
         ts[0].is_up(2) && ts[0].is_up(3) && ts[1].is_up(3) && ts[2].is_up(1)
     });
+    for (t, peers) in [(&a, [2, 3]), (&b, [1, 3]), (&d, [1, 2])] {
+        for p in peers {
+            assert_eq!(t.shared_ring_with(p), shm);
+        }
+    }
     b.from_guest(&call(1, 7, vec![40, 2]));
     let mut seen = Vec::new();
     until(&mut [&mut a, &mut b], |ts| {
@@ -102,12 +123,22 @@ fn a_call_crosses_and_its_reply_returns() {
 
 #[test]
 fn a_vanished_peer_fails_its_calls() {
-    let c = cluster(2);
+    vanished_peer(false);
+}
+
+#[test]
+fn a_vanished_co_located_peer_fails_its_calls() {
+    vanished_peer(true);
+}
+
+fn vanished_peer(shm: bool) {
+    let c = cluster_with(2, shm);
     let (mut a, mut b) = (bind(&c, 1), bind(&c, 2));
     until(&mut [&mut a, &mut b], |ts| ts[0].is_up(2) && ts[1].is_up(1));
     b.from_guest(&call(1, 3, vec![]));
     b.poll(Duration::from_millis(1)).unwrap();
-    drop(a); // its sockets close, as when the process is killed
+    assert_eq!(b.shared_ring_with(1), shm);
+    drop(a); // its sockets close (and its ring is unmapped), as when the process is killed
     let started = Instant::now();
     let mut got = Vec::new();
     until(&mut [&mut b], |ts| {
@@ -150,7 +181,16 @@ fn peers_without_a_valid_key_are_rejected_and_logged() {
 
 #[test]
 fn a_silent_peer_is_declared_down_and_the_link_heals() {
-    let c = cluster(2);
+    silent_peer(false);
+}
+
+#[test]
+fn a_silent_co_located_peer_is_declared_down_and_the_link_heals() {
+    silent_peer(true);
+}
+
+fn silent_peer(shm: bool) {
+    let c = cluster_with(2, shm);
     let quick = Timeouts {
         call_deadline_ns: 5_000_000_000,
         heartbeat_ns: 50_000_000,
@@ -176,6 +216,7 @@ fn a_silent_peer_is_declared_down_and_the_link_heals() {
     assert!(a.take_log().iter().any(|l| l.contains("dropped node 2")));
     // Healed: node 2 runs again, sees the connection gone, dials again.
     until(&mut [&mut a, &mut b], |ts| ts[0].is_up(2) && ts[1].is_up(1));
+    assert_eq!(a.shared_ring_with(2), shm);
     b.take_for_guest();
     a.from_guest(&call(2, 2, vec![9]));
     let mut seen = Vec::new();

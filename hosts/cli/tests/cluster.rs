@@ -65,7 +65,7 @@ fn config(n: u64) -> ClusterConfig {
             }
         })
         .collect();
-    ClusterConfig { nodes }
+    ClusterConfig { nodes, shm: false }
 }
 
 /// A running process whose output lines arrive on `lines` (stdout and stderr mixed).
@@ -236,11 +236,11 @@ fn a_node_accepts_a_configured_peer_and_rejects_and_logs_any_other() {
     let _ = node.child.kill();
 }
 
-/// `selvm cluster up -n N cluster-node.sbc`, run to its end.
-fn cluster_up(n: u64) -> (i32, Vec<String>) {
+/// `selvm cluster up -n N [--shm] cluster-node.sbc`, run to its end.
+fn cluster_up(n: u64, shm: bool) -> (i32, Vec<String>) {
     let program = cluster_node();
     let n = n.to_string();
-    let args = [
+    let mut args = vec![
         "cluster".as_ref(),
         "up".as_ref(),
         "-n".as_ref(),
@@ -249,7 +249,17 @@ fn cluster_up(n: u64) -> (i32, Vec<String>) {
         "60".as_ref(),
         program.as_os_str(),
     ];
+    if shm {
+        args.push("--shm".as_ref());
+    }
     Running::start(&args).finish(Duration::from_secs(90))
+}
+
+/// Whether node `a` said it talks to node `b` through a shared ring.
+fn shared_ring(lines: &[String], a: u64, b: u64) -> bool {
+    let said =
+        format!("[node {a}] node {a}: node {b} is on this host: frames through a shared ring");
+    lines.contains(&said)
 }
 
 /// The number before " calls answered, 0 wrong" in node 1's summary.
@@ -266,9 +276,14 @@ fn calls_answered(lines: &[String]) -> u64 {
         .unwrap()
 }
 
-fn check_every_node_answered_and_stopped(n: u64) {
-    let (status, lines) = cluster_up(n);
+fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
+    let (status, lines) = cluster_up(n, shm);
     assert_eq!(status, 0, "{lines:#?}");
+    for a in 1..=n {
+        for b in (1..=n).filter(|&b| b != a) {
+            assert_eq!(shared_ring(&lines, a, b), shm, "{a} -> {b}: {lines:#?}");
+        }
+    }
     for p in 2..=n {
         let answer = format!(
             "[node 1] node {p} answered: 40 + {p} = {} (from node {p})",
@@ -306,20 +321,36 @@ fn check_every_node_answered_and_stopped(n: u64) {
 #[test]
 #[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
 fn three_nodes_call_each_other_through_proxies() {
-    check_every_node_answered_and_stopped(3);
+    check_every_node_answered_and_stopped(3, false);
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn three_co_located_nodes_call_each_other_through_shared_rings() {
+    check_every_node_answered_and_stopped(3, true);
 }
 
 #[test]
 #[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
 fn five_nodes_call_each_other_through_proxies() {
-    check_every_node_answered_and_stopped(5);
+    check_every_node_answered_and_stopped(5, false);
 }
 
 #[test]
 #[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
 fn a_killed_node_makes_its_calls_fail_within_the_deadline() {
+    killed_node(false);
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn a_killed_co_located_node_makes_its_calls_fail_within_the_deadline() {
+    killed_node(true);
+}
+
+fn killed_node(shm: bool) {
     let program = cluster_node();
-    let args = [
+    let mut args = vec![
         "cluster".as_ref(),
         "up".as_ref(),
         "-n".as_ref(),
@@ -328,6 +359,9 @@ fn a_killed_node_makes_its_calls_fail_within_the_deadline() {
         "60".as_ref(),
         program.as_os_str(),
     ];
+    if shm {
+        args.push("--shm".as_ref());
+    }
     let mut up = Running::start(&args);
     let pid_line = up.until("[cluster] node 2 is pid ", Duration::from_secs(10));
     let pid = pid_line.split(' ').nth(5).unwrap().to_string();
@@ -356,6 +390,7 @@ fn a_killed_node_makes_its_calls_fail_within_the_deadline() {
         "node 2's death is the cluster's status: {lines:#?}"
     );
     assert!(lines.contains(&"[cluster] node 2 ended: signal: 9 (SIGKILL)".to_string()));
+    assert_eq!(shared_ring(&lines, 1, 2), shm, "{lines:#?}");
     for id in [1, 3] {
         assert!(
             lines.contains(&format!("[cluster] node {id} ended: exit status: 0")),

@@ -4,13 +4,16 @@
 //! - `tcp`: two threads, blocking sockets with TCP_NODELAY, each round trip one
 //!   record of exactly the size the transport sends for a 2-register Call (its Noise
 //!   record and length prefix) and the same back;
+//! - `unix`: the same ping-pong over a Unix stream socket pair;
 //! - `transport`: two `selvm_cluster::Transport`s on two threads, a Call from one
 //!   guest-message API to the other and its Reply: the protocol core, Noise and mio, no
-//!   machine;
+//!   machine; once over TCP and once over shared-memory rings (`shm = true`, the
+//!   co-located transport);
 //! - `guest`: `selvm cluster up -n 2` with `user/cluster-node` (built by `cargo xtask
 //!   build-user user/cluster-node`): node 1's client Calls node 2's adder through a
 //!   proxy for 2 s; the whole path (seL4 IPC client → network service, the device
-//!   rings, both transports, the network service → adder and back), as its mean.
+//!   rings, both transports, the network service → adder and back), as its mean; once
+//!   over TCP and once with `--shm`.
 //!
 //! Host cases time every round trip with `Instant` and report median and 99th
 //! percentile; the guest case reports the mean over its calls. Throughput: the same
@@ -102,8 +105,33 @@ fn tcp(rounds: u64, size: usize) -> Result<Vec<u64>, Failure> {
     Ok(samples)
 }
 
-/// Two nodes on free loopback ports.
-fn pair() -> Result<ClusterConfig, Failure> {
+/// The ping-pong over a Unix stream socket pair: round trip times in ns.
+fn unix(rounds: u64, size: usize) -> Result<Vec<u64>, Failure> {
+    let (mut a, mut b) = std::os::unix::net::UnixStream::pair().map_err(host)?;
+    let echo = std::thread::spawn(move || -> std::io::Result<()> {
+        let mut buf = vec![0; size];
+        while b.read_exact(&mut buf).is_ok() {
+            b.write_all(&buf)?;
+        }
+        Ok(())
+    });
+    let mut buf = vec![7u8; size];
+    let mut samples = Vec::with_capacity(rounds as usize);
+    for _ in 0..rounds {
+        let t = Instant::now();
+        a.write_all(&buf).map_err(host)?;
+        a.read_exact(&mut buf).map_err(host)?;
+        samples.push(t.elapsed().as_nanos() as u64);
+    }
+    drop(a);
+    echo.join()
+        .map_err(|_| host("echo thread panicked"))?
+        .map_err(host)?;
+    Ok(samples)
+}
+
+/// Two nodes on free loopback ports (talking through shared rings when `shm`).
+fn pair(shm: bool) -> Result<ClusterConfig, Failure> {
     let held: Vec<TcpListener> = (0..2)
         .map(|_| TcpListener::bind("127.0.0.1:0"))
         .collect::<Result<_, _>>()
@@ -118,12 +146,12 @@ fn pair() -> Result<ClusterConfig, Failure> {
             private_key: Some(private),
         });
     }
-    Ok(ClusterConfig { nodes })
+    Ok(ClusterConfig { nodes, shm })
 }
 
 /// Transport to transport: round trip times in ns.
-fn transport(rounds: u64) -> Result<Vec<u64>, Failure> {
-    let config = pair()?;
+fn transport(rounds: u64, shm: bool) -> Result<Vec<u64>, Failure> {
+    let config = pair(shm)?;
     let mut client = Transport::bind(config.clone(), 2, 2, Timeouts::default()).map_err(host)?;
     let mut server = Transport::bind(config, 1, 1, Timeouts::default()).map_err(host)?;
     let stop = Arc::new(AtomicBool::new(false));
@@ -152,6 +180,9 @@ fn transport(rounds: u64) -> Result<Vec<u64>, Failure> {
             return Err(host("the transports did not connect within 10 s"));
         }
         client.poll(Duration::from_millis(5)).map_err(host)?;
+    }
+    if client.shared_ring_with(1) != shm {
+        return Err(host("the transports did not choose the expected path"));
     }
     client.take_for_guest();
     let mut samples = Vec::with_capacity(rounds as usize);
@@ -185,7 +216,7 @@ fn transport(rounds: u64) -> Result<Vec<u64>, Failure> {
 
 /// The guest case's counts: calls answered by one client in 2 s, and by four at once
 /// in 1 s; or why it was skipped.
-fn guest(program: &PathBuf) -> Result<(u64, u64), String> {
+fn guest(program: &PathBuf, shm: bool) -> Result<(u64, u64), String> {
     if !program.is_file() {
         return Err(format!(
             "{} missing: cargo xtask build-user user/cluster-node",
@@ -195,6 +226,7 @@ fn guest(program: &PathBuf) -> Result<(u64, u64), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = std::process::Command::new(exe)
         .args(["cluster", "up", "-n", "2", "--timeout", "60"])
+        .args(shm.then_some("--shm"))
         .arg(program)
         .output()
         .map_err(|e| e.to_string())?;
@@ -256,12 +288,12 @@ fn tcp_together(size: usize) -> Result<u64, Failure> {
 /// Runs `selvm bench cluster`.
 pub fn bench(a: &ClusterBenchArgs) -> Result<(), Failure> {
     let size = call_record_bytes();
-    let mut raw = tcp(a.rounds, size)?;
-    let mut moved = transport(a.rounds)?;
-    let (raw_med, raw_p99) = stats(&mut raw);
-    let (t_med, t_p99) = stats(&mut moved);
+    let (raw_med, raw_p99) = stats(&mut tcp(a.rounds, size)?);
+    let (u_med, u_p99) = stats(&mut unix(a.rounds, size)?);
+    let (t_med, t_p99) = stats(&mut transport(a.rounds, false)?);
+    let (s_med, s_p99) = stats(&mut transport(a.rounds, true)?);
     outln!(
-        "remote Call round trip over loopback TCP, {size}-byte records each way, {} rounds",
+        "remote Call round trip, {size}-byte records each way, {} rounds",
         a.rounds
     )?;
     outln!(
@@ -271,47 +303,63 @@ pub fn bench(a: &ClusterBenchArgs) -> Result<(), Failure> {
         "p99 us",
         "x TCP"
     )?;
-    outln!(
-        "{:<58} {:>10.1} {:>10.1} {:>8.2}",
-        "tcp: raw TCP ping-pong (same bytes)",
-        raw_med,
-        raw_p99,
-        1.0
+    let row = |name: &str, med: f64, p99: f64| -> Result<(), Failure> {
+        outln!("{name:<58} {med:>10.1} {p99:>10.1} {:>8.2}", med / raw_med)
+    };
+    row("tcp: raw TCP ping-pong (same bytes)", raw_med, raw_p99)?;
+    row("unix: Unix socket ping-pong (same bytes)", u_med, u_p99)?;
+    row(
+        "transport: Call/Reply over TCP (core + Noise + mio)",
+        t_med,
+        t_p99,
     )?;
-    let name = "transport: Call/Reply (core + Noise + mio, no machine)";
+    row(
+        "transport: Call/Reply over shared rings (core + ring)",
+        s_med,
+        s_p99,
+    )?;
     outln!(
-        "{name:<58} {t_med:>10.1} {t_p99:>10.1} {:>8.2}",
-        t_med / raw_med
+        "shared rings / TCP transport: median {:.2}, p99 {:.2} (target: at most 0.33)",
+        s_med / t_med,
+        s_p99 / t_p99
     )?;
     let program =
         (a.program.clone()).unwrap_or_else(|| PathBuf::from("target/user/cluster-node.sbc"));
     let tcp4 = tcp_together(size)?;
-    match guest(&program) {
-        Ok((one, four)) if one > 0 => {
-            let mean = 2e6 / one as f64;
-            let name = format!("guest: seL4 Call through a proxy, 2 nodes (mean of {one})");
-            outln!(
-                "{name:<58} {mean:>10.1} {:>10} {:>8.2}",
-                "-",
-                mean / raw_med
-            )?;
-            outln!()?;
-            outln!(
-                "{:<58} {:>10} {:>8}",
-                "throughput, 4 at once for 1 s",
-                "calls/s",
-                "/ TCP"
-            )?;
-            outln!(
-                "{:<58} {tcp4:>10} {:>8.2}",
-                "tcp: 4 raw ping-pong connections",
-                1.0
-            )?;
-            let name = "guest: 4 client threads through proxies, 2 nodes";
+    let mut fours = Vec::new();
+    for (shm, how) in [(false, "TCP"), (true, "shared rings")] {
+        match guest(&program, shm) {
+            Ok((one, four)) if one > 0 => {
+                let mean = 2e6 / one as f64;
+                let name = format!("guest over {how}: seL4 Call via proxy (mean of {one})");
+                outln!(
+                    "{name:<58} {mean:>10.1} {:>10} {:>8.2}",
+                    "-",
+                    mean / raw_med
+                )?;
+                fours.push((how, four));
+            }
+            Ok(_) => outln!("guest over {how}: no call answered")?,
+            Err(why) => outln!("guest over {how}: skipped ({why})")?,
+        }
+    }
+    if !fours.is_empty() {
+        outln!()?;
+        outln!(
+            "{:<58} {:>10} {:>8}",
+            "throughput, 4 at once for 1 s",
+            "calls/s",
+            "/ TCP"
+        )?;
+        outln!(
+            "{:<58} {tcp4:>10} {:>8.2}",
+            "tcp: 4 raw ping-pong connections",
+            1.0
+        )?;
+        for (how, four) in fours {
+            let name = format!("guest over {how}: 4 client threads, 2 nodes");
             outln!("{name:<58} {four:>10} {:>8.2}", four as f64 / tcp4 as f64)?;
         }
-        Ok(_) => outln!("guest: no call answered")?,
-        Err(why) => outln!("guest: skipped ({why})")?,
     }
     Ok(())
 }

@@ -42,6 +42,10 @@ pub struct UpArgs {
     /// Stop every node after this many seconds (exit status 5).
     #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
     pub timeout: Option<f64>,
+    /// Nodes talk through shared-memory rings instead of TCP (`shm = true` in the
+    /// configuration; the TCP connection still carries the handshake, docs/cluster.md).
+    #[arg(long)]
+    pub shm: bool,
 }
 
 /// A line one node printed.
@@ -66,7 +70,7 @@ pub fn up(a: &UpArgs) -> ExitCode {
             return Failure::bad_input(format!("{}: not a readable file", p.display())).report();
         }
     }
-    let config = match local_config(n) {
+    let config = match local_config(n, a.shm) {
         Ok(c) => c,
         Err(f) => return f.report(),
     };
@@ -84,7 +88,7 @@ pub fn up(a: &UpArgs) -> ExitCode {
 }
 
 /// A configuration of `n` nodes on free loopback ports with fresh keys.
-fn local_config(n: u64) -> Result<ClusterConfig, Failure> {
+fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> {
     let mut nodes = Vec::new();
     // Hold every listener until all ports are chosen, so no two nodes get one port.
     let mut held = Vec::new();
@@ -101,7 +105,7 @@ fn local_config(n: u64) -> Result<ClusterConfig, Failure> {
             private_key: Some(private),
         });
     }
-    Ok(ClusterConfig { nodes })
+    Ok(ClusterConfig { nodes, shm })
 }
 
 /// A fresh folder only this user can read (it holds private keys).
