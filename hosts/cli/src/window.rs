@@ -204,16 +204,12 @@ pub fn missing_desktop() -> Option<String> {
 
 /// [`missing_desktop`] given `$DISPLAY`'s value.
 fn no_desktop(display: Option<std::ffi::OsString>) -> Option<String> {
-    if cfg!(all(unix, not(target_os = "macos"))) {
-        if display.unwrap_or_default().is_empty() {
-            return Some(
-                "--window needs a desktop, but $DISPLAY is not set (no X server to open a \
-                 window on); --screenshot FILE writes the framebuffer as a PNG instead"
-                    .into(),
-            );
-        }
-    }
-    None
+    let needs_x = cfg!(all(unix, not(target_os = "macos")));
+    (needs_x && display.unwrap_or_default().is_empty()).then(|| {
+        "--window needs a desktop, but $DISPLAY is not set (no X server to open a \
+         window on); --screenshot FILE writes the framebuffer as a PNG instead"
+            .into()
+    })
 }
 
 /// The scale that makes a small framebuffer's window at least about 256 pixels wide.
