@@ -10,6 +10,10 @@
 
 pub mod config;
 pub mod conn;
+#[cfg(unix)]
+pub mod shm;
+#[cfg(not(unix))]
+#[path = "shm_unsupported.rs"]
 pub mod shm;
 pub mod transport;
 

@@ -23,11 +23,13 @@ use crate::config::{ClusterConfig, key_hex};
 use crate::conn::{Conn, Event};
 use crate::shm::{self, Link};
 use mio::net::{TcpListener, TcpStream};
+#[cfg(unix)]
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use selvm_cluster_proto::{Core, Output, Timeouts};
 use std::collections::HashMap;
 use std::io;
+#[cfg(unix)]
 use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
@@ -508,9 +510,9 @@ impl Transport {
 
     /// Frames on `token` go through `link` from now on; its doorbell is polled.
     fn attach(&mut self, token: Token, link: Link) -> io::Result<()> {
-        let fd = link.bell_rx.as_raw_fd();
+        #[cfg(unix)]
         self.poll.registry().register(
-            &mut SourceFd(&fd),
+            &mut SourceFd(&link.bell_rx.as_raw_fd()),
             Token(token.0 | BELL),
             Interest::READABLE,
         )?;
@@ -529,9 +531,9 @@ impl Transport {
     /// them and unmaps its ring).
     fn forget(&mut self, mut conn: Conn) {
         let _ = self.poll.registry().deregister(&mut conn.stream);
+        #[cfg(unix)]
         if let Some(l) = &conn.link {
-            let fd = l.bell_rx.as_raw_fd();
-            let _ = self.poll.registry().deregister(&mut SourceFd(&fd));
+            let _ = (self.poll.registry()).deregister(&mut SourceFd(&l.bell_rx.as_raw_fd()));
         }
     }
 

@@ -106,6 +106,7 @@ fn tcp(rounds: u64, size: usize) -> Result<Vec<u64>, Failure> {
 }
 
 /// The ping-pong over a Unix stream socket pair: round trip times in ns.
+#[cfg(unix)]
 fn unix(rounds: u64, size: usize) -> Result<Vec<u64>, Failure> {
     let (mut a, mut b) = std::os::unix::net::UnixStream::pair().map_err(host)?;
     let echo = std::thread::spawn(move || -> std::io::Result<()> {
@@ -128,6 +129,12 @@ fn unix(rounds: u64, size: usize) -> Result<Vec<u64>, Failure> {
         .map_err(|_| host("echo thread panicked"))?
         .map_err(host)?;
     Ok(samples)
+}
+
+/// Where there are no Unix sockets (Windows), the row says so.
+#[cfg(not(unix))]
+fn unix(_rounds: u64, _size: usize) -> Result<Vec<u64>, Failure> {
+    Err(host("no Unix sockets on this host"))
 }
 
 /// Two nodes on free loopback ports (talking through shared rings when `shm`).
