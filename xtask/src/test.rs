@@ -138,6 +138,17 @@ pub fn run(o: &Options) -> Result {
             cargo_step("test -p selvm-vm --features threaded-dispatch")
         })?;
     }
+    // Sibling-call dispatch (the default where vm/build.rs finds sibling calls
+    // reliable) is compiled only at opt-level 2-3 without debug assertions, so the
+    // debug runs above never execute it or its unchecked reads: the register machine's
+    // suite once more in release.
+    s.step("tests-sibling", || {
+        if process::succeeds(cargo().args(["nextest", "--version"])) {
+            cargo_step("nextest run --release -p selvm-vm")
+        } else {
+            cargo_step("test --release -p selvm-vm")
+        }
+    })?;
     // Tail-call threading needs nightly Rust (`become`): its run of the suite happens
     // only where a nightly toolchain with nextest is installed.
     if toolchain::nightly_nextest() {
