@@ -4,7 +4,7 @@
 //! (`toolchain::user`: Debian's rustc-web, `-Zbuild-std=core,alloc`), linked by ld.lld
 //! with user/rt's linker script, paths remapped as for wasm32. No dx step.
 
-use crate::process::{self, Result};
+use crate::process::Result;
 use crate::toolchain;
 use crate::user;
 use std::path::{Path, PathBuf};
@@ -23,23 +23,9 @@ pub fn default_out_dir() -> PathBuf {
 
 /// Builds the program in `crate_dir` into `out_dir/NAME.elf`, returning that path.
 pub fn build(crate_dir: &Path, out_dir: &Path, release: bool) -> Result<PathBuf> {
-    let (crate_dir, name) = user::program(crate_dir)?;
     let t = toolchain::user(TARGET)?;
-    println!("    build-user: {name} for {TARGET} with {}", t.describe());
-    let target_dir = crate::target_dir().join("user-build");
-    let mut cmd = t.cargo_build();
-    cmd.current_dir(&crate_dir)
-        .args(["--bin", &name])
-        .arg("--target-dir")
-        .arg(&target_dir)
-        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(&t.rustc)?)
-        .env_remove("RUSTFLAGS");
-    if release {
-        cmd.arg("--release");
-    }
-    process::run(&mut cmd)?;
-    let profile = if release { "release" } else { "debug" };
-    let built = target_dir.join(TARGET).join(profile).join(&name);
+    let flags = rustflags(&t.rustc)?;
+    let (name, built) = user::cargo_build_program(&t, TARGET, &flags, crate_dir, release)?;
     let elf = user::deliver(&built, out_dir, &format!("{name}.elf"))?;
     println!("    build-user: wrote {}", elf.display());
     Ok(elf)

@@ -89,29 +89,46 @@ pub fn run(o: &Options) -> Result {
 
 /// Builds the program in `crate_dir` into `out_dir/NAME.wasm`, returning that path.
 pub fn build(crate_dir: &Path, out_dir: &Path, release: bool) -> Result<PathBuf> {
-    let (crate_dir, name) = program(crate_dir)?;
     let t = toolchain::user(TARGET)?;
-    println!("    build-user: {name} for {TARGET} with {}", t.describe());
+    let flags = rustflags(&t.rustc)?;
+    let (name, built) = cargo_build_program(&t, TARGET, &flags, crate_dir, release)?;
+    let wasm = deliver(
+        &built.with_extension("wasm"),
+        out_dir,
+        &format!("{name}.wasm"),
+    )?;
+    println!("    build-user: wrote {}", wasm.display());
+    Ok(wasm)
+}
+
+/// Builds the user program in `crate_dir` for `target` with toolchain `t` and the
+/// encoded `rustflags` (the user's RUSTFLAGS left out), into the shared user-build
+/// target directory; returns its binary's name and where cargo put it (without the
+/// target's extension).
+pub fn cargo_build_program(
+    t: &toolchain::BuildStd,
+    target: &str,
+    rustflags: &str,
+    crate_dir: &Path,
+    release: bool,
+) -> Result<(String, PathBuf)> {
+    let (crate_dir, name) = program(crate_dir)?;
+    println!("    build-user: {name} for {target} with {}", t.describe());
     let target_dir = crate::target_dir().join("user-build");
     let mut cmd = t.cargo_build();
     cmd.current_dir(&crate_dir)
         .args(["--bin", &name])
         .arg("--target-dir")
         .arg(&target_dir)
-        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(&t.rustc)?)
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags)
         .env_remove("RUSTFLAGS");
     if release {
         cmd.arg("--release");
     }
     process::run(&mut cmd)?;
     let profile = if release { "release" } else { "debug" };
-    let built = target_dir
-        .join(TARGET)
-        .join(profile)
-        .join(format!("{name}.wasm"));
-    let wasm = deliver(&built, out_dir, &format!("{name}.wasm"))?;
-    println!("    build-user: wrote {}", wasm.display());
-    Ok(wasm)
+    let built = target_dir.join(target).join(profile).join(&name);
+    Ok((name, built))
 }
 
 /// The absolute directory of the user program in `crate_dir` and its binary's name.
