@@ -93,6 +93,7 @@ fn cargo_step(args: &str) -> Result {
 /// Runs `cargo xtask test`.
 pub fn run(o: &Options) -> Result {
     let root = crate::root();
+    let scratch = scratch_dir()?;
     let mut s = Steps {
         start: Instant::now(),
         done: Vec::new(),
@@ -253,7 +254,25 @@ pub fn run(o: &Options) -> Result {
         windows::build().and_then(|exe| windows::test(&exe))
     })?;
     s.summary("");
+    // Kept after a failure (for a look at what the failing test wrote); the next run
+    // empties it anyway.
+    let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// Points `TMPDIR` (which Rust's `std::env::temp_dir` and node's `os.tmpdir` both
+/// follow) of every step at one folder under `target/`, emptied now: the tests' scratch
+/// files of a run never pile up in the system's temporary folder, where, run after run,
+/// they once filled this machine's disk.
+fn scratch_dir() -> Result<std::path::PathBuf> {
+    let dir = crate::target_dir().join("test-tmp");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::new(format!("{}: {e}", dir.display())))?;
+    // SAFETY: xtask is single-threaded here (no step has started, nothing reads the
+    // environment concurrently), which is what `set_var` requires.
+    unsafe { std::env::set_var("TMPDIR", &dir) };
+    println!("==> scratch files of this run: {} (TMPDIR)", dir.display());
+    Ok(dir)
 }
 
 /// The toolchains this run uses (docs/build.md): printed first so a log says them.

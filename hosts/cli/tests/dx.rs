@@ -21,7 +21,8 @@ const FIB: &str = r#"(module
 
 #[test]
 fn dx_then_exec() {
-    let dir = std::env::temp_dir().join(format!("selvm-dx-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-dx-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let wasm = dir.join("fib.wasm");
     std::fs::write(&wasm, wat::parse_str(FIB).unwrap()).unwrap();
@@ -36,7 +37,8 @@ fn dx_then_exec() {
 
 #[test]
 fn dx_errors_are_one_line() {
-    let dir = std::env::temp_dir().join(format!("selvm-dx-err-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-dx-err-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let garbage = dir.join("garbage.wasm");
     std::fs::write(&garbage, b"not wasm at all").unwrap();

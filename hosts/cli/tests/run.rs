@@ -24,7 +24,9 @@ fn selvm(args: &[&str]) -> Ran {
 
 /// Assembles `user/asm/NAME.s` and returns the `.sbc` path.
 fn program(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("selvm-run-{}", std::process::id()));
+    // Cargo's scratch folder for integration tests (under target/), not /tmp.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-run-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let src = format!("{}/../../user/asm/{name}.s", env!("CARGO_MANIFEST_DIR"));
     let sbc = dir
@@ -186,6 +188,7 @@ fn trace_records_both_threads_and_their_ipc() {
     ]);
     assert_eq!(r.status, 0, "{}", r.stderr);
     let json = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
     assert!(json.starts_with("{\"traceEvents\":[") && json.trim_end().ends_with("]}"));
     for part in [
         "\"name\":\"Send\",\"cat\":\"ipc\"",
@@ -214,6 +217,7 @@ fn stats_list_the_threads_and_the_endpoint_a_deadlock_left() {
     ]);
     assert_eq!(r.status, 4, "{}", r.stderr);
     let json = std::fs::read_to_string(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
     for part in [
         "\"name\":\"rootserver\",\"priority\":255,\"mcp\":255,\"state\":\"BlockedOnReceive\"",
         "\"name\":\"idle_thread\"",

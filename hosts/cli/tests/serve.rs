@@ -23,7 +23,8 @@ fn without_a_built_page_serve_says_to_build_it() {
 
 #[test]
 fn a_built_page_is_served_with_the_isolation_headers() {
-    let dir = std::env::temp_dir().join(format!("selvm-serve-e2e-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-serve-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("index.html"), "<!doctype html><title>page</title>").unwrap();
     std::fs::write(dir.join("selvm_web.wasm"), b"\0asm\x01\0\0\0").unwrap();

@@ -17,7 +17,8 @@ fn program(name: &str) -> String {
 
 #[test]
 fn asm_dis_exec() {
-    let dir = std::env::temp_dir().join(format!("selvm-vmtools-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-vmtools-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sbc = dir.join("fib.sbc");
     let sbc = sbc.to_str().unwrap();

@@ -167,12 +167,29 @@ impl Ran {
     }
 }
 
-/// A fresh scratch directory for one test.
-pub fn scratch(test: &str) -> PathBuf {
+/// A fresh scratch directory for one test, removed when the test is done with it
+/// (traces and programs of every run once piled up in /tmp until the disk was full).
+pub fn scratch(test: &str) -> Scratch {
     let dir = std::env::temp_dir().join(format!("selvm-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    Scratch(dir)
+}
+
+/// A scratch directory that is deleted with everything in it when dropped.
+pub struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// `user/asm/NAME.s`.
