@@ -189,7 +189,25 @@ pub fn callgrind(o: &CallgrindOptions) -> Result {
 }
 
 /// Instructions callgrind counts for a whole run of `case` with `rounds` operations.
-fn total(bin: &Path, tmp: &Path, case: &str, rounds: u64) -> Result<u64> {
+pub fn total(bin: &Path, tmp: &Path, case: &str, rounds: u64) -> Result<u64> {
+    let rounds = rounds.to_string();
+    counted(
+        bin,
+        tmp,
+        &[
+            "bench",
+            "ipc",
+            "--untimed",
+            "--only",
+            case,
+            "--rounds",
+            &rounds,
+        ],
+    )
+}
+
+/// Instructions callgrind counts for a whole run of `bin ARGS` (its stdout dropped).
+pub fn counted(bin: &Path, tmp: &Path, args: &[&str]) -> Result<u64> {
     let mut cmd = Command::new("valgrind");
     cmd.arg("--tool=callgrind")
         .arg(format!(
@@ -197,15 +215,7 @@ fn total(bin: &Path, tmp: &Path, case: &str, rounds: u64) -> Result<u64> {
             tmp.join("callgrind.out").display()
         ))
         .arg(bin)
-        .args([
-            "bench",
-            "ipc",
-            "--untimed",
-            "--only",
-            case,
-            "--rounds",
-            &rounds.to_string(),
-        ])
+        .args(args)
         .stdout(std::process::Stdio::null());
     let out = cmd
         .output()
@@ -217,6 +227,9 @@ fn total(bin: &Path, tmp: &Path, case: &str, rounds: u64) -> Result<u64> {
         .find_map(|l| l.split_once("Collected : ").map(|(_, n)| n.trim()));
     match count.and_then(|n| n.parse().ok()) {
         Some(n) => Ok(n),
-        None => bail!("no `Collected :` line in callgrind's output for {case}:\n{log}"),
+        None => bail!(
+            "no `Collected :` line in callgrind's output for {}:\n{log}",
+            args.join(" ")
+        ),
     }
 }

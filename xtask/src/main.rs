@@ -6,6 +6,7 @@
 mod bench;
 mod conformance;
 mod cross;
+mod guard;
 mod json;
 mod native;
 mod process;
@@ -73,6 +74,10 @@ enum Command {
     /// Host instructions per operation of the hosted `selvm bench ipc` cases, counted
     /// by callgrind (two runs per case, the difference divided by the extra rounds).
     BenchIpcCallgrind(bench::CallgrindOptions),
+    /// The speed regression guard: host instructions counted by callgrind for the
+    /// hosted fastpath IPC round trip and for sha256 on the register machine; more than
+    /// 10 % above xtask/perf-record.txt fails (--update --reason records new figures).
+    PerfGuard(guard::Options),
     /// Build the native riscv64 kernel (platforms/riscv64-virt) as an ELF for seL4's
     /// elfloader contract (physical 0x84000000, virtual 0xffffffff84000000) and print
     /// its path as the last line.
@@ -104,6 +109,7 @@ fn main() -> ExitCode {
         Command::BenchWasm(o) => bench::wasm(&o),
         Command::Valgrind => valgrind::run(),
         Command::BenchIpcCallgrind(o) => bench::callgrind(&o),
+        Command::PerfGuard(o) => guard::run(&o),
         Command::Web(o) => web::run(&o),
         Command::Windows(o) => windows::run(&o),
         Command::KernelElf => riscv::kernel_elf_command(),

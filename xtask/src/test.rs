@@ -3,7 +3,7 @@
 
 use crate::process::{self, Error, Result, bail, cargo};
 use crate::toolchain::{self, Cross};
-use crate::{bench, conformance, cross, user, valgrind, web, windows};
+use crate::{bench, conformance, cross, guard, user, valgrind, web, windows};
 use clap::Args;
 use std::time::{Duration, Instant};
 
@@ -160,6 +160,9 @@ pub fn run(o: &Options) -> Result {
         println!("==> no nightly toolchain: the tail-call dispatch tests are skipped");
     }
     s.step("valgrind", valgrind::run)?;
+    // The speed regression guard: callgrind's host instruction counts for the hosted
+    // fastpath round trip and sha256 against xtask/perf-record.txt (10 % allowed).
+    s.step("perf-guard", || guard::run(&guard::Options::ci()))?;
     // The desktop window (`selvm run --window`) on a virtual X server: it shows the
     // framebuffer's pixels and feeds the guest its pointer (hosts/cli/tests/window.rs,
     // ignored by the plain run: it needs Xvfb and xwd).
