@@ -123,6 +123,7 @@ fn expected() -> Vec<(String, i128)> {
         ("NET_RX_TAIL", NET_RX_TAIL),
         ("NET_SLOTS", NET_SLOTS),
         ("NET_NODES", NET_NODES),
+        ("NET_ARGUMENT", NET_ARGUMENT),
         ("NET_TX_RING", NET_TX_RING),
         ("NET_RX_RING", NET_RX_RING),
         ("NET_RING_SLOTS", NET_RING_SLOTS),
@@ -134,12 +135,16 @@ fn expected() -> Vec<(String, i128)> {
         ("MSG_ERROR", MSG_ERROR),
         ("MSG_NODE_UP", MSG_NODE_UP),
         ("MSG_NODE_DOWN", MSG_NODE_DOWN),
+        ("MSG_REGISTER", MSG_REGISTER),
+        ("MSG_LOOKUP", MSG_LOOKUP),
+        ("MSG_UNREGISTER", MSG_UNREGISTER),
         ("ERROR_PEER_DOWN", ERROR_PEER_DOWN),
         ("ERROR_TIMEOUT", ERROR_TIMEOUT),
         ("ERROR_NO_SUCH_NODE", ERROR_NO_SUCH_NODE),
         ("ERROR_BAD_MESSAGE", ERROR_BAD_MESSAGE),
         ("ERROR_NO_SUCH_OBJECT", ERROR_NO_SUCH_OBJECT),
         ("ERROR_BUSY", ERROR_BUSY),
+        ("ERROR_NO_SUCH_NAME", ERROR_NO_SUCH_NAME),
         ("REMOTE_ERROR_LABEL", REMOTE_ERROR_LABEL),
     ] {
         add(name, value.into());
@@ -152,6 +157,7 @@ fn expected() -> Vec<(String, i128)> {
         ("MSG_LABEL", MSG_LABEL),
         ("MSG_LENGTH", MSG_LENGTH),
         ("MSG_MRS", MSG_MRS),
+        ("NAME_MAX", NAME_MAX),
     ] {
         add(name, value as i128);
     }

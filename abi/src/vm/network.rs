@@ -26,6 +26,9 @@ pub const NET_RX_TAIL: Word = 0x28;
 pub const NET_SLOTS: Word = 0x30;
 /// Register (read): nodes in the cluster (ids 1 ..= this).
 pub const NET_NODES: Word = 0x38;
+/// Register (read): a word the node's operator gave (`selvm node --argument`; 0 when
+/// none), for the node's program to choose what it runs.
+pub const NET_ARGUMENT: Word = 0x40;
 
 /// Byte offset of the transmit ring from the device's base (frame 1).
 pub const NET_TX_RING: Word = 0x1000;
@@ -70,6 +73,20 @@ pub const MSG_ERROR: Word = 4;
 pub const MSG_NODE_UP: Word = 5;
 /// Kind (receive only): a node left, died or was cut off.
 pub const MSG_NODE_DOWN: Word = 6;
+/// Kind (transmit): register a name in the cluster-wide directory: the name's bytes
+/// packed little-endian in the registers (label: its length), the object this node
+/// exports under it; answered by a [`MSG_REPLY`] with the same call id (registers:
+/// this node, the object) or a [`MSG_ERROR`].
+pub const MSG_REGISTER: Word = 7;
+/// Kind (transmit): look a name up in this node's replica of the directory (name as
+/// for [`MSG_REGISTER`]); answered by a [`MSG_REPLY`] (registers: the node, the object)
+/// or a [`MSG_ERROR`] with [`ERROR_NO_SUCH_NAME`].
+pub const MSG_LOOKUP: Word = 8;
+/// Kind (transmit): remove a name this node registered (name as for
+/// [`MSG_REGISTER`]); answered as [`MSG_REGISTER`] is.
+pub const MSG_UNREGISTER: Word = 9;
+/// Longest name in the directory, in bytes.
+pub const NAME_MAX: usize = 64;
 
 /// Error code: the destination node is down: it died, left or was cut off before it
 /// replied, or was not up when the call was made.
@@ -84,6 +101,10 @@ pub const ERROR_BAD_MESSAGE: Word = 4;
 pub const ERROR_NO_SUCH_OBJECT: Word = 5;
 /// Error code: the caller's network service has too many calls outstanding.
 pub const ERROR_BUSY: Word = 6;
+/// Error code: the directory has no such name (yet: a name registered on another
+/// node reaches this node's replica when the nodes next exchange state), or the
+/// directory is full.
+pub const ERROR_NO_SUCH_NAME: Word = 7;
 
 /// The seL4 label a client's remote Call returns with when it failed:
 /// `REMOTE_ERROR_LABEL | ERROR_*`, MR0 the destination node. A server's own labels

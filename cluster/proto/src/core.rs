@@ -54,6 +54,10 @@ pub enum Output {
     Peer(u64, Vec<u8>),
     /// Close the connection to the peer (it broke the protocol, or went silent).
     Disconnect(u64),
+    /// The peer came up (its Hello arrived): the host's directory sends it its state.
+    PeerUp(u64),
+    /// The peer's replica of the name directory arrived (the host merges it).
+    Directory(u64, Vec<u8>),
 }
 
 /// What this node knows of another.
@@ -193,6 +197,7 @@ impl Core {
                 p.up = true;
                 self.out
                     .push_back(Output::Guest(Message::event(MSG_NODE_UP, node).encode()));
+                self.out.push_back(Output::PeerUp(node));
             }
             _ if !p.up || p.incarnation != Some(frame.incarnation) => self.broken(node),
             Body::Heartbeat => {}
@@ -202,6 +207,7 @@ impl Core {
                 self.for_guest(MSG_CALL, node, c);
             }
             Body::Send(s) => self.for_guest(MSG_SEND, node, s),
+            Body::Directory(state) => self.out.push_back(Output::Directory(node, state)),
             Body::Reply(r) => {
                 if self.pending.get(&r.call_id).is_some_and(|c| c.node == node) {
                     self.pending.remove(&r.call_id);
@@ -289,6 +295,22 @@ impl Core {
                 self.send(node, Body::Heartbeat, now);
             }
         }
+    }
+
+    /// Sends this node's directory replica `state` to `node` if it is up (the host's
+    /// directory does, when a peer comes up and when the replica changes).
+    pub fn send_directory(&mut self, node: u64, state: Vec<u8>, now: u64) {
+        if self.is_up(node) {
+            self.send(node, Body::Directory(state), now);
+        }
+    }
+
+    /// The nodes that are up.
+    pub fn up_nodes(&self) -> Vec<u64> {
+        (self.peers.iter())
+            .filter(|(_, p)| p.up)
+            .map(|(&n, _)| n)
+            .collect()
     }
 
     /// Says Goodbye to every connected peer (a clean stop).

@@ -1,11 +1,11 @@
-//! One fuzz input through everything that reads bytes from outside: both decoders
+//! One fuzz input through everything that reads bytes from outside: the decoders
 //! (a decoded value must encode back to exactly its bytes) and a node's core fed the
 //! input, cut into pieces, as peer frames and guest messages, with time moving on
 //! (every message it gives the guest must decode). A panic is a finding. The
 //! cargo-fuzz target `cluster_wire` (fuzz/) and this crate's property test run it.
 
 use crate::core::{Core, Output, Timeouts};
-use crate::guest::Message;
+use crate::guest::{Message, NameRequest};
 use crate::wire::Frame;
 
 /// Runs one input.
@@ -15,6 +15,9 @@ pub fn run(data: &[u8]) {
     }
     if let Ok(m) = Message::decode(data) {
         assert_eq!(m.encode(), data, "a message re-encodes to its bytes");
+    }
+    if let Some(Ok(r)) = NameRequest::decode(data) {
+        assert!(!r.name.is_empty() && r.name.len() <= selvm_abi::vm::network::NAME_MAX);
     }
     let mut core = Core::new(1, 7, 3, Timeouts::default());
     core.connected(2, 0);

@@ -3,9 +3,11 @@
 //! object, label, length, then the message registers). Decoding checks everything the
 //! guest could get wrong, since the guest is not trusted by the host.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 use selvm_abi::vm::network::{
-    MSG_CALL, MSG_ERROR, MSG_MAX_MRS, MSG_MRS, MSG_NODE_DOWN, MSG_NODE_UP, MSG_REPLY, MSG_SEND,
+    MSG_CALL, MSG_ERROR, MSG_LOOKUP, MSG_MAX_MRS, MSG_MRS, MSG_NODE_DOWN, MSG_NODE_UP,
+    MSG_REGISTER, MSG_REPLY, MSG_SEND, MSG_UNREGISTER, NAME_MAX,
 };
 
 /// One cluster message.
@@ -34,6 +36,60 @@ pub enum BadMessage {
     TooManyRegisters,
     /// An unknown kind, or one the guest may not send.
     Kind,
+    /// A directory request's name: empty, longer than `NAME_MAX` bytes or than its
+    /// registers, or not UTF-8.
+    Name,
+}
+
+/// A directory request from the guest (`MSG_REGISTER`, `MSG_LOOKUP`,
+/// `MSG_UNREGISTER`), which the node's host answers from its replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameRequest {
+    /// `MSG_REGISTER`, `MSG_LOOKUP` or `MSG_UNREGISTER`.
+    pub kind: u64,
+    /// The guest's call id, which the answer carries.
+    pub call_id: u64,
+    /// The object registered (a register's).
+    pub object: u64,
+    /// The name.
+    pub name: String,
+}
+
+impl NameRequest {
+    /// The request in a transmit slot: None when the kind is not a directory request's,
+    /// else the request or why it is malformed.
+    pub fn decode(bytes: &[u8]) -> Option<Result<NameRequest, BadMessage>> {
+        let kind = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?);
+        if !matches!(kind, MSG_REGISTER | MSG_LOOKUP | MSG_UNREGISTER) {
+            return None;
+        }
+        Some(Message::decode_words(bytes).and_then(|m| {
+            let len = m.label as usize;
+            let packed: alloc::vec::Vec<u8> = m.mrs.iter().flat_map(|w| w.to_le_bytes()).collect();
+            if len == 0 || len > NAME_MAX || len > packed.len() {
+                return Err(BadMessage::Name);
+            }
+            let name = String::from_utf8(packed[..len].to_vec()).map_err(|_| BadMessage::Name)?;
+            Ok(NameRequest {
+                kind,
+                call_id: m.call_id,
+                object: m.object,
+                name,
+            })
+        }))
+    }
+
+    /// The registers of a request for `name` (packed little-endian; the label is its
+    /// length), as a guest writes them.
+    pub fn pack(name: &str) -> alloc::vec::Vec<u64> {
+        (name.as_bytes().chunks(8))
+            .map(|c| {
+                let mut w = [0u8; 8];
+                w[..c.len()].copy_from_slice(c);
+                u64::from_le_bytes(w)
+            })
+            .collect()
+    }
 }
 
 impl Message {
@@ -78,6 +134,19 @@ impl Message {
 
     /// Reads any message (the guest side's decoder, and tests).
     pub fn decode(bytes: &[u8]) -> Result<Message, BadMessage> {
+        let m = Message::decode_words(bytes)?;
+        if !(MSG_CALL..=MSG_NODE_DOWN).contains(&m.kind) {
+            return Err(BadMessage::Kind);
+        }
+        debug_assert!(matches!(
+            m.kind,
+            MSG_CALL | MSG_SEND | MSG_REPLY | MSG_ERROR | MSG_NODE_UP | MSG_NODE_DOWN
+        ));
+        Ok(m)
+    }
+
+    /// Reads the header and registers of a message of any kind.
+    fn decode_words(bytes: &[u8]) -> Result<Message, BadMessage> {
         if bytes.len() % 8 != 0 || bytes.len() < MSG_MRS * 8 {
             return Err(BadMessage::Length);
         }
@@ -93,16 +162,8 @@ impl Message {
         if bytes.len() != (MSG_MRS + n as usize) * 8 {
             return Err(BadMessage::Length);
         }
-        let kind = word(0);
-        if !(MSG_CALL..=MSG_NODE_DOWN).contains(&kind) {
-            return Err(BadMessage::Kind);
-        }
-        debug_assert!(matches!(
-            kind,
-            MSG_CALL | MSG_SEND | MSG_REPLY | MSG_ERROR | MSG_NODE_UP | MSG_NODE_DOWN
-        ));
         Ok(Message {
-            kind,
+            kind: word(0),
             node: word(1),
             call_id: word(2),
             object: word(3),
@@ -156,6 +217,49 @@ mod tests {
         );
         let unknown = Message::event(99, 3).encode();
         assert_eq!(Message::decode(&unknown), Err(BadMessage::Kind));
+    }
+
+    #[test]
+    fn directory_requests_are_read_strictly() {
+        let request = |kind, label, mrs| {
+            let m = Message {
+                kind,
+                node: 0,
+                call_id: 3,
+                object: 4,
+                label,
+                mrs,
+            };
+            NameRequest::decode(&m.encode())
+        };
+        let name = "kv-standby";
+        assert_eq!(
+            request(MSG_REGISTER, name.len() as u64, NameRequest::pack(name)),
+            Some(Ok(NameRequest {
+                kind: MSG_REGISTER,
+                call_id: 3,
+                object: 4,
+                name: name.into()
+            }))
+        );
+        assert_eq!(
+            request(MSG_CALL, 1, vec![0x61]),
+            None,
+            "not a directory request"
+        );
+        for (label, mrs) in [
+            (0, vec![0x61]),
+            (9, vec![0x61]),
+            (65, vec![0x6161_6161_6161_6161; 9]),
+            (1, vec![0xff]),
+        ] {
+            let got = request(MSG_LOOKUP, label, mrs.clone());
+            assert_eq!(got, Some(Err(BadMessage::Name)), "{label} {mrs:?}");
+        }
+        assert_eq!(
+            NameRequest::decode(&Message::event(MSG_UNREGISTER, 0).encode()[..40]),
+            Some(Err(BadMessage::Length))
+        );
     }
 
     proptest! {

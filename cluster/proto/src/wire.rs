@@ -4,6 +4,7 @@
 //! version u8 (1) | kind u8 | from u64 | incarnation u64 | seq u64 | body
 //! body of Call, Send, Reply: call_id u64 | object u64 | label u64 | count u8 | count x u64
 //! body of Hello: nodes u64; of Heartbeat and Goodbye: nothing
+//! body of Directory: length u32 | length bytes (at most DIRECTORY_MAX)
 //! ```
 //!
 //! `from` and `incarnation` name the sender's node and its current life; `seq` counts
@@ -20,6 +21,10 @@ pub const VERSION: u8 = 1;
 pub const HEADER: usize = 2 + 3 * 8;
 /// Longest frame: a header and a payload of 120 registers.
 pub const MAX_FRAME: usize = HEADER + 3 * 8 + 1 + MSG_MAX_MRS * 8;
+
+/// Longest Directory body: a replica's state, which the core carries without reading
+/// (it fits a shared ring's record and a Noise message).
+pub const DIRECTORY_MAX: usize = 30_000;
 
 /// A remote call's, send's or reply's contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +57,8 @@ pub enum Body {
     Reply(Payload),
     /// The sender leaves the cluster (a clean stop).
     Goodbye,
+    /// The sender's replica of the name directory (opaque to the core).
+    Directory(Vec<u8>),
 }
 
 /// One frame.
@@ -78,6 +85,8 @@ pub enum WireError {
     Kind(u8),
     /// More than 120 registers.
     TooManyRegisters,
+    /// A Directory body longer than [`DIRECTORY_MAX`].
+    TooLong,
 }
 
 const HELLO: u8 = 1;
@@ -86,6 +95,7 @@ const CALL: u8 = 3;
 const SEND: u8 = 4;
 const REPLY: u8 = 5;
 const GOODBYE: u8 = 6;
+const DIRECTORY: u8 = 7;
 
 impl Frame {
     /// The frame's bytes.
@@ -98,6 +108,7 @@ impl Frame {
             Body::Send(p) => (SEND, Some(p)),
             Body::Reply(p) => (REPLY, Some(p)),
             Body::Goodbye => (GOODBYE, None),
+            Body::Directory(_) => (DIRECTORY, None),
         };
         out.extend_from_slice(&[VERSION, kind]);
         for w in [self.from, self.incarnation, self.seq] {
@@ -105,6 +116,11 @@ impl Frame {
         }
         if let Body::Hello { nodes } = self.body {
             out.extend_from_slice(&nodes.to_le_bytes());
+        }
+        if let Body::Directory(state) = &self.body {
+            let n = state.len().min(DIRECTORY_MAX);
+            out.extend_from_slice(&(n as u32).to_le_bytes());
+            out.extend_from_slice(&state[..n]);
         }
         if let Some(p) = payload {
             for w in [p.call_id, p.object, p.label] {
@@ -135,6 +151,7 @@ impl Frame {
             CALL => Body::Call(r.payload()?),
             SEND => Body::Send(r.payload()?),
             REPLY => Body::Reply(r.payload()?),
+            DIRECTORY => Body::Directory(r.directory()?),
             other => return Err(WireError::Kind(other)),
         };
         if !r.0.is_empty() {
@@ -163,6 +180,17 @@ impl Reader<'_> {
         let (w, rest) = self.0.split_first_chunk::<8>().ok_or(WireError::Length)?;
         self.0 = rest;
         Ok(u64::from_le_bytes(*w))
+    }
+
+    fn directory(&mut self) -> Result<Vec<u8>, WireError> {
+        let (n, rest) = self.0.split_first_chunk::<4>().ok_or(WireError::Length)?;
+        let n = u32::from_le_bytes(*n) as usize;
+        if n > DIRECTORY_MAX {
+            return Err(WireError::TooLong);
+        }
+        let state = rest.get(..n).ok_or(WireError::Length)?;
+        self.0 = &rest[n..];
+        Ok(state.to_vec())
     }
 
     fn payload(&mut self) -> Result<Payload, WireError> {
@@ -214,6 +242,8 @@ mod tests {
             Body::Call(p.clone()),
             Body::Send(p.clone()),
             Body::Reply(p),
+            Body::Directory(vec![1, 2, 3]),
+            Body::Directory(vec![7; DIRECTORY_MAX]),
         ] {
             let f = frame(body);
             assert_eq!(Frame::decode(&f.encode()), Ok(f));
@@ -253,6 +283,13 @@ mod tests {
         count[HEADER + 24] = 121;
         assert_eq!(Frame::decode(&count), Err(WireError::TooManyRegisters));
         assert_eq!(Frame::decode(&[]), Err(WireError::Length));
+        let mut directory = frame(Body::Directory(vec![5; 10])).encode();
+        assert_eq!(
+            Frame::decode(&directory[..directory.len() - 1]),
+            Err(WireError::Length)
+        );
+        directory[HEADER..HEADER + 4].copy_from_slice(&(DIRECTORY_MAX as u32 + 1).to_le_bytes());
+        assert_eq!(Frame::decode(&directory), Err(WireError::TooLong));
     }
 
     proptest! {

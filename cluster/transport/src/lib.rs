@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod conn;
+pub mod directory;
 #[cfg(unix)]
 pub mod shm;
 #[cfg(not(unix))]

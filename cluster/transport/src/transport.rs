@@ -18,14 +18,24 @@
 //! record starting with byte 0, which no frame does); the accepting side opens it, and
 //! from then on both send their frames through its rings. The TCP connection stays
 //! open and silent: its end (the OS closes it when a process dies) is the peer's death.
+//!
+//! The node's replica of the name directory ([`crate::directory`]) lives here too: the
+//! guest's register, lookup and remove requests are answered from it at once, and its
+//! state goes to every peer that comes up and, whenever it changes, to every peer up
+//! (a replica that learnt something from a peer passes it on).
 
 use crate::config::{ClusterConfig, key_hex};
 use crate::conn::{Conn, Event};
+use crate::directory::{Directory, DirectoryError};
 use crate::shm::{self, Link};
 use mio::net::{TcpListener, TcpStream};
 #[cfg(unix)]
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
+use selvm_abi::vm::network::{
+    ERROR_BAD_MESSAGE, ERROR_NO_SUCH_NAME, MSG_ERROR, MSG_LOOKUP, MSG_REGISTER, MSG_REPLY,
+};
+use selvm_cluster_proto::guest::{Message, NameRequest};
 use selvm_cluster_proto::{Core, Output, Timeouts};
 use std::collections::HashMap;
 use std::io;
@@ -60,6 +70,7 @@ pub struct Transport {
     by_node: HashMap<u64, Token>,
     redial_at: HashMap<u64, u64>,
     core: Core,
+    directory: Directory,
     start: Instant,
     for_guest: Vec<Vec<u8>>,
     log: Vec<String>,
@@ -99,6 +110,7 @@ impl Transport {
             by_node: HashMap::new(),
             redial_at: HashMap::new(),
             core: Core::new(me, incarnation, nodes, timeouts),
+            directory: Directory::new(me, incarnation),
             start: Instant::now(),
             for_guest: Vec::new(),
             log: Vec::new(),
@@ -124,9 +136,82 @@ impl Transport {
 
     /// A message the guest transmitted.
     pub fn from_guest(&mut self, message: &[u8]) {
+        if let Some(request) = NameRequest::decode(message) {
+            return self.name_request(message, request);
+        }
         let now = self.now_ns();
         self.core.from_guest(message, now);
         self.act();
+    }
+
+    /// This node's replica of the name directory.
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    /// Answers a directory request from the replica (and shares a change).
+    fn name_request(&mut self, bytes: &[u8], request: Result<NameRequest, impl std::fmt::Debug>) {
+        let r = match request {
+            Ok(r) => r,
+            Err(_) => {
+                let call_id = bytes
+                    .get(16..24)
+                    .map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+                return self.answer(call_id, Err(ERROR_BAD_MESSAGE));
+            }
+        };
+        let answer = match r.kind {
+            MSG_REGISTER => match self.directory.register(&r.name, r.object) {
+                Ok(e) => Ok([e.node, e.object]),
+                Err(DirectoryError::Full) => Err(ERROR_NO_SUCH_NAME),
+                Err(_) => Err(ERROR_BAD_MESSAGE),
+            },
+            MSG_LOOKUP => (self.directory.lookup(&r.name))
+                .map(|e| [e.node, e.object])
+                .ok_or(ERROR_NO_SUCH_NAME),
+            _ if self.directory.remove(&r.name) => Ok([self.me, 0]),
+            _ => Err(ERROR_NO_SUCH_NAME),
+        };
+        self.answer(r.call_id, answer);
+        if r.kind != MSG_LOOKUP {
+            self.share(None);
+            self.act();
+        }
+    }
+
+    /// Answers the guest's directory request `call_id`.
+    fn answer(&mut self, call_id: u64, answer: Result<[u64; 2], u64>) {
+        let m = match answer {
+            Ok(mrs) => Message {
+                kind: MSG_REPLY,
+                node: self.me,
+                call_id,
+                object: 0,
+                label: 0,
+                mrs: mrs.to_vec(),
+            },
+            Err(code) => Message {
+                call_id,
+                label: code,
+                ..Message::event(MSG_ERROR, self.me)
+            },
+        };
+        self.for_guest.push(m.encode());
+    }
+
+    /// Sends the directory's state to every peer up (but `except`).
+    fn share(&mut self, except: Option<u64>) {
+        let Some(state) = self.directory.state() else {
+            self.log
+                .push("the name directory is too large to send".into());
+            return;
+        };
+        let now = self.now_ns();
+        for node in self.core.up_nodes() {
+            if Some(node) != except {
+                self.core.send_directory(node, state.clone(), now);
+            }
+        }
     }
 
     /// Messages for the guest's receive ring, in order.
@@ -568,6 +653,19 @@ impl Transport {
                         self.close(t);
                     }
                 }
+                Output::PeerUp(node) => {
+                    if let Some(state) = self.directory.state() {
+                        let now = self.now_ns();
+                        self.core.send_directory(node, state, now);
+                    }
+                }
+                Output::Directory(node, state) => match self.directory.merge(&state) {
+                    Ok(true) => self.share(Some(node)),
+                    Ok(false) => {}
+                    Err(e) => {
+                        (self.log).push(format!("node {node} sent a directory refused: {e:?}"))
+                    }
+                },
                 Output::Disconnect(node) => {
                     if let Some(t) = self.by_node.remove(&node) {
                         self.log

@@ -229,3 +229,53 @@ fn silent_peer(shm: bool) {
         (MSG_CALL, 2, &[9][..])
     );
 }
+
+/// A directory request for `name` as a guest transmits it.
+fn name_request(kind: u64, call_id: u64, object: u64, name: &str) -> Vec<u8> {
+    use selvm_cluster_proto::guest::NameRequest;
+    Message {
+        kind,
+        node: 0,
+        call_id,
+        object,
+        label: name.len() as u64,
+        mrs: NameRequest::pack(name),
+    }
+    .encode()
+}
+
+#[test]
+fn a_name_registered_on_one_node_is_looked_up_on_every_other() {
+    use selvm_abi::vm::network::{ERROR_NO_SUCH_NAME, MSG_LOOKUP, MSG_REGISTER};
+    let c = cluster(3);
+    let (mut a, mut b, mut d) = (bind(&c, 1), bind(&c, 2), bind(&c, 3));
+    // Registered before any peer is up: the state goes to each peer as it comes up.
+    a.from_guest(&name_request(MSG_REGISTER, 7, 4, "adder"));
+    let answer = Message::decode(&a.take_for_guest()[0]).unwrap();
+    assert_eq!(
+        (answer.kind, answer.call_id, answer.mrs),
+        (MSG_REPLY, 7, vec![1, 4])
+    );
+    until(&mut [&mut a, &mut b, &mut d], |ts| {
+        ts.iter().all(|t| t.directory().lookup("adder").is_some())
+    });
+    d.from_guest(&name_request(MSG_LOOKUP, 8, 0, "adder"));
+    d.from_guest(&name_request(MSG_LOOKUP, 9, 0, "nobody"));
+    let answers: Vec<Message> = (d.take_for_guest().iter())
+        .map(|m| Message::decode(m).unwrap())
+        .filter(|m| m.call_id >= 8)
+        .collect();
+    assert_eq!(
+        (answers[0].kind, &answers[0].mrs[..]),
+        (MSG_REPLY, &[1, 4][..])
+    );
+    assert_eq!(
+        (answers[1].kind, answers[1].label),
+        (MSG_ERROR, ERROR_NO_SUCH_NAME)
+    );
+    // A change made while every node is up spreads too.
+    b.from_guest(&name_request(MSG_REGISTER, 10, 2, "relay"));
+    until(&mut [&mut a, &mut b, &mut d], |ts| {
+        ts.iter().all(|t| t.directory().entries().len() == 2)
+    });
+}

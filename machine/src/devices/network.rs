@@ -15,8 +15,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use selvm_abi::vm::device::{IRQ_NETWORK, NETWORK_BASE, NETWORK_BITS};
 use selvm_abi::vm::network::{
-    NET_INCARNATION, NET_MESSAGE_MAX, NET_NODE, NET_NODES, NET_RING_SLOTS, NET_RX_HEAD,
-    NET_RX_RING, NET_RX_TAIL, NET_SLOT_BYTES, NET_SLOTS, NET_TX_HEAD, NET_TX_RING, NET_TX_TAIL,
+    NET_ARGUMENT, NET_INCARNATION, NET_MESSAGE_MAX, NET_NODE, NET_NODES, NET_RING_SLOTS,
+    NET_RX_HEAD, NET_RX_RING, NET_RX_TAIL, NET_SLOT_BYTES, NET_SLOTS, NET_TX_HEAD, NET_TX_RING,
+    NET_TX_TAIL,
 };
 
 const LINE: u64 = 1 << IRQ_NETWORK;
@@ -35,6 +36,8 @@ pub struct NodeIdentity {
     pub incarnation: u64,
     /// Nodes in the cluster.
     pub nodes: u64,
+    /// The operator's word for the node's program (`NET_ARGUMENT`).
+    pub argument: u64,
 }
 
 /// The network device.
@@ -135,6 +138,7 @@ impl Device for Network {
             NET_RX_TAIL => self.rx_tail,
             NET_SLOTS => NET_RING_SLOTS,
             NET_NODES => self.identity.nodes,
+            NET_ARGUMENT => self.identity.argument,
             _ => 0,
         })
     }
@@ -217,6 +221,7 @@ mod tests {
         node: 2,
         incarnation: 77,
         nodes: 3,
+        argument: 5,
     };
 
     /// Writes `msg` into transmit slot `slot` as a guest would.
@@ -243,6 +248,7 @@ mod tests {
         assert_eq!(n.read(NET_NODE, NOW), Ok(2));
         assert_eq!(n.read(NET_INCARNATION, NOW), Ok(77));
         assert_eq!(n.read(NET_NODES, NOW), Ok(3));
+        assert_eq!(n.read(NET_ARGUMENT, NOW), Ok(5));
         assert_eq!(n.read(NET_SLOTS, NOW), Ok(NET_RING_SLOTS));
         assert_eq!(n.read(0x800, NOW), Ok(0), "no register there");
         assert!(n.memory_frame(0).is_none(), "frame 0 holds registers");

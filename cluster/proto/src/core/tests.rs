@@ -339,6 +339,7 @@ fn simulate(seed: u64, n: u64, steps: usize) -> (usize, usize) {
                                 cores[to as usize - 1].disconnected(me);
                             }
                         }
+                        Output::PeerUp(_) | Output::Directory(..) => {}
                         Output::Guest(b) => {
                             let m = Message::decode(&b).unwrap();
                             match m.kind {

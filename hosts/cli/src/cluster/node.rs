@@ -51,6 +51,10 @@ pub struct NodeArgs {
     /// Stop after this many seconds of host time (exit status 5).
     #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
     pub timeout: Option<f64>,
+    /// A number the program reads from the network device's ARGUMENT register
+    /// (user/cluster-node: 1 runs the key-value demo of `selvm cluster demo`).
+    #[arg(long, value_name = "WORD", default_value_t = 0)]
+    pub argument: u64,
 }
 
 /// A number new at every start: the time in nanoseconds mixed with the process id.
@@ -100,6 +104,7 @@ pub fn node(a: &NodeArgs) -> ExitCode {
         node: a.id,
         incarnation,
         nodes,
+        argument: a.argument,
     };
     let network = match machine.attach_network(identity) {
         Ok(id) => id,
