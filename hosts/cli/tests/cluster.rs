@@ -4,7 +4,8 @@
 //! `target/user/cluster-node.sbc` (`cargo xtask build-user user/cluster-node`; `cargo
 //! xtask test` builds it and runs these with `--run-ignored all`, or set
 //! `SELVM_CLUSTER_NODE`): 3 and 5 nodes calling each other through proxies (nested
-//! calls through a relay included, back to the calling node too, and one-way Sends),
+//! calls through a relay included, back to the calling node too, one-way Sends, and
+//! names registered on one node looked up and called from another),
 //! and a node
 //! killed with SIGKILL mid-run, whose calls come back as the documented error well
 //! within the 5 s deadline while the rest of the cluster finishes cleanly; and a node
@@ -303,6 +304,15 @@ fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
         "[node 1] node 1 -> node 2 -> node 1: 7 + 8 = 15 (from node 1)".to_string(),
         "[node 1] node 2's tally after Sends of 10, 20 and 12: 42".to_string(),
         "[node 1] node 2 echoed 120 of 120 message registers".to_string(),
+        // The name service: node 2 looks up a name registered on node 1 and Calls it;
+        // node 1 looks up the last node's adder (a proxy) and its own (the endpoint).
+        "[node 1] node 2 looked up adder@1 by name and called it: 7 + 8 = 15 (from node 1)"
+            .to_string(),
+        format!(
+            "[node 1] node 1 looked up adder@{n}: node {n} object 4; 40 + {n} = {} (from node {n})",
+            40 + n
+        ),
+        "[node 1] node 1 looked up adder@1: node 1 object 4; 40 + 1 = 41 (from node 1)".to_string(),
     ] {
         assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }

@@ -2,7 +2,9 @@
 //! adder (1) and relay (2), minted from the network service's endpoint with Write
 //! and GrantReply only (Read would let a client receive other clients' calls). It
 //! waits until every node answered once, makes two nested calls through node 2's relay
-//! (to the last node, and back to node 1), Sends three numbers one way to node 2's
+//! (to the last node, and back to node 1), looks adders up by name (node 2's relay
+//! finds node 1's, node 1 finds the last node's and its own, [`crate::names`]) and
+//! calls them, Sends three numbers one way to node 2's
 //! tally and reads its total, calls every node in turn for [`CALLING_NS`], checking
 //! every sum, reports a node whose call fails (the documented error label) and stops
 //! calling it; then calls for [`TOGETHER_NS`] with [`HELPERS`] more client threads at
@@ -11,8 +13,9 @@
 //! when a node never answered.
 
 use crate::device::Devices;
+use crate::names::{self, Name};
 use crate::print::{Part::*, line};
-use crate::servers::{ADD, ECHO, READ, RELAY};
+use crate::servers::{ADD, ECHO, READ, RELAY, RELAY_BY_NAME};
 use crate::service::{STOP, proxy_badge};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb};
@@ -34,6 +37,8 @@ const OBJECTS: usize = 4;
 const MAX_NODES: usize = 64;
 
 static PROXIES: AtomicU64 = AtomicU64::new(0);
+/// The root slot where the client receives the caps of names it looks up.
+static LOOKED_UP: AtomicU64 = AtomicU64::new(0);
 static NODES: AtomicU64 = AtomicU64::new(0);
 static TIMER: AtomicUsize = AtomicUsize::new(0);
 static NET: AtomicUsize = AtomicUsize::new(0);
@@ -60,6 +65,7 @@ pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<
         }
     }
     PROXIES.store(base, SeqCst);
+    LOOKED_UP.store(env.slots.alloc()?, SeqCst);
     NODES.store(nodes, SeqCst);
     let (timer, net) = dev.addresses();
     TIMER.store(timer, SeqCst);
@@ -147,6 +153,71 @@ fn why(label: u64) -> &'static str {
     }
 }
 
+/// Names: node 2's relay looks up `adder@1` (registered on this node) and calls it;
+/// this client looks up the last node's adder and its own and calls them. The number
+/// of wrong answers.
+fn by_name(dev: &Devices, start: u64, nodes: u64) -> u64 {
+    let mut wrong = 0;
+    // A name registered elsewhere reaches a replica when the nodes exchange state:
+    // until then the lookup answers no such name, so each is tried again meanwhile.
+    let mut relayed = call(2, 2, RELAY_BY_NAME, &[1, 7, 8]);
+    while relayed.is_err() && dev.now_ns() - start < STARTUP_NS {
+        libsel4::yield_now();
+        relayed = call(2, 2, RELAY_BY_NAME, &[1, 7, 8]);
+    }
+    match relayed {
+        Ok((sum, by)) => {
+            line(&[
+                T("node 2 looked up adder@1 by name and called it: 7 + 8 = "),
+                N(sum),
+                T(" (from node "),
+                N(by),
+                T(")"),
+            ]);
+            wrong += u64::from(sum != 15 || by != 1);
+        }
+        Err((label, _)) => {
+            line(&[T("node 2 found no adder@1: "), T(why(label))]);
+            wrong += 1;
+        }
+    }
+    let slot = LOOKED_UP.load(SeqCst);
+    for p in [nodes, 1] {
+        let name = Name::numbered("adder@", p);
+        let mut found = names::lookup(&name, slot);
+        while found.is_err() && dev.now_ns() - start < STARTUP_NS {
+            libsel4::yield_now();
+            found = names::lookup(&name, slot);
+        }
+        let Ok((node, object)) = found else {
+            line(&[T("no "), T(name.as_str()), T(" in the directory")]);
+            wrong += 1;
+            continue;
+        };
+        libsel4::ipc::set_mr(0, 40);
+        libsel4::ipc::set_mr(1, p);
+        let got = libsel4::call(slot, MessageInfo::new(ADD, 0, 0, 2).unwrap_or_default());
+        let (sum, by) = (libsel4::ipc::get_mr(0), libsel4::ipc::get_mr(1));
+        line(&[
+            T("node 1 looked up "),
+            T(name.as_str()),
+            T(": node "),
+            N(node),
+            T(" object "),
+            N(object),
+            T("; 40 + "),
+            N(p),
+            T(" = "),
+            N(sum),
+            T(" (from node "),
+            N(by),
+            T(")"),
+        ]);
+        wrong += u64::from(got.label() != 0 || sum != 40 + p || by != p || node != p);
+    }
+    wrong
+}
+
 extern "C" fn run(_: u64) {
     let dev = Devices::at(TIMER.load(SeqCst), NET.load(SeqCst));
     let nodes = NODES.load(SeqCst);
@@ -219,6 +290,9 @@ extern "C" fn run(_: u64) {
                 }
             }
         }
+    }
+    if nodes >= 2 {
+        wrong += by_name(&dev, start, nodes);
     }
     // One-way Sends: three to node 2's tally, then Calls reading it until it counted
     // all three (each Send is delivered by a worker there, in order).

@@ -16,6 +16,7 @@
 
 mod client;
 mod device;
+mod names;
 mod print;
 mod servers;
 mod service;
@@ -84,6 +85,21 @@ fn start() -> Result<(), Error> {
     irq::handler_set_notification(handler, badged)?;
     tcb::bind_notification(ROOT_TCB, ntfn)?;
     irq::handler_ack(handler)?;
+    // The node's name cap: Write, Grant (a register sends an endpoint) and GrantReply
+    // (a lookup's answer carries a cap), never Read.
+    let name_cap = env.slots.alloc()?;
+    let rights = CapRights::new(true, true, false, true);
+    cnode::mint(
+        ROOT_CNODE,
+        name_cap,
+        64,
+        ROOT_CNODE,
+        endpoint,
+        64,
+        rights,
+        names::NAME_BADGE,
+    )?;
+    names::set_name_cap(name_cap);
     let objects = servers::start(&mut env, me, nodes, endpoint)?;
     let mut pool = workers::Pool::new(&mut env, &objects)?;
     if me == 1 {
@@ -95,6 +111,8 @@ fn start() -> Result<(), Error> {
         irq_handler: handler,
         reply_slots: env.slots.alloc_range(service::SLOTS)?,
         probe_slot: env.slots.alloc()?,
+        scratch_slot: env.slots.alloc()?,
+        me,
         halt_when_down: if me == 1 { 0 } else { 1 },
         // Node 1's client prints; elsewhere the service does.
         print_events: me != 1,

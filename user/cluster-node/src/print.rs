@@ -23,7 +23,7 @@ pub fn text(s: &str) {
 }
 
 /// Prints a line made of text and numbers, in turn: `line(&[T("a "), N(1)])`.
-pub fn line(parts: &[Part]) {
+pub fn line(parts: &[Part<'_>]) {
     for p in parts {
         match *p {
             Part::T(s) => text(s),
@@ -34,9 +34,9 @@ pub fn line(parts: &[Part]) {
 }
 
 /// A piece of a printed line.
-pub enum Part {
+pub enum Part<'a> {
     /// Text.
-    T(&'static str),
+    T(&'a str),
     /// A number, in decimal.
     N(u64),
 }

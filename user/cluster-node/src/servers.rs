@@ -5,8 +5,11 @@
 //! a proxy of its own and answers with what came back), which makes nested remote calls
 //! (node 1 → node 2 → node 3, or back to node 1) for the worker pool to carry, and
 //! object 3, the tally (a Send with label [`ADD`] adds MR0 to its total; a Call with
-//! label [`READ`] answers the total), which one-way Sends reach.
+//! label [`READ`] answers the total), which one-way Sends reach. The adder also
+//! registers itself in the cluster's name service as `adder@N` (N this node), and the
+//! relay's label [`RELAY_BY_NAME`] finds the adder it calls by that name instead.
 
+use crate::names::{self, Name};
 use crate::service::proxy_badge;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use libsel4::ipc::{get_mr, set_mr};
@@ -21,6 +24,8 @@ pub const RELAY: u64 = 2;
 pub const READ: u64 = 3;
 /// Label of a call the adder answers with the same message registers.
 pub const ECHO: u64 = 4;
+/// Label of a call to a relay that looks up `adder@MR0` by name, then calls it.
+pub const RELAY_BY_NAME: u64 = 5;
 /// The relay's answer when its node number is out of range.
 const BAD_NODE: u64 = 98;
 /// The servers' answer to a label they do not know.
@@ -30,6 +35,8 @@ static ADDER_EP: AtomicU64 = AtomicU64::new(0);
 static RELAY_EP: AtomicU64 = AtomicU64::new(0);
 static TALLY_EP: AtomicU64 = AtomicU64::new(0);
 static RELAY_PROXIES: AtomicU64 = AtomicU64::new(0);
+/// The root slot where the relay receives the cap of a name it looks up.
+static RELAY_LOOKED_UP: AtomicU64 = AtomicU64::new(0);
 static NODE: AtomicU64 = AtomicU64::new(0);
 static NODES: AtomicU64 = AtomicU64::new(0);
 
@@ -61,6 +68,7 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
         )?;
     }
     RELAY_PROXIES.store(base, SeqCst);
+    RELAY_LOOKED_UP.store(env.slots.alloc()?, SeqCst);
     for entry in [serve_adder as extern "C" fn(u64), serve_relay, serve_tally] {
         let t = env.create_thread(entry, 0, 100, 0)?;
         tcb::resume(t.tcb)?;
@@ -74,6 +82,9 @@ fn info(label: u64, length: u64) -> MessageInfo {
 
 extern "C" fn serve_adder(_: u64) {
     let ep = ADDER_EP.load(SeqCst);
+    // Known cluster-wide by name (if registering fails, the node's numbered export
+    // still serves: a lookup of the name then answers no such name).
+    let _ = names::register(&Name::numbered("adder@", NODE.load(SeqCst)), ep);
     let (mut got, _) = libsel4::recv(ep);
     loop {
         let answer = if got.label() == ADD && got.length() >= 2 {
@@ -94,7 +105,19 @@ extern "C" fn serve_relay(_: u64) {
     let (mut got, _) = libsel4::recv(ep);
     loop {
         let target = get_mr(0);
-        let answer = if got.label() != RELAY || got.length() < 3 {
+        let answer = if got.label() == RELAY_BY_NAME && got.length() >= 3 {
+            let (a, b) = (get_mr(1), get_mr(2));
+            let slot = RELAY_LOOKED_UP.load(SeqCst);
+            match names::lookup(&Name::numbered("adder@", target), slot) {
+                Ok(_) => {
+                    set_mr(0, a);
+                    set_mr(1, b);
+                    let back = libsel4::call(slot, info(ADD, 2));
+                    info(back.label(), back.length() as u64)
+                }
+                Err(label) => info(label, 0),
+            }
+        } else if got.label() != RELAY || got.length() < 3 {
             info(UNKNOWN, 0)
         } else if target == 0 || target > NODES.load(SeqCst) {
             info(BAD_NODE, 0)

@@ -15,10 +15,18 @@
 //!   worker's answer is transmitted (object 0 is the node's control object: label
 //!   [`STOP`] halts the node after the reply); node events are printed.
 //!
+//! - a program's Call on its name cap (badge [`crate::names::NAME_BADGE`]): a register
+//!   (the endpoint it sent becomes a new exported object; the name goes to the node's
+//!   directory replica as a `MSG_REGISTER`) or a lookup (`MSG_LOOKUP`, answered from the
+//!   replica); the reply cap is saved as for a remote call, and the answer of a lookup
+//!   carries a cap: a proxy for the named object, or a copy of the endpoint when it is
+//!   this node's.
+//!
 //! A remote Call served here is made by a worker thread ([`crate::workers`]), so the
 //! service keeps receiving while local servers work.
 
 use crate::device::Devices;
+use crate::names::{LOOKUP, NAME_BADGE, NAME_WORDS, REGISTER};
 use crate::print::{Part::*, line};
 use crate::workers::{Pool, WORKER_BADGE};
 use libsel4::{CPtr, CapRights, MessageInfo, cnode, irq};
@@ -49,6 +57,10 @@ pub struct Service {
     pub reply_slots: CPtr,
     /// An empty root slot for [`holds_reply_cap`]'s probe.
     pub probe_slot: CPtr,
+    /// An empty root slot where a lookup's cap is made before it is sent.
+    pub scratch_slot: CPtr,
+    /// This node's id.
+    pub me: u64,
     /// Halt when this node goes down (0: never).
     pub halt_when_down: u64,
     /// Print node events (only one thread of a node prints, so lines never mix:
@@ -57,10 +69,13 @@ pub struct Service {
     pub print_events: bool,
 }
 
-/// Per reply slot: whether it is in use, and its generation.
+/// Per reply slot: whether it is in use, its generation, and whether its caller
+/// looked a name up (its answer then carries a cap); and where caps are received.
 struct Slots {
     busy: [bool; SLOTS],
     generation: [u64; SLOTS],
+    lookup: [bool; SLOTS],
+    receive: CPtr,
 }
 
 /// Runs the service with `pool` serving remote calls; returns only to halt the node.
@@ -68,7 +83,10 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
     let mut slots = Slots {
         busy: [false; SLOTS],
         generation: [0; SLOTS],
+        lookup: [false; SLOTS],
+        receive: env.slots.alloc().unwrap_or(0),
     };
+    libsel4::ipc::set_receive_path(ROOT_CNODE, slots.receive, 64);
     let mut mrs = [0u64; MSG_MAX_MRS];
     let (mut info, mut badge) = libsel4::recv(s.endpoint);
     loop {
@@ -82,6 +100,8 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
             if let Some((node, call_id, label, n)) = pool.ready(worker, &mut mrs) {
                 transmit_answer(s, node, call_id, label, &mrs[..n]);
             }
+        } else if badge & NAME_BADGE != 0 {
+            name_call(s, env, &mut slots, info, &mut mrs);
         } else {
             client_call(s, &mut slots, info, badge, &mut mrs);
         }
@@ -124,11 +144,61 @@ fn client_call(s: &Service, slots: &mut Slots, info: MessageInfo, badge: u64, mr
     }
     slots.busy[i] = true;
     slots.generation[i] += 1;
+    slots.lookup[i] = false;
     let call_id = slots.generation[i] << 8 | i as u64;
     s.dev.transmit(
         [MSG_CALL, node, call_id, object, label, n as u64],
         &mrs[..n],
     );
+}
+
+/// A program called its name cap: register the endpoint it sent, or look a name up,
+/// in the node's directory replica (through the device).
+fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, mrs: &mut [u64]) {
+    let n = info.length().min(NAME_WORDS);
+    for (i, m) in mrs.iter_mut().take(n).enumerate() {
+        *m = libsel4::ipc::get_mr(i);
+    }
+    let received = info.extra_caps() == 1 && info.caps_unwrapped() == 0;
+    let kind = match info.label() {
+        REGISTER if received => MSG_REGISTER,
+        LOOKUP => MSG_LOOKUP,
+        _ => 0,
+    };
+    let mut object = 0;
+    if kind == MSG_REGISTER {
+        // The endpoint received becomes an object; the next cap goes to a fresh slot.
+        let added = env
+            .slots
+            .alloc()
+            .ok()
+            .and_then(|fresh| Some((fresh, Pool::add_object(slots.receive)?)));
+        let Some((fresh, o)) = added else {
+            let _ = cnode::delete(ROOT_CNODE, slots.receive, 64);
+            return reply_error(ERROR_BUSY);
+        };
+        object = o;
+        slots.receive = fresh;
+        libsel4::ipc::set_receive_path(ROOT_CNODE, fresh, 64);
+    } else if info.extra_caps() > 0 {
+        let _ = cnode::delete(ROOT_CNODE, slots.receive, 64);
+    }
+    if kind == 0 || n == 0 {
+        return reply_error(ERROR_BAD_MESSAGE);
+    }
+    let Some(i) = slots.busy.iter().position(|b| !b) else {
+        return reply_error(ERROR_BUSY);
+    };
+    let slot = s.reply_slots + i as u64;
+    if cnode::save_caller(ROOT_CNODE, slot, 64).is_err() || !holds_reply_cap(s, slot) {
+        return; // a Send on the name cap: nobody to answer
+    }
+    slots.busy[i] = true;
+    slots.generation[i] += 1;
+    slots.lookup[i] = kind == MSG_LOOKUP;
+    let call_id = slots.generation[i] << 8 | i as u64;
+    let header = [kind, s.me, call_id, object, mrs[0], n as u64 - 1];
+    s.dev.transmit(header, &mrs[1..n]);
 }
 
 /// Whether `slot` holds the reply cap SaveCaller moved there (a Call) or nothing (a
@@ -199,18 +269,52 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
         return; // not a call of ours (anymore)
     }
     slots.busy[i] = false;
-    let (label, mrs) = if h[MSG_KIND] == MSG_ERROR {
+    let (mut label, mrs) = if h[MSG_KIND] == MSG_ERROR {
         (REMOTE_ERROR_LABEL | h[MSG_LABEL], &[h[MSG_NODE]][..])
     } else {
         (h[MSG_LABEL], mrs)
     };
+    // A lookup's answer carries a cap for the object named (made before the message
+    // registers are written: the invocation uses them).
+    let mut caps = 0;
+    if slots.lookup[i] && h[MSG_KIND] == MSG_REPLY {
+        match lookup_cap(s, mrs) {
+            Ok(()) => caps = 1,
+            Err(code) => label = REMOTE_ERROR_LABEL | code,
+        }
+    }
     for (j, m) in mrs.iter().enumerate() {
         libsel4::ipc::set_mr(j, *m);
     }
-    let info = MessageInfo::new(label & !(1 << 52), 0, 0, mrs.len() as u64).unwrap_or_default();
+    if caps == 1 {
+        libsel4::ipc::set_cap(0, s.scratch_slot);
+    }
+    let info = MessageInfo::new(label & !(1 << 52), 0, caps, mrs.len() as u64).unwrap_or_default();
     let slot = s.reply_slots + i as u64;
     libsel4::send(slot, info);
     let _ = cnode::delete(ROOT_CNODE, slot, 64);
+    let _ = cnode::delete(ROOT_CNODE, s.scratch_slot, 64);
+}
+
+/// Makes in the scratch slot the cap a lookup answered with `[node, object]`: a proxy
+/// (Write and GrantReply, badged with the node and object) for another node's object,
+/// a copy with those rights of the endpoint for this node's; else an error code.
+fn lookup_cap(s: &Service, answer: &[u64]) -> Result<(), u64> {
+    let &[node, object, ..] = answer else {
+        return Err(ERROR_BAD_MESSAGE);
+    };
+    let rights = CapRights::new(true, false, false, true);
+    let (source, badge) = if node == s.me {
+        (Pool::object_cap(object).ok_or(ERROR_NO_SUCH_OBJECT)?, 0)
+    } else if object <= 0xffff {
+        (s.endpoint, proxy_badge(node, object))
+    } else {
+        return Err(ERROR_NO_SUCH_OBJECT);
+    };
+    let _ = cnode::delete(ROOT_CNODE, s.scratch_slot, 64);
+    let to = s.scratch_slot;
+    cnode::mint(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights, badge)
+        .map_err(|_| ERROR_BAD_MESSAGE)
 }
 
 /// A call from another node: hand it to a worker (or, for the control object, act on

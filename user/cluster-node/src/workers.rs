@@ -34,8 +34,10 @@ const SLOT: [AtomicU64; WORDS] = [ZERO; WORDS];
 static JOBS: [[AtomicU64; WORDS]; MAX_WORKERS] = [SLOT; MAX_WORKERS];
 /// The service endpoint's cap each worker Calls (badged), by worker.
 static WORKER_CAPS: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
+/// Most objects a node exports: its fixed ones and those registered by name.
+pub const MAX_OBJECTS: usize = 16;
 /// The local objects callable from other nodes, by object number - 1.
-static OBJECTS: [AtomicU64; 4] = [ZERO; 4];
+static OBJECTS: [AtomicU64; MAX_OBJECTS] = [ZERO; MAX_OBJECTS];
 
 /// The pool as the service keeps it.
 pub struct Pool {
@@ -60,6 +62,23 @@ impl Pool {
             job: [None; MAX_WORKERS],
             reply_slots: env.slots.alloc_range(MAX_WORKERS)?,
         })
+    }
+
+    /// Exports the endpoint `cap` as a new object; its number, or None when
+    /// [`MAX_OBJECTS`] exist.
+    pub fn add_object(cap: CPtr) -> Option<u64> {
+        let i = OBJECTS.iter().position(|o| o.load(SeqCst) == 0)?;
+        OBJECTS[i].store(cap, SeqCst);
+        Some(i as u64 + 1)
+    }
+
+    /// The endpoint of object `object`, if it exists.
+    pub fn object_cap(object: u64) -> Option<CPtr> {
+        (object as usize)
+            .checked_sub(1)
+            .and_then(|i| OBJECTS.get(i))
+            .map(|o| o.load(SeqCst))
+            .filter(|&c| c != 0)
     }
 
     /// Whether object `object` exists here.

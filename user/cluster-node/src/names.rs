@@ -1,0 +1,135 @@
+//! The cluster-wide name service as a program uses it: a Call on the node's name cap
+//! (a copy of the network service's endpoint badged [`NAME_BADGE`], with Write, Grant
+//! and GrantReply but never Read). [`register`] hands the service an endpoint cap to
+//! export under a name (the service keeps it as a new object of this node and the
+//! node's directory replica records the name); [`lookup`] asks for a name and receives
+//! a cap it can Call: a proxy (Write and GrantReply, badged with the node and object)
+//! for an object of another node, or a copy with the same rights of the registered
+//! endpoint itself when the name is this node's. The directory is replicated (each
+//! node's host keeps a replica, docs/cluster.md), so a name registered elsewhere a
+//! moment ago may not be known here yet: the lookup answers `ERROR_NO_SUCH_NAME`,
+//! and a program tries again.
+//!
+//! The message: label [`REGISTER`] or [`LOOKUP`], MR0 the name's length in bytes, then
+//! the name packed little-endian 8 bytes a register; a register's endpoint as extra cap
+//! 0. The answer: label 0 and MR0 the node, MR1 the object (a lookup's cap as extra
+//! cap 0), or `REMOTE_ERROR_LABEL | code`.
+
+use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use libsel4::ipc::{get_mr, set_cap, set_mr, set_receive_path};
+use libsel4::{CPtr, MessageInfo, cnode};
+use sel4rt::ROOT_CNODE;
+use selvm_abi::vm::network::{ERROR_BAD_MESSAGE, NAME_MAX, REMOTE_ERROR_LABEL};
+
+/// The badge bit of name caps (below the workers' bit 39, above every proxy badge).
+pub const NAME_BADGE: u64 = 1 << 38;
+/// Label: register the endpoint sent as extra cap 0 under the name.
+pub const REGISTER: u64 = 1;
+/// Label: look the name up.
+pub const LOOKUP: u64 = 2;
+/// Registers a name takes at most: its length and the packed bytes.
+pub const NAME_WORDS: usize = 1 + NAME_MAX / 8;
+
+/// The node's name cap, for every thread of the root task.
+static NAME_CAP: AtomicU64 = AtomicU64::new(0);
+
+/// Makes `cap` the name cap the functions below Call.
+pub fn set_name_cap(cap: CPtr) {
+    NAME_CAP.store(cap, SeqCst);
+}
+
+/// A name built from text and a number, as `adder@3` (at most `NAME_MAX` bytes).
+pub struct Name {
+    bytes: [u8; NAME_MAX],
+    len: usize,
+}
+
+impl Name {
+    /// `text` followed by `n` in decimal.
+    pub fn numbered(text: &str, n: u64) -> Name {
+        let mut name = Name {
+            bytes: [0; NAME_MAX],
+            len: 0,
+        };
+        for &b in text.as_bytes() {
+            name.push(b);
+        }
+        let mut digits = [0u8; 20];
+        let (mut k, mut n) = (0, n);
+        loop {
+            digits[k] = b'0' + (n % 10) as u8;
+            k += 1;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        digits[..k].iter().rev().for_each(|&d| name.push(d));
+        name
+    }
+
+    /// A name that is only `text`.
+    pub fn plain(text: &str) -> Name {
+        let mut name = Name {
+            bytes: [0; NAME_MAX],
+            len: 0,
+        };
+        text.as_bytes().iter().for_each(|&b| name.push(b));
+        name
+    }
+
+    fn push(&mut self, b: u8) {
+        if self.len < NAME_MAX {
+            self.bytes[self.len] = b;
+            self.len += 1;
+        }
+    }
+
+    /// The name's text.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.bytes[..self.len]).unwrap_or("?")
+    }
+
+    /// Puts the name in MR0 (length) and the registers after it; how many.
+    fn to_registers(&self) -> usize {
+        set_mr(0, self.len as u64);
+        let chunks = self.bytes[..self.len].chunks(8);
+        let n = chunks.len();
+        for (i, c) in chunks.enumerate() {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            set_mr(1 + i, u64::from_le_bytes(w));
+        }
+        1 + n
+    }
+}
+
+fn answer(info: MessageInfo) -> Result<(u64, u64), u64> {
+    match info.label() {
+        0 => Ok((get_mr(0), get_mr(1))),
+        label => Err(label),
+    }
+}
+
+/// Registers `endpoint` under `name`: Ok(node, object) or Err(label).
+pub fn register(name: &Name, endpoint: CPtr) -> Result<(u64, u64), u64> {
+    let n = name.to_registers();
+    set_cap(0, endpoint);
+    let info = MessageInfo::new(REGISTER, 0, 1, n as u64).unwrap_or_default();
+    answer(libsel4::call(NAME_CAP.load(SeqCst), info))
+}
+
+/// Looks `name` up; its cap lands in `into` (an empty slot of the root CNode, which
+/// this empties first). Ok(node, object) or Err(label).
+pub fn lookup(name: &Name, into: CPtr) -> Result<(u64, u64), u64> {
+    let _ = cnode::delete(ROOT_CNODE, into, 64);
+    let n = name.to_registers();
+    set_receive_path(ROOT_CNODE, into, 64);
+    let info = MessageInfo::new(LOOKUP, 0, 0, n as u64).unwrap_or_default();
+    let got = libsel4::call(NAME_CAP.load(SeqCst), info);
+    set_receive_path(0, 0, 0);
+    match answer(got) {
+        Ok(_) if got.extra_caps() != 1 => Err(REMOTE_ERROR_LABEL | ERROR_BAD_MESSAGE),
+        other => other,
+    }
+}
