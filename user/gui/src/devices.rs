@@ -1,0 +1,150 @@
+//! The framebuffer and the input device as the launcher maps them for the display
+//! server: the device untyped split into two 8 MiB untypeds (the second starts at the
+//! framebuffer's pixels), the register frames of the input device and the
+//! framebuffer retyped from the first and mapped read-write, the pixel frames from
+//! the second. Registers are 8-byte volatile loads and stores; pixels plain memory.
+
+use libsel4::{CapRights, Error, untyped};
+use sel4rt::{Env, PAGE_SIZE, ROOT_CNODE, ROOT_VSPACE, types};
+use selvm_abi::vm::device::*;
+
+/// Register frames retyped from the device region's first half (console, timer,
+/// input, framebuffer registers).
+const REGISTER_FRAMES: usize = 4;
+const INPUT_FRAME: usize = ((INPUT_BASE - PHYS_DEVICE_BASE) / 4096) as usize;
+const FB_REGS_FRAME: usize = ((FRAMEBUFFER_REGS_BASE - PHYS_DEVICE_BASE) / 4096) as usize;
+/// Frames retyped per Retype call.
+const RETYPE_BATCH: usize = 64;
+
+/// The mapped devices (addresses in the root task's VSpace, which the display server
+/// thread shares).
+#[derive(Clone, Copy)]
+pub struct Devices {
+    input: usize,
+    fb_regs: usize,
+    /// The pixels' first byte.
+    pub pixels: usize,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+/// Maps the input device and the framebuffer (registers and pixels).
+pub fn map(env: &mut Env) -> Result<Devices, Error> {
+    let device = env.untypeds.device_untyped().ok_or(Error::FailedLookup)?;
+    let halves = env.slots.alloc_range(2)?;
+    let half_bits = Word::from(FRAMEBUFFER_MAX_BITS);
+    untyped::retype(
+        device,
+        types::UNTYPED,
+        half_bits,
+        ROOT_CNODE,
+        0,
+        0,
+        halves,
+        2,
+    )?;
+    let regs = env.slots.alloc_range(REGISTER_FRAMES)?;
+    let n = REGISTER_FRAMES as Word;
+    untyped::retype(halves, types::FRAME, 0, ROOT_CNODE, 0, 0, regs, n)?;
+    let base = env.alloc_vaddr(2);
+    let rw = CapRights::ALL;
+    env.map_frame(ROOT_VSPACE, regs + INPUT_FRAME as Word, base, rw)?;
+    env.map_frame(
+        ROOT_VSPACE,
+        regs + FB_REGS_FRAME as Word,
+        base + PAGE_SIZE,
+        rw,
+    )?;
+    let mut d = Devices {
+        input: base,
+        fb_regs: base + PAGE_SIZE,
+        pixels: 0,
+        width: 0,
+        height: 0,
+    };
+    let (w, h, stride) = (d.fb(FB_WIDTH), d.fb(FB_HEIGHT), d.fb(FB_STRIDE));
+    if w == 0 || h == 0 || stride != 4 * w || d.fb(FB_FORMAT) != FB_FORMAT_XRGB8888 {
+        return Err(Error::IllegalOperation);
+    }
+    let frames = (stride * h).div_ceil(PAGE_SIZE as Word) as usize;
+    let first = env.slots.alloc_range(frames)?;
+    let mut done = 0;
+    while done < frames {
+        let n = (frames - done).min(RETYPE_BATCH);
+        let dest = first + done as Word;
+        untyped::retype(
+            halves + 1,
+            types::FRAME,
+            0,
+            ROOT_CNODE,
+            0,
+            0,
+            dest,
+            n as Word,
+        )?;
+        done += n;
+    }
+    d.pixels = env.alloc_vaddr(frames);
+    for i in 0..frames {
+        let at = d.pixels + i * PAGE_SIZE;
+        env.map_frame(ROOT_VSPACE, first + i as Word, at, rw)?;
+    }
+    (d.width, d.height) = (w as u32, h as u32);
+    Ok(d)
+}
+
+type Word = u64;
+
+impl Devices {
+    fn fb(&self, reg: Word) -> Word {
+        // SAFETY: the framebuffer's register frame is mapped read-write at `fb_regs`;
+        // `reg` is one of its registers, 8-aligned and inside the frame.
+        unsafe { ((self.fb_regs + reg as usize) as *const Word).read_volatile() }
+    }
+
+    /// Hands the host the damaged rectangle (already clipped to the screen).
+    pub fn present(&self, x: u32, y: u32, w: u32, h: u32) {
+        let v = Word::from(x) | Word::from(y) << 16 | Word::from(w) << 32 | Word::from(h) << 48;
+        // SAFETY: as for `fb`; PRESENT is a register of the frame.
+        unsafe { ((self.fb_regs + FB_PRESENT as usize) as *mut Word).write_volatile(v) }
+    }
+
+    fn input_word(&self, offset: Word) -> *mut Word {
+        (self.input + offset as usize) as *mut Word
+    }
+
+    /// The oldest input event (kind, code, x, y, buttons), consumed; none if the ring
+    /// is empty.
+    pub fn next_input(&self) -> Option<[Word; 5]> {
+        // SAFETY: the input frame is mapped read-write at `input`; the offsets here and
+        // below are its registers' and its ring's, 8-aligned, inside the frame.
+        let tail = unsafe { self.input_word(INPUT_TAIL).read_volatile() };
+        // SAFETY: as above.
+        let head = unsafe { self.input_word(INPUT_HEAD).read_volatile() };
+        if tail == head {
+            return None;
+        }
+        let record = INPUT_RING + (tail % INPUT_RING_SLOTS) * INPUT_RECORD_BYTES;
+        let mut words = [0; 5];
+        for (i, w) in words.iter_mut().enumerate() {
+            // SAFETY: as above.
+            *w = unsafe { self.input_word(record + 8 * i as Word).read_volatile() };
+        }
+        // SAFETY: as above.
+        unsafe {
+            self.input_word(INPUT_TAIL)
+                .write_volatile(tail.wrapping_add(1))
+        };
+        Some(words)
+    }
+
+    /// The screen's pixels, `width * height` words.
+    pub fn screen(&self) -> &'static mut [u32] {
+        let len = self.width as usize * self.height as usize;
+        // SAFETY: the pixel frames are mapped read-write at `pixels`, stride × height
+        // bytes (stride = 4 × width); only the display server thread uses them.
+        unsafe { core::slice::from_raw_parts_mut(self.pixels as *mut u32, len) }
+    }
+}

@@ -1,0 +1,169 @@
+//! seLVM's GUI system (docs/gui.md), run by `selvm gui`: the root task is the
+//! launcher. It maps the framebuffer and the input device and hands them, with the
+//! input interrupt, to the display server (a thread of its own address space,
+//! [`server`]); then starts every demo client ([`apps`]) in an address space and
+//! CSpace of its own ([`launch`]) and waits on its endpoint, which is every client's
+//! fault endpoint and where clients send their exit message: a client that faults or
+//! exits loses its window (the launcher tells the server) and its address space, and
+//! the others keep running. F10 shuts the system down (the server halts the machine).
+//! Build: `cargo xtask build-user user/gui`.
+
+#![no_std]
+#![no_main]
+
+mod apps;
+mod canvas;
+mod client;
+mod compose;
+mod devices;
+mod font;
+mod launch;
+mod layout;
+mod print;
+mod server;
+mod wm;
+
+use layout::*;
+use libsel4::{BootInfo, CPtr, CapRights, Error, MessageInfo, Word, cnode, ipc, irq, tcb};
+use print::{Part::*, line};
+use sel4rt::{Env, PAGE_SIZE, ROOT_CNODE, types};
+use selvm_abi::vm::device::IRQ_INPUT;
+use selvm_gui_protocol::label::CLIENT_GONE;
+
+rt::main!(main);
+
+fn main(_: &'static BootInfo) {
+    if let Err(e) = start() {
+        line(&[T("gui: setup failed: error "), N(e as u64)]);
+        libsel4::debug_halt_status(100);
+    }
+}
+
+/// A badged copy of `cap` in a fresh root slot.
+fn mint(env: &mut Env, cap: CPtr, badge: Word) -> Result<CPtr, Error> {
+    let slot = env.slots.alloc()?;
+    cnode::mint(
+        ROOT_CNODE,
+        slot,
+        64,
+        ROOT_CNODE,
+        cap,
+        64,
+        CapRights::ALL,
+        badge,
+    )?;
+    Ok(slot)
+}
+
+fn start() -> Result<(), Error> {
+    let mut env = Env::from_boot_info().ok_or(Error::FailedLookup)?;
+    let dev = devices::map(&mut env)?;
+    line(&[
+        T("gui: screen "),
+        N(dev.width.into()),
+        T("x"),
+        N(dev.height.into()),
+    ]);
+    let server_ep = env.retype(types::ENDPOINT, 0)?;
+    let launcher_ep = env.retype(types::ENDPOINT, 0)?;
+    let to_server = mint(&mut env, server_ep, LAUNCHER_BADGE)?;
+    // The input interrupt signals a badged copy of a notification bound to the server.
+    let input = env.retype(types::NOTIFICATION, 0)?;
+    let input_badged = mint(&mut env, input, IRQ_BADGE)?;
+    let handler = env.slots.alloc()?;
+    irq::control_get(
+        selvm_abi::CAP_IRQ_CONTROL,
+        IRQ_INPUT,
+        ROOT_CNODE,
+        handler,
+        64,
+    )?;
+    irq::handler_set_notification(handler, input_badged)?;
+    let mut caps = [(0usize, 0, 0); MAX_CLIENTS];
+    for c in caps.iter_mut() {
+        let (pixels, frames) = env.alloc_memory(WINDOW_PAGES)?;
+        *c = (pixels, frames, env.retype(types::NOTIFICATION, 0)?);
+    }
+    let server = server::Server {
+        dev,
+        ep: server_ep,
+        irq: handler,
+        clients: core::array::from_fn(|i| server::Client::new(caps[i].0, caps[i].2)),
+        z: [0; MAX_CLIENTS],
+        zlen: 0,
+        drag: None,
+        capture: None,
+    };
+    let pages = core::mem::size_of::<server::Server>().div_ceil(PAGE_SIZE);
+    let (at, _) = env.alloc_memory(pages)?;
+    // SAFETY: `at` is fresh memory of `pages` pages mapped read-write, large enough
+    // and aligned (a page) for a Server; from here on only the server thread uses it.
+    unsafe { core::ptr::write(at as *mut server::Server, server) };
+    let thread = env.create_thread(server::run, at as Word, SERVER_PRIORITY, 0)?;
+    tcb::bind_notification(thread.tcb, input)?;
+    irq::handler_ack(handler)?;
+    tcb::resume(thread.tcb)?;
+    let mut running: [Option<launch::Launched>; MAX_CLIENTS] = [None; MAX_CLIENTS];
+    for (i, (name, _)) in apps::APPS.iter().enumerate().take(MAX_CLIENTS) {
+        let (_, frames, events) = caps[i];
+        let c = launch::Caps {
+            server: server_ep,
+            launcher: launcher_ep,
+            events,
+            frames,
+        };
+        running[i] = Some(launch::launch(&mut env, i, &c)?);
+        line(&[
+            T("gui: started "),
+            T(name),
+            T(" as client "),
+            N(i as u64 + 1),
+        ]);
+    }
+    loop {
+        let (info, badge) = libsel4::recv(launcher_ep);
+        let Some(i) = client_of(badge) else {
+            continue;
+        };
+        let Some(client) = running[i].take() else {
+            continue;
+        };
+        let name = apps::APPS[i].0;
+        report(name, info);
+        ipc::set_mr(0, badge);
+        let gone = MessageInfo::new(CLIENT_GONE, 0, 0, 1).map_err(|_| Error::InvalidArgument)?;
+        let answer = libsel4::call(to_server, gone);
+        if answer.label() != 0 {
+            line(&[
+                T("gui: the server refused client-gone: "),
+                N(answer.label()),
+            ]);
+        }
+        launch::destroy(&mut env, &client)?;
+        let left = running.iter().filter(|r| r.is_some()).count() as u64;
+        line(&[
+            T("gui: "),
+            T(name),
+            T(" is gone; "),
+            N(left),
+            T(" clients left"),
+        ]);
+    }
+}
+
+/// Prints why client `name` stops: its exit message or its fault.
+fn report(name: &'static str, info: MessageInfo) {
+    let (mr0, mr1) = (ipc::get_mr(0), ipc::get_mr(1));
+    match info.label() {
+        EXIT_LABEL => line(&[T("gui: "), T(name), T(" exited with status "), N(mr0)]),
+        selvm_abi::VM_FAULT => line(&[
+            T("gui: "),
+            T(name),
+            T(" faulted: VMFault at address "),
+            N(mr1),
+            T(", pc "),
+            N(mr0),
+        ]),
+        other => line(&[T("gui: "), T(name), T(" faulted: fault label "), N(other)]),
+    }
+}
