@@ -115,6 +115,7 @@ pub fn run(o: &Options) -> Result {
             "user/conformance",
             "user/ipc-bench",
             "user/cluster-node",
+            "user/gui",
         ]
         .iter()
         .try_for_each(|c| cargo_step(&format!("fmt --manifest-path {c}/Cargo.toml --check")))
@@ -234,6 +235,22 @@ pub fn run(o: &Options) -> Result {
             cmd.args("nextest run -p selvm --test cluster --run-ignored all".split(' '));
         } else {
             cmd.args("test -p selvm --test cluster -- --include-ignored".split(' '));
+        }
+        process::run(&mut cmd)
+    })?;
+    // The GUI system (docs/gui.md): a scripted `selvm gui` session's screenshot
+    // checked pixel by pixel and byte-identical over two runs (hosts/cli/tests/gui.rs,
+    // ignored by the plain workspace run: it needs the program; about 1 s once built).
+    s.step("gui", || {
+        let wasm = user::build(&root.join("user/gui"), &out, false)?;
+        user::dx(&wasm)?;
+        let mut cmd = cargo();
+        cmd.current_dir(root)
+            .env("SELVM_GUI", wasm.with_extension("sbc"));
+        if process::succeeds(cargo().args(["nextest", "--version"])) {
+            cmd.args("nextest run -p selvm --test gui --run-ignored all".split(' '));
+        } else {
+            cmd.args("test -p selvm --test gui -- --include-ignored".split(' '));
         }
         process::run(&mut cmd)
     })?;

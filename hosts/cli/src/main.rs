@@ -1,9 +1,9 @@
 //! The seLVM command-line tool: the demo, the kernel self-test, the register machine's
 //! `asm`, `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `run` (the hosted machine),
-//! `serve` (the browser page), `node` and `cluster up` (docs/cluster.md), `bench vm`,
-//! `bench ipc` and `bench wasm`. Every command ends with a status of the one table
-//! (`selvm_machine::status`): usage errors 2, bad input 6, output that could not be
-//! written 8 (see `failure`).
+//! `gui` (the GUI system, docs/gui.md), `serve` (the browser page), `node` and
+//! `cluster up` (docs/cluster.md), `bench vm`, `bench ipc` and `bench wasm`. Every
+//! command ends with a status of the one table (`selvm_machine::status`): usage errors
+//! 2, bad input 6, output that could not be written 8 (see `failure`).
 
 #[macro_use]
 mod output;
@@ -17,6 +17,7 @@ mod drive;
 mod dx;
 mod exec;
 mod failure;
+mod gui;
 mod input;
 mod options;
 mod program;
@@ -79,6 +80,10 @@ enum Command {
     /// its root task (an .sbc module, or WebAssembly translated by dx); the console is
     /// stdout.
     Run(run::RunArgs),
+    /// The GUI system in a desktop window: a display server, a launcher and demo
+    /// clients (paint, a game, ...) in address spaces of their own (docs/gui.md);
+    /// with --input-script it runs headless and deterministic.
+    Gui(gui::GuiArgs),
     /// Serve the browser page on 127.0.0.1: the same machine in a Web Worker, a
     /// terminal, a live view of the kernel's threads, IPC objects and capabilities,
     /// a timeline, and the `window.selvm` JavaScript API (docs/web.md).
@@ -159,6 +164,7 @@ fn main() -> ExitCode {
         Some(Command::Bench(Bench::Wasm(a))) => bench_wasm::wasm(&a),
         Some(Command::Bench(Bench::Cluster(a))) => cluster::bench::bench(&a),
         Some(Command::Run(a)) => return run::run(&a),
+        Some(Command::Gui(a)) => return gui::gui(&a),
         Some(Command::Node(a)) => return cluster::node::node(&a),
         Some(Command::Cluster(cluster::ClusterCommand::Up(a))) => return cluster::up::up(&a),
         Some(Command::Serve(a)) => serve::serve(&a),

@@ -25,60 +25,60 @@ print the same bytes every time.",
 pub struct RunArgs {
     /// The program: an .sbc module, or a WebAssembly module (.wasm, or .wat text)
     /// translated with dx first.
-    file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Physical memory of the machine, in MiB (1 to 4096).
     #[arg(long, value_name = "MIB", default_value_t = 64,
           value_parser = crate::options::whole::<u64, 1, 4096>)]
-    memory: u64,
+    pub(crate) memory: u64,
     /// Stop after this many instructions (exit status 5; 1 to 10^18).
     #[arg(long, value_name = "N",
           value_parser = crate::options::whole::<u64, 1, 1_000_000_000_000_000_000>)]
-    max_instructions: Option<u64>,
+    pub(crate) max_instructions: Option<u64>,
     /// Stop after this many seconds of host time (exit status 5; more than 0, at
     /// most 10^9).
     #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
-    timeout: Option<f64>,
+    pub(crate) timeout: Option<f64>,
     /// Write a Chrome/Perfetto trace (JSON) of threads running, system calls, IPC,
     /// faults, interrupts and ticks to this file (machine time: host time, or virtual
     /// time with --deterministic).
     #[arg(long, value_name = "FILE")]
-    trace: Option<PathBuf>,
+    pub(crate) trace: Option<PathBuf>,
     /// Write the kernel's objects as the run ended to this file (JSON: threads,
     /// endpoints and notifications with their queues, the root CNode, the capability
     /// derivation tree; docs/hosted.md#introspection), whatever way the run ended.
     #[arg(long, value_name = "FILE")]
-    stats: Option<PathBuf>,
+    pub(crate) stats: Option<PathBuf>,
     /// Run the kernel's invariant checker after every kernel entry (a debug mode,
     /// slow); a violation stops the machine with exit status 7.
     #[arg(long)]
-    check_invariants: bool,
+    pub(crate) check_invariants: bool,
     /// Virtual time: the kernel ticks every --tick-instructions instructions and
     /// the timer device counts them, so the same input gives the same output (CI
     /// runs this way). Without it the machine ticks every 2 ms of host time.
     #[arg(long)]
-    deterministic: bool,
+    pub(crate) deterministic: bool,
     /// Instructions per kernel timer tick, with --deterministic (1 to 10^8).
     #[arg(long, value_name = "N", default_value_t = 100_000,
           value_parser = crate::options::whole::<u64, 1, 100_000_000>)]
-    tick_instructions: u64,
+    pub(crate) tick_instructions: u64,
     /// Give the machine a framebuffer of this size (XRGB8888 pixels, each side 1 to
     /// 4096, at most 8 MiB in all) and an input device; the guest presents into it
     /// (docs/vm-abi.md). Off by default.
     #[arg(long, value_name = "WIDTHxHEIGHT", value_parser = crate::display::size)]
-    display: Option<(u32, u32)>,
+    pub(crate) display: Option<(u32, u32)>,
     /// Keyboard and pointer events for the input device, each at an instruction
     /// count: lines such as `at 5000 key down 30`, `at 6000 pointer 10 20`, `at 7000
     /// button down 0` (docs/hosted.md). Gives the machine an input device.
     #[arg(long, value_name = "FILE")]
-    input_script: Option<PathBuf>,
+    pub(crate) input_script: Option<PathBuf>,
     /// Write the framebuffer as a PNG to this file when the run ends (needs --display).
     #[arg(long, value_name = "FILE", requires = "display")]
-    screenshot: Option<PathBuf>,
+    pub(crate) screenshot: Option<PathBuf>,
     /// Show the framebuffer in a desktop window as the guest presents it; the window's
     /// keyboard and mouse feed the input device, and closing it stops the run (status
     /// 130). Needs --display; not with --input-script.
     #[arg(long, requires = "display", conflicts_with = "input_script")]
-    window: bool,
+    pub(crate) window: bool,
 }
 
 /// `selvm` with no arguments (or `selvm demo`): boots the hosted machine with
