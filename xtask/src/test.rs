@@ -222,8 +222,8 @@ pub fn run(o: &Options) -> Result {
         Ok(())
     })?;
     // Clusters of real `selvm node` processes on 127.0.0.1 running the cluster's user
-    // program: 3 and 5 nodes calling each other, a node killed mid-run
-    // (hosts/cli/tests/cluster.rs; its tests needing the program are ignored by the
+    // program: 3 and 5 nodes calling each other, a node killed mid-run, `selvm cluster
+    // demo` (hosts/cli/tests/cluster.rs; its tests needing the program are ignored by the
     // plain workspace run).
     s.step("cluster", || {
         let wasm = user::build(&root.join("user/cluster-node"), &out, false)?;

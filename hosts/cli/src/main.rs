@@ -1,9 +1,9 @@
 //! The seLVM command-line tool: the demo, the kernel self-test, the register machine's
 //! `asm`, `dis` and `exec`, `dx` (WebAssembly to `.sbc`), `run` (the hosted machine),
-//! `gui` (the GUI system, docs/gui.md), `serve` (the browser page), `node` and
-//! `cluster up` (docs/cluster.md), `bench vm`, `bench ipc` and `bench wasm`. Every
-//! command ends with a status of the one table (`selvm_machine::status`): usage errors
-//! 2, bad input 6, output that could not be written 8 (see `failure`).
+//! `gui` (the GUI system, docs/gui.md), `serve` (the browser page), `node`, `cluster
+//! up` and `cluster demo` (docs/cluster.md), `bench vm`, `bench ipc` and `bench
+//! wasm`. Every command ends with a status of the one table (`selvm_machine::status`):
+//! usage errors 2, bad input 6, output that could not be written 8 (see `failure`).
 
 #[macro_use]
 mod output;
@@ -167,6 +167,7 @@ fn main() -> ExitCode {
         Some(Command::Gui(a)) => return gui::gui(&a),
         Some(Command::Node(a)) => return cluster::node::node(&a),
         Some(Command::Cluster(cluster::ClusterCommand::Up(a))) => return cluster::up::up(&a),
+        Some(Command::Cluster(cluster::ClusterCommand::Demo(a))) => return cluster::demo::demo(&a),
         Some(Command::Serve(a)) => serve::serve(&a),
     };
     match result.and_then(|()| output::flush_stdout()) {

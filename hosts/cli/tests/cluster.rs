@@ -517,3 +517,48 @@ fn a_restarted_node_rejoins_with_a_new_incarnation_and_serves_again() {
     assert!(node1.is_up(2));
     let _ = node2.child.kill();
 }
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn the_cluster_demo_fails_over_to_the_standby_and_back() {
+    let program = cluster_node();
+    let args = ["cluster".as_ref(), "demo".as_ref(), program.as_os_str()];
+    let started = Instant::now();
+    let (status, lines) = Running::start(&args).finish(Duration::from_secs(180));
+    assert_eq!(status, 0, "{lines:#?}");
+    assert!(started.elapsed() < Duration::from_secs(180));
+    // The demo's steps in order, each by the node that took it.
+    let at = |what: &str| {
+        let i = lines.iter().position(|l| l.starts_with(what));
+        i.unwrap_or_else(|| panic!("{what:?} missing: {lines:#?}"))
+    };
+    let killed = at("[demo] killing node 1");
+    let restarted = at("[demo] restarting node 1");
+    let steps = [
+        at("[node 1] kv primary: serving, registered as kv"),
+        killed,
+        restarted,
+        at("[node 1] kv primary: merged the standby's state, keys written: 2"),
+        at("[demo] every step seen"),
+    ];
+    assert!(steps.is_sorted(), "{steps:?}: {lines:#?}");
+    for c in [2, 3] {
+        let mine = |what: &str| {
+            (lines.iter()).position(|l| l.starts_with(&format!("[node {c}] client: {what}")))
+        };
+        let wrote = mine(&format!("wrote key {c} = ")).expect("wrote");
+        let failed = mine("call to node 1 failed: peer down (label REMOTE_ERROR_LABEL | 1)")
+            .expect("failed");
+        let over = mine("failed over to kv-standby on node 2: key").expect("over");
+        let back = mine("kv on node 1 is back with key").expect("back");
+        let done = mine("done: ").expect("done");
+        let order = [wrote, killed, failed, over, restarted, back, done];
+        assert!(order.is_sorted(), "node {c}: {order:?}: {lines:#?}");
+        assert!(
+            lines[over].ends_with(", the last value written"),
+            "{}",
+            lines[over]
+        );
+        assert!(lines[done].ends_with(", 0 wrong"), "{}", lines[done]);
+    }
+}

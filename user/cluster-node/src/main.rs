@@ -9,13 +9,18 @@
 //! its calls return, and finally stops the other nodes and halts (status 0 when every
 //! answer was right). The other nodes halt when node 1 stops them or goes down, and
 //! print the node events their network service sees.
+//! With 1 in the network device's ARGUMENT register (`selvm node --argument 1`, as
+//! `selvm cluster demo` starts nodes) the nodes run the key-value demo's roles instead
+//! ([`demo`], [`kv`]) and never halt by themselves.
 //! Build: `cargo xtask build-user user/cluster-node`.
 
 #![no_std]
 #![no_main]
 
 mod client;
+mod demo;
 mod device;
+mod kv;
 mod names;
 mod print;
 mod servers;
@@ -26,7 +31,7 @@ use libsel4::{BootInfo, CapRights, Error, cnode, debug_halt_status, irq, tcb};
 use print::{Part::*, line};
 use sel4rt::{Env, ROOT_CNODE, ROOT_TCB, types};
 use selvm_abi::vm::device::IRQ_NETWORK;
-use selvm_abi::vm::network::{NET_INCARNATION, NET_NODE, NET_NODES};
+use selvm_abi::vm::network::{NET_ARGUMENT, NET_INCARNATION, NET_NODE, NET_NODES};
 
 rt::main!(main);
 
@@ -102,7 +107,11 @@ fn start() -> Result<(), Error> {
     names::set_name_cap(name_cap);
     let objects = servers::start(&mut env, me, nodes, endpoint)?;
     let mut pool = workers::Pool::new(&mut env, &objects)?;
-    if me == 1 {
+    // ARGUMENT 1: the roles of `selvm cluster demo`; else node 1's test client.
+    let demo = dev.net_read(NET_ARGUMENT) == 1;
+    if demo {
+        demo::start(&mut env, dev, me)?;
+    } else if me == 1 {
         client::start(&mut env, dev, endpoint, nodes)?;
     }
     let s = service::Service {
@@ -113,9 +122,9 @@ fn start() -> Result<(), Error> {
         probe_slot: env.slots.alloc()?,
         scratch_slot: env.slots.alloc()?,
         me,
-        halt_when_down: if me == 1 { 0 } else { 1 },
-        // Node 1's client prints; elsewhere the service does.
-        print_events: me != 1,
+        halt_when_down: if me == 1 || demo { 0 } else { 1 },
+        // Node 1's client prints, and the demo's roles; elsewhere the service does.
+        print_events: me != 1 && !demo,
     };
     service::run(&s, &mut env, &mut pool);
     Ok(())

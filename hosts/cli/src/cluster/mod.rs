@@ -1,8 +1,10 @@
 //! The cluster commands: `selvm node` runs one node of a cluster described in a file,
 //! `selvm cluster up` a local cluster of child `selvm node` processes on 127.0.0.1
-//! (docs/cluster.md); `selvm bench cluster` measures a remote Call.
+//! (docs/cluster.md), `selvm cluster demo` the key-value fail-over demo on three of
+//! them; `selvm bench cluster` measures a remote Call.
 
 pub mod bench;
+pub mod demo;
 pub mod node;
 pub mod up;
 
@@ -15,4 +17,8 @@ pub enum ClusterCommand {
     /// fresh keys and a free port, their consoles shown line by line prefixed with the
     /// node id.
     Up(up::UpArgs),
+    /// Three local nodes running the key-value demo: a primary on node 1 replicated
+    /// (a CRDT) to a standby on node 2, clients on nodes 2 and 3 finding them by name;
+    /// node 1 is killed (the clients fail over) and restarted (they come back).
+    Demo(demo::DemoArgs),
 }

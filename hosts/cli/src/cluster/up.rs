@@ -49,10 +49,10 @@ pub struct UpArgs {
 }
 
 /// A line one node printed.
-struct Line {
-    node: u64,
-    stderr: bool,
-    text: String,
+pub(super) struct Line {
+    pub(super) node: u64,
+    pub(super) stderr: bool,
+    pub(super) text: String,
 }
 
 /// Runs `selvm cluster up`.
@@ -88,7 +88,7 @@ pub fn up(a: &UpArgs) -> ExitCode {
 }
 
 /// A configuration of `n` nodes on free loopback ports with fresh keys.
-fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> {
+pub(super) fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> {
     let mut nodes = Vec::new();
     // Hold every listener until all ports are chosen, so no two nodes get one port.
     let mut held = Vec::new();
@@ -109,7 +109,7 @@ fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> {
 }
 
 /// A fresh folder only this user can read (it holds private keys).
-fn private_dir() -> Result<PathBuf, Failure> {
+pub(super) fn private_dir() -> Result<PathBuf, Failure> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.subsec_nanos());
@@ -173,7 +173,12 @@ fn run(a: &UpArgs, config: &ClusterConfig, path: &Path) -> ExitCode {
 }
 
 /// Sends every line `stream` gives to the printer, on a thread of its own.
-fn forward(node: u64, stderr: bool, stream: impl Read + Send + 'static, to: Sender<Line>) {
+pub(super) fn forward(
+    node: u64,
+    stderr: bool,
+    stream: impl Read + Send + 'static,
+    to: Sender<Line>,
+) {
     let reader = move || {
         for text in BufReader::new(stream).lines().map_while(Result::ok) {
             if to.send(Line { node, stderr, text }).is_err() {
