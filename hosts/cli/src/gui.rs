@@ -31,8 +31,12 @@ pub struct GuiArgs {
     #[arg(long, value_name = "FILE")]
     screenshot: Option<PathBuf>,
     /// No window even without an input script (with --screenshot, say).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "window")]
     headless: bool,
+    /// A window even with an input script (the window's own input is fed too; under
+    /// Xvfb nobody types, which is how the frame rate in a window is measured).
+    #[arg(long)]
+    window: bool,
     /// Stop after this many seconds of host time (exit status 5).
     #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
     timeout: Option<f64>,
@@ -62,7 +66,7 @@ pub fn gui(a: &GuiArgs) -> ExitCode {
         display: Some(a.display),
         input_script: a.input_script.clone(),
         screenshot: a.screenshot.clone(),
-        window: !scripted && !a.headless,
+        window: a.window || (!scripted && !a.headless),
     };
     crate::run::run(&run)
 }
