@@ -11,6 +11,7 @@
 pub mod config;
 pub mod conn;
 pub mod directory;
+pub mod faults;
 #[cfg(unix)]
 pub mod shm;
 #[cfg(not(unix))]

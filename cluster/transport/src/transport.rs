@@ -27,6 +27,7 @@
 use crate::config::{ClusterConfig, key_hex};
 use crate::conn::{Conn, Event};
 use crate::directory::{Directory, DirectoryError};
+use crate::faults::{Dice, Faults};
 use crate::shm::{self, Link};
 use mio::net::{TcpListener, TcpStream};
 #[cfg(unix)]
@@ -37,7 +38,7 @@ use selvm_abi::vm::network::{
 };
 use selvm_cluster_proto::guest::{Message, NameRequest};
 use selvm_cluster_proto::{Core, Output, Timeouts};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 #[cfg(unix)]
 use std::os::fd::AsRawFd;
@@ -71,6 +72,10 @@ pub struct Transport {
     redial_at: HashMap<u64, u64>,
     core: Core,
     directory: Directory,
+    faults: Faults,
+    dice: Dice,
+    /// Frames held back by a delay fault: (when they leave, peer, frame), in order.
+    delayed: VecDeque<(u64, u64, Vec<u8>)>,
     start: Instant,
     for_guest: Vec<Vec<u8>>,
     log: Vec<String>,
@@ -111,6 +116,9 @@ impl Transport {
             redial_at: HashMap::new(),
             core: Core::new(me, incarnation, nodes, timeouts),
             directory: Directory::new(me, incarnation),
+            faults: Faults::default(),
+            dice: Dice::new(incarnation),
+            delayed: VecDeque::new(),
             start: Instant::now(),
             for_guest: Vec::new(),
             log: Vec::new(),
@@ -142,6 +150,11 @@ impl Transport {
         let now = self.now_ns();
         self.core.from_guest(message, now);
         self.act();
+    }
+
+    /// Injects `faults` from now on ([`crate::faults`]).
+    pub fn set_faults(&mut self, faults: Faults) {
+        self.faults = faults;
     }
 
     /// This node's replica of the name directory.
@@ -235,6 +248,9 @@ impl Transport {
         if let Some(&d) = self.redial_at.values().min() {
             wait = wait.min(Duration::from_nanos(d.saturating_sub(now)));
         }
+        if let Some(&(d, _, _)) = self.delayed.front() {
+            wait = wait.min(Duration::from_nanos(d.saturating_sub(now)));
+        }
         let links = self.conns.values().filter(|c| c.link.is_some()).count();
         if links > 0 && !wait.is_zero() {
             wait = self.spin_then_sleep(wait);
@@ -285,7 +301,35 @@ impl Transport {
         self.drop_slow_handshakes(now);
         self.core.tick(now);
         self.act();
+        self.send_delayed(now);
         Ok(())
+    }
+
+    /// Sends the delayed frames whose time has come.
+    fn send_delayed(&mut self, now: u64) {
+        while self.delayed.front().is_some_and(|&(d, _, _)| d <= now) {
+            if let Some((_, node, frame)) = self.delayed.pop_front() {
+                self.send_frame(node, &frame);
+            }
+        }
+    }
+
+    /// Gives a peer's frame to the core, unless a cut link loses it.
+    fn deliver(&mut self, node: u64, frame: &[u8], now: u64) {
+        if !self.faults.is_cut(self.me, node) {
+            self.core.from_peer(node, frame, now);
+        }
+    }
+
+    /// Sends a frame to a peer now (closing the connection when that fails).
+    fn send_frame(&mut self, node: u64, frame: &[u8]) {
+        let Some(&t) = self.by_node.get(&node) else {
+            return;
+        };
+        let failed = (self.conns.get_mut(&t)).is_some_and(|c| c.send(frame).is_err());
+        if failed {
+            self.close(t);
+        }
     }
 
     /// Spins on the co-located peers' rings up to [`SPIN`], then marks them as
@@ -335,7 +379,7 @@ impl Transport {
         }
         let now = self.now_ns();
         for f in frames {
-            self.core.from_peer(node, &f, now);
+            self.deliver(node, &f, now);
         }
         if let Some(e) = broken {
             self.log
@@ -489,7 +533,7 @@ impl Transport {
                         // The dialler chose TCP after all.
                         self.core.connected(node, now);
                     }
-                    self.core.from_peer(node, &f, now);
+                    self.deliver(node, &f, now);
                 }
             }
         }
@@ -642,16 +686,17 @@ impl Transport {
             match o {
                 Output::Guest(m) => self.for_guest.push(m),
                 Output::Peer(node, frame) => {
-                    let Some(&t) = self.by_node.get(&node) else {
-                        continue;
-                    };
-                    let failed = self
-                        .conns
-                        .get_mut(&t)
-                        .is_some_and(|c| c.send(&frame).is_err());
-                    if failed {
-                        self.close(t);
+                    let f = &self.faults;
+                    if f.is_cut(self.me, node) || (f.drop > 0.0 && self.dice.chance(f.drop)) {
+                        continue; // lost
                     }
+                    if !f.delay.is_zero() || !self.delayed.is_empty() {
+                        // Held back (behind any frame still held, so in order).
+                        let at = self.now_ns() + f.delay.as_nanos() as u64;
+                        self.delayed.push_back((at, node, frame));
+                        continue;
+                    }
+                    self.send_frame(node, &frame);
                 }
                 Output::PeerUp(node) => {
                     if let Some(state) = self.directory.state() {

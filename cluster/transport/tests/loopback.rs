@@ -279,3 +279,70 @@ fn a_name_registered_on_one_node_is_looked_up_on_every_other() {
         ts.iter().all(|t| t.directory().entries().len() == 2)
     });
 }
+
+#[test]
+fn a_cut_link_partitions_two_nodes_the_directory_goes_round_and_the_link_heals() {
+    use selvm_abi::vm::network::MSG_REGISTER;
+    use selvm_cluster::faults::Faults;
+    let c = cluster(3);
+    let (mut a, mut b, mut d) = (bind(&c, 1), bind(&c, 2), bind(&c, 3));
+    let all_up = |ts: &mut [&mut Transport]| {
+        ts[0].is_up(2) && ts[0].is_up(3) && ts[1].is_up(3) && ts[2].is_up(1)
+    };
+    until(&mut [&mut a, &mut b, &mut d], all_up);
+    // Cut 1 - 3 (each side applies it): a call from 1 to 3 fails once 3 is silent.
+    let cut = Faults::parse("cut 1 3").unwrap();
+    for t in [&mut a, &mut b, &mut d] {
+        t.set_faults(cut.clone());
+    }
+    a.from_guest(&call(3, 7, vec![1]));
+    let mut seen = Vec::new();
+    until(&mut [&mut a, &mut b, &mut d], |ts| {
+        seen.extend(calls_and_replies(ts[0]));
+        !seen.is_empty()
+    });
+    assert_eq!(
+        (seen[0].kind, seen[0].call_id, seen[0].label),
+        (MSG_ERROR, 7, ERROR_PEER_DOWN)
+    );
+    assert!(!a.is_up(3) && a.is_up(2) && d.is_up(2));
+    // A name registered on node 1 reaches node 3 through node 2.
+    a.from_guest(&name_request(MSG_REGISTER, 8, 4, "across"));
+    until(&mut [&mut a, &mut b, &mut d], |ts| {
+        ts[2].directory().lookup("across").is_some()
+    });
+    assert!(!a.is_up(3), "still cut");
+    // Healed: 1 and 3 find each other again.
+    for t in [&mut a, &mut b, &mut d] {
+        t.set_faults(Faults::default());
+    }
+    until(&mut [&mut a, &mut b, &mut d], all_up);
+}
+
+#[test]
+fn a_delayed_link_delivers_late_and_in_order() {
+    use selvm_cluster::faults::Faults;
+    let c = cluster(2);
+    let (mut a, mut b) = (bind(&c, 1), bind(&c, 2));
+    until(&mut [&mut a, &mut b], |ts| ts[0].is_up(2) && ts[1].is_up(1));
+    a.set_faults(Faults::parse("delay 200").unwrap());
+    let sent = Instant::now();
+    for id in 1..=3 {
+        a.from_guest(&call(2, id, vec![id]));
+    }
+    let mut seen = Vec::new();
+    until(&mut [&mut a, &mut b], |ts| {
+        seen.extend(calls_and_replies(ts[1]));
+        seen.len() == 3
+    });
+    assert!(
+        sent.elapsed() >= Duration::from_millis(200),
+        "{:?}",
+        sent.elapsed()
+    );
+    let ids: Vec<u64> = seen.iter().map(|m| m.call_id).collect();
+    assert_eq!(ids, [1, 2, 3]);
+    // Every frame this node sends is lost: the peer sees a silent node and drops it.
+    a.set_faults(Faults::parse("drop 1").unwrap());
+    until(&mut [&mut a, &mut b], |ts| !ts[1].is_up(1));
+}

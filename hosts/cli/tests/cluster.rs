@@ -78,8 +78,14 @@ struct Running {
 
 impl Running {
     fn start(args: &[&std::ffi::OsStr]) -> Running {
+        Running::start_with(args, &[])
+    }
+
+    /// The same, with `env` set in its environment.
+    fn start_with(args: &[&std::ffi::OsStr], env: &[(&str, &std::ffi::OsStr)]) -> Running {
         let mut child = Command::new(SELVM)
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -417,6 +423,11 @@ fn killed_node(shm: bool) {
 
 /// Node 1 played by this test's own transport, node 2 a real `selvm node` process.
 fn start_node_2(config: &std::path::Path) -> Running {
+    start_node_2_with(config, &[])
+}
+
+/// The same, with `env` set for node 2.
+fn start_node_2_with(config: &std::path::Path, env: &[(&str, &std::ffi::OsStr)]) -> Running {
     let program = cluster_node();
     let args = [
         "node".as_ref(),
@@ -428,7 +439,7 @@ fn start_node_2(config: &std::path::Path) -> Running {
         "60".as_ref(),
         program.as_os_str(),
     ];
-    Running::start(&args)
+    Running::start_with(&args, env)
 }
 
 /// Calls node 2's adder from `t` (node 1) until it answers; the answer's registers.
@@ -561,4 +572,36 @@ fn the_cluster_demo_fails_over_to_the_standby_and_back() {
         );
         assert!(lines[done].ends_with(", 0 wrong"), "{}", lines[done]);
     }
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn faults_injected_into_a_running_node_partition_delay_and_heal_its_link() {
+    let c = config(2);
+    let dir = temp_dir("faults");
+    let path = dir.join("cluster.toml");
+    std::fs::write(&path, c.to_toml()).unwrap();
+    let faults = dir.join("faults");
+    std::fs::write(&faults, "cut 1 2\n").unwrap();
+    let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
+    let mut node2 = start_node_2_with(&path, &[("SELVM_CLUSTER_FAULTS", faults.as_os_str())]);
+    node2.until("faults: link 1-2 cut", Duration::from_secs(10));
+    // Cut: node 2 drops every frame from and to node 1, so it never comes up here.
+    let end = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < end {
+        node1.poll(Duration::from_millis(10)).unwrap();
+        assert!(!node1.is_up(2), "node 2 came up through a cut link");
+    }
+    // Healed by rewriting the file: node 2 comes up and answers.
+    std::fs::write(&faults, "").unwrap();
+    node2.until("faults: none", Duration::from_secs(10));
+    assert_eq!(add_on_node_2(&mut node1, 1, 40, 2), [42, 2]);
+    // Slowed: node 2's frames leave 300 ms late.
+    std::fs::write(&faults, "delay 300\n").unwrap();
+    node2.until("faults: frames sent 300 ms late", Duration::from_secs(10));
+    let asked = Instant::now();
+    assert_eq!(add_on_node_2(&mut node1, 2, 5, 6), [11, 2]);
+    let took = asked.elapsed();
+    assert!(took >= Duration::from_millis(300), "answered in {took:?}");
+    let _ = node2.child.kill();
 }

@@ -4,12 +4,16 @@
 //! its guest transmitted goes to the transport, what the transport received goes into
 //! the device's receive ring, and an idle machine waits in the transport's poll (so a
 //! message that arrives wakes it at once). The console is stdout; the transport's
-//! notices (rejected peers, lost connections) go to stderr.
+//! notices (rejected peers, lost connections) go to stderr. With the environment
+//! variable `SELVM_CLUSTER_FAULTS` naming a file, the node injects the faults it
+//! lists (cut links, delays, losses: `selvm_cluster::faults`) and reads it again
+//! whenever it changes.
 
 use crate::drive::{Ended, HostClock, interrupt_flag};
 use crate::failure::Failure;
 use crate::output::ConsoleOut;
 use clap::Args;
+use selvm_cluster::faults::{FAULTS_ENV, FaultsFile};
 use selvm_cluster::{ClusterConfig, Timeouts, Transport};
 use selvm_machine::devices::NodeIdentity;
 use selvm_machine::devices::network::split_output;
@@ -25,6 +29,8 @@ const PIECE: u64 = 1 << 16;
 const POLL: Duration = Duration::from_millis(50);
 /// How long a stopping node gives its Goodbyes to leave.
 const LINGER: Duration = Duration::from_millis(200);
+/// How often the faults file is looked at.
+const FAULTS_CHECK: Duration = Duration::from_millis(100);
 
 /// Options of `selvm node`.
 #[derive(Args)]
@@ -110,8 +116,19 @@ pub fn node(a: &NodeArgs) -> ExitCode {
         Ok(id) => id,
         Err(e) => return Failure::bad_input(format!("the network device: {e:?}")).report(),
     };
+    let mut faults = std::env::var_os(FAULTS_ENV).map(FaultsFile::new);
+    if let Some(f) = &mut faults {
+        match f.changed() {
+            Some(Err(e)) => return Failure::bad_input(format!("{FAULTS_ENV}: {e}")).report(),
+            Some(Ok(rules)) => {
+                eprintln!("node {}: faults: {}", a.id, rules.describe());
+                transport.set_faults(rules);
+            }
+            None => {}
+        }
+    }
     let timeout = a.timeout.map(Duration::from_secs_f64);
-    let ended = drive(&mut machine, &mut transport, network, a.id, timeout);
+    let ended = drive(&mut machine, &mut transport, network, a.id, timeout, faults);
     transport.leave(LINGER);
     crate::run::ended(ended, &machine)
 }
@@ -124,8 +141,10 @@ fn drive(
     network: DeviceId,
     id: u64,
     timeout: Option<Duration>,
+    mut faults: Option<FaultsFile>,
 ) -> Ended {
     let started = Instant::now();
+    let mut faults_checked = started;
     let interrupted = interrupt_flag();
     let mut console = ConsoleOut::new();
     let mut sent = Vec::new();
@@ -158,6 +177,20 @@ fn drive(
         }
         for line in t.take_log() {
             eprintln!("node {id}: {line}");
+        }
+        if let Some(f) = faults
+            .as_mut()
+            .filter(|_| faults_checked.elapsed() >= FAULTS_CHECK)
+        {
+            faults_checked = Instant::now();
+            match f.changed() {
+                Some(Ok(rules)) => {
+                    eprintln!("node {id}: faults: {}", rules.describe());
+                    t.set_faults(rules);
+                }
+                Some(Err(e)) => eprintln!("node {id}: faults file ignored: {e}"),
+                None => {}
+            }
         }
         if interrupted.load(Ordering::SeqCst) {
             return Ended::Interrupted;
