@@ -186,8 +186,8 @@ impl Translator<'_> {
             return (r, o);
         }
         let s = self.scratch(0);
-        self.load_const(s, offset);
-        self.code.emit(Op::I64Add, &[s as u32, r as u32, s as u32]);
+        let k = self.const_reg(offset, s);
+        self.code.emit(Op::I64Add, &[s as u32, r as u32, k as u32]);
         (s, 0)
     }
 

@@ -65,6 +65,12 @@ impl Translator<'_> {
                 for d in height..self.stack.len() {
                     self.place_home(d);
                 }
+                if self.loops_open() == 1 {
+                    // An outermost loop: its hoisted constants are loaded before it.
+                    for (pin, bits) in self.hoist.enter_outer() {
+                        self.load_const(self.locals as u16 + pin, bits);
+                    }
+                }
                 self.code.bind(label);
                 self.last_def = None;
             }
@@ -80,6 +86,14 @@ impl Translator<'_> {
             }
             _ => {}
         }
+    }
+
+    /// Loops open (translated, not dead) around the current point.
+    fn loops_open(&self) -> usize {
+        self.frames
+            .iter()
+            .filter(|f| f.kind == Kind::Loop && !f.dead)
+            .count()
     }
 
     /// `else`.
@@ -141,6 +155,8 @@ impl Translator<'_> {
         }
         if frame.kind != Kind::Loop {
             self.code.bind(frame.label);
+        } else if self.loops_open() == 0 {
+            self.hoist.leave_outer();
         }
         self.stack.truncate(frame.height);
         for _ in 0..frame.results {
@@ -164,7 +180,7 @@ impl Translator<'_> {
     fn needs_moves(&self, height: usize, n: usize) -> bool {
         let first = self.stack.len().saturating_sub(n);
         (0..n).any(|k| {
-            let home = (self.locals as usize + height + k) as u16;
+            let home = self.home_index(height + k) as u16;
             self.stack.get(first + k) != Some(&Val::Reg(home))
         })
     }
@@ -360,8 +376,7 @@ impl Translator<'_> {
             Opnd::R(y) => y,
             Opnd::K(k) => {
                 let s = self.scratch(0);
-                self.load_const(s, k);
-                s
+                self.const_reg(k, s)
             }
         };
         let (rop, a, b) = reg_branch(op, x, y, c.wide);

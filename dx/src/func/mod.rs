@@ -1,13 +1,15 @@
 //! Function body translation: validates the body, then walks its operators once,
 //! keeping the operand stack as registers (`stack.rs`), structured control flow as
 //! labels and branches (`control.rs`) and each operator's lowering in `ops.rs` (numeric)
-//! and `access.rs` (memory, tables, globals, calls). Register layout of a frame:
-//! parameters, then declared locals, then one home register per operand-stack slot,
-//! then a few scratch registers.
+//! and `access.rs` (memory, tables, globals, calls), with loop-invariant constants
+//! hoisted (`hoist.rs`). Register layout of a frame: parameters, declared locals, the
+//! pinned constants, then one home register per operand-stack slot, then a few scratch
+//! registers.
 
 mod access;
 mod code;
 mod control;
+mod hoist;
 mod ops;
 mod stack;
 
@@ -16,6 +18,7 @@ use crate::module::ModuleState;
 use crate::types::zero_bits;
 use code::Code;
 use control::{Frame, Kind};
+use hoist::Hoist;
 use selvm_vm::asm::builder::FunctionDef;
 use stack::Val;
 use wasmparser::{BlockType, FuncValidator, FunctionBody, Operator, ValidatorResources};
@@ -36,8 +39,13 @@ pub(super) struct Translator<'m> {
     frames: Vec<Frame>,
     /// Constants for `ldc`, indexed by this function's own numbering.
     consts: Vec<u64>,
-    /// Parameters plus declared locals: the first operand-stack home.
+    /// Parameters plus declared locals.
     locals: u32,
+    /// Registers after the locals holding hoisted constants (`hoist.rs`); the
+    /// operand-stack homes follow them.
+    pins: u32,
+    /// Which constants loops read, and which are pinned.
+    hoist: Hoist,
     /// The function's result count.
     results: usize,
     /// One more than the highest register used.
@@ -84,7 +92,12 @@ pub(crate) fn translate(
         }
         local_types.extend(std::iter::repeat_n(t, count as usize));
     }
-    for long_branches in [false, true] {
+    // Attempts: constants noted (then pinned, if loops read any), and short branches
+    // (then long ones, if a branch does not reach).
+    let mut hoist = Hoist::default();
+    let mut long_branches = false;
+    loop {
+        let pins = hoist.registers();
         let mut t = Translator {
             m,
             code: core::mem::take(&mut ctx.code),
@@ -92,8 +105,10 @@ pub(crate) fn translate(
             frames: core::mem::take(&mut ctx.frames),
             consts: Vec::new(),
             locals: local_types.len() as u32,
+            pins,
+            hoist,
             results: ty.results().len(),
-            max_reg: local_types.len() as u32,
+            max_reg: local_types.len() as u32 + pins,
             reachable: true,
             last_def: None,
             long_branches,
@@ -107,18 +122,30 @@ pub(crate) fn translate(
         let frame = t.max_reg.max(ty.results().len() as u32).max(1);
         let words = t.code.words.clone();
         let consts = core::mem::take(&mut t.consts);
+        hoist = t.hoist;
         ctx.code = t.code;
         ctx.stack = t.stack;
         ctx.frames = t.frames;
         result?;
         if too_many || frame > u16::MAX as u32 {
+            if pins > 0 {
+                // The pins made the frame too large: translate without them.
+                hoist = Hoist::off();
+                continue;
+            }
             return Err(Error::limit(
                 func(),
                 0,
                 "more than 65535 registers in a frame",
             ));
         }
+        if let Some(planned) = hoist.plan() {
+            hoist = planned;
+            continue;
+        }
         if overflow && !long_branches {
+            long_branches = true;
+            hoist.restart();
             continue;
         }
         if overflow {
@@ -134,7 +161,6 @@ pub(crate) fn translate(
             consts,
         });
     }
-    unreachable!("the second attempt returns")
 }
 
 impl Translator<'_> {

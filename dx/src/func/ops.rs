@@ -306,6 +306,10 @@ impl Translator<'_> {
                 // `a` is a local or a constant (an entry in a register is in `dst`).
                 let src = match a {
                     Val::Local(r) | Val::Reg(r) => r,
+                    Val::Const(bits) => {
+                        let s = self.scratch(1);
+                        self.const_reg(bits, s)
+                    }
                     a => {
                         let s = self.scratch(1);
                         self.copy_to(a, s);

@@ -156,8 +156,26 @@ pub(super) fn imm16(v: u64, wide: bool) -> Option<i16> {
 impl Translator<'_> {
     /// The home register of stack slot `depth`.
     pub(super) fn home(&mut self, depth: usize) -> u16 {
-        let r = self.locals as usize + depth;
+        let r = self.home_index(depth);
         self.use_reg(r)
+    }
+
+    /// The register index of stack slot `depth`'s home (after locals and pins).
+    pub(super) fn home_index(&self, depth: usize) -> usize {
+        self.locals as usize + self.pins as usize + depth
+    }
+
+    /// A register holding constant `bits`, to be read (never written): its pinned
+    /// register inside a loop that hoisted it (`hoist.rs`), else `fallback` loaded
+    /// with it.
+    pub(super) fn const_reg(&mut self, bits: u64, fallback: u16) -> u16 {
+        match self.hoist.lookup(bits) {
+            Some(pin) => self.locals as u16 + pin,
+            None => {
+                self.load_const(fallback, bits);
+                fallback
+            }
+        }
     }
 
     /// Notes that register `r` is used (for the frame size); flags a frame too large.
@@ -224,7 +242,11 @@ impl Translator<'_> {
     pub(super) fn reg_of(&mut self, v: Val, depth: usize) -> u16 {
         match v {
             Val::Local(r) | Val::Reg(r) => r,
-            Val::Const(_) | Val::Cmp(_) => {
+            Val::Const(bits) => {
+                let home = self.home(depth);
+                self.const_reg(bits, home)
+            }
+            Val::Cmp(_) => {
                 let home = self.home(depth);
                 self.copy_to(v, home);
                 home
@@ -284,16 +306,14 @@ impl Translator<'_> {
             Opnd::R(r) => r,
             Opnd::K(k) => {
                 let s = self.scratch(0);
-                self.load_const(s, k);
-                s
+                self.const_reg(k, s)
             }
         };
         let rhs = match c.rhs {
             Opnd::R(r) => r,
             Opnd::K(k) => {
                 let s = self.scratch(1);
-                self.load_const(s, k);
-                s
+                self.const_reg(k, s)
             }
         };
         self.code
