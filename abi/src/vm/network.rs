@@ -83,7 +83,8 @@ pub const MSG_REGISTER: Word = 7;
 /// or a [`MSG_ERROR`] with [`ERROR_NO_SUCH_NAME`].
 pub const MSG_LOOKUP: Word = 8;
 /// Kind (transmit): remove a name this node registered (name as for
-/// [`MSG_REGISTER`]); answered as [`MSG_REGISTER`] is.
+/// [`MSG_REGISTER`]); answered by a [`MSG_REPLY`] (registers: this node, 0) or a
+/// [`MSG_ERROR`] with [`ERROR_NO_SUCH_NAME`] when this node has no such name.
 pub const MSG_UNREGISTER: Word = 9;
 /// Longest name in the directory, in bytes.
 pub const NAME_MAX: usize = 64;

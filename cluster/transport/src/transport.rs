@@ -182,7 +182,12 @@ impl Transport {
             MSG_LOOKUP => (self.directory.lookup(&r.name))
                 .map(|e| [e.node, e.object])
                 .ok_or(ERROR_NO_SUCH_NAME),
-            _ if self.directory.remove(&r.name) => Ok([self.me, 0]),
+            // A node removes only names it registered.
+            _ if (self.directory.lookup(&r.name)).is_some_and(|e| e.node == self.me)
+                && self.directory.remove(&r.name) =>
+            {
+                Ok([self.me, 0])
+            }
             _ => Err(ERROR_NO_SUCH_NAME),
         };
         self.answer(r.call_id, answer);

@@ -246,7 +246,7 @@ fn name_request(kind: u64, call_id: u64, object: u64, name: &str) -> Vec<u8> {
 
 #[test]
 fn a_name_registered_on_one_node_is_looked_up_on_every_other() {
-    use selvm_abi::vm::network::{ERROR_NO_SUCH_NAME, MSG_LOOKUP, MSG_REGISTER};
+    use selvm_abi::vm::network::{ERROR_NO_SUCH_NAME, MSG_LOOKUP, MSG_REGISTER, MSG_UNREGISTER};
     let c = cluster(3);
     let (mut a, mut b, mut d) = (bind(&c, 1), bind(&c, 2), bind(&c, 3));
     // Registered before any peer is up: the state goes to each peer as it comes up.
@@ -277,6 +277,24 @@ fn a_name_registered_on_one_node_is_looked_up_on_every_other() {
     b.from_guest(&name_request(MSG_REGISTER, 10, 2, "relay"));
     until(&mut [&mut a, &mut b, &mut d], |ts| {
         ts.iter().all(|t| t.directory().entries().len() == 2)
+    });
+    // A node removes only its own names; the removal spreads.
+    d.from_guest(&name_request(MSG_UNREGISTER, 11, 0, "relay"));
+    b.from_guest(&name_request(MSG_UNREGISTER, 12, 0, "relay"));
+    let answer = |t: &mut Transport, id: u64| {
+        (t.take_for_guest().iter())
+            .map(|m| Message::decode(m).unwrap())
+            .find(|m| m.call_id == id && matches!(m.kind, MSG_REPLY | MSG_ERROR))
+            .unwrap()
+    };
+    let refused = answer(&mut d, 11);
+    assert_eq!(
+        (refused.kind, refused.label),
+        (MSG_ERROR, ERROR_NO_SUCH_NAME)
+    );
+    assert_eq!(answer(&mut b, 12).kind, MSG_REPLY);
+    until(&mut [&mut a, &mut b, &mut d], |ts| {
+        ts.iter().all(|t| t.directory().lookup("relay").is_none())
     });
 }
 

@@ -319,6 +319,7 @@ fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
             40 + n
         ),
         "[node 1] node 1 looked up adder@1: node 1 object 4; 40 + 1 = 41 (from node 1)".to_string(),
+        "[node 1] node 1 removed adder@1: a lookup now answers no such name".to_string(),
     ] {
         assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }

@@ -149,6 +149,7 @@ fn why(label: u64) -> &'static str {
         4 => "bad message",
         5 => "no such object",
         6 => "busy",
+        7 => "no such name",
         _ => "unknown error",
     }
 }
@@ -215,6 +216,19 @@ fn by_name(dev: &Devices, start: u64, nodes: u64) -> u64 {
         ]);
         wrong += u64::from(got.label() != 0 || sum != 40 + p || by != p || node != p);
     }
+    // Removed, the name is gone here at once (and from the other replicas soon).
+    let mine = Name::numbered("adder@", 1);
+    let removed = names::unregister(&mine).is_ok();
+    let gone = names::lookup(&mine, slot).err();
+    line(&[
+        T(if removed {
+            "node 1 removed adder@1: a lookup now answers "
+        } else {
+            "node 1 could not remove adder@1; a lookup answers "
+        }),
+        T(gone.map_or("the name", why)),
+    ]);
+    wrong += u64::from(!removed || gone != Some(REMOTE_ERROR_LABEL | 7));
     wrong
 }
 

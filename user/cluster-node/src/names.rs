@@ -10,7 +10,9 @@
 //! moment ago may not be known here yet: the lookup answers `ERROR_NO_SUCH_NAME`,
 //! and a program tries again.
 //!
-//! The message: label [`REGISTER`] or [`LOOKUP`], MR0 the name's length in bytes, then
+//! [`unregister`] removes a name this node registered (the object stays exported).
+//!
+//! The message: label [`REGISTER`], [`LOOKUP`] or [`UNREGISTER`], MR0 the name's length in bytes, then
 //! the name packed little-endian 8 bytes a register; a register's endpoint as extra cap
 //! 0. The answer: label 0 and MR0 the node, MR1 the object (a lookup's cap as extra
 //! cap 0), or `REMOTE_ERROR_LABEL | code`.
@@ -27,6 +29,8 @@ pub const NAME_BADGE: u64 = 1 << 38;
 pub const REGISTER: u64 = 1;
 /// Label: look the name up.
 pub const LOOKUP: u64 = 2;
+/// Label: remove the name (only a name this node registered).
+pub const UNREGISTER: u64 = 3;
 /// Registers a name takes at most: its length and the packed bytes.
 pub const NAME_WORDS: usize = 1 + NAME_MAX / 8;
 
@@ -117,6 +121,13 @@ pub fn register(name: &Name, endpoint: CPtr) -> Result<(u64, u64), u64> {
     set_cap(0, endpoint);
     let info = MessageInfo::new(REGISTER, 0, 1, n as u64).unwrap_or_default();
     answer(libsel4::call(NAME_CAP.load(SeqCst), info))
+}
+
+/// Removes `name`, registered on this node: Ok or Err(label).
+pub fn unregister(name: &Name) -> Result<(), u64> {
+    let n = name.to_registers();
+    let info = MessageInfo::new(UNREGISTER, 0, 0, n as u64).unwrap_or_default();
+    answer(libsel4::call(NAME_CAP.load(SeqCst), info)).map(drop)
 }
 
 /// Looks `name` up; its cap lands in `into` (an empty slot of the root CNode, which

@@ -18,7 +18,7 @@
 //! - a program's Call on its name cap (badge [`crate::names::NAME_BADGE`]): a register
 //!   (the endpoint it sent becomes a new exported object; the name goes to the node's
 //!   directory replica as a `MSG_REGISTER`) or a lookup (`MSG_LOOKUP`, answered from the
-//!   replica); the reply cap is saved as for a remote call, and the answer of a lookup
+//!   replica) or a removal (`MSG_UNREGISTER`); the reply cap is saved as for a remote call, and the answer of a lookup
 //!   carries a cap: a proxy for the named object, or a copy of the endpoint when it is
 //!   this node's.
 //!
@@ -26,7 +26,7 @@
 //! service keeps receiving while local servers work.
 
 use crate::device::Devices;
-use crate::names::{LOOKUP, NAME_BADGE, NAME_WORDS, REGISTER};
+use crate::names::{LOOKUP, NAME_BADGE, NAME_WORDS, REGISTER, UNREGISTER};
 use crate::print::{Part::*, line};
 use crate::workers::{Pool, WORKER_BADGE};
 use libsel4::{CPtr, CapRights, MessageInfo, cnode, irq};
@@ -163,6 +163,7 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
     let kind = match info.label() {
         REGISTER if received => MSG_REGISTER,
         LOOKUP => MSG_LOOKUP,
+        UNREGISTER => MSG_UNREGISTER,
         _ => 0,
     };
     let mut object = 0;

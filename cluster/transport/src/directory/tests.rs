@@ -120,6 +120,35 @@ fn bad_names_states_and_overflow_are_refused() {
     assert_eq!(a.entries(), b.entries());
 }
 
+proptest::proptest! {
+    /// Hostile bytes, and a real state with a byte changed, are refused or merged:
+    /// never a panic, and a refused state changes nothing.
+    #[test]
+    fn hostile_states_never_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+                                  flip in 0usize..4000, value: u8) {
+        let mut a = Directory::new(1, 1);
+        a.register("kv", 4).unwrap();
+        a.register("adder@1", 5).unwrap();
+        let mut b = Directory::new(2, 2);
+        b.register("kv", 6).unwrap();
+        let before = b.entries();
+        if b.merge(&bytes).is_err() {
+            proptest::prop_assert_eq!(b.entries(), before.clone());
+        }
+        let mut state = a.state().unwrap();
+        let i = flip % state.len();
+        state[i] = value;
+        let mut c = Directory::new(3, 3);
+        c.register("relay", 7).unwrap();
+        let before = c.entries();
+        if c.merge(&state).is_err() {
+            proptest::prop_assert_eq!(c.entries(), before);
+        }
+        let _ = c.lookup("kv");
+        let _ = c.state();
+    }
+}
+
 /// A tiny deterministic generator (xorshift64*).
 struct Rng(u64);
 
