@@ -1,11 +1,12 @@
 // The live view of the kernel, drawn from the introspection document
 // (Machine::snapshot, the JSON `selvm run --stats` writes; docs/hosted.md):
 // threads, endpoints and notifications with their queues, the root CNode, and the
-// capability derivation tree; and the timeline of the trace (the CLI's --trace
-// events), downloadable as a Chrome/Perfetto trace.
+// capability derivation tree as a graph (cdt.js); and the timeline of the trace
+// (the CLI's --trace events), downloadable as a Chrome/Perfetto trace.
+
+import { cdtGraph } from './cdt.js';
 
 const MAX_SLOTS = 300;
-const MAX_CDT = 400;
 const MAX_TRACE = 400000;
 
 function el(tag, attrs = {}, ...children) {
@@ -41,6 +42,7 @@ export class KernelView {
   constructor(root) {
     this.root = root;
     this.doc = null;
+    this.graph = null; // [the cdt list as JSON, its graph], redrawn only when it changes
   }
 
   /** Redraws from a new document (the JSON text). */
@@ -81,30 +83,11 @@ export class KernelView {
       el('h3', {}, `Capability derivation tree (${doc.cdt.length} caps)`), this.cdt(doc));
   }
 
-  /** The derivation tree as an indented graph: each cap under its parent. */
+  /** The derivation tree's graph, drawn again only if the tree changed. */
   cdt(doc) {
-    const children = new Map();
-    const roots = [];
-    for (const n of doc.cdt) {
-      if (n.parent) {
-        if (!children.has(n.parent)) children.set(n.parent, []);
-        children.get(n.parent).push(n);
-      } else roots.push(n);
-    }
-    const root = doc.cspace.cnode;
-    const place = (n) => (n.container === root ? `slot ${n.index}` : `${n.container}[${n.index}]`);
-    const lines = [];
-    const walk = (n, prefix, last, top) => {
-      if (lines.length >= MAX_CDT) return;
-      const branch = top ? '' : (last ? '└─ ' : '├─ ');
-      lines.push(el('div', { class: n.container === root ? 'cdt root' : 'cdt' },
-        prefix + branch, el('b', {}, place(n)), ` ${describeCap(n.cap)}`));
-      const kids = children.get(n.slot) || [];
-      kids.forEach((k, i) => walk(k, top ? '' : prefix + (last ? '   ' : '│  '), i === kids.length - 1, false));
-    };
-    for (const r of roots) walk(r, '', true, true);
-    if (doc.cdt.length > lines.length) lines.push(el('div', { class: 'note' }, `… ${doc.cdt.length - lines.length} more`));
-    return el('div', { class: 'cdt-tree' }, ...lines);
+    const key = JSON.stringify(doc.cdt) + doc.cspace.cnode;
+    if (!this.graph || this.graph[0] !== key) this.graph = [key, cdtGraph(doc, describeCap)];
+    return this.graph[1];
   }
 }
 

@@ -64,6 +64,20 @@ function assembled(name) {
   return out;
 }
 
+/** The derivation tree's graph in the live view: its nodes, edges and note. */
+const graph = (page) => page.evaluate(() => {
+  const svg = document.querySelector('#view svg.cdt-graph');
+  if (!svg) return { nodes: [], edges: [], roots: [], note: '' };
+  const nodes = [...svg.querySelectorAll('g.cdt-node')];
+  return {
+    nodes: nodes.map((g) => ({ slot: g.dataset.slot, parent: g.dataset.parent || null })),
+    roots: nodes.filter((g) => g.classList.contains('root')).map((g) => g.dataset.slot),
+    edges: [...svg.querySelectorAll('path.cdt-edge')].map((p) => ({ from: p.dataset.from, to: p.dataset.to })),
+    labels: nodes.map((g) => g.querySelector('text').textContent),
+    note: svg.parentElement.querySelector('.note').textContent,
+  };
+});
+
 before(async () => {
   assert.ok(URL && BIN, 'SELVM_URL and SELVM_BIN must be set (cargo xtask web --test sets them)');
   browser = await chromium.launch({
@@ -119,6 +133,13 @@ test('the conformance suite run from the menu passes in the page', async () => {
   // xterm draws on the next animation frame: wait for the line to be on screen.
   await page.waitForFunction(() => /\d+ passed, 0 failed/.test(
     (document.querySelector('#terminal .xterm-rows') || document.querySelector('#terminal pre')).innerText));
+  // Its derivation tree is larger than the graph draws: the first caps, and a note.
+  const stats = await page.evaluate(() => window.selvm.stats());
+  const { nodes, edges, note } = await graph(page);
+  assert.ok(stats.cdt.length > nodes.length, `${stats.cdt.length} caps, ${nodes.length} drawn`);
+  assert.deepEqual(nodes, stats.cdt.slice(0, nodes.length).map((n) => ({ slot: n.slot, parent: n.parent })));
+  assert.equal(edges.length, nodes.filter((n) => n.parent).length);
+  assert.match(note, new RegExp(`${stats.cdt.length - nodes.length} more`));
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -263,6 +284,8 @@ test('the page\'s view of a deterministic run equals `selvm run --stats` of the 
   assert.deepEqual(gotSuite.stats.threads, wantSuite.threads);
   assert.deepEqual(gotSuite.stats.endpoints, wantSuite.endpoints);
   assert.deepEqual(gotSuite.stats.notifications, wantSuite.notifications);
+  assert.ok(wantSuite.cdt.length > 500, `the suite's derivation tree: ${wantSuite.cdt.length} caps`);
+  assert.deepEqual(gotSuite.stats.cdt, wantSuite.cdt);
   assert.deepEqual(errors, []);
   await page.close();
 });
@@ -292,6 +315,32 @@ test('the in-page benchmarks run and check their results', async () => {
   // fib checks its checksum in the machine (bench.rs) and ran instructions.
   assert.ok(rows[1].instructions > 1e6 && rows[1].ns > 0, JSON.stringify(rows[1]));
   assert.ok(Number.isFinite(rows[0].ns), JSON.stringify(rows[0]));
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the derivation tree\'s graph shows the snapshot\'s tree, which is the CLI\'s --stats tree of the same run', async () => {
+  const { page, errors } = await open('?virtual=1');
+  await exited(page);
+  const file = assembled('threads');
+  await page.setInputFiles('#file', file);
+  await page.waitForFunction(() => window.selvm.page().program === 'threads.sbc');
+  assert.equal((await exited(page)).status, 0);
+  const cli = selvm('run', '--deterministic', '--stats', 'threads-cdt.json', file);
+  assert.equal(cli.status, 0, cli.stderr);
+  const want = JSON.parse(readFileSync(join(TMP, 'threads-cdt.json'), 'utf8'));
+  const stats = await page.evaluate(() => window.selvm.stats());
+  assert.deepEqual(stats.cdt, want.cdt, 'the page\'s document of the run has the CLI\'s tree');
+  // The graph is drawn from the last document: wait until it shows that one.
+  await page.waitForFunction((n) => document.querySelectorAll('#view svg.cdt-graph g.cdt-node').length === n, want.cdt.length);
+  const g = await graph(page);
+  assert.ok(want.cdt.length > 20 && want.cdt.some((n) => n.parent), `a tree with edges: ${want.cdt.length} caps`);
+  assert.deepEqual(g.nodes, want.cdt.map((n) => ({ slot: n.slot, parent: n.parent })));
+  assert.deepEqual(g.edges, want.cdt.filter((n) => n.parent).map((n) => ({ from: n.parent, to: n.slot })));
+  assert.deepEqual(g.roots, want.cdt.filter((n) => n.container === want.cspace.cnode).map((n) => n.slot));
+  const badged = want.cdt.findIndex((n) => n.cap.badge && n.cap.badge !== '0x0');
+  if (badged >= 0) assert.match(g.labels[badged], new RegExp(`badge ${want.cdt[badged].cap.badge}`));
+  assert.ok(g.labels.every((l, i) => l.includes(want.cdt[i].cap.type)), g.labels.join('\n'));
   assert.deepEqual(errors, []);
   await page.close();
 });
