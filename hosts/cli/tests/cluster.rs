@@ -606,3 +606,104 @@ fn faults_injected_into_a_running_node_partition_delay_and_heal_its_link() {
     assert!(took >= Duration::from_millis(300), "answered in {took:?}");
     let _ = node2.child.kill();
 }
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn running_nodes_directories_converge_across_a_cut_link_and_after_it_heals() {
+    use selvm_abi::vm::network::{MSG_CALL, MSG_REGISTER, MSG_REPLY};
+    use selvm_cluster::faults::Faults;
+    use selvm_cluster_proto::guest::{Message, NameRequest};
+    let c = config(3);
+    let dir = temp_dir("partition");
+    let path = dir.join("cluster.toml");
+    std::fs::write(&path, c.to_toml()).unwrap();
+    let faults = dir.join("faults");
+    std::fs::write(&faults, "cut 1 3\n").unwrap();
+    // Node 1 is this test's transport (cut from node 3 as well); 2 and 3 run the program.
+    let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
+    node1.set_faults(Faults::parse("cut 1 3").unwrap());
+    let node = |id: &str, env: &[(&str, &std::ffi::OsStr)]| {
+        let program = cluster_node();
+        let args = [
+            "node".as_ref(),
+            "--config".as_ref(),
+            path.as_os_str(),
+            "--id".as_ref(),
+            id.as_ref(),
+            "--timeout".as_ref(),
+            "60".as_ref(),
+            program.as_os_str(),
+        ];
+        Running::start_with(&args, env)
+    };
+    let mut node2 = node("2", &[]);
+    let mut node3 = node("3", &[("SELVM_CLUSTER_FAULTS", faults.as_os_str())]);
+    node3.until("faults: link 1-3 cut", Duration::from_secs(10));
+    let name = "adder@1";
+    let register = Message {
+        kind: MSG_REGISTER,
+        node: 0,
+        call_id: 1,
+        object: 1,
+        label: name.len() as u64,
+        mrs: NameRequest::pack(name),
+    };
+    node1.from_guest(&register.encode());
+    // Node 3's adder reaches node 1's replica through node 2 (a running process that
+    // passes on what it learns), while node 1 and node 3 cannot hear each other.
+    let end = Instant::now() + Duration::from_secs(10);
+    while node1.directory().lookup("adder@3").is_none() {
+        assert!(Instant::now() < end, "adder@3 never reached node 1");
+        node1.poll(Duration::from_millis(10)).unwrap();
+        assert!(!node1.is_up(3), "node 3 came up through a cut link");
+    }
+    assert_eq!(node1.directory().lookup("adder@3").map(|e| e.node), Some(3));
+    // Healed: node 3's relay finds adder@1 (this test) by name in its replica and
+    // calls it, and the test answers as node 1's adder would.
+    std::fs::write(&faults, "").unwrap();
+    node1.set_faults(Faults::default());
+    node3.until("faults: none", Duration::from_secs(10));
+    let end = Instant::now() + Duration::from_secs(20);
+    let mut call_id = 10;
+    let answer = 'calls: loop {
+        while !node1.is_up(3) {
+            assert!(Instant::now() < end, "node 3 never came back up");
+            node1.poll(Duration::from_millis(10)).unwrap();
+        }
+        call_id += 1;
+        let relay = Message {
+            kind: MSG_CALL,
+            node: 3,
+            call_id,
+            object: 2,
+            label: 5, // RELAY_BY_NAME: look adder@MR0 up, call it with MR1 + MR2
+            mrs: vec![1, 7, 8],
+        };
+        node1.from_guest(&relay.encode());
+        loop {
+            assert!(Instant::now() < end, "no answer through node 3's relay");
+            node1.poll(Duration::from_millis(10)).unwrap();
+            for m in node1.take_for_guest() {
+                let m = Message::decode(&m).unwrap();
+                if m.kind == MSG_CALL && m.node == 3 && m.object == 1 {
+                    let sum = m.mrs.iter().sum::<u64>();
+                    let reply = Message {
+                        kind: MSG_REPLY,
+                        mrs: vec![sum, 1],
+                        object: 0,
+                        label: 0,
+                        ..m
+                    };
+                    node1.from_guest(&reply.encode());
+                } else if m.call_id == call_id && m.label == 0 {
+                    break 'calls m.mrs;
+                } else if m.call_id == call_id {
+                    continue 'calls; // not known there yet: ask again
+                }
+            }
+        }
+    };
+    assert_eq!(answer, [15, 1]);
+    let _ = node2.child.kill();
+    let _ = node3.child.kill();
+}
