@@ -5,12 +5,13 @@
 //! xtask test` builds it and runs these with `--run-ignored all`, or set
 //! `SELVM_CLUSTER_NODE`): 3 and 5 nodes calling each other through proxies (nested
 //! calls through a relay included, back to the calling node too, one-way Sends, and
-//! names registered on one node looked up and called from another),
-//! and a node
-//! killed with SIGKILL mid-run, whose calls come back as the documented error well
-//! within the 5 s deadline while the rest of the cluster finishes cleanly; and a node
-//! killed and started again (this test's own transport playing node 1), which comes
-//! back as a new incarnation and serves calls again.
+//! names registered on one node looked up and called from another), a node killed
+//! with SIGKILL mid-run, whose calls come back as the documented error well within
+//! the 5 s deadline while the rest of the cluster finishes cleanly; a node killed and
+//! started again (this test's own transport playing node 1), which comes back as a new
+//! incarnation and serves calls again; faults injected into running nodes (a cut
+//! link, healed; a delay) with the directory converging across and after the cut;
+//! and `selvm cluster demo` run to its end.
 
 use selvm_cluster::config::{ClusterConfig, NodeConfig};
 use selvm_cluster::{Timeouts, Transport, generate_keypair};
