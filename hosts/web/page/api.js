@@ -44,6 +44,7 @@ export function installApi(module, ready, pageState) {
     return {
       stdin, maxInstructions: o.maxInstructions ?? 0, memoryMib: o.memoryMib ?? 64,
       stats: !!o.stats, trace: !!o.trace,
+      display: o.display, inputScript: o.inputScript, screenshot: !!o.screenshot,
     };
   }
 
@@ -58,7 +59,10 @@ export function installApi(module, ready, pageState) {
      * WebAssembly text; bytes or a string) as its root task and runs it to the end.
      * Options: stdin (bytes or string, then end of input), maxInstructions,
      * timeoutMs, memoryMib (64), stats (the introspection document at the end),
-     * trace (the trace events), name (the file name messages use).
+     * trace (the trace events), name (the file name messages use), display
+     * ('WxH' or [w, h]: a framebuffer and input device), inputScript (the input
+     * device's events, `selvm run --input-script`'s format), screenshot (the whole
+     * frame at the end: {width, height, rgba}).
      * Resolves with {status, name, message, console, instructions, kernelEntries, nowNs}.
      */
     async run(program, o = {}) {

@@ -54,12 +54,22 @@ export class Machine {
     return (o.realTime ? REAL_TIME : 0) | (o.trace ? TRACE : 0);
   }
 
+  /** `display` ([width, height], or 'WxH') as the boot functions take it: w << 16 | h. */
+  static display(o) {
+    const d = typeof o.display === 'string' ? o.display.split(/x/i).map(Number) : o.display;
+    if (!d) return 0;
+    const [w, h] = d;
+    // Out of range sides become 0, which the machine refuses with its own message.
+    const side = (n) => (Number.isInteger(n) && n > 0 && n < 0x10000 ? n : 0);
+    return ((side(w) << 16) | side(h)) >>> 0 || 1;
+  }
+
   /** Boots a program file; `{status, message}` (status 0: booted). */
   bootFile(name, bytes, o = {}) {
     const n = encoder.encode(name);
     this.put(n, bytes);
     const status = this.x.selvm_boot_file(
-      n.length, o.memoryMib ?? 64, o.maxInstructions ?? 0, Machine.flags(o));
+      n.length, o.memoryMib ?? 64, o.maxInstructions ?? 0, Machine.flags(o), Machine.display(o));
     return { status, message: this.text(this.x.selvm_outbox_len()) };
   }
 
@@ -67,7 +77,7 @@ export class Machine {
   bootBuiltin(name, rounds, o = {}) {
     this.put(encoder.encode(name));
     const status = this.x.selvm_boot_builtin(
-      rounds ?? 0, o.memoryMib ?? 64, o.maxInstructions ?? 0, Machine.flags(o));
+      rounds ?? 0, o.memoryMib ?? 64, o.maxInstructions ?? 0, Machine.flags(o), Machine.display(o));
     return { status, message: this.text(this.x.selvm_outbox_len()) };
   }
 
@@ -83,6 +93,31 @@ export class Machine {
   panicMessage() { return this.text(this.x.selvm_panic_message()); }
   statusTable() { return JSON.parse(this.text(this.x.selvm_status_table())); }
   builtins() { return JSON.parse(this.text(this.x.selvm_builtins())); }
+
+  /** The display's [width, height], or null. */
+  display() {
+    const d = this.x.selvm_display();
+    return d ? [d >>> 16, d & 0xffff] : null;
+  }
+
+  /** Feeds the input device from an input script: null, or the error message. */
+  inputScript(text) {
+    return this.x.selvm_input_script(this.put(encoder.encode(text)))
+      ? this.text(this.x.selvm_outbox_len()) : null;
+  }
+
+  /** A keyboard or pointer event (kinds as INPUT_KEY_DOWN... in abi): whether it entered. */
+  event(kind, code, x, y, buttons) {
+    return this.x.selvm_event(kind, code, x, y, buttons) === 1;
+  }
+
+  closeDisplayInput() { this.x.selvm_close_display_input(); }
+
+  /** Presented rectangles since the last call (or the whole frame): a copy, or null. */
+  frames(whole = false) {
+    const len = this.x.selvm_frames(whole ? 1 : 0);
+    return len ? this.take(len) : null;
+  }
 
   input(bytes) {
     this.x.selvm_input(this.put(bytes));

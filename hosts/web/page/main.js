@@ -1,10 +1,12 @@
 // The page: compiles the machine's module, starts its worker, boots the demo at
 // once, and wires the terminal (both ways), the program menu, file open and drop,
-// the controls, the live kernel view and the timeline (docs/web.md).
+// the controls, the framebuffer's canvas (both ways), the live kernel view and the
+// timeline (docs/web.md).
 
 import { makeTerminal } from './term.js';
 import { KernelView, Timeline } from './view.js';
 import { installApi } from './api.js';
+import { Screen } from './screen.js';
 
 const $ = (id) => document.getElementById(id);
 const encoder = new TextEncoder();
@@ -28,6 +30,9 @@ const term = makeTerminal($('terminal'), (data) => {
   if (data === '\x04') return worker.postMessage({ type: 'closeInput' });
   worker.postMessage({ type: 'input', bytes: encoder.encode(data.replace(/\r/g, '\n')) });
 });
+const screen = new Screen($('screen'), (kind, code, x, y, buttons) => worker.postMessage({
+  type: 'event', kind, code, x, y, buttons,
+}));
 const view = new KernelView($('view'));
 const timeline = new Timeline($('timeline'));
 let names = new Map();
@@ -62,8 +67,9 @@ worker.onmessage = (e) => {
     case 'ready': {
       performance.mark('selvm-worker-ready');
       const select = $('program');
-      for (const b of msg.builtins.filter((x) => x.name === 'demo' || x.name === 'ipc-fastpath')) {
-        select.append(new Option(b.name === 'demo' ? b.what : `ipc-fastpath: ${b.what.replace('`rounds`', '100,000')}`, `builtin:${b.name}`));
+      for (const b of msg.builtins.filter((x) => x.name === 'demo' || x.name === 'ipc-fastpath' || x.display)) {
+        const what = b.name === 'demo' ? b.what : `${b.name}: ${b.what.replace('`rounds`', '100,000')}`;
+        select.append(new Option(what, `builtin:${b.name}`));
       }
       for (const f of FILES) select.append(new Option(f.what, `file:${f.name}`));
       select.append(new Option(BENCH.what, 'bench'));
@@ -77,6 +83,7 @@ worker.onmessage = (e) => {
     }
     case 'booted':
       if (!performance.getEntriesByName('selvm-booted').length) performance.mark('selvm-booted');
+      screen.show(msg.display);
       if (msg.status !== 0) {
         term.error(`selvm: ${msg.message}`);
         exited({ status: msg.status, name: msg.name, message: msg.message });
@@ -89,6 +96,9 @@ worker.onmessage = (e) => {
         window.selvmFirstOutputMs = firstOutput;
       }
       term.write(msg.bytes);
+      break;
+    case 'frame':
+      screen.draw(msg.buffer);
       break;
     case 'state':
       state.page.state = msg.state;
@@ -136,9 +146,13 @@ function boot(program, label) {
   worker.postMessage({
     type: 'boot', program,
     // The demo in 16 MiB, as `selvm demo` (booting 64 MiB takes longer).
-    options: { realTime: !$('virtual').checked, trace: true, memoryMib: program.builtin === 'demo' ? 16 : 64 },
+    options: {
+      realTime: !$('virtual').checked, trace: true, memoryMib: program.builtin === 'demo' ? 16 : 64,
+      // A file may want a display: ?display=WxH (a built-in program brings its own).
+      display: program.builtin === undefined ? params.get('display') : undefined,
+    },
   });
-  term.focus();
+  if (program.builtin === 'display') $('screen').focus(); else term.focus();
 }
 
 async function start() {

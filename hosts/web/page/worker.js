@@ -4,10 +4,12 @@
 // gets a worker of its own and runs to the end without stopping.
 //
 // Page -> worker: init {module}, boot {program, options}, pause, resume, step,
-// input {bytes}, closeInput, stats, run {program, options}, bench {cases, compute}.
-// Worker -> page: ready {statuses, builtins}, booted {status, message}, console
-// {bytes}, state {...counters, state}, stats {json}, trace {lines}, exit {status,
-// message, ...counters}, result {...}, bench {rows}, error {message}.
+// input {bytes}, closeInput, event {kind, code, x, y, buttons}, stats, run {program,
+// options}, bench {cases, compute}.
+// Worker -> page: ready {statuses, builtins}, booted {status, message, display},
+// console {bytes}, frame {buffer} (transferred: Screen::frames' records), state
+// {...counters, state}, stats {json}, trace {lines}, exit {status, message,
+// ...counters}, result {...}, bench {rows}, error {message}.
 
 import { instantiate, RUNNING, WAIT_INPUT, WAIT_TIME, EXITED } from './glue.js';
 
@@ -75,6 +77,12 @@ function flushConsole() {
   if (bytes.length) post({ type: 'console', bytes }, [bytes.buffer]);
 }
 
+/** What the guest presented (or with `whole` the whole frame), to the page's canvas. */
+function flushFrames(whole) {
+  const bytes = m.frames(whole);
+  if (bytes) post({ type: 'frame', buffer: bytes.buffer }, [bytes.buffer]);
+}
+
 function flushViews(force) {
   // Trace lines (at most TRACE_LIMIT a run, Session::trace) go out every
   // TRACE_MS, so a busy machine sends a few large messages, not one a slice.
@@ -94,6 +102,8 @@ function flushViews(force) {
 function finish() {
   exited = true;
   flushConsole();
+  // As `selvm run --screenshot`: the frame at the end is the whole framebuffer.
+  if (m.display()) flushFrames(true);
   flushViews(true);
   const status = m.exitStatus();
   post({ type: 'exit', status, name: statusName(status), message: m.exitMessage(), ...m.counters() });
@@ -111,6 +121,7 @@ function pump() {
       if (code !== RUNNING || performance.now() - t0 > SLICE_MS) break;
     }
     if (code === EXITED) return finish();
+    flushFrames(false);
     flushViews(false);
   } catch (err) {
     return post({ type: 'exit', ...crashed(err) });
@@ -130,9 +141,14 @@ async function bootPage(p, o) {
   const mach = await machine();
   pendingTrace = '';
   const r = boot(mach, p, o);
+  if (r.status === 0 && o.inputScript) {
+    const err = mach.inputScript(o.inputScript);
+    if (err) Object.assign(r, { status: 6, message: err });
+  }
   exited = r.status !== 0;
   paused = !!o.paused;
-  post({ type: 'booted', status: r.status, name: statusName(r.status), message: r.message });
+  const display = r.status === 0 ? mach.display() : null;
+  post({ type: 'booted', status: r.status, name: statusName(r.status), message: r.message, display });
   if (!exited) {
     lastStats = 0;
     // A running machine's first pump sends the view after its first output, so
@@ -150,8 +166,13 @@ async function runToEnd(p, o) {
   if (r.status !== 0) {
     return { status: r.status, name: statusName(r.status), message: r.message, console: '' };
   }
+  if (o.inputScript) {
+    const err = mach.inputScript(o.inputScript);
+    if (err) return { status: 6, name: statusName(6), message: err, console: '' };
+  }
   if (o.stdin && o.stdin.length) mach.input(o.stdin);
   mach.closeInput();
+  mach.closeDisplayInput(); // nobody types to this run (a script still feeds it)
   const out = [];
   let code;
   do {
@@ -165,6 +186,11 @@ async function runToEnd(p, o) {
     console: new TextDecoder().decode(concat(out)), ...mach.counters(),
   };
   if (o.stats) result.stats = mach.stats();
+  const display = mach.display();
+  if (display && o.screenshot) {
+    // The whole frame at the end, as --screenshot: one record, RGBA after 16 bytes.
+    result.screenshot = { width: display[0], height: display[1], rgba: mach.frames(true).subarray(16) };
+  }
   if (o.trace) result.trace = mach.trace();
   return result;
 }
@@ -241,11 +267,14 @@ onmessage = async (e) => {
           const code = m.step();
           flushConsole();
           if (code === EXITED) finish();
-          else { flushViews(true); post(counters('paused')); }
+          else { flushFrames(false); flushViews(true); post(counters('paused')); }
         } catch (err) { post({ type: 'exit', ...crashed(err) }); }
         break;
       case 'input':
         if (m && !exited) { m.input(msg.bytes); if (wantInput) schedule(0); }
+        break;
+      case 'event':
+        if (m && !exited && m.event(msg.kind, msg.code, msg.x, msg.y, msg.buttons) && wantInput) schedule(0);
         break;
       case 'closeInput':
         if (m && !exited) { m.closeInput(); schedule(0); }

@@ -14,6 +14,7 @@
 
 use crate::session::{Ended, Options, Session, State};
 use selvm_machine::Clock;
+use selvm_machine::devices::input::Event;
 use std::cell::{Cell, RefCell};
 use std::fmt::Write;
 
@@ -98,11 +99,13 @@ pub extern "C" fn selvm_outbox() -> u32 {
     OUTBOX.with_borrow_mut(|o| o.as_mut_ptr() as u32)
 }
 
-fn options(memory_mib: u32, max_instructions: f64, flags: u32) -> Options {
+/// `display`: width << 16 | height, 0 for none (a built-in program may bring one).
+fn options(memory_mib: u32, max_instructions: f64, flags: u32, display: u32) -> Options {
     Options {
         memory_mib,
         max_instructions: (max_instructions >= 1.0).then_some(max_instructions as u64),
         trace: flags & TRACE != 0,
+        display: (display != 0).then_some((display >> 16, display & 0xffff)),
     }
 }
 
@@ -125,19 +128,22 @@ fn booted(flags: u32, result: Result<Session, Ended>) -> u32 {
 }
 
 /// Boots a program file: the inbox holds its name (`name_len` bytes) then its
-/// bytes. 0, or the status it was refused with (the message in the outbox).
+/// bytes; `display` as in `options`. 0, or the status it was refused with (the
+/// message in the outbox).
 #[unsafe(no_mangle)]
 pub extern "C" fn selvm_boot_file(
     name_len: u32,
     memory_mib: u32,
     max_instructions: f64,
     flags: u32,
+    display: u32,
 ) -> u32 {
     SESSION.with_borrow_mut(|slot| *slot = None); // its memory goes first
     let result = INBOX.with_borrow(|i| {
         let (name, bytes) = i.split_at((name_len as usize).min(i.len()));
         let name = String::from_utf8_lossy(name);
-        Session::boot_file(&name, bytes, &options(memory_mib, max_instructions, flags))
+        let o = options(memory_mib, max_instructions, flags, display);
+        Session::boot_file(&name, bytes, &o)
     });
     booted(flags, result)
 }
@@ -150,10 +156,11 @@ pub extern "C" fn selvm_boot_builtin(
     memory_mib: u32,
     max_instructions: f64,
     flags: u32,
+    display: u32,
 ) -> u32 {
     SESSION.with_borrow_mut(|slot| *slot = None);
     let name = INBOX.with_borrow(|i| String::from_utf8_lossy(i).into_owned());
-    let o = options(memory_mib, max_instructions, flags);
+    let o = options(memory_mib, max_instructions, flags, display);
     booted(flags, Session::boot_builtin(&name, rounds as u64, &o))
 }
 
@@ -227,6 +234,66 @@ pub extern "C" fn selvm_input(len: u32) {
 #[unsafe(no_mangle)]
 pub extern "C" fn selvm_close_input() {
     with_session((), Session::close_input);
+}
+
+/// The display's size, width << 16 | height (0: none).
+#[unsafe(no_mangle)]
+pub extern "C" fn selvm_display() -> u32 {
+    with_session(None, |s| s.display_size()).map_or(0, |(w, h)| w << 16 | h)
+}
+
+/// Feeds the input device from the input script in the inbox's first `len` bytes: 0,
+/// or 6 with the message in the outbox.
+#[unsafe(no_mangle)]
+pub extern "C" fn selvm_input_script(len: u32) -> u32 {
+    let text = INBOX
+        .with_borrow(|i| String::from_utf8_lossy(&i[..(len as usize).min(i.len())]).into_owned());
+    let result = with_session(
+        Err(Ended {
+            status: 6,
+            message: Some("no machine".into()),
+        }),
+        |s| s.use_input_script(&text),
+    );
+    match result {
+        Ok(()) => {
+            reply(b"");
+            0
+        }
+        Err(e) => {
+            reply(e.message.unwrap_or_default().as_bytes());
+            u32::from(e.status)
+        }
+    }
+}
+
+/// A keyboard or pointer event for the input device (`kind` as `INPUT_KEY_DOWN`...,
+/// key code or button, pointer x and y, buttons held): 1 if it entered.
+#[unsafe(no_mangle)]
+pub extern "C" fn selvm_event(kind: u32, code: u32, x: u32, y: u32, buttons: u32) -> u32 {
+    let event = Event {
+        kind: kind.into(),
+        code: code.into(),
+        x: x.into(),
+        y: y.into(),
+        buttons: buttons.into(),
+    };
+    with_session(false, |s| s.push_event(event)).into()
+}
+
+/// Ends the input device's input (a run nobody types to).
+#[unsafe(no_mangle)]
+pub extern "C" fn selvm_close_display_input() {
+    with_session((), Session::close_display_input);
+}
+
+/// What the guest presented since the last call (or with `whole` != 0 the whole
+/// frame), as records of x, y, w, h (`u32`) and RGBA pixels, into the outbox: its
+/// length.
+#[unsafe(no_mangle)]
+pub extern "C" fn selvm_frames(whole: u32) -> u32 {
+    let bytes = with_session(Vec::new(), |s| s.frames(whole != 0));
+    reply(&bytes)
 }
 
 /// The introspection document into the outbox: its length (0: no machine).

@@ -3,8 +3,8 @@
 //!
 //! [`Session`] is everything the worker does with one machine, in safe host-agnostic
 //! Rust (booting a program file or a built-in one, running it in slices, console in
-//! and out, the introspection document, the trace); it is tested natively like any
-//! crate. `ffi` (wasm32 only) is the boundary: a few exported functions over one
+//! and out, the introspection document, the trace, and a framebuffer and input
+//! device through `screen`); it is tested natively like any crate. `ffi` (wasm32 only) is the boundary: a few exported functions over one
 //! session kept in a thread-local, bytes passed through an inbox and an outbox in
 //! linear memory, and one import, the host's clock. `builtin` names the programs
 //! the page's menu boots without fetching anything; `bench` the in-page benchmarks,
@@ -16,6 +16,7 @@ pub mod bench;
 pub mod builtin;
 #[cfg(target_arch = "wasm32")]
 mod ffi;
+mod screen;
 mod session;
 
 pub use session::{Ended, Options, Session, State, TRACE_LIMIT};

@@ -1,9 +1,12 @@
 //! One machine as the page's worker drives it: booted from a program file (judged by
 //! content and translated as `selvm run` does, with its messages) or a built-in
 //! program, run in slices, console in and out, the introspection document and the
-//! trace taken as it goes, and how it ended as a status of the one table
-//! (`selvm_machine::status`) with the command line's wording.
+//! trace taken as it goes, a display (`crate::screen`) if the program wants one, and
+//! how it ended as a status of the one table (`selvm_machine::status`) with the
+//! command line's wording.
 
+use crate::screen::Screen;
+use selvm_machine::devices::input::{Event, Script};
 use selvm_machine::status;
 use selvm_machine::trace::write_event;
 use selvm_machine::{Clock, Config, DeviceId, Exit, Machine, Step};
@@ -18,6 +21,9 @@ pub struct Options {
     pub max_instructions: Option<u64>,
     /// Record the trace (`Session::trace`).
     pub trace: bool,
+    /// A framebuffer of this width and height, and an input device (`selvm run
+    /// --display WxH`); a built-in program that draws brings its own size.
+    pub display: Option<(u32, u32)>,
 }
 
 impl Default for Options {
@@ -26,6 +32,7 @@ impl Default for Options {
             memory_mib: 64,
             max_instructions: None,
             trace: false,
+            display: None,
         }
     }
 }
@@ -75,6 +82,8 @@ pub struct Session {
     trace_left: usize,
     /// Trace events dropped past the limit.
     trace_dropped: u64,
+    /// The framebuffer and input device, if booted with a display.
+    screen: Option<Screen>,
 }
 
 impl Session {
@@ -93,7 +102,11 @@ impl Session {
     /// `rounds` operations.
     pub fn boot_builtin(name: &str, rounds: u64, o: &Options) -> Result<Session, Ended> {
         let (b, image) = crate::builtin::image(name, rounds).map_err(Ended::bad_input)?;
-        let mut s = Session::boot(name, &image, o)?;
+        let o = Options {
+            display: o.display.or(b.display),
+            ..o.clone()
+        };
+        let mut s = Session::boot(name, &image, &o)?;
         s.machine.set_fastpath(!b.slow_path);
         Ok(s)
     }
@@ -114,13 +127,21 @@ impl Session {
             ..Config::default()
         };
         let ram = vec![0u64; (o.memory_mib as usize) << 17];
-        let machine = Machine::boot(ram, image, config)
+        let mut machine = Machine::boot(ram, image, config)
             .map_err(|e| Ended::bad_input(format!("{name}: {e}")))?;
+        let screen = match o.display {
+            Some((w, h)) => Some(Screen::attach(&mut machine, w, h).map_err(|message| Ended {
+                status: status::USAGE,
+                message: Some(message),
+            })?),
+            None => None,
+        };
         Ok(Session {
             machine,
             ended: None,
             trace_left: TRACE_LIMIT,
             trace_dropped: 0,
+            screen,
         })
     }
 
@@ -138,6 +159,10 @@ impl Session {
     /// Runs until about `budget` instructions have run, the machine is idle or
     /// stops, or output is waiting.
     pub fn run(&mut self, budget: u64) -> State {
+        let budget = match &self.screen {
+            Some(screen) => screen.budget(&self.machine, budget),
+            None => budget,
+        };
         let step = self.machine.run(budget);
         self.state(step)
     }
@@ -150,8 +175,14 @@ impl Session {
     }
 
     fn state(&mut self, step: Step) -> State {
+        let delivered = match self.screen.as_mut() {
+            Some(screen) => screen.deliver(&mut self.machine, &step),
+            None => false,
+        };
         match step {
             Step::Running => State::Running,
+            // Scripted input entered an idle machine: it can run again at once.
+            Step::Idle(_) if delivered => State::Running,
             Step::Idle(w) if w.input => State::WaitInput,
             Step::Idle(w) => State::WaitTime(w.until_ns.unwrap_or(0)),
             Step::Exited(exit) => {
@@ -205,6 +236,52 @@ impl Session {
     /// Ends the console input.
     pub fn close_input(&mut self) {
         self.machine.close_input(DeviceId::CONSOLE);
+    }
+
+    /// The display's width and height, if the machine has one.
+    pub fn display_size(&self) -> Option<(u32, u32)> {
+        self.screen.as_ref().map(Screen::size)
+    }
+
+    /// Feeds the input device from an input script (`selvm run --input-script`'s
+    /// format) instead of the page's events; refused if there is no display or the
+    /// script does not parse (status 6, the line named).
+    pub fn use_input_script(&mut self, text: &str) -> Result<(), Ended> {
+        let Some(screen) = self.screen.as_mut() else {
+            return Err(Ended::bad_input(
+                "an input script needs a display (the machine has none)".into(),
+            ));
+        };
+        let script =
+            Script::parse(text).map_err(|e| Ended::bad_input(format!("input script: {e}")))?;
+        screen.use_script(&mut self.machine, script);
+        Ok(())
+    }
+
+    /// A keyboard or pointer event from the page; false if it did not enter (no
+    /// display, or a script feeds the input device).
+    pub fn push_event(&mut self, event: Event) -> bool {
+        match self.screen.as_mut() {
+            Some(screen) => screen.push(&mut self.machine, event),
+            None => false,
+        }
+    }
+
+    /// Ends the input device's input (unless a script feeds it): a run nobody types to.
+    pub fn close_display_input(&mut self) {
+        if let Some(screen) = self.screen.as_mut() {
+            screen.close_input(&mut self.machine);
+        }
+    }
+
+    /// What the guest presented since the last call (`Screen::frames`: rectangles of
+    /// RGBA pixels), or with `whole` the whole frame; empty without a display.
+    pub fn frames(&mut self, whole: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        if let Some(screen) = &self.screen {
+            screen.frames(&mut self.machine, whole, &mut out);
+        }
+        out
     }
 
     /// The introspection document now (`Snapshot::to_json`, what `selvm run --stats`

@@ -344,3 +344,84 @@ test('the derivation tree\'s graph shows the snapshot\'s tree, which is the CLI\
   assert.deepEqual(errors, []);
   await page.close();
 });
+
+/** The pixels of a PNG file (as RGBA), decoded by the browser without colour conversion. */
+const pngPixels = (page, file) => page.evaluate(async (bytes) => {
+  const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }),
+    { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const g = c.getContext('2d');
+  g.drawImage(bitmap, 0, 0);
+  return { width: c.width, height: c.height, rgba: [...g.getImageData(0, 0, c.width, c.height).data] };
+}, [...readFileSync(file)]);
+
+/** Pixels (RGBA arrays) that differ, and the first of them. */
+function differ(a, b, width) {
+  let n = 0;
+  let first = null;
+  for (let i = 0; i < a.length; i += 4) {
+    if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2] || a[i + 3] !== b[i + 3]) {
+      if (!first) first = { x: (i / 4) % width, y: Math.floor(i / 4 / width), got: a.slice(i, i + 4), want: b.slice(i, i + 4) };
+      n += 1;
+    }
+  }
+  return { n, first };
+}
+
+test('display.s on the canvas: the pointer and keys reach the input device, and the pixels are the CLI\'s --screenshot', async () => {
+  const { page, errors } = await open('?program=display');
+  await page.waitForFunction(() => window.selvm.page().program === 'display'
+    && /waiting for input/.test(document.querySelector('#status').textContent));
+  const [w, h] = await page.evaluate(() => [document.querySelector('#screen').width, document.querySelector('#screen').height]);
+  assert.deepEqual([w, h], [320, 240]);
+  const box = await page.locator('#screen').boundingBox();
+  const at = (x, y) => [box.x + ((x + 0.5) * box.width) / w, box.y + ((y + 0.5) * box.height) / h];
+  // A move, a press, a drag, a release and a key (which ends the program).
+  await page.mouse.move(...at(10, 20));
+  await page.mouse.down();
+  await page.mouse.move(...at(50, 40));
+  await page.mouse.up();
+  await page.keyboard.press('KeyA');
+  const exit = await exited(page, 15000);
+  assert.equal(exit.status, 0, JSON.stringify(exit));
+  const shown = await page.evaluate(() => {
+    const c = document.querySelector('#screen');
+    return [...c.getContext('2d').getImageData(0, 0, c.width, c.height).data];
+  });
+  // The same events as an input script, for the command line's screenshot.
+  const script = 'at 0 pointer 10 20\nat 0 button down 0\nat 0 pointer 50 40\nat 0 button up 0\nat 0 key down 30\n';
+  writeFileSync(join(TMP, 'canvas.script'), script);
+  const cli = selvm('run', '--deterministic', '--display', `${w}x${h}`, '--input-script', 'canvas.script',
+    '--screenshot', 'canvas.png', '--max-instructions', '100000000', assembled('display'));
+  assert.equal(cli.status, 0, cli.stderr);
+  const want = await pngPixels(page, join(TMP, 'canvas.png'));
+  assert.deepEqual([want.width, want.height], [w, h]);
+  const pixel = (rgba, x, y) => rgba.slice((y * w + x) * 4, (y * w + x) * 4 + 4);
+  assert.deepEqual(pixel(shown, 11, 21), [0, 0, 255, 255], 'the press\'s blue square');
+  assert.deepEqual(pixel(shown, 51, 41), [255, 0, 0, 255], 'the key\'s red square');
+  assert.deepEqual(pixel(shown, 100, 100), [(100 * 4) % 256, (100 * 4) % 256, 0x80, 255], 'the pattern');
+  const d = differ(shown, want.rgba, w);
+  assert.equal(d.n, 0, `${d.n} pixels differ from the CLI's screenshot, the first ${JSON.stringify(d.first)}`);
+  await page.screenshot({ path: join(OUT, 'display.png') });
+  // window.selvm.run with a display and the CLI display test's script: its screenshot too.
+  const script2 = 'at 1000 pointer 10 20\nat 2000 pointer 30 8\nat 3000 button down 0\nat 5000 pointer 50 40\nat 100000000 key down 30\n';
+  writeFileSync(join(TMP, 'run.script'), script2);
+  const cli2 = selvm('run', '--deterministic', '--display', '64x48', '--input-script', 'run.script',
+    '--screenshot', 'run.png', '--max-instructions', '100000000', 'display.sbc');
+  assert.equal(cli2.status, 0, cli2.stderr);
+  const got2 = await page.evaluate(([b, s]) => window.selvm.run(new Uint8Array(b), {
+    name: 'display.sbc', display: '64x48', inputScript: s, screenshot: true, maxInstructions: 1e8,
+  }).then((r) => ({ status: r.status, message: r.message, shot: r.screenshot && { ...r.screenshot, rgba: [...r.screenshot.rgba] } })),
+  [[...readFileSync(join(TMP, 'display.sbc'))], script2]);
+  assert.equal(got2.status, 0, got2.message);
+  const want2 = await pngPixels(page, join(TMP, 'run.png'));
+  assert.deepEqual([got2.shot.width, got2.shot.height], [64, 48]);
+  assert.equal(differ(got2.shot.rgba, want2.rgba, 64).n, 0);
+  const bad = await page.evaluate(([b]) => window.selvm.run(new Uint8Array(b), {
+    name: 'display.sbc', display: '64x48', inputScript: 'at 5 pointer 1\n',
+  }).then(({ status, message }) => ({ status, message })), [[...readFileSync(join(TMP, 'display.sbc'))]]);
+  assert.equal(bad.status, 6);
+  assert.match(bad.message, /^input script: line 1: /);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
