@@ -19,6 +19,7 @@ use alloc::vec::Vec;
 use selvm_abi::Word;
 use selvm_kernel::arch::vm::VmCode;
 use selvm_kernel::memory::PAddr;
+use selvm_kernel::object::tcb::ThreadState;
 use selvm_kernel::vspace::Asid;
 
 /// How the machine runs.
@@ -109,6 +110,10 @@ pub struct Machine {
     pub instructions: u64,
     /// Kernel entries so far (syscalls, faults, traps, interrupts, ticks).
     pub kernel_entries: u64,
+    /// IPC system calls so far (Call, ReplyRecv, Send, NBSend, Recv, Reply, NBRecv).
+    pub ipc_syscalls: u64,
+    /// The statistics device, if attached ([`Machine::attach_stats`]).
+    pub(crate) stats: Option<DeviceId>,
     /// Invariant audits run so far (`Config::check_invariants`).
     pub audits: u64,
 }
@@ -137,6 +142,8 @@ impl Machine {
             exited: None,
             instructions: 0,
             kernel_entries: 0,
+            ipc_syscalls: 0,
+            stats: None,
             audits: 0,
         })
     }
@@ -192,6 +199,39 @@ impl Machine {
     ) -> Result<DeviceId, crate::devices::AttachError> {
         let network = alloc::boxed::Box::new(crate::devices::Network::new(identity));
         self.bus.attach(network)
+    }
+
+    /// Attaches the statistics device (once, before the machine runs): the machine
+    /// then refreshes its counts at every kernel tick and whenever it goes idle.
+    pub fn attach_stats(&mut self) -> Result<DeviceId, crate::devices::AttachError> {
+        let id = self
+            .bus
+            .attach(Box::new(crate::devices::Stats::default()))?;
+        self.stats = Some(id);
+        self.refresh_stats();
+        Ok(id)
+    }
+
+    /// Writes the machine's counts into the statistics device, if there is one.
+    pub(crate) fn refresh_stats(&mut self) {
+        let Some(id) = self.stats else {
+            return;
+        };
+        let threads = self
+            .threads
+            .iter()
+            .filter(|&&t| self.kernel.thread_state(t) != ThreadState::Inactive)
+            .count() as u64;
+        let counters = crate::devices::Counters {
+            threads,
+            ipc: self.ipc_syscalls,
+            kernel_entries: self.kernel_entries,
+            instructions: self.instructions,
+            ns: self.time.now().ns,
+        };
+        if let Some(d) = self.bus.device(id) {
+            d.counters(&counters);
+        }
     }
 
     /// Moves device `id`'s output to `out` (the network device's transmitted

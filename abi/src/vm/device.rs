@@ -22,6 +22,9 @@ pub const TIMER_BASE: Word = 0x1000_1000;
 pub const INPUT_BASE: Word = 0x1000_2000;
 /// Physical address of the framebuffer's register frame (size, format, present).
 pub const FRAMEBUFFER_REGS_BASE: Word = 0x1000_3000;
+/// Physical address of the statistics device's frame: counts the machine keeps,
+/// read-only (live threads, IPC system calls, kernel entries, instructions).
+pub const STATS_BASE: Word = 0x1000_4000;
 /// Physical address of the network device's frames: a register frame, then the
 /// transmit and receive rings.
 pub const NETWORK_BASE: Word = 0x1001_0000;
@@ -114,6 +117,23 @@ pub const INPUT_BUTTON_DOWN: Word = 4;
 /// Input kind: a pointer button was released.
 pub const INPUT_BUTTON_UP: Word = 5;
 
+/// Statistics register (read): threads the machine has run that are not Inactive.
+pub const STATS_THREADS: Word = 0x00;
+/// Statistics register (read): IPC system calls made (Call, ReplyRecv, Send, NBSend,
+/// Recv, Reply, NBRecv).
+pub const STATS_IPC: Word = 0x08;
+/// Statistics register (read): kernel entries (system calls, faults, interrupts, ticks).
+pub const STATS_KERNEL_ENTRIES: Word = 0x10;
+/// Statistics register (read): instructions executed.
+pub const STATS_INSTRUCTIONS: Word = 0x18;
+/// Statistics register (read): machine time of the last refresh, in nanoseconds.
+pub const STATS_REFRESHED_NS: Word = 0x20;
+/// Statistics register (read): refreshes so far (the machine refreshes the frame at
+/// every kernel tick and whenever it goes idle).
+pub const STATS_REFRESHES: Word = 0x28;
+/// Registers of the statistics frame (the words above, in order).
+pub const STATS_WORDS: Word = 6;
+
 /// Interrupt line of the kernel's own tick; reserved (IssueIRQHandler answers RevokeFirst).
 pub const IRQ_KERNEL_TIMER: Word = 0;
 /// Interrupt line of the console: pending while input bytes are buffered.
@@ -133,7 +153,7 @@ pub const IRQ_COUNT: Word = 32;
 pub const KERNEL_TICK_NS: Word = 2_000_000;
 
 /// Every device's place: name, first byte, and log2 bytes it may occupy.
-pub const DEVICE_MAP: [(&str, Word, u32); 6] = [
+pub const DEVICE_MAP: [(&str, Word, u32); 7] = [
     ("console", CONSOLE_BASE, crate::PAGE_BITS),
     ("timer", TIMER_BASE, crate::PAGE_BITS),
     ("input", INPUT_BASE, crate::PAGE_BITS),
@@ -142,6 +162,7 @@ pub const DEVICE_MAP: [(&str, Word, u32); 6] = [
         FRAMEBUFFER_REGS_BASE,
         crate::PAGE_BITS,
     ),
+    ("statistics", STATS_BASE, crate::PAGE_BITS),
     ("network", NETWORK_BASE, NETWORK_BITS),
     ("framebuffer pixels", FRAMEBUFFER_BASE, FRAMEBUFFER_MAX_BITS),
 ];
@@ -206,6 +227,8 @@ const _: () = assert!(lines_are_sound());
 const _: () = assert!(INPUT_RING + INPUT_RING_SLOTS * INPUT_RECORD_BYTES == 1 << crate::PAGE_BITS);
 const _: () = assert!(INPUT_SLOTS < INPUT_RING && INPUT_BUTTONS < INPUT_RECORD_BYTES);
 const _: () = assert!(FB_MAX_SIDE < 1 << 16);
+// The statistics registers are the frame's first STATS_WORDS words, in order.
+const _: () = assert!(STATS_REFRESHES == (STATS_WORDS - 1) * 8);
 
 #[cfg(test)]
 mod tests {
@@ -219,6 +242,8 @@ mod tests {
             [FB_WIDTH, FB_HEIGHT, FB_STRIDE],
             [FB_FORMAT, FB_PRESENT, FB_PRESENTS],
             [INPUT_HEAD, INPUT_TAIL, INPUT_SLOTS],
+            [STATS_THREADS, STATS_IPC, STATS_KERNEL_ENTRIES],
+            [STATS_INSTRUCTIONS, STATS_REFRESHED_NS, STATS_REFRESHES],
         ] {
             for (i, r) in regs.iter().enumerate() {
                 assert_eq!(r % 8, 0);

@@ -171,6 +171,12 @@ pub fn run(a: &RunArgs) -> ExitCode {
         },
         None => None,
     };
+    // A display brings the statistics device (the GUI's system monitor reads it).
+    if a.display.is_some() {
+        if let Err(e) = machine.attach_stats() {
+            return Failure::usage(format!("the statistics device: {e:?}")).report();
+        }
+    }
     let input = if a.display.is_some() || script.is_some() {
         match machine.devices().attach(Box::new(Input::default())) {
             Ok(id) => Some(id),

@@ -10,12 +10,14 @@ mod console;
 pub mod framebuffer;
 pub mod input;
 pub mod network;
+pub mod stats;
 mod timer;
 
 pub use console::Console;
 pub use framebuffer::Display;
 pub use input::Input;
 pub use network::{Network, NodeIdentity};
+pub use stats::{Counters, Stats};
 pub use timer::Timer;
 
 use alloc::boxed::Box;
@@ -112,6 +114,8 @@ pub trait Device: Send {
     fn has_output(&self) -> bool {
         false
     }
+    /// The machine's counts (the statistics device keeps them; others ignore them).
+    fn counters(&mut self, _counters: &Counters) {}
 }
 
 /// Why a device could not be attached.

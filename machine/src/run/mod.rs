@@ -90,6 +90,7 @@ impl Machine {
     /// machine waits for; with nothing to wait for it has finished (every thread it
     /// ran is Inactive) or is deadlocked.
     fn idle(&mut self) -> Step {
+        self.refresh_stats();
         let unmasked = !self.kernel.arch().host.masked;
         let input = match self.bus.idle(unmasked, self.time.now()) {
             IdleNeed::Raised => return Step::Running,
@@ -165,6 +166,7 @@ impl Machine {
     #[inline(never)]
     fn tick(&mut self, t: PAddr) {
         self.kernel_entries += 1;
+        self.refresh_stats();
         self.record(t, || ("tick", "timer tick".into()));
         self.kernel.timer_tick();
     }

@@ -211,6 +211,7 @@ impl Machine {
             Stop::Budget => Step::Running,
             Stop::Syscall { number, .. } => {
                 self.kernel_entries += 1;
+                self.ipc_syscalls += u64::from(is_ipc(number));
                 // The thread stopped after the `syscall`; it restarts on it.
                 let at = pc - 1;
                 self.record(t, || syscall_event(number as i16 as i64 as Word));
@@ -387,4 +388,15 @@ fn stopped(
         window,
         window_len,
     }
+}
+
+/// Whether system call `number` (the `syscall` instruction's code) is one that sends or
+/// receives a message: what the statistics device counts as IPC.
+fn is_ipc(number: u16) -> bool {
+    use selvm_abi::Syscall::*;
+    let call = selvm_abi::Syscall::from_word(number as i16 as i64 as Word);
+    matches!(
+        call,
+        Some(Call | ReplyRecv | Send | NBSend | Recv | Reply | NBRecv)
+    )
 }
