@@ -3,8 +3,9 @@
 //! here): a scripted session (tests/gui/scenario.txt) drags the paint window by its
 //! title bar, paints a stroke, solves the game, closes a client with its close box and
 //! shuts down with F10. Its screenshot holds the pixels that only those actions
-//! produce, the launcher's lines show the faulting client and the malformed requests
-//! handled, and a second run gives a byte-identical PNG.
+//! produce (and the system monitor's window), the launcher's lines show the faulting
+//! client and the malformed requests handled, and a second run gives a byte-identical
+//! PNG.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -91,6 +92,7 @@ fn a_scripted_session_drags_paints_closes_and_draws_the_same_pixels_twice() {
         "bad-requests: 12 of 12 malformed requests refused with the right error",
         "gui: faulty faulted: VMFault at address 2147745792",
         "gui: hello exited with status 0",
+        " live threads, ",
         "gui: F10 pressed, shutting down",
     ] {
         assert!(
@@ -117,6 +119,18 @@ fn a_scripted_session_drags_paints_closes_and_draws_the_same_pixels_twice() {
     assert_eq!(at(381, 65), 0x20_8040, "solved board's background");
     assert_eq!(at(428, 112), 0x40_4050, "a light that was on is out");
     assert_eq!(at(500, 56), 0x30_58b0, "the game has the focus");
+    // The system monitor shows its numbers (its text drawn on its dark background).
+    assert_eq!(at(560, 380), 0x70_7070, "the monitor's title bar");
+    assert_eq!(at(421, 393), 0x10_1820, "the monitor's background");
+    let text = (392..460).flat_map(|y| (420..620).map(move |x| (x, y)));
+    assert!(
+        text.clone().any(|(x, y)| at(x, y) == 0xf0_f0f0),
+        "the monitor's digits"
+    );
+    assert!(
+        text.clone().any(|(x, y)| at(x, y) == 0x80_c0ff),
+        "the monitor's labels"
+    );
     // Hello was closed and the faulting client's window taken away: desktop there.
     assert_eq!(at(500, 330), DESKTOP, "hello's content");
     assert_eq!(at(45, 340), DESKTOP, "faulty's content");

@@ -2,15 +2,18 @@
 //! server: the device untyped split into two 8 MiB untypeds (the second starts at the
 //! framebuffer's pixels), the register frames of the input device and the
 //! framebuffer retyped from the first and mapped read-write, the pixel frames from
-//! the second. Registers are 8-byte volatile loads and stores; pixels plain memory.
+//! the second. The timer's and the statistics device's frames are retyped too, for
+//! the system monitor. Registers are 8-byte volatile loads and stores; pixels plain memory.
 
-use libsel4::{CapRights, Error, untyped};
+use libsel4::{CPtr, CapRights, Error, untyped};
 use sel4rt::{Env, PAGE_SIZE, ROOT_CNODE, ROOT_VSPACE, types};
 use selvm_abi::vm::device::*;
 
 /// Register frames retyped from the device region's first half (console, timer,
-/// input, framebuffer registers).
-const REGISTER_FRAMES: usize = 4;
+/// input, framebuffer registers, statistics).
+const REGISTER_FRAMES: usize = 5;
+const TIMER_FRAME: usize = ((TIMER_BASE - PHYS_DEVICE_BASE) / 4096) as usize;
+const STATS_FRAME: usize = ((STATS_BASE - PHYS_DEVICE_BASE) / 4096) as usize;
 const INPUT_FRAME: usize = ((INPUT_BASE - PHYS_DEVICE_BASE) / 4096) as usize;
 const FB_REGS_FRAME: usize = ((FRAMEBUFFER_REGS_BASE - PHYS_DEVICE_BASE) / 4096) as usize;
 /// Frames retyped per Retype call.
@@ -28,6 +31,10 @@ pub struct Devices {
     pub width: u32,
     /// Height in pixels.
     pub height: u32,
+    /// The timer's frame (a root slot; not mapped here: the system monitor gets it).
+    pub timer_frame: CPtr,
+    /// The statistics device's frame (a root slot, likewise).
+    pub stats_frame: CPtr,
 }
 
 /// Maps the input device and the framebuffer (registers and pixels).
@@ -63,6 +70,8 @@ pub fn map(env: &mut Env) -> Result<Devices, Error> {
         pixels: 0,
         width: 0,
         height: 0,
+        timer_frame: regs + TIMER_FRAME as Word,
+        stats_frame: regs + STATS_FRAME as Word,
     };
     let (w, h, stride) = (d.fb(FB_WIDTH), d.fb(FB_HEIGHT), d.fb(FB_STRIDE));
     if w == 0 || h == 0 || stride != 4 * w || d.fb(FB_FORMAT) != FB_FORMAT_XRGB8888 {

@@ -4,9 +4,12 @@
 //! badged with its client number, and its event notification), and its window frames
 //! (shared with the server, which has them mapped too) at layout::WINDOW_VADDR. Its
 //! fault endpoint is its launcher cap, so the launcher hears of a fault as of an exit.
+//! The system monitor also gets the statistics device's frame (read-only), the timer's
+//! frame and the timer interrupt's handler (slot 4).
 
 use crate::layout::{
-    CLIENT_PRIORITY, CLIENT_RADIX, EVENTS, LAUNCHER, SERVER, WINDOW_PAGES, WINDOW_VADDR,
+    CLIENT_PRIORITY, CLIENT_RADIX, EVENTS, LAUNCHER, SERVER, STATS_VADDR, TIMER_IRQ, TIMER_VADDR,
+    WINDOW_PAGES, WINDOW_VADDR,
 };
 use libsel4::vspace::{page, page_table};
 use libsel4::{CPtr, CapRights, Error, Word, cnode, tcb};
@@ -23,6 +26,20 @@ pub struct Caps {
     /// The first of its WINDOW_PAGES window frames (consecutive root slots), mapped in
     /// the server's VSpace.
     pub frames: CPtr,
+    /// For the system monitor only: the statistics and timer frames and the timer
+    /// interrupt's handler.
+    pub monitor: Option<MonitorCaps>,
+}
+
+/// What the system monitor gets beyond every client's caps.
+#[derive(Clone, Copy)]
+pub struct MonitorCaps {
+    /// The statistics device's frame (mapped read-only at STATS_VADDR).
+    pub stats: CPtr,
+    /// The timer's frame (mapped at TIMER_VADDR).
+    pub timer: CPtr,
+    /// The timer interrupt's handler (copied to slot TIMER_IRQ).
+    pub timer_irq: CPtr,
 }
 
 /// A running client and what the launcher made for it.
@@ -33,6 +50,8 @@ pub struct Launched {
     copies: CPtr,
     tables: [CPtr; 3],
     table_count: usize,
+    /// Copies of the monitor's device frames (0: none).
+    device_copies: [CPtr; 2],
 }
 
 /// Starts client number `index` (its badge is `index + 1`) running app `index`.
@@ -64,11 +83,31 @@ pub fn launch(env: &mut Env, index: usize, caps: &Caps) -> Result<Launched, Erro
         copies: env.slots.alloc_range(WINDOW_PAGES)?,
         tables: [0; 3],
         table_count: 0,
+        device_copies: [0; 2],
     };
     for k in 0..WINDOW_PAGES as Word {
         let copy = l.copies + k;
         cnode::copy(ROOT_CNODE, copy, 64, ROOT_CNODE, caps.frames + k, 64, all)?;
-        map(env, &mut l, copy, WINDOW_VADDR + k as usize * PAGE_SIZE)?;
+        map(
+            env,
+            &mut l,
+            copy,
+            WINDOW_VADDR + k as usize * PAGE_SIZE,
+            all,
+        )?;
+    }
+    if let Some(m) = caps.monitor {
+        cnode::copy(cspace, TIMER_IRQ, 64, ROOT_CNODE, m.timer_irq, 64, all)?;
+        let devices = [
+            (m.stats, STATS_VADDR, CapRights::READ),
+            (m.timer, TIMER_VADDR, all),
+        ];
+        for (i, (frame, vaddr, rights)) in devices.into_iter().enumerate() {
+            let copy = env.slots.alloc()?;
+            cnode::copy(ROOT_CNODE, copy, 64, ROOT_CNODE, frame, 64, all)?;
+            l.device_copies[i] = copy;
+            map(env, &mut l, copy, vaddr, rights)?;
+        }
     }
     tcb::resume(process.thread.tcb)?;
     Ok(l)
@@ -76,9 +115,15 @@ pub fn launch(env: &mut Env, index: usize, caps: &Caps) -> Result<Launched, Erro
 
 /// Maps `frame` at `vaddr` of the client's VSpace, with the page tables it lacks
 /// (recorded, to be deleted with the client).
-fn map(env: &mut Env, l: &mut Launched, frame: CPtr, vaddr: usize) -> Result<(), Error> {
+fn map(
+    env: &mut Env,
+    l: &mut Launched,
+    frame: CPtr,
+    vaddr: usize,
+    rights: CapRights,
+) -> Result<(), Error> {
     loop {
-        match page::map(frame, l.process.vspace, vaddr as Word, CapRights::ALL, 0) {
+        match page::map(frame, l.process.vspace, vaddr as Word, rights, 0) {
             Err(Error::FailedLookup) if l.table_count < l.tables.len() => {
                 let pt = env.retype(types::PAGE_TABLE, 0)?;
                 l.tables[l.table_count] = pt;
@@ -96,6 +141,10 @@ pub fn destroy(env: &mut Env, l: &Launched) -> Result<(), Error> {
     for k in 0..WINDOW_PAGES as Word {
         page::unmap(l.copies + k)?;
         env.delete(l.copies + k)?;
+    }
+    for &copy in l.device_copies.iter().filter(|&&c| c != 0) {
+        page::unmap(copy)?;
+        env.delete(copy)?;
     }
     for &pt in &l.tables[..l.table_count] {
         env.delete(pt)?;

@@ -20,6 +20,16 @@ pub const LAUNCHER: CPtr = 2;
 /// A client's slot: the notification the server signals when it queues an event.
 pub const EVENTS: CPtr = 3;
 
+/// The system monitor's slot: the timer interrupt's handler (it signals the monitor's
+/// event notification with [`TIMER_BADGE`]).
+pub const TIMER_IRQ: CPtr = 4;
+/// The badge the timer interrupt signals the monitor's notification with.
+pub const TIMER_BADGE: Word = 1;
+/// Where the system monitor finds the statistics device's frame (read-only).
+pub const STATS_VADDR: usize = 0x9000_0000;
+/// Where the system monitor finds the timer's frame.
+pub const TIMER_VADDR: usize = 0x9000_1000;
+
 /// The label of the exit message a client sends the launcher (MR0 its status);
 /// faults arrive with the fault labels (1 to 5), which it is far from.
 pub const EXIT_LABEL: Word = 0x4558_4954;

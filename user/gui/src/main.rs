@@ -5,7 +5,8 @@
 //! CSpace of its own ([`launch`]) and waits on its endpoint, which is every client's
 //! fault endpoint and where clients send their exit message: a client that faults or
 //! exits loses its window (the launcher tells the server) and its address space, and
-//! the others keep running. F10 shuts the system down (the server halts the machine).
+//! the others keep running. The system monitor also gets the statistics device's
+//! frame, the timer's and its interrupt. F10 shuts the system down (the server halts the machine).
 //! Build: `cargo xtask build-user user/gui`.
 
 #![no_std]
@@ -27,7 +28,7 @@ use layout::*;
 use libsel4::{BootInfo, CPtr, CapRights, Error, MessageInfo, Word, cnode, ipc, irq, tcb};
 use print::{Part::*, line};
 use sel4rt::{Env, PAGE_SIZE, ROOT_CNODE, types};
-use selvm_abi::vm::device::IRQ_INPUT;
+use selvm_abi::vm::device::{IRQ_INPUT, IRQ_TIMER};
 use selvm_gui_protocol::label::CLIENT_GONE;
 
 rt::main!(main);
@@ -106,11 +107,16 @@ fn start() -> Result<(), Error> {
     let mut running: [Option<launch::Launched>; MAX_CLIENTS] = [None; MAX_CLIENTS];
     for (i, (name, _)) in apps::APPS.iter().enumerate().take(MAX_CLIENTS) {
         let (_, frames, events) = caps[i];
+        let monitor = match *name {
+            "monitor" => Some(monitor_caps(&mut env, &dev, events)?),
+            _ => None,
+        };
         let c = launch::Caps {
             server: server_ep,
             launcher: launcher_ep,
             events,
             frames,
+            monitor,
         };
         running[i] = Some(launch::launch(&mut env, i, &c)?);
         line(&[
@@ -149,6 +155,30 @@ fn start() -> Result<(), Error> {
             T(" clients left"),
         ]);
     }
+}
+
+/// The system monitor's extra caps: the timer interrupt signals its event
+/// notification `events` with TIMER_BADGE.
+fn monitor_caps(
+    env: &mut Env,
+    dev: &devices::Devices,
+    events: CPtr,
+) -> Result<launch::MonitorCaps, Error> {
+    let timer_irq = env.slots.alloc()?;
+    irq::control_get(
+        selvm_abi::CAP_IRQ_CONTROL,
+        IRQ_TIMER,
+        ROOT_CNODE,
+        timer_irq,
+        64,
+    )?;
+    let badged = mint(env, events, TIMER_BADGE)?;
+    irq::handler_set_notification(timer_irq, badged)?;
+    Ok(launch::MonitorCaps {
+        stats: dev.stats_frame,
+        timer: dev.timer_frame,
+        timer_irq,
+    })
 }
 
 /// Prints why client `name` stops: its exit message or its fault.
