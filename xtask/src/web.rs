@@ -1,9 +1,9 @@
 //! `cargo xtask web`: the browser page (hosts/web, docs/web.md). Builds the machine's
 //! wasm (selvm-web, `-Zbuild-std=std,panic_abort`, profile `web`) and the menu's
-//! programs (user/hello, user/conformance), and lays the page out as a static site in
-//! target/web/page, which `selvm serve` serves; nothing built is committed. `--test`
-//! runs the browser tests in headless Chromium, `--bench` the in-page benchmarks
-//! beside the same code natively.
+//! programs (user/hello, user/conformance, user/gui), and lays the page out as a
+//! static site in target/web/page, which `selvm serve` serves; nothing built is
+//! committed. `--test` runs the browser tests in headless Chromium, `--bench` the
+//! in-page benchmarks beside the same code natively.
 
 use crate::process::{self, Error, Result, bail, cargo};
 use crate::{toolchain, user};
@@ -85,6 +85,7 @@ pub fn build() -> Result<PathBuf> {
     let programs = target().join("programs");
     let hello = user::build(&root.join("user/hello"), &programs, true)?;
     let conformance = user::build(&root.join("user/conformance"), &programs, true)?;
+    let gui = user::build(&root.join("user/gui"), &programs, true)?;
 
     let site = site_dir();
     let _ = fs::remove_dir_all(&site);
@@ -94,6 +95,7 @@ pub fn build() -> Result<PathBuf> {
         (wasm, "selvm_web.wasm".into()),
         (hello, "programs/hello.wasm".into()),
         (conformance, "programs/conformance.wasm".into()),
+        (gui, "programs/gui.wasm".into()),
         (modules.join("lib/xterm.js"), "vendor/xterm.js".into()),
         (modules.join("css/xterm.css"), "vendor/xterm.css".into()),
     ];

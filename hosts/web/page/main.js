@@ -16,6 +16,10 @@ const params = new URLSearchParams(location.search);
 const FILES = [
   { name: 'hello', file: 'programs/hello.wasm', what: 'hello: a Rust program using libsel4' },
   { name: 'conformance', file: 'programs/conformance.wasm', what: 'the conformance suite (139 tests of seL4 semantics)' },
+  {
+    name: 'gui', file: 'programs/gui.wasm', display: '640x480',
+    what: 'gui: the GUI system of user/gui on a 640x480 canvas (paint, a game, a monitor; F10 ends it)',
+  },
 ];
 const BENCH = { name: 'bench', what: 'benchmarks: IPC round trips and compute, timed in this page' };
 
@@ -149,10 +153,10 @@ function boot(program, label) {
     options: {
       realTime: !$('virtual').checked, trace: true, memoryMib: program.builtin === 'demo' ? 16 : 64,
       // A file may want a display: ?display=WxH (a built-in program brings its own).
-      display: program.builtin === undefined ? params.get('display') : undefined,
+      display: program.builtin === undefined ? program.display ?? params.get('display') : undefined,
     },
   });
-  if (program.builtin === 'display') $('screen').focus(); else term.focus();
+  if (program.builtin === 'display' || program.display) $('screen').focus(); else term.focus();
 }
 
 async function start() {
@@ -165,7 +169,7 @@ async function start() {
   const f = FILES.find((x) => `file:${x.name}` === v);
   const r = await fetch(f.file);
   if (!r.ok) return term.error(`selvm: ${f.file}: ${r.status} ${r.statusText} (built by cargo xtask web)`);
-  boot({ name: `${f.name}.wasm`, bytes: new Uint8Array(await r.arrayBuffer()) }, f.name);
+  boot({ name: `${f.name}.wasm`, bytes: new Uint8Array(await r.arrayBuffer()), display: f.display }, f.name);
 }
 
 async function runBench() {

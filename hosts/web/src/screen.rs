@@ -1,5 +1,5 @@
-//! A session's display: the framebuffer and input devices `selvm run --display WxH`
-//! attaches, the guest's presents handed to the page as rectangles of RGBA pixels
+//! A session's display: the framebuffer, statistics and input devices `selvm run
+//! --display WxH` attaches, the guest's presents handed to the page as rectangles of RGBA pixels
 //! (ready for a canvas's `ImageData`, so JavaScript copies no pixel), the page's
 //! keyboard and pointer events pushed to the input device, and an input script
 //! delivered at its instruction counts as the command line delivers it.
@@ -23,12 +23,15 @@ pub struct Screen {
 }
 
 impl Screen {
-    /// Attaches a `width` x `height` framebuffer and an input device to `m`.
+    /// Attaches a `width` x `height` framebuffer, the statistics device (the GUI's
+    /// system monitor reads it) and an input device to `m`, in `selvm run`'s order.
     pub fn attach(m: &mut Machine, width: u32, height: u32) -> Result<Screen, String> {
         let display = Display::attach(m.devices(), width, height).map_err(|e| match e {
             DisplayError::Size(s) => format!("display {width}x{height}: {s}"),
             DisplayError::Attach(a) => format!("display {width}x{height}: {a:?}"),
         })?;
+        m.attach_stats()
+            .map_err(|e| format!("the statistics device: {e:?}"))?;
         let input = m
             .devices()
             .attach(Box::new(Input::default()))

@@ -345,28 +345,44 @@ test('the derivation tree\'s graph shows the snapshot\'s tree, which is the CLI\
   await page.close();
 });
 
-/** The pixels of a PNG file (as RGBA), decoded by the browser without colour conversion. */
-const pngPixels = (page, file) => page.evaluate(async (bytes) => {
-  const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)], { type: 'image/png' }),
+/**
+ * Compares, in the page, the pixels of the PNG `file` (decoded by the browser without
+ * colour conversion) with the page's canvas (`run` absent) or with the screenshot of
+ * `window.selvm.run(run.bytes, run.options)`; only the verdict crosses back:
+ * {width, height, differ, first, at: (x, y) -> [r, g, b, a] of the page's pixels at
+ * the points asked}, plus the run's {status, message, console}.
+ */
+const comparePng = (page, file, { run, points = [] } = {}) => page.evaluate(async ([png, r, pts]) => {
+  const bitmap = await createImageBitmap(new Blob([new Uint8Array(png)], { type: 'image/png' }),
     { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   const c = new OffscreenCanvas(bitmap.width, bitmap.height);
-  const g = c.getContext('2d');
-  g.drawImage(bitmap, 0, 0);
-  return { width: c.width, height: c.height, rgba: [...g.getImageData(0, 0, c.width, c.height).data] };
-}, [...readFileSync(file)]);
-
-/** Pixels (RGBA arrays) that differ, and the first of them. */
-function differ(a, b, width) {
-  let n = 0;
+  c.getContext('2d').drawImage(bitmap, 0, 0);
+  const want = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let got;
+  let width;
+  let height;
+  const out = {};
+  if (r) {
+    const res = await window.selvm.run(new Uint8Array(r.bytes), { ...r.options, screenshot: true });
+    Object.assign(out, { status: res.status, message: res.message, console: res.console });
+    if (!res.screenshot) return { ...out, differ: -1 };
+    ({ width, height, rgba: got } = res.screenshot);
+  } else {
+    const canvas = document.querySelector('#screen');
+    ({ width, height } = canvas);
+    got = canvas.getContext('2d').getImageData(0, 0, width, height).data;
+  }
+  let differ = 0;
   let first = null;
-  for (let i = 0; i < a.length; i += 4) {
-    if (a[i] !== b[i] || a[i + 1] !== b[i + 1] || a[i + 2] !== b[i + 2] || a[i + 3] !== b[i + 3]) {
-      if (!first) first = { x: (i / 4) % width, y: Math.floor(i / 4 / width), got: a.slice(i, i + 4), want: b.slice(i, i + 4) };
-      n += 1;
+  for (let i = 0; i < Math.max(got.length, want.length); i++) {
+    if (got[i] !== want[i]) {
+      differ += 1;
+      if (first === null) first = { x: (i >> 2) % width, y: Math.floor((i >> 2) / width) };
     }
   }
-  return { n, first };
-}
+  const at = pts.map(([x, y]) => [...got.slice((y * width + x) * 4, (y * width + x) * 4 + 4)]);
+  return { ...out, width, height, pngWidth: c.width, pngHeight: c.height, differ, first, at };
+}, [[...readFileSync(file)], run ? { bytes: [...run.bytes], options: run.options } : null, points]);
 
 test('display.s on the canvas: the pointer and keys reach the input device, and the pixels are the CLI\'s --screenshot', async () => {
   const { page, errors } = await open('?program=display');
@@ -384,24 +400,18 @@ test('display.s on the canvas: the pointer and keys reach the input device, and 
   await page.keyboard.press('KeyA');
   const exit = await exited(page, 15000);
   assert.equal(exit.status, 0, JSON.stringify(exit));
-  const shown = await page.evaluate(() => {
-    const c = document.querySelector('#screen');
-    return [...c.getContext('2d').getImageData(0, 0, c.width, c.height).data];
-  });
   // The same events as an input script, for the command line's screenshot.
   const script = 'at 0 pointer 10 20\nat 0 button down 0\nat 0 pointer 50 40\nat 0 button up 0\nat 0 key down 30\n';
   writeFileSync(join(TMP, 'canvas.script'), script);
   const cli = selvm('run', '--deterministic', '--display', `${w}x${h}`, '--input-script', 'canvas.script',
     '--screenshot', 'canvas.png', '--max-instructions', '100000000', assembled('display'));
   assert.equal(cli.status, 0, cli.stderr);
-  const want = await pngPixels(page, join(TMP, 'canvas.png'));
-  assert.deepEqual([want.width, want.height], [w, h]);
-  const pixel = (rgba, x, y) => rgba.slice((y * w + x) * 4, (y * w + x) * 4 + 4);
-  assert.deepEqual(pixel(shown, 11, 21), [0, 0, 255, 255], 'the press\'s blue square');
-  assert.deepEqual(pixel(shown, 51, 41), [255, 0, 0, 255], 'the key\'s red square');
-  assert.deepEqual(pixel(shown, 100, 100), [(100 * 4) % 256, (100 * 4) % 256, 0x80, 255], 'the pattern');
-  const d = differ(shown, want.rgba, w);
-  assert.equal(d.n, 0, `${d.n} pixels differ from the CLI's screenshot, the first ${JSON.stringify(d.first)}`);
+  const d = await comparePng(page, join(TMP, 'canvas.png'), { points: [[11, 21], [51, 41], [100, 100]] });
+  assert.deepEqual([d.pngWidth, d.pngHeight], [w, h]);
+  assert.deepEqual(d.at[0], [0, 0, 255, 255], 'the press\'s blue square');
+  assert.deepEqual(d.at[1], [255, 0, 0, 255], 'the key\'s red square');
+  assert.deepEqual(d.at[2], [(100 * 4) % 256, (100 * 4) % 256, 0x80, 255], 'the pattern');
+  assert.equal(d.differ, 0, `${d.differ} bytes differ from the CLI's screenshot, the first at ${JSON.stringify(d.first)}`);
   await page.screenshot({ path: join(OUT, 'display.png') });
   // window.selvm.run with a display and the CLI display test's script: its screenshot too.
   const script2 = 'at 1000 pointer 10 20\nat 2000 pointer 30 8\nat 3000 button down 0\nat 5000 pointer 50 40\nat 100000000 key down 30\n';
@@ -409,19 +419,52 @@ test('display.s on the canvas: the pointer and keys reach the input device, and 
   const cli2 = selvm('run', '--deterministic', '--display', '64x48', '--input-script', 'run.script',
     '--screenshot', 'run.png', '--max-instructions', '100000000', 'display.sbc');
   assert.equal(cli2.status, 0, cli2.stderr);
-  const got2 = await page.evaluate(([b, s]) => window.selvm.run(new Uint8Array(b), {
-    name: 'display.sbc', display: '64x48', inputScript: s, screenshot: true, maxInstructions: 1e8,
-  }).then((r) => ({ status: r.status, message: r.message, shot: r.screenshot && { ...r.screenshot, rgba: [...r.screenshot.rgba] } })),
-  [[...readFileSync(join(TMP, 'display.sbc'))], script2]);
+  const got2 = await comparePng(page, join(TMP, 'run.png'), {
+    run: { bytes: readFileSync(join(TMP, 'display.sbc')), options: { name: 'display.sbc', display: '64x48', inputScript: script2, maxInstructions: 1e8 } },
+  });
   assert.equal(got2.status, 0, got2.message);
-  const want2 = await pngPixels(page, join(TMP, 'run.png'));
-  assert.deepEqual([got2.shot.width, got2.shot.height], [64, 48]);
-  assert.equal(differ(got2.shot.rgba, want2.rgba, 64).n, 0);
+  assert.deepEqual([got2.width, got2.height, got2.pngWidth], [64, 48, 64]);
+  assert.equal(got2.differ, 0, JSON.stringify(got2.first));
   const bad = await page.evaluate(([b]) => window.selvm.run(new Uint8Array(b), {
     name: 'display.sbc', display: '64x48', inputScript: 'at 5 pointer 1\n',
   }).then(({ status, message }) => ({ status, message })), [[...readFileSync(join(TMP, 'display.sbc'))]]);
   assert.equal(bad.status, 6);
   assert.match(bad.message, /^input script: line 1: /);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('the GUI system (user/gui) in the page: a scripted session has the pixels of `selvm gui --screenshot`, and from the menu it runs on the canvas until F10', async () => {
+  const { page, errors } = await open();
+  await exited(page);
+  const gui = Buffer.from(await page.evaluate(async () => [...new Uint8Array(await (await fetch('programs/gui.wasm')).arrayBuffer())]));
+  assert.ok(gui.length < 200000, `programs/gui.wasm is ${gui.length} bytes: a release build is about 60 KB`);
+  writeFileSync(join(TMP, 'gui.wasm'), gui);
+  const scenario = join(ROOT, 'hosts/cli/tests/gui/scenario.txt');
+  const cli = selvm('gui', '--program', 'gui.wasm', '--input-script', scenario, '--screenshot', 'gui.png');
+  assert.equal(cli.status, 0, cli.stderr);
+  const got = await comparePng(page, join(TMP, 'gui.png'), {
+    run: { bytes: gui, options: { name: 'gui.wasm', display: '640x480', inputScript: readFileSync(scenario, 'utf8') } },
+  });
+  assert.equal(got.status, 0, got.message);
+  assert.equal(got.console, cli.stdout);
+  assert.deepEqual([got.width, got.height, got.pngWidth, got.pngHeight], [640, 480, 640, 480]);
+  assert.equal(got.differ, 0, `${got.differ} bytes differ from the CLI's screenshot, the first at ${JSON.stringify(got.first)}`);
+  // From the menu: the desktop on the canvas; F10 typed on the canvas shuts it down.
+  await page.selectOption('#program', 'file:gui');
+  await page.waitForFunction(() => window.selvm.page().program === 'gui' && window.selvm.page().state === 'running');
+  await page.waitForFunction(() => {
+    const c = document.querySelector('#screen');
+    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let lit = 0;
+    for (let i = 0; i < px.length; i += 4 * 97) if (px[i] || px[i + 1] || px[i + 2]) lit += 1;
+    return c.width === 640 && lit > 1000;
+  }, null, { timeout: 15000 });
+  await page.locator('#screen').focus();
+  await page.keyboard.press('F10');
+  const exit = await exited(page, 15000);
+  assert.equal(exit.status, 0, JSON.stringify(exit));
+  await page.screenshot({ path: join(OUT, 'gui.png') });
   assert.deepEqual(errors, []);
   await page.close();
 });
