@@ -430,6 +430,12 @@ test('display.s on the canvas: the pointer and keys reach the input device, and 
   }).then(({ status, message }) => ({ status, message })), [[...readFileSync(join(TMP, 'display.sbc'))]]);
   assert.equal(bad.status, 6);
   assert.match(bad.message, /^input script: line 1: /);
+  // With a display and no script nobody types: the program waits, the run deadlocks.
+  const waits = await page.evaluate(([b]) => window.selvm.run(new Uint8Array(b), { name: 'display.sbc', display: [8, 8] })
+    .then(({ status, message }) => ({ status, message })), [[...readFileSync(join(TMP, 'display.sbc'))]]);
+  const cliWaits = selvm('run', '--deterministic', '--display', '8x8', 'display.sbc');
+  assert.equal(waits.status, 4);
+  assert.equal(`selvm: ${waits.message}\n`, cliWaits.stderr);
   assert.deepEqual(errors, []);
   await page.close();
 });
