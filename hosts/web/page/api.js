@@ -98,7 +98,7 @@ export function installApi(module, ready, pageState) {
     stats: () => pageState.stats,
     /** Everything the page's terminal has shown of the console. */
     console: () => pageState.console(),
-    /** The page's own run: {program, state, exit}. */
+    /** The page's own run: {program, state, exit, frames} (frames: canvas updates). */
     page: () => pageState.page,
   };
   ready.then((r) => { statuses = r.statuses; api.builtins = r.builtins.map((b) => b.name); });

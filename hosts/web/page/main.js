@@ -25,7 +25,7 @@ const BENCH = { name: 'bench', what: 'benchmarks: IPC round trips and compute, t
 
 const state = {
   stats: null,
-  page: { program: null, state: 'loading', exit: null },
+  page: { program: null, state: 'loading', exit: null, frames: 0 },
   console: () => term.transcript(),
 };
 let firstOutput = null;
@@ -103,6 +103,7 @@ worker.onmessage = (e) => {
       break;
     case 'frame':
       screen.draw(msg.buffer);
+      state.page.frames += 1;
       break;
     case 'state':
       state.page.state = msg.state;
@@ -145,7 +146,7 @@ function boot(program, label) {
   current = { program, label };
   term.clear();
   timeline.reset();
-  state.page = { program: label, state: 'booting', exit: null };
+  state.page = { program: label, state: 'booting', exit: null, frames: 0 };
   term.note(`[booting ${label}${$('virtual').checked ? ' in virtual time' : ''}]`);
   worker.postMessage({
     type: 'boot', program,
