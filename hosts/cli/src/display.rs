@@ -1,8 +1,10 @@
 //! Presenting the machine's framebuffer: one small trait, [`Presenter`], implemented by
 //! the headless presenter `selvm run --display WxH` uses by default, which keeps nothing
 //! but writes the frame as a PNG at the end (`--screenshot FILE`), and by the desktop
-//! window of `--window` (crate::window); the browser's canvas can implement it later.
-//! Also the `--display` value parser.
+//! window of `--window` (crate::window). The browser page's canvas is the third
+//! presentation, outside this crate: its worker pulls presents as RGBA rectangles
+//! (hosts/web/src/screen.rs) and posts them to the page. Also the `--display` value
+//! parser.
 
 use crate::failure::Failure;
 use selvm_machine::devices::framebuffer::{Rect, check_size};
