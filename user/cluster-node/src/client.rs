@@ -8,15 +8,18 @@
 //! tally and reads its total, calls every node in turn for [`CALLING_NS`], checking
 //! every sum, reports a node whose call fails (the documented error label) and stops
 //! calling it; then calls for [`TOGETHER_NS`] with [`HELPERS`] more client threads at
-//! once (many calls outstanding, workers busy on every node), then stops the nodes
-//! still up and halts: status 0 when every answer was right, 2 when one was wrong, 3
-//! when a node never answered.
+//! once (many calls outstanding, workers busy on every node: the helpers' calls are
+//! nested, node 1 → node 2's relay → node 1's adder, so node 2's pool holds a worker
+//! per call in flight, more than the old fixed 8, and node 1's serves the way back
+//! while its clients wait), asks node 2 how many workers it made, then stops the
+//! nodes still up and halts: status 0 when every answer was right, 2 when one was
+//! wrong, 3 when a node never answered.
 
 use crate::device::Devices;
 use crate::names::{self, Name};
 use crate::print::{Part::*, line};
 use crate::servers::{ADD, ECHO, READ, RELAY, RELAY_BY_NAME};
-use crate::service::{STOP, proxy_badge};
+use crate::service::{STOP, WORKERS, proxy_badge};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb};
 use sel4rt::{Env, ROOT_CNODE};
@@ -26,8 +29,9 @@ use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
 const CALLING_NS: u64 = 2_000_000_000;
 /// How long it and [`HELPERS`] more client threads then call at once.
 const TOGETHER_NS: u64 = 1_000_000_000;
-/// Client threads that join the client for the last phase.
-const HELPERS: u64 = 3;
+/// Client threads that join the client for the last phase (12 clients at once, more
+/// calls in flight than the old fixed pool of 8 workers could take).
+const HELPERS: u64 = 11;
 /// How long it waits for every node to answer once.
 const STARTUP_NS: u64 = 30_000_000_000;
 /// Objects of every node the client has proxies for: 0 control, 1 adder, 2 relay,
@@ -49,6 +53,7 @@ static DONE: AtomicU64 = AtomicU64::new(0);
 static UNTIL: AtomicU64 = AtomicU64::new(0);
 static HELPER_CALLS: AtomicU64 = AtomicU64::new(0);
 static HELPER_WRONG: AtomicU64 = AtomicU64::new(0);
+static HELPER_REFUSED: AtomicU64 = AtomicU64::new(0);
 
 /// Mints the proxies and starts the client thread.
 pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<(), Error> {
@@ -80,23 +85,26 @@ pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<
     tcb::resume(t.tcb)
 }
 
-/// A helper client: once started, calls one node's adder until [`UNTIL`] (or its first
-/// error), counting answers and wrong ones, then says it is done. It prints nothing
+/// A helper client: once started, calls node 1's own adder through node 2's relay
+/// (a nested call, A → B → A) until [`UNTIL`] (or its first error, counted as
+/// refused), counting answers and wrong ones, then says it is done. It prints nothing
 /// (only the client prints, so lines never mix).
 extern "C" fn help(k: u64) {
     let nodes = NODES.load(SeqCst);
     let dev = Devices::at(TIMER.load(SeqCst), NET.load(SeqCst));
     libsel4::recv(GO.load(SeqCst));
-    let p = 2 + k % (nodes - 1).max(1);
     let mut i = 0;
     while nodes >= 2 && dev.now_ns() < UNTIL.load(SeqCst) {
         i += 1;
-        match call(p, 1, ADD, &[i, k]) {
+        match call(2, 2, RELAY, &[1, i, k]) {
             Ok((sum, by)) => {
                 HELPER_CALLS.fetch_add(1, SeqCst);
-                HELPER_WRONG.fetch_add(u64::from(sum != i + k || by != p), SeqCst);
+                HELPER_WRONG.fetch_add(u64::from(sum != i + k || by != 1), SeqCst);
             }
-            Err(_) => break,
+            Err(_) => {
+                HELPER_REFUSED.fetch_add(1, SeqCst);
+                break;
+            }
         }
     }
     libsel4::send(DONE.load(SeqCst), MessageInfo::default());
@@ -404,8 +412,17 @@ extern "C" fn run(_: u64) {
         N(HELPERS + 1),
         T(" clients at once: "),
         N(together),
-        T(" calls answered in 1 s"),
+        T(" calls answered in 1 s ("),
+        N(HELPER_CALLS.load(SeqCst)),
+        T(" nested through node 2 and back, "),
+        N(HELPER_REFUSED.load(SeqCst)),
+        T(" refused)"),
     ]);
+    if nodes >= 2 && alive[2] {
+        if let Ok((made, _)) = call(2, 0, WORKERS, &[]) {
+            line(&[T("node 2's worker pool grew to "), N(made), T(" workers")]);
+        }
+    }
     line(&[
         N(calls + together),
         T(" calls answered, "),

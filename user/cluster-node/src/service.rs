@@ -13,7 +13,8 @@
 //!   (an error with label `REMOTE_ERROR_LABEL | code`, MR0 the node); a Call from
 //!   another node goes to a worker, which makes it on the local object it names; the
 //!   worker's answer is transmitted (object 0 is the node's control object: label
-//!   [`STOP`] halts the node after the reply); node events are printed.
+//!   [`STOP`] halts the node after the reply, [`WORKERS`] answers the pool's size);
+//!   node events are printed.
 //!
 //! - a program's Call on its name cap (badge [`crate::names::NAME_BADGE`]): a register
 //!   (the endpoint it sent becomes a new exported object; the name goes to the node's
@@ -39,6 +40,9 @@ pub const IRQ_BADGE: u64 = 1 << 40;
 pub const SLOTS: usize = 16;
 /// Label of a Call to a node's control object (object 0): stop the node.
 pub const STOP: u64 = 1;
+/// Label of a Call to a node's control object: MR0 answers how many workers its pool
+/// has made (the most calls it served at once).
+pub const WORKERS: u64 = 2;
 
 /// The badge of a proxy for `object` on `node`.
 pub fn proxy_badge(node: u64, object: u64) -> u64 {
@@ -327,6 +331,12 @@ fn serve(s: &Service, env: &mut Env, pool: &mut Pool, h: &[u64; MSG_MRS], mrs: &
             .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 0], &[]);
         line(&[T("stopped by node "), N(node)]);
         return false;
+    }
+    if object == 0 && h[MSG_LABEL] == WORKERS {
+        let made = pool.made() as u64;
+        s.dev
+            .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 1], &[made]);
+        return true;
     }
     let refused = if !Pool::has_object(object) {
         ERROR_NO_SUCH_OBJECT

@@ -1,8 +1,12 @@
 //! The serving side's worker pool: a Call from another node is made by a worker
 //! thread, never by the network service itself, so the service keeps receiving while
 //! local servers work, and a server that calls through a proxy while serving (A → B →
-//! A, or on to C) cannot deadlock its node. Workers are made on demand, up to
-//! [`MAX_WORKERS`]; a call arriving when all are busy is answered `ERROR_BUSY`.
+//! A, or on to C) cannot deadlock its node. The pool grows on demand: a call that finds
+//! no idle worker gets a new one, up to [`MAX_WORKERS`] (a TCB, a stack and a job
+//! slot each; made once, then kept idle for later calls); a call arriving when that
+//! many are busy is answered `REMOTE_ERROR_LABEL | ERROR_BUSY`, MR0 the node. So a
+//! chain of nested calls deadlocks only past 64 calls in flight on one node, and
+//! fails then with that error instead of hanging.
 //!
 //! The hand-off: a worker Calls the service's endpoint with its own badge
 //! ([`WORKER_BADGE`] | index) to say it is ready (and, after a job, that its answer is
@@ -18,8 +22,8 @@ use selvm_abi::vm::network::{
     MSG_KIND, MSG_LABEL, MSG_LENGTH, MSG_MAX_MRS, MSG_MRS, MSG_OBJECT, MSG_SEND,
 };
 
-/// Most worker threads a node makes.
-pub const MAX_WORKERS: usize = 8;
+/// Most worker threads a node makes (the pool's bound; it was a fixed 8).
+pub const MAX_WORKERS: usize = 64;
 /// Badge bit of a worker's cap to the service endpoint (below the interrupt's bit 40,
 /// above every proxy badge).
 pub const WORKER_BADGE: u64 = 1 << 39;
@@ -62,6 +66,12 @@ impl Pool {
             job: [None; MAX_WORKERS],
             reply_slots: env.slots.alloc_range(MAX_WORKERS)?,
         })
+    }
+
+    /// Workers made so far (the most that were ever busy at once: one is made only
+    /// when every one made is busy).
+    pub fn made(&self) -> usize {
+        self.made
     }
 
     /// Exports the endpoint `cap` as a new object; its number, or None when
