@@ -9,7 +9,9 @@
 //! peer's connection is lost, it says Goodbye, it is silent for `peer_timeout_ns`, or
 //! it comes back as a new incarnation, and at once for a call to a node of the
 //! cluster that is not up; `ERROR_TIMEOUT` at the call's deadline;
-//! `ERROR_NO_SUCH_NODE` at once for a number that names no other node. A reply that comes
+//! `ERROR_NO_SUCH_NODE` at once for a number that names no other node (a node of the
+//! cluster is one its configuration lists or one that has connected: the transport
+//! connects only members, configured or joined). A reply that comes
 //! after its call ended is dropped, and so is the guest's reply to a caller that died
 //! meanwhile.
 
@@ -21,6 +23,9 @@ use selvm_abi::vm::network::{
     ERROR_BAD_MESSAGE, ERROR_NO_SUCH_NODE, ERROR_PEER_DOWN, ERROR_TIMEOUT, MSG_CALL, MSG_ERROR,
     MSG_NODE_DOWN, MSG_NODE_UP, MSG_REPLY, MSG_SEND,
 };
+
+/// Highest node id (ids are 1 to this; a proxy's badge holds it above the object).
+pub const MAX_NODE_ID: u64 = 65_535;
 
 /// The protocol's times, in nanoseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +63,8 @@ pub enum Output {
     PeerUp(u64),
     /// The peer's replica of the name directory arrived (the host merges it).
     Directory(u64, Vec<u8>),
+    /// A membership (SWIM) message from the peer arrived (the host's `foca` reads it).
+    Swim(u64, Vec<u8>),
 }
 
 /// What this node knows of another.
@@ -129,6 +136,11 @@ impl Core {
         self.peers.get(&node).is_some_and(|p| p.up)
     }
 
+    /// The incarnation of `node` while it is up.
+    pub fn incarnation_of(&self, node: u64) -> Option<u64> {
+        self.peers.get(&node).filter(|p| p.up)?.incarnation
+    }
+
     /// Calls waiting for a reply.
     pub fn pending_calls(&self) -> usize {
         self.pending.len()
@@ -147,9 +159,10 @@ impl Core {
         calls.chain(peers).min()
     }
 
-    /// An authenticated connection to `node` is open: greet it.
+    /// An authenticated connection to `node` is open: greet it. The transport vouches
+    /// that `node` is a member (configured, or joined with the cluster's key).
     pub fn connected(&mut self, node: u64, now: u64) {
-        if node == self.me || node == 0 || node > self.nodes {
+        if node == self.me || node == 0 || node > MAX_NODE_ID {
             self.out.push_back(Output::Disconnect(node));
             return;
         }
@@ -208,6 +221,7 @@ impl Core {
             }
             Body::Send(s) => self.for_guest(MSG_SEND, node, s),
             Body::Directory(state) => self.out.push_back(Output::Directory(node, state)),
+            Body::Swim(message) => self.out.push_back(Output::Swim(node, message)),
             Body::Reply(r) => {
                 if self.pending.get(&r.call_id).is_some_and(|c| c.node == node) {
                     self.pending.remove(&r.call_id);
@@ -237,7 +251,8 @@ impl Core {
             MSG_CALL if !self.is_up(m.node) => {
                 // A node of the cluster that is not up is down (not connected yet,
                 // dead, cut off); any other number names no node.
-                let member = m.node != self.me && (1..=self.nodes).contains(&m.node);
+                let member = m.node != self.me
+                    && ((1..=self.nodes).contains(&m.node) || self.peers.contains_key(&m.node));
                 let code = if member {
                     ERROR_PEER_DOWN
                 } else {
@@ -302,6 +317,23 @@ impl Core {
     pub fn send_directory(&mut self, node: u64, state: Vec<u8>, now: u64) {
         if self.is_up(node) {
             self.send(node, Body::Directory(state), now);
+        }
+    }
+
+    /// Sends a membership (SWIM) message to `node` if it is up (else it is lost, as
+    /// SWIM allows).
+    pub fn send_swim(&mut self, node: u64, message: Vec<u8>, now: u64) {
+        if self.is_up(node) {
+            self.send(node, Body::Swim(message), now);
+        }
+    }
+
+    /// The membership protocol declared `node` down (it stopped answering probes, its
+    /// own and other nodes'): its connection is dropped and its calls fail, as when
+    /// it goes silent; the transport dials it again if it is reachable.
+    pub fn member_down(&mut self, node: u64) {
+        if self.peers.get(&node).is_some_and(|p| p.connected) {
+            self.broken(node);
         }
     }
 

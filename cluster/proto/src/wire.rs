@@ -5,6 +5,7 @@
 //! body of Call, Send, Reply: call_id u64 | object u64 | label u64 | count u8 | count x u64
 //! body of Hello: nodes u64; of Heartbeat and Goodbye: nothing
 //! body of Directory: length u32 | length bytes (at most DIRECTORY_MAX)
+//! body of Swim: length u32 | length bytes (at most SWIM_MAX)
 //! ```
 //!
 //! `from` and `incarnation` name the sender's node and its current life; `seq` counts
@@ -25,6 +26,10 @@ pub const MAX_FRAME: usize = HEADER + 3 * 8 + 1 + MSG_MAX_MRS * 8;
 /// Longest Directory body: a replica's state, which the core carries without reading
 /// (it fits a shared ring's record and a Noise message).
 pub const DIRECTORY_MAX: usize = 30_000;
+
+/// Longest Swim body: one message of the membership protocol (`foca`, in the
+/// transport), which the core carries without reading.
+pub const SWIM_MAX: usize = 4096;
 
 /// A remote call's, send's or reply's contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +64,8 @@ pub enum Body {
     Goodbye,
     /// The sender's replica of the name directory (opaque to the core).
     Directory(Vec<u8>),
+    /// A message of the membership protocol (SWIM; opaque to the core).
+    Swim(Vec<u8>),
 }
 
 /// One frame.
@@ -85,7 +92,7 @@ pub enum WireError {
     Kind(u8),
     /// More than 120 registers.
     TooManyRegisters,
-    /// A Directory body longer than [`DIRECTORY_MAX`].
+    /// A Directory or Swim body longer than its limit.
     TooLong,
 }
 
@@ -96,6 +103,7 @@ const SEND: u8 = 4;
 const REPLY: u8 = 5;
 const GOODBYE: u8 = 6;
 const DIRECTORY: u8 = 7;
+const SWIM: u8 = 8;
 
 impl Frame {
     /// The frame's bytes.
@@ -109,6 +117,7 @@ impl Frame {
             Body::Reply(p) => (REPLY, Some(p)),
             Body::Goodbye => (GOODBYE, None),
             Body::Directory(_) => (DIRECTORY, None),
+            Body::Swim(_) => (SWIM, None),
         };
         out.extend_from_slice(&[VERSION, kind]);
         for w in [self.from, self.incarnation, self.seq] {
@@ -117,10 +126,15 @@ impl Frame {
         if let Body::Hello { nodes } = self.body {
             out.extend_from_slice(&nodes.to_le_bytes());
         }
-        if let Body::Directory(state) = &self.body {
-            let n = state.len().min(DIRECTORY_MAX);
+        let opaque = match &self.body {
+            Body::Directory(state) => Some((state, DIRECTORY_MAX)),
+            Body::Swim(message) => Some((message, SWIM_MAX)),
+            _ => None,
+        };
+        if let Some((bytes, max)) = opaque {
+            let n = bytes.len().min(max);
             out.extend_from_slice(&(n as u32).to_le_bytes());
-            out.extend_from_slice(&state[..n]);
+            out.extend_from_slice(&bytes[..n]);
         }
         if let Some(p) = payload {
             for w in [p.call_id, p.object, p.label] {
@@ -151,7 +165,8 @@ impl Frame {
             CALL => Body::Call(r.payload()?),
             SEND => Body::Send(r.payload()?),
             REPLY => Body::Reply(r.payload()?),
-            DIRECTORY => Body::Directory(r.directory()?),
+            DIRECTORY => Body::Directory(r.opaque(DIRECTORY_MAX)?),
+            SWIM => Body::Swim(r.opaque(SWIM_MAX)?),
             other => return Err(WireError::Kind(other)),
         };
         if !r.0.is_empty() {
@@ -182,10 +197,10 @@ impl Reader<'_> {
         Ok(u64::from_le_bytes(*w))
     }
 
-    fn directory(&mut self) -> Result<Vec<u8>, WireError> {
+    fn opaque(&mut self, max: usize) -> Result<Vec<u8>, WireError> {
         let (n, rest) = self.0.split_first_chunk::<4>().ok_or(WireError::Length)?;
         let n = u32::from_le_bytes(*n) as usize;
-        if n > DIRECTORY_MAX {
+        if n > max {
             return Err(WireError::TooLong);
         }
         let state = rest.get(..n).ok_or(WireError::Length)?;
@@ -244,6 +259,8 @@ mod tests {
             Body::Reply(p),
             Body::Directory(vec![1, 2, 3]),
             Body::Directory(vec![7; DIRECTORY_MAX]),
+            Body::Swim(vec![]),
+            Body::Swim(vec![9; SWIM_MAX]),
         ] {
             let f = frame(body);
             assert_eq!(Frame::decode(&f.encode()), Ok(f));
@@ -290,6 +307,9 @@ mod tests {
         );
         directory[HEADER..HEADER + 4].copy_from_slice(&(DIRECTORY_MAX as u32 + 1).to_le_bytes());
         assert_eq!(Frame::decode(&directory), Err(WireError::TooLong));
+        let mut swim = frame(Body::Swim(vec![5; 10])).encode();
+        swim[HEADER..HEADER + 4].copy_from_slice(&(SWIM_MAX as u32 + 1).to_le_bytes());
+        assert_eq!(Frame::decode(&swim), Err(WireError::TooLong));
     }
 
     proptest! {

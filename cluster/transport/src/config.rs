@@ -1,8 +1,12 @@
 //! A cluster's description (`cluster.toml`): every node's id, TCP address and Noise
-//! static public key, and the private key of the node reading it. Checked whole on
-//! load, each problem reported with where it is:
+//! static public key, the private key of the node reading it, and optionally the
+//! cluster's join key (a secret every member's file holds: with it, nodes a file does
+//! not list may join, docs/cluster.md's trust model). A joining node's file lists
+//! itself and at least one running member. Checked whole on load, each problem
+//! reported with where it is:
 //!
 //! ```toml
+//! join_key = "64 hex digits"      # optional; or join_key_file
 //! [[node]]
 //! id = 1
 //! address = "127.0.0.1:7001"
@@ -17,6 +21,8 @@ use std::path::{Path, PathBuf};
 
 /// Most nodes a cluster may list.
 pub const MAX_NODES: usize = 64;
+/// Highest node id.
+pub use selvm_cluster_proto::core::MAX_NODE_ID;
 
 /// A node as the file lists it.
 #[derive(Debug, Clone, Deserialize)]
@@ -34,6 +40,8 @@ struct RawNode {
 struct RawConfig {
     #[serde(default)]
     shm: bool,
+    join_key: Option<String>,
+    join_key_file: Option<PathBuf>,
     node: Vec<RawNode>,
 }
 
@@ -50,11 +58,15 @@ pub struct NodeConfig {
     pub private_key: Option<[u8; 32]>,
 }
 
-/// The cluster: nodes by id (index `id - 1`).
+/// The cluster as one node's file describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterConfig {
-    /// Every node, in id order.
+    /// Every node listed, in id order (ids 1 to [`MAX_NODE_ID`], none repeated; a
+    /// cluster that nodes join may leave gaps).
     pub nodes: Vec<NodeConfig>,
+    /// The cluster's join key: every connection then also proves it (Noise's PSK),
+    /// and a peer that does, with a key no listed node has, may join.
+    pub join_key: Option<[u8; 32]>,
     /// Whether two nodes that both listen on loopback addresses (so share a host)
     /// talk through shared-memory rings (`shm = true`; `crate::shm`) instead of TCP.
     pub shm: bool,
@@ -110,6 +122,21 @@ impl ClusterConfig {
         if raw.node.is_empty() || raw.node.len() > MAX_NODES {
             return err(format!("a cluster has 1 to {MAX_NODES} [[node]] tables"));
         }
+        let join_key = match (&raw.join_key, &raw.join_key_file) {
+            (Some(_), Some(_)) => return err("give join_key or join_key_file, not both"),
+            (Some(k), None) => Some(k.clone()),
+            (None, Some(file)) => Some(
+                std::fs::read_to_string(base.join(file))
+                    .or_else(|e| err(format!("join_key_file {}: {e}", file.display())))?,
+            ),
+            (None, None) => None,
+        };
+        let join_key = match join_key {
+            Some(k) => Some(
+                parse_key(&k).ok_or_else(|| ConfigError("join_key is not 64 hex digits".into()))?,
+            ),
+            None => None,
+        };
         let mut nodes: Vec<NodeConfig> = Vec::new();
         for n in raw.node {
             let at = format!("node {}", n.id);
@@ -145,13 +172,11 @@ impl ClusterConfig {
         }
         nodes.sort_by_key(|n| n.id);
         for (i, n) in nodes.iter().enumerate() {
-            if n.id != i as u64 + 1 {
-                return err(format!(
-                    "node ids must be 1 to {} with none repeated or missing (found {} at position {})",
-                    nodes.len(),
-                    n.id,
-                    i + 1
-                ));
+            if n.id == 0 || n.id > MAX_NODE_ID {
+                return err(format!("node {}: ids are 1 to {MAX_NODE_ID}", n.id));
+            }
+            if i > 0 && nodes[i - 1].id == n.id {
+                return err(format!("node {} is listed twice", n.id));
             }
             if let Some(other) = nodes[..i].iter().find(|o| o.address == n.address) {
                 return err(format!(
@@ -168,20 +193,27 @@ impl ClusterConfig {
         }
         Ok(ClusterConfig {
             nodes,
+            join_key,
             shm: raw.shm,
         })
     }
 
-    /// Node `id`, if the cluster has it.
+    /// Node `id`, if the file lists it.
     pub fn node(&self, id: u64) -> Option<&NodeConfig> {
-        self.nodes.get(id.checked_sub(1)? as usize)
+        self.nodes.iter().find(|n| n.id == id)
     }
 
-    /// Whether nodes `a` and `b` talk through shared memory: `shm` is on and both
-    /// listen on loopback addresses.
+    /// The highest id listed (the cluster's size when ids are 1 to N).
+    pub fn highest_id(&self) -> u64 {
+        self.nodes.last().map_or(0, |n| n.id)
+    }
+
+    /// Whether nodes `a` and `b` talk through shared memory: `shm` is on, there is no
+    /// join key (a joining node's file and its peers' would disagree), and both are
+    /// listed at loopback addresses.
     pub fn co_located(&self, a: u64, b: u64) -> bool {
         let local = |n: u64| self.node(n).is_some_and(|n| n.address.ip().is_loopback());
-        self.shm && local(a) && local(b)
+        self.shm && self.join_key.is_none() && local(a) && local(b)
     }
 
     /// The node whose public key is `key`.
@@ -196,7 +228,13 @@ impl ClusterConfig {
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
         if self.shm {
-            out += "shm = true\n\n";
+            out += "shm = true\n";
+        }
+        if let Some(k) = self.join_key {
+            out += &format!("join_key = \"{}\"\n", key_hex(&k));
+        }
+        if !out.is_empty() {
+            out += "\n";
         }
         for n in &self.nodes {
             out += &format!(
@@ -244,6 +282,17 @@ mod tests {
         let shm = parse(&format!("shm = true\n{text}")).unwrap();
         assert!(shm.shm && shm.co_located(1, 2));
         assert_eq!(parse(&shm.to_toml()).unwrap(), shm);
+        assert_eq!(shm.join_key, None);
+        // A joining node's file: itself (4) and one member (1), and the join key.
+        let join =
+            format!("join_key = \"{KEY_A}\"\n") + &node(4, 7004, KEY_B) + &node(1, 7001, KEY_A);
+        let j = parse(&join).unwrap();
+        assert_eq!(j.join_key, Some([1; 32]));
+        assert_eq!(
+            (j.highest_id(), j.node(4).map(|n| n.id), j.node(2)),
+            (4, Some(4), None)
+        );
+        assert_eq!(parse(&j.to_toml()).unwrap(), j);
     }
 
     #[test]
@@ -251,8 +300,13 @@ mod tests {
         let cases = [
             ("", "node"),
             (
-                &(node(1, 7001, KEY_A) + &node(3, 7003, KEY_B)),
-                "ids must be 1 to 2",
+                &(node(1, 7001, KEY_A) + &node(1, 7003, KEY_B)),
+                "node 1 is listed twice",
+            ),
+            (&node(0, 7001, KEY_A), "ids are 1 to 65535"),
+            (
+                &("join_key = \"zz\"\n".to_string() + &node(1, 7001, KEY_A)),
+                "join_key is not 64 hex digits",
             ),
             (
                 &(node(1, 7001, KEY_A) + &node(2, 7001, KEY_B)),

@@ -3,7 +3,10 @@
 //! length and a Noise message. The XX handshake proves each side holds the private key
 //! of the static public key it presents; the transport then accepts the connection only
 //! if that key is a node's in the cluster configuration (and, on a connection this node
-//! dialled, the node it meant to reach).
+//! dialled, the node it meant to reach). A cluster with a join key runs
+//! `Noise_XXpsk3_…` instead, the key as the pre-shared key: then every connection also
+//! proves the peer holds the cluster's join key, which is what admits a node no
+//! configuration lists.
 
 use crate::shm::{Link, RingError};
 use mio::net::TcpStream;
@@ -12,6 +15,8 @@ use std::io::{self, Read, Write};
 
 /// The Noise protocol every node speaks.
 pub const NOISE_PARAMS: &str = "Noise_XX_25519_ChaChaPoly_BLAKE2s";
+/// The Noise protocol of a cluster with a join key (the key is the PSK).
+pub const NOISE_PARAMS_PSK: &str = "Noise_XXpsk3_25519_ChaChaPoly_BLAKE2s";
 /// Longest Noise message.
 const MAX_RECORD: usize = 65535;
 /// Bytes waiting to be written beyond which the peer counts as stuck.
@@ -50,6 +55,11 @@ pub struct Conn {
     pub link: Option<Link>,
     /// An accepted co-located connection whose dialler's ring offer has not come yet.
     pub awaiting_offer: bool,
+    /// The static public key the peer proved it holds (once authenticated).
+    pub key: Vec<u8>,
+    /// An authenticated peer with the join key whose key no listed or known member
+    /// has: its node id comes with its first frame.
+    pub joining: bool,
     inbox: Vec<u8>,
     outbox: Vec<u8>,
     scratch: Vec<u8>,
@@ -60,17 +70,25 @@ fn noise_error(e: snow::Error) -> io::Error {
 }
 
 impl Conn {
-    /// A connection this node dialled to `node` (it speaks first), or accepted.
+    /// A connection this node dialled to `node` (it speaks first), or accepted; with
+    /// the cluster's join key, if it has one.
     pub fn new(
         stream: TcpStream,
         private_key: &[u8; 32],
+        join_key: Option<&[u8; 32]>,
         dialled: Option<u64>,
         now_ns: u64,
     ) -> io::Result<Conn> {
-        let params = NOISE_PARAMS.parse().map_err(noise_error)?;
-        let builder = snow::Builder::new(params)
+        let params = match join_key {
+            Some(_) => NOISE_PARAMS_PSK,
+            None => NOISE_PARAMS,
+        };
+        let mut builder = snow::Builder::new(params.parse().map_err(noise_error)?)
             .local_private_key(private_key)
             .map_err(noise_error)?;
+        if let Some(k) = join_key {
+            builder = builder.psk(3, k).map_err(noise_error)?;
+        }
         let hs = if dialled.is_some() {
             builder.build_initiator()
         } else {
@@ -85,6 +103,8 @@ impl Conn {
             started_ns: now_ns,
             link: None,
             awaiting_offer: false,
+            key: Vec::new(),
+            joining: false,
             inbox: Vec::new(),
             outbox: Vec::new(),
             scratch: vec![0; MAX_RECORD],

@@ -12,6 +12,7 @@ pub mod config;
 pub mod conn;
 pub mod directory;
 pub mod faults;
+pub mod membership;
 #[cfg(unix)]
 pub mod shm;
 #[cfg(not(unix))]

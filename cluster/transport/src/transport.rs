@@ -19,6 +19,15 @@
 //! from then on both send their frames through its rings. The TCP connection stays
 //! open and silent: its end (the OS closes it when a process dies) is the peer's death.
 //!
+//! Membership ([`crate::membership`], SWIM with `foca`): a peer that comes up is
+//! announced to; foca's messages travel in the core's Swim frames; a member foca
+//! declares down is dropped (its calls fail, as for a silent peer). With a join key
+//! in the configuration every connection also proves the key (Noise PSK), and a peer
+//! that does, with a static key no listed or known member has, joins under the node
+//! id its first frame gives (a listed id keeps its listed key); members learnt through
+//! SWIM are dialled and authenticated like listed ones. So a node its configuration
+//! does not list can join a running cluster through any one member.
+//!
 //! The node's replica of the name directory ([`crate::directory`]) lives here too: the
 //! guest's register, lookup and remove requests are answered from it at once, and its
 //! state goes to every peer that comes up and, whenever it changes, to every peer up
@@ -28,6 +37,7 @@ use crate::config::{ClusterConfig, key_hex};
 use crate::conn::{Conn, Event};
 use crate::directory::{Directory, DirectoryError};
 use crate::faults::{Dice, Faults};
+use crate::membership::{self, Member, Membership};
 use crate::shm::{self, Link};
 use mio::net::{TcpListener, TcpStream};
 #[cfg(unix)]
@@ -72,6 +82,10 @@ pub struct Transport {
     redial_at: HashMap<u64, u64>,
     core: Core,
     directory: Directory,
+    membership: Membership,
+    /// Members this node's file does not list, learnt through SWIM (or by joining
+    /// here): dialled and authenticated by what SWIM says of them.
+    learnt: HashMap<u64, Member>,
     faults: Faults,
     dice: Dice,
     /// Frames held back by a delay fault: (when they leave, peer, frame), in order.
@@ -102,7 +116,14 @@ impl Transport {
         let poll = Poll::new()?;
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
-        let nodes = config.nodes.len() as u64;
+        let nodes = config.highest_id();
+        let membership = Membership::new(Member {
+            id: me,
+            incarnation,
+            rejoin: 0,
+            address: node.address,
+            public_key: node.public_key,
+        });
         Ok(Transport {
             config,
             me,
@@ -116,6 +137,8 @@ impl Transport {
             redial_at: HashMap::new(),
             core: Core::new(me, incarnation, nodes, timeouts),
             directory: Directory::new(me, incarnation),
+            membership,
+            learnt: HashMap::new(),
             faults: Faults::default(),
             dice: Dice::new(incarnation),
             delayed: VecDeque::new(),
@@ -133,6 +156,13 @@ impl Transport {
     /// Whether `node` is up.
     pub fn is_up(&self, node: u64) -> bool {
         self.core.is_up(node)
+    }
+
+    /// The members SWIM holds alive (not this node), by id.
+    pub fn members(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.membership.members().iter().map(|m| m.id).collect();
+        ids.sort_unstable();
+        ids
     }
 
     /// Whether frames to `node` go through a shared ring (a co-located peer).
@@ -247,7 +277,10 @@ impl Transport {
     pub fn poll(&mut self, timeout: Duration) -> io::Result<()> {
         let now = self.now_ns();
         let mut wait = timeout;
-        if let Some(d) = self.core.next_deadline() {
+        for d in [self.core.next_deadline(), self.membership.next_deadline()]
+            .into_iter()
+            .flatten()
+        {
             wait = wait.min(Duration::from_nanos(d.saturating_sub(now)));
         }
         if let Some(&d) = self.redial_at.values().min() {
@@ -305,6 +338,7 @@ impl Transport {
         let now = self.now_ns();
         self.drop_slow_handshakes(now);
         self.core.tick(now);
+        self.membership.tick(now);
         self.act();
         self.send_delayed(now);
         Ok(())
@@ -397,6 +431,8 @@ impl Transport {
     /// Says Goodbye to every peer and gives the sockets up to `linger` to send it.
     pub fn leave(&mut self, linger: Duration) {
         let now = self.now_ns();
+        self.membership.leave(now);
+        self.act();
         self.core.leave(now);
         self.act();
         let end = Instant::now() + linger;
@@ -439,15 +475,37 @@ impl Transport {
             Interest::READABLE | Interest::WRITABLE,
         )?;
         let now = self.now_ns();
-        let conn = Conn::new(stream, &self.private_key, dialled, now)?;
+        let join_key = self.config.join_key;
+        let conn = Conn::new(stream, &self.private_key, join_key.as_ref(), dialled, now)?;
         self.conns.insert(token, conn);
         Ok(())
     }
 
-    /// Dials every smaller-id peer that has no connection, at most every [`REDIAL`].
+    /// The address and key of node `id`: listed, else learnt through SWIM.
+    fn known(&self, id: u64) -> Option<(std::net::SocketAddr, [u8; 32])> {
+        match self.config.node(id) {
+            Some(n) => Some((n.address, n.public_key)),
+            None => self.learnt.get(&id).map(|m| (m.address, m.public_key)),
+        }
+    }
+
+    /// The node whose key is `key`: listed, else learnt.
+    fn node_with_key(&self, key: &[u8]) -> Option<u64> {
+        let learnt = || (self.learnt.values()).find(|m| m.public_key[..] == *key);
+        (self.config.node_with_key(key)).or_else(|| learnt().map(|m| m.id))
+    }
+
+    /// Dials every smaller-id member (listed or learnt) that has no connection, at
+    /// most every [`REDIAL`].
     fn dial(&mut self) {
         let now = self.now_ns();
-        for peer in 1..self.me {
+        let mut peers: Vec<u64> = (self.config.nodes.iter().map(|n| n.id))
+            .chain(self.learnt.keys().copied())
+            .filter(|&p| p < self.me)
+            .collect();
+        peers.sort_unstable();
+        peers.dedup();
+        for peer in peers {
             let busy = self.by_node.contains_key(&peer)
                 || self
                     .conns
@@ -457,7 +515,7 @@ impl Transport {
                 continue;
             }
             self.redial_at.insert(peer, now + REDIAL.as_nanos() as u64);
-            let Some(addr) = self.config.node(peer).map(|n| n.address) else {
+            let Some((addr, _)) = self.known(peer) else {
                 continue;
             };
             if let Ok(stream) = TcpStream::connect(addr) {
@@ -525,8 +583,14 @@ impl Transport {
                     let Some(conn) = self.conns.get_mut(&token) else {
                         return;
                     };
-                    let Some(node) = conn.node else {
-                        return self.close(token);
+                    let (node, joining) = (conn.node, conn.joining);
+                    let node = match node {
+                        Some(n) => n,
+                        None if joining => match self.admit(token, &f) {
+                            Some(n) => n,
+                            None => return self.close(token),
+                        },
+                        None => return self.close(token),
                     };
                     if f.first() == Some(&0) {
                         if !self.offered(token, node, &f) {
@@ -534,6 +598,9 @@ impl Transport {
                         }
                         continue;
                     }
+                    let Some(conn) = self.conns.get_mut(&token) else {
+                        return;
+                    };
                     if std::mem::take(&mut conn.awaiting_offer) {
                         // The dialler chose TCP after all.
                         self.core.connected(node, now);
@@ -551,19 +618,26 @@ impl Transport {
     }
 
     /// The handshake on `token` proved the peer holds `key`: accept it if the key is a
-    /// node's (the one dialled, if this end dialled), else log and refuse.
+    /// member's (the one dialled, if this end dialled), or, with a join key, as a
+    /// joining node whose id its first frame gives; else log and refuse.
     fn authenticated(&mut self, token: Token, key: &[u8]) -> bool {
+        let node = match self.node_with_key(key) {
+            Some(n) if n == self.me => None,
+            other => other,
+        };
         let Some(conn) = self.conns.get_mut(&token) else {
             return false;
         };
+        conn.key = key.to_vec();
         let addr = conn
             .stream
             .peer_addr()
             .map_or_else(|_| "?".to_string(), |a| a.to_string());
-        let node = match self.config.node_with_key(key) {
-            Some(n) if n == self.me => None,
-            other => other,
-        };
+        if node.is_none() && conn.dialled.is_none() && self.config.join_key.is_some() {
+            // It proved the join key too (the handshake's PSK): a node joining.
+            conn.joining = true;
+            return true;
+        }
         let Some(node) = node.filter(|&n| conn.dialled.is_none_or(|d| d == n)) else {
             self.log.push(format!(
                 "rejected a peer at {addr}: its static key {} is not {}",
@@ -575,7 +649,65 @@ impl Transport {
             ));
             return false;
         };
+        self.attach_peer(token, node)
+    }
+
+    /// A joining peer's first frame: its id, if it may have it (not this node's, not
+    /// a listed or known node's, whose key it does not hold).
+    fn admit(&mut self, token: Token, frame: &[u8]) -> Option<u64> {
+        let conn = self.conns.get(&token)?;
+        let addr = (conn.stream.peer_addr()).map_or_else(|_| "?".into(), |a| a.to_string());
+        let id = (frame.get(2..10)).map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        let why = match id {
+            None => "its first frame is not one".to_string(),
+            Some(id) if id == 0 || id > selvm_cluster_proto::core::MAX_NODE_ID => {
+                format!("node {id} is no node id")
+            }
+            Some(id) if id == self.me || self.known(id).is_some() => {
+                format!("node {id} is a member with another key")
+            }
+            Some(id) => {
+                let key = conn.key.clone();
+                self.log.push(format!(
+                    "node {id} joined from {addr} (not in the configuration; it holds the join key)"
+                ));
+                if let Ok(public_key) = key.try_into() {
+                    let address = self.learnt_address(id, &addr);
+                    let m = Member {
+                        id,
+                        incarnation: 0,
+                        rejoin: 0,
+                        address,
+                        public_key,
+                    };
+                    self.learnt.insert(id, m);
+                }
+                return self.attach_peer(token, id).then_some(id);
+            }
+        };
+        self.log.push(format!(
+            "rejected a peer at {addr} holding the join key: {why}"
+        ));
+        None
+    }
+
+    /// Where a node that joined here listens, until SWIM says (its connection's
+    /// address is its dialling port, so this only keeps the host).
+    fn learnt_address(&self, id: u64, seen: &str) -> std::net::SocketAddr {
+        let host = seen.parse::<std::net::SocketAddr>().map(|a| a.ip());
+        let ip = host.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+        self.learnt
+            .get(&id)
+            .map_or(std::net::SocketAddr::new(ip, 0), |m| m.address)
+    }
+
+    /// `token` is now the connection to `node`.
+    fn attach_peer(&mut self, token: Token, node: u64) -> bool {
+        let Some(conn) = self.conns.get_mut(&token) else {
+            return false;
+        };
         conn.node = Some(node);
+        conn.joining = false;
         let dialled = conn.dialled.is_some();
         if let Some(old) = self.by_node.insert(node, token) {
             // The peer reconnected (restarted, or its old connection is half dead).
@@ -685,8 +817,62 @@ impl Transport {
         }
     }
 
-    /// Carries out what the core asks.
+    /// Carries out what the core and membership ask, until neither asks more.
     fn act(&mut self) {
+        loop {
+            self.act_core();
+            let events = self.membership.take_events();
+            if events.is_empty() {
+                return;
+            }
+            for e in events {
+                self.member_event(e);
+            }
+        }
+    }
+
+    /// Does what SWIM asks: sends its messages, learns joined members, drops the
+    /// members it declares down.
+    fn member_event(&mut self, e: membership::Event) {
+        let now = self.now_ns();
+        match e {
+            membership::Event::Send(id, message) => self.core.send_swim(id, message, now),
+            membership::Event::Up(m) => {
+                if m.id == self.me || self.config.node(m.id).is_some() {
+                    return;
+                }
+                let new = self
+                    .learnt
+                    .get(&m.id)
+                    .is_none_or(|old| old.address != m.address);
+                if new {
+                    self.log.push(format!(
+                        "member {} is up at {} (learnt through SWIM)",
+                        m.id, m.address
+                    ));
+                }
+                self.learnt.insert(m.id, m);
+            }
+            membership::Event::Down(m) => {
+                self.log.push(format!("member {} is down (SWIM)", m.id));
+                // Only the life SWIM gave up on (a new one may be up already).
+                let life = self.core.incarnation_of(m.id);
+                if life.is_none_or(|i| i == m.incarnation) {
+                    self.core.member_down(m.id);
+                    if self
+                        .learnt
+                        .get(&m.id)
+                        .is_some_and(|l| l.incarnation == m.incarnation)
+                    {
+                        self.learnt.remove(&m.id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Carries out what the core asks.
+    fn act_core(&mut self) {
         while let Some(o) = self.core.poll_output() {
             match o {
                 Output::Guest(m) => self.for_guest.push(m),
@@ -704,9 +890,20 @@ impl Transport {
                     self.send_frame(node, &frame);
                 }
                 Output::PeerUp(node) => {
+                    let now = self.now_ns();
                     if let Some(state) = self.directory.state() {
-                        let now = self.now_ns();
                         self.core.send_directory(node, state, now);
+                    }
+                    self.membership.announce(node, now);
+                }
+                Output::Swim(node, message) => {
+                    let key = (self.by_node.get(&node))
+                        .and_then(|t| self.conns.get(t))
+                        .map(|c| c.key.clone())
+                        .unwrap_or_default();
+                    let now = self.now_ns();
+                    if !self.membership.receive(node, &key, &message, now) {
+                        (self.log).push(format!("node {node} sent a membership message refused"));
                     }
                 }
                 Output::Directory(node, state) => match self.directory.merge(&state) {

@@ -31,7 +31,11 @@ fn cluster_with(n: u64, shm: bool) -> ClusterConfig {
             }
         })
         .collect();
-    ClusterConfig { nodes, shm }
+    ClusterConfig {
+        nodes,
+        join_key: None,
+        shm,
+    }
 }
 
 fn bind(c: &ClusterConfig, id: u64) -> Transport {

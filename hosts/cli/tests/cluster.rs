@@ -67,7 +67,11 @@ fn config(n: u64) -> ClusterConfig {
             }
         })
         .collect();
-    ClusterConfig { nodes, shm: false }
+    ClusterConfig {
+        nodes,
+        join_key: None,
+        shm: false,
+    }
 }
 
 /// A running process whose output lines arrive on `lines` (stdout and stderr mixed).
@@ -166,15 +170,11 @@ fn bad_configurations_are_refused_with_their_reason() {
             "missing field `address`",
         ),
         (
-            good.to_toml().replace("id = 2", "id = 3"),
+            good.to_toml().replace("id = 2", "id = 1"),
             "1",
-            "ids must be 1 to 2",
+            "node 1 is listed twice",
         ),
-        (
-            good.to_toml(),
-            "3",
-            "no node 3 (the cluster has nodes 1 to 2)",
-        ),
+        (good.to_toml(), "3", "no node 3 (it lists nodes 1, 2)"),
         (no_key.to_toml(), "1", "no private key for node 1"),
     ];
     for (i, (text, id, want)) in cases.iter().enumerate() {
@@ -328,12 +328,23 @@ fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
         assert!(lines.contains(&format!("[cluster] node {id} ended: exit status: 0")));
     }
     assert!(calls_answered(&lines) >= n - 1, "{lines:#?}");
-    // Four client threads at once (several calls outstanding, workers busy on every
-    // node): some calls made it, and none came back wrong (the summary says 0 wrong).
+    // Twelve client threads at once, eleven of them calling node 1's adder through
+    // node 2's relay (A -> B -> A): some calls made it, none came back wrong (the
+    // summary says 0 wrong), none was refused, and node 2's pool grew past the old
+    // fixed 8 workers to hold the calls in flight (with 8 it refused some: measured).
     let together = (lines.iter())
-        .find_map(|l| l.strip_prefix("[node 1] 4 clients at once: "))
+        .find(|l| l.starts_with("[node 1] 12 clients at once: "))
+        .expect("the together line");
+    let answered = together
+        .split(' ')
+        .nth(6)
+        .and_then(|w| w.parse::<u64>().ok());
+    assert!(answered.is_some_and(|t| t > 0), "{together}");
+    assert!(together.ends_with(" and back, 0 refused)"), "{together}");
+    let grew = (lines.iter())
+        .find_map(|l| l.strip_prefix("[node 1] node 2's worker pool grew to "))
         .and_then(|l| l.split(' ').next()?.parse::<u64>().ok());
-    assert!(together.is_some_and(|t| t > 0), "{lines:#?}");
+    assert!(grew.is_some_and(|w| w > 8), "{lines:#?}");
 }
 
 #[test]
@@ -707,4 +718,125 @@ fn running_nodes_directories_converge_across_a_cut_link_and_after_it_heals() {
     assert_eq!(answer, [15, 1]);
     let _ = node2.child.kill();
     let _ = node3.child.kill();
+}
+
+/// Calls `node`'s adder from `t` until it answers; the answer's registers.
+fn add_on(t: &mut Transport, node: u64, call_id: u64, a: u64, b: u64) -> Vec<u64> {
+    use selvm_abi::vm::network::{MSG_CALL, MSG_REPLY};
+    use selvm_cluster_proto::guest::Message;
+    let end = Instant::now() + Duration::from_secs(10);
+    while !t.is_up(node) {
+        assert!(Instant::now() < end, "node {node} did not come up");
+        t.poll(Duration::from_millis(10)).unwrap();
+    }
+    let call = Message {
+        kind: MSG_CALL,
+        node,
+        call_id,
+        object: 1,
+        label: 1,
+        mrs: vec![a, b],
+    };
+    t.from_guest(&call.encode());
+    loop {
+        assert!(Instant::now() < end, "node {node} did not answer");
+        t.poll(Duration::from_millis(10)).unwrap();
+        for m in t.take_for_guest() {
+            let m = Message::decode(&m).unwrap();
+            if m.kind == MSG_REPLY && m.call_id == call_id {
+                return m.mrs;
+            }
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn a_node_not_in_the_configuration_joins_a_running_cluster_is_called_and_its_death_seen() {
+    use selvm_abi::vm::network::MSG_CALL;
+    use selvm_cluster_proto::guest::Message;
+    // Nodes 1 (this test's transport), 2 and 3 list each other and share a join key;
+    // node 4's file lists only itself and node 1.
+    let mut c = config(4);
+    c.join_key = Some([0x5a; 32]);
+    let four = c.nodes.pop().unwrap();
+    let joiner = ClusterConfig {
+        nodes: vec![c.nodes[0].clone(), four],
+        ..c.clone()
+    };
+    let dir = temp_dir("join");
+    let (path, joiner_path) = (dir.join("cluster.toml"), dir.join("joiner.toml"));
+    std::fs::write(&path, c.to_toml()).unwrap();
+    std::fs::write(&joiner_path, joiner.to_toml()).unwrap();
+    let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
+    let program = cluster_node();
+    let node = |config: &std::path::Path, id: &str| {
+        let args = [
+            "node".as_ref(),
+            "--config".as_ref(),
+            config.as_os_str(),
+            "--id".as_ref(),
+            id.as_ref(),
+            "--timeout".as_ref(),
+            "60".as_ref(),
+            program.as_os_str(),
+        ];
+        Running::start(&args)
+    };
+    let (node2, node3) = (node(&path, "2"), node(&path, "3"));
+    assert_eq!(add_on(&mut node1, 3, 1, 40, 3), [43, 3]);
+    assert_eq!(add_on(&mut node1, 2, 2, 40, 2), [42, 2]);
+    // The cluster runs; node 4 joins through node 1 and is called.
+    let mut node4 = node(&joiner_path, "4");
+    assert_eq!(add_on(&mut node1, 4, 3, 40, 4), [44, 4]);
+    let log = node1.take_log();
+    assert!(
+        log.iter()
+            .any(|l| l.starts_with("node 4 joined from 127.0.0.1:")),
+        "{log:?}"
+    );
+    // Node 3 learnt of node 4 through SWIM only (node 4 knew only node 1): node 3's
+    // relay looks adder@4 up by name and calls it.
+    let end = Instant::now() + Duration::from_secs(20);
+    let mut call_id = 10;
+    let answer = 'calls: loop {
+        call_id += 1;
+        let relay = Message {
+            kind: MSG_CALL,
+            node: 3,
+            call_id,
+            object: 2,
+            label: 5, // RELAY_BY_NAME: look adder@MR0 up, call it with MR1 + MR2
+            mrs: vec![4, 7, 8],
+        };
+        node1.from_guest(&relay.encode());
+        loop {
+            assert!(Instant::now() < end, "node 3 never reached node 4");
+            node1.poll(Duration::from_millis(10)).unwrap();
+            for m in node1.take_for_guest() {
+                let m = Message::decode(&m).unwrap();
+                if m.call_id == call_id && m.label == 0 {
+                    break 'calls m.mrs;
+                } else if m.call_id == call_id {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue 'calls; // not known there yet: ask again
+                }
+            }
+        }
+    };
+    assert_eq!(answer, [15, 4]);
+    // Killed: SWIM declares it down well within the 5 s deadline.
+    let _ = node4.child.kill();
+    let _ = node4.child.wait();
+    let killed = Instant::now();
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l| l == "member 4 is down (SWIM)") {
+        assert!(killed.elapsed() < Duration::from_secs(5), "{seen:?}");
+        node1.poll(Duration::from_millis(10)).unwrap();
+        seen.extend(node1.take_log());
+    }
+    assert!(!node1.is_up(4) && !node1.members().contains(&4));
+    for mut n in [node2, node3] {
+        let _ = n.child.kill();
+    }
 }

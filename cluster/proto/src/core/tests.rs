@@ -241,13 +241,71 @@ fn hostile_frames_and_guest_messages_are_refused() {
     let got = guest_messages(&drain(&mut p.a));
     assert_eq!((got[0].call_id, got[0].label), (8, ERROR_BAD_MESSAGE));
     assert_eq!(p.a.bad_guest_messages, 2);
-    // Connections from itself or from outside the cluster are refused.
+    // Connections from itself or from numbers no node can have are refused.
     p.a.connected(1, 0);
-    p.a.connected(9, 0);
+    p.a.connected(0, 0);
+    p.a.connected(MAX_NODE_ID + 1, 0);
     assert_eq!(
         drain(&mut p.a),
-        [Output::Disconnect(1), Output::Disconnect(9)]
+        [
+            Output::Disconnect(1),
+            Output::Disconnect(0),
+            Output::Disconnect(MAX_NODE_ID + 1)
+        ]
     );
+}
+
+#[test]
+fn a_joined_node_is_a_member_and_swim_messages_pass_opaquely() {
+    let mut p = Pair::new();
+    // Node 9 is not in the configuration (3 nodes) but the transport admitted it.
+    let mut j = Core::new(9, 77, 9, Timeouts::default());
+    p.a.connected(9, 0);
+    j.connected(1, 0);
+    let hello_a = drain(&mut p.a);
+    let hello_j = drain(&mut j);
+    for o in hello_a {
+        if let Output::Peer(9, f) = o {
+            j.from_peer(1, &f, 1);
+        }
+    }
+    for o in hello_j {
+        if let Output::Peer(1, f) = o {
+            p.a.from_peer(9, &f, 1);
+        }
+    }
+    assert!(p.a.is_up(9) && j.is_up(1));
+    drain(&mut j);
+    let got = drain(&mut p.a);
+    assert!(
+        guest_messages(&got)
+            .iter()
+            .any(|m| m.kind == MSG_NODE_UP && m.node == 9)
+    );
+    // SWIM messages travel as frames and come out as they went in.
+    p.a.send_swim(9, vec![1, 2, 3], 2);
+    for o in drain(&mut p.a) {
+        if let Output::Peer(9, f) = o {
+            j.from_peer(1, &f, 2);
+        }
+    }
+    assert_eq!(drain(&mut j), [Output::Swim(1, vec![1, 2, 3])]);
+    // Declared down by SWIM: dropped, its calls fail, and it stays a member (peer
+    // down, not no such node).
+    p.a.member_down(9);
+    let got = drain(&mut p.a);
+    assert!(got.contains(&Output::Disconnect(9)));
+    assert!(
+        guest_messages(&got)
+            .iter()
+            .any(|m| m.kind == MSG_NODE_DOWN && m.node == 9)
+    );
+    p.a.from_guest(&call(9, 4, vec![]), 3);
+    let got = guest_messages(&drain(&mut p.a));
+    assert_eq!((got[0].kind, got[0].label), (MSG_ERROR, ERROR_PEER_DOWN));
+    // Not up: a SWIM message to it is lost, not queued.
+    p.a.send_swim(9, vec![4], 4);
+    assert_eq!(drain(&mut p.a), []);
 }
 
 /// A seeded simulation of `n` nodes: each step a random node's guest calls a random
@@ -339,7 +397,7 @@ fn simulate(seed: u64, n: u64, steps: usize) -> (usize, usize) {
                                 cores[to as usize - 1].disconnected(me);
                             }
                         }
-                        Output::PeerUp(_) | Output::Directory(..) => {}
+                        Output::PeerUp(_) | Output::Directory(..) | Output::Swim(..) => {}
                         Output::Guest(b) => {
                             let m = Message::decode(&b).unwrap();
                             match m.kind {

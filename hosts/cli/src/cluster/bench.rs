@@ -153,7 +153,11 @@ fn pair(shm: bool) -> Result<ClusterConfig, Failure> {
             private_key: Some(private),
         });
     }
-    Ok(ClusterConfig { nodes, shm })
+    Ok(ClusterConfig {
+        nodes,
+        join_key: None,
+        shm,
+    })
 }
 
 /// Transport to transport: round trip times in ns.

@@ -35,18 +35,20 @@ const FAULTS_CHECK: Duration = Duration::from_millis(100);
 /// Options of `selvm node`.
 #[derive(Args)]
 #[command(
-    after_help = "The configuration (TOML) lists every node of the cluster as a \
-[[node]] table: id (1 to the number of nodes), address (IP:port it listens on), \
-public_key (its Noise static key, 64 hex digits), and for this node private_key or \
-private_key_file. `selvm cluster up` writes one for a local cluster. docs/cluster.md \
-describes the device, the protocol and running nodes on several hosts."
+    after_help = "The configuration (TOML) lists the nodes of the cluster as \
+[[node]] tables: id (1 to 65535), address (IP:port it listens on), public_key (its \
+Noise static key, 64 hex digits), and for this node private_key or private_key_file. \
+With join_key (64 hex digits, the same in every member's file) a node the running \
+members' files do not list may join: its own file lists itself and at least one \
+member. `selvm cluster up` writes one for a local cluster. docs/cluster.md describes \
+the device, the protocol, joining and running nodes on several hosts."
 )]
 pub struct NodeArgs {
     /// The cluster's configuration file.
     #[arg(long, value_name = "FILE")]
     pub config: PathBuf,
     /// This node's id in the configuration.
-    #[arg(long, value_name = "N", value_parser = crate::options::whole::<u64, 1, 64>)]
+    #[arg(long, value_name = "N", value_parser = crate::options::whole::<u64, 1, 65535>)]
     pub id: u64,
     /// The node's root task: an .sbc module, or WebAssembly translated by dx first.
     pub program: PathBuf,
@@ -78,15 +80,18 @@ pub fn node(a: &NodeArgs) -> ExitCode {
         Err(e) => return Failure::bad_input(e.to_string()).report(),
     };
     if config.node(a.id).is_none() {
-        let n = config.nodes.len();
+        let ids: Vec<String> = config.nodes.iter().map(|n| n.id.to_string()).collect();
         return Failure::bad_input(format!(
-            "{}: no node {} (the cluster has nodes 1 to {n})",
+            "{}: no node {} (it lists nodes {})",
             a.config.display(),
-            a.id
+            a.id,
+            ids.join(", ")
         ))
         .report();
     }
-    let nodes = config.nodes.len() as u64;
+    // The guest's NODES register: the highest id listed (the size of a cluster of
+    // nodes 1 to N; a joined node learns the rest from the node events).
+    let nodes = config.highest_id();
     let image = match crate::program::image(&a.program) {
         Ok(image) => image,
         Err(f) => return f.report(),

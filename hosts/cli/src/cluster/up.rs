@@ -105,7 +105,11 @@ pub(super) fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> 
             private_key: Some(private),
         });
     }
-    Ok(ClusterConfig { nodes, shm })
+    Ok(ClusterConfig {
+        nodes,
+        join_key: None,
+        shm,
+    })
 }
 
 /// A fresh folder only this user can read (it holds private keys).
