@@ -2,7 +2,8 @@
 //! session in a thread-local (a worker has one thread), bytes in through an inbox
 //! and out through an outbox, both `Vec<u8>`s in linear memory whose address and
 //! length the glue reads. Numbers cross as `u32` or `f64` (whole numbers below
-//! 2^53), so the glue needs no BigInt. The only import is the host's clock.
+//! 2^53), so the glue needs no BigInt. The only import is the host's clock. The
+//! display's exports (framebuffer and input device) are in `screen`.
 //!
 //! The only unsafe here is what naming an export or an import takes (`no_mangle`,
 //! an `extern` block); no pointer from JavaScript is ever dereferenced: JavaScript
@@ -14,9 +15,10 @@
 
 use crate::session::{Ended, Options, Session, State};
 use selvm_machine::Clock;
-use selvm_machine::devices::input::Event;
 use std::cell::{Cell, RefCell};
 use std::fmt::Write;
+
+mod screen;
 
 // SAFETY: `selvm_host_now_ms` takes and returns plain numbers: the worker's glue
 // provides it (import module `selvm`) as `() => performance.now()`.
@@ -234,66 +236,6 @@ pub extern "C" fn selvm_input(len: u32) {
 #[unsafe(no_mangle)]
 pub extern "C" fn selvm_close_input() {
     with_session((), Session::close_input);
-}
-
-/// The display's size, width << 16 | height (0: none).
-#[unsafe(no_mangle)]
-pub extern "C" fn selvm_display() -> u32 {
-    with_session(None, |s| s.display_size()).map_or(0, |(w, h)| w << 16 | h)
-}
-
-/// Feeds the input device from the input script in the inbox's first `len` bytes: 0,
-/// or 6 with the message in the outbox.
-#[unsafe(no_mangle)]
-pub extern "C" fn selvm_input_script(len: u32) -> u32 {
-    let text = INBOX
-        .with_borrow(|i| String::from_utf8_lossy(&i[..(len as usize).min(i.len())]).into_owned());
-    let result = with_session(
-        Err(Ended {
-            status: 6,
-            message: Some("no machine".into()),
-        }),
-        |s| s.use_input_script(&text),
-    );
-    match result {
-        Ok(()) => {
-            reply(b"");
-            0
-        }
-        Err(e) => {
-            reply(e.message.unwrap_or_default().as_bytes());
-            u32::from(e.status)
-        }
-    }
-}
-
-/// A keyboard or pointer event for the input device (`kind` as `INPUT_KEY_DOWN`...,
-/// key code or button, pointer x and y, buttons held): 1 if it entered.
-#[unsafe(no_mangle)]
-pub extern "C" fn selvm_event(kind: u32, code: u32, x: u32, y: u32, buttons: u32) -> u32 {
-    let event = Event {
-        kind: kind.into(),
-        code: code.into(),
-        x: x.into(),
-        y: y.into(),
-        buttons: buttons.into(),
-    };
-    with_session(false, |s| s.push_event(event)).into()
-}
-
-/// Ends the input device's input (a run nobody types to).
-#[unsafe(no_mangle)]
-pub extern "C" fn selvm_close_display_input() {
-    with_session((), Session::close_display_input);
-}
-
-/// What the guest presented since the last call (or with `whole` != 0 the whole
-/// frame), as records of x, y, w, h (`u32`) and RGBA pixels, into the outbox: its
-/// length.
-#[unsafe(no_mangle)]
-pub extern "C" fn selvm_frames(whole: u32) -> u32 {
-    let bytes = with_session(Vec::new(), |s| s.frames(whole != 0));
-    reply(&bytes)
 }
 
 /// The introspection document into the outbox: its length (0: no machine).

@@ -1,93 +1,19 @@
-// The browser tests (docs/web.md): the built page, served by `selvm serve`, in Debian's
-// headless chromium driven by playwright-core. `cargo xtask web --test` runs them with
-// SELVM_URL (the page), SELVM_BIN (the selvm binary, for the command line's side of
-// each comparison), SELVM_OUT (where the screenshot and figures go) and
-// SELVM_CHROMIUM (the browser) set.
+// The browser tests of the page (docs/web.md): the built page, served by `selvm
+// serve`, in Debian's headless chromium driven by playwright-core (tests/common.mjs):
+// the terminal, the menu, files, the controls, window.selvm, the kernel view and its
+// derivation tree's graph, the trace and the in-page benchmarks. The framebuffer's
+// canvas and the GUI system are in screen.test.mjs.
 
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { OUT, ROOT, TMP, useBrowser, open, screen, exited, instructions, selvm, assembled, graph } from './common.mjs';
 
-const URL = process.env.SELVM_URL;
-const BIN = process.env.SELVM_BIN;
-const OUT = process.env.SELVM_OUT || tmpdir();
-const ROOT = new globalThis.URL('../../../', import.meta.url).pathname;
-const TMP = mkdtempSync(join(tmpdir(), 'selvm-web-test-'));
 const figures = {};
+useBrowser();
 
-let browser;
-/** One page per test; `errors` collects console errors and uncaught exceptions. */
-async function open(query = '') {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors = [];
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
-  await page.goto(URL + query);
-  await page.waitForFunction(() => window.selvm && window.selvm.builtins.length > 0);
-  return { page, errors };
-}
-
-/** What the terminal shows (xterm's rows, or the fallback's text), lines unwrapped. */
-const screen = (page) => page.evaluate(() => {
-  const rows = document.querySelector('#terminal .xterm-rows') || document.querySelector('#terminal pre');
-  return rows.innerText;
-});
-
-/** Waits until the page's own run has exited; its {status, name, message}. */
-async function exited(page, timeout = 30000) {
-  await page.waitForFunction(() => window.selvm.page().state === 'exited', null, { timeout });
-  return page.evaluate(() => window.selvm.page().exit);
-}
-
-/** The instruction count the status line shows. */
-async function instructions(page) {
-  const text = await page.locator('#status').innerText();
-  const m = text.match(/([\d,]+) instructions/);
-  assert.ok(m, `no instruction count in the status line: ${text}`);
-  return Number(m[1].replace(/,/g, ''));
-}
-
-/** `selvm ARGS` in the temporary directory: {status, stdout, stderr}. */
-function selvm(...args) {
-  const r = spawnSync(BIN, args, { cwd: TMP, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** user/asm/NAME.s assembled by the command line: its path in TMP. */
-function assembled(name) {
-  const out = join(TMP, `${name}.sbc`);
-  execFileSync(BIN, ['asm', join(ROOT, 'user/asm', `${name}.s`), '-o', out]);
-  return out;
-}
-
-/** The derivation tree's graph in the live view: its nodes, edges and note. */
-const graph = (page) => page.evaluate(() => {
-  const svg = document.querySelector('#view svg.cdt-graph');
-  if (!svg) return { nodes: [], edges: [], roots: [], note: '' };
-  const nodes = [...svg.querySelectorAll('g.cdt-node')];
-  return {
-    nodes: nodes.map((g) => ({ slot: g.dataset.slot, parent: g.dataset.parent || null })),
-    roots: nodes.filter((g) => g.classList.contains('root')).map((g) => g.dataset.slot),
-    edges: [...svg.querySelectorAll('path.cdt-edge')].map((p) => ({ from: p.dataset.from, to: p.dataset.to })),
-    labels: nodes.map((g) => g.querySelector('text').textContent),
-    note: svg.parentElement.querySelector('.note').textContent,
-  };
-});
-
-before(async () => {
-  assert.ok(URL && BIN, 'SELVM_URL and SELVM_BIN must be set (cargo xtask web --test sets them)');
-  browser = await chromium.launch({
-    executablePath: process.env.SELVM_CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
+after(() => {
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'figures.json'), `${JSON.stringify(figures, null, 1)}\n`);
 });
@@ -341,136 +267,6 @@ test('the derivation tree\'s graph shows the snapshot\'s tree, which is the CLI\
   const badged = want.cdt.findIndex((n) => n.cap.badge && n.cap.badge !== '0x0');
   if (badged >= 0) assert.match(g.labels[badged], new RegExp(`badge ${want.cdt[badged].cap.badge}`));
   assert.ok(g.labels.every((l, i) => l.includes(want.cdt[i].cap.type)), g.labels.join('\n'));
-  assert.deepEqual(errors, []);
-  await page.close();
-});
-
-/**
- * Compares, in the page, the pixels of the PNG `file` (decoded by the browser without
- * colour conversion) with the page's canvas (`run` absent) or with the screenshot of
- * `window.selvm.run(run.bytes, run.options)`; only the verdict crosses back:
- * {width, height, differ, first, at: (x, y) -> [r, g, b, a] of the page's pixels at
- * the points asked}, plus the run's {status, message, console}.
- */
-const comparePng = (page, file, { run, points = [] } = {}) => page.evaluate(async ([png, r, pts]) => {
-  const bitmap = await createImageBitmap(new Blob([new Uint8Array(png)], { type: 'image/png' }),
-    { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const c = new OffscreenCanvas(bitmap.width, bitmap.height);
-  c.getContext('2d').drawImage(bitmap, 0, 0);
-  const want = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let got;
-  let width;
-  let height;
-  const out = {};
-  if (r) {
-    const res = await window.selvm.run(new Uint8Array(r.bytes), { ...r.options, screenshot: true });
-    Object.assign(out, { status: res.status, message: res.message, console: res.console });
-    if (!res.screenshot) return { ...out, differ: -1 };
-    ({ width, height, rgba: got } = res.screenshot);
-  } else {
-    const canvas = document.querySelector('#screen');
-    ({ width, height } = canvas);
-    got = canvas.getContext('2d').getImageData(0, 0, width, height).data;
-  }
-  let differ = 0;
-  let first = null;
-  for (let i = 0; i < Math.max(got.length, want.length); i++) {
-    if (got[i] !== want[i]) {
-      differ += 1;
-      if (first === null) first = { x: (i >> 2) % width, y: Math.floor((i >> 2) / width) };
-    }
-  }
-  const at = pts.map(([x, y]) => [...got.slice((y * width + x) * 4, (y * width + x) * 4 + 4)]);
-  return { ...out, width, height, pngWidth: c.width, pngHeight: c.height, differ, first, at };
-}, [[...readFileSync(file)], run ? { bytes: [...run.bytes], options: run.options } : null, points]);
-
-test('display.s on the canvas: the pointer and keys reach the input device, and the pixels are the CLI\'s --screenshot', async () => {
-  const { page, errors } = await open('?program=display');
-  await page.waitForFunction(() => window.selvm.page().program === 'display'
-    && /waiting for input/.test(document.querySelector('#status').textContent));
-  const [w, h] = await page.evaluate(() => [document.querySelector('#screen').width, document.querySelector('#screen').height]);
-  assert.deepEqual([w, h], [320, 240]);
-  const box = await page.locator('#screen').boundingBox();
-  const at = (x, y) => [box.x + ((x + 0.5) * box.width) / w, box.y + ((y + 0.5) * box.height) / h];
-  // A move, a press, a drag, a release and a key (which ends the program).
-  await page.mouse.move(...at(10, 20));
-  await page.mouse.down();
-  await page.mouse.move(...at(50, 40));
-  await page.mouse.up();
-  await page.keyboard.press('KeyA');
-  const exit = await exited(page, 15000);
-  assert.equal(exit.status, 0, JSON.stringify(exit));
-  // The same events as an input script, for the command line's screenshot.
-  const script = 'at 0 pointer 10 20\nat 0 button down 0\nat 0 pointer 50 40\nat 0 button up 0\nat 0 key down 30\n';
-  writeFileSync(join(TMP, 'canvas.script'), script);
-  const cli = selvm('run', '--deterministic', '--display', `${w}x${h}`, '--input-script', 'canvas.script',
-    '--screenshot', 'canvas.png', '--max-instructions', '100000000', assembled('display'));
-  assert.equal(cli.status, 0, cli.stderr);
-  const d = await comparePng(page, join(TMP, 'canvas.png'), { points: [[11, 21], [51, 41], [100, 100]] });
-  assert.deepEqual([d.pngWidth, d.pngHeight], [w, h]);
-  assert.deepEqual(d.at[0], [0, 0, 255, 255], 'the press\'s blue square');
-  assert.deepEqual(d.at[1], [255, 0, 0, 255], 'the key\'s red square');
-  assert.deepEqual(d.at[2], [(100 * 4) % 256, (100 * 4) % 256, 0x80, 255], 'the pattern');
-  assert.equal(d.differ, 0, `${d.differ} bytes differ from the CLI's screenshot, the first at ${JSON.stringify(d.first)}`);
-  await page.screenshot({ path: join(OUT, 'display.png') });
-  // window.selvm.run with a display and the CLI display test's script: its screenshot too.
-  const script2 = 'at 1000 pointer 10 20\nat 2000 pointer 30 8\nat 3000 button down 0\nat 5000 pointer 50 40\nat 100000000 key down 30\n';
-  writeFileSync(join(TMP, 'run.script'), script2);
-  const cli2 = selvm('run', '--deterministic', '--display', '64x48', '--input-script', 'run.script',
-    '--screenshot', 'run.png', '--max-instructions', '100000000', 'display.sbc');
-  assert.equal(cli2.status, 0, cli2.stderr);
-  const got2 = await comparePng(page, join(TMP, 'run.png'), {
-    run: { bytes: readFileSync(join(TMP, 'display.sbc')), options: { name: 'display.sbc', display: '64x48', inputScript: script2, maxInstructions: 1e8 } },
-  });
-  assert.equal(got2.status, 0, got2.message);
-  assert.deepEqual([got2.width, got2.height, got2.pngWidth], [64, 48, 64]);
-  assert.equal(got2.differ, 0, JSON.stringify(got2.first));
-  const bad = await page.evaluate(([b]) => window.selvm.run(new Uint8Array(b), {
-    name: 'display.sbc', display: '64x48', inputScript: 'at 5 pointer 1\n',
-  }).then(({ status, message }) => ({ status, message })), [[...readFileSync(join(TMP, 'display.sbc'))]]);
-  assert.equal(bad.status, 6);
-  assert.match(bad.message, /^input script: line 1: /);
-  // With a display and no script nobody types: the program waits, the run deadlocks.
-  const waits = await page.evaluate(([b]) => window.selvm.run(new Uint8Array(b), { name: 'display.sbc', display: [8, 8] })
-    .then(({ status, message }) => ({ status, message })), [[...readFileSync(join(TMP, 'display.sbc'))]]);
-  const cliWaits = selvm('run', '--deterministic', '--display', '8x8', 'display.sbc');
-  assert.equal(waits.status, 4);
-  assert.equal(`selvm: ${waits.message}\n`, cliWaits.stderr);
-  assert.deepEqual(errors, []);
-  await page.close();
-});
-
-test('the GUI system (user/gui) in the page: a scripted session has the pixels of `selvm gui --screenshot`, and from the menu it runs on the canvas until F10', async () => {
-  const { page, errors } = await open();
-  await exited(page);
-  const gui = Buffer.from(await page.evaluate(async () => [...new Uint8Array(await (await fetch('programs/gui.wasm')).arrayBuffer())]));
-  assert.ok(gui.length < 200000, `programs/gui.wasm is ${gui.length} bytes: a release build is about 60 KB`);
-  writeFileSync(join(TMP, 'gui.wasm'), gui);
-  const scenario = join(ROOT, 'hosts/cli/tests/gui/scenario.txt');
-  const cli = selvm('gui', '--program', 'gui.wasm', '--input-script', scenario, '--screenshot', 'gui.png');
-  assert.equal(cli.status, 0, cli.stderr);
-  const got = await comparePng(page, join(TMP, 'gui.png'), {
-    run: { bytes: gui, options: { name: 'gui.wasm', display: '640x480', inputScript: readFileSync(scenario, 'utf8') } },
-  });
-  assert.equal(got.status, 0, got.message);
-  assert.equal(got.console, cli.stdout);
-  assert.deepEqual([got.width, got.height, got.pngWidth, got.pngHeight], [640, 480, 640, 480]);
-  assert.equal(got.differ, 0, `${got.differ} bytes differ from the CLI's screenshot, the first at ${JSON.stringify(got.first)}`);
-  // From the menu: the desktop on the canvas; F10 typed on the canvas shuts it down.
-  await page.selectOption('#program', 'file:gui');
-  await page.waitForFunction(() => window.selvm.page().program === 'gui' && window.selvm.page().state === 'running');
-  await page.waitForFunction(() => {
-    const c = document.querySelector('#screen');
-    const px = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-    let lit = 0;
-    for (let i = 0; i < px.length; i += 4 * 97) if (px[i] || px[i + 1] || px[i + 2]) lit += 1;
-    return c.width === 640 && lit > 1000;
-  }, null, { timeout: 15000 });
-  await page.locator('#screen').focus();
-  await page.keyboard.press('F10');
-  const exit = await exited(page, 15000);
-  assert.equal(exit.status, 0, JSON.stringify(exit));
-  await page.screenshot({ path: join(OUT, 'gui.png') });
   assert.deepEqual(errors, []);
   await page.close();
 });
