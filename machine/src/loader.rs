@@ -10,7 +10,7 @@
 //! sets the IPC buffer, and binds the root thread to its entry point.
 
 use crate::host_state::HostState;
-use alloc::boxed::Box;
+use crate::ram::Ram;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -30,7 +30,7 @@ use selvm_kernel::slot::SlotMemory;
 use selvm_kernel::{BootConfig, BootSummary, Kernel, Outcome};
 
 /// The kernel of a hosted machine.
-pub type VmKernel = Kernel<VmArch<HostState>, Box<[u64]>>;
+pub type VmKernel = Kernel<VmArch<HostState>, Ram>;
 
 /// Bytes of one wasm memory page.
 pub const WASM_PAGE: u64 = 64 * 1024;
@@ -216,7 +216,7 @@ fn ptr_of(cap: Cap) -> Option<Word> {
 
 /// Boots a kernel over `ram` (physical memory at `PHYS_RAM_BASE`) and builds
 /// the root task from `image`.
-pub fn boot(ram: Box<[u64]>, image: &[u8]) -> Result<(VmKernel, Layout), LoadError> {
+pub fn boot(ram: Ram, image: &[u8]) -> Result<(VmKernel, Layout), LoadError> {
     let module = selvm_vm::Module::load(image).map_err(|e| LoadError::BadImage(format!("{e}")))?;
     let entry = module.entry().ok_or(LoadError::NoEntry)?;
     let container = module.container();

@@ -10,7 +10,9 @@
 use crate::devices::{DeviceBus, DeviceId};
 use crate::exit::Exit;
 use crate::loader::{self, Layout, LoadError, VmKernel};
+use crate::mapped::Regions;
 use crate::mmu::Tlb;
+use crate::ram::{MemoryBackend, Ram};
 use crate::run::clock::{Clock, Time};
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, BTreeSet};
@@ -36,6 +38,9 @@ pub struct Config {
     /// Instructions per kernel timer tick in virtual time (the run is then
     /// deterministic: the same program and input give the same output every time).
     pub tick_instructions: u64,
+    /// How loads and stores reach memory (default: what `SELVM_MEMORY_BACKEND`
+    /// says where there is an environment, else the software MMU).
+    pub memory: MemoryBackend,
 }
 
 impl Default for Config {
@@ -45,6 +50,7 @@ impl Default for Config {
             trace: false,
             check_invariants: false,
             tick_instructions: 100_000,
+            memory: MemoryBackend::from_env().unwrap_or_default(),
         }
     }
 }
@@ -97,6 +103,8 @@ pub struct Machine {
     pub(crate) modules: BTreeMap<PAddr, Arc<selvm_vm::Module>>,
     pub(crate) code_cache: Vec<CodeCache>,
     pub(crate) tlb: Tlb,
+    /// The mmap back end's regions (`Config::memory`).
+    pub(crate) regions: Option<Regions>,
     /// Every thread the machine has run (to tell a finished machine from a deadlock).
     pub(crate) threads: BTreeSet<PAddr>,
     pub(crate) layout: Layout,
@@ -121,17 +129,27 @@ pub struct Machine {
 impl Machine {
     /// Boots `image` (an `.sbc` module) as the root task on `ram`, which becomes the
     /// machine's physical memory (`vec![0u64; bytes / 8]`, say; a multiple of 4 KiB).
-    pub fn boot(
-        ram: impl Into<Box<[u64]>>,
-        image: &[u8],
-        config: Config,
-    ) -> Result<Self, LoadError> {
-        let (kernel, layout) = loader::boot(ram.into(), image)?;
+    /// With `Config::memory` the mmap back end, the words move into a memfd first.
+    pub fn boot(ram: impl Into<Ram>, image: &[u8], config: Config) -> Result<Self, LoadError> {
+        let mut ram = ram.into();
+        if config.memory == MemoryBackend::Mmap {
+            ram = ram.into_memfd().map_err(LoadError::BadMemory)?;
+        }
+        let regions = match &ram {
+            #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+            Ram::Memfd(_) => Some(
+                Regions::new(&ram, selvm_abi::vm::device::PHYS_RAM_BASE)
+                    .map_err(LoadError::BadMemory)?,
+            ),
+            _ => None,
+        };
+        let (kernel, layout) = loader::boot(ram, image)?;
         Ok(Machine {
             kernel,
             modules: BTreeMap::new(),
             code_cache: Vec::new(),
             tlb: Tlb::default(),
+            regions,
             threads: BTreeSet::new(),
             layout,
             time: Time::new(config.tick_instructions),
@@ -150,7 +168,21 @@ impl Machine {
 
     /// Gives the physical memory back (to boot another machine on it).
     pub fn into_ram(self) -> Box<[u64]> {
-        self.kernel.into_memory()
+        self.kernel.into_memory().into_boxed()
+    }
+
+    /// The memory back end the machine runs on.
+    pub fn memory_backend(&self) -> MemoryBackend {
+        match self.regions {
+            Some(_) => MemoryBackend::Mmap,
+            None => MemoryBackend::Soft,
+        }
+    }
+
+    /// The mmap back end's host mapping work so far (zeros on the software MMU).
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    pub fn mapping_counts(&self) -> crate::MappingCounts {
+        self.regions.as_ref().map(|r| r.counts).unwrap_or_default()
     }
 
     /// The kernel (for inspection).

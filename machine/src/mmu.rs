@@ -143,6 +143,22 @@ impl<'a, 't> SoftMmu<'a, 't> {
         Ok(t.page)
     }
 
+    /// The physical page holding `address`, allowed for `access`, and whether its
+    /// mapping allows stores (what the mmap back end maps it with).
+    #[cfg_attr(
+        not(all(target_os = "linux", target_arch = "x86_64")),
+        allow(dead_code)
+    )]
+    pub(crate) fn translation(
+        &mut self,
+        address: u64,
+        access: Access,
+    ) -> Result<(PAddr, bool), Fault> {
+        let page = self.page(address, access)?;
+        let e = self.tlb.entries[((address / PAGE) as usize) % ENTRIES];
+        Ok((page, e.write))
+    }
+
     /// Checks `[address, address + len)` page by page for `access`.
     fn check_range(&mut self, address: u64, len: u64, access: Access) -> Result<(), Fault> {
         if len == 0 {

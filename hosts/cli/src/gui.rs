@@ -56,6 +56,7 @@ pub fn gui(a: &GuiArgs) -> ExitCode {
     let run = RunArgs {
         file: program,
         memory: 64,
+        memory_backend: None,
         max_instructions: a.max_instructions,
         timeout: a.timeout,
         trace: None,

@@ -9,7 +9,7 @@ use clap::Args;
 use selvm_machine::devices::input::Script;
 use selvm_machine::devices::{Display, Input};
 use selvm_machine::status;
-use selvm_machine::{Config, Exit, Machine};
+use selvm_machine::{Config, Exit, Machine, MemoryBackend};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -30,6 +30,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "MIB", default_value_t = 64,
           value_parser = crate::options::whole::<u64, 1, 4096>)]
     pub(crate) memory: u64,
+    /// How loads and stores reach memory: `soft` (the software MMU: a TLB and page
+    /// walks) or `mmap` (RAM in a memfd, each address space's frames mapped into a
+    /// host region; Linux on x86_64). Default: $SELVM_MEMORY_BACKEND, else soft.
+    #[arg(long, value_name = "soft|mmap", value_parser = memory_backend_name)]
+    pub(crate) memory_backend: Option<MemoryBackend>,
     /// Stop after this many instructions (exit status 5; 1 to 10^18).
     #[arg(long, value_name = "N",
           value_parser = crate::options::whole::<u64, 1, 1_000_000_000_000_000_000>)]
@@ -79,6 +84,28 @@ pub struct RunArgs {
     /// 130). Needs --display; not with --input-script.
     #[arg(long, requires = "display", conflicts_with = "input_script")]
     pub(crate) window: bool,
+}
+
+/// Parses `--memory-backend`: a back end this build and host have.
+pub(crate) fn memory_backend_name(name: &str) -> Result<MemoryBackend, String> {
+    match MemoryBackend::from_name(name) {
+        Some(b) if b.available() => Ok(b),
+        Some(b) => Err(format!("the {} back end needs Linux on x86_64", b.name())),
+        None => Err(format!("`{name}`: expected soft or mmap")),
+    }
+}
+
+/// The memory back end of a run: `--memory-backend`, else `SELVM_MEMORY_BACKEND`
+/// (checked as the option is: a bad value is a usage error), else soft.
+pub(crate) fn memory_backend(option: Option<MemoryBackend>) -> Result<MemoryBackend, Failure> {
+    if let Some(b) = option {
+        return Ok(b);
+    }
+    match std::env::var("SELVM_MEMORY_BACKEND") {
+        Ok(name) => memory_backend_name(&name)
+            .map_err(|e| Failure::usage(format!("SELVM_MEMORY_BACKEND: {e}"))),
+        Err(_) => Ok(MemoryBackend::Soft),
+    }
 }
 
 /// `selvm` with no arguments (or `selvm demo`): boots the hosted machine with
@@ -134,11 +161,16 @@ pub fn run(a: &RunArgs) -> ExitCode {
         },
         None => None,
     };
+    let memory = match memory_backend(a.memory_backend) {
+        Ok(m) => m,
+        Err(f) => return f.report(),
+    };
     let config = Config {
         trace: a.trace.is_some(),
         check_invariants: a.check_invariants,
         max_instructions: a.max_instructions,
         tick_instructions: a.tick_instructions,
+        memory,
     };
     let ram = vec![0u64; (a.memory << 20) as usize / 8];
     let mut machine = match Machine::boot(ram, &image, config) {

@@ -20,6 +20,10 @@ mod sys;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub use sys::{PAGE, RamFile, Region};
 
+/// A descriptor of the RAM memfd ([`RamFile::try_clone_fd`]), for [`Region::map`].
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+pub type Fd = std::os::fd::OwnedFd;
+
 /// The environment variable that chooses the memory back end of machines whose
 /// embedder does not choose one: `mmap` or `soft`.
 pub const BACKEND_VARIABLE: &str = "SELVM_MEMORY_BACKEND";

@@ -216,6 +216,9 @@ impl Machine {
         let deleted = core::mem::take(&mut host.deleted_modules);
         for f in flushes {
             self.tlb.flush(f);
+            if let Some(regions) = self.regions.as_mut() {
+                regions.flush(f);
+            }
         }
         for m in deleted {
             self.modules.remove(&m);

@@ -141,6 +141,7 @@ impl Machine {
             code_cache,
             tlb,
             bus,
+            regions,
             ..
         } = self;
         let CodeCache { code, module, .. } = &code_cache[cached];
@@ -151,9 +152,17 @@ impl Machine {
             return self.killed(t, pc, FaultKind::Trap(TrapKind::StackOverflow, 1), None);
         };
         let size = resume.pages * WASM_PAGE;
-        let mut mmu = SoftMmu::new(split, root, asid, tlb, bus, now, size);
-        let exit = thread.run(module, stack, &mut mmu, budget);
-        let blocked = mmu.blocked();
+        let mmu = SoftMmu::new(split, root, asid, tlb, bus, now, size);
+        let space = vspace.map(|(asid, _)| asid);
+        let (exit, blocked) = crate::mapped::run(
+            &mut thread,
+            module,
+            stack,
+            mmu,
+            regions.as_mut(),
+            space,
+            budget,
+        );
         let stopped = stopped(&mut thread, module, stack, &exit.stop, &resume);
         save(kernel.context_mut(t), &thread, &stopped, &exit.stop);
         // A load that waits for input is retried and counted then, so virtual time
