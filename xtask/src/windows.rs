@@ -2,8 +2,9 @@
 //! from the same sources with Debian's rustc-web and `-Zbuild-std=std,panic_abort`,
 //! linked by mingw-w64's gcc, into `target/windows`; `--test` runs it under wine and
 //! requires the same output as the Linux build: `selvm demo`, a run of a compute
-//! program, and a deterministic screenshot of `user/asm/display.s` after a scripted
-//! input sequence (byte-identical PNGs). See docs/windows.md.
+//! program, and deterministic screenshots of `user/asm/display.s` and of the GUI system
+//! (`selvm gui`, user/gui) after scripted input sequences (byte-identical PNGs). See
+//! docs/windows.md.
 //!
 //! The target is `x86_64-win7-windows-gnu`, not `x86_64-pc-windows-gnu`: current std for
 //! the latter imports `ProcessPrng` from `bcryptprimitives.dll`, which Debian 12's wine
@@ -11,6 +12,7 @@
 
 use crate::process::{self, Error, Result, bail, cargo};
 use crate::toolchain::{self, BuildStd};
+use crate::user;
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -154,21 +156,60 @@ pub fn test(exe: &Path) -> Result {
     };
     stdout(native(&shot("linux.png")), limit)?;
     stdout(windows(&shot("windows.png")), limit)?;
+    let bytes = same_png(&work, "linux.png", "windows.png")?;
+    println!("    windows: the scripted display.s screenshot is byte-identical ({bytes} bytes)");
+
+    // The GUI system (docs/gui.md) after the GUI test's scripted session.
+    let gui = user::build(
+        &crate::root().join("user/gui"),
+        &crate::target_dir().join("user"),
+        false,
+    )?;
+    user::dx(&gui)?;
+    let scenario = crate::root().join("hosts/cli/tests/gui/scenario.txt");
+    for (from, to) in [
+        (gui.with_extension("sbc"), "gui.sbc"),
+        (scenario, "scenario.txt"),
+    ] {
+        std::fs::copy(&from, work.join(to))
+            .map_err(|e| Error::new(format!("{}: {e}", from.display())))?;
+    }
+    let session = |png: &'static str| {
+        [
+            "gui",
+            "--program",
+            "gui.sbc",
+            "--input-script",
+            "scenario.txt",
+            "--screenshot",
+            png,
+        ]
+    };
+    same(
+        "selvm gui",
+        &stdout(native(&session("linux-gui.png")), limit)?,
+        &stdout(windows(&session("windows-gui.png")), limit)?,
+    )?;
+    let bytes = same_png(&work, "linux-gui.png", "windows-gui.png")?;
+    println!(
+        "    windows: selvm.exe gui prints what selvm gui prints; its screenshot is byte-identical ({bytes} bytes)"
+    );
+    Ok(())
+}
+
+/// Whether the PNGs `linux` and `windows` in `work` are byte-identical; their length.
+fn same_png(work: &Path, linux: &str, windows: &str) -> Result<usize> {
     let read =
         |name: &str| std::fs::read(work.join(name)).map_err(|e| Error::new(format!("{name}: {e}")));
-    let (a, b) = (read("linux.png")?, read("windows.png")?);
+    let (a, b) = (read(linux)?, read(windows)?);
     if a != b {
         bail!(
             "the screenshots differ: {} (Linux) and {} (wine)",
-            work.join("linux.png").display(),
-            work.join("windows.png").display()
+            work.join(linux).display(),
+            work.join(windows).display()
         );
     }
-    println!(
-        "    windows: the scripted display.s screenshot is byte-identical ({} bytes)",
-        a.len()
-    );
-    Ok(())
+    Ok(a.len())
 }
 
 /// The display test's input: pointer moves, a press, a move, a key much later.

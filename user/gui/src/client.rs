@@ -13,7 +13,7 @@ use selvm_gui_protocol::{EVENT_WORDS, ErrorCode, Event, Rect, Request, encode, e
 pub fn raw_call(label: Word, mrs: &[Word]) -> (Word, usize) {
     mrs.iter().enumerate().for_each(|(i, &m)| ipc::set_mr(i, m));
     let info = MessageInfo::new(label, 0, 0, mrs.len() as Word)
-        .unwrap_or(MessageInfo::new(0, 0, 0, 0).unwrap());
+        .unwrap_or(MessageInfo::from_word_clamped(0));
     let r = libsel4::call(SERVER, info);
     (r.label(), r.length())
 }
@@ -104,8 +104,7 @@ pub fn wait_event() -> Event {
 /// space away); never returns.
 pub fn exit(status: Word) -> ! {
     ipc::set_mr(0, status);
-    let info =
-        MessageInfo::new(EXIT_LABEL, 0, 0, 1).unwrap_or(MessageInfo::new(0, 0, 0, 0).unwrap());
+    let info = MessageInfo::new(EXIT_LABEL, 0, 0, 1).unwrap_or(MessageInfo::from_word_clamped(0));
     loop {
         libsel4::call(LAUNCHER, info);
     }

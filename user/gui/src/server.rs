@@ -88,7 +88,7 @@ pub extern "C" fn run(arg: u64) {
 }
 
 fn reply(label: Word, length: usize) -> MessageInfo {
-    MessageInfo::new(label, 0, 0, length as Word).unwrap_or(MessageInfo::new(0, 0, 0, 0).unwrap())
+    MessageInfo::new(label, 0, 0, length as Word).unwrap_or(MessageInfo::from_word_clamped(0))
 }
 
 impl Server {
