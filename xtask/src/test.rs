@@ -239,8 +239,9 @@ pub fn run(o: &Options) -> Result {
         process::run(&mut cmd)
     })?;
     // The GUI system (docs/gui.md): a scripted `selvm gui` session's screenshot
-    // checked pixel by pixel and byte-identical over two runs (hosts/cli/tests/gui.rs,
-    // ignored by the plain workspace run: it needs the program; about 1 s once built).
+    // checked pixel by pixel and byte-identical over two runs (hosts/cli/tests/gui.rs),
+    // and the GUI in a window on Xvfb captured with xwd (gui_window.rs); ignored by the
+    // plain workspace run: they need the program (about 5 s once built).
     s.step("gui", || {
         let wasm = user::build(&root.join("user/gui"), &out, false)?;
         user::dx(&wasm)?;
@@ -248,9 +249,11 @@ pub fn run(o: &Options) -> Result {
         cmd.current_dir(root)
             .env("SELVM_GUI", wasm.with_extension("sbc"));
         if process::succeeds(cargo().args(["nextest", "--version"])) {
-            cmd.args("nextest run -p selvm --test gui --run-ignored all".split(' '));
+            let run = "nextest run -p selvm --test gui --test gui_window --run-ignored all";
+            cmd.args(run.split(' '));
         } else {
-            cmd.args("test -p selvm --test gui -- --include-ignored".split(' '));
+            let run = "test -p selvm --test gui --test gui_window -- --include-ignored";
+            cmd.args(run.split(' '));
         }
         process::run(&mut cmd)
     })?;
