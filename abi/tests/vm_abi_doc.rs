@@ -153,6 +153,8 @@ fn expected() -> Vec<(String, i128)> {
         ("ERROR_NO_SUCH_OBJECT", ERROR_NO_SUCH_OBJECT),
         ("ERROR_BUSY", ERROR_BUSY),
         ("ERROR_NO_SUCH_NAME", ERROR_NO_SUCH_NAME),
+        ("ERROR_STALE", ERROR_STALE),
+        ("OBJECT_LIFE_SHIFT", OBJECT_LIFE_SHIFT),
         ("REMOTE_ERROR_LABEL", REMOTE_ERROR_LABEL),
     ] {
         add(name, value.into());

@@ -79,7 +79,8 @@ pub const MSG_NODE_DOWN: Word = 6;
 /// this node, the object) or a [`MSG_ERROR`].
 pub const MSG_REGISTER: Word = 7;
 /// Kind (transmit): look a name up in this node's replica of the directory (name as
-/// for [`MSG_REGISTER`]); answered by a [`MSG_REPLY`] (registers: the node, the object)
+/// for [`MSG_REGISTER`]); answered by a [`MSG_REPLY`] (registers: the node, the object,
+/// the incarnation of the node's life that registered it)
 /// or a [`MSG_ERROR`] with [`ERROR_NO_SUCH_NAME`].
 pub const MSG_LOOKUP: Word = 8;
 /// Kind (transmit): remove a name this node registered (name as for
@@ -106,6 +107,15 @@ pub const ERROR_BUSY: Word = 6;
 /// node reaches this node's replica when the nodes next exchange state), or the
 /// directory is full.
 pub const ERROR_NO_SUCH_NAME: Word = 7;
+/// Error code: the call names a life of its node that has ended (the exporter
+/// restarted since the proxy was made): the object it meant is gone; look the name up
+/// again.
+pub const ERROR_STALE: Word = 8;
+/// A Call's or Send's object word (transmit) may pin the exporter's life: bits from
+/// this one up hold the low 48 bits of the destination's incarnation (0: any life), the
+/// object number is below them; a pinned call to another life fails with
+/// [`ERROR_STALE`].
+pub const OBJECT_LIFE_SHIFT: Word = 16;
 
 /// The seL4 label a client's remote Call returns with when it failed:
 /// `REMOTE_ERROR_LABEL | ERROR_*`, MR0 the destination node. A server's own labels

@@ -13,16 +13,31 @@
 //! cluster is one its configuration lists or one that has connected: the transport
 //! connects only members, configured or joined). A reply that comes
 //! after its call ended is dropped, and so is the guest's reply to a caller that died
-//! meanwhile.
+//! meanwhile. A Call or Send whose object word pins a life of the destination
+//! (`OBJECT_LIFE_SHIFT`) that is not the one up fails with `ERROR_STALE` at once (a
+//! Send is dropped): the frame goes on the connection to exactly the life the core
+//! checked, so a stale proxy never reaches the new life's objects; the frame carries
+//! the object number alone.
 
 use crate::guest::{BadMessage, Message};
 use crate::wire::{Body, Frame, Payload};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use selvm_abi::vm::network::{
-    ERROR_BAD_MESSAGE, ERROR_NO_SUCH_NODE, ERROR_PEER_DOWN, ERROR_TIMEOUT, MSG_CALL, MSG_ERROR,
-    MSG_NODE_DOWN, MSG_NODE_UP, MSG_REPLY, MSG_SEND,
+    ERROR_BAD_MESSAGE, ERROR_NO_SUCH_NODE, ERROR_PEER_DOWN, ERROR_STALE, ERROR_TIMEOUT, MSG_CALL,
+    MSG_ERROR, MSG_NODE_DOWN, MSG_NODE_UP, MSG_REPLY, MSG_SEND, OBJECT_LIFE_SHIFT,
 };
+
+/// The part of an incarnation a proxy pins (the object word's bits above the object).
+pub const LIFE_MASK: u64 = (1 << (64 - OBJECT_LIFE_SHIFT)) - 1;
+
+/// The life `incarnation` as an object word pins it (never 0, which means any life).
+pub fn pinned_life(incarnation: u64) -> u64 {
+    match incarnation & LIFE_MASK {
+        0 => 1,
+        life => life,
+    }
+}
 
 /// Highest node id (ids are 1 to this; a proxy's badge holds it above the object).
 pub const MAX_NODE_ID: u64 = 65_535;
@@ -237,9 +252,13 @@ impl Core {
             Ok(m) => m,
             Err(e) => return self.refuse(bytes, e),
         };
+        let life = m.object >> OBJECT_LIFE_SHIFT;
+        let stale = life != 0
+            && (m.kind == MSG_CALL || m.kind == MSG_SEND)
+            && (self.incarnation_of(m.node)).is_some_and(|i| pinned_life(i) != life);
         let payload = Payload {
             call_id: m.call_id,
-            object: m.object,
+            object: m.object & ((1 << OBJECT_LIFE_SHIFT) - 1),
             label: m.label,
             mrs: m.mrs,
         };
@@ -248,6 +267,8 @@ impl Core {
                 self.bad_guest_messages += 1;
                 self.error(m.node, m.call_id, ERROR_BAD_MESSAGE);
             }
+            MSG_CALL if stale => self.error(m.node, m.call_id, ERROR_STALE),
+            MSG_SEND if stale => {}
             MSG_CALL if !self.is_up(m.node) => {
                 // A node of the cluster that is not up is down (not connected yet,
                 // dead, cut off); any other number names no node.

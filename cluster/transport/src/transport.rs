@@ -205,18 +205,18 @@ impl Transport {
         };
         let answer = match r.kind {
             MSG_REGISTER => match self.directory.register(&r.name, r.object) {
-                Ok(e) => Ok([e.node, e.object]),
+                Ok(e) => Ok(vec![e.node, e.object]),
                 Err(DirectoryError::Full) => Err(ERROR_NO_SUCH_NAME),
                 Err(_) => Err(ERROR_BAD_MESSAGE),
             },
             MSG_LOOKUP => (self.directory.lookup(&r.name))
-                .map(|e| [e.node, e.object])
+                .map(|e| vec![e.node, e.object, e.incarnation])
                 .ok_or(ERROR_NO_SUCH_NAME),
             // A node removes only names it registered.
             _ if (self.directory.lookup(&r.name)).is_some_and(|e| e.node == self.me)
                 && self.directory.remove(&r.name) =>
             {
-                Ok([self.me, 0])
+                Ok(vec![self.me, 0])
             }
             _ => Err(ERROR_NO_SUCH_NAME),
         };
@@ -228,7 +228,7 @@ impl Transport {
     }
 
     /// Answers the guest's directory request `call_id`.
-    fn answer(&mut self, call_id: u64, answer: Result<[u64; 2], u64>) {
+    fn answer(&mut self, call_id: u64, answer: Result<Vec<u64>, u64>) {
         let m = match answer {
             Ok(mrs) => Message {
                 kind: MSG_REPLY,
@@ -236,7 +236,7 @@ impl Transport {
                 call_id,
                 object: 0,
                 label: 0,
-                mrs: mrs.to_vec(),
+                mrs,
             },
             Err(code) => Message {
                 call_id,

@@ -269,9 +269,10 @@ fn a_name_registered_on_one_node_is_looked_up_on_every_other() {
         .map(|m| Message::decode(m).unwrap())
         .filter(|m| m.call_id >= 8)
         .collect();
+    // The node, the object, and the life of node 1 that registered it (101).
     assert_eq!(
         (answers[0].kind, &answers[0].mrs[..]),
-        (MSG_REPLY, &[1, 4][..])
+        (MSG_REPLY, &[1, 4, 101][..])
     );
     assert_eq!(
         (answers[1].kind, answers[1].label),

@@ -3,8 +3,9 @@
 //! and GrantReply but never Read). [`register`] hands the service an endpoint cap to
 //! export under a name (the service keeps it as a new object of this node and the
 //! node's directory replica records the name); [`lookup`] asks for a name and receives
-//! a cap it can Call: a proxy (Write and GrantReply, badged with the node and object)
-//! for an object of another node, or a copy with the same rights of the registered
+//! a cap it can Call: a proxy (Write and GrantReply, badged with its entry in the
+//! service's proxy table, which pins the exporter's life: after the exporter restarts
+//! its calls fail with `ERROR_STALE`) for an object of another node, or a copy with the same rights of the registered
 //! endpoint itself when the name is this node's. The directory is replicated (each
 //! node's host keeps a replica, docs/cluster.md), so a name registered elsewhere a
 //! moment ago may not be known here yet: the lookup answers `ERROR_NO_SUCH_NAME`,

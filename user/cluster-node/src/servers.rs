@@ -6,8 +6,14 @@
 //! (node 1 → node 2 → node 3, or back to node 1) for the worker pool to carry, and
 //! object 3, the tally (a Send with label [`ADD`] adds MR0 to its total; a Call with
 //! label [`READ`] answers the total), which one-way Sends reach. The adder also
-//! registers itself in the cluster's name service as `adder@N` (N this node), and the
-//! relay's label [`RELAY_BY_NAME`] finds the adder it calls by that name instead.
+//! registers itself in the cluster's name service as `adder@N` (N this node) through
+//! a copy of its endpoint badged [`exported_badge`]`(N)`, so a call that reaches it by
+//! that name carries that badge as seL4 delivers it (label [`BADGE`] answers the badge
+//! the call came with: 0 through the unbadged object 1), and the
+//! relay's label [`RELAY_BY_NAME`] finds the adder it calls by that name instead;
+//! [`RELAY_KEPT`] does too but keeps the proxy of its first lookup and calls through
+//! it from then on (until [`RELAY_FORGET`]): after the exporter restarts, that proxy
+//! is stale and its calls fail with `ERROR_STALE`.
 
 use crate::names::{self, Name};
 use crate::service::proxy_badge;
@@ -15,6 +21,7 @@ use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use libsel4::ipc::{get_mr, set_mr};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, tcb};
 use sel4rt::{Env, ROOT_CNODE, types};
+use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
 
 /// Label of a call to an adder.
 pub const ADD: u64 = 1;
@@ -26,17 +33,39 @@ pub const READ: u64 = 3;
 pub const ECHO: u64 = 4;
 /// Label of a call to a relay that looks up `adder@MR0` by name, then calls it.
 pub const RELAY_BY_NAME: u64 = 5;
+/// Label of a call to a relay that calls `adder@MR0` through the proxy it kept from
+/// its first lookup of that name (looking it up only when it keeps none for MR0).
+pub const RELAY_KEPT: u64 = 6;
+/// Label of a call to a relay: drop the proxy [`RELAY_KEPT`] kept.
+pub const RELAY_FORGET: u64 = 7;
+/// [`RELAY_KEPT`]'s answer when its call failed with a remote error: MR0 the error
+/// code (a server may not answer with the remote error bit itself).
+pub const RELAY_FAILED: u64 = 97;
+/// Label of a call the adder answers with the badge the call arrived with (MR0).
+pub const BADGE: u64 = 8;
+
+/// The badge of the endpoint cap node `node`'s adder exports by name.
+pub fn exported_badge(node: u64) -> u64 {
+    0xadd0_0000 | node
+}
+
 /// The relay's answer when its node number is out of range.
 const BAD_NODE: u64 = 98;
 /// The servers' answer to a label they do not know.
 const UNKNOWN: u64 = 99;
 
 static ADDER_EP: AtomicU64 = AtomicU64::new(0);
+/// The badged copy of the adder's endpoint it registers by name.
+static ADDER_EXPORT: AtomicU64 = AtomicU64::new(0);
 static RELAY_EP: AtomicU64 = AtomicU64::new(0);
 static TALLY_EP: AtomicU64 = AtomicU64::new(0);
 static RELAY_PROXIES: AtomicU64 = AtomicU64::new(0);
 /// The root slot where the relay receives the cap of a name it looks up.
 static RELAY_LOOKED_UP: AtomicU64 = AtomicU64::new(0);
+/// The root slot of the proxy [`RELAY_KEPT`] keeps, and the node whose adder it is
+/// (0: none kept).
+static RELAY_KEPT_SLOT: AtomicU64 = AtomicU64::new(0);
+static RELAY_KEPT_FOR: AtomicU64 = AtomicU64::new(0);
 static NODE: AtomicU64 = AtomicU64::new(0);
 static NODES: AtomicU64 = AtomicU64::new(0);
 
@@ -49,6 +78,19 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
     let adder = env.retype(types::ENDPOINT, 0)?;
     let relay = env.retype(types::ENDPOINT, 0)?;
     ADDER_EP.store(adder, SeqCst);
+    let export = env.slots.alloc()?;
+    let badge = exported_badge(me);
+    cnode::mint(
+        ROOT_CNODE,
+        export,
+        64,
+        ROOT_CNODE,
+        adder,
+        64,
+        CapRights::ALL,
+        badge,
+    )?;
+    ADDER_EXPORT.store(export, SeqCst);
     RELAY_EP.store(relay, SeqCst);
     let tally = env.retype(types::ENDPOINT, 0)?;
     TALLY_EP.store(tally, SeqCst);
@@ -69,6 +111,7 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
     }
     RELAY_PROXIES.store(base, SeqCst);
     RELAY_LOOKED_UP.store(env.slots.alloc()?, SeqCst);
+    RELAY_KEPT_SLOT.store(env.slots.alloc()?, SeqCst);
     for entry in [serve_adder as extern "C" fn(u64), serve_relay, serve_tally] {
         let t = env.create_thread(entry, 0, 100, 0)?;
         tcb::resume(t.tcb)?;
@@ -84,19 +127,23 @@ extern "C" fn serve_adder(_: u64) {
     let ep = ADDER_EP.load(SeqCst);
     // Known cluster-wide by name (if registering fails, the node's numbered export
     // still serves: a lookup of the name then answers no such name).
-    let _ = names::register(&Name::numbered("adder@", NODE.load(SeqCst)), ep);
-    let (mut got, _) = libsel4::recv(ep);
+    let export = ADDER_EXPORT.load(SeqCst);
+    let _ = names::register(&Name::numbered("adder@", NODE.load(SeqCst)), export);
+    let (mut got, mut badge) = libsel4::recv(ep);
     loop {
         let answer = if got.label() == ADD && got.length() >= 2 {
             set_mr(0, get_mr(0).wrapping_add(get_mr(1)));
             set_mr(1, NODE.load(SeqCst));
             info(0, 2)
+        } else if got.label() == BADGE {
+            set_mr(0, badge);
+            info(0, 1)
         } else if got.label() == ECHO {
             info(0, got.length() as u64) // the registers are still in the IPC buffer
         } else {
             info(UNKNOWN, 0)
         };
-        (got, _) = libsel4::reply_recv(ep, answer);
+        (got, badge) = libsel4::reply_recv(ep, answer);
     }
 }
 
@@ -117,6 +164,35 @@ extern "C" fn serve_relay(_: u64) {
                 }
                 Err(label) => info(label, 0),
             }
+        } else if got.label() == RELAY_KEPT && got.length() >= 3 {
+            let (a, b) = (get_mr(1), get_mr(2));
+            let slot = RELAY_KEPT_SLOT.load(SeqCst);
+            let kept = if RELAY_KEPT_FOR.load(SeqCst) == target {
+                Ok((0, 0))
+            } else {
+                names::lookup(&Name::numbered("adder@", target), slot)
+            };
+            match kept {
+                Ok(_) => {
+                    RELAY_KEPT_FOR.store(target, SeqCst);
+                    set_mr(0, a);
+                    set_mr(1, b);
+                    let back = libsel4::call(slot, info(ADD, 2));
+                    if back.label() & REMOTE_ERROR_LABEL != 0 {
+                        set_mr(0, back.label() & !REMOTE_ERROR_LABEL);
+                        info(RELAY_FAILED, 1)
+                    } else {
+                        info(back.label(), back.length() as u64)
+                    }
+                }
+                Err(label) => {
+                    set_mr(0, label & !REMOTE_ERROR_LABEL);
+                    info(RELAY_FAILED, 1)
+                }
+            }
+        } else if got.label() == RELAY_FORGET {
+            RELAY_KEPT_FOR.store(0, SeqCst);
+            info(0, 0)
         } else if got.label() != RELAY || got.length() < 3 {
             info(UNKNOWN, 0)
         } else if target == 0 || target > NODES.load(SeqCst) {

@@ -19,9 +19,11 @@
 //! - a program's Call on its name cap (badge [`crate::names::NAME_BADGE`]): a register
 //!   (the endpoint it sent becomes a new exported object; the name goes to the node's
 //!   directory replica as a `MSG_REGISTER`) or a lookup (`MSG_LOOKUP`, answered from the
-//!   replica) or a removal (`MSG_UNREGISTER`); the reply cap is saved as for a remote call, and the answer of a lookup
-//!   carries a cap: a proxy for the named object, or a copy of the endpoint when it is
-//!   this node's.
+//!   replica) or a removal (`MSG_UNREGISTER`); the reply cap is saved as for a remote
+//!   call, and the answer of a lookup carries a cap: a proxy for the named object
+//!   (badged [`TABLE_BADGE`] and its proxy table entry: node, object and the exporter's
+//!   life, which every call through it carries so a stale proxy fails), or a copy of
+//!   the endpoint when it is this node's.
 //!
 //! A remote Call served here is made by a worker thread ([`crate::workers`]), so the
 //! service keeps receiving while local servers work.
@@ -44,9 +46,27 @@ pub const STOP: u64 = 1;
 /// has made (the most calls it served at once).
 pub const WORKERS: u64 = 2;
 
-/// The badge of a proxy for `object` on `node`.
+/// The badge of a proxy for `object` on `node`, in whatever life the node is (the
+/// numbered proxies the demo client and relay mint themselves).
 pub fn proxy_badge(node: u64, object: u64) -> u64 {
     node << 16 | object
+}
+
+/// The badge bit of a proxy a lookup made: the rest is its index in the service's
+/// proxy table, whose entry names the node, the object and the exporter's life (below
+/// the name caps' bit 38, above every numbered proxy's node and object).
+pub const TABLE_BADGE: u64 = 1 << 37;
+/// Entries of the proxy table: distinct (node, object, life) a node's programs looked
+/// up (a lookup finding it full answers `ERROR_BUSY`).
+pub const TABLE: usize = 64;
+
+/// The life an object word pins for a node in its life `incarnation` (as the protocol
+/// core computes it: the low 48 bits, never 0, which means any life).
+fn pinned_life(incarnation: u64) -> u64 {
+    match incarnation & ((1 << (64 - OBJECT_LIFE_SHIFT)) - 1) {
+        0 => 1,
+        life => life,
+    }
 }
 
 /// What the service needs.
@@ -80,6 +100,8 @@ struct Slots {
     generation: [u64; SLOTS],
     lookup: [bool; SLOTS],
     receive: CPtr,
+    /// The proxy table: (node, object, pinned life); node 0 when free.
+    table: [(u64, u64, u64); TABLE],
 }
 
 /// Runs the service with `pool` serving remote calls; returns only to halt the node.
@@ -89,6 +111,7 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
         generation: [0; SLOTS],
         lookup: [false; SLOTS],
         receive: env.slots.alloc().unwrap_or(0),
+        table: [(0, 0, 0); TABLE],
     };
     libsel4::ipc::set_receive_path(ROOT_CNODE, slots.receive, 64);
     let mut mrs = [0u64; MSG_MAX_MRS];
@@ -130,7 +153,13 @@ fn client_call(s: &Service, slots: &mut Slots, info: MessageInfo, badge: u64, mr
     for (i, m) in mrs.iter_mut().take(n).enumerate() {
         *m = libsel4::ipc::get_mr(i);
     }
-    let (node, object, label) = (badge >> 16, badge & 0xffff, info.label());
+    let (node, object, label) = match badge {
+        b if b & TABLE_BADGE != 0 => {
+            let (node, object, life) = slots.table[(b as usize & 0xff) % TABLE];
+            (node, object | life << OBJECT_LIFE_SHIFT, info.label())
+        }
+        b => (b >> 16, b & 0xffff, info.label()),
+    };
     let Some(i) = slots.busy.iter().position(|b| !b) else {
         libsel4::ipc::set_mr(0, node);
         reply_error(ERROR_BUSY);
@@ -283,7 +312,7 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
     // registers are written: the invocation uses them).
     let mut caps = 0;
     if slots.lookup[i] && h[MSG_KIND] == MSG_REPLY {
-        match lookup_cap(s, mrs) {
+        match lookup_cap(s, &mut slots.table, mrs) {
             Ok(()) => caps = 1,
             Err(code) => label = REMOTE_ERROR_LABEL | code,
         }
@@ -301,25 +330,41 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
     let _ = cnode::delete(ROOT_CNODE, s.scratch_slot, 64);
 }
 
-/// Makes in the scratch slot the cap a lookup answered with `[node, object]`: a proxy
-/// (Write and GrantReply, badged with the node and object) for another node's object,
-/// a copy with those rights of the endpoint for this node's; else an error code.
-fn lookup_cap(s: &Service, answer: &[u64]) -> Result<(), u64> {
-    let &[node, object, ..] = answer else {
+/// Makes in the scratch slot the cap a lookup answered with `[node, object,
+/// incarnation]`: a proxy (Write and GrantReply, badged with its proxy table entry,
+/// which pins the exporter's life) for another node's object, a copy with those
+/// rights of the endpoint for this node's; else an error code.
+fn lookup_cap(
+    s: &Service,
+    table: &mut [(u64, u64, u64); TABLE],
+    answer: &[u64],
+) -> Result<(), u64> {
+    let &[node, object, incarnation, ..] = answer else {
         return Err(ERROR_BAD_MESSAGE);
     };
     let rights = CapRights::new(true, false, false, true);
     let (source, badge) = if node == s.me {
         (Pool::object_cap(object).ok_or(ERROR_NO_SUCH_OBJECT)?, 0)
-    } else if object <= 0xffff {
-        (s.endpoint, proxy_badge(node, object))
+    } else if object < 1 << OBJECT_LIFE_SHIFT {
+        let entry = (node, object, pinned_life(incarnation));
+        let i = (table.iter().position(|&e| e == entry))
+            .or_else(|| table.iter().position(|&(n, _, _)| n == 0))
+            .ok_or(ERROR_BUSY)?;
+        table[i] = entry;
+        (s.endpoint, TABLE_BADGE | i as u64)
     } else {
         return Err(ERROR_NO_SUCH_OBJECT);
     };
     let _ = cnode::delete(ROOT_CNODE, s.scratch_slot, 64);
     let to = s.scratch_slot;
-    cnode::mint(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights, badge)
-        .map_err(|_| ERROR_BAD_MESSAGE)
+    let made = if node == s.me {
+        // The exporter's own cap, badge kept (seL4 mints no new badge onto a badged
+        // cap; a copy may drop rights).
+        cnode::copy(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights)
+    } else {
+        cnode::mint(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights, badge)
+    };
+    made.map_err(|_| ERROR_BAD_MESSAGE)
 }
 
 /// A call from another node: hand it to a worker (or, for the control object, act on

@@ -467,3 +467,49 @@ fn simulated_clusters_never_leave_a_call_hanging() {
         "{replies} replies, {errors} errors"
     );
 }
+
+#[test]
+fn a_call_pinned_to_another_life_fails_stale_and_never_leaves() {
+    let mut p = Pair::new();
+    let pinned = |life: u64, kind: u64, id: u64| {
+        Message {
+            kind,
+            node: 2,
+            call_id: id,
+            object: 4 | life << OBJECT_LIFE_SHIFT,
+            label: 7,
+            mrs: vec![id],
+        }
+        .encode()
+    };
+    // Node 2 is in its life 20: a proxy pinned to life 19 (the one before) fails at
+    // once, its Send is dropped, and nothing goes to node 2.
+    p.a.from_guest(&pinned(pinned_life(19), MSG_CALL, 1), 0);
+    p.a.from_guest(&pinned(pinned_life(19), MSG_SEND, 0), 0);
+    let out = drain(&mut p.a);
+    assert!(
+        !out.iter().any(|o| matches!(o, Output::Peer(..))),
+        "{out:?}"
+    );
+    let got = guest_messages(&out);
+    assert_eq!(
+        (got.len(), got[0].kind, got[0].call_id, got[0].label),
+        (1, MSG_ERROR, 1, ERROR_STALE)
+    );
+    // Pinned to the life that is up, or to none: it reaches node 2 with the object
+    // number alone.
+    for (life, id) in [(pinned_life(20), 2), (0, 3)] {
+        p.a.from_guest(&pinned(life, MSG_CALL, id), 0);
+        let (_, b) = p.pump(0);
+        let got = guest_messages(&b);
+        assert_eq!(
+            (got[0].kind, got[0].object, got[0].mrs[0]),
+            (MSG_CALL, 4, id)
+        );
+    }
+    assert_eq!(
+        pinned_life(1 << 48),
+        1,
+        "a life whose pinned bits are 0 pins as 1"
+    );
+}
