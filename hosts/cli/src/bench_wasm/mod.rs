@@ -9,6 +9,7 @@
 
 mod count;
 mod engines;
+mod hosted;
 mod profile;
 pub mod programs;
 
@@ -46,6 +47,10 @@ pub struct WasmBenchArgs {
     /// Rows in each `--profile` list (1 to 1000).
     #[arg(long, default_value_t = 12, value_parser = whole::<usize, 1, 1000>)]
     top: usize,
+    /// Instead: each program as a hosted root task on each memory back end (the
+    /// software MMU, the mmap back end) against flat memory.
+    #[arg(long, conflicts_with = "profile")]
+    hosted: bool,
 }
 
 /// One program's measurements.
@@ -301,6 +306,15 @@ pub fn wasm(a: &WasmBenchArgs) -> Result<(), Failure> {
         },
         std::env::consts::ARCH
     )?;
+    if a.hosted {
+        let mut rows = Vec::new();
+        for p in programs {
+            let _ = write!(std::io::stderr(), "{} ", p.name);
+            rows.push(hosted::measure(p, reps).map_err(Failure::check)?);
+        }
+        let _ = writeln!(std::io::stderr());
+        return hosted::print(&rows);
+    }
     let mut rows = Vec::new();
     for p in programs {
         let _ = write!(std::io::stderr(), "{} ", p.name);
