@@ -1,6 +1,7 @@
 //! The display server's compositor: redraws a damaged area of the screen from the
 //! desktop up through every window in z-order (border, title bar with title and close
-//! box, then the client's pixels, copied a row at a time from its shared frames), and
+//! box, then the client's pixels, copied a row at a time from its shared frames) in a
+//! back buffer in RAM, copies that area to the framebuffer a row at a time, and
 //! presents it.
 
 use crate::canvas::Canvas;
@@ -14,7 +15,7 @@ impl Server {
     /// Redraws `area` of the screen (clipped to it) and presents it.
     pub fn redraw(&mut self, area: Rect) {
         let mut screen = Canvas {
-            pixels: self.dev.screen(),
+            pixels: self.dev.back(),
             width: self.dev.width,
             height: self.dev.height,
         };
@@ -57,6 +58,13 @@ impl Server {
                 );
             }
             copy_content(&mut screen, &content, client.pixels, &area);
+        }
+        let front = self.dev.screen();
+        let width = self.dev.width as usize;
+        for y in area.y..area.bottom() as i32 {
+            let start = y as usize * width + area.x as usize;
+            let row = start..start + area.w as usize;
+            front[row.clone()].copy_from_slice(&screen.pixels[row]);
         }
         self.dev
             .present(area.x as u32, area.y as u32, area.w, area.h);

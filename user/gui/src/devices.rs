@@ -27,6 +27,10 @@ pub struct Devices {
     fb_regs: usize,
     /// The pixels' first byte.
     pub pixels: usize,
+    /// A buffer in RAM of the screen's size the compositor draws in (stores to RAM are
+    /// much cheaper on the hosted machine than to a device frame); rows are then
+    /// copied to the pixels.
+    pub back: usize,
     /// Width in pixels.
     pub width: u32,
     /// Height in pixels.
@@ -68,6 +72,7 @@ pub fn map(env: &mut Env) -> Result<Devices, Error> {
         input: base,
         fb_regs: base + PAGE_SIZE,
         pixels: 0,
+        back: 0,
         width: 0,
         height: 0,
         timer_frame: regs + TIMER_FRAME as Word,
@@ -101,10 +106,28 @@ pub fn map(env: &mut Env) -> Result<Devices, Error> {
         env.map_frame(ROOT_VSPACE, first + i as Word, at, rw)?;
     }
     (d.width, d.height) = (w as u32, h as u32);
+    d.back = ram(env, frames)?;
     Ok(d)
 }
 
 type Word = u64;
+
+/// `pages` fresh frames of RAM mapped read-write at consecutive addresses (retyped
+/// RETYPE_BATCH at a time: one Retype makes at most 256 objects); the first address.
+fn ram(env: &mut Env, pages: usize) -> Result<usize, Error> {
+    let base = env.alloc_vaddr(pages);
+    let mut done = 0;
+    while done < pages {
+        let n = (pages - done).min(RETYPE_BATCH);
+        let first = env.retype_many(types::FRAME, 0, n)?;
+        for i in 0..n {
+            let at = base + (done + i) * PAGE_SIZE;
+            env.map_frame(ROOT_VSPACE, first + i as Word, at, CapRights::ALL)?;
+        }
+        done += n;
+    }
+    Ok(base)
+}
 
 impl Devices {
     fn fb(&self, reg: Word) -> Word {
@@ -155,5 +178,13 @@ impl Devices {
         // SAFETY: the pixel frames are mapped read-write at `pixels`, stride × height
         // bytes (stride = 4 × width); only the display server thread uses them.
         unsafe { core::slice::from_raw_parts_mut(self.pixels as *mut u32, len) }
+    }
+
+    /// The back buffer, `width * height` words.
+    pub fn back(&self) -> &'static mut [u32] {
+        let len = self.width as usize * self.height as usize;
+        // SAFETY: `back` is fresh RAM of as many frames as the pixels, mapped
+        // read-write; only the display server thread uses it.
+        unsafe { core::slice::from_raw_parts_mut(self.back as *mut u32, len) }
     }
 }
