@@ -54,30 +54,42 @@ export class Machine {
     return (o.realTime ? REAL_TIME : 0) | (o.trace ? TRACE : 0);
   }
 
-  /** `display` ([width, height], or 'WxH') as the boot functions take it: w << 16 | h. */
+  /**
+   * `display` ([width, height], or 'WxH') as the boot functions take it: w << 16 | h,
+   * 0 for none, null if it is not a size (the machine judges the limits itself).
+   */
   static display(o) {
-    const d = typeof o.display === 'string' ? o.display.split(/x/i).map(Number) : o.display;
-    if (!d) return 0;
-    const [w, h] = d;
-    // Out of range sides become 0, which the machine refuses with its own message.
-    const side = (n) => (Number.isInteger(n) && n > 0 && n < 0x10000 ? n : 0);
-    return ((side(w) << 16) | side(h)) >>> 0 || 1;
+    if (o.display === undefined || o.display === null || o.display === '') return 0;
+    const d = typeof o.display === 'string' && /^\d+[xX]\d+$/.test(o.display)
+      ? o.display.split(/x/i).map(Number) : o.display;
+    const side = (n) => Number.isInteger(n) && n > 0 && n < 0x10000;
+    if (!Array.isArray(d) || d.length !== 2 || !d.every(side)) return null;
+    return ((d[0] << 16) | d[1]) >>> 0;
+  }
+
+  /** The refusal of a display that is not a size: status 2, as `--display` says. */
+  static badDisplay(o) {
+    return { status: 2, message: `display: expected WIDTHxHEIGHT such as 640x480, not ${JSON.stringify(o.display)}` };
   }
 
   /** Boots a program file; `{status, message}` (status 0: booted). */
   bootFile(name, bytes, o = {}) {
+    const display = Machine.display(o);
+    if (display === null) return Machine.badDisplay(o);
     const n = encoder.encode(name);
     this.put(n, bytes);
     const status = this.x.selvm_boot_file(
-      n.length, o.memoryMib ?? 64, o.maxInstructions ?? 0, Machine.flags(o), Machine.display(o));
+      n.length, o.memoryMib ?? 64, o.maxInstructions ?? 0, Machine.flags(o), display);
     return { status, message: this.text(this.x.selvm_outbox_len()) };
   }
 
   /** Boots a built-in program (`rounds` for the IPC ones); as `bootFile`. */
   bootBuiltin(name, rounds, o = {}) {
+    const display = Machine.display(o);
+    if (display === null) return Machine.badDisplay(o);
     this.put(encoder.encode(name));
     const status = this.x.selvm_boot_builtin(
-      rounds ?? 0, o.memoryMib ?? 64, o.maxInstructions ?? 0, Machine.flags(o), Machine.display(o));
+      rounds ?? 0, o.memoryMib ?? 64, o.maxInstructions ?? 0, Machine.flags(o), display);
     return { status, message: this.text(this.x.selvm_outbox_len()) };
   }
 

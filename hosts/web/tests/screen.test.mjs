@@ -57,6 +57,15 @@ test('display.s on the canvas: the pointer and keys reach the input device, and 
   }).then(({ status, message }) => ({ status, message })), [[...readFileSync(join(TMP, 'display.sbc'))]]);
   assert.equal(bad.status, 6);
   assert.match(bad.message, /^input script: line 1: /);
+  // Sizes that are not sizes, or beyond the framebuffer, are refused before a run.
+  const sizes = await page.evaluate(([b]) => Promise.all(['abc', '0x8', [5000, 5000], '4096x4096'].map((d) => window.selvm.run(
+    new Uint8Array(b), { name: 'display.sbc', display: d }).then(({ status, message }) => ({ status, message })))),
+  [[...readFileSync(join(TMP, 'display.sbc'))]]);
+  assert.deepEqual(sizes.map((r) => r.status), [2, 2, 2, 2], JSON.stringify(sizes));
+  assert.match(sizes[0].message, /^display: expected WIDTHxHEIGHT/);
+  assert.match(sizes[1].message, /^display: expected WIDTHxHEIGHT/);
+  assert.match(sizes[2].message, /^display 5000x5000: width and height must be 1 to 4096/);
+  assert.match(sizes[3].message, /^display 4096x4096: .*8 MiB/);
   // With a display and no script nobody types: the program waits, the run deadlocks.
   const waits = await page.evaluate(([b]) => window.selvm.run(new Uint8Array(b), { name: 'display.sbc', display: [8, 8] })
     .then(({ status, message }) => ({ status, message })), [[...readFileSync(join(TMP, 'display.sbc'))]]);
