@@ -4,7 +4,7 @@
 use libsel4::{CPtr, Word};
 
 /// Clients the launcher can run at once (one window each).
-pub const MAX_CLIENTS: usize = 6;
+pub const MAX_CLIENTS: usize = 7;
 /// Frames shared per client for its window's pixels: 256 KiB, 65,536 pixels.
 pub const WINDOW_PAGES: usize = 64;
 /// Where a client finds its window frames (in its own VSpace).
