@@ -59,8 +59,11 @@ export class Screen {
     const [w, h] = size;
     this.canvas.width = w;
     this.canvas.height = h;
-    // Shown at twice its size when there is room, pixels kept square and sharp.
-    this.canvas.style.width = `${Math.min(w * 2, box.clientWidth || w * 2)}px`;
+    // Shown at twice its size when there is room, else at its size (whole multiples
+    // keep the pixels square and sharp), scaled down only if even that is too wide.
+    const room = box.clientWidth || w * 2;
+    const scale = room >= w * 2 ? 2 : 1;
+    this.canvas.style.width = `${Math.min(w * scale, room)}px`;
     this.g.fillStyle = '#000';
     this.g.fillRect(0, 0, w, h);
     this.buttons = 0;
