@@ -21,7 +21,7 @@
 use crate::failure::Failure;
 use crate::options::whole;
 use clap::Args;
-use selvm_machine::{Config, Exit, Machine, Step};
+use selvm_machine::{Config, Exit, Machine, MemoryBackend, Step};
 use selvm_programs::ipc_bench::{
     call_reply_recv, call_reply_recv_20_mrs, null_syscall, signal_wait,
 };
@@ -57,6 +57,10 @@ pub struct IpcArgs {
     /// see `cargo xtask bench-ipc-callgrind`); prints the machine's counters.
     #[arg(long)]
     untimed: bool,
+    /// Run the hosted cases on these memory back ends (repeatable: soft, mmap; each
+    /// case once per back end). Default: $SELVM_MEMORY_BACKEND, else soft.
+    #[arg(long, value_name = "soft|mmap", value_parser = crate::run::memory_backend_name)]
+    memory_backend: Vec<MemoryBackend>,
     /// Internal: echo bytes from stdin to stdout (the other process of the
     /// pipe and socket baselines).
     #[arg(long, hide = true)]
@@ -64,7 +68,7 @@ pub struct IpcArgs {
 }
 
 struct Row {
-    name: &'static str,
+    name: String,
     /// Per-operation ns of each batch, over all runs.
     samples: Vec<f64>,
     instructions: Option<f64>,
@@ -156,10 +160,13 @@ fn hosted_cases(n: u64) -> Vec<Hosted> {
     ]
 }
 
-fn boot(c: &Hosted, image: &[u8]) -> Result<Machine, String> {
+fn boot(c: &Hosted, image: &[u8], memory: MemoryBackend) -> Result<Machine, String> {
     let ram = vec![0u64; (16 << 20) / 8];
-    let mut m =
-        Machine::boot(ram, image, Config::default()).map_err(|e| format!("{}: {e}", c.name))?;
+    let config = Config {
+        memory,
+        ..Config::default()
+    };
+    let mut m = Machine::boot(ram, image, config).map_err(|e| format!("{}: {e}", c.name))?;
     m.set_fastpath(c.fastpath);
     Ok(m)
 }
@@ -176,13 +183,21 @@ fn check(c: &Hosted, exit: &Exit) -> Result<(), String> {
 
 /// One hosted case: `reps` runs, stepping the machine and reading the clock
 /// each time `BATCH` operations' worth of kernel entries have happened.
-fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
+/// The table name of case `c` on back end `memory` (marked when there are several).
+fn case_name(c: &Hosted, memory: MemoryBackend, several: bool) -> String {
+    match several {
+        true => format!("{} [{}]", c.name, memory.name()),
+        false => c.name.to_string(),
+    }
+}
+
+fn hosted(c: &Hosted, a: &IpcArgs, memory: MemoryBackend, several: bool) -> Result<Row, String> {
     let image = selvm_programs::assemble(&c.source).map_err(|e| format!("{}: {e:?}", c.name))?;
     let mut samples = Vec::new();
     let (mut instructions, mut entries) = (0, 0);
     let per_batch = BATCH * c.entries_per_op;
     for _ in 0..a.reps {
-        let mut m = boot(c, &image)?;
+        let mut m = boot(c, &image, memory)?;
         let mut t = Instant::now();
         let mut mark = per_batch;
         let exit = loop {
@@ -204,7 +219,7 @@ fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
         (instructions, entries) = (m.instructions, m.kernel_entries);
     }
     Ok(Row {
-        name: c.name,
+        name: case_name(c, memory, several),
         samples,
         instructions: Some(instructions as f64 / a.rounds as f64),
         entries: Some(entries as f64 / a.rounds as f64),
@@ -212,19 +227,35 @@ fn hosted(c: &Hosted, a: &IpcArgs) -> Result<Row, String> {
 }
 
 /// `--untimed`: one run of a hosted case, no clock; prints the counters.
-fn untimed(c: &Hosted, a: &IpcArgs) -> Result<(), Failure> {
+fn untimed(c: &Hosted, a: &IpcArgs, memory: MemoryBackend) -> Result<(), Failure> {
     let image = selvm_programs::assemble(&c.source)
         .map_err(|e| Failure::check(format!("{}: {e}", c.name)))?;
-    let mut m = boot(c, &image).map_err(Failure::check)?;
+    let mut m = boot(c, &image, memory).map_err(Failure::check)?;
     let exit = m.run_to_exit(|_| {});
     check(c, &exit).map_err(Failure::check)?;
     outln!(
-        "{}: {} operations, {} VM instructions, {} kernel entries",
+        "{} [{}]: {} operations, {} VM instructions, {} kernel entries{}",
         c.id,
+        memory.name(),
         a.rounds,
         m.instructions,
-        m.kernel_entries
+        m.kernel_entries,
+        mapping_work(&m)
     )
+}
+
+/// The mmap back end's host mapping work in a run, for the untimed report.
+fn mapping_work(m: &Machine) -> String {
+    #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+    if m.memory_backend() == MemoryBackend::Mmap {
+        let c = m.mapping_counts();
+        return format!(
+            ", {} frames mapped, {} ranges cleared, {} regions reserved",
+            c.maps, c.clears, c.regions
+        );
+    }
+    let _ = m;
+    String::new()
 }
 
 /// This binary as the echoing child process, with `stdin` and `stdout`.
@@ -247,7 +278,7 @@ fn ping(to: &mut impl Write, from: &mut impl Read) -> Result<(), String> {
 
 fn baseline(name: &'static str, samples: Vec<f64>) -> Row {
     Row {
-        name,
+        name: name.to_string(),
         samples,
         instructions: None,
         entries: None,
@@ -399,16 +430,26 @@ pub fn ipc(a: &IpcArgs) -> Result<(), Failure> {
         )));
     }
     let wanted = |id: &str| a.only.is_empty() || a.only.iter().any(|o| o == id);
+    let backends = match a.memory_backend.is_empty() {
+        true => vec![crate::run::memory_backend(None)?],
+        false => a.memory_backend.clone(),
+    };
+    let several = backends.len() > 1;
     if a.untimed {
         for c in hosted_list.iter().filter(|c| wanted(c.id)) {
-            untimed(c, a)?;
+            for &b in &backends {
+                untimed(c, a, b)?;
+            }
         }
         return Ok(());
     }
     let mut rows = Vec::new();
     for c in hosted_list.iter().filter(|c| wanted(c.id)) {
-        let _ = writeln!(std::io::stderr(), "running {} ...", c.name);
-        rows.push(hosted(c, a).map_err(Failure::check)?);
+        for &b in &backends {
+            let name = case_name(c, b, several);
+            let _ = writeln!(std::io::stderr(), "running {name} ...");
+            rows.push(hosted(c, a, b, several).map_err(Failure::check)?);
+        }
     }
     for &(id, run) in baselines {
         if wanted(id) {
@@ -423,7 +464,7 @@ pub fn ipc(a: &IpcArgs) -> Result<(), Failure> {
         a.reps
     )?;
     outln!(
-        "{:<56} {:>10} {:>10} {:>12} {:>10}",
+        "{:<63} {:>10} {:>10} {:>12} {:>10}",
         "case",
         "median ns",
         "p99 ns",
@@ -434,7 +475,7 @@ pub fn ipc(a: &IpcArgs) -> Result<(), Failure> {
         r.samples.sort_by(f64::total_cmp);
         let opt = |v: Option<f64>, digits| v.map_or("-".to_string(), |v| format!("{v:.digits$}"));
         outln!(
-            "{:<56} {:>10} {:>10} {:>12} {:>10}",
+            "{:<63} {:>10} {:>10} {:>12} {:>10}",
             r.name,
             opt(percentile(&r.samples, 50.0), 0),
             opt(percentile(&r.samples, 99.0), 0),
