@@ -321,6 +321,17 @@ fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
         ),
         "[node 1] node 1 looked up adder@1: node 1 object 4; 40 + 1 = 41 (from node 1)".to_string(),
         "[node 1] node 1 removed adder@1: a lookup now answers no such name".to_string(),
+        // Caps across nodes (issue 20): node 1's adder endpoint sent to node 2's relay
+        // arrives as a working proxy; a proxy for node 2's adder comes home as the
+        // original; a relay proxy restricted to no rights carries no cap, and
+        // restricting it again asking for Grant gives none back.
+        "[node 1] node 2 called the endpoint node 1 sent it: label 0, 7 + 8 = 15 (from node 1)"
+            .to_string(),
+        "[node 1] node 2 got its own adder back as the original: label 0, 5 + 6 = 11 (from node 2)"
+            .to_string(),
+        "[node 1] through the relay proxy restricted to no rights no cap travels: label 96"
+            .to_string(),
+        "[node 1] restricted again asking for Grant, still none: label 96".to_string(),
     ] {
         assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }
@@ -985,6 +996,100 @@ fn a_proxy_kept_across_its_exporters_restart_fails_stale_and_a_fresh_lookup_work
         }
     };
     assert_eq!(fresh, [15, 2]);
+    let _ = node2.child.kill();
+    let _ = node3.child.kill();
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn a_cap_sent_across_nodes_arrives_as_a_proxy_and_comes_home_as_the_original() {
+    use selvm_abi::vm::network::{ERROR_STALE, MSG_CALL, MSG_REPLY, REMOTE_ERROR_LABEL};
+    use selvm_cluster_proto::core::pinned_life;
+    use selvm_cluster_proto::guest::Message;
+    const CALL_SENT: u64 = 9;
+    const CAP_CARRIED: u64 = 1 << 50;
+    let c = config(3);
+    let path = temp_dir("caps").join("cluster.toml");
+    std::fs::write(&path, c.to_toml()).unwrap();
+    let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
+    let program = cluster_node();
+    let node = |id: &str| {
+        let args = [
+            "node".as_ref(),
+            "--config".as_ref(),
+            path.as_os_str(),
+            "--id".as_ref(),
+            id.as_ref(),
+            "--timeout".as_ref(),
+            "60".as_ref(),
+            program.as_os_str(),
+        ];
+        Running::start(&args)
+    };
+    let (mut node2, mut node3) = (node("2"), node("3"));
+    // The nodes' lives, as the directory gives them with their adders' names.
+    let end = Instant::now() + Duration::from_secs(10);
+    let life = |t: &Transport, n: u64| {
+        let e = t.directory().lookup(&format!("adder@{n}"))?;
+        Some(pinned_life(e.incarnation))
+    };
+    while life(&node1, 2).is_none() || life(&node1, 3).is_none() {
+        assert!(Instant::now() < end, "the adders' names never came");
+        node1.poll(Duration::from_millis(10)).unwrap();
+    }
+    let (life2, life3) = (life(&node1, 2).unwrap(), life(&node1, 3).unwrap());
+    // Calls node 2's relay with a cap described as (node, object, life, Grant); this
+    // test answers as node 1's adder (object 1). The answer, and how many calls node
+    // 2 made to node 1 meanwhile.
+    let mut id = 0;
+    let mut send = |t: &mut Transport, d: [u64; 4]| {
+        id += 1;
+        let mut mrs = vec![7, 8];
+        mrs.extend(d);
+        let call = Message {
+            kind: MSG_CALL,
+            node: 2,
+            call_id: id,
+            object: 2,
+            label: CALL_SENT | CAP_CARRIED,
+            mrs,
+        };
+        t.from_guest(&call.encode());
+        let mut called_back = 0;
+        loop {
+            assert!(Instant::now() < end + Duration::from_secs(10), "no answer");
+            t.poll(Duration::from_millis(10)).unwrap();
+            for m in t.take_for_guest() {
+                let m = Message::decode(&m).unwrap();
+                if m.kind == MSG_CALL && m.node == 2 {
+                    called_back += 1;
+                    let reply = Message {
+                        kind: MSG_REPLY,
+                        object: 0,
+                        label: 0,
+                        mrs: vec![m.mrs.iter().sum(), 1],
+                        ..m
+                    };
+                    t.from_guest(&reply.encode());
+                } else if m.call_id == id {
+                    return (m.label, m.mrs, called_back);
+                }
+            }
+        }
+    };
+    // Node 2's own adder (object 4) in its life: the original, called there (a proxy
+    // to itself could not be called: no node calls itself).
+    assert_eq!(send(&mut node1, [2, 4, life2, 1]), (0, vec![15, 2], 0));
+    // Node 3's adder: a working proxy on node 2.
+    assert_eq!(send(&mut node1, [3, 4, life3, 1]), (0, vec![15, 3], 0));
+    // This node's adder (object 1): node 2 calls back through its new proxy.
+    assert_eq!(
+        send(&mut node1, [1, 1, pinned_life(1), 1]),
+        (0, vec![15, 1], 1)
+    );
+    // Node 2's object in a life that is not its own: refused, nothing called.
+    let (label, _, called) = send(&mut node1, [2, 4, life2 ^ 1, 1]);
+    assert_eq!((label, called), (REMOTE_ERROR_LABEL | ERROR_STALE, 0));
     let _ = node2.child.kill();
     let _ = node3.child.kill();
 }

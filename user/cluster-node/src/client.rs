@@ -15,6 +15,7 @@
 //! nodes still up and halts: status 0 when every answer was right, 2 when one was
 //! wrong, 3 when a node never answered.
 
+use crate::crosscaps;
 use crate::device::Devices;
 use crate::names::{self, Name};
 use crate::print::{Part::*, line};
@@ -71,6 +72,7 @@ pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<
     }
     PROXIES.store(base, SeqCst);
     LOOKED_UP.store(env.slots.alloc()?, SeqCst);
+    crate::crosscaps::prepare(env)?;
     NODES.store(nodes, SeqCst);
     let (timer, net) = dev.addresses();
     TIMER.store(timer, SeqCst);
@@ -314,6 +316,10 @@ extern "C" fn run(_: u64) {
         }
     }
     if nodes >= 2 {
+        // Caps across nodes: sent to node 2's relay, back home, restricted (before
+        // by_name removes adder@1).
+        let late = || dev.now_ns() - start > STARTUP_NS;
+        wrong += crosscaps::check(|t, n, into| crosscaps::look_up(t, n, into, late));
         wrong += by_name(&dev, start, nodes);
     }
     // One-way Sends: three to node 2's tally, then Calls reading it until it counted

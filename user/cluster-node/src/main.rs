@@ -18,6 +18,7 @@
 #![no_main]
 
 mod client;
+mod crosscaps;
 mod demo;
 mod device;
 mod kv;
@@ -25,6 +26,7 @@ mod names;
 mod print;
 mod servers;
 mod service;
+mod transfer;
 mod workers;
 
 use libsel4::{BootInfo, CapRights, Error, cnode, debug_halt_status, irq, tcb};
@@ -121,7 +123,9 @@ fn start() -> Result<(), Error> {
         reply_slots: env.slots.alloc_range(service::SLOTS)?,
         probe_slot: env.slots.alloc()?,
         scratch_slot: env.slots.alloc()?,
+        transfer_slot: env.slots.alloc()?,
         me,
+        life: service::pinned_life(dev.net_read(NET_INCARNATION)),
         halt_when_down: if me == 1 || demo { 0 } else { 1 },
         // Node 1's client prints, and the demo's roles; elsewhere the service does.
         print_events: me != 1 && !demo,

@@ -32,6 +32,8 @@ pub const REGISTER: u64 = 1;
 pub const LOOKUP: u64 = 2;
 /// Label: remove the name (only a name this node registered).
 pub const UNREGISTER: u64 = 3;
+/// Label: a copy of the proxy sent as extra cap 0 with only the rights in MR0.
+pub const RESTRICT: u64 = 4;
 /// Registers a name takes at most: its length and the packed bytes.
 pub const NAME_WORDS: usize = 1 + NAME_MAX / 8;
 
@@ -143,5 +145,23 @@ pub fn lookup(name: &Name, into: CPtr) -> Result<(u64, u64), u64> {
     match answer(got) {
         Ok(_) if got.extra_caps() != 1 => Err(REMOTE_ERROR_LABEL | ERROR_BAD_MESSAGE),
         other => other,
+    }
+}
+
+/// Makes in `into` (emptied first) a proxy like `proxy` (one a lookup made) with only
+/// the rights it has that are also in `keep` ([`crate::transfer::RIGHT_GRANT`]): never
+/// more. Ok or Err(label).
+pub fn restrict(proxy: CPtr, keep: u64, into: CPtr) -> Result<(), u64> {
+    let _ = cnode::delete(ROOT_CNODE, into, 64);
+    set_receive_path(ROOT_CNODE, into, 64);
+    set_mr(0, keep);
+    set_cap(0, proxy);
+    let info = MessageInfo::new(RESTRICT, 0, 1, 1).unwrap_or_default();
+    let got = libsel4::call(NAME_CAP.load(SeqCst), info);
+    set_receive_path(0, 0, 0);
+    match got.label() {
+        0 if got.extra_caps() == 1 => Ok(()),
+        0 => Err(REMOTE_ERROR_LABEL | ERROR_BAD_MESSAGE),
+        label => Err(label),
     }
 }

@@ -13,7 +13,9 @@
 //! relay's label [`RELAY_BY_NAME`] finds the adder it calls by that name instead;
 //! [`RELAY_KEPT`] does too but keeps the proxy of its first lookup and calls through
 //! it from then on (until [`RELAY_FORGET`]): after the exporter restarts, that proxy
-//! is stale and its calls fail with `ERROR_STALE`.
+//! is stale and its calls fail with `ERROR_STALE`. The relay registers as `relay@N`
+//! too, and its label [`CALL_SENT`] calls the endpoint cap that came with the call
+//! (caps across nodes, [`crate::transfer`]).
 
 use crate::names::{self, Name};
 use crate::service::proxy_badge;
@@ -41,6 +43,11 @@ pub const RELAY_FORGET: u64 = 7;
 /// [`RELAY_KEPT`]'s answer when its call failed with a remote error: MR0 the error
 /// code (a server may not answer with the remote error bit itself).
 pub const RELAY_FAILED: u64 = 97;
+/// Label of a call to a relay carrying an endpoint cap: it calls that cap with
+/// [`ADD`] MR0 + MR1 and answers what came back (or [`NO_CAP`] when no cap came).
+pub const CALL_SENT: u64 = 9;
+/// [`CALL_SENT`]'s answer when the call carried no cap.
+pub const NO_CAP: u64 = 96;
 /// Label of a call the adder answers with the badge the call arrived with (MR0).
 pub const BADGE: u64 = 8;
 
@@ -66,6 +73,8 @@ static RELAY_LOOKED_UP: AtomicU64 = AtomicU64::new(0);
 /// (0: none kept).
 static RELAY_KEPT_SLOT: AtomicU64 = AtomicU64::new(0);
 static RELAY_KEPT_FOR: AtomicU64 = AtomicU64::new(0);
+/// The root slot where the relay receives a cap sent to it.
+static RELAY_RECEIVED: AtomicU64 = AtomicU64::new(0);
 static NODE: AtomicU64 = AtomicU64::new(0);
 static NODES: AtomicU64 = AtomicU64::new(0);
 
@@ -112,6 +121,7 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
     RELAY_PROXIES.store(base, SeqCst);
     RELAY_LOOKED_UP.store(env.slots.alloc()?, SeqCst);
     RELAY_KEPT_SLOT.store(env.slots.alloc()?, SeqCst);
+    RELAY_RECEIVED.store(env.slots.alloc()?, SeqCst);
     for entry in [serve_adder as extern "C" fn(u64), serve_relay, serve_tally] {
         let t = env.create_thread(entry, 0, 100, 0)?;
         tcb::resume(t.tcb)?;
@@ -129,6 +139,9 @@ extern "C" fn serve_adder(_: u64) {
     // still serves: a lookup of the name then answers no such name).
     let export = ADDER_EXPORT.load(SeqCst);
     let _ = names::register(&Name::numbered("adder@", NODE.load(SeqCst)), export);
+    // The relay too, after the adder (so adder@N is object 4 on every node).
+    let relay = RELAY_EP.load(SeqCst);
+    let _ = names::register(&Name::numbered("relay@", NODE.load(SeqCst)), relay);
     let (mut got, mut badge) = libsel4::recv(ep);
     loop {
         let answer = if got.label() == ADD && got.length() >= 2 {
@@ -149,10 +162,29 @@ extern "C" fn serve_adder(_: u64) {
 
 extern "C" fn serve_relay(_: u64) {
     let ep = RELAY_EP.load(SeqCst);
+    let received = RELAY_RECEIVED.load(SeqCst);
+    libsel4::ipc::set_receive_path(ROOT_CNODE, received, 64);
     let (mut got, _) = libsel4::recv(ep);
     loop {
         let target = get_mr(0);
-        let answer = if got.label() == RELAY_BY_NAME && got.length() >= 3 {
+        let answer = if got.label() == CALL_SENT && got.length() >= 2 {
+            if got.extra_caps() == 1 && got.caps_unwrapped() == 0 {
+                let back = libsel4::call(received, info(ADD, 2));
+                let (r0, r1) = (get_mr(0), get_mr(1));
+                // (An invocation writes the message registers: read them first.)
+                let _ = cnode::delete(ROOT_CNODE, received, 64);
+                if back.label() & REMOTE_ERROR_LABEL != 0 {
+                    set_mr(0, back.label() & !REMOTE_ERROR_LABEL);
+                    info(RELAY_FAILED, 1)
+                } else {
+                    set_mr(0, r0);
+                    set_mr(1, r1);
+                    info(back.label(), back.length().min(2) as u64)
+                }
+            } else {
+                info(NO_CAP, 0)
+            }
+        } else if got.label() == RELAY_BY_NAME && got.length() >= 3 {
             let (a, b) = (get_mr(1), get_mr(2));
             let slot = RELAY_LOOKED_UP.load(SeqCst);
             match names::lookup(&Name::numbered("adder@", target), slot) {
@@ -205,6 +237,8 @@ extern "C" fn serve_relay(_: u64) {
             let back = libsel4::call(RELAY_PROXIES.load(SeqCst) + target, info(ADD, 2));
             info(back.label(), back.length() as u64)
         };
+        // (A lookup above set its own receive path and cleared it.)
+        libsel4::ipc::set_receive_path(ROOT_CNODE, received, 64);
         (got, _) = libsel4::reply_recv(ep, answer);
     }
 }

@@ -29,8 +29,9 @@
 //! service keeps receiving while local servers work.
 
 use crate::device::Devices;
-use crate::names::{LOOKUP, NAME_BADGE, NAME_WORDS, REGISTER, UNREGISTER};
+use crate::names::{LOOKUP, NAME_BADGE, NAME_WORDS, REGISTER, RESTRICT, UNREGISTER};
 use crate::print::{Part::*, line};
+use crate::transfer::{self, CAP_CARRIED, CAP_WORDS, ProxyTable, RIGHTS_ALL};
 use crate::workers::{Pool, WORKER_BADGE};
 use libsel4::{CPtr, CapRights, MessageInfo, cnode, irq};
 use sel4rt::{Env, ROOT_CNODE};
@@ -52,17 +53,9 @@ pub fn proxy_badge(node: u64, object: u64) -> u64 {
     node << 16 | object
 }
 
-/// The badge bit of a proxy a lookup made: the rest is its index in the service's
-/// proxy table, whose entry names the node, the object and the exporter's life (below
-/// the name caps' bit 38, above every numbered proxy's node and object).
-pub const TABLE_BADGE: u64 = 1 << 37;
-/// Entries of the proxy table: distinct (node, object, life) a node's programs looked
-/// up (a lookup finding it full answers `ERROR_BUSY`).
-pub const TABLE: usize = 64;
-
 /// The life an object word pins for a node in its life `incarnation` (as the protocol
 /// core computes it: the low 48 bits, never 0, which means any life).
-fn pinned_life(incarnation: u64) -> u64 {
+pub fn pinned_life(incarnation: u64) -> u64 {
     match incarnation & ((1 << (64 - OBJECT_LIFE_SHIFT)) - 1) {
         0 => 1,
         life => life,
@@ -85,6 +78,10 @@ pub struct Service {
     pub scratch_slot: CPtr,
     /// This node's id.
     pub me: u64,
+    /// This node's life as proxies pin it ([`pinned_life`] of its incarnation).
+    pub life: u64,
+    /// An empty root slot where a cap that arrived with a remote call is made.
+    pub transfer_slot: CPtr,
     /// Halt when this node goes down (0: never).
     pub halt_when_down: u64,
     /// Print node events (only one thread of a node prints, so lines never mix:
@@ -100,8 +97,8 @@ struct Slots {
     generation: [u64; SLOTS],
     lookup: [bool; SLOTS],
     receive: CPtr,
-    /// The proxy table: (node, object, pinned life); node 0 when free.
-    table: [(u64, u64, u64); TABLE],
+    /// The proxies this service made (lookups, arriving caps).
+    table: ProxyTable,
 }
 
 /// Runs the service with `pool` serving remote calls; returns only to halt the node.
@@ -111,7 +108,7 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
         generation: [0; SLOTS],
         lookup: [false; SLOTS],
         receive: env.slots.alloc().unwrap_or(0),
-        table: [(0, 0, 0); TABLE],
+        table: ProxyTable::new(),
     };
     libsel4::ipc::set_receive_path(ROOT_CNODE, slots.receive, 64);
     let mut mrs = [0u64; MSG_MAX_MRS];
@@ -130,7 +127,7 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
         } else if badge & NAME_BADGE != 0 {
             name_call(s, env, &mut slots, info, &mut mrs);
         } else {
-            client_call(s, &mut slots, info, badge, &mut mrs);
+            client_call(s, env, &mut slots, info, badge, &mut mrs);
         }
         (info, badge) = libsel4::recv(s.endpoint);
     }
@@ -147,19 +144,55 @@ fn transmit_answer(s: &Service, node: u64, call_id: u64, label: u64, mrs: &[u64]
     s.dev.transmit(header, mrs);
 }
 
-/// A local client called a proxy: save its reply cap and send the call.
-fn client_call(s: &Service, slots: &mut Slots, info: MessageInfo, badge: u64, mrs: &mut [u64]) {
-    let n = info.length();
+/// A local client called a proxy: save its reply cap and send the call (with the
+/// descriptor of the cap it sent, if any: [`crate::transfer`]).
+fn client_call(
+    s: &Service,
+    env: &mut Env,
+    slots: &mut Slots,
+    info: MessageInfo,
+    badge: u64,
+    mrs: &mut [u64],
+) {
+    let mut n = info.length();
     for (i, m) in mrs.iter_mut().take(n).enumerate() {
         *m = libsel4::ipc::get_mr(i);
     }
-    let (node, object, label) = match badge {
-        b if b & TABLE_BADGE != 0 => {
-            let (node, object, life) = slots.table[(b as usize & 0xff) % TABLE];
-            (node, object | life << OBJECT_LIFE_SHIFT, info.label())
-        }
-        b => (b >> 16, b & 0xffff, info.label()),
+    let (node, object, mut label) = match slots.table.entry(badge) {
+        Some([node, object, life, _]) => (node, object | life << OBJECT_LIFE_SHIFT, info.label()),
+        None => (badge >> 16, badge & 0xffff, info.label()),
     };
+    if label & CAP_CARRIED != 0 {
+        return reply_error(ERROR_BAD_MESSAGE); // a client may not forge a descriptor
+    }
+    if info.extra_caps() == 1 {
+        let unwrapped = (info.caps_unwrapped() & 1 != 0).then(|| libsel4::ipc::get_badge(0));
+        let d = transfer::describe(&slots.table, unwrapped, slots.receive, s.me, s.life);
+        let d = d.and_then(|d| {
+            (n + CAP_WORDS <= MSG_MAX_MRS)
+                .then_some(d)
+                .ok_or(ERROR_BAD_MESSAGE)
+        });
+        match d {
+            Ok(d) => {
+                if unwrapped.is_none() {
+                    // The endpoint received is exported now; the next goes elsewhere.
+                    let Ok(fresh) = env.slots.alloc() else {
+                        return reply_error(ERROR_BUSY);
+                    };
+                    slots.receive = fresh;
+                    libsel4::ipc::set_receive_path(ROOT_CNODE, fresh, 64);
+                }
+                mrs[n..n + CAP_WORDS].copy_from_slice(&d);
+                n += CAP_WORDS;
+                label |= CAP_CARRIED;
+            }
+            Err(code) => {
+                let _ = cnode::delete(ROOT_CNODE, slots.receive, 64);
+                return reply_error(code);
+            }
+        }
+    }
     let Some(i) = slots.busy.iter().position(|b| !b) else {
         libsel4::ipc::set_mr(0, node);
         reply_error(ERROR_BUSY);
@@ -193,6 +226,22 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
         *m = libsel4::ipc::get_mr(i);
     }
     let received = info.extra_caps() == 1 && info.caps_unwrapped() == 0;
+    if info.label() == RESTRICT {
+        // A proxy sent on the name cap is unwrapped by seL4 into its badge.
+        let unwrapped = info.extra_caps() == 1 && info.caps_unwrapped() & 1 != 0;
+        let badge = libsel4::ipc::get_badge(0);
+        let keep = libsel4::ipc::get_mr(0);
+        let made = (unwrapped && n == 1)
+            .then(|| transfer::restrict(&slots.table, badge, keep, s.endpoint, s.scratch_slot))
+            .unwrap_or(Err(ERROR_BAD_MESSAGE));
+        if let Err(code) = made {
+            return reply_error(code);
+        }
+        libsel4::ipc::set_cap(0, s.scratch_slot);
+        libsel4::reply(MessageInfo::new(0, 0, 1, 0).unwrap_or_default());
+        let _ = cnode::delete(ROOT_CNODE, s.scratch_slot, 64);
+        return;
+    }
     let kind = match info.label() {
         REGISTER if received => MSG_REGISTER,
         LOOKUP => MSG_LOOKUP,
@@ -276,7 +325,7 @@ fn drain(
         match h[MSG_KIND] {
             MSG_REPLY | MSG_ERROR => answer(s, slots, &h, &mrs[..n]),
             MSG_CALL | MSG_SEND => {
-                if !serve(s, env, pool, &h, &mrs[..n]) {
+                if !serve(s, env, pool, &mut slots.table, &h, &mrs[..n]) {
                     return false;
                 }
             }
@@ -334,24 +383,18 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
 /// incarnation]`: a proxy (Write and GrantReply, badged with its proxy table entry,
 /// which pins the exporter's life) for another node's object, a copy with those
 /// rights of the endpoint for this node's; else an error code.
-fn lookup_cap(
-    s: &Service,
-    table: &mut [(u64, u64, u64); TABLE],
-    answer: &[u64],
-) -> Result<(), u64> {
+fn lookup_cap(s: &Service, table: &mut ProxyTable, answer: &[u64]) -> Result<(), u64> {
     let &[node, object, incarnation, ..] = answer else {
         return Err(ERROR_BAD_MESSAGE);
     };
-    let rights = CapRights::new(true, false, false, true);
+    let mut rights = CapRights::new(true, false, false, true);
     let (source, badge) = if node == s.me {
         (Pool::object_cap(object).ok_or(ERROR_NO_SUCH_OBJECT)?, 0)
     } else if object < 1 << OBJECT_LIFE_SHIFT {
-        let entry = (node, object, pinned_life(incarnation));
-        let i = (table.iter().position(|&e| e == entry))
-            .or_else(|| table.iter().position(|&(n, _, _)| n == 0))
-            .ok_or(ERROR_BUSY)?;
-        table[i] = entry;
-        (s.endpoint, TABLE_BADGE | i as u64)
+        // A looked-up proxy may carry caps (Grant); restrict drops that.
+        rights = transfer::proxy_rights(RIGHTS_ALL);
+        let life = pinned_life(incarnation);
+        (s.endpoint, table.badge(node, object, life, RIGHTS_ALL)?)
     } else {
         return Err(ERROR_NO_SUCH_OBJECT);
     };
@@ -369,8 +412,33 @@ fn lookup_cap(
 
 /// A call from another node: hand it to a worker (or, for the control object, act on
 /// it here); false when it stopped the node.
-fn serve(s: &Service, env: &mut Env, pool: &mut Pool, h: &[u64; MSG_MRS], mrs: &[u64]) -> bool {
+fn serve(
+    s: &Service,
+    env: &mut Env,
+    pool: &mut Pool,
+    table: &mut ProxyTable,
+    h: &[u64; MSG_MRS],
+    mrs: &[u64],
+) -> bool {
     let (node, object) = (h[MSG_NODE], h[MSG_OBJECT]);
+    // A carried cap: made here (the original, or a proxy) and given with the call.
+    let mut h = *h;
+    let mut mrs = mrs;
+    let mut cap = None;
+    if h[MSG_LABEL] & CAP_CARRIED != 0 {
+        let Some(at) = mrs.len().checked_sub(CAP_WORDS) else {
+            return refuse(s, &h, ERROR_BAD_MESSAGE);
+        };
+        let made = transfer::make(table, &mrs[at..], s.me, s.life, s.endpoint, s.transfer_slot);
+        if let Err(code) = made {
+            return refuse(s, &h, code);
+        }
+        cap = Some(s.transfer_slot);
+        mrs = &mrs[..at];
+        h[MSG_LABEL] &= !CAP_CARRIED;
+        h[MSG_LENGTH] = at as u64;
+    }
+    let h = &h;
     if object == 0 && h[MSG_LABEL] == STOP {
         s.dev
             .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 0], &[]);
@@ -385,11 +453,21 @@ fn serve(s: &Service, env: &mut Env, pool: &mut Pool, h: &[u64; MSG_MRS], mrs: &
     }
     let refused = if !Pool::has_object(object) {
         ERROR_NO_SUCH_OBJECT
-    } else if !pool.start(env, s.endpoint, h, mrs) {
+    } else if !pool.start(env, s.endpoint, h, mrs, cap) {
         ERROR_BUSY
     } else {
         return true;
     };
+    if cap.is_some() {
+        let _ = cnode::delete(ROOT_CNODE, s.transfer_slot, 64);
+    }
+    refuse(s, h, refused)
+}
+
+/// Answers a call from another node with the remote error `code` (a Send is dropped);
+/// true (the node goes on).
+fn refuse(s: &Service, h: &[u64; MSG_MRS], refused: u64) -> bool {
+    let node = h[MSG_NODE];
     if h[MSG_KIND] == MSG_SEND {
         return true; // nobody to tell: a Send that cannot be delivered is dropped
     }

@@ -38,6 +38,9 @@ const SLOT: [AtomicU64; WORDS] = [ZERO; WORDS];
 static JOBS: [[AtomicU64; WORDS]; MAX_WORKERS] = [SLOT; MAX_WORKERS];
 /// The service endpoint's cap each worker Calls (badged), by worker.
 static WORKER_CAPS: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
+/// The root slot of a cap that came with a worker's job (0: none), by worker; the
+/// worker gives it with the call and then deletes it.
+static JOB_CAPS: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
 /// Most objects a node exports: its fixed ones and those registered by name.
 pub const MAX_OBJECTS: usize = 16;
 /// The local objects callable from other nodes, by object number - 1.
@@ -52,6 +55,8 @@ pub struct Pool {
     job: [Option<(u64, u64, u64)>; MAX_WORKERS],
     /// First of MAX_WORKERS root slots for the workers' saved reply caps.
     reply_slots: CPtr,
+    /// First of MAX_WORKERS root slots for the caps that come with jobs.
+    cap_slots: CPtr,
 }
 
 impl Pool {
@@ -65,6 +70,7 @@ impl Pool {
             idle: [false; MAX_WORKERS],
             job: [None; MAX_WORKERS],
             reply_slots: env.slots.alloc_range(MAX_WORKERS)?,
+            cap_slots: env.slots.alloc_range(MAX_WORKERS)?,
         })
     }
 
@@ -99,14 +105,16 @@ impl Pool {
             .is_some_and(|o| o.load(SeqCst) != 0)
     }
 
-    /// Gives a job (header and registers) from `node`'s call `call_id` to an idle
-    /// worker, or to a new one; false when every worker is busy and none can be made.
+    /// Gives a job (header and registers, and the cap in slot `cap` if any, moved to
+    /// the worker) from `node`'s call `call_id` to an idle worker, or to a new one;
+    /// false when every worker is busy and none can be made.
     pub fn start(
         &mut self,
         env: &mut Env,
         endpoint: CPtr,
         header: &[u64; MSG_MRS],
         mrs: &[u64],
+        cap: Option<CPtr>,
     ) -> bool {
         let (node, call_id, kind) = (header[1], header[2], header[0]);
         let i = match self.idle.iter().position(|&b| b) {
@@ -117,6 +125,10 @@ impl Pool {
         for (w, v) in JOBS[i].iter().zip(header.iter().chain(mrs)) {
             w.store(*v, SeqCst);
         }
+        let slot = self.cap_slots + i as u64;
+        let moved =
+            cap.is_some_and(|c| cnode::move_(ROOT_CNODE, slot, 64, ROOT_CNODE, c, 64).is_ok());
+        JOB_CAPS[i].store(if moved { slot } else { 0 }, SeqCst);
         self.job[i] = Some((node, call_id, kind));
         if self.idle[i] {
             self.idle[i] = false;
@@ -207,9 +219,17 @@ extern "C" fn work(i: u64) {
             libsel4::ipc::set_mr(j, job[MSG_MRS + j].load(SeqCst));
         }
         let label = job[MSG_LABEL].load(SeqCst) & ((1 << 52) - 1);
-        let info = MessageInfo::new(label, 0, 0, n as u64).unwrap_or_default();
+        let carried = JOB_CAPS[i].swap(0, SeqCst);
+        if carried != 0 {
+            libsel4::ipc::set_cap(0, carried);
+        }
+        let extra = u64::from(carried != 0);
+        let info = MessageInfo::new(label, 0, extra, n as u64).unwrap_or_default();
         if job[MSG_KIND].load(SeqCst) == MSG_SEND {
             libsel4::send(cap, info);
+            if carried != 0 {
+                let _ = cnode::delete(ROOT_CNODE, carried, 64);
+            }
             job[0].store(0, SeqCst); // delivered
             continue;
         }
@@ -217,6 +237,10 @@ extern "C" fn work(i: u64) {
         let n = answer.length();
         for j in 0..n {
             job[MSG_MRS + j].store(libsel4::ipc::get_mr(j), SeqCst);
+        }
+        if carried != 0 {
+            // After the answer's registers are read: an invocation writes them.
+            let _ = cnode::delete(ROOT_CNODE, carried, 64);
         }
         job[MSG_LABEL].store(answer.label(), SeqCst);
         job[MSG_LENGTH].store(n as u64, SeqCst);
