@@ -52,7 +52,7 @@ pub enum ErrorCode {
     HasWindow = 5,
     /// The window's pixels do not fit the frames the client was given.
     TooBigForFrame = 6,
-    /// Only the launcher may send this request.
+    /// Only the launcher may send this request (or: the launcher sends no other).
     NotPermitted = 7,
     /// A launcher request naming no client slot.
     BadClient = 8,
@@ -148,7 +148,8 @@ pub fn decode(
         label::CLIENT_GONE => 1,
         _ => return Err(ErrorCode::UnknownRequest),
     };
-    if label == label::CLIENT_GONE && sender != Sender::Launcher {
+    // CLIENT_GONE is the launcher's, and the launcher sends nothing else.
+    if (label == label::CLIENT_GONE) != (sender == Sender::Launcher) {
         return Err(ErrorCode::NotPermitted);
     }
     if extra_caps != 0 {

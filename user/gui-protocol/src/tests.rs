@@ -67,7 +67,7 @@ proptest! {
                 prop_assert!(r.right() < 2 * MAX_SIDE as i64);
             }
             Ok(Request::ClientGone(_)) => prop_assert!(launcher),
-            Ok(_) => prop_assert_eq!(length, 0),
+            Ok(_) => prop_assert!(length == 0 && !launcher),
             Err(e) => prop_assert_eq!(ErrorCode::from_word(e.word()), Some(e)),
         }
     }
@@ -151,6 +151,9 @@ fn malformed_requests_get_their_error() {
             "{label} {mrs:?}"
         );
     }
+    // The launcher sends only CLIENT_GONE.
+    let close = decode(Sender::Launcher, label::CLOSE_WINDOW, 0, 0, &[]);
+    assert_eq!(close, Err(ErrorCode::NotPermitted));
     // Negative positions are fine (a window partly off screen); a title with a gap is not.
     assert!(decode(c, label::CREATE_WINDOW, 5, 0, &[-5i64 as u64, 0, 8, 8, 0]).is_ok());
     let gap = u64::from_le_bytes(*b"a\0b\0\0\0\0\0");

@@ -119,6 +119,7 @@ impl Server {
             info.extra_caps() as Word,
             &mrs[..given],
         )?;
+        // The decoder lets the launcher send only CLIENT_GONE, which names its client.
         let c = match sender {
             Sender::Client(c) => c as usize,
             Sender::Launcher => 0,
