@@ -55,6 +55,10 @@ pub struct Options {
     /// kernel under qemu `virt` (docs/riscv64.md).
     #[arg(long, conflicts_with_all = ["features", "no_build"])]
     riscv64: bool,
+    /// Run the hosted machine on this memory back end (soft or mmap: `selvm run
+    /// --memory-backend`; default: selvm's, from $SELVM_MEMORY_BACKEND or soft).
+    #[arg(long, conflicts_with = "riscv64")]
+    memory_backend: Option<String>,
 }
 
 impl Options {
@@ -65,6 +69,17 @@ impl Options {
             no_build: false,
             min: None,
             riscv64: false,
+            memory_backend: None,
+        }
+    }
+
+    /// What CI runs for the mmap memory back end: the suite the `conformance` step
+    /// built, on it.
+    pub fn ci_mmap() -> Self {
+        Options {
+            memory_backend: Some("mmap".into()),
+            no_build: true,
+            ..Self::ci()
         }
     }
 }
@@ -90,7 +105,7 @@ pub fn run(o: &Options) -> Result {
     } else {
         build_suite()?
     };
-    match run_suite(&wasm, o.features.as_deref())? {
+    match run_suite(&wasm, o.features.as_deref(), o.memory_backend.as_deref())? {
         Verdict::Passed { passed } if passed >= min => {
             println!("    conformance: {passed} passed, 0 failed (floor {})", min);
             Ok(())
@@ -114,7 +129,7 @@ pub fn mutation_check() -> Result {
     let mut missed = Vec::new();
     for m in MUTATIONS {
         println!("  --> {m}");
-        let how = match run_suite(&wasm, Some(m))? {
+        let how = match run_suite(&wasm, Some(m), None)? {
             Verdict::Passed { passed } => {
                 missed.push(*m);
                 format!("NOT caught ({passed} passed, 0 failed)")
@@ -150,7 +165,7 @@ fn build_suite() -> Result<PathBuf> {
 }
 
 /// Builds selvm (debug, with `features`) and runs the suite on it.
-fn run_suite(wasm: &Path, features: Option<&str>) -> Result<Verdict> {
+fn run_suite(wasm: &Path, features: Option<&str>, memory: Option<&str>) -> Result<Verdict> {
     if !wasm.is_file() {
         bail!(
             "{} does not exist: build it (drop --no-build)",
@@ -174,6 +189,9 @@ fn run_suite(wasm: &Path, features: Option<&str>) -> Result<Verdict> {
         &MAX_INSTRUCTIONS.to_string(),
     ])
     .arg(wasm);
+    if let Some(m) = memory {
+        cmd.args(["--memory-backend", m]);
+    }
     let out = process::run_bounded(&mut cmd, TIMEOUT)?;
     // These say the tool was used wrongly or could not write, not how the kernel did:
     // counted as a caught mutation they would hide a broken check.

@@ -206,6 +206,24 @@ pub fn run(o: &Options) -> Result {
     s.step("conformance", || {
         conformance::run(&conformance::Options::ci())
     })?;
+    // The mmap memory back end (docs/hosted.md): the conformance suite on it, and the
+    // machine's and the programs' tests with SELVM_MEMORY_BACKEND=mmap, which every
+    // machine they boot with the default configuration then runs on.
+    s.step("memory-mmap", || {
+        conformance::run(&conformance::Options::ci_mmap())?;
+        let mut cmd = cargo();
+        cmd.current_dir(root).env("SELVM_MEMORY_BACKEND", "mmap");
+        let runner = match process::succeeds(cargo().args(["nextest", "--version"])) {
+            true => "nextest run",
+            false => "test",
+        };
+        process::run(cmd.args(runner.split(' ')).args([
+            "-p",
+            "selvm-machine",
+            "-p",
+            "selvm-programs",
+        ]))
+    })?;
     s.step("mutation-check", conformance::mutation_check)?;
     // Rust + libsel4 -> wasm32 -> dx -> seL4 on the VM.
     s.step("user-hello-run", || {
