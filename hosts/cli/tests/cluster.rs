@@ -339,10 +339,16 @@ fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
         assert!(lines.contains(&format!("[cluster] node {id} ended: exit status: 0")));
     }
     assert!(calls_answered(&lines) >= n - 1, "{lines:#?}");
-    // Twelve client threads at once, eleven of them calling node 1's adder through
-    // node 2's relay (A -> B -> A): some calls made it, none came back wrong (the
-    // summary says 0 wrong), none was refused, and node 2's pool grew past the old
-    // fixed 8 workers to hold the calls in flight (with 8 it refused some: measured).
+    // Four client threads at once (several calls outstanding, workers busy on every
+    // node): some calls made it (the summary says 0 wrong).
+    let four = (lines.iter())
+        .find_map(|l| l.strip_prefix("[node 1] 4 clients at once: "))
+        .and_then(|l| l.split(' ').next()?.parse::<u64>().ok());
+    assert!(four.is_some_and(|t| t > 0), "{lines:#?}");
+    // Then twelve threads calling node 1's adder through node 2's relay (A -> B -> A)
+    // at once: some calls made it, none came back wrong, none was refused, and node
+    // 2's pool grew past the old fixed 8 workers to hold the calls in flight (with 8
+    // it refused some: measured).
     let together = (lines.iter())
         .find(|l| l.starts_with("[node 1] 12 clients at once: "))
         .expect("the together line");

@@ -8,12 +8,13 @@
 //! tally and reads its total, calls every node in turn for [`CALLING_NS`], checking
 //! every sum, reports a node whose call fails (the documented error label) and stops
 //! calling it; then calls for [`TOGETHER_NS`] with [`HELPERS`] more client threads at
-//! once (many calls outstanding, workers busy on every node: the helpers' calls are
-//! nested, node 1 → node 2's relay → node 1's adder, so node 2's pool holds a worker
-//! per call in flight, more than the old fixed 8, and node 1's serves the way back
-//! while its clients wait), asks node 2 how many workers it made, then stops the
-//! nodes still up and halts: status 0 when every answer was right, 2 when one was
-//! wrong, 3 when a node never answered.
+//! once (many calls outstanding, workers busy on every node; `selvm bench cluster`
+//! reads this count), then [`NESTED`] threads call for as long with nested calls,
+//! node 1 → node 2's relay → node 1's adder, so node 2's pool holds a worker per call
+//! in flight, more than the old fixed 8, and node 1's serves the way back while its
+//! clients wait; asks node 2 how many workers it made, then stops the nodes still up
+//! and halts: status 0 when every answer was right, 2 when one was wrong, 3 when a
+//! node never answered.
 
 use crate::crosscaps;
 use crate::device::Devices;
@@ -30,9 +31,11 @@ use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
 const CALLING_NS: u64 = 2_000_000_000;
 /// How long it and [`HELPERS`] more client threads then call at once.
 const TOGETHER_NS: u64 = 1_000_000_000;
-/// Client threads that join the client for the last phase (12 clients at once, more
-/// calls in flight than the old fixed pool of 8 workers could take).
-const HELPERS: u64 = 11;
+/// Client threads that join the client for the phase of calls at once.
+const HELPERS: u64 = 3;
+/// Client threads making nested calls at once in the last phase (more calls in
+/// flight than the old fixed pool of 8 workers could take).
+const NESTED: u64 = 12;
 /// How long it waits for every node to answer once.
 const STARTUP_NS: u64 = 30_000_000_000;
 /// Objects of every node the client has proxies for: 0 control, 1 adder, 2 relay,
@@ -50,6 +53,10 @@ static NET: AtomicUsize = AtomicUsize::new(0);
 /// The endpoints the helpers are started and finish on.
 static GO: AtomicU64 = AtomicU64::new(0);
 static DONE: AtomicU64 = AtomicU64::new(0);
+/// The endpoints the nested callers are started and finish on.
+static GO_NESTED: AtomicU64 = AtomicU64::new(0);
+static DONE_NESTED: AtomicU64 = AtomicU64::new(0);
+static NESTED_CALLS: AtomicU64 = AtomicU64::new(0);
 /// Machine time the helpers stop at, and what they count.
 static UNTIL: AtomicU64 = AtomicU64::new(0);
 static HELPER_CALLS: AtomicU64 = AtomicU64::new(0);
@@ -79,28 +86,55 @@ pub fn start(env: &mut Env, dev: Devices, endpoint: CPtr, nodes: u64) -> Result<
     NET.store(net, SeqCst);
     GO.store(env.retype(sel4rt::types::ENDPOINT, 0)?, SeqCst);
     DONE.store(env.retype(sel4rt::types::ENDPOINT, 0)?, SeqCst);
+    GO_NESTED.store(env.retype(sel4rt::types::ENDPOINT, 0)?, SeqCst);
+    DONE_NESTED.store(env.retype(sel4rt::types::ENDPOINT, 0)?, SeqCst);
     for k in 0..HELPERS {
         let t = env.create_thread(help, k, 100, 0)?;
+        tcb::resume(t.tcb)?;
+    }
+    for k in 0..NESTED {
+        let t = env.create_thread(help_nested, k, 100, 0)?;
         tcb::resume(t.tcb)?;
     }
     let t = env.create_thread(run, 0, 100, 0)?;
     tcb::resume(t.tcb)
 }
 
-/// A helper client: once started, calls node 1's own adder through node 2's relay
-/// (a nested call, A → B → A) until [`UNTIL`] (or its first error, counted as
-/// refused), counting answers and wrong ones, then says it is done. It prints nothing
+/// A helper client: once started, calls one node's adder until [`UNTIL`] (or its first
+/// error), counting answers and wrong ones, then says it is done. It prints nothing
 /// (only the client prints, so lines never mix).
 extern "C" fn help(k: u64) {
     let nodes = NODES.load(SeqCst);
     let dev = Devices::at(TIMER.load(SeqCst), NET.load(SeqCst));
     libsel4::recv(GO.load(SeqCst));
+    let p = 2 + k % (nodes - 1).max(1);
+    let mut i = 0;
+    while nodes >= 2 && dev.now_ns() < UNTIL.load(SeqCst) {
+        i += 1;
+        match call(p, 1, ADD, &[i, k]) {
+            Ok((sum, by)) => {
+                HELPER_CALLS.fetch_add(1, SeqCst);
+                HELPER_WRONG.fetch_add(u64::from(sum != i + k || by != p), SeqCst);
+            }
+            Err(_) => break,
+        }
+    }
+    libsel4::send(DONE.load(SeqCst), MessageInfo::default());
+}
+
+/// A nested caller: once started, calls node 1's own adder through node 2's relay
+/// (A → B → A) until [`UNTIL`] (or its first error, counted as refused), counting
+/// answers and wrong ones, then says it is done.
+extern "C" fn help_nested(k: u64) {
+    let nodes = NODES.load(SeqCst);
+    let dev = Devices::at(TIMER.load(SeqCst), NET.load(SeqCst));
+    libsel4::recv(GO_NESTED.load(SeqCst));
     let mut i = 0;
     while nodes >= 2 && dev.now_ns() < UNTIL.load(SeqCst) {
         i += 1;
         match call(2, 2, RELAY, &[1, i, k]) {
             Ok((sum, by)) => {
-                HELPER_CALLS.fetch_add(1, SeqCst);
+                NESTED_CALLS.fetch_add(1, SeqCst);
                 HELPER_WRONG.fetch_add(u64::from(sum != i + k || by != 1), SeqCst);
             }
             Err(_) => {
@@ -109,7 +143,7 @@ extern "C" fn help(k: u64) {
             }
         }
     }
-    libsel4::send(DONE.load(SeqCst), MessageInfo::default());
+    libsel4::send(DONE_NESTED.load(SeqCst), MessageInfo::default());
 }
 
 /// Calls `object` on node `p` through its proxy with `mrs`; Ok(MR0, MR1) for label
@@ -413,14 +447,27 @@ extern "C" fn run(_: u64) {
         libsel4::recv(DONE.load(SeqCst));
     }
     let together = mine + HELPER_CALLS.load(SeqCst);
-    wrong += HELPER_WRONG.load(SeqCst);
     line(&[
         N(HELPERS + 1),
         T(" clients at once: "),
         N(together),
-        T(" calls answered in 1 s ("),
-        N(HELPER_CALLS.load(SeqCst)),
-        T(" nested through node 2 and back, "),
+        T(" calls answered in 1 s"),
+    ]);
+    // Then nested calls at once, more in flight than the old fixed pool of 8 took.
+    UNTIL.store(dev.now_ns() + TOGETHER_NS, SeqCst);
+    for _ in 0..NESTED {
+        libsel4::send(GO_NESTED.load(SeqCst), MessageInfo::default());
+    }
+    for _ in 0..NESTED {
+        libsel4::recv(DONE_NESTED.load(SeqCst));
+    }
+    let nested = NESTED_CALLS.load(SeqCst);
+    wrong += HELPER_WRONG.load(SeqCst);
+    line(&[
+        N(NESTED),
+        T(" clients at once: "),
+        N(nested),
+        T(" calls answered in 1 s (all nested through node 2 and back, "),
         N(HELPER_REFUSED.load(SeqCst)),
         T(" refused)"),
     ]);
@@ -430,7 +477,7 @@ extern "C" fn run(_: u64) {
         }
     }
     line(&[
-        N(calls + together),
+        N(calls + together + nested),
         T(" calls answered, "),
         N(wrong),
         T(" wrong"),
