@@ -240,9 +240,10 @@ pub fn run(o: &Options) -> Result {
         Ok(())
     })?;
     // Clusters of real `selvm node` processes on 127.0.0.1 running the cluster's user
-    // program: 3 and 5 nodes calling each other, a node killed mid-run, `selvm cluster
-    // demo` (hosts/cli/tests/cluster.rs; its tests needing the program are ignored by the
-    // plain workspace run).
+    // program: 3 and 5 nodes calling each other, a node killed mid-run, a node joining
+    // a running cluster, a stale proxy, caps across nodes, `selvm cluster demo`
+    // (hosts/cli/tests/cluster.rs, 14 tests, about 20 s on 2 vCPUs; its tests needing
+    // the program are ignored by the plain workspace run).
     s.step("cluster", || {
         let wasm = user::build(&root.join("user/cluster-node"), &out, false)?;
         user::dx(&wasm)?;
