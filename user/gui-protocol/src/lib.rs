@@ -8,6 +8,7 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod desk;
 pub mod event;
 pub mod geometry;
 

@@ -24,10 +24,10 @@ impl Server {
             return;
         }
         screen.fill(area, colour::DESKTOP);
-        let top = self.top();
-        for &c in &self.z[..self.zlen] {
+        let top = self.desk.top();
+        for &c in self.desk.stack() {
             let client = &self.clients[c];
-            let Some(content) = client.window else {
+            let Some(content) = self.desk.window(c) else {
                 continue;
             };
             let clip = frame(&content).intersect(&area);

@@ -22,7 +22,6 @@ mod launch;
 mod layout;
 mod print;
 mod server;
-mod wm;
 
 use layout::*;
 use libsel4::{BootInfo, CPtr, CapRights, Error, MessageInfo, Word, cnode, ipc, irq, tcb};
@@ -90,10 +89,7 @@ fn start() -> Result<(), Error> {
         ep: server_ep,
         irq: handler,
         clients: core::array::from_fn(|i| server::Client::new(caps[i].0, caps[i].2)),
-        z: [0; MAX_CLIENTS],
-        zlen: 0,
-        drag: None,
-        capture: None,
+        desk: Default::default(),
     };
     let pages = core::mem::size_of::<server::Server>().div_ceil(PAGE_SIZE);
     let (at, _) = env.alloc_memory(pages)?;

@@ -3,13 +3,16 @@
 //! thread), serving clients' Calls on one endpoint whose badge names the client. Every
 //! request passes the protocol's decoder first (selvm_gui_protocol::decode), then the
 //! checks that need the server's state; anything wrong is answered with an error
-//! label and changes nothing.
+//! label and changes nothing. Window management (stacking, focus, dragging, capture,
+//! what input goes where) is selvm_gui_protocol::desk, which the host tests; this
+//! thread carries out what it decides.
 
 use crate::devices::Devices;
-use crate::layout::{IRQ_BADGE, LAUNCHER_BADGE, MAX_CLIENTS, WINDOW_PAGES, client_of};
+use crate::layout::{IRQ_BADGE, KEY_QUIT, LAUNCHER_BADGE, MAX_CLIENTS, WINDOW_PAGES, client_of};
+use crate::print::{Part::*, line};
 use libsel4::{CPtr, MessageInfo, Word, ipc, irq};
 use sel4rt::PAGE_SIZE;
-use selvm_gui_protocol::geometry::frame;
+use selvm_gui_protocol::desk::{Action, Actions, Desk};
 use selvm_gui_protocol::{ErrorCode, Event, Rect, Request, Sender, decode, event};
 
 /// Events queued per client.
@@ -21,8 +24,6 @@ pub struct Client {
     pub pixels: usize,
     /// The notification it waits on (a root CPtr).
     pub notification: CPtr,
-    /// Its window's content rectangle, once created.
-    pub window: Option<Rect>,
     /// Its window's title.
     pub title: [u8; 8],
     queue: [Event; QUEUE],
@@ -36,7 +37,6 @@ impl Client {
         Client {
             pixels,
             notification,
-            window: None,
             title: [0; 8],
             queue: [Event::default(); QUEUE],
             head: 0,
@@ -55,14 +55,8 @@ pub struct Server {
     pub irq: CPtr,
     /// Client slots.
     pub clients: [Client; MAX_CLIENTS],
-    /// Clients with a window, bottom to top (the top one has the focus).
-    pub z: [usize; MAX_CLIENTS],
-    /// How many of `z` are used.
-    pub zlen: usize,
-    /// The window being dragged: its client and where the pointer grabbed it.
-    pub drag: Option<(usize, i32, i32)>,
-    /// The window a button was pressed in: it gets the pointer until the release.
-    pub capture: Option<usize>,
+    /// The windows: where they are, their stacking and focus, drag and capture.
+    pub desk: Desk<MAX_CLIENTS>,
 }
 
 /// The server thread's entry: `arg` is the address of its [`Server`].
@@ -76,7 +70,8 @@ pub extern "C" fn run(arg: u64) {
     loop {
         if badge & IRQ_BADGE != 0 {
             while let Some(words) = s.dev.next_input() {
-                s.input(words);
+                let actions = s.desk.input(words, KEY_QUIT);
+                s.apply(actions);
             }
             let _ = irq::handler_ack(s.irq);
             (info, badge) = libsel4::recv(s.ep);
@@ -132,20 +127,19 @@ impl Server {
                 height,
                 title,
             } => {
-                let client = &mut self.clients[c];
-                if client.window.is_some() {
+                if self.desk.window(c).is_some() {
                     return Err(ErrorCode::HasWindow);
                 }
                 if width as usize * height as usize * 4 > WINDOW_PAGES * PAGE_SIZE {
                     return Err(ErrorCode::TooBigForFrame);
                 }
-                let content = Rect::new(x, y, width, height);
-                (client.window, client.title) = (Some(content), title);
-                self.raise_and_redraw(c);
+                self.clients[c].title = title;
+                let actions = self.desk.open(c, Rect::new(x, y, width, height));
+                self.apply(actions);
                 Ok(0)
             }
             Request::Damage(r) => {
-                let content = self.clients[c].window.ok_or(ErrorCode::NoWindow)?;
+                let content = self.desk.window(c).ok_or(ErrorCode::NoWindow)?;
                 if !r.within(content.w, content.h) {
                     return Err(ErrorCode::BadGeometry);
                 }
@@ -153,8 +147,9 @@ impl Server {
                 Ok(0)
             }
             Request::CloseWindow => {
-                self.clients[c].window.ok_or(ErrorCode::NoWindow)?;
-                self.remove(c);
+                self.desk.window(c).ok_or(ErrorCode::NoWindow)?;
+                let actions = self.desk.close(c);
+                self.apply(actions);
                 Ok(0)
             }
             Request::NextEvent => {
@@ -167,7 +162,8 @@ impl Server {
             }
             Request::ClientGone(n) => {
                 let gone = client_of(n).ok_or(ErrorCode::BadClient)?;
-                self.remove(gone);
+                let actions = self.desk.close(gone);
+                self.apply(actions);
                 let client = &mut self.clients[gone];
                 (client.head, client.len) = (0, 0);
                 Ok(0)
@@ -175,58 +171,17 @@ impl Server {
         }
     }
 
-    /// The client whose window is on top (it has the focus).
-    pub fn top(&self) -> Option<usize> {
-        self.zlen.checked_sub(1).map(|i| self.z[i])
-    }
-
-    /// Puts client `c`'s window on top.
-    pub fn raise(&mut self, c: usize) {
-        let at = self.z[..self.zlen].iter().position(|&z| z == c);
-        if let Some(i) = at {
-            self.z.copy_within(i + 1..self.zlen, i);
-            self.zlen -= 1;
-        }
-        self.z[self.zlen] = c;
-        self.zlen += 1;
-    }
-
-    /// Puts client `c`'s window on top and redraws it and the window that had the
-    /// focus before (its title bar changes colour).
-    pub fn raise_and_redraw(&mut self, c: usize) {
-        let old = self
-            .top()
-            .filter(|&t| t != c)
-            .and_then(|t| self.clients[t].window);
-        self.raise(c);
-        if let Some(content) = self.clients[c].window {
-            self.redraw(frame(&content));
-        }
-        if let Some(old) = old {
-            self.redraw(frame(&old));
-        }
-    }
-
-    /// Takes client `c`'s window away (redrawing what it covered) and ends a drag or
-    /// capture of it.
-    fn remove(&mut self, c: usize) {
-        let Some(content) = self.clients[c].window.take() else {
-            return;
-        };
-        if let Some(i) = self.z[..self.zlen].iter().position(|&z| z == c) {
-            self.z.copy_within(i + 1..self.zlen, i);
-            self.zlen -= 1;
-        }
-        if self.drag.is_some_and(|(d, ..)| d == c) {
-            self.drag = None;
-        }
-        if self.capture == Some(c) {
-            self.capture = None;
-        }
-        self.redraw(frame(&content));
-        // The new top window's title bar shows the focus.
-        if let Some(t) = self.top().and_then(|t| self.clients[t].window) {
-            self.redraw(frame(&t));
+    /// Carries out what the window management decided.
+    fn apply(&mut self, actions: Actions) {
+        for a in actions.iter() {
+            match a {
+                Action::Redraw(r) => self.redraw(r),
+                Action::Deliver(c, e) => self.push(c, e),
+                Action::Quit => {
+                    line(&[T("gui: F10 pressed, shutting down")]);
+                    libsel4::debug_halt_status(0);
+                }
+            }
         }
     }
 
