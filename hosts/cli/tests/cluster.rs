@@ -332,6 +332,7 @@ fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
         "[node 1] through the relay proxy restricted to no rights no cap travels: label 96"
             .to_string(),
         "[node 1] restricted again asking for Grant, still none: label 96".to_string(),
+        "[node 1] minting a new badge onto a proxy: refused (IllegalOperation)".to_string(),
     ] {
         assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }

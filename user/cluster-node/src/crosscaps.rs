@@ -5,15 +5,17 @@
 //! arrives as node 2's original endpoint and is called there). Then it restricts the
 //! relay proxy to no rights: through it no cap travels (seL4 transfers caps only
 //! through a cap with Grant), and restricting that again with Grant asked for gives no
-//! Grant back. Each step printed; the number of wrong outcomes returned.
+//! Grant back. And Mint by a remote holder: minting a new badge onto a proxy is refused
+//! with seL4's own error (IllegalOperation: no badged endpoint cap takes a new badge).
+//! Each step printed; the number of wrong outcomes returned.
 
 use crate::names::{self, Name};
 use crate::print::{Part::*, line};
 use crate::servers::{CALL_SENT, NO_CAP};
 use crate::transfer::RIGHT_GRANT;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use libsel4::{CPtr, Error, MessageInfo};
-use sel4rt::Env;
+use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode};
+use sel4rt::{Env, ROOT_CNODE};
 
 /// Root slots: the relay proxy, node 1's adder, node 2's adder proxy, and the relay
 /// proxy restricted once and twice.
@@ -83,6 +85,27 @@ pub fn check(looked_up: impl Fn(&str, u64, CPtr) -> bool) -> u64 {
         N(label),
     ]);
     wrong += u64::from(!again_made || label != NO_CAP);
+    let _ = cnode::delete(ROOT_CNODE, again, 64);
+    let minted = cnode::mint(
+        ROOT_CNODE,
+        again,
+        64,
+        ROOT_CNODE,
+        adder2,
+        64,
+        CapRights::ALL,
+        5,
+    );
+    let refused = minted == Err(Error::IllegalOperation);
+    line(&[
+        T("minting a new badge onto a proxy: "),
+        T(if refused {
+            "refused (IllegalOperation)"
+        } else {
+            "not refused"
+        }),
+    ]);
+    wrong += u64::from(!refused);
     wrong
 }
 
