@@ -1,9 +1,10 @@
 //! The display server's request protocol (docs/gui.md): what a client's Call carries
 //! (label and message registers), the one decoder every request passes through before
 //! the server acts ([`decode`]: anything malformed becomes an [`ErrorCode`] reply,
-//! never a panic), the events a client fetches, and the window geometry the server and
-//! its tests share ([`geometry`]). `no_std` and free of system calls, so the host runs
-//! its property tests; the GUI program (user/gui) uses it on wasm32.
+//! never a panic), the events a client fetches ([`event`]), the window geometry
+//! ([`geometry`]) and the server's window management ([`desk`]). `no_std` and free of
+//! system calls, so the host runs its tests; the GUI program (user/gui) uses it on
+//! wasm32.
 
 #![no_std]
 #![forbid(unsafe_code)]
