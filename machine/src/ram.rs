@@ -82,7 +82,13 @@ impl Ram {
             let mut file = selvm_hostmem::RamFile::new(bytes).map_err(|e| {
                 alloc::format!("cannot make the memfd for {bytes} bytes of RAM: {e}")
             })?;
-            file.copy_from_slice(&self);
+            // A new memfd reads zeros: only pages holding something are copied (so
+            // the usual all-zero RAM costs no copy and no host memory until used).
+            for (to, from) in file.chunks_mut(512).zip(self.chunks(512)) {
+                if from.iter().any(|&w| w != 0) {
+                    to.copy_from_slice(from);
+                }
+            }
             Ok(Ram::Memfd(file))
         }
         #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
@@ -134,5 +140,22 @@ impl From<Box<[u64]>> for Ram {
 impl From<Vec<u64>> for Ram {
     fn from(words: Vec<u64>) -> Ram {
         Ram::Heap(words.into_boxed_slice())
+    }
+}
+
+#[cfg(all(test, target_os = "linux", target_arch = "x86_64"))]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    #[test]
+    fn ram_moved_into_a_memfd_holds_the_same_words() {
+        let mut words = vec![0u64; 4 * 512];
+        words[3] = 7;
+        words[3 * 512 + 100] = u64::MAX;
+        let ram = Ram::from(words.clone()).into_memfd().unwrap();
+        assert!(matches!(ram, Ram::Memfd(_)));
+        assert_eq!(&ram[..], &words[..]);
+        assert_eq!(&*ram.into_boxed(), &words[..]);
     }
 }
