@@ -53,6 +53,15 @@ pub fn gui(a: &GuiArgs) -> ExitCode {
         Err(f) => return f.report(),
     };
     let scripted = a.input_script.is_some();
+    let window = a.window || (!scripted && !a.headless);
+    if window && !a.window && crate::window::missing_desktop().is_some() {
+        return Failure::usage(
+            "selvm gui opens a window, but $DISPLAY is not set (no X server to open it on); \
+             --headless --screenshot FILE, or --input-script FILE --screenshot FILE, runs \
+             without one",
+        )
+        .report();
+    }
     let run = RunArgs {
         file: program,
         memory: 64,
@@ -67,7 +76,7 @@ pub fn gui(a: &GuiArgs) -> ExitCode {
         display: Some(a.display),
         input_script: a.input_script.clone(),
         screenshot: a.screenshot.clone(),
-        window: a.window || (!scripted && !a.headless),
+        window,
     };
     crate::run::run(&run)
 }

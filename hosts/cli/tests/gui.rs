@@ -150,3 +150,21 @@ fn a_missing_program_is_refused_with_the_build_command() {
     assert_eq!(r.status, 6, "{}", r.stderr);
     assert!(r.stderr.contains("/nonexistent/gui.sbc"), "{}", r.stderr);
 }
+
+#[test]
+fn without_a_desktop_the_window_is_refused_with_the_headless_ways() {
+    if !cfg!(all(unix, not(target_os = "macos"))) {
+        return;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_selvm"))
+        .args(["gui", "--program", "/nonexistent/gui.sbc"])
+        .env_remove("DISPLAY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("$DISPLAY") && stderr.contains("--headless"),
+        "{stderr}"
+    );
+}
