@@ -1,7 +1,7 @@
 //! `selvm gui` end to end with the built GUI program (`target/user/gui.sbc`: `cargo
 //! xtask build-user user/gui`; `cargo xtask test` builds it and runs the ignored tests
 //! here): a scripted session (tests/gui/scenario.txt) drags the paint window by its
-//! title bar, paints a stroke, solves the game, closes a client with its close box and
+//! title bar, picks a colour and paints a stroke, solves the game, closes a client with its close box and
 //! shuts down with F10. Its screenshot holds the pixels that only those actions
 //! produce (and the system monitor's window), the launcher's lines show the faulting
 //! client and the malformed requests handled, and a second run gives a byte-identical
@@ -110,11 +110,13 @@ fn a_scripted_session_drags_paints_closes_and_draws_the_same_pixels_twice() {
     assert_eq!(at(150, 40), DESKTOP, "paint's old title bar");
     assert_eq!(at(200, 236), 0x70_7070, "paint's new title bar");
     assert_eq!(at(300, 400), 0xff_ffff, "paint's new content");
-    // The stroke: black at its ends and at a point on its second segment, paper
-    // beside it.
+    // The stroke, in the red picked from the palette (outlined there now): red at its
+    // ends and at a point on its second segment, paper beside it.
     for (x, y) in [(104, 310), (244, 350), (175, 335)] {
-        assert_eq!(at(x, y), 0, "stroke at ({x}, {y})");
+        assert_eq!(at(x, y), 0xd0_2020, "stroke at ({x}, {y})");
     }
+    assert_eq!(at(89, 249), 0xff_d000, "the red swatch's outline");
+    assert_eq!(at(65, 249), 0xc0_c0c0, "black's outline gone");
     assert_eq!(at(175, 345), 0xff_ffff, "paper below the stroke");
     // The game was solved by the four clicks: every cell out, the board green.
     assert_eq!(at(381, 65), 0x20_8040, "solved board's background");
