@@ -1,6 +1,7 @@
 //! `selvm cluster up -n N PROGRAM…`: a local cluster on 127.0.0.1. Generates a key
-//! pair per node and a configuration (free ports, every private key, in a private
-//! temporary folder), starts `selvm node` once per node as a child process, and shows
+//! pair per node and a configuration (free ports, every private key, and a join key
+//! unless `--shm`, in a private temporary folder whose path it prints, so another
+//! `selvm node` may join while it runs), starts `selvm node` once per node as a child process, and shows
 //! every node's output line by line prefixed `[node I]` (stderr lines on stderr). The
 //! cluster outlives a node that dies (that is what clusters are for): the command ends
 //! when every node has ended, and exits 0 if every node did, else with the first
@@ -87,7 +88,8 @@ pub fn up(a: &UpArgs) -> ExitCode {
     result
 }
 
-/// A configuration of `n` nodes on free loopback ports with fresh keys.
+/// A configuration of `n` nodes on free loopback ports with fresh keys, and a fresh
+/// join key unless the nodes talk through shared rings (which a join key turns off).
 pub(super) fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> {
     let mut nodes = Vec::new();
     // Hold every listener until all ports are chosen, so no two nodes get one port.
@@ -105,9 +107,14 @@ pub(super) fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> 
             private_key: Some(private),
         });
     }
+    let join_key = match shm {
+        true => None,
+        // Random bytes: a private key is 32 of them.
+        false => Some(selvm_cluster::generate_keypair().map_err(Failure::host)?.0),
+    };
     Ok(ClusterConfig {
         nodes,
-        join_key: None,
+        join_key,
         shm,
     })
 }
@@ -133,6 +140,12 @@ fn run(a: &UpArgs, config: &ClusterConfig, path: &Path) -> ExitCode {
         Ok(e) => e,
         Err(e) => return Failure::host(format!("cannot find selvm itself: {e}")).report(),
     };
+    if config.join_key.is_some() {
+        println!(
+            "[cluster] configuration {} (with its join key another node may join)",
+            path.display()
+        );
+    }
     let (send, lines) = mpsc::channel();
     let mut children: Vec<(u64, Child)> = Vec::new();
     for node in &config.nodes {
