@@ -34,7 +34,17 @@ impl Server {
             if clip.is_empty() {
                 continue;
             }
-            screen.fill(clip, colour::BORDER);
+            // The border as four strips (the title bar and the content fill the rest).
+            let f = frame(&content);
+            let (right, bottom) = (f.right() as i32 - 1, f.bottom() as i32 - 1);
+            for strip in [
+                Rect::new(f.x, f.y, f.w, 1),
+                Rect::new(f.x, bottom, f.w, 1),
+                Rect::new(f.x, f.y, 1, f.h),
+                Rect::new(right, f.y, 1, f.h),
+            ] {
+                screen.fill(strip.intersect(&clip), colour::BORDER);
+            }
             let bar = title_bar(&content);
             let bar_colour = match top == Some(c) {
                 true => colour::TITLE_FOCUSED,
