@@ -11,7 +11,10 @@
 //! started again (this test's own transport playing node 1), which comes back as a new
 //! incarnation and serves calls again; faults injected into running nodes (a cut
 //! link, healed; a delay) with the directory converging across and after the cut;
-//! and `selvm cluster demo` run to its end.
+//! a node joining a running cluster that does not list it; a proxy kept across its
+//! exporter's restart failing stale; caps sent across nodes; a node in a network
+//! namespace cut off by taking its veth link down, and healed (as root); and `selvm
+//! cluster demo` run to its end.
 
 use selvm_cluster::config::{ClusterConfig, NodeConfig};
 use selvm_cluster::{Timeouts, Transport, generate_keypair};
@@ -88,9 +91,14 @@ impl Running {
 
     /// The same, with `env` set in its environment.
     fn start_with(args: &[&std::ffi::OsStr], env: &[(&str, &std::ffi::OsStr)]) -> Running {
-        let mut child = Command::new(SELVM)
-            .args(args)
-            .envs(env.iter().copied())
+        let mut cmd = Command::new(SELVM);
+        cmd.args(args).envs(env.iter().copied());
+        Running::spawn(cmd)
+    }
+
+    /// Runs `cmd` (its input closed, its output read line by line).
+    fn spawn(mut cmd: Command) -> Running {
+        let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -1099,4 +1107,124 @@ fn a_cap_sent_across_nodes_arrives_as_a_proxy_and_comes_home_as_the_original() {
     assert_eq!((label, called), (REMOTE_ERROR_LABEL | ERROR_STALE, 0));
     let _ = node2.child.kill();
     let _ = node3.child.kill();
+}
+
+/// Runs `ip ARGS`; whether it succeeded.
+fn ip(args: &[&str]) -> bool {
+    Command::new("ip")
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// A network namespace joined to this one by a veth pair (this end `host`, addresses
+/// 10.250.K.1 here and 10.250.K.2 there); deleted (with the pair) when dropped.
+struct Namespace {
+    name: String,
+    host: String,
+}
+
+impl Namespace {
+    /// None when this process may not make one (not root, no `ip`).
+    fn new(k: u8) -> Option<Namespace> {
+        let tag = std::process::id() % 100_000;
+        let ns = Namespace {
+            name: format!("selvm-{tag}-{k}"),
+            host: format!("sv{tag}h{k}"),
+        };
+        let peer = format!("sv{tag}n{k}");
+        let (here, there) = (format!("10.250.{k}.1/30"), format!("10.250.{k}.2/30"));
+        let inside = |args: &[&str]| {
+            let mut a = vec!["netns", "exec", ns.name.as_str(), "ip"];
+            a.extend(args);
+            ip(&a)
+        };
+        let made = ip(&["netns", "add", &ns.name])
+            && ip(&[
+                "link", "add", &ns.host, "type", "veth", "peer", "name", &peer,
+            ])
+            && ip(&["link", "set", &peer, "netns", &ns.name])
+            && ip(&["addr", "add", &here, "dev", &ns.host])
+            && ip(&["link", "set", &ns.host, "up"])
+            && inside(&["addr", "add", &there, "dev", &peer])
+            && inside(&["link", "set", &peer, "up"])
+            && inside(&["link", "set", "lo", "up"]);
+        made.then_some(ns)
+    }
+
+    /// Takes the link down (a partition) or up (healed).
+    fn link(&self, up: bool) {
+        assert!(ip(&[
+            "link",
+            "set",
+            &self.host,
+            if up { "up" } else { "down" }
+        ]));
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        let _ = ip(&["link", "del", &self.host]);
+        let _ = ip(&["netns", "del", &self.name]);
+    }
+}
+
+#[test]
+#[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
+fn a_node_in_a_network_namespace_cut_off_by_link_down_fails_its_calls_and_heals() {
+    use selvm_abi::vm::network::{ERROR_PEER_DOWN, MSG_CALL, MSG_ERROR};
+    use selvm_cluster_proto::guest::Message;
+    let Some(ns) = Namespace::new(7) else {
+        eprintln!("skipped: no network namespace (needs root and ip(8))");
+        return;
+    };
+    // Node 1 is this test's transport, here; node 2 a `selvm node` in the namespace.
+    let mut c = config(2);
+    c.nodes[0].address = "10.250.7.1:7001".parse().unwrap();
+    c.nodes[1].address = "10.250.7.2:7002".parse().unwrap();
+    let path = temp_dir("netns").join("cluster.toml");
+    std::fs::write(&path, c.to_toml()).unwrap();
+    let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
+    let mut cmd = Command::new("ip");
+    cmd.args(["netns", "exec", &ns.name, SELVM, "node", "--config"])
+        .arg(&path)
+        .args(["--id", "2", "--argument", "2", "--timeout", "60"])
+        .arg(cluster_node());
+    let mut node2 = Running::spawn(cmd);
+    assert_eq!(add_on(&mut node1, 2, 1, 40, 2), [42, 2]);
+    // The veth link down: a call fails with peer down within the deadline, and SWIM
+    // declares node 2 down.
+    ns.link(false);
+    let cut = Instant::now();
+    let call = Message {
+        kind: MSG_CALL,
+        node: 2,
+        call_id: 2,
+        object: 1,
+        label: 1,
+        mrs: vec![1, 2],
+    };
+    node1.from_guest(&call.encode());
+    let (mut failed, mut log) = (None, Vec::new());
+    while failed.is_none() || !log.iter().any(|l| l == "member 2 is down (SWIM)") {
+        assert!(cut.elapsed() < Duration::from_secs(5), "{failed:?} {log:?}");
+        node1.poll(Duration::from_millis(10)).unwrap();
+        log.extend(node1.take_log());
+        for m in node1.take_for_guest() {
+            let m = Message::decode(&m).unwrap();
+            if m.call_id == 2 {
+                failed = Some((m.kind, m.label, cut.elapsed()));
+            }
+        }
+    }
+    let (kind, label, after) = failed.unwrap();
+    assert_eq!((kind, label), (MSG_ERROR, ERROR_PEER_DOWN));
+    assert!(after < Duration::from_secs(5), "failed after {after:?}");
+    // Healed: node 2 (alive all along) dials again and answers.
+    ns.link(true);
+    assert_eq!(add_on(&mut node1, 2, 3, 5, 6), [11, 2]);
+    let _ = node2.child.kill();
 }

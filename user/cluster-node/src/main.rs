@@ -11,7 +11,8 @@
 //! print the node events their network service sees.
 //! With 1 in the network device's ARGUMENT register (`selvm node --argument 1`, as
 //! `selvm cluster demo` starts nodes) the nodes run the key-value demo's roles instead
-//! ([`demo`], [`kv`]) and never halt by themselves.
+//! ([`demo`], [`kv`]) and never halt by themselves; with 2 a node other than node 1
+//! serves and stays up when node 1 goes down (the network-namespace partition test).
 //! Build: `cargo xtask build-user user/cluster-node`.
 
 #![no_std]
@@ -111,6 +112,8 @@ fn start() -> Result<(), Error> {
     let mut pool = workers::Pool::new(&mut env, &objects)?;
     // ARGUMENT 1: the roles of `selvm cluster demo`; else node 1's test client.
     let demo = dev.net_read(NET_ARGUMENT) == 1;
+    // ARGUMENT 2: serve and stay up whoever goes down (a node cut off and healed).
+    let stay = dev.net_read(NET_ARGUMENT) == 2;
     if demo {
         demo::start(&mut env, dev, me)?;
     } else if me == 1 {
@@ -126,7 +129,7 @@ fn start() -> Result<(), Error> {
         transfer_slot: env.slots.alloc()?,
         me,
         life: service::pinned_life(dev.net_read(NET_INCARNATION)),
-        halt_when_down: if me == 1 || demo { 0 } else { 1 },
+        halt_when_down: if me == 1 || demo || stay { 0 } else { 1 },
         // Node 1's client prints, and the demo's roles; elsewhere the service does.
         print_events: me != 1 && !demo,
     };

@@ -60,7 +60,8 @@ pub struct NodeArgs {
     #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
     pub timeout: Option<f64>,
     /// A number the program reads from the network device's ARGUMENT register
-    /// (user/cluster-node: 1 runs the key-value demo of `selvm cluster demo`).
+    /// (user/cluster-node: 1 runs the key-value demo of `selvm cluster demo`; 2 serves
+    /// and stays up when node 1 goes down).
     #[arg(long, value_name = "WORD", default_value_t = 0)]
     pub argument: u64,
 }
