@@ -341,6 +341,10 @@ fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
             .to_string(),
         "[node 1] restricted again asking for Grant, still none: label 96".to_string(),
         "[node 1] minting a new badge onto a proxy: refused (IllegalOperation)".to_string(),
+        // Remote notifications: Signals through a signal proxy wake node 2's bell
+        // waiter with the badge node 2 exported it with (0xbe110002).
+        "[node 1] node 2's bell, signalled 3 times from node 1, woke 1 to 3 times with badge 3188785154"
+            .to_string(),
     ] {
         assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }

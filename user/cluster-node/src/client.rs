@@ -20,7 +20,7 @@ use crate::crosscaps;
 use crate::device::Devices;
 use crate::names::{self, Name};
 use crate::print::{Part::*, line};
-use crate::servers::{ADD, ECHO, READ, RELAY, RELAY_BY_NAME};
+use crate::servers::{self, ADD, ECHO, READ, READ_BELL, RELAY, RELAY_BY_NAME};
 use crate::service::{STOP, WORKERS, proxy_badge};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb};
@@ -198,6 +198,31 @@ fn why(label: u64) -> &'static str {
     }
 }
 
+/// Remote notifications: Signals node 2's bell three times through a signal proxy
+/// and reads node 2's tally until its waiter woke (Signals coalesce: one to three
+/// wake-ups), with the badge node 2 exported the bell with. Wrong outcomes.
+fn ring_bell(dev: &Devices, start: u64) -> u64 {
+    if !crosscaps::ring(2, 3, || dev.now_ns() - start > STARTUP_NS) {
+        line(&[T("bell@2 never came")]);
+        return 1;
+    }
+    let (mut rings, mut badge) = (0, 0);
+    while rings == 0 && dev.now_ns() - start < STARTUP_NS {
+        (rings, badge) = call(2, 3, READ_BELL, &[]).unwrap_or((0, 0));
+    }
+    line(&[
+        T("node 2's bell, signalled 3 times from node 1, woke "),
+        T(if (1..=3).contains(&rings) {
+            "1 to 3 times"
+        } else {
+            "a wrong number of times"
+        }),
+        T(" with badge "),
+        N(badge),
+    ]);
+    u64::from(!(1..=3).contains(&rings) || badge != servers::bell_badge(2))
+}
+
 /// Names: node 2's relay looks up `adder@1` (registered on this node) and calls it;
 /// this client looks up the last node's adder and its own and calls them. The number
 /// of wrong answers.
@@ -354,6 +379,7 @@ extern "C" fn run(_: u64) {
         // by_name removes adder@1).
         let late = || dev.now_ns() - start > STARTUP_NS;
         wrong += crosscaps::check(|t, n, into| crosscaps::look_up(t, n, into, late));
+        wrong += ring_bell(&dev, start);
         wrong += by_name(&dev, start, nodes);
     }
     // One-way Sends: three to node 2's tally, then Calls reading it until it counted

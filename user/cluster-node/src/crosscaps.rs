@@ -23,7 +23,7 @@ static SLOTS: AtomicU64 = AtomicU64::new(0);
 
 /// Takes the slots the checks use.
 pub fn prepare(env: &mut Env) -> Result<(), Error> {
-    SLOTS.store(env.slots.alloc_range(5)?, SeqCst);
+    SLOTS.store(env.slots.alloc_range(6)?, SeqCst);
     Ok(())
 }
 
@@ -107,6 +107,22 @@ pub fn check(looked_up: impl Fn(&str, u64, CPtr) -> bool) -> u64 {
     ]);
     wrong += u64::from(!refused);
     wrong
+}
+
+/// Looks node `node`'s `bell@N` (a notification) up as a signal proxy and Signals it
+/// `times` times (none blocks); whether the name came before `late`.
+pub fn ring(node: u64, times: u64, late: impl Fn() -> bool) -> bool {
+    let slot = SLOTS.load(SeqCst) + 5;
+    let name = Name::numbered("bell@", node);
+    while names::lookup_signal(&name, slot).is_err() {
+        if late() {
+            return false;
+        }
+    }
+    for _ in 0..times {
+        libsel4::signal(slot);
+    }
+    true
 }
 
 /// Looks `text` + `n` up into `into`, retrying for a while (names spread between

@@ -27,6 +27,7 @@ mod names;
 mod print;
 mod servers;
 mod service;
+mod signals;
 mod transfer;
 mod workers;
 
@@ -127,6 +128,7 @@ fn start() -> Result<(), Error> {
         probe_slot: env.slots.alloc()?,
         scratch_slot: env.slots.alloc()?,
         transfer_slot: env.slots.alloc()?,
+        signals: ntfn,
         me,
         life: service::pinned_life(dev.net_read(NET_INCARNATION)),
         halt_when_down: if me == 1 || demo || stay { 0 } else { 1 },

@@ -34,6 +34,9 @@ pub const LOOKUP: u64 = 2;
 pub const UNREGISTER: u64 = 3;
 /// Label: a copy of the proxy sent as extra cap 0 with only the rights in MR0.
 pub const RESTRICT: u64 = 4;
+/// Label: look a notification's name up: the answer's cap is a signal proxy
+/// ([`crate::signals`]).
+pub const LOOKUP_SIGNAL: u64 = 5;
 /// Registers a name takes at most: its length and the packed bytes.
 pub const NAME_WORDS: usize = 1 + NAME_MAX / 8;
 
@@ -136,10 +139,20 @@ pub fn unregister(name: &Name) -> Result<(), u64> {
 /// Looks `name` up; its cap lands in `into` (an empty slot of the root CNode, which
 /// this empties first). Ok(node, object) or Err(label).
 pub fn lookup(name: &Name, into: CPtr) -> Result<(u64, u64), u64> {
+    lookup_as(LOOKUP, name, into)
+}
+
+/// Looks the name of a notification up; a cap to Signal it lands in `into` (as
+/// [`lookup`]).
+pub fn lookup_signal(name: &Name, into: CPtr) -> Result<(u64, u64), u64> {
+    lookup_as(LOOKUP_SIGNAL, name, into)
+}
+
+fn lookup_as(label: u64, name: &Name, into: CPtr) -> Result<(u64, u64), u64> {
     let _ = cnode::delete(ROOT_CNODE, into, 64);
     let n = name.to_registers();
     set_receive_path(ROOT_CNODE, into, 64);
-    let info = MessageInfo::new(LOOKUP, 0, 0, n as u64).unwrap_or_default();
+    let info = MessageInfo::new(label, 0, 0, n as u64).unwrap_or_default();
     let got = libsel4::call(NAME_CAP.load(SeqCst), info);
     set_receive_path(0, 0, 0);
     match answer(got) {

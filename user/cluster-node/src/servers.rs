@@ -48,6 +48,14 @@ pub const RELAY_FAILED: u64 = 97;
 pub const CALL_SENT: u64 = 9;
 /// [`CALL_SENT`]'s answer when the call carried no cap.
 pub const NO_CAP: u64 = 96;
+/// Label of a call reading the bell: how many times it woke, and the badge it last
+/// woke with.
+pub const READ_BELL: u64 = 10;
+
+/// The badge of the notification cap node `node` exports as `bell@N`.
+pub fn bell_badge(node: u64) -> u64 {
+    0xbe11_0000 | node
+}
 /// Label of a call the adder answers with the badge the call arrived with (MR0).
 pub const BADGE: u64 = 8;
 
@@ -75,6 +83,12 @@ static RELAY_KEPT_SLOT: AtomicU64 = AtomicU64::new(0);
 static RELAY_KEPT_FOR: AtomicU64 = AtomicU64::new(0);
 /// The root slot where the relay receives a cap sent to it.
 static RELAY_RECEIVED: AtomicU64 = AtomicU64::new(0);
+/// The bell: a notification a thread waits on, its badged copy exported as `bell@N`,
+/// and what the waiter saw (wake-ups, the last badge).
+static BELL: AtomicU64 = AtomicU64::new(0);
+static BELL_EXPORT: AtomicU64 = AtomicU64::new(0);
+static BELL_RINGS: AtomicU64 = AtomicU64::new(0);
+static BELL_SEEN: AtomicU64 = AtomicU64::new(0);
 static NODE: AtomicU64 = AtomicU64::new(0);
 static NODES: AtomicU64 = AtomicU64::new(0);
 
@@ -122,6 +136,23 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
     RELAY_LOOKED_UP.store(env.slots.alloc()?, SeqCst);
     RELAY_KEPT_SLOT.store(env.slots.alloc()?, SeqCst);
     RELAY_RECEIVED.store(env.slots.alloc()?, SeqCst);
+    let bell = env.retype(types::NOTIFICATION, 0)?;
+    let bell_export = env.slots.alloc()?;
+    let badge = bell_badge(me);
+    cnode::mint(
+        ROOT_CNODE,
+        bell_export,
+        64,
+        ROOT_CNODE,
+        bell,
+        64,
+        CapRights::ALL,
+        badge,
+    )?;
+    BELL.store(bell, SeqCst);
+    BELL_EXPORT.store(bell_export, SeqCst);
+    let t = env.create_thread(ring_bell, 0, 100, 0)?;
+    tcb::resume(t.tcb)?;
     for entry in [serve_adder as extern "C" fn(u64), serve_relay, serve_tally] {
         let t = env.create_thread(entry, 0, 100, 0)?;
         tcb::resume(t.tcb)?;
@@ -142,6 +173,8 @@ extern "C" fn serve_adder(_: u64) {
     // The relay too, after the adder (so adder@N is object 4 on every node).
     let relay = RELAY_EP.load(SeqCst);
     let _ = names::register(&Name::numbered("relay@", NODE.load(SeqCst)), relay);
+    let bell = BELL_EXPORT.load(SeqCst);
+    let _ = names::register(&Name::numbered("bell@", NODE.load(SeqCst)), bell);
     let (mut got, mut badge) = libsel4::recv(ep);
     loop {
         let answer = if got.label() == ADD && got.length() >= 2 {
@@ -243,6 +276,16 @@ extern "C" fn serve_relay(_: u64) {
     }
 }
 
+/// The bell's waiter: counts its wake-ups and keeps the badge of the last.
+extern "C" fn ring_bell(_: u64) {
+    let bell = BELL.load(SeqCst);
+    loop {
+        let badge = libsel4::wait(bell);
+        BELL_SEEN.store(badge, SeqCst);
+        BELL_RINGS.fetch_add(1, SeqCst);
+    }
+}
+
 extern "C" fn serve_tally(_: u64) {
     let ep = TALLY_EP.load(SeqCst);
     let mut total = 0u64;
@@ -254,6 +297,11 @@ extern "C" fn serve_tally(_: u64) {
             READ => {
                 set_mr(0, total);
                 libsel4::reply(info(0, 1));
+            }
+            READ_BELL => {
+                set_mr(0, BELL_RINGS.load(SeqCst));
+                set_mr(1, BELL_SEEN.load(SeqCst));
+                libsel4::reply(info(0, 2));
             }
             _ => libsel4::reply(info(UNKNOWN, 0)),
         }

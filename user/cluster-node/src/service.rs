@@ -29,8 +29,9 @@
 //! service keeps receiving while local servers work.
 
 use crate::device::Devices;
-use crate::names::{LOOKUP, NAME_BADGE, NAME_WORDS, REGISTER, RESTRICT, UNREGISTER};
+use crate::names::{LOOKUP, LOOKUP_SIGNAL, NAME_BADGE, NAME_WORDS, REGISTER, RESTRICT, UNREGISTER};
 use crate::print::{Part::*, line};
+use crate::signals::{SIGNAL_BADGE, SignalTable};
 use crate::transfer::{self, CAP_CARRIED, CAP_WORDS, ProxyTable, RIGHTS_ALL};
 use crate::workers::{Pool, WORKER_BADGE};
 use libsel4::{CPtr, CapRights, MessageInfo, cnode, irq};
@@ -82,6 +83,9 @@ pub struct Service {
     pub life: u64,
     /// An empty root slot where a cap that arrived with a remote call is made.
     pub transfer_slot: CPtr,
+    /// The notification bound to the service's thread (signal proxies are badged
+    /// copies of it, [`crate::signals`]).
+    pub signals: CPtr,
     /// Halt when this node goes down (0: never).
     pub halt_when_down: u64,
     /// Print node events (only one thread of a node prints, so lines never mix:
@@ -96,9 +100,13 @@ struct Slots {
     busy: [bool; SLOTS],
     generation: [u64; SLOTS],
     lookup: [bool; SLOTS],
+    /// Its caller asked for a signal proxy (a lookup of a notification).
+    signal: [bool; SLOTS],
     receive: CPtr,
     /// The proxies this service made (lookups, arriving caps).
     table: ProxyTable,
+    /// The remote notifications its programs hold signal proxies for.
+    signal_table: SignalTable,
 }
 
 /// Runs the service with `pool` serving remote calls; returns only to halt the node.
@@ -109,16 +117,25 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
         lookup: [false; SLOTS],
         receive: env.slots.alloc().unwrap_or(0),
         table: ProxyTable::new(),
+        signal: [false; SLOTS],
+        signal_table: SignalTable::new(),
     };
     libsel4::ipc::set_receive_path(ROOT_CNODE, slots.receive, 64);
     let mut mrs = [0u64; MSG_MAX_MRS];
     let (mut info, mut badge) = libsel4::recv(s.endpoint);
     loop {
-        if badge & IRQ_BADGE != 0 {
-            if !drain(s, env, pool, &mut slots, &mut mrs) {
-                return;
+        if badge & (IRQ_BADGE | SIGNAL_BADGE) != 0 {
+            // The bound notification: signals for other nodes, the device, or both.
+            for (node, object, life) in slots.signal_table.signalled(badge) {
+                let object = object | life << OBJECT_LIFE_SHIFT;
+                s.dev.transmit([MSG_SEND, node, 0, object, 0, 0], &[]);
             }
-            let _ = irq::handler_ack(s.irq_handler);
+            if badge & IRQ_BADGE != 0 {
+                if !drain(s, env, pool, &mut slots, &mut mrs) {
+                    return;
+                }
+                let _ = irq::handler_ack(s.irq_handler);
+            }
         } else if badge & WORKER_BADGE != 0 {
             let worker = (badge & !WORKER_BADGE) as usize;
             if let Some((node, call_id, label, n)) = pool.ready(worker, &mut mrs) {
@@ -244,7 +261,7 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
     }
     let kind = match info.label() {
         REGISTER if received => MSG_REGISTER,
-        LOOKUP => MSG_LOOKUP,
+        LOOKUP | LOOKUP_SIGNAL => MSG_LOOKUP,
         UNREGISTER => MSG_UNREGISTER,
         _ => 0,
     };
@@ -279,6 +296,7 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
     slots.busy[i] = true;
     slots.generation[i] += 1;
     slots.lookup[i] = kind == MSG_LOOKUP;
+    slots.signal[i] = info.label() == LOOKUP_SIGNAL;
     let call_id = slots.generation[i] << 8 | i as u64;
     let header = [kind, s.me, call_id, object, mrs[0], n as u64 - 1];
     s.dev.transmit(header, &mrs[1..n]);
@@ -361,7 +379,12 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
     // registers are written: the invocation uses them).
     let mut caps = 0;
     if slots.lookup[i] && h[MSG_KIND] == MSG_REPLY {
-        match lookup_cap(s, &mut slots.table, mrs) {
+        let made = if slots.signal[i] {
+            signal_cap(s, &mut slots.signal_table, mrs)
+        } else {
+            lookup_cap(s, &mut slots.table, mrs)
+        };
+        match made {
             Ok(()) => caps = 1,
             Err(code) => label = REMOTE_ERROR_LABEL | code,
         }
@@ -406,6 +429,29 @@ fn lookup_cap(s: &Service, table: &mut ProxyTable, answer: &[u64]) -> Result<(),
         cnode::copy(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights)
     } else {
         cnode::mint(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights, badge)
+    };
+    made.map_err(|_| ERROR_BAD_MESSAGE)
+}
+
+/// Makes in the scratch slot the cap a lookup of a notification answered with `[node,
+/// object, incarnation]`: a signal proxy (a copy of the service's notification badged
+/// with its signal table entry, Write only) for another node's, a copy (Write only) of
+/// the registered notification for this node's; else an error code.
+fn signal_cap(s: &Service, table: &mut SignalTable, answer: &[u64]) -> Result<(), u64> {
+    let &[node, object, incarnation, ..] = answer else {
+        return Err(ERROR_BAD_MESSAGE);
+    };
+    let write_only = CapRights::new(false, false, false, true);
+    let to = s.scratch_slot;
+    let _ = cnode::delete(ROOT_CNODE, to, 64);
+    let made = if node == s.me {
+        let original = Pool::object_cap(object).ok_or(ERROR_NO_SUCH_OBJECT)?;
+        cnode::copy(ROOT_CNODE, to, 64, ROOT_CNODE, original, 64, write_only)
+    } else {
+        let badge = table.badge(node, object, pinned_life(incarnation))?;
+        cnode::mint(
+            ROOT_CNODE, to, 64, ROOT_CNODE, s.signals, 64, write_only, badge,
+        )
     };
     made.map_err(|_| ERROR_BAD_MESSAGE)
 }
