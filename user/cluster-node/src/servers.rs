@@ -15,7 +15,10 @@
 //! it from then on (until [`RELAY_FORGET`]): after the exporter restarts, that proxy
 //! is stale and its calls fail with `ERROR_STALE`. The relay registers as `relay@N`
 //! too, and its label [`CALL_SENT`] calls the endpoint cap that came with the call
-//! (caps across nodes, [`crate::transfer`]).
+//! (caps across nodes, [`crate::transfer`]). The bell: a notification exported as
+//! `bell@N` through a copy badged [`bell_badge`]`(N)`, a thread counting its wake-ups,
+//! which the tally's label [`READ_BELL`] reads (remote notifications,
+//! [`crate::signals`]).
 
 use crate::names::{self, Name};
 use crate::service::proxy_badge;
