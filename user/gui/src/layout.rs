@@ -9,7 +9,8 @@ pub const MAX_CLIENTS: usize = 7;
 pub const WINDOW_PAGES: usize = 64;
 /// Where a client finds its window frames (in its own VSpace).
 pub const WINDOW_VADDR: usize = 0x8000_0000;
-/// Radix of a client's CNode (guard size 64 - radix: CPtrs below 16 resolve).
+/// Radix of a client's CNode, and of the display server's (guard size 64 - radix:
+/// CPtrs below 16 resolve).
 pub const CLIENT_RADIX: Word = 4;
 
 /// A client's slot: the server endpoint, badged with its client number.
@@ -29,6 +30,14 @@ pub const TIMER_BADGE: Word = 1;
 pub const STATS_VADDR: usize = 0x9000_0000;
 /// Where the system monitor finds the timer's frame.
 pub const TIMER_VADDR: usize = 0x9000_1000;
+
+/// The display server's slot: its endpoint.
+pub const SERVER_EP_SLOT: CPtr = 1;
+/// The display server's slot: the input interrupt's handler.
+pub const SERVER_IRQ_SLOT: CPtr = 2;
+/// The display server's slots from here on: client n's event notification at
+/// `SERVER_EVENTS_SLOT + n` (MAX_CLIENTS + 2 slots fit a radix-4 CNode).
+pub const SERVER_EVENTS_SLOT: CPtr = 3;
 
 /// The label of the exit message a client sends the launcher (MR0 its status);
 /// faults arrive with the fault labels (1 to 5), which it is far from.
@@ -69,3 +78,5 @@ pub fn client_of(badge: Word) -> Option<usize> {
         .contains(&badge)
         .then(|| badge as usize - 1)
 }
+
+const _: () = assert!(SERVER_EVENTS_SLOT as usize + MAX_CLIENTS <= 1 << CLIENT_RADIX);

@@ -1,7 +1,8 @@
 //! seLVM's GUI system (docs/gui.md), run by `selvm gui`: the root task is the
 //! launcher. It maps the framebuffer and the input device and hands them, with the
-//! input interrupt, to the display server (a thread of its own address space,
-//! [`server`]); then starts every demo client ([`apps`]) in an address space and
+//! input interrupt, to the display server (a thread of its own address space with a
+//! CSpace of its own holding only its endpoint, the interrupt's handler and the
+//! clients' notifications, [`server`]); then starts every demo client ([`apps`]) in an address space and
 //! CSpace of its own ([`launch`]) and waits on its endpoint, which is every client's
 //! fault endpoint and where clients send their exit message: a client that faults or
 //! exits loses its window (the launcher tells the server) and its address space, and
@@ -84,11 +85,15 @@ fn start() -> Result<(), Error> {
         let (pixels, frames) = env.alloc_memory(WINDOW_PAGES)?;
         *c = (pixels, frames, env.retype(types::NOTIFICATION, 0)?);
     }
+    let notifications = caps.map(|(_, _, events)| events);
+    let cspace = server_cspace(&mut env, server_ep, handler, &notifications)?;
     let server = server::Server {
         dev,
-        ep: server_ep,
-        irq: handler,
-        clients: core::array::from_fn(|i| server::Client::new(caps[i].0, caps[i].2)),
+        ep: SERVER_EP_SLOT,
+        irq: SERVER_IRQ_SLOT,
+        clients: core::array::from_fn(|i| {
+            server::Client::new(caps[i].0, SERVER_EVENTS_SLOT + i as CPtr)
+        }),
         desk: Default::default(),
     };
     let pages = core::mem::size_of::<server::Server>().div_ceil(PAGE_SIZE);
@@ -96,7 +101,7 @@ fn start() -> Result<(), Error> {
     // SAFETY: `at` is fresh memory of `pages` pages mapped read-write, large enough
     // and aligned (a page) for a Server; from here on only the server thread uses it.
     unsafe { core::ptr::write(at as *mut server::Server, server) };
-    let thread = env.create_thread(server::run, at as Word, SERVER_PRIORITY, 0)?;
+    let thread = env.create_thread_in(server::run, at as Word, SERVER_PRIORITY, 0, cspace, 0)?;
     tcb::bind_notification(thread.tcb, input)?;
     irq::handler_ack(handler)?;
     tcb::resume(thread.tcb)?;
@@ -151,6 +156,28 @@ fn start() -> Result<(), Error> {
             T(" clients left"),
         ]);
     }
+}
+
+/// The display server's CSpace: a CNode holding only its endpoint, the input
+/// interrupt's handler and every client's event notification (layout's SERVER_*_SLOT);
+/// the root slot of the guarded cap to it.
+fn server_cspace(
+    env: &mut Env,
+    endpoint: CPtr,
+    irq_handler: CPtr,
+    notifications: &[CPtr; MAX_CLIENTS],
+) -> Result<CPtr, Error> {
+    let cnode = env.retype(types::CNODE, CLIENT_RADIX)?;
+    let cspace = env.slots.alloc()?;
+    let guard = 64 - CLIENT_RADIX; // guard 0 of this size: CPtrs below 16 resolve
+    cnode::mutate(ROOT_CNODE, cspace, 64, ROOT_CNODE, cnode, 64, guard)?;
+    env.slots.free(cnode);
+    let copies = [(SERVER_EP_SLOT, endpoint), (SERVER_IRQ_SLOT, irq_handler)];
+    let events = (0..MAX_CLIENTS).map(|i| (SERVER_EVENTS_SLOT + i as CPtr, notifications[i]));
+    for (slot, cap) in copies.into_iter().chain(events) {
+        cnode::copy(cspace, slot, 64, ROOT_CNODE, cap, 64, CapRights::ALL)?;
+    }
+    Ok(cspace)
 }
 
 /// The system monitor's extra caps: the timer interrupt signals its event
