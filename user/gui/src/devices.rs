@@ -1,10 +1,12 @@
 //! The framebuffer and the input device as the launcher maps them for the display
 //! server: the device untyped split into two 8 MiB untypeds (the second starts at the
 //! framebuffer's pixels), the register frames of the input device and the
-//! framebuffer retyped from the first and mapped read-write, the pixel frames from
-//! the second. The timer's and the statistics device's frames are retyped too, for
-//! the system monitor. Registers are 8-byte volatile loads and stores; pixels plain memory.
+//! framebuffer retyped from the first, the pixel frames from the second, all mapped
+//! read-write into the display server's VSpace only, with a back buffer of RAM. The timer's and the statistics device's frames are retyped too, for
+//! the system monitor. Registers are 8-byte volatile loads and stores; pixels plain
+//! memory.
 
+use libsel4::vspace::page;
 use libsel4::{CPtr, CapRights, Error, untyped};
 use sel4rt::{Env, PAGE_SIZE, ROOT_CNODE, ROOT_VSPACE, types};
 use selvm_abi::vm::device::*;
@@ -19,8 +21,7 @@ const FB_REGS_FRAME: usize = ((FRAMEBUFFER_REGS_BASE - PHYS_DEVICE_BASE) / 4096)
 /// Frames retyped per Retype call.
 const RETYPE_BATCH: usize = 64;
 
-/// The mapped devices (addresses in the root task's VSpace, which the display server
-/// thread shares).
+/// The devices as the display server sees them (addresses in its VSpace).
 #[derive(Clone, Copy)]
 pub struct Devices {
     input: usize,
@@ -41,8 +42,15 @@ pub struct Devices {
     pub stats_frame: CPtr,
 }
 
-/// Maps the input device and the framebuffer (registers and pixels).
-pub fn map(env: &mut Env) -> Result<Devices, Error> {
+/// Frames the display server's VSpace needs: (first root slot, count, address) runs.
+pub type Runs = [(CPtr, usize, usize); 4];
+
+/// Retypes the input device's and the framebuffer's frames (registers and pixels) and a
+/// back buffer of the screen's size, and chooses their addresses (above the root task's
+/// memory, so free in a process forked from it); [`map_runs`] maps them into the
+/// display server's VSpace. The framebuffer's registers are mapped into the root
+/// task's VSpace for a moment to read the screen's size.
+pub fn map(env: &mut Env) -> Result<(Devices, Runs), Error> {
     let device = env.untypeds.device_untyped().ok_or(Error::FailedLookup)?;
     let halves = env.slots.alloc_range(2)?;
     let half_bits = Word::from(FRAMEBUFFER_MAX_BITS);
@@ -59,35 +67,29 @@ pub fn map(env: &mut Env) -> Result<Devices, Error> {
     let regs = env.slots.alloc_range(REGISTER_FRAMES)?;
     let n = REGISTER_FRAMES as Word;
     untyped::retype(halves, types::FRAME, 0, ROOT_CNODE, 0, 0, regs, n)?;
-    let base = env.alloc_vaddr(2);
-    let rw = CapRights::ALL;
-    env.map_frame(ROOT_VSPACE, regs + INPUT_FRAME as Word, base, rw)?;
-    env.map_frame(
-        ROOT_VSPACE,
-        regs + FB_REGS_FRAME as Word,
-        base + PAGE_SIZE,
-        rw,
-    )?;
-    let mut d = Devices {
-        input: base,
-        fb_regs: base + PAGE_SIZE,
-        pixels: 0,
-        back: 0,
-        width: 0,
-        height: 0,
-        timer_frame: regs + TIMER_FRAME as Word,
-        stats_frame: regs + STATS_FRAME as Word,
-    };
-    let (w, h, stride) = (d.fb(FB_WIDTH), d.fb(FB_HEIGHT), d.fb(FB_STRIDE));
-    if w == 0 || h == 0 || stride != 4 * w || d.fb(FB_FORMAT) != FB_FORMAT_XRGB8888 {
+    let (input, fb_regs) = (regs + INPUT_FRAME as Word, regs + FB_REGS_FRAME as Word);
+    let probe = env.alloc_vaddr(1);
+    env.map_frame(ROOT_VSPACE, fb_regs, probe, CapRights::READ)?;
+    // SAFETY: the register frame is mapped (readable) at `probe` until the unmap
+    // below; the offsets are its registers', 8-aligned, inside the frame.
+    let reg = |r: Word| unsafe { ((probe + r as usize) as *const Word).read_volatile() };
+    let (w, h, stride, format) = (
+        reg(FB_WIDTH),
+        reg(FB_HEIGHT),
+        reg(FB_STRIDE),
+        reg(FB_FORMAT),
+    );
+    page::unmap(fb_regs)?;
+    if w == 0 || h == 0 || stride != 4 * w || format != FB_FORMAT_XRGB8888 {
         return Err(Error::IllegalOperation);
     }
     let frames = (stride * h).div_ceil(PAGE_SIZE as Word) as usize;
-    let first = env.slots.alloc_range(frames)?;
+    let pixels = env.slots.alloc_range(frames)?;
+    let back = env.slots.alloc_range(frames)?;
     let mut done = 0;
     while done < frames {
         let n = (frames - done).min(RETYPE_BATCH);
-        let dest = first + done as Word;
+        let dest = pixels + done as Word;
         untyped::retype(
             halves + 1,
             types::FRAME,
@@ -98,48 +100,48 @@ pub fn map(env: &mut Env) -> Result<Devices, Error> {
             dest,
             n as Word,
         )?;
+        env.untypeds
+            .retype_into(types::FRAME, 0, back + done as Word, n)?;
         done += n;
     }
-    d.pixels = env.alloc_vaddr(frames);
-    for i in 0..frames {
-        let at = d.pixels + i * PAGE_SIZE;
-        env.map_frame(ROOT_VSPACE, first + i as Word, at, rw)?;
+    let d = Devices {
+        input: env.alloc_vaddr(1),
+        fb_regs: env.alloc_vaddr(1),
+        pixels: env.alloc_vaddr(frames),
+        back: env.alloc_vaddr(frames),
+        width: w as u32,
+        height: h as u32,
+        timer_frame: regs + TIMER_FRAME as Word,
+        stats_frame: regs + STATS_FRAME as Word,
+    };
+    let runs = [
+        (input, 1, d.input),
+        (fb_regs, 1, d.fb_regs),
+        (pixels, frames, d.pixels),
+        (back, frames, d.back),
+    ];
+    Ok((d, runs))
+}
+
+/// Maps each run's frames read-write at consecutive addresses of `vspace`.
+pub fn map_runs(env: &mut Env, vspace: CPtr, runs: &[(CPtr, usize, usize)]) -> Result<(), Error> {
+    for &(first, count, vaddr) in runs {
+        for i in 0..count {
+            let at = vaddr + i * PAGE_SIZE;
+            env.map_frame(vspace, first + i as Word, at, CapRights::ALL)?;
+        }
     }
-    (d.width, d.height) = (w as u32, h as u32);
-    d.back = ram(env, frames)?;
-    Ok(d)
+    Ok(())
 }
 
 type Word = u64;
 
-/// `pages` fresh frames of RAM mapped read-write at consecutive addresses (retyped
-/// RETYPE_BATCH at a time: one Retype makes at most 256 objects); the first address.
-fn ram(env: &mut Env, pages: usize) -> Result<usize, Error> {
-    let base = env.alloc_vaddr(pages);
-    let mut done = 0;
-    while done < pages {
-        let n = (pages - done).min(RETYPE_BATCH);
-        let first = env.retype_many(types::FRAME, 0, n)?;
-        for i in 0..n {
-            let at = base + (done + i) * PAGE_SIZE;
-            env.map_frame(ROOT_VSPACE, first + i as Word, at, CapRights::ALL)?;
-        }
-        done += n;
-    }
-    Ok(base)
-}
-
 impl Devices {
-    fn fb(&self, reg: Word) -> Word {
-        // SAFETY: the framebuffer's register frame is mapped read-write at `fb_regs`;
-        // `reg` is one of its registers, 8-aligned and inside the frame.
-        unsafe { ((self.fb_regs + reg as usize) as *const Word).read_volatile() }
-    }
-
     /// Hands the host the damaged rectangle (already clipped to the screen).
     pub fn present(&self, x: u32, y: u32, w: u32, h: u32) {
         let v = Word::from(x) | Word::from(y) << 16 | Word::from(w) << 32 | Word::from(h) << 48;
-        // SAFETY: as for `fb`; PRESENT is a register of the frame.
+        // SAFETY: the framebuffer's register frame is mapped read-write at `fb_regs`
+        // (in the server's VSpace, where this runs); PRESENT is one of its registers.
         unsafe { ((self.fb_regs + FB_PRESENT as usize) as *mut Word).write_volatile(v) }
     }
 
@@ -176,7 +178,7 @@ impl Devices {
     pub fn screen(&self) -> &'static mut [u32] {
         let len = self.width as usize * self.height as usize;
         // SAFETY: the pixel frames are mapped read-write at `pixels`, stride × height
-        // bytes (stride = 4 × width); only the display server thread uses them.
+        // bytes (stride = 4 × width); only the display server's VSpace maps them.
         unsafe { core::slice::from_raw_parts_mut(self.pixels as *mut u32, len) }
     }
 
@@ -184,7 +186,7 @@ impl Devices {
     pub fn back(&self) -> &'static mut [u32] {
         let len = self.width as usize * self.height as usize;
         // SAFETY: `back` is fresh RAM of as many frames as the pixels, mapped
-        // read-write; only the display server thread uses it.
+        // read-write; only the display server's VSpace maps it.
         unsafe { core::slice::from_raw_parts_mut(self.back as *mut u32, len) }
     }
 }

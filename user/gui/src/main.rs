@@ -1,8 +1,9 @@
 //! seLVM's GUI system (docs/gui.md), run by `selvm gui`: the root task is the
 //! launcher. It maps the framebuffer and the input device and hands them, with the
-//! input interrupt, to the display server (a thread of its own address space with a
-//! CSpace of its own holding only its endpoint, the interrupt's handler and the
-//! clients' notifications, [`server`]); then starts every demo client ([`apps`]) in an address space and
+//! input interrupt, to the display server (a process forked from it, with a VSpace of
+//! its own where only it has the devices and the window frames mapped, and a CSpace
+//! holding only its endpoint, the interrupt's handler and the clients'
+//! notifications, [`server`]); then starts every demo client ([`apps`]) in an address space and
 //! CSpace of its own ([`launch`]) and waits on its endpoint, which is every client's
 //! fault endpoint and where clients send their exit message: a client that faults or
 //! exits loses its window (the launcher tells the server) and its address space, and
@@ -27,7 +28,7 @@ mod server;
 use layout::*;
 use libsel4::{BootInfo, CPtr, CapRights, Error, MessageInfo, Word, cnode, ipc, irq, tcb};
 use print::{Part::*, line};
-use sel4rt::{Env, PAGE_SIZE, ROOT_CNODE, types};
+use sel4rt::{Env, ROOT_CNODE, types};
 use selvm_abi::vm::device::{IRQ_INPUT, IRQ_TIMER};
 use selvm_gui_protocol::label::CLIENT_GONE;
 
@@ -58,7 +59,7 @@ fn mint(env: &mut Env, cap: CPtr, badge: Word) -> Result<CPtr, Error> {
 
 fn start() -> Result<(), Error> {
     let mut env = Env::from_boot_info().ok_or(Error::FailedLookup)?;
-    let dev = devices::map(&mut env)?;
+    let (dev, runs) = devices::map(&mut env)?;
     line(&[
         T("gui: screen "),
         N(dev.width.into()),
@@ -80,9 +81,14 @@ fn start() -> Result<(), Error> {
         64,
     )?;
     irq::handler_set_notification(handler, input_badged)?;
+    // Each client's window frames: mapped into the server's VSpace below, and copies
+    // into the client's when it starts.
     let mut caps = [(0usize, 0, 0); MAX_CLIENTS];
     for c in caps.iter_mut() {
-        let (pixels, frames) = env.alloc_memory(WINDOW_PAGES)?;
+        let frames = env.slots.alloc_range(WINDOW_PAGES)?;
+        env.untypeds
+            .retype_into(types::FRAME, 0, frames, WINDOW_PAGES)?;
+        let pixels = env.alloc_vaddr(WINDOW_PAGES);
         *c = (pixels, frames, env.retype(types::NOTIFICATION, 0)?);
     }
     let notifications = caps.map(|(_, _, events)| events);
@@ -96,15 +102,17 @@ fn start() -> Result<(), Error> {
         }),
         desk: Default::default(),
     };
-    let pages = core::mem::size_of::<server::Server>().div_ceil(PAGE_SIZE);
-    let (at, _) = env.alloc_memory(pages)?;
-    // SAFETY: `at` is fresh memory of `pages` pages mapped read-write, large enough
-    // and aligned (a page) for a Server; from here on only the server thread uses it.
-    unsafe { core::ptr::write(at as *mut server::Server, server) };
-    let thread = env.create_thread_in(server::run, at as Word, SERVER_PRIORITY, 0, cspace, 0)?;
-    tcb::bind_notification(thread.tcb, input)?;
+    // The server is a process: a copy of this program with a VSpace of its own (holding
+    // its copy of `server`, which this frame keeps alive until the fork) and its CSpace.
+    let arg = &server as *const server::Server as Word;
+    let process = env.fork(server::run, arg, SERVER_PRIORITY, 0)?;
+    tcb::set_space(process.thread.tcb, 0, cspace, 0, process.vspace, 0)?;
+    devices::map_runs(&mut env, process.vspace, &runs)?;
+    let windows = caps.map(|(pixels, frames, _)| (frames, WINDOW_PAGES, pixels));
+    devices::map_runs(&mut env, process.vspace, &windows)?;
+    tcb::bind_notification(process.thread.tcb, input)?;
     irq::handler_ack(handler)?;
-    tcb::resume(thread.tcb)?;
+    tcb::resume(process.thread.tcb)?;
     let mut running: [Option<launch::Launched>; MAX_CLIENTS] = [None; MAX_CLIENTS];
     for (i, (name, _)) in apps::APPS.iter().enumerate().take(MAX_CLIENTS) {
         let (_, frames, events) = caps[i];

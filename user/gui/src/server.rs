@@ -1,9 +1,10 @@
-//! The display server: a thread of the root task holding the framebuffer's and the
-//! input device's mappings and the input interrupt (its notification bound to this
-//! thread), serving clients' Calls on one endpoint whose badge names the client. Every
-//! request passes the protocol's decoder first (selvm_gui_protocol::decode), then the
-//! checks that need the server's state; anything wrong is answered with an error
-//! label and changes nothing. Window management (stacking, focus, dragging, capture,
+//! The display server: a process of its own (forked from the root task) whose VSpace
+//! alone maps the framebuffer, the input device and the clients' window frames, and
+//! whose CSpace holds its endpoint, the input interrupt (its notification bound to
+//! this thread) and the clients' notifications; it serves clients' Calls on one
+//! endpoint whose badge names the client. Every request passes the protocol's decoder
+//! first (selvm_gui_protocol::decode), then the checks that need the server's state;
+//! anything wrong is answered with an error label and changes nothing. Window management (stacking, focus, dragging, capture,
 //! what input goes where) is selvm_gui_protocol::desk, which the host tests; this
 //! thread carries out what it decides.
 
@@ -59,10 +60,12 @@ pub struct Server {
     pub desk: Desk<MAX_CLIENTS>,
 }
 
-/// The server thread's entry: `arg` is the address of its [`Server`].
+/// The server process's entry: `arg` is the address of its [`Server`] (its copy of the
+/// launcher's, made by the fork).
 pub extern "C" fn run(arg: u64) {
-    // SAFETY: the launcher wrote a Server at `arg` in memory it mapped for it and
-    // touches it no more; this thread is its only user from here on.
+    // SAFETY: `arg` points at the Server the launcher built in the frame that forked
+    // this process; the fork copied that memory into this VSpace, where nothing else
+    // runs, so this thread is its only user.
     let s = unsafe { &mut *(arg as usize as *mut Server) };
     let all = Rect::new(0, 0, s.dev.width, s.dev.height);
     s.redraw(all);
