@@ -61,8 +61,9 @@ pub struct NodeArgs {
     pub timeout: Option<f64>,
     /// A number the program reads from the network device's ARGUMENT register
     /// (user/cluster-node: 1 runs the key-value demo of `selvm cluster demo`; 2 serves
-    /// and stays up when node 1 goes down).
-    #[arg(long, value_name = "WORD", default_value_t = 0)]
+    /// and stays up when node 1 goes down). Any 64-bit word.
+    #[arg(long, value_name = "WORD", default_value_t = 0,
+          value_parser = crate::options::whole::<u64, 0, { u64::MAX }>)]
     pub argument: u64,
 }
 
