@@ -154,6 +154,7 @@ fn expected() -> Vec<(String, i128)> {
         ("ERROR_BUSY", ERROR_BUSY),
         ("ERROR_NO_SUCH_NAME", ERROR_NO_SUCH_NAME),
         ("ERROR_STALE", ERROR_STALE),
+        ("ERROR_REVOKED", ERROR_REVOKED),
         ("OBJECT_LIFE_SHIFT", OBJECT_LIFE_SHIFT),
         ("REMOTE_ERROR_LABEL", REMOTE_ERROR_LABEL),
     ] {

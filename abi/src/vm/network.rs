@@ -111,6 +111,9 @@ pub const ERROR_NO_SUCH_NAME: Word = 7;
 /// restarted since the proxy was made): the object it meant is gone; look the name up
 /// again.
 pub const ERROR_STALE: Word = 8;
+/// Error code: the exported cap the call names was revoked or deleted on its node (the
+/// caller's node then empties every local copy of the proxy).
+pub const ERROR_REVOKED: Word = 9;
 /// A Call's or Send's object word (transmit) may pin the exporter's life: bits from
 /// this one up hold the low 48 bits of the destination's incarnation (0: any life), the
 /// object number is below them; a pinned call to another life fails with

@@ -345,6 +345,11 @@ fn check_every_node_answered_and_stopped(n: u64, shm: bool) {
         // waiter with the badge node 2 exported it with (0xbe110002).
         "[node 1] node 2's bell, signalled 3 times from node 1, woke 1 to 3 times with badge 3188785154"
             .to_string(),
+        // Revocation: node 2 revokes the cap it exported as temp@2; node 1's next call
+        // through its proxy answers ERROR_REVOKED (9), and node 1's service has emptied
+        // the proxy and the copy the client made of it.
+        "[node 1] temp@2 answered 1 + 2 = 3; revoked on node 2, a call answers label REMOTE_ERROR_LABEL | 9, and the proxy and its copy here are empty"
+            .to_string(),
     ] {
         assert!(lines.contains(&nested), "{nested:?} missing: {lines:#?}");
     }

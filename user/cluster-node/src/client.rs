@@ -20,7 +20,7 @@ use crate::crosscaps;
 use crate::device::Devices;
 use crate::names::{self, Name};
 use crate::print::{Part::*, line};
-use crate::servers::{self, ADD, ECHO, READ, READ_BELL, RELAY, RELAY_BY_NAME};
+use crate::servers::{self, ADD, ECHO, READ, READ_BELL, RELAY, RELAY_BY_NAME, REVOKE_TEMP};
 use crate::service::{STOP, WORKERS, proxy_badge};
 use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, debug_halt_status, tcb};
@@ -380,6 +380,8 @@ extern "C" fn run(_: u64) {
         let late = || dev.now_ns() - start > STARTUP_NS;
         wrong += crosscaps::check(|t, n, into| crosscaps::look_up(t, n, into, late));
         wrong += ring_bell(&dev, start);
+        let revoke = || call(2, 2, REVOKE_TEMP, &[]).is_ok();
+        wrong += crosscaps::revocation(revoke, late);
         wrong += by_name(&dev, start, nodes);
     }
     // One-way Sends: three to node 2's tally, then Calls reading it until it counted

@@ -11,11 +11,12 @@
 
 use crate::names::{self, Name};
 use crate::print::{Part::*, line};
-use crate::servers::{CALL_SENT, NO_CAP};
+use crate::servers::{ADD, CALL_SENT, NO_CAP};
 use crate::transfer::RIGHT_GRANT;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode};
 use sel4rt::{Env, ROOT_CNODE};
+use selvm_abi::vm::network::{ERROR_REVOKED, REMOTE_ERROR_LABEL};
 
 /// Root slots: the relay proxy, node 1's adder, node 2's adder proxy, and the relay
 /// proxy restricted once and twice.
@@ -23,7 +24,7 @@ static SLOTS: AtomicU64 = AtomicU64::new(0);
 
 /// Takes the slots the checks use.
 pub fn prepare(env: &mut Env) -> Result<(), Error> {
-    SLOTS.store(env.slots.alloc_range(6)?, SeqCst);
+    SLOTS.store(env.slots.alloc_range(8)?, SeqCst);
     Ok(())
 }
 
@@ -107,6 +108,48 @@ pub fn check(looked_up: impl Fn(&str, u64, CPtr) -> bool) -> u64 {
     ]);
     wrong += u64::from(!refused);
     wrong
+}
+
+/// Revocation: looks `temp@2` up and copies the proxy, calls it, has node 2 revoke the
+/// exported cap (`revoke`), and calls again: the call answers `ERROR_REVOKED`, and
+/// node 1's service has emptied the proxy and its copy. Wrong outcomes.
+pub fn revocation(revoke: impl Fn() -> bool, late: impl Fn() -> bool) -> u64 {
+    let base = SLOTS.load(SeqCst);
+    let (proxy, copy, probe) = (base + 6, base + 7, base + 4);
+    if !look_up("temp@", 2, proxy, late) {
+        line(&[T("temp@2 never came")]);
+        return 1;
+    }
+    let _ = cnode::delete(ROOT_CNODE, copy, 64);
+    let copied = cnode::copy(ROOT_CNODE, copy, 64, ROOT_CNODE, proxy, 64, CapRights::ALL);
+    let add = |a: u64, b: u64| {
+        libsel4::ipc::set_mr(0, a);
+        libsel4::ipc::set_mr(1, b);
+        let got = libsel4::call(proxy, MessageInfo::new(ADD, 0, 0, 2).unwrap_or_default());
+        (got.label(), libsel4::ipc::get_mr(0))
+    };
+    let before = add(1, 2);
+    let revoked = revoke();
+    let (after, _) = add(3, 4);
+    let empty = |slot: CPtr| {
+        let c = cnode::copy(ROOT_CNODE, probe, 64, ROOT_CNODE, slot, 64, CapRights::ALL);
+        let _ = cnode::delete(ROOT_CNODE, probe, 64);
+        c == Err(Error::FailedLookup)
+    };
+    let emptied = empty(proxy) && empty(copy);
+    line(&[
+        T("temp@2 answered 1 + 2 = "),
+        N(before.1),
+        T("; revoked on node 2, a call answers label REMOTE_ERROR_LABEL | "),
+        N(after & !REMOTE_ERROR_LABEL),
+        T(if emptied {
+            ", and the proxy and its copy here are empty"
+        } else {
+            ", but the proxy or its copy here is not empty"
+        }),
+    ]);
+    let right = copied.is_ok() && before == (0, 3) && revoked;
+    u64::from(!(right && after == REMOTE_ERROR_LABEL | ERROR_REVOKED && emptied))
 }
 
 /// Looks node `node`'s `bell@N` (a notification) up as a signal proxy and Signals it

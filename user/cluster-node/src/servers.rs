@@ -54,6 +54,9 @@ pub const NO_CAP: u64 = 96;
 /// Label of a call reading the bell: how many times it woke, and the badge it last
 /// woke with.
 pub const READ_BELL: u64 = 10;
+/// Label of a call to a relay: revoke the cap the adder exported as `temp@N` (its
+/// exported copy, at the network service, is emptied).
+pub const REVOKE_TEMP: u64 = 11;
 
 /// The badge of the notification cap node `node` exports as `bell@N`.
 pub fn bell_badge(node: u64) -> u64 {
@@ -92,6 +95,8 @@ static BELL: AtomicU64 = AtomicU64::new(0);
 static BELL_EXPORT: AtomicU64 = AtomicU64::new(0);
 static BELL_RINGS: AtomicU64 = AtomicU64::new(0);
 static BELL_SEEN: AtomicU64 = AtomicU64::new(0);
+/// A badged copy of the adder's endpoint exported as `temp@N`, to be revoked.
+static TEMP: AtomicU64 = AtomicU64::new(0);
 static NODE: AtomicU64 = AtomicU64::new(0);
 static NODES: AtomicU64 = AtomicU64::new(0);
 
@@ -153,6 +158,18 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
         badge,
     )?;
     BELL.store(bell, SeqCst);
+    let temp = env.slots.alloc()?;
+    cnode::mint(
+        ROOT_CNODE,
+        temp,
+        64,
+        ROOT_CNODE,
+        adder,
+        64,
+        CapRights::ALL,
+        0x7e3b_0000 | me,
+    )?;
+    TEMP.store(temp, SeqCst);
     BELL_EXPORT.store(bell_export, SeqCst);
     let t = env.create_thread(ring_bell, 0, 100, 0)?;
     tcb::resume(t.tcb)?;
@@ -178,6 +195,8 @@ extern "C" fn serve_adder(_: u64) {
     let _ = names::register(&Name::numbered("relay@", NODE.load(SeqCst)), relay);
     let bell = BELL_EXPORT.load(SeqCst);
     let _ = names::register(&Name::numbered("bell@", NODE.load(SeqCst)), bell);
+    let temp = TEMP.load(SeqCst);
+    let _ = names::register(&Name::numbered("temp@", NODE.load(SeqCst)), temp);
     let (mut got, mut badge) = libsel4::recv(ep);
     loop {
         let answer = if got.label() == ADD && got.length() >= 2 {
@@ -258,6 +277,10 @@ extern "C" fn serve_relay(_: u64) {
                     info(RELAY_FAILED, 1)
                 }
             }
+        } else if got.label() == REVOKE_TEMP {
+            // Revoking the cap deletes what was derived from it: the service's export.
+            let revoked = cnode::revoke(ROOT_CNODE, TEMP.load(SeqCst), 64).is_ok();
+            info(u64::from(!revoked), 0)
         } else if got.label() == RELAY_FORGET {
             RELAY_KEPT_FOR.store(0, SeqCst);
             info(0, 0)

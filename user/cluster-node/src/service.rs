@@ -32,7 +32,7 @@ use crate::device::Devices;
 use crate::names::{LOOKUP, LOOKUP_SIGNAL, NAME_BADGE, NAME_WORDS, REGISTER, RESTRICT, UNREGISTER};
 use crate::print::{Part::*, line};
 use crate::signals::{SIGNAL_BADGE, SignalTable};
-use crate::transfer::{self, CAP_CARRIED, CAP_WORDS, ProxyTable, RIGHTS_ALL};
+use crate::transfer::{self, CAP_CARRIED, CAP_WORDS, ProxyTable, RIGHTS_ALL, TABLE};
 use crate::workers::{Pool, WORKER_BADGE};
 use libsel4::{CPtr, CapRights, MessageInfo, cnode, irq};
 use sel4rt::{Env, ROOT_CNODE};
@@ -105,6 +105,9 @@ struct Slots {
     receive: CPtr,
     /// The proxies this service made (lookups, arriving caps).
     table: ProxyTable,
+    /// The proxy badge each outstanding call went through (to revoke it on
+    /// `ERROR_REVOKED`).
+    badge: [u64; SLOTS],
     /// The remote notifications its programs hold signal proxies for.
     signal_table: SignalTable,
 }
@@ -116,7 +119,8 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
         generation: [0; SLOTS],
         lookup: [false; SLOTS],
         receive: env.slots.alloc().unwrap_or(0),
-        table: ProxyTable::new(),
+        table: ProxyTable::new(env.slots.alloc_range(2 * TABLE).unwrap_or(0)),
+        badge: [0; SLOTS],
         signal: [false; SLOTS],
         signal_table: SignalTable::new(),
     };
@@ -138,8 +142,13 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
             }
         } else if badge & WORKER_BADGE != 0 {
             let worker = (badge & !WORKER_BADGE) as usize;
-            if let Some((node, call_id, label, n)) = pool.ready(worker, &mut mrs) {
-                transmit_answer(s, node, call_id, label, &mrs[..n]);
+            if let Some((node, call_id, label, n, revoked)) = pool.ready(worker, &mut mrs) {
+                if revoked {
+                    // The service's own error, not a server's label.
+                    s.dev.transmit([MSG_REPLY, node, call_id, 0, label, 0], &[]);
+                } else {
+                    transmit_answer(s, node, call_id, label, &mrs[..n]);
+                }
             }
         } else if badge & NAME_BADGE != 0 {
             name_call(s, env, &mut slots, info, &mut mrs);
@@ -228,6 +237,7 @@ fn client_call(
     slots.busy[i] = true;
     slots.generation[i] += 1;
     slots.lookup[i] = false;
+    slots.badge[i] = badge;
     let call_id = slots.generation[i] << 8 | i as u64;
     s.dev.transmit(
         [MSG_CALL, node, call_id, object, label, n as u64],
@@ -249,7 +259,7 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
         let badge = libsel4::ipc::get_badge(0);
         let keep = libsel4::ipc::get_mr(0);
         let made = (unwrapped && n == 1)
-            .then(|| transfer::restrict(&slots.table, badge, keep, s.endpoint, s.scratch_slot))
+            .then(|| transfer::restrict(&mut slots.table, badge, keep, s.endpoint, s.scratch_slot))
             .unwrap_or(Err(ERROR_BAD_MESSAGE));
         if let Err(code) = made {
             return reply_error(code);
@@ -297,6 +307,7 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
     slots.generation[i] += 1;
     slots.lookup[i] = kind == MSG_LOOKUP;
     slots.signal[i] = info.label() == LOOKUP_SIGNAL;
+    slots.badge[i] = 0;
     let call_id = slots.generation[i] << 8 | i as u64;
     let header = [kind, s.me, call_id, object, mrs[0], n as u64 - 1];
     s.dev.transmit(header, &mrs[1..n]);
@@ -400,6 +411,11 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
     libsel4::send(slot, info);
     let _ = cnode::delete(ROOT_CNODE, slot, 64);
     let _ = cnode::delete(ROOT_CNODE, s.scratch_slot, 64);
+    if h[MSG_KIND] == MSG_REPLY && label == REMOTE_ERROR_LABEL | ERROR_REVOKED {
+        // The exporter revoked the object (only its service answers this label: a
+        // server's is refused there): every local copy of the proxy goes too.
+        slots.table.revoke(slots.badge[i]);
+    }
 }
 
 /// Makes in the scratch slot the cap a lookup answered with `[node, object,
@@ -410,27 +426,23 @@ fn lookup_cap(s: &Service, table: &mut ProxyTable, answer: &[u64]) -> Result<(),
     let &[node, object, incarnation, ..] = answer else {
         return Err(ERROR_BAD_MESSAGE);
     };
-    let mut rights = CapRights::new(true, false, false, true);
-    let (source, badge) = if node == s.me {
-        (Pool::object_cap(object).ok_or(ERROR_NO_SUCH_OBJECT)?, 0)
+    let rights = CapRights::new(true, false, false, true);
+    let source = if node == s.me {
+        Pool::object_cap(object).ok_or(ERROR_NO_SUCH_OBJECT)?
     } else if object < 1 << OBJECT_LIFE_SHIFT {
-        // A looked-up proxy may carry caps (Grant); restrict drops that.
-        rights = transfer::proxy_rights(RIGHTS_ALL);
+        // A copy of the badged original (which revocation empties); it may carry caps
+        // (Grant), which restrict drops.
         let life = pinned_life(incarnation);
-        (s.endpoint, table.badge(node, object, life, RIGHTS_ALL)?)
+        let badge = table.badge(node, object, life, RIGHTS_ALL)?;
+        return table.copy(badge, s.endpoint, s.scratch_slot);
     } else {
         return Err(ERROR_NO_SUCH_OBJECT);
     };
     let _ = cnode::delete(ROOT_CNODE, s.scratch_slot, 64);
     let to = s.scratch_slot;
-    let made = if node == s.me {
-        // The exporter's own cap, badge kept (seL4 mints no new badge onto a badged
-        // cap; a copy may drop rights).
-        cnode::copy(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights)
-    } else {
-        cnode::mint(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights, badge)
-    };
-    made.map_err(|_| ERROR_BAD_MESSAGE)
+    // The exporter's own cap, badge kept (seL4 mints no new badge onto a badged cap; a
+    // copy may drop rights).
+    cnode::copy(ROOT_CNODE, to, 64, ROOT_CNODE, source, 64, rights).map_err(|_| ERROR_BAD_MESSAGE)
 }
 
 /// Makes in the scratch slot the cap a lookup of a notification answered with `[node,

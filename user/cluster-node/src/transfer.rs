@@ -15,6 +15,12 @@
 //! A proxy's rights live in its badge (`TABLE_BADGE | rights << 8 | index`) and in
 //! its seL4 rights (Grant only with [`RIGHT_GRANT`]); [`restrict`] makes a proxy with
 //! fewer rights, never more.
+//!
+//! Revocation: the service keeps the **badged original** of every proxy it hands out
+//! (one per entry and rights) and hands out copies of it, so when a call through a
+//! proxy comes back `ERROR_REVOKED` (its exporter revoked or deleted the exported cap)
+//! [`ProxyTable::revoke`] revokes and deletes the original: every local copy, in any
+//! program's CSpace, is emptied, as seL4 does for a revoked cap.
 
 use crate::workers::Pool;
 use libsel4::{CPtr, CapRights, cnode};
@@ -39,22 +45,84 @@ const RIGHTS_SHIFT: u64 = 8;
 pub const TABLE: usize = 64;
 
 /// The proxies this node's service made: (node, object, pinned life); node 0 when free.
-pub struct ProxyTable([(u64, u64, u64); TABLE]);
+/// And where their badged originals are kept.
+pub struct ProxyTable {
+    entries: [(u64, u64, u64); TABLE],
+    /// First of `2 × TABLE` empty root slots: entry i's original with rights r is at
+    /// `originals + 2i + r`.
+    originals: CPtr,
+    /// Which originals were made (bit r of entry i).
+    made: [u8; TABLE],
+}
 
 impl ProxyTable {
-    /// An empty table.
-    pub const fn new() -> ProxyTable {
-        ProxyTable([(0, 0, 0); TABLE])
+    /// An empty table keeping its originals in the `2 × TABLE` root slots from
+    /// `originals`.
+    pub const fn new(originals: CPtr) -> ProxyTable {
+        ProxyTable {
+            entries: [(0, 0, 0); TABLE],
+            originals,
+            made: [0; TABLE],
+        }
+    }
+
+    /// The badged original of the proxy `badge` (minted from `endpoint` the first time):
+    /// what the service copies proxies from.
+    pub fn original(&mut self, badge: u64, endpoint: CPtr) -> Result<CPtr, u64> {
+        let [_, _, _, rights] = self.entry(badge).ok_or(ERROR_BAD_MESSAGE)?;
+        let i = badge as usize & 0xff;
+        let slot = self.originals + 2 * i as u64 + rights;
+        if self.made[i] & (1 << rights) == 0 {
+            let r = proxy_rights(rights);
+            cnode::mint(ROOT_CNODE, slot, 64, ROOT_CNODE, endpoint, 64, r, badge)
+                .map_err(|_| ERROR_BAD_MESSAGE)?;
+            self.made[i] |= 1 << rights;
+        }
+        Ok(slot)
+    }
+
+    /// Makes in `into` (emptied first) a copy of the proxy `badge`'s original.
+    pub fn copy(&mut self, badge: u64, endpoint: CPtr, into: CPtr) -> Result<(), u64> {
+        let original = self.original(badge, endpoint)?;
+        let _ = cnode::delete(ROOT_CNODE, into, 64);
+        cnode::copy(
+            ROOT_CNODE,
+            into,
+            64,
+            ROOT_CNODE,
+            original,
+            64,
+            CapRights::ALL,
+        )
+        .map_err(|_| ERROR_BAD_MESSAGE)
+    }
+
+    /// The object the proxy `badge` names is revoked at its node: empties every copy
+    /// of its originals (seL4's revoke), deletes them and frees the entry.
+    pub fn revoke(&mut self, badge: u64) {
+        let i = badge as usize & 0xff;
+        if badge & TABLE_BADGE == 0 || i >= TABLE {
+            return;
+        }
+        for rights in 0..2 {
+            if self.made[i] & (1 << rights) != 0 {
+                let slot = self.originals + 2 * i as u64 + rights;
+                let _ = cnode::revoke(ROOT_CNODE, slot, 64);
+                let _ = cnode::delete(ROOT_CNODE, slot, 64);
+            }
+        }
+        self.made[i] = 0;
+        self.entries[i] = (0, 0, 0);
     }
 
     /// The badge of a proxy for `object` on `node` in its life `life` with `rights`
     /// (an entry found or made), or `ERROR_BUSY` when the table is full.
     pub fn badge(&mut self, node: u64, object: u64, life: u64, rights: u64) -> Result<u64, u64> {
         let entry = (node, object, life);
-        let i = (self.0.iter().position(|&e| e == entry))
-            .or_else(|| self.0.iter().position(|&(n, _, _)| n == 0))
+        let i = (self.entries.iter().position(|&e| e == entry))
+            .or_else(|| self.entries.iter().position(|&(n, _, _)| n == 0))
             .ok_or(ERROR_BUSY)?;
-        self.0[i] = entry;
+        self.entries[i] = entry;
         Ok(TABLE_BADGE | (rights & RIGHTS_ALL) << RIGHTS_SHIFT | i as u64)
     }
 
@@ -63,7 +131,7 @@ impl ProxyTable {
         if badge & TABLE_BADGE == 0 {
             return None;
         }
-        let (node, object, life) = *self.0.get(badge as usize & 0xff)?;
+        let (node, object, life) = *self.entries.get(badge as usize & 0xff)?;
         let rights = (badge >> RIGHTS_SHIFT) & RIGHTS_ALL;
         (node != 0).then_some([node, object, life, rights])
     }
@@ -132,8 +200,7 @@ pub fn make(
             return Err(ERROR_BAD_MESSAGE);
         }
         let badge = table.badge(node, object, pinned, rights)?;
-        let r = proxy_rights(rights);
-        cnode::mint(ROOT_CNODE, into, 64, ROOT_CNODE, endpoint, 64, r, badge)
+        return table.copy(badge, endpoint, into);
     };
     made.map_err(|_| ERROR_BAD_MESSAGE)
 }
@@ -141,7 +208,7 @@ pub fn make(
 /// A proxy with the rights of the proxy `badge` that are also in `keep`, minted from
 /// `endpoint` into `into` (never more rights than it had).
 pub fn restrict(
-    table: &ProxyTable,
+    table: &mut ProxyTable,
     badge: u64,
     keep: u64,
     endpoint: CPtr,
@@ -150,8 +217,5 @@ pub fn restrict(
     let [_, _, _, rights] = table.entry(badge).ok_or(ERROR_BAD_MESSAGE)?;
     let rights = rights & keep;
     let badge = badge & !(RIGHTS_ALL << RIGHTS_SHIFT) | rights << RIGHTS_SHIFT;
-    let _ = cnode::delete(ROOT_CNODE, into, 64);
-    let r = proxy_rights(rights);
-    cnode::mint(ROOT_CNODE, into, 64, ROOT_CNODE, endpoint, 64, r, badge)
-        .map_err(|_| ERROR_BAD_MESSAGE)
+    table.copy(badge, endpoint, into)
 }

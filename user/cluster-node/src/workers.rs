@@ -19,8 +19,17 @@ use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use libsel4::{CPtr, CapRights, Error, MessageInfo, cnode, tcb};
 use sel4rt::{Env, ROOT_CNODE};
 use selvm_abi::vm::network::{
-    MSG_KIND, MSG_LABEL, MSG_LENGTH, MSG_MAX_MRS, MSG_MRS, MSG_OBJECT, MSG_SEND,
+    ERROR_REVOKED, MSG_KIND, MSG_LABEL, MSG_LENGTH, MSG_MAX_MRS, MSG_MRS, MSG_OBJECT, MSG_SEND,
+    REMOTE_ERROR_LABEL,
 };
+
+/// Whether root slot `cap` holds a cap: a copy into the empty `probe` slot succeeds
+/// (then deleted) or fails with FailedLookup for an empty source.
+fn holds_cap(probe: CPtr, cap: CPtr) -> bool {
+    let copied = cnode::copy(ROOT_CNODE, probe, 64, ROOT_CNODE, cap, 64, CapRights::ALL);
+    let _ = cnode::delete(ROOT_CNODE, probe, 64);
+    copied != Err(Error::FailedLookup)
+}
 
 /// Most worker threads a node makes (the pool's bound; it was a fixed 8).
 pub const MAX_WORKERS: usize = 64;
@@ -41,6 +50,11 @@ static WORKER_CAPS: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
 /// The root slot of a cap that came with a worker's job (0: none), by worker; the
 /// worker gives it with the call and then deletes it.
 static JOB_CAPS: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
+/// Each worker's empty root slot for probing its object's cap before using it.
+static PROBES: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
+/// Set by a worker whose job's object cap was gone (revoked or deleted by its
+/// exporter): the job is answered `ERROR_REVOKED`.
+static REVOKED: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
 /// Most objects a node exports: its fixed ones and those registered by name.
 pub const MAX_OBJECTS: usize = 16;
 /// The local objects callable from other nodes, by object number - 1.
@@ -139,12 +153,14 @@ impl Pool {
 
     /// A worker's Call arrived (badge `WORKER_BADGE | i`): saves its reply cap; returns
     /// the finished job's caller and answer (label, registers into `out`), if it had
-    /// one. A worker made for a job gets that job at once.
+    /// one, and whether its object's cap was gone (revoked: the label is then
+    /// `REMOTE_ERROR_LABEL | ERROR_REVOKED`, the service's, not a server's). A worker
+    /// made for a job gets that job at once.
     pub fn ready(
         &mut self,
         i: usize,
         out: &mut [u64; MSG_MAX_MRS],
-    ) -> Option<(u64, u64, u64, usize)> {
+    ) -> Option<(u64, u64, u64, usize, bool)> {
         if i >= self.made
             || cnode::save_caller(ROOT_CNODE, self.reply_slots + i as u64, 64).is_err()
         {
@@ -163,7 +179,12 @@ impl Pool {
                 for (o, w) in out.iter_mut().zip(&JOBS[i][MSG_MRS..MSG_MRS + n]) {
                     *o = w.load(SeqCst);
                 }
-                Some((node, call_id, JOBS[i][MSG_LABEL].load(SeqCst), n))
+                let revoked = REVOKED[i].swap(0, SeqCst) != 0;
+                let label = match revoked {
+                    false => JOBS[i][MSG_LABEL].load(SeqCst),
+                    true => REMOTE_ERROR_LABEL | ERROR_REVOKED,
+                };
+                Some((node, call_id, label, n, revoked))
             }
             _ => None,
         };
@@ -197,6 +218,7 @@ impl Pool {
             WORKER_BADGE | i as u64,
         )?;
         WORKER_CAPS[i].store(cap, SeqCst);
+        PROBES[i].store(env.slots.alloc()?, SeqCst);
         let t = env.create_thread(work, i as u64, 150, 0)?;
         tcb::resume(t.tcb)?;
         self.made += 1;
@@ -215,11 +237,25 @@ extern "C" fn work(i: u64) {
         let object = job[MSG_OBJECT].load(SeqCst);
         let cap = OBJECTS[(object as usize).saturating_sub(1).min(OBJECTS.len() - 1)].load(SeqCst);
         let n = (job[MSG_LENGTH].load(SeqCst) as usize).min(MSG_MAX_MRS);
+        let label = job[MSG_LABEL].load(SeqCst) & ((1 << 52) - 1);
+        let carried = JOB_CAPS[i].swap(0, SeqCst);
+        // (Before the registers are written: the probe's invocations use them.)
+        if !holds_cap(PROBES[i].load(SeqCst), cap) {
+            // Revoked or deleted by the exporter: nothing to call (a Call on an empty
+            // slot would fault this worker).
+            if carried != 0 {
+                let _ = cnode::delete(ROOT_CNODE, carried, 64);
+            }
+            if job[MSG_KIND].load(SeqCst) != MSG_SEND {
+                REVOKED[i].store(1, SeqCst); // (a Send is dropped: nobody to tell)
+            }
+            job[MSG_LENGTH].store(0, SeqCst);
+            job[0].store(0, SeqCst);
+            continue;
+        }
         for j in 0..n {
             libsel4::ipc::set_mr(j, job[MSG_MRS + j].load(SeqCst));
         }
-        let label = job[MSG_LABEL].load(SeqCst) & ((1 << 52) - 1);
-        let carried = JOB_CAPS[i].swap(0, SeqCst);
         if carried != 0 {
             libsel4::ipc::set_cap(0, carried);
         }
