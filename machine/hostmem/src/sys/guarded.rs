@@ -1,9 +1,12 @@
-//! The guarded accesses and the fault handler: x86_64 leaf routines (no stack frame,
-//! no calls) whose one memory instruction, when it faults, the SIGSEGV/SIGBUS handler
-//! resumes at `selvm_hostmem_fixup`, which returns "faulted" to the Rust caller. The
-//! handler only rewrites the instruction pointer of a fault at one of those
-//! instructions; any other fault goes to the handler that was installed before
-//! (Rust's stack-overflow report, or the default action).
+//! The guarded accesses and the fault handler. Loads and stores of 1, 2, 4 and 8 bytes
+//! are inline `asm!`, one instruction each, recorded with the instruction after it in
+//! a table (section `selvm_hostmem_extable`, as the Linux kernel's exception table);
+//! the one-byte probes, copy and fill are x86_64 leaf routines (no stack frame, no
+//! calls) whose one memory instruction is at a known label. A SIGSEGV/SIGBUS at a
+//! table entry resumes after it with rdx = 1; at a routine's label, at
+//! `selvm_hostmem_fixup`, which returns "faulted" to the Rust caller. The handler
+//! rewrites only those faults' registers; any other fault goes to the handler that was
+//! installed before (Rust's stack-overflow report, or the default action).
 
 use std::ffi::c_void;
 use std::sync::{Once, OnceLock};
@@ -27,52 +30,6 @@ std::arch::global_asm!(
     "xor edx, edx",
     "selvm_hostmem_load1_at:",
     "movzx eax, byte ptr [rdi]",
-    "ret",
-    ".globl selvm_hostmem_load2, selvm_hostmem_load2_at",
-    "selvm_hostmem_load2:",
-    "xor edx, edx",
-    "selvm_hostmem_load2_at:",
-    "movzx eax, word ptr [rdi]",
-    "ret",
-    ".globl selvm_hostmem_load4, selvm_hostmem_load4_at",
-    "selvm_hostmem_load4:",
-    "xor edx, edx",
-    "selvm_hostmem_load4_at:",
-    "mov eax, dword ptr [rdi]",
-    "ret",
-    ".globl selvm_hostmem_load8, selvm_hostmem_load8_at",
-    "selvm_hostmem_load8:",
-    "xor edx, edx",
-    "selvm_hostmem_load8_at:",
-    "mov rax, qword ptr [rdi]",
-    "ret",
-    ".globl selvm_hostmem_store1, selvm_hostmem_store1_at",
-    "selvm_hostmem_store1:",
-    "xor eax, eax",
-    "xor edx, edx",
-    "selvm_hostmem_store1_at:",
-    "mov byte ptr [rdi], sil",
-    "ret",
-    ".globl selvm_hostmem_store2, selvm_hostmem_store2_at",
-    "selvm_hostmem_store2:",
-    "xor eax, eax",
-    "xor edx, edx",
-    "selvm_hostmem_store2_at:",
-    "mov word ptr [rdi], si",
-    "ret",
-    ".globl selvm_hostmem_store4, selvm_hostmem_store4_at",
-    "selvm_hostmem_store4:",
-    "xor eax, eax",
-    "xor edx, edx",
-    "selvm_hostmem_store4_at:",
-    "mov dword ptr [rdi], esi",
-    "ret",
-    ".globl selvm_hostmem_store8, selvm_hostmem_store8_at",
-    "selvm_hostmem_store8:",
-    "xor eax, eax",
-    "xor edx, edx",
-    "selvm_hostmem_store8_at:",
-    "mov qword ptr [rdi], rsi",
     "ret",
     // A store that changes nothing (atomically, so even memory another thread
     // writes keeps its value): faults where a store would.
@@ -102,6 +59,12 @@ std::arch::global_asm!(
     "rep stosb",
     "xor eax, eax",
     "ret",
+    // The table of inline guarded accesses starts with one unused entry, so the
+    // section (and its start and stop symbols) exists in every link.
+    ".pushsection selvm_hostmem_extable,\"awR\"",
+    ".balign 8",
+    ".quad 0, 0",
+    ".popsection",
     ".globl selvm_hostmem_fixup",
     "selvm_hostmem_fixup:",
     "xor eax, eax",
@@ -113,41 +76,119 @@ std::arch::global_asm!(
 // with the signatures their code implements (System V ABI).
 unsafe extern "C" {
     pub(super) fn selvm_hostmem_load1(at: *const u8) -> Guarded;
-    pub(super) fn selvm_hostmem_load2(at: *const u8) -> Guarded;
-    pub(super) fn selvm_hostmem_load4(at: *const u8) -> Guarded;
-    pub(super) fn selvm_hostmem_load8(at: *const u8) -> Guarded;
-    pub(super) fn selvm_hostmem_store1(at: *mut u8, value: u64) -> Guarded;
-    pub(super) fn selvm_hostmem_store2(at: *mut u8, value: u64) -> Guarded;
-    pub(super) fn selvm_hostmem_store4(at: *mut u8, value: u64) -> Guarded;
-    pub(super) fn selvm_hostmem_store8(at: *mut u8, value: u64) -> Guarded;
     pub(super) fn selvm_hostmem_probe_write(at: *mut u8) -> Guarded;
     pub(super) fn selvm_hostmem_copy(dst: *mut u8, src: *const u8, len: usize) -> Guarded;
     pub(super) fn selvm_hostmem_fill(dst: *mut u8, byte: u64, len: usize) -> Guarded;
     static selvm_hostmem_load1_at: u8;
-    static selvm_hostmem_load2_at: u8;
-    static selvm_hostmem_load4_at: u8;
-    static selvm_hostmem_load8_at: u8;
-    static selvm_hostmem_store1_at: u8;
-    static selvm_hostmem_store2_at: u8;
-    static selvm_hostmem_store4_at: u8;
-    static selvm_hostmem_store8_at: u8;
     static selvm_hostmem_probe_write_at: u8;
     static selvm_hostmem_copy_at: u8;
     static selvm_hostmem_fill_at: u8;
     static selvm_hostmem_fixup: u8;
+    static __start_selvm_hostmem_extable: Fixup;
+    static __stop_selvm_hostmem_extable: Fixup;
+}
+
+/// An entry of the table the inline guarded accesses add to (section
+/// `selvm_hostmem_extable`): the access instruction and the instruction after it.
+#[repr(C)]
+struct Fixup {
+    site: usize,
+    resume: usize,
+}
+
+/// Where an inline guarded access at `rip` resumes after a fault, if `rip` is one.
+fn inline_resume(rip: usize) -> Option<usize> {
+    let start = &raw const __start_selvm_hostmem_extable;
+    let stop = &raw const __stop_selvm_hostmem_extable;
+    let len = (stop as usize - start as usize) / core::mem::size_of::<Fixup>();
+    // SAFETY: the linker defines the two symbols around the section, which holds only
+    // `Fixup` entries (8-aligned pairs of addresses) written by `global_asm!` and
+    // `inline_load`/`inline_store`; it is never written at run time.
+    let table = unsafe { core::slice::from_raw_parts(start, len) };
+    table
+        .iter()
+        .find(|f| f.site == rip && rip != 0)
+        .map(|f| f.resume)
+}
+
+/// A guarded load of `N` (1, 2, 4 or 8) bytes at `at`, inlined: the access is
+/// recorded in the table, and the handler resumes a fault after it with rdx = 1.
+///
+/// # Safety
+/// `at .. at + N` must lie inside a reservation that no Rust reference points into.
+#[inline(always)]
+pub(super) unsafe fn inline_load<const N: usize>(at: *const u8) -> Guarded {
+    let (value, fault): (u64, u64);
+    macro_rules! load {
+        ($instr:literal) => {
+            // SAFETY: the caller's contract; a fault at label 2 resumes at label 3
+            // with rdx = 1 (`on_fault`), no Rust frame in between.
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    $instr,
+                    "3:",
+                    ".pushsection selvm_hostmem_extable,\"awR\"",
+                    ".balign 8",
+                    ".quad 2b, 3b",
+                    ".popsection",
+                    at = in(reg) at,
+                    out("rax") value,
+                    inout("rdx") 0u64 => fault,
+                    options(nostack, preserves_flags, readonly)
+                )
+            }
+        };
+    }
+    match N {
+        1 => load!("movzx eax, byte ptr [{at}]"),
+        2 => load!("movzx eax, word ptr [{at}]"),
+        4 => load!("mov eax, dword ptr [{at}]"),
+        _ => load!("mov rax, qword ptr [{at}]"),
+    }
+    Guarded { value, fault }
+}
+
+/// A guarded store of the low `N` (1, 2, 4 or 8) bytes of `value` at `at`, inlined.
+///
+/// # Safety
+/// As for [`inline_load`].
+#[inline(always)]
+pub(super) unsafe fn inline_store<const N: usize>(at: *mut u8, value: u64) -> Guarded {
+    let fault: u64;
+    macro_rules! store {
+        ($instr:literal) => {
+            // SAFETY: as in `inline_load`.
+            unsafe {
+                core::arch::asm!(
+                    "2:",
+                    $instr,
+                    "3:",
+                    ".pushsection selvm_hostmem_extable,\"awR\"",
+                    ".balign 8",
+                    ".quad 2b, 3b",
+                    ".popsection",
+                    at = in(reg) at,
+                    in("rsi") value,
+                    inout("rdx") 0u64 => fault,
+                    options(nostack, preserves_flags)
+                )
+            }
+        };
+    }
+    match N {
+        1 => store!("mov byte ptr [{at}], sil"),
+        2 => store!("mov word ptr [{at}], si"),
+        4 => store!("mov dword ptr [{at}], esi"),
+        _ => store!("mov qword ptr [{at}], rsi"),
+    }
+    Guarded { value: 0, fault }
 }
 
 /// The addresses of the guarded instructions (the only faults the handler resumes).
-fn guarded_sites() -> [usize; 11] {
+fn guarded_sites() -> [usize; 4] {
     [
         (&raw const selvm_hostmem_load1_at) as usize,
-        (&raw const selvm_hostmem_load2_at) as usize,
-        (&raw const selvm_hostmem_load4_at) as usize,
-        (&raw const selvm_hostmem_load8_at) as usize,
-        (&raw const selvm_hostmem_store1_at) as usize,
-        (&raw const selvm_hostmem_store2_at) as usize,
-        (&raw const selvm_hostmem_store4_at) as usize,
-        (&raw const selvm_hostmem_store8_at) as usize,
         (&raw const selvm_hostmem_probe_write_at) as usize,
         (&raw const selvm_hostmem_copy_at) as usize,
         (&raw const selvm_hostmem_fill_at) as usize,
@@ -169,6 +210,11 @@ extern "C" fn on_fault(signal: libc::c_int, info: *mut libc::siginfo_t, context:
     if guarded_sites().contains(&rip) {
         uc.uc_mcontext.gregs[libc::REG_RIP as usize] =
             (&raw const selvm_hostmem_fixup) as usize as i64;
+        return;
+    }
+    if let Some(resume) = inline_resume(rip) {
+        uc.uc_mcontext.gregs[libc::REG_RDX as usize] = 1;
+        uc.uc_mcontext.gregs[libc::REG_RIP as usize] = resume as i64;
         return;
     }
     let slot = usize::from(signal == libc::SIGBUS);

@@ -6,9 +6,8 @@
 mod guarded;
 
 use guarded::{
-    install_handler, selvm_hostmem_copy, selvm_hostmem_fill, selvm_hostmem_load1,
-    selvm_hostmem_load2, selvm_hostmem_load4, selvm_hostmem_load8, selvm_hostmem_probe_write,
-    selvm_hostmem_store1, selvm_hostmem_store2, selvm_hostmem_store4, selvm_hostmem_store8,
+    inline_load, inline_store, install_handler, selvm_hostmem_copy, selvm_hostmem_fill,
+    selvm_hostmem_load1, selvm_hostmem_probe_write,
 };
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -221,10 +220,7 @@ impl Region {
         // it or report a fault (the handler resumes them), and write only `out`.
         let r = unsafe {
             match N {
-                1 => selvm_hostmem_load1(at),
-                2 => selvm_hostmem_load2(at),
-                4 => selvm_hostmem_load4(at),
-                8 => selvm_hostmem_load8(at),
+                1 | 2 | 4 | 8 => inline_load::<N>(at),
                 _ => selvm_hostmem_copy(out.as_mut_ptr(), at, N),
             }
         };
@@ -255,10 +251,7 @@ impl Region {
         // report a fault, and read only `bytes`.
         let r = unsafe {
             match N {
-                1 => selvm_hostmem_store1(at, value),
-                2 => selvm_hostmem_store2(at, value),
-                4 => selvm_hostmem_store4(at, value),
-                8 => selvm_hostmem_store8(at, value),
+                1 | 2 | 4 | 8 => inline_store::<N>(at, value),
                 _ => selvm_hostmem_copy(at, bytes.as_ptr(), N),
             }
         };
