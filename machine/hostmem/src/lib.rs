@@ -64,7 +64,10 @@ mod tests {
         assert!(!region.store::<2>(3 * PAGE, [1, 2]), "read-only");
         assert!(!region.store::<8>(3 * PAGE, [1; 8]), "read-only");
         assert_eq!(region.load::<4>(2 * PAGE), None, "unmapped");
-        assert_eq!(region.load::<4>(3 * PAGE + 4), Some([0x44, 0x33, 0x22, 0x11]));
+        assert_eq!(
+            region.load::<4>(3 * PAGE + 4),
+            Some([0x44, 0x33, 0x22, 0x11])
+        );
         assert_eq!(ram[512], 0x1122_3344_5566_7788, "no store went through");
         assert!(!region.probe(3 * PAGE, true));
         assert!(region.probe(3 * PAGE, false));
