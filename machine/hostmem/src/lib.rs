@@ -102,4 +102,36 @@ mod tests {
         assert_eq!(b.load::<1>(2 * PAGE + 5), Some([9]));
         assert_eq!(ram[0], 9 << 40);
     }
+
+    /// The child's side of the next test: a region (so the handler is installed),
+    /// then a recursion that overflows the stack.
+    fn overflow() -> u64 {
+        fn deep(n: u64) -> u64 {
+            let frame = std::hint::black_box([n; 64]);
+            if n == u64::MAX {
+                return 0;
+            }
+            deep(n + 1) + frame[1]
+        }
+        let _region = Region::reserve(PAGE).unwrap();
+        deep(0)
+    }
+
+    #[test]
+    fn other_faults_still_reach_rusts_stack_overflow_report() {
+        const CHILD: &str = "SELVM_HOSTMEM_OVERFLOW_CHILD";
+        if std::env::var_os(CHILD).is_some() {
+            std::hint::black_box(overflow());
+            return;
+        }
+        let name = "tests::other_faults_still_reach_rusts_stack_overflow_report";
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", name, "--nocapture"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "the child survived: {stderr}");
+        assert!(stderr.contains("overflowed its stack"), "{stderr}");
+    }
 }
