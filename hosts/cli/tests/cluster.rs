@@ -26,9 +26,10 @@ use std::time::{Duration, Instant};
 
 const SELVM: &str = env!("CARGO_BIN_EXE_selvm");
 
+/// A folder for this test process under Cargo's scratch folder for tests (target/tmp).
 fn temp_dir(name: &str) -> PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("selvm-cluster-test-{}-{name}", std::process::id()));
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-cluster-test-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -471,18 +472,19 @@ fn killed_node(shm: bool) {
 
 /// Node 1 played by this test's own transport, node 2 a real `selvm node` process.
 fn start_node_2(config: &std::path::Path) -> Running {
-    start_node_2_with(config, &[])
+    start_node(config, "2", &[])
 }
 
-/// The same, with `env` set for node 2.
-fn start_node_2_with(config: &std::path::Path, env: &[(&str, &std::ffi::OsStr)]) -> Running {
+/// `selvm node --config CONFIG --id ID` running the cluster program (60 s at most),
+/// with `env` set in its environment.
+fn start_node(config: &std::path::Path, id: &str, env: &[(&str, &std::ffi::OsStr)]) -> Running {
     let program = cluster_node();
     let args = [
         "node".as_ref(),
         "--config".as_ref(),
         config.as_os_str(),
         "--id".as_ref(),
-        "2".as_ref(),
+        id.as_ref(),
         "--timeout".as_ref(),
         "60".as_ref(),
         program.as_os_str(),
@@ -632,7 +634,7 @@ fn faults_injected_into_a_running_node_partition_delay_and_heal_its_link() {
     let faults = dir.join("faults");
     std::fs::write(&faults, "cut 1 2\n").unwrap();
     let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
-    let mut node2 = start_node_2_with(&path, &[("SELVM_CLUSTER_FAULTS", faults.as_os_str())]);
+    let mut node2 = start_node(&path, "2", &[("SELVM_CLUSTER_FAULTS", faults.as_os_str())]);
     node2.until("faults: link 1-2 cut", Duration::from_secs(10));
     // Cut: node 2 drops every frame from and to node 1, so it never comes up here.
     let end = Instant::now() + Duration::from_secs(3);
@@ -669,20 +671,7 @@ fn running_nodes_directories_converge_across_a_cut_link_and_after_it_heals() {
     // Node 1 is this test's transport (cut from node 3 as well); 2 and 3 run the program.
     let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
     node1.set_faults(Faults::parse("cut 1 3").unwrap());
-    let node = |id: &str, env: &[(&str, &std::ffi::OsStr)]| {
-        let program = cluster_node();
-        let args = [
-            "node".as_ref(),
-            "--config".as_ref(),
-            path.as_os_str(),
-            "--id".as_ref(),
-            id.as_ref(),
-            "--timeout".as_ref(),
-            "60".as_ref(),
-            program.as_os_str(),
-        ];
-        Running::start_with(&args, env)
-    };
+    let node = |id: &str, env: &[(&str, &std::ffi::OsStr)]| start_node(&path, id, env);
     let mut node2 = node("2", &[]);
     let mut node3 = node("3", &[("SELVM_CLUSTER_FAULTS", faults.as_os_str())]);
     node3.until("faults: link 1-3 cut", Duration::from_secs(10));

@@ -43,20 +43,7 @@ fn a_proxy_kept_across_its_exporters_restart_fails_stale_and_a_fresh_lookup_work
     let path = temp_dir("stale").join("cluster.toml");
     std::fs::write(&path, c.to_toml()).unwrap();
     let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
-    let program = cluster_node();
-    let node = |id: &str| {
-        let args = [
-            "node".as_ref(),
-            "--config".as_ref(),
-            path.as_os_str(),
-            "--id".as_ref(),
-            id.as_ref(),
-            "--timeout".as_ref(),
-            "60".as_ref(),
-            program.as_os_str(),
-        ];
-        Running::start(&args)
-    };
+    let node = |id: &str| start_node(&path, id, &[]);
     let (mut node2, mut node3) = (node("2"), node("3"));
     assert_eq!(add_on(&mut node1, 3, 1, 40, 3), [43, 3]);
     // The exporter's badge reaches the served object as seL4 delivers it: node 3's
@@ -165,20 +152,7 @@ fn a_cap_sent_across_nodes_arrives_as_a_proxy_and_comes_home_as_the_original() {
     let path = temp_dir("caps").join("cluster.toml");
     std::fs::write(&path, c.to_toml()).unwrap();
     let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
-    let program = cluster_node();
-    let node = |id: &str| {
-        let args = [
-            "node".as_ref(),
-            "--config".as_ref(),
-            path.as_os_str(),
-            "--id".as_ref(),
-            id.as_ref(),
-            "--timeout".as_ref(),
-            "60".as_ref(),
-            program.as_os_str(),
-        ];
-        Running::start(&args)
-    };
+    let node = |id: &str| start_node(&path, id, &[]);
     let (mut node2, mut node3) = (node("2"), node("3"));
     // The nodes' lives, as the directory gives them with their adders' names.
     let end = Instant::now() + Duration::from_secs(10);

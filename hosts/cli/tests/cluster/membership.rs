@@ -24,20 +24,7 @@ fn a_node_not_in_the_configuration_joins_a_running_cluster_is_called_and_its_dea
     std::fs::write(&path, c.to_toml()).unwrap();
     std::fs::write(&joiner_path, joiner.to_toml()).unwrap();
     let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
-    let program = cluster_node();
-    let node = |config: &std::path::Path, id: &str| {
-        let args = [
-            "node".as_ref(),
-            "--config".as_ref(),
-            config.as_os_str(),
-            "--id".as_ref(),
-            id.as_ref(),
-            "--timeout".as_ref(),
-            "60".as_ref(),
-            program.as_os_str(),
-        ];
-        Running::start(&args)
-    };
+    let node = |config: &std::path::Path, id: &str| start_node(config, id, &[]);
     let (node2, node3) = (node(&path, "2"), node(&path, "3"));
     assert_eq!(add_on(&mut node1, 3, 1, 40, 3), [43, 3]);
     assert_eq!(add_on(&mut node1, 2, 2, 40, 2), [42, 2]);
