@@ -24,7 +24,6 @@ mod demo;
 mod device;
 mod kv;
 mod names;
-mod print;
 mod servers;
 mod service;
 mod signals;
@@ -32,7 +31,8 @@ mod transfer;
 mod workers;
 
 use libsel4::{BootInfo, CapRights, Error, cnode, debug_halt_status, irq, tcb};
-use print::{Part::*, line};
+use rt::print;
+use rt::print::{Part::*, line};
 use sel4rt::{Env, ROOT_CNODE, ROOT_TCB, types};
 use selvm_abi::vm::device::IRQ_NETWORK;
 use selvm_abi::vm::network::{NET_ARGUMENT, NET_INCARNATION, NET_NODE, NET_NODES};

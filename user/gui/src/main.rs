@@ -22,12 +22,12 @@ mod devices;
 mod font;
 mod launch;
 mod layout;
-mod print;
 mod server;
 
 use layout::*;
 use libsel4::{BootInfo, CPtr, CapRights, Error, MessageInfo, Word, cnode, ipc, irq, tcb};
-use print::{Part::*, line};
+use rt::print;
+use rt::print::{Part::*, line};
 use sel4rt::{Env, ROOT_CNODE, types};
 use selvm_abi::vm::device::{IRQ_INPUT, IRQ_TIMER};
 use selvm_gui_protocol::label::CLIENT_GONE;

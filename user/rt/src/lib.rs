@@ -24,6 +24,7 @@
 
 #![no_std]
 
+pub mod print;
 #[cfg(target_arch = "riscv64")]
 pub mod riscv64;
 

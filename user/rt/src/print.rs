@@ -1,4 +1,6 @@
-//! Console lines through DebugPutChar: text and decimal numbers.
+//! Console lines through DebugPutChar: text and decimal numbers, without `core::fmt`
+//! (for the system programs that print progress lines: the cluster's network service,
+//! the GUI's launcher and clients).
 
 use libsel4::{debug_put_char, debug_put_str};
 
