@@ -776,5 +776,7 @@ fn add_on(t: &mut Transport, node: u64, call_id: u64, a: u64, b: u64) -> Vec<u64
 
 #[path = "cluster/caps.rs"]
 mod caps;
+#[path = "cluster/hostile.rs"]
+mod hostile;
 #[path = "cluster/membership.rs"]
 mod membership;

@@ -483,6 +483,11 @@ fn serve(
     let mut h = *h;
     let mut mrs = mrs;
     let mut cap = None;
+    // Validate before acting: a call to no object makes no cap (a hostile node's
+    // forged descriptors would otherwise fill the proxy table).
+    if h[MSG_LABEL] & CAP_CARRIED != 0 && !Pool::has_object(object) {
+        return refuse(s, &h, ERROR_NO_SUCH_OBJECT);
+    }
     if h[MSG_LABEL] & CAP_CARRIED != 0 {
         let Some(at) = mrs.len().checked_sub(CAP_WORDS) else {
             return refuse(s, &h, ERROR_BAD_MESSAGE);
