@@ -3,8 +3,9 @@
 //! linked by mingw-w64's gcc, into `target/windows`; `--test` runs it under wine and
 //! requires the same output as the Linux build: `selvm demo`, a run of a compute
 //! program, and deterministic screenshots of `user/asm/display.s` and of the GUI system
-//! (`selvm gui`, user/gui) after scripted input sequences (byte-identical PNGs). See
-//! docs/windows.md.
+//! (`selvm gui`, user/gui) after scripted input sequences (byte-identical PNGs); and
+//! `selvm.exe run --window` on Xvfb must show the framebuffer's pixels (the native
+//! window test, hosts/cli/tests/window.rs, run on the exe). See docs/windows.md.
 //!
 //! The target is `x86_64-win7-windows-gnu`, not `x86_64-pc-windows-gnu`: current std for
 //! the latter imports `ProcessPrng` from `bcryptprimitives.dll`, which Debian 12's wine
@@ -194,6 +195,33 @@ pub fn test(exe: &Path) -> Result {
     println!(
         "    windows: selvm.exe gui prints what selvm gui prints; its screenshot is byte-identical ({bytes} bytes)"
     );
+    window(exe, &wine, &prefix)
+}
+
+/// The desktop window under wine: the native window test (Xvfb, `xwd`), run on `exe`,
+/// requires the X screen to show display.s's framebuffer pixels in selvm.exe's window.
+fn window(exe: &Path, wine: &Path, prefix: &Path) -> Result {
+    let test = "the_window_shows_the_framebuffer_under_xvfb";
+    let mut cmd = cargo();
+    cmd.current_dir(crate::root())
+        .args([
+            "test",
+            "-p",
+            "selvm",
+            "--test",
+            "window",
+            "--",
+            "--ignored",
+            "--exact",
+        ])
+        .arg(test)
+        .env("SELVM_WINDOWS_EXE", exe)
+        .env("SELVM_WINE", wine)
+        .env("WINEPREFIX", prefix)
+        .env("WINEDEBUG", "-all")
+        .env("WINEDLLOVERRIDES", "mscoree,mshtml=");
+    process::run(&mut cmd)?;
+    println!("    windows: selvm.exe's window under wine on Xvfb shows the framebuffer's pixels");
     Ok(())
 }
 
