@@ -18,6 +18,7 @@
 #![no_std]
 #![no_main]
 
+mod churn;
 mod client;
 mod crosscaps;
 mod demo;

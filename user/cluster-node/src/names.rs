@@ -37,6 +37,9 @@ pub const RESTRICT: u64 = 4;
 /// Label: look a notification's name up: the answer's cap is a signal proxy
 /// ([`crate::signals`]).
 pub const LOOKUP_SIGNAL: u64 = 5;
+/// Label: release the proxy sent as extra cap 0: every copy of it on this node is
+/// emptied and its node is told ([`crate::transfer`]'s release).
+pub const RELEASE: u64 = 6;
 /// Registers a name takes at most: its length and the packed bytes.
 pub const NAME_WORDS: usize = 1 + NAME_MAX / 8;
 
@@ -175,6 +178,18 @@ pub fn restrict(proxy: CPtr, keep: u64, into: CPtr) -> Result<(), u64> {
     match got.label() {
         0 if got.extra_caps() == 1 => Ok(()),
         0 => Err(REMOTE_ERROR_LABEL | ERROR_BAD_MESSAGE),
+        label => Err(label),
+    }
+}
+
+/// Releases `proxy` (a proxy made by this node's service): every copy of it on this
+/// node is emptied and its node may drop the export. Err(label) when `proxy` was not
+/// such a proxy (an original endpoint, a numbered proxy: nothing to release).
+pub fn release(proxy: CPtr) -> Result<(), u64> {
+    set_cap(0, proxy);
+    let info = MessageInfo::new(RELEASE, 0, 1, 0).unwrap_or_default();
+    match libsel4::call(NAME_CAP.load(SeqCst), info).label() {
+        0 => Ok(()),
         label => Err(label),
     }
 }

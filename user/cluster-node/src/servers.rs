@@ -144,6 +144,7 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
     RELAY_LOOKED_UP.store(env.slots.alloc()?, SeqCst);
     RELAY_KEPT_SLOT.store(env.slots.alloc()?, SeqCst);
     RELAY_RECEIVED.store(env.slots.alloc()?, SeqCst);
+    crate::churn::prepare(env)?;
     let bell = env.retype(types::NOTIFICATION, 0)?;
     let bell_export = env.slots.alloc()?;
     let badge = bell_badge(me);
@@ -227,6 +228,9 @@ extern "C" fn serve_relay(_: u64) {
                 let back = libsel4::call(received, info(ADD, 2));
                 let (r0, r1) = (get_mr(0), get_mr(1));
                 // (An invocation writes the message registers: read them first.)
+                // Released (a proxy's node may drop its export; an original is not
+                // released and is deleted here).
+                let _ = names::release(received);
                 let _ = cnode::delete(ROOT_CNODE, received, 64);
                 if back.label() & REMOTE_ERROR_LABEL != 0 {
                     set_mr(0, back.label() & !REMOTE_ERROR_LABEL);
@@ -271,6 +275,18 @@ extern "C" fn serve_relay(_: u64) {
                     } else {
                         info(back.label(), back.length() as u64)
                     }
+                }
+                Err(label) => {
+                    set_mr(0, label & !REMOTE_ERROR_LABEL);
+                    info(RELAY_FAILED, 1)
+                }
+            }
+        } else if got.label() == crate::churn::CHURN && got.length() >= 2 {
+            let (ep, me) = (ADDER_EP.load(SeqCst), NODE.load(SeqCst));
+            match crate::churn::run(ep, me, target, get_mr(1)) {
+                Ok(right) => {
+                    set_mr(0, right);
+                    info(0, 1)
                 }
                 Err(label) => {
                     set_mr(0, label & !REMOTE_ERROR_LABEL);

@@ -29,7 +29,9 @@
 //! service keeps receiving while local servers work.
 
 use crate::device::Devices;
-use crate::names::{LOOKUP, LOOKUP_SIGNAL, NAME_BADGE, NAME_WORDS, REGISTER, RESTRICT, UNREGISTER};
+use crate::names::{
+    LOOKUP, LOOKUP_SIGNAL, NAME_BADGE, NAME_WORDS, REGISTER, RELEASE, RESTRICT, UNREGISTER,
+};
 use crate::print::{Part::*, line};
 use crate::signals::{SIGNAL_BADGE, SignalTable};
 use crate::transfer::{self, CAP_CARRIED, CAP_WORDS, ProxyTable, RIGHTS_ALL, TABLE};
@@ -47,6 +49,12 @@ pub const STOP: u64 = 1;
 /// Label of a Call to a node's control object: MR0 answers how many workers its pool
 /// has made (the most calls it served at once).
 pub const WORKERS: u64 = 2;
+/// Label of a Send to a node's control object: MR0 an object of its, MR1 its life,
+/// MR2 weight a holder gives back ([`crate::transfer`]'s release).
+pub const RELEASE_OBJECT: u64 = 3;
+/// Label of a Call to a node's control object: answers the objects it exports, its
+/// free root slots and its proxy table entries in use (the churn test's figures).
+pub const USAGE: u64 = 4;
 
 /// The badge of a proxy for `object` on `node`, in whatever life the node is (the
 /// numbered proxies the demo client and relay mint themselves).
@@ -193,7 +201,7 @@ fn client_call(
     }
     if info.extra_caps() == 1 {
         let unwrapped = (info.caps_unwrapped() & 1 != 0).then(|| libsel4::ipc::get_badge(0));
-        let d = transfer::describe(&slots.table, unwrapped, slots.receive, s.me, s.life);
+        let d = transfer::describe(&mut slots.table, unwrapped, slots.receive, s.me, s.life);
         let d = d.and_then(|d| {
             (n + CAP_WORDS <= MSG_MAX_MRS)
                 .then_some(d)
@@ -253,6 +261,30 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
         *m = libsel4::ipc::get_mr(i);
     }
     let received = info.extra_caps() == 1 && info.caps_unwrapped() == 0;
+    if info.label() == RELEASE {
+        // A proxy sent on the name cap is unwrapped by seL4 into its badge.
+        let unwrapped = info.extra_caps() == 1 && info.caps_unwrapped() & 1 != 0;
+        if !unwrapped {
+            if info.extra_caps() > 0 {
+                let _ = cnode::delete(ROOT_CNODE, slots.receive, 64);
+            }
+            return reply_error(ERROR_BAD_MESSAGE);
+        }
+        let badge = libsel4::ipc::get_badge(0);
+        if slots.table.entry(badge).is_some() && slots.table.weight(badge) == 0 {
+            // A named object's proxy holds no weight: nothing to give back, and other
+            // programs' looked-up copies stay (the caller deletes its own).
+            return libsel4::reply(MessageInfo::new(0, 0, 0, 0).unwrap_or_default());
+        }
+        match slots.table.revoke(badge) {
+            Some(given) => {
+                libsel4::reply(MessageInfo::new(0, 0, 0, 0).unwrap_or_default());
+                release(s, given);
+            }
+            None => reply_error(ERROR_BAD_MESSAGE),
+        }
+        return;
+    }
     if info.label() == RESTRICT {
         // A proxy sent on the name cap is unwrapped by seL4 into its badge.
         let unwrapped = info.extra_caps() == 1 && info.caps_unwrapped() & 1 != 0;
@@ -414,7 +446,27 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
     if h[MSG_KIND] == MSG_REPLY && label == REMOTE_ERROR_LABEL | ERROR_REVOKED {
         // The exporter revoked the object (only its service answers this label: a
         // server's is refused there): every local copy of the proxy goes too.
-        slots.table.revoke(slots.badge[i]);
+        if let Some(given) = slots.table.revoke(slots.badge[i]) {
+            release(s, given);
+        }
+    }
+}
+
+/// Tells `[node, object, life, weight]`'s node that this node gives the weight back
+/// (nothing for a named object's entry, which holds none).
+fn release(s: &Service, [node, object, life, weight]: [u64; 4]) {
+    if weight != 0 {
+        let header = [MSG_SEND, node, 0, 0, RELEASE_OBJECT, 3];
+        s.dev.transmit(header, &[object, life, weight]);
+    }
+}
+
+/// `weight` of this node's sent export `object` came back: when none is left out
+/// the export goes and its slot is freed.
+fn give_back(env: &mut Env, object: u64, weight: u64) {
+    if let Some(slot) = Pool::give_back(object, weight) {
+        let _ = cnode::delete(ROOT_CNODE, slot, 64);
+        env.slots.free(slot);
     }
 }
 
@@ -493,8 +545,9 @@ fn serve(
             return refuse(s, &h, ERROR_BAD_MESSAGE);
         };
         let made = transfer::make(table, &mrs[at..], s.me, s.life, s.endpoint, s.transfer_slot);
-        if let Err(code) = made {
-            return refuse(s, &h, code);
+        match made {
+            Ok(home) => give_back(env, object_of(&mrs[at..]), home),
+            Err(code) => return refuse(s, &h, code),
         }
         cap = Some(s.transfer_slot);
         mrs = &mrs[..at];
@@ -507,6 +560,22 @@ fn serve(
             .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 0], &[]);
         line(&[T("stopped by node "), N(node)]);
         return false;
+    }
+    if object == 0 && h[MSG_LABEL] == RELEASE_OBJECT && mrs.len() == 3 {
+        if mrs[1] == s.life {
+            give_back(env, mrs[0], mrs[2]);
+        }
+        return true;
+    }
+    if object == 0 && h[MSG_LABEL] == USAGE {
+        let usage = [
+            Pool::objects_used(),
+            env.slots.available() as u64,
+            table.used(),
+        ];
+        s.dev
+            .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 3], &usage);
+        return true;
     }
     if object == 0 && h[MSG_LABEL] == WORKERS {
         let made = pool.made() as u64;
@@ -525,6 +594,11 @@ fn serve(
         let _ = cnode::delete(ROOT_CNODE, s.transfer_slot, 64);
     }
     refuse(s, h, refused)
+}
+
+/// The object a descriptor names (its second word).
+fn object_of(d: &[u64]) -> u64 {
+    d.get(1).copied().unwrap_or(0)
 }
 
 /// Answers a call from another node with the remote error `code` (a Send is dropped);

@@ -21,6 +21,16 @@
 //! proxy comes back `ERROR_REVOKED` (its exporter revoked or deleted the exported cap)
 //! [`ProxyTable::revoke`] revokes and deletes the original: every local copy, in any
 //! program's CSpace, is emptied, as seL4 does for a revoked cap.
+//!
+//! Release (weighted reference counting, no message when a proxy is passed on): an
+//! endpoint sent is exported with [`FULL_WEIGHT`], all of it in the descriptor; the
+//! entry that receives it holds that weight, and passing the proxy on sends half of
+//! what its entry holds. A program releases a proxy on its name cap
+//! (`names::release`): every copy on its node is emptied (the revoke above) and the
+//! entry's weight goes back to the exporter, as a revoked entry's does; a descriptor
+//! coming home gives its weight back too. When all of it is back the exporter drops
+//! the export and frees its slot. Named objects' proxies hold no weight and are never
+//! released.
 
 use crate::workers::Pool;
 use libsel4::{CPtr, CapRights, cnode};
@@ -30,7 +40,8 @@ use selvm_abi::vm::network::{ERROR_BAD_MESSAGE, ERROR_BUSY, ERROR_NO_SUCH_OBJECT
 /// A label bit: the message's last [`CAP_WORDS`] registers describe a carried cap.
 /// Clients may not set it (their label would forge a descriptor).
 pub const CAP_CARRIED: u64 = 1 << 50;
-/// Registers a carried cap's descriptor takes: node, object, life, rights.
+/// Registers a carried cap's descriptor takes: node, object, life, and rights with
+/// the weight carried (`rights | weight << WEIGHT_SHIFT`).
 pub const CAP_WORDS: usize = 4;
 /// Right: the cap may carry caps (seL4's Grant).
 pub const RIGHT_GRANT: u64 = 1;
@@ -40,6 +51,11 @@ pub const RIGHTS_ALL: u64 = RIGHT_GRANT;
 /// numbered proxy's node and object).
 pub const TABLE_BADGE: u64 = 1 << 37;
 const RIGHTS_SHIFT: u64 = 8;
+/// Where a descriptor's weight starts in its rights word.
+pub const WEIGHT_SHIFT: u64 = 8;
+/// The weight a sent export starts with: a proxy can be passed on 40 times before
+/// its weight (halved each time) is 1, which cannot be passed on (`ERROR_BUSY`).
+pub const FULL_WEIGHT: u64 = 1 << 40;
 /// Entries of the proxy table: distinct (node, object, life) a node holds proxies for
 /// (a lookup or an arriving cap finding it full answers `ERROR_BUSY`).
 pub const TABLE: usize = 64;
@@ -53,6 +69,8 @@ pub struct ProxyTable {
     originals: CPtr,
     /// Which originals were made (bit r of entry i).
     made: [u8; TABLE],
+    /// The weight each entry holds of its export (0: a named object, never released).
+    weight: [u64; TABLE],
 }
 
 impl ProxyTable {
@@ -63,6 +81,7 @@ impl ProxyTable {
             entries: [(0, 0, 0); TABLE],
             originals,
             made: [0; TABLE],
+            weight: [0; TABLE],
         }
     }
 
@@ -97,13 +116,17 @@ impl ProxyTable {
         .map_err(|_| ERROR_BAD_MESSAGE)
     }
 
-    /// The object the proxy `badge` names is revoked at its node: empties every copy
-    /// of its originals (seL4's revoke), deletes them and frees the entry.
-    pub fn revoke(&mut self, badge: u64) {
+    /// The object the proxy `badge` names is revoked at its node, or this node
+    /// releases it: empties every copy of its originals (seL4's revoke), deletes them
+    /// and frees the entry. What to give back to its node: (node, object, life, the
+    /// weight the entry held), None for no entry.
+    pub fn revoke(&mut self, badge: u64) -> Option<[u64; 4]> {
         let i = badge as usize & 0xff;
-        if badge & TABLE_BADGE == 0 || i >= TABLE {
-            return;
+        if badge & TABLE_BADGE == 0 || i >= TABLE || self.entries[i].0 == 0 {
+            return None;
         }
+        let (node, object, life) = self.entries[i];
+        let weight = core::mem::take(&mut self.weight[i]);
         for rights in 0..2 {
             if self.made[i] & (1 << rights) != 0 {
                 let slot = self.originals + 2 * i as u64 + rights;
@@ -113,6 +136,33 @@ impl ProxyTable {
         }
         self.made[i] = 0;
         self.entries[i] = (0, 0, 0);
+        Some([node, object, life, weight])
+    }
+
+    /// The weight the proxy `badge`'s entry holds (0: a named object's, or none).
+    pub fn weight(&self, badge: u64) -> u64 {
+        let i = badge as usize & 0xff;
+        if badge & TABLE_BADGE == 0 || i >= TABLE {
+            return 0;
+        }
+        self.weight[i]
+    }
+
+    /// Entries in use.
+    pub fn used(&self) -> u64 {
+        self.entries.iter().filter(|e| e.0 != 0).count() as u64
+    }
+
+    /// Half the weight the proxy `badge`'s entry holds, taken to pass the proxy on:
+    /// 0 for a named object's, `ERROR_BUSY` when only 1 is left.
+    fn split(&mut self, badge: u64) -> Result<u64, u64> {
+        let w = &mut self.weight[badge as usize & 0xff];
+        let half = *w / 2;
+        if *w == 1 {
+            return Err(ERROR_BUSY);
+        }
+        *w -= half;
+        Ok(half)
     }
 
     /// The badge of a proxy for `object` on `node` in its life `life` with `rights`
@@ -147,28 +197,33 @@ pub fn proxy_rights(rights: u64) -> CapRights {
 /// `unwrapped` (its badge), or the endpoint it sent in `received` (exported here as a
 /// new object of `me` in its life `life`).
 pub fn describe(
-    table: &ProxyTable,
+    table: &mut ProxyTable,
     unwrapped: Option<u64>,
     received: CPtr,
     me: u64,
     life: u64,
 ) -> Result<[u64; CAP_WORDS], u64> {
     match unwrapped {
-        Some(badge) if badge & TABLE_BADGE != 0 => table.entry(badge).ok_or(ERROR_BAD_MESSAGE),
+        Some(badge) if badge & TABLE_BADGE != 0 => {
+            let [node, object, life, rights] = table.entry(badge).ok_or(ERROR_BAD_MESSAGE)?;
+            let weight = table.split(badge)?;
+            Ok([node, object, life, rights | weight << WEIGHT_SHIFT])
+        }
         // A numbered proxy: any life, no rights beyond Write.
         Some(badge) if badge >> 16 != 0 && badge < 1 << 32 => {
             Ok([badge >> 16, badge & 0xffff, 0, 0])
         }
         Some(_) => Err(ERROR_BAD_MESSAGE),
         None => {
-            let object = Pool::add_object(received).ok_or(ERROR_BUSY)?;
-            Ok([me, object, life, RIGHT_GRANT])
+            let object = Pool::add_sent(received, FULL_WEIGHT).ok_or(ERROR_BUSY)?;
+            Ok([me, object, life, RIGHT_GRANT | FULL_WEIGHT << WEIGHT_SHIFT])
         }
     }
 }
 
 /// Makes in `into` the cap a descriptor names: this node's object when it names this
-/// node (in this life, or any), else a proxy minted from `endpoint`.
+/// node (in this life, or any), else a proxy minted from `endpoint`, whose entry
+/// takes the weight carried. The weight that came home (to give back), else 0.
 pub fn make(
     table: &mut ProxyTable,
     d: &[u64],
@@ -176,33 +231,30 @@ pub fn make(
     life: u64,
     endpoint: CPtr,
     into: CPtr,
-) -> Result<(), u64> {
-    let &[node, object, pinned, rights] = d else {
+) -> Result<u64, u64> {
+    let &[node, object, pinned, carried] = d else {
         return Err(ERROR_BAD_MESSAGE);
     };
+    let (rights, weight) = (carried & RIGHTS_ALL, carried >> WEIGHT_SHIFT);
     let _ = cnode::delete(ROOT_CNODE, into, 64);
-    let made = if node == me {
+    if node == me {
         if pinned != 0 && pinned != life {
             return Err(ERROR_STALE);
         }
         let original = Pool::object_cap(object).ok_or(ERROR_NO_SUCH_OBJECT)?;
-        cnode::copy(
-            ROOT_CNODE,
-            into,
-            64,
-            ROOT_CNODE,
-            original,
-            64,
-            proxy_rights(rights),
-        )
-    } else {
-        if object >= 1 << 16 || node >= 1 << 16 || node == 0 {
-            return Err(ERROR_BAD_MESSAGE);
-        }
-        let badge = table.badge(node, object, pinned, rights)?;
-        return table.copy(badge, endpoint, into);
-    };
-    made.map_err(|_| ERROR_BAD_MESSAGE)
+        let r = proxy_rights(rights);
+        cnode::copy(ROOT_CNODE, into, 64, ROOT_CNODE, original, 64, r)
+            .map_err(|_| ERROR_BAD_MESSAGE)?;
+        return Ok(weight);
+    }
+    if object >= 1 << 16 || node >= 1 << 16 || node == 0 {
+        return Err(ERROR_BAD_MESSAGE);
+    }
+    let badge = table.badge(node, object, pinned, rights)?;
+    let i = badge as usize & 0xff;
+    table.weight[i] = table.weight[i].saturating_add(weight);
+    table.copy(badge, endpoint, into)?;
+    Ok(0)
 }
 
 /// A proxy with the rights of the proxy `badge` that are also in `keep`, minted from
