@@ -776,6 +776,8 @@ fn add_on(t: &mut Transport, node: u64, call_id: u64, a: u64, b: u64) -> Vec<u64
 
 #[path = "cluster/caps.rs"]
 mod caps;
+#[path = "cluster/chain.rs"]
+mod chain;
 #[path = "cluster/churn.rs"]
 mod churn;
 #[path = "cluster/hostile.rs"]

@@ -18,6 +18,7 @@
 #![no_std]
 #![no_main]
 
+mod chain;
 mod churn;
 mod client;
 mod crosscaps;

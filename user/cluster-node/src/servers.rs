@@ -20,6 +20,7 @@
 //! which the tally's label [`READ_BELL`] reads (remote notifications,
 //! [`crate::signals`]).
 
+use crate::chain;
 use crate::names::{self, Name};
 use crate::service::proxy_badge;
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -145,6 +146,7 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
     RELAY_KEPT_SLOT.store(env.slots.alloc()?, SeqCst);
     RELAY_RECEIVED.store(env.slots.alloc()?, SeqCst);
     crate::churn::prepare(env)?;
+    crate::chain::prepare(env)?;
     let bell = env.retype(types::NOTIFICATION, 0)?;
     let bell_export = env.slots.alloc()?;
     let badge = bell_badge(me);
@@ -293,6 +295,12 @@ extern "C" fn serve_relay(_: u64) {
                     info(RELAY_FAILED, 1)
                 }
             }
+        } else if got.label() == chain::KEEP && got.extra_caps() == 1 {
+            chain::keep(received, target)
+        } else if got.label() == chain::SEND_TEMP && got.length() >= 2 {
+            chain::pass(TEMP.load(SeqCst), target, get_mr(1))
+        } else if got.label() == chain::CALL_KEPT && got.length() >= 2 {
+            chain::call_kept(get_mr(0), get_mr(1))
         } else if got.label() == REVOKE_TEMP {
             // Revoking the cap deletes what was derived from it: the service's export.
             let revoked = cnode::revoke(ROOT_CNODE, TEMP.load(SeqCst), 64).is_ok();

@@ -7,7 +7,7 @@ use super::*;
 
 /// Calls `node`'s `object` with `label` and `mrs` from `t`, waiting up to `wait`: the
 /// answer's label and registers.
-fn call_on(
+pub(super) fn call_on(
     t: &mut Transport,
     node: u64,
     id: u64,
@@ -91,16 +91,15 @@ fn thousands_of_caps_sent_and_released_leave_exports_slots_and_proxy_tables_flat
         mrs
     };
     let before = (usage(&mut node1, 2, 100), usage(&mut node1, 3, 101));
+    // In calls of 250 cycles: each must end within the transport's 5 s call deadline
+    // on a loaded machine.
     let started = Instant::now();
-    let (label, right) = call_on(
-        &mut node1,
-        2,
-        200,
-        RELAY,
-        CHURN,
-        &[3, CYCLES],
-        Duration::from_secs(120),
-    );
+    let mut right = 0;
+    for k in 0..CYCLES / 250 {
+        let (label, mrs) = call_on(&mut node1, 2, 200 + k, RELAY, CHURN, &[3, 250], wait);
+        assert_eq!(label, 0, "churn call {k}: {mrs:?}");
+        right += mrs[0];
+    }
     let took = started.elapsed();
     // Node 3's last release may still be on its way: it was sent before the last
     // answer, on the same link, so it has arrived; asked anyway after the answer.
@@ -110,7 +109,7 @@ fn thousands_of_caps_sent_and_released_leave_exports_slots_and_proxy_tables_flat
          node 3 proxy table entries {} -> {}",
         before.0[0], after.0[0], before.0[1], after.0[1], before.1[2], after.1[2]
     );
-    assert_eq!((label, right), (0, vec![CYCLES]), "sends answered right");
+    assert_eq!(right, CYCLES, "sends answered right");
     assert_eq!(
         before, after,
         "usage [objects, free slots, table entries] moved"
