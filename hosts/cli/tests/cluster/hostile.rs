@@ -2,7 +2,8 @@
 //! running nodes forged cap descriptors (objects and lives it was never given, a node
 //! or object number out of range, a descriptor cut short, caps carried to no object)
 //! and checks each is refused with its documented error, that a flood of them leaves
-//! the receiving node's proxy table free, and that honest calls keep working.
+//! the receiving node's proxy table free, that forged releases drop no object never
+//! sent, and that honest calls keep working.
 
 use super::*;
 
@@ -135,6 +136,20 @@ fn a_hostile_node_s_forged_descriptors_are_refused_and_nothing_else_is_disturbed
     for k in 0..200 {
         let (label, _, called) = send(&mut node1, 999, &[3, 1000 + k, life3, 1]);
         assert_eq!((label, called), (refused(ERROR_NO_SUCH_OBJECT), 0), "{k}");
+    }
+    // Forged releases (label 3 to object 0: object, life, weight) of every object
+    // node 2 exports now: none was sent to another node, so none holds weight and
+    // none goes.
+    for object in 1..=16 {
+        let release = Message {
+            kind: selvm_abi::vm::network::MSG_SEND,
+            node: 2,
+            call_id: 0,
+            object: 0,
+            label: 3,
+            mrs: vec![object, life2, u64::MAX],
+        };
+        node1.from_guest(&release.encode());
     }
     // Nothing else disturbed: the honest descriptor, one naming node 1's adder (node 2
     // calls back through a proxy), and a plain call all still work.
