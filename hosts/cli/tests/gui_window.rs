@@ -4,9 +4,12 @@
 //! headless run draws it once every client has started, the system monitor's window
 //! excepted (its numbers follow host time here).
 
+mod xvfb;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use xvfb::{Reaped, capture};
 
 fn selvm() -> Command {
     Command::new(env!("CARGO_BIN_EXE_selvm"))
@@ -17,45 +20,6 @@ fn program() -> PathBuf {
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/user/gui.sbc"),
         PathBuf::from,
     )
-}
-
-/// Kills and reaps a child when dropped.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// An X screen image from `xwd -root`: width, height and pixels 0xRRGGBB.
-fn capture(display: &str) -> Option<(usize, usize, Vec<u32>)> {
-    let out = Command::new("xwd")
-        .args(["-root", "-silent", "-display", display])
-        .output()
-        .ok()?;
-    let b = out.stdout;
-    let word = |i: usize| -> Option<usize> {
-        let w = b.get(i * 4..i * 4 + 4)?;
-        Some(u32::from_be_bytes(w.try_into().ok()?) as usize)
-    };
-    let (header, width, height) = (word(0)?, word(4)?, word(5)?);
-    let (byte_order, line, ncolors) = (word(7)?, word(12)?, word(19)?);
-    let start = header + 12 * ncolors;
-    let mut pixels = Vec::with_capacity(width * height);
-    for y in 0..height {
-        for x in 0..width {
-            let o = start + y * line + 4 * x;
-            let p: [u8; 4] = b.get(o..o + 4)?.try_into().ok()?;
-            let v = match byte_order {
-                0 => u32::from_le_bytes(p),
-                _ => u32::from_be_bytes(p),
-            };
-            pixels.push(v & 0xff_ffff);
-        }
-    }
-    Some((width, height, pixels))
 }
 
 /// The GUI's screen after boot, from a deterministic headless run that shuts down at
@@ -113,23 +77,7 @@ fn find(w: usize, h: usize, px: &[u32], want: &[u32]) -> Option<(usize, usize)> 
 fn the_gui_shows_in_a_window_under_xvfb() {
     let want = reference();
     let display = format!(":{}", 700 + std::process::id() % 200);
-    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
-    let _x = Reaped(
-        Command::new("Xvfb")
-            .args([&display, "-screen", "0", "800x600x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (Debian: xvfb) is installed"),
-    );
-    let started = Instant::now();
-    while !std::path::Path::new(&socket).exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "Xvfb did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let _x = xvfb::start(&display, "800x600");
     let mut run = Reaped(
         selvm()
             .arg("gui")

@@ -9,9 +9,12 @@
 //! it and wine in `SELVM_WINDOWS_EXE` and `SELVM_WINE`: minifb's Win32 window must show
 //! the same pixels.
 
+mod xvfb;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use xvfb::{Reaped, capture};
 
 fn selvm() -> Command {
     Command::new(env!("CARGO_BIN_EXE_selvm"))
@@ -77,53 +80,6 @@ fn window_needs_a_display_and_no_script() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"));
 }
 
-/// Kills and reaps a child when dropped.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// An X screen image from `xwd -root`: width, height and pixels 0xRRGGBB.
-fn capture(display: &str) -> Option<(usize, usize, Vec<u32>)> {
-    let out = Command::new("xwd")
-        .args(["-root", "-silent", "-display", display])
-        .output()
-        .ok()?;
-    let b = out.stdout;
-    let word = |i: usize| -> Option<usize> {
-        let w = b.get(i * 4..i * 4 + 4)?;
-        Some(u32::from_be_bytes(w.try_into().ok()?) as usize)
-    };
-    let (header, width, height) = (word(0)?, word(4)?, word(5)?);
-    let (byte_order, bpp, line, ncolors) = (word(7)?, word(11)?, word(12)?, word(19)?);
-    // A 24-bit Xvfb screen has 32-bit pixels; but with windows of several visuals on
-    // the screen (wine makes its own), xwd assembles the image itself, 24-bit packed.
-    assert!(bpp == 32 || bpp == 24, "xwd: {bpp} bits per pixel");
-    let size = bpp / 8;
-    let start = header + 12 * ncolors;
-    let mut pixels = Vec::with_capacity(width * height);
-    for y in 0..height {
-        for x in 0..width {
-            let o = start + y * line + size * x;
-            let mut p = [0; 4];
-            let bytes = b.get(o..o + size)?;
-            let v = if byte_order == 0 {
-                p[..size].copy_from_slice(bytes);
-                u32::from_le_bytes(p)
-            } else {
-                p[4 - size..].copy_from_slice(bytes);
-                u32::from_be_bytes(p)
-            };
-            pixels.push(v & 0xff_ffff);
-        }
-    }
-    Some((width, height, pixels))
-}
-
 /// `display.s`'s pattern at framebuffer pixel (x, y).
 fn pattern(x: usize, y: usize) -> u32 {
     ((x * 4 % 256) << 16 | (y * 4 % 256) << 8 | 0x80) as u32
@@ -158,23 +114,7 @@ fn find_framebuffer(w: usize, h: usize, px: &[u32]) -> Option<(usize, usize)> {
 #[ignore = "needs Xvfb and xwd: cargo xtask windows --test runs it"]
 fn the_window_shows_the_framebuffer_under_xvfb() {
     let display = format!(":{}", 200 + std::process::id() % 500);
-    let socket = format!("/tmp/.X11-unix/X{}", &display[1..]);
-    let _x = Reaped(
-        Command::new("Xvfb")
-            .args([&display, "-screen", "0", "640x480x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb (Debian: xvfb) is installed"),
-    );
-    let started = Instant::now();
-    while !std::path::Path::new(&socket).exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "Xvfb did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let _x = xvfb::start(&display, "640x480");
     let sbc = program();
     // The window's selvm: this build, or selvm.exe under wine (cargo xtask windows).
     let (mut cmd, limit) = match std::env::var_os("SELVM_WINDOWS_EXE") {
