@@ -41,7 +41,7 @@ pub fn build(target: &str, packages: &[&str], extra: &[String]) -> Result {
             cmd
         }
         Cross::BuildStd(t) => {
-            println!("    cross: {target} with {}", t.describe());
+            println!("    cross: {target} with {}", t.describe("core,alloc"));
             let mut cmd = t.cargo_build();
             // Its own directory, so the two toolchains never rebuild each other's artifacts.
             cmd.arg("--target-dir").arg(crate::target_dir().join("web"));

@@ -331,13 +331,13 @@ fn print_toolchains() {
     for target in toolchain::CROSS_TARGETS {
         let how = match toolchain::cross(target) {
             Ok(Cross::Installed) => "the host toolchain (installed target)".to_string(),
-            Ok(Cross::BuildStd(t)) => t.describe(),
+            Ok(Cross::BuildStd(t)) => t.describe("core,alloc"),
             Err(e) => format!("none: {e}"),
         };
         println!("    {target}: {how}");
     }
     let user = match toolchain::user(user::TARGET) {
-        Ok(t) => t.describe(),
+        Ok(t) => t.describe("core,alloc"),
         Err(e) => format!("none: {e}"),
     };
     println!("    user programs: {user}");

@@ -12,7 +12,7 @@
 //! Linkers are found as `ld.lld` / `wasm-ld`, or else the highest versioned
 //! `ld.lld-N` / `wasm-ld-N` on PATH (Debian's lld installs e.g. `wasm-ld-14`).
 
-use crate::process::{Result, bail, succeeds};
+use crate::process::{bail, succeeds, Result};
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -127,12 +127,13 @@ impl BuildStd {
         cmd
     }
 
-    /// "rustc X, linker L" for progress lines.
-    pub fn describe(&self) -> String {
+    /// "rustc X -Zbuild-std=CRATES, linker L" for progress lines (`crates` as given to
+    /// [`BuildStd::cargo_build_std`]).
+    pub fn describe(&self, crates: &str) -> String {
         let rustc = version(&self.rustc).unwrap_or_else(|| "rustc (version unknown)".into());
         let whose = if self.debian { "Debian's " } else { "" };
         format!(
-            "{whose}{rustc} -Zbuild-std=core,alloc, linker {}",
+            "{whose}{rustc} -Zbuild-std={crates}, linker {}",
             self.linker.display()
         )
     }

@@ -64,7 +64,7 @@ pub fn build() -> Result<PathBuf> {
     println!(
         "    web: selvm-web for {} with {}",
         user::TARGET,
-        t.describe().replace("core,alloc", "std,panic_abort")
+        t.describe("std,panic_abort")
     );
     let mut cmd = t.cargo_build_std("std,panic_abort");
     let flags = user::remap_flags(&t.rustc)?;

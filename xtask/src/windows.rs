@@ -11,7 +11,7 @@
 //! the latter imports `ProcessPrng` from `bcryptprimitives.dll`, which Debian 12's wine
 //! 8.0 lacks (the exe exits silently with status 53); the win7 target's std does not.
 
-use crate::process::{self, Error, Result, bail, cargo};
+use crate::process::{self, bail, cargo, Error, Result};
 use crate::toolchain::{self, BuildStd};
 use crate::user;
 use clap::Args;
@@ -59,10 +59,9 @@ pub fn build() -> Result<PathBuf> {
         linker,
         target: TARGET.into(),
     };
-    let rustc = toolchain::version(&t.rustc).unwrap_or_else(|| "rustc (version unknown)".into());
     println!(
-        "    windows: {TARGET} with Debian's {rustc} -Zbuild-std=std,panic_abort, linker {}",
-        t.linker.display()
+        "    windows: {TARGET} with {}",
+        t.describe("std,panic_abort")
     );
     let dir = crate::target_dir().join("windows");
     let mut cmd = t.cargo_build_std("std,panic_abort");
