@@ -26,7 +26,8 @@ fn selvm(args: &[&str]) -> Ran {
 }
 
 fn dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("selvm-display-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-display-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

@@ -44,7 +44,8 @@ fn program() -> String {
 }
 
 fn scratch(name: &str) -> String {
-    let dir = std::env::temp_dir().join(format!("selvm-gui-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-gui-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name).to_str().unwrap().to_string()
 }

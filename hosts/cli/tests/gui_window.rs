@@ -25,7 +25,8 @@ fn program() -> PathBuf {
 /// The GUI's screen after boot, from a deterministic headless run that shuts down at
 /// once (F10 when the machine first idles).
 fn reference() -> Vec<u32> {
-    let dir = std::env::temp_dir().join(format!("selvm-gui-window-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-gui-window-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (script, png) = (dir.join("quit.txt"), dir.join("reference.png"));
     std::fs::write(&script, "at 1000000000000 key down 68\n").unwrap();

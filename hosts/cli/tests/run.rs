@@ -179,7 +179,8 @@ fn the_user_timer_fires_after_virtual_time_jumps_to_its_deadline() {
 
 #[test]
 fn trace_records_both_threads_and_their_ipc() {
-    let path = std::env::temp_dir().join(format!("selvm-trace-{}.json", std::process::id()));
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-trace-{}.json", std::process::id()));
     let r = selvm(&[
         "run",
         &program("threads"),
@@ -207,7 +208,8 @@ fn trace_records_both_threads_and_their_ipc() {
 
 #[test]
 fn stats_list_the_threads_and_the_endpoint_a_deadlock_left() {
-    let path = std::env::temp_dir().join(format!("selvm-stats-{}.json", std::process::id()));
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-stats-{}.json", std::process::id()));
     let r = selvm(&[
         "run",
         "--deterministic",

@@ -21,7 +21,8 @@ fn selvm() -> Command {
 }
 
 fn dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("selvm-window-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("selvm-window-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

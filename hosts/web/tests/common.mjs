@@ -7,7 +7,7 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -17,6 +17,8 @@ const BIN = process.env.SELVM_BIN;
 export const OUT = process.env.SELVM_OUT || tmpdir();
 export const ROOT = new globalThis.URL('../../../', import.meta.url).pathname;
 export const TMP = mkdtempSync(join(tmpdir(), 'selvm-web-test-'));
+// The test file's scratch folder goes with its process, whatever the outcome.
+process.on('exit', () => rmSync(TMP, { recursive: true, force: true }));
 
 let browser;
 /** One page per test; `errors` collects console errors and uncaught exceptions. */
