@@ -89,6 +89,17 @@ pub const MSG_LOOKUP: Word = 8;
 pub const MSG_UNREGISTER: Word = 9;
 /// Longest name in the directory, in bytes.
 pub const NAME_MAX: usize = 64;
+/// Kind (transmit): read a module of this node's store (the modules its host was
+/// given, `selvm node --module NAME=FILE`), named as for [`MSG_REGISTER`] (length 0:
+/// the store's first module); answered by [`MSG_MODULE_DATA`] messages with the same
+/// call id.
+pub const MSG_MODULE_READ: Word = 10;
+/// Kind (receive only): a piece of a module [`MSG_MODULE_READ`] asked for: the object
+/// word is the piece's byte offset, the label the module's length in bytes, the
+/// registers the bytes (little-endian, at most 960 a message, the last word padded
+/// with zeros); every piece comes, in order. A store without that name answers one
+/// with label `REMOTE_ERROR_LABEL | ERROR_NO_SUCH_NAME` and no registers.
+pub const MSG_MODULE_DATA: Word = 11;
 
 /// Error code: the destination node is down: it died, left or was cut off before it
 /// replied, or was not up when the call was made.
@@ -114,6 +125,12 @@ pub const ERROR_STALE: Word = 8;
 /// Error code: the exported cap the call names was revoked or deleted on its node (the
 /// caller's node then empties every local copy of the proxy).
 pub const ERROR_REVOKED: Word = 9;
+/// Error code: a spawn's module does not verify (the kernel refused to seal it), has
+/// no `cluster_start` export, or is larger than the node's spawn buffer.
+pub const ERROR_BAD_MODULE: Word = 10;
+/// Error code: the untyped a spawn named has too little memory left for the process
+/// (or the node has too little to set it up).
+pub const ERROR_NO_MEMORY: Word = 11;
 /// A Call's or Send's object word (transmit) may pin the exporter's life: bits from
 /// this one up hold the low 48 bits of the destination's incarnation (0: any life), the
 /// object number is below them; a pinned call to another life fails with
