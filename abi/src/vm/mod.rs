@@ -15,6 +15,7 @@ pub mod fault;
 pub mod invocation;
 pub mod network;
 pub mod object;
+pub mod spawn;
 pub mod symbols;
 pub mod window;
 
