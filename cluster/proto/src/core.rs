@@ -6,9 +6,9 @@
 //!
 //! The rule that makes a remote Call never hang: every Call the guest makes ends in
 //! exactly one message back, its peer's Reply or an Error — `ERROR_PEER_DOWN` when the
-//! peer's connection is lost, it says Goodbye, it is silent for `peer_timeout_ns`, or
-//! it comes back as a new incarnation, and at once for a call to a node of the
-//! cluster that is not up; `ERROR_TIMEOUT` at the call's deadline;
+//! peer's connection is lost, it says Goodbye, it is silent for `peer_timeout_ns`
+//! while a call waits on it, or it comes back as a new incarnation, and at once for
+//! a call to a node of the cluster that is not up; `ERROR_TIMEOUT` at the call's deadline;
 //! `ERROR_NO_SUCH_NODE` at once for a number that names no other node (a node of the
 //! cluster is one its configuration lists or one that has connected: the transport
 //! connects only members, configured or joined). A reply that comes
@@ -47,9 +47,13 @@ pub const MAX_NODE_ID: u64 = 65_535;
 pub struct Timeouts {
     /// A call with no reply by then fails with `ERROR_TIMEOUT`.
     pub call_deadline_ns: u64,
-    /// A heartbeat goes to a peer nothing else was sent to for this long.
+    /// While a call is outstanding between two nodes (either way), a heartbeat goes
+    /// to the peer nothing else was sent to for this long. An idle link sends none:
+    /// membership (SWIM, in the host) watches idle members at a rate per node, not per
+    /// pair.
     pub heartbeat_ns: u64,
-    /// A peer heard nothing from for this long is down.
+    /// A peer this node waits on (a call to it outstanding, or its Hello not come
+    /// yet) heard nothing from for this long is down.
     pub peer_timeout_ns: u64,
 }
 
@@ -162,16 +166,32 @@ impl Core {
     }
 
     /// When [`Core::tick`] next has work: the earliest call deadline, heartbeat or
-    /// peer timeout.
+    /// peer timeout (none for an idle cluster: nothing then wakes the host).
     pub fn next_deadline(&self) -> Option<u64> {
         let calls = self.pending.values().map(|p| p.deadline_ns);
-        let peers = self.peers.values().filter(|p| p.connected).flat_map(|p| {
+        let t = self.timeouts;
+        let peers = (self.peers.iter()).flat_map(|(&n, p)| {
+            let (watched, busy) = self.watch(n, p);
             [
-                p.last_sent_ns + self.timeouts.heartbeat_ns,
-                p.last_heard_ns + self.timeouts.peer_timeout_ns,
+                busy.then_some(p.last_sent_ns + t.heartbeat_ns),
+                watched.then_some(p.last_heard_ns + t.peer_timeout_ns),
             ]
         });
-        calls.chain(peers).min()
+        calls.chain(peers.flatten()).min()
+    }
+
+    /// Whether this node waits on `node` (its silence is watched), and whether a call
+    /// is outstanding between the two either way (heartbeats flow). A connected link
+    /// with neither is idle: no frame, no deadline.
+    fn watch(&self, node: u64, p: &Peer) -> (bool, bool) {
+        if !p.connected {
+            return (false, false);
+        }
+        let waits = self.pending.values().any(|c| c.node == node);
+        let serves = (self.serving.range((node, 0)..=(node, u64::MAX)))
+            .next()
+            .is_some();
+        (!p.up || waits, p.up && (waits || serves))
     }
 
     /// An authenticated connection to `node` is open: greet it. The transport vouches
@@ -282,6 +302,12 @@ impl Core {
                 self.error(m.node, m.call_id, code);
             }
             MSG_CALL => {
+                if !self.pending.values().any(|c| c.node == m.node) {
+                    // An idle link sent no heartbeats: silence counts from now.
+                    if let Some(p) = self.peers.get_mut(&m.node) {
+                        p.last_heard_ns = p.last_heard_ns.max(now);
+                    }
+                }
                 let deadline_ns = now + self.timeouts.call_deadline_ns;
                 let pending = Pending {
                     node: m.node,
@@ -303,8 +329,8 @@ impl Core {
         }
     }
 
-    /// Time is `now`: calls past their deadline fail, silent peers are down, quiet
-    /// connections get a heartbeat.
+    /// Time is `now`: calls past their deadline fail, silent peers this node waits on
+    /// are down, quiet connections with a call outstanding get a heartbeat.
     pub fn tick(&mut self, now: u64) {
         let late: Vec<u64> = (self.pending.iter())
             .filter(|(_, c)| now >= c.deadline_ns)
@@ -317,10 +343,10 @@ impl Core {
         }
         let t = self.timeouts;
         let peers: Vec<(u64, bool, bool)> = (self.peers.iter())
-            .filter(|(_, p)| p.connected)
             .map(|(&n, p)| {
-                let silent = now >= p.last_heard_ns + t.peer_timeout_ns;
-                let quiet = now >= p.last_sent_ns + t.heartbeat_ns;
+                let (watched, busy) = self.watch(n, p);
+                let silent = watched && now >= p.last_heard_ns + t.peer_timeout_ns;
+                let quiet = busy && now >= p.last_sent_ns + t.heartbeat_ns;
                 (n, silent, quiet)
             })
             .collect();

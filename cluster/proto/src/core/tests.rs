@@ -181,6 +181,41 @@ fn an_unanswered_call_times_out_and_a_silent_peer_goes_down() {
 }
 
 #[test]
+fn an_idle_link_is_quiet_and_a_served_call_keeps_it_alive() {
+    let mut p = Pair::new();
+    // No call either way: no heartbeat, no deadline, never dropped for silence.
+    assert_eq!((p.a.next_deadline(), p.b.next_deadline()), (None, None));
+    p.a.tick(10_000);
+    p.b.tick(10_000);
+    assert!(drain(&mut p.a).is_empty() && drain(&mut p.b).is_empty());
+    assert!(p.a.is_up(2) && p.b.is_up(1));
+    // A call made after the long silence gets the whole timeout, and the serving
+    // side heartbeats while it holds the call, so a slow server is not dropped.
+    p.a.from_guest(&call(2, 5, vec![]), 10_000);
+    p.pump(10_000);
+    assert_eq!(p.a.next_deadline(), Some(10_100));
+    for now in (10_050..=10_900).step_by(50) {
+        p.b.tick(now);
+        p.a.tick(now);
+        let (a, _) = p.pump(now);
+        assert!(!a.contains(&Output::Disconnect(2)), "dropped at {now}");
+    }
+    assert_eq!(p.a.pending_calls(), 1);
+    let reply = Message {
+        kind: MSG_REPLY,
+        node: 1,
+        call_id: 5,
+        object: 0,
+        label: 0,
+        mrs: vec![],
+    };
+    p.b.from_guest(&reply.encode(), 10_900);
+    p.pump(10_900);
+    assert_eq!(p.a.pending_calls(), 0);
+    assert_eq!((p.a.next_deadline(), p.b.next_deadline()), (None, None));
+}
+
+#[test]
 fn a_reply_to_a_caller_that_restarted_is_dropped() {
     let mut p = Pair::new();
     p.a.from_guest(&call(2, 4, vec![]), 0);
