@@ -27,7 +27,7 @@ use selvm_cluster_proto::wire::DIRECTORY_MAX;
 use serde::{Deserialize, Serialize};
 
 /// Most names a replica holds (so its state fits one Directory frame).
-pub const MAX_NAMES: usize = 64;
+pub const MAX_NAMES: usize = 128;
 
 /// A replica's actor: (node, incarnation).
 type Actor = (u64, u64);

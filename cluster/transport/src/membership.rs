@@ -67,11 +67,14 @@ pub enum Event {
     Down(Member),
 }
 
-/// The SWIM settings: probes every 500 ms, 200 ms to answer, a suspect down after
-/// 1 s unless it refutes, gossip every 200 ms. A silent member is down about 1.5 s
-/// after its last answer (inside the 5 s a call may wait).
-fn config() -> Config {
-    let mut c = Config::new_lan(NonZeroU32::new(8).unwrap_or(NonZeroU32::MIN));
+/// The SWIM settings for a cluster of about `size` nodes: probes every 500 ms, 200 ms
+/// to answer, a suspect down after 1 s unless it refutes, news gossiped every 200 ms
+/// (only while there is news) and each update sent `4 log10(size + 1)` times (foca's
+/// rule). A silent member is down about 1.5 s after its last answer (inside the 5 s a
+/// call may wait). An idle member sends about two messages a probe period: its probe
+/// and its answer to the member probing it.
+fn config(size: u32) -> Config {
+    let mut c = Config::new_lan(NonZeroU32::new(size.max(8)).unwrap_or(NonZeroU32::MIN));
     c.probe_period = Duration::from_millis(500);
     c.probe_rtt = Duration::from_millis(200);
     c.suspect_to_down_after = Duration::from_secs(1);
@@ -95,9 +98,14 @@ pub struct Membership {
 impl Membership {
     /// `me` joins no one yet (see [`Membership::announce`]).
     pub fn new(me: Member) -> Membership {
+        Membership::sized(me, 8)
+    }
+
+    /// `me`, in a cluster of about `size` nodes (how often news is repeated).
+    pub fn sized(me: Member, size: u32) -> Membership {
         let rng = SmallRng::seed_from_u64(me.incarnation ^ me.id.rotate_left(32));
         Membership {
-            foca: Foca::new(me, config(), rng, PostcardCodec),
+            foca: Foca::new(me, config(size), rng, PostcardCodec),
             runtime: AccumulatingRuntime::new(),
             timers: Vec::new(),
             events: Vec::new(),

@@ -119,13 +119,15 @@ impl Transport {
         poll.registry()
             .register(&mut listener, LISTENER, Interest::READABLE)?;
         let nodes = config.highest_id();
-        let membership = Membership::new(Member {
+        let size = u32::try_from(config.nodes.len()).unwrap_or(u32::MAX);
+        let me_member = Member {
             id: me,
             incarnation,
             rejoin: 0,
             address: node.address,
             public_key: node.public_key,
-        });
+        };
+        let membership = Membership::sized(me_member, size);
         Ok(Transport {
             config,
             me,

@@ -120,6 +120,23 @@ fn bad_names_states_and_overflow_are_refused() {
     assert_eq!(a.entries(), b.entries());
 }
 
+#[test]
+fn a_full_directory_of_as_many_nodes_fits_a_frame() {
+    // The worst case: every name as long as allowed, each from another node's life
+    // (one clock entry each), merged into one replica.
+    let mut all = Directory::new(1, u64::MAX - 1);
+    for i in 0..MAX_NAMES as u64 {
+        let mut one = Directory::new(i + 2, u64::MAX - i);
+        let name = format!("{i:0>width$}", width = NAME_MAX);
+        one.register(&name, u64::MAX).unwrap();
+        all.merge(&one.state().unwrap()).unwrap();
+    }
+    let state = all.state().expect("fits a frame");
+    eprintln!("{} names: {} bytes", all.len(), state.len());
+    assert_eq!(all.len(), MAX_NAMES);
+    assert!(state.len() <= DIRECTORY_MAX, "{}", state.len());
+}
+
 proptest::proptest! {
     /// Hostile bytes, and a real state with a byte changed, are refused or merged:
     /// never a panic, and a refused state changes nothing.
