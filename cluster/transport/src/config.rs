@@ -7,6 +7,7 @@
 //!
 //! ```toml
 //! join_key = "64 hex digits"      # optional; or join_key_file
+//! shm = false                     # optional: never shared rings, even on one host
 //! [[node]]
 //! id = 1
 //! address = "127.0.0.1:7001"
@@ -35,10 +36,14 @@ struct RawNode {
     private_key_file: Option<PathBuf>,
 }
 
+fn yes() -> bool {
+    true
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawConfig {
-    #[serde(default)]
+    #[serde(default = "yes")]
     shm: bool,
     join_key: Option<String>,
     join_key_file: Option<PathBuf>,
@@ -67,8 +72,9 @@ pub struct ClusterConfig {
     /// The cluster's join key: every connection then also proves it (Noise's PSK),
     /// and a peer that does, with a key no listed node has, may join.
     pub join_key: Option<[u8; 32]>,
-    /// Whether two nodes that both listen on loopback addresses (so share a host)
-    /// talk through shared-memory rings (`shm = true`; `crate::shm`) instead of TCP.
+    /// Whether this node may talk to a peer on its host through shared-memory rings
+    /// (`crate::shm`) instead of TCP: true unless the file says `shm = false`. The
+    /// transport decides per connection (the peer must prove it shares the host).
     pub shm: bool,
 }
 
@@ -208,14 +214,6 @@ impl ClusterConfig {
         self.nodes.last().map_or(0, |n| n.id)
     }
 
-    /// Whether nodes `a` and `b` talk through shared memory: `shm` is on, there is no
-    /// join key (a joining node's file and its peers' would disagree), and both are
-    /// listed at loopback addresses.
-    pub fn co_located(&self, a: u64, b: u64) -> bool {
-        let local = |n: u64| self.node(n).is_some_and(|n| n.address.ip().is_loopback());
-        self.shm && self.join_key.is_none() && local(a) && local(b)
-    }
-
     /// The node whose public key is `key`.
     pub fn node_with_key(&self, key: &[u8]) -> Option<u64> {
         self.nodes
@@ -227,8 +225,8 @@ impl ClusterConfig {
     /// The configuration's text (private keys written only for the nodes that have one).
     pub fn to_toml(&self) -> String {
         let mut out = String::new();
-        if self.shm {
-            out += "shm = true\n";
+        if !self.shm {
+            out += "shm = false\n";
         }
         if let Some(k) = self.join_key {
             out += &format!("join_key = \"{}\"\n", key_hex(&k));
@@ -278,11 +276,11 @@ mod tests {
         assert_eq!(c.node(3), None);
         assert_eq!(c.node(0), None);
         assert_eq!(parse(&c.to_toml()).unwrap(), c);
-        assert!(!c.shm && !c.co_located(1, 2));
-        let shm = parse(&format!("shm = true\n{text}")).unwrap();
-        assert!(shm.shm && shm.co_located(1, 2));
-        assert_eq!(parse(&shm.to_toml()).unwrap(), shm);
-        assert_eq!(shm.join_key, None);
+        assert!(c.shm, "shared rings are allowed unless the file says no");
+        let tcp = parse(&format!("shm = false\n{text}")).unwrap();
+        assert!(!tcp.shm);
+        assert_eq!(parse(&tcp.to_toml()).unwrap(), tcp);
+        assert!(parse(&format!("shm = true\n{text}")).unwrap().shm);
         // A joining node's file: itself (4) and one member (1), and the join key.
         let join =
             format!("join_key = \"{KEY_A}\"\n") + &node(4, 7004, KEY_B) + &node(1, 7001, KEY_A);

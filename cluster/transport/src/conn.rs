@@ -53,8 +53,11 @@ pub struct Conn {
     /// The shared-memory rings frames travel through instead, for a co-located peer
     /// (the TCP connection then carries nothing more; its end is the peer's death).
     pub link: Option<Link>,
-    /// An accepted co-located connection whose dialler's ring offer has not come yet.
+    /// An accepted connection whose dialler's first record (a ring offer, or a frame
+    /// for TCP) has not come yet.
     pub awaiting_offer: bool,
+    /// A dialled connection's ring offered to the peer, until it answers.
+    pub offer: Option<Link>,
     /// The static public key the peer proved it holds (once authenticated).
     pub key: Vec<u8>,
     /// An authenticated peer with the join key whose key no listed or known member
@@ -103,6 +106,7 @@ impl Conn {
             started_ns: now_ns,
             link: None,
             awaiting_offer: false,
+            offer: None,
             key: Vec::new(),
             joining: false,
             inbox: Vec::new(),

@@ -9,6 +9,7 @@
 //! | offset | what |
 //! |---|---|
 //! | 0 | magic (`u64`, [`MAGIC`]) |
+//! | 8 | a nonce of 16 random bytes, which the offer carries: finding it proves the peer can open what this node made (so shares its host) |
 //! | 64 + 256·d | ring d's `tail`: bytes ever written (`u64`, written by its producer) |
 //! | 128 + 256·d | ring d's `waiting`: 1 while its consumer sleeps or is about to (`u64`) |
 //! | 192 + 256·d | ring d's `head`: bytes ever consumed (`u64`, written by its consumer) |
@@ -63,6 +64,9 @@ pub const MAGIC: u64 = u64::from_le_bytes(*b"selvmRG1");
 /// The prefix of every file name this module makes.
 pub const PREFIX: &str = "selvm-ring-";
 
+/// Bytes of the nonce after the magic.
+pub const NONCE_BYTES: usize = 16;
+const NONCE: usize = 8;
 const TAIL: usize = 64;
 const WAITING: usize = 128;
 const HEAD: usize = 192;
@@ -306,6 +310,12 @@ impl Link {
                 remove.push(bell);
             }
             let region = Region::map(&file)?;
+            let mut nonce = [0u8; NONCE_BYTES];
+            File::open("/dev/urandom")?.read_exact(&mut nonce)?;
+            for (i, w) in nonce.chunks(8).enumerate() {
+                let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+                region.word(NONCE + 8 * i).store(w, Ordering::Relaxed);
+            }
             region.word(0).store(MAGIC, Ordering::Release);
             Ok(Link {
                 ring: Ring {
@@ -333,11 +343,22 @@ impl Link {
         }
     }
 
+    /// The region's nonce (what the offer carries).
+    pub fn nonce(&self) -> [u8; NONCE_BYTES] {
+        let r = &self.ring.region;
+        let mut n = [0u8; NONCE_BYTES];
+        for (i, w) in n.chunks_mut(8).enumerate() {
+            w.copy_from_slice(&r.word(NONCE + 8 * i).load(Ordering::Relaxed).to_le_bytes());
+        }
+        n
+    }
+
     /// Opens a region a peer made at `path` (the accepting side, ring 1 ours), after
     /// checking it is one of ours: in `dir`, named with [`PREFIX`], owned by this user,
-    /// of the right size and magic. Removes its names (the mappings and open files
-    /// keep it alive; nothing is left behind whoever dies).
-    pub fn open(dir: &Path, path: &Path) -> io::Result<Link> {
+    /// of the right size, magic and `nonce` (else it is not the peer's: another host's
+    /// file of that name, or a stale one, is left alone). Removes its names (the
+    /// mappings and open files keep it alive; nothing is left behind whoever dies).
+    pub fn open(dir: &Path, path: &Path, nonce: &[u8; NONCE_BYTES]) -> io::Result<Link> {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if path.parent() != Some(dir) || !name.starts_with(PREFIX) || name.contains('/') {
             return Err(io::Error::other(format!(
@@ -358,6 +379,18 @@ impl Link {
         let region = Region::map(&file)?;
         if region.word(0).load(Ordering::Acquire) != MAGIC {
             return Err(io::Error::other("shared ring has no magic"));
+        }
+        let mut link_nonce = [0u8; NONCE_BYTES];
+        for (i, w) in link_nonce.chunks_mut(8).enumerate() {
+            w.copy_from_slice(
+                &region
+                    .word(NONCE + 8 * i)
+                    .load(Ordering::Relaxed)
+                    .to_le_bytes(),
+            );
+        }
+        if link_nonce != *nonce {
+            return Err(io::Error::other("shared ring holds another nonce"));
         }
         let link = Link {
             ring: Ring {
@@ -426,7 +459,7 @@ mod tests {
     fn pair(tag: &str) -> (Link, Link) {
         let dir = std::env::temp_dir();
         let (a, path) = Link::create(&dir, tag).unwrap();
-        let b = Link::open(&dir, &path).unwrap();
+        let b = Link::open(&dir, &path, &a.nonce()).unwrap();
         assert!(!path.exists(), "the opener removes the names");
         (a, b)
     }
@@ -435,6 +468,21 @@ mod tests {
         (0..(i * 37) % 1000 + 1)
             .map(|j| (i * 7 + j) as u8)
             .collect()
+    }
+
+    #[test]
+    fn a_region_with_another_nonce_is_refused_and_left_alone() {
+        let dir = std::env::temp_dir();
+        let (a, path) = Link::create(&dir, &format!("nonce-{}", line!())).unwrap();
+        let mut wrong = a.nonce();
+        wrong[3] ^= 1;
+        let e = Link::open(&dir, &path, &wrong).err().expect("refused");
+        assert!(e.to_string().contains("nonce"), "{e}");
+        assert!(
+            path.exists(),
+            "a region that is not the peer's keeps its names"
+        );
+        assert!(Link::open(&dir, &path, &a.nonce()).is_ok());
     }
 
     #[test]
@@ -506,10 +554,11 @@ mod tests {
     #[test]
     fn foreign_paths_are_refused() {
         let dir = std::env::temp_dir();
+        let n = [0; NONCE_BYTES];
         for p in ["/etc/passwd", "selvm-ring-x"] {
-            assert!(Link::open(&dir, Path::new(p)).is_err());
+            assert!(Link::open(&dir, Path::new(p), &n).is_err());
         }
-        assert!(Link::open(&dir, &dir.join("not-a-ring")).is_err());
+        assert!(Link::open(&dir, &dir.join("not-a-ring"), &n).is_err());
     }
 
     #[test]

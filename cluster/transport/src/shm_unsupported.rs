@@ -62,6 +62,9 @@ fn unsupported() -> io::Error {
     )
 }
 
+/// Bytes of a region's nonce.
+pub const NONCE_BYTES: usize = 16;
+
 /// Where rings would live.
 pub fn folder() -> PathBuf {
     std::env::temp_dir()
@@ -74,8 +77,13 @@ impl Link {
     }
 
     /// Refuses: no shared-memory rings on this host.
-    pub fn open(_dir: &Path, _path: &Path) -> io::Result<Link> {
+    pub fn open(_dir: &Path, _path: &Path, _nonce: &[u8; NONCE_BYTES]) -> io::Result<Link> {
         Err(unsupported())
+    }
+
+    /// Never runs (no link exists).
+    pub fn nonce(&self) -> [u8; NONCE_BYTES] {
+        match self.ring.0 {}
     }
 
     /// Never runs (no link exists).

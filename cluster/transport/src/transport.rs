@@ -12,12 +12,14 @@
 //! (and, on a dialled connection, the node dialled); any other peer is logged and
 //! dropped, and so is a handshake that does not finish within [`HANDSHAKE_LIMIT`].
 //!
-//! Co-located peers (`shm = true` in the configuration and both on loopback
-//! addresses): once the handshake has authenticated the peer, the dialling side makes a
-//! shared-memory region ([`crate::shm`]) and sends its path in one Noise record (a
-//! record starting with byte 0, which no frame does); the accepting side opens it, and
-//! from then on both send their frames through its rings. The TCP connection stays
-//! open and silent: its end (the OS closes it when a process dies) is the peer's death.
+//! Co-located peers ([`colocated`]): once the handshake has authenticated a peer that
+//! looks local (loopback, or this host's own address), the dialling side makes a
+//! shared-memory region ([`crate::shm`]) and offers it in one Noise record (a record
+//! starting with byte 0, which no frame does); the accepting side opens it, proving it
+//! shares the host, answers, and from then on both send their frames through its
+//! rings; otherwise, or with `shm = false` on either side, TCP. The TCP connection
+//! stays open and silent: its end (the OS closes it when a process dies) is the
+//! peer's death.
 //!
 //! Membership ([`crate::membership`], SWIM with `foca`): a peer that comes up is
 //! announced to; foca's messages travel in the core's Swim frames; a member foca
@@ -39,8 +41,8 @@ use crate::directory::{Directory, DirectoryError};
 use crate::faults::{Dice, Faults};
 use crate::membership::{Member, Membership};
 
+mod colocated;
 mod peers;
-use crate::shm::{self, Link};
 use mio::net::{TcpListener, TcpStream};
 #[cfg(unix)]
 use mio::unix::SourceFd;
@@ -66,9 +68,6 @@ const BELL: usize = 1 << (usize::BITS - 2);
 /// How long an idle transport with co-located peers polls their rings before it
 /// sleeps (so a reply that comes within it costs no wake-up).
 pub const SPIN: Duration = Duration::from_micros(50);
-/// The first byte of a transport record that is not a frame (frames start with their
-/// version, 1), and the ring offer's tag after it.
-const OFFER: &[u8] = b"\0shm ";
 
 /// One node's transport.
 pub struct Transport {
@@ -517,7 +516,8 @@ impl Transport {
     fn drop_slow_handshakes(&mut self, now: u64) {
         let limit = HANDSHAKE_LIMIT.as_nanos() as u64;
         let slow: Vec<Token> = (self.conns.iter())
-            .filter(|(_, c)| c.node.is_none() && now.saturating_sub(c.started_ns) > limit)
+            .filter(|(_, c)| c.node.is_none() || c.awaiting_offer || c.offer.is_some())
+            .filter(|(_, c)| now.saturating_sub(c.started_ns) > limit)
             .map(|(&t, _)| t)
             .collect();
         for t in slow {
@@ -576,14 +576,14 @@ impl Transport {
                     let (node, joining) = (conn.node, conn.joining);
                     let node = match node {
                         Some(n) => n,
-                        None if joining => match self.admit(token, &f) {
+                        None if joining => match self.admit(token, colocated::sender(&f)) {
                             Some(n) => n,
                             None => return self.close(token),
                         },
                         None => return self.close(token),
                     };
                     if f.first() == Some(&0) {
-                        if !self.offered(token, node, &f) {
+                        if !self.transport_record(token, node, &f) {
                             return self.close(token);
                         }
                         continue;
@@ -591,6 +591,10 @@ impl Transport {
                     let Some(conn) = self.conns.get_mut(&token) else {
                         return;
                     };
+                    if conn.offer.is_some() {
+                        (self.log).push(format!("node {node} sent a frame before answering"));
+                        return self.close(token);
+                    }
                     if std::mem::take(&mut conn.awaiting_offer) {
                         // The dialler chose TCP after all.
                         self.core.connected(node, now);
@@ -605,64 +609,6 @@ impl Transport {
             self.close(token);
         }
         self.act();
-    }
-
-    /// The dialling side: makes a shared region for `node` and sends its path.
-    fn offer(&mut self, token: Token, node: u64) -> io::Result<()> {
-        let tag = format!("{}-{}-{}-{}", self.me, node, token.0, self.now_ns());
-        let (link, path) = Link::create(&shm::folder(), &tag)?;
-        let conn = self
-            .conns
-            .get_mut(&token)
-            .ok_or_else(|| io::Error::other("connection gone"))?;
-        let mut record = OFFER.to_vec();
-        record.extend_from_slice(path.as_os_str().as_encoded_bytes());
-        conn.send_record(&record)?;
-        self.attach(token, link)
-    }
-
-    /// The accepting side: the dialler offered the region in `record`; open it and
-    /// count the peer connected. False when the record or the region is refused.
-    fn offered(&mut self, token: Token, node: u64, record: &[u8]) -> bool {
-        let awaiting = self.conns.get(&token).is_some_and(|c| c.awaiting_offer);
-        let Some(path) = record.strip_prefix(OFFER).filter(|_| awaiting) else {
-            self.log
-                .push(format!("node {node} sent an unexpected transport record"));
-            return false;
-        };
-        let path = std::path::Path::new(std::str::from_utf8(path).unwrap_or(""));
-        let opened = Link::open(&shm::folder(), path).and_then(|l| self.attach(token, l));
-        if let Err(e) = opened {
-            self.log
-                .push(format!("shared ring offered by node {node} refused: {e}"));
-            return false;
-        }
-        if let Some(c) = self.conns.get_mut(&token) {
-            c.awaiting_offer = false;
-        }
-        let now = self.now_ns();
-        self.core.connected(node, now);
-        self.take_ring(token);
-        true
-    }
-
-    /// Frames on `token` go through `link` from now on; its doorbell is polled.
-    fn attach(&mut self, token: Token, link: Link) -> io::Result<()> {
-        #[cfg(unix)]
-        self.poll.registry().register(
-            &mut SourceFd(&link.bell_rx.as_raw_fd()),
-            Token(token.0 | BELL),
-            Interest::READABLE,
-        )?;
-        if let Some(c) = self.conns.get_mut(&token) {
-            c.link = Some(link);
-            if let Some(n) = c.node {
-                self.log.push(format!(
-                    "node {n} is on this host: frames through a shared ring"
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// Stops polling a removed connection's socket and doorbell (dropping it closes

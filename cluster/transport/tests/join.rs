@@ -25,11 +25,11 @@ fn node(id: u64) -> NodeConfig {
     }
 }
 
-fn config(nodes: Vec<NodeConfig>, join_key: Option<[u8; 32]>) -> ClusterConfig {
+fn config(nodes: Vec<NodeConfig>, join_key: Option<[u8; 32]>, shm: bool) -> ClusterConfig {
     ClusterConfig {
         nodes,
         join_key,
-        shm: false,
+        shm,
     }
 }
 
@@ -45,20 +45,31 @@ fn until(ts: &mut [Transport], limit: Duration, mut done: impl FnMut(&mut [Trans
 }
 
 /// Three listed nodes and a fourth that lists itself and node 1 only.
-fn cluster_and_joiner(key: [u8; 32]) -> (Vec<Transport>, ClusterConfig) {
+fn cluster_and_joiner(key: [u8; 32], shm: bool) -> (Vec<Transport>, ClusterConfig) {
     let listed: Vec<NodeConfig> = (1..=3).map(node).collect();
     let joiner = node(4);
-    let c = config(listed.clone(), Some(key));
+    let c = config(listed.clone(), Some(key), shm);
     let ts = (1..=3)
         .map(|id| Transport::bind(c.clone(), id, 100 + id, Timeouts::default()).unwrap())
         .collect();
-    let j = config(vec![listed[0].clone(), joiner], Some(key));
+    let j = config(vec![listed[0].clone(), joiner], Some(key), shm);
     (ts, j)
 }
 
 #[test]
 fn a_node_not_listed_joins_a_running_cluster_through_one_member_and_is_called() {
-    let (mut ts, j) = cluster_and_joiner([7; 32]);
+    joins_and_is_called(false);
+}
+
+/// The same on shared rings: co-located peers find each other with a join key too
+/// (the joiner's ring offer is its first record, and gives its id).
+#[test]
+fn a_joining_node_on_this_host_talks_through_shared_rings() {
+    joins_and_is_called(true);
+}
+
+fn joins_and_is_called(shm: bool) {
+    let (mut ts, j) = cluster_and_joiner([7; 32], shm);
     until(&mut ts, Duration::from_secs(5), |ts| {
         ts.iter().all(|t| t.members().len() == 2)
     });
@@ -114,11 +125,17 @@ fn a_node_not_listed_joins_a_running_cluster_through_one_member_and_is_called() 
         answered.is_some()
     });
     assert_eq!(answered, Some((MSG_REPLY, 0, vec![42, 4])));
+    for a in 1..=4u64 {
+        for b in (1..=4).filter(|&b| b != a) {
+            let ring = ts[a as usize - 1].shared_ring_with(b);
+            assert_eq!(ring, shm, "{a} -> {b}");
+        }
+    }
 }
 
 #[test]
 fn a_member_that_stops_answering_is_declared_down_by_swim() {
-    let (mut ts, _) = cluster_and_joiner([8; 32]);
+    let (mut ts, _) = cluster_and_joiner([8; 32], false);
     until(&mut ts, Duration::from_secs(5), |ts| {
         ts.iter().all(|t| t.members().len() == 2)
     });
@@ -145,7 +162,7 @@ fn a_member_that_stops_answering_is_declared_down_by_swim() {
 
 #[test]
 fn peers_without_the_join_key_or_claiming_a_listed_id_are_rejected_and_logged() {
-    let (mut ts, j) = cluster_and_joiner([9; 32]);
+    let (mut ts, j) = cluster_and_joiner([9; 32], false);
     // The same joiner without the join key: its handshake fails at node 1.
     let mut nokey = j.clone();
     nokey.join_key = None;

@@ -1,8 +1,9 @@
 //! Transports on 127.0.0.1 driven in one thread: a remote call and its reply, a peer
 //! that goes away (its calls fail at once), and peers without a valid key (rejected
-//! and logged). The call, vanished-peer and partition tests run twice: over TCP, and
-//! with `shm = true` through shared-memory rings (the TCP connection only carrying the
-//! handshake and the ring's path).
+//! and logged). The call, vanished-peer and partition tests run twice: over TCP
+//! (`shm = false`), and as configured by default, through shared-memory rings (the TCP
+//! connection only carrying the handshake and the ring's offer); a node saying
+//! `shm = false` on either side keeps TCP.
 
 use selvm_abi::vm::network::{ERROR_PEER_DOWN, MSG_CALL, MSG_ERROR, MSG_REPLY};
 use selvm_cluster::config::{ClusterConfig, NodeConfig};
@@ -123,6 +124,39 @@ fn call_crosses(shm: bool) {
         (got[0].kind, got[0].call_id, &got[0].mrs[..]),
         (MSG_REPLY, 7, &[42][..])
     );
+}
+
+/// `shm = false` on either side keeps the pair on TCP (the dialler offers nothing, or
+/// the acceptor answers no and the dialler removes its region), and calls still cross.
+#[test]
+fn either_side_saying_shm_false_keeps_tcp() {
+    for no in [1, 2] {
+        let c = cluster_with(2, true);
+        let mut tcp = c.clone();
+        tcp.shm = false;
+        let conf = |id| if id == no { &tcp } else { &c };
+        let (mut a, mut b) = (bind(conf(1), 1), bind(conf(2), 2));
+        until(&mut [&mut a, &mut b], |ts| ts[0].is_up(2) && ts[1].is_up(1));
+        assert!(
+            !a.shared_ring_with(2) && !b.shared_ring_with(1),
+            "node {no} said no"
+        );
+        b.from_guest(&call(1, 7, vec![40, 2]));
+        let mut seen = Vec::new();
+        until(&mut [&mut a, &mut b], |ts| {
+            seen.extend(calls_and_replies(ts[0]));
+            !seen.is_empty()
+        });
+        assert_eq!((seen[0].kind, &seen[0].mrs[..]), (MSG_CALL, &[40, 2][..]));
+        // No region is left behind by the offer that was declined.
+        let mine = format!("selvm-ring-{}-", std::process::id());
+        let left = std::fs::read_dir(selvm_cluster::shm::folder())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&mine))
+            .count();
+        assert_eq!(left, 0, "node {no} said no");
+    }
 }
 
 #[test]

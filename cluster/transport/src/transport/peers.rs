@@ -55,12 +55,11 @@ impl Transport {
         self.attach_peer(token, node)
     }
 
-    /// A joining peer's first frame: its id, if it may have it (not this node's, not
+    /// A joining peer's first record gave `id`: its id, if it may have it (not this node's, not
     /// a listed or known node's, whose key it does not hold).
-    pub(super) fn admit(&mut self, token: Token, frame: &[u8]) -> Option<u64> {
+    pub(super) fn admit(&mut self, token: Token, id: Option<u64>) -> Option<u64> {
         let conn = self.conns.get(&token)?;
         let addr = (conn.stream.peer_addr()).map_or_else(|_| "?".into(), |a| a.to_string());
-        let id = (frame.get(2..10)).map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
         let why = match id {
             None => "its first frame is not one".to_string(),
             Some(id) if id == 0 || id > selvm_cluster_proto::core::MAX_NODE_ID => {
@@ -120,17 +119,19 @@ impl Transport {
             self.core.disconnected(node);
         }
         self.redial_at.remove(&node);
-        if self.config.co_located(self.me, node) {
-            if !dialled {
-                // Connected once the dialler's offer (or its first frame) comes.
-                if let Some(c) = self.conns.get_mut(&token) {
-                    c.awaiting_offer = true;
-                }
-                return true;
+        if !dialled {
+            // Connected once the dialler's first record (a ring offer or a frame) comes.
+            if let Some(c) = self.conns.get_mut(&token) {
+                c.awaiting_offer = true;
             }
-            if let Err(e) = self.offer(token, node) {
-                self.log
-                    .push(format!("no shared ring with node {node} ({e}): using TCP"));
+            return true;
+        }
+        if self.may_share_ring(token) {
+            match self.offer(token, node) {
+                Ok(()) => return true, // connected once the peer answers
+                Err(e) => {
+                    (self.log).push(format!("no shared ring with node {node} ({e}): using TCP"))
+                }
             }
         }
         let now = self.now_ns();
