@@ -132,6 +132,8 @@ fn expected() -> Vec<(String, i128)> {
         ("NET_SLOTS", NET_SLOTS),
         ("NET_NODES", NET_NODES),
         ("NET_ARGUMENT", NET_ARGUMENT),
+        ("NET_SECRET", NET_SECRET),
+        ("NET_SECRET_HIGH", NET_SECRET_HIGH),
         ("NET_TX_RING", NET_TX_RING),
         ("NET_RX_RING", NET_RX_RING),
         ("NET_RING_SLOTS", NET_RING_SLOTS),
@@ -159,6 +161,7 @@ fn expected() -> Vec<(String, i128)> {
         ("ERROR_REVOKED", ERROR_REVOKED),
         ("ERROR_BAD_MODULE", ERROR_BAD_MODULE),
         ("ERROR_NO_MEMORY", ERROR_NO_MEMORY),
+        ("ERROR_FORGED", ERROR_FORGED),
         ("OBJECT_LIFE_SHIFT", OBJECT_LIFE_SHIFT),
         ("REMOTE_ERROR_LABEL", REMOTE_ERROR_LABEL),
     ] {

@@ -29,6 +29,12 @@ pub const NET_NODES: Word = 0x38;
 /// Register (read): a word the node's operator gave (`selvm node --argument`; 0 when
 /// none), for the node's program to choose what it runs.
 pub const NET_ARGUMENT: Word = 0x40;
+/// Register (read): the low word of this node's secret, 128 bits its host drew from the
+/// operating system's random source at start (0 when the host gave none); the node's
+/// network service keys the tokens of the caps it sends with it.
+pub const NET_SECRET: Word = 0x48;
+/// Register (read): the high word of this node's secret ([`NET_SECRET`]).
+pub const NET_SECRET_HIGH: Word = 0x50;
 
 /// Byte offset of the transmit ring from the device's base (frame 1).
 pub const NET_TX_RING: Word = 0x1000;
@@ -131,6 +137,10 @@ pub const ERROR_BAD_MODULE: Word = 10;
 /// Error code: the untyped a spawn named has too little memory left for the process
 /// (or the node has too little to set it up).
 pub const ERROR_NO_MEMORY: Word = 11;
+/// Error code: a carried cap's token, a release or a call does not match the home
+/// node's record: a token it never minted, or a node that holds no weight of the
+/// export (or no Grant, for a call carrying a cap); nothing was changed.
+pub const ERROR_FORGED: Word = 12;
 /// A Call's or Send's object word (transmit) may pin the exporter's life: bits from
 /// this one up hold the low 48 bits of the destination's incarnation (0: any life), the
 /// object number is below them; a pinned call to another life fails with

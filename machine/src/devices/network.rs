@@ -16,8 +16,8 @@ use alloc::vec::Vec;
 use selvm_abi::vm::device::{IRQ_NETWORK, NETWORK_BASE, NETWORK_BITS};
 use selvm_abi::vm::network::{
     NET_ARGUMENT, NET_INCARNATION, NET_MESSAGE_MAX, NET_NODE, NET_NODES, NET_RING_SLOTS,
-    NET_RX_HEAD, NET_RX_RING, NET_RX_TAIL, NET_SLOT_BYTES, NET_SLOTS, NET_TX_HEAD, NET_TX_RING,
-    NET_TX_TAIL,
+    NET_RX_HEAD, NET_RX_RING, NET_RX_TAIL, NET_SECRET, NET_SECRET_HIGH, NET_SLOT_BYTES, NET_SLOTS,
+    NET_TX_HEAD, NET_TX_RING, NET_TX_TAIL,
 };
 
 const LINE: u64 = 1 << IRQ_NETWORK;
@@ -38,6 +38,9 @@ pub struct NodeIdentity {
     pub nodes: u64,
     /// The operator's word for the node's program (`NET_ARGUMENT`).
     pub argument: u64,
+    /// The node's secret (`NET_SECRET`, `NET_SECRET_HIGH`): random words its host drew
+    /// at start, which key the tokens of the caps the node sends.
+    pub secret: [u64; 2],
 }
 
 /// The network device.
@@ -139,6 +142,8 @@ impl Device for Network {
             NET_SLOTS => NET_RING_SLOTS,
             NET_NODES => self.identity.nodes,
             NET_ARGUMENT => self.identity.argument,
+            NET_SECRET => self.identity.secret[0],
+            NET_SECRET_HIGH => self.identity.secret[1],
             _ => 0,
         })
     }
@@ -222,6 +227,7 @@ mod tests {
         incarnation: 77,
         nodes: 3,
         argument: 5,
+        secret: [0x5ec7, 0x5ec8],
     };
 
     /// Writes `msg` into transmit slot `slot` as a guest would.
@@ -249,6 +255,8 @@ mod tests {
         assert_eq!(n.read(NET_INCARNATION, NOW), Ok(77));
         assert_eq!(n.read(NET_NODES, NOW), Ok(3));
         assert_eq!(n.read(NET_ARGUMENT, NOW), Ok(5));
+        assert_eq!(n.read(NET_SECRET, NOW), Ok(0x5ec7));
+        assert_eq!(n.read(NET_SECRET_HIGH, NOW), Ok(0x5ec8));
         assert_eq!(n.read(NET_SLOTS, NOW), Ok(NET_RING_SLOTS));
         assert_eq!(n.read(0x800, NOW), Ok(0), "no register there");
         assert!(n.memory_frame(0).is_none(), "frame 0 holds registers");

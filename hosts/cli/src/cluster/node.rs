@@ -77,6 +77,15 @@ fn incarnation() -> u64 {
     (ns & !0xffff) | u64::from(std::process::id() & 0xffff)
 }
 
+/// 128 bits from the operating system's random source: the node's secret, which keys
+/// the tokens of the caps it sends (docs/cluster.md).
+fn node_secret() -> Result<[u64; 2], getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    let word = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or_default());
+    Ok([word(0), word(8)])
+}
+
 /// Runs `selvm node`.
 pub fn node(a: &NodeArgs) -> ExitCode {
     let config = match ClusterConfig::load(&a.config) {
@@ -120,6 +129,12 @@ pub fn node(a: &NodeArgs) -> ExitCode {
         incarnation,
         nodes,
         argument: a.argument,
+        secret: match node_secret() {
+            Ok(secret) => secret,
+            Err(e) => {
+                return Failure::host(format!("node {}: no random source: {e}", a.id)).report();
+            }
+        },
     };
     let network = match machine.attach_network(identity) {
         Ok(id) => id,
