@@ -4,7 +4,8 @@
 //! physical page addresses, never host pointers, and the kernel's flush
 //! notices remove exactly the entries that may have gone stale. An access that
 //! spans two pages checks both before it changes anything. Device frames go to the
-//! device bus: registers as aligned 64-bit words, plain-memory frames as bytes.
+//! device bus: registers as aligned 64-bit words, plain-memory frames as bytes, and
+//! frames shared with other processes through their atomic accesses.
 
 use crate::devices::{DeviceBus, Now, is_device};
 use selvm_kernel::memory::{PAddr, SplitMem};
@@ -187,7 +188,10 @@ impl<'a, 't> SoftMmu<'a, 't> {
             let n = (buf.len() - done).min(PAGE as usize - off);
             let page = self.page(a, Access::Read)?;
             if is_device(page) {
-                if let Some(bytes) = self.devices.memory_frame(page) {
+                if let Some((shared, at)) = self.devices.shared(page) {
+                    // Memory other processes write: atomic accesses only.
+                    shared.load(at + off as u64, &mut buf[done..done + n]);
+                } else if let Some(bytes) = self.devices.memory_frame(page) {
                     // A device's plain-memory frame; one shorter than a page reads
                     // zeros past its end.
                     let src = bytes.get(off..off + n);
@@ -231,7 +235,9 @@ impl<'a, 't> SoftMmu<'a, 't> {
             let n = (buf.len() - done).min(PAGE as usize - off);
             let page = self.page(a, Access::Write)?;
             if is_device(page) {
-                if let Some(bytes) = self.devices.memory_frame(page) {
+                if let Some((shared, at)) = self.devices.shared(page) {
+                    shared.store(at + off as u64, &buf[done..done + n]);
+                } else if let Some(bytes) = self.devices.memory_frame(page) {
                     if let Some(dst) = bytes.get_mut(off..off + n) {
                         dst.copy_from_slice(&buf[done..done + n]);
                     }

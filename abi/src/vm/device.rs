@@ -30,6 +30,29 @@ pub const STATS_BASE: Word = 0x1000_4000;
 pub const NETWORK_BASE: Word = 0x1001_0000;
 /// log2 bytes of the network device's frames (64 KiB).
 pub const NETWORK_BITS: u32 = 16;
+/// Physical address of the shared region: frame 0 its registers, frames 1 to 255 host
+/// memory that the node processes of one cluster on one host all map (a frame shared
+/// between co-located nodes is the same memory on each; docs/cluster.md).
+pub const SHARED_BASE: Word = 0x1010_0000;
+/// log2 bytes of the shared region (1 MiB: the register frame and 255 data frames).
+pub const SHARED_BITS: u32 = 20;
+/// Shared region register (read): how many data frames the region has (255), or 0 on
+/// a machine without one (then nothing answers there at all and every read is 0).
+pub const SHARED_FRAMES: Word = 0x00;
+/// Shared region register (read): takes a free data frame for this node and answers
+/// its number (1 to 255; its memory zeroed), or [`SHARED_NONE`] when none is free.
+pub const SHARED_ALLOC: Word = 0x08;
+/// Shared region register (write): gives data frame n back (one this node took).
+pub const SHARED_FREE: Word = 0x10;
+/// What [`SHARED_ALLOC`] reads when no frame is free.
+pub const SHARED_NONE: Word = Word::MAX;
+/// A cluster message's label bit: its MR0 is a shared region's frame number (the frame
+/// is named to the other node by its place in the region). Transports refuse such a
+/// message for a node that is not on this host ([`ERROR_NOT_CO_LOCATED`]).
+pub const FRAME_CARRIED: Word = 1 << 49;
+/// Remote error code: the message names a shared frame, and its destination is not on
+/// this host (not on a shared ring with this node), where the frame is other memory.
+pub const ERROR_NOT_CO_LOCATED: Word = 20;
 /// Physical address of the framebuffer's pixels (plain memory, as many frames as the
 /// size chosen at boot needs).
 pub const FRAMEBUFFER_BASE: Word = 0x1080_0000;
@@ -153,7 +176,7 @@ pub const IRQ_COUNT: Word = 32;
 pub const KERNEL_TICK_NS: Word = 2_000_000;
 
 /// Every device's place: name, first byte, and log2 bytes it may occupy.
-pub const DEVICE_MAP: [(&str, Word, u32); 7] = [
+pub const DEVICE_MAP: [(&str, Word, u32); 8] = [
     ("console", CONSOLE_BASE, crate::PAGE_BITS),
     ("timer", TIMER_BASE, crate::PAGE_BITS),
     ("input", INPUT_BASE, crate::PAGE_BITS),
@@ -164,6 +187,7 @@ pub const DEVICE_MAP: [(&str, Word, u32); 7] = [
     ),
     ("statistics", STATS_BASE, crate::PAGE_BITS),
     ("network", NETWORK_BASE, NETWORK_BITS),
+    ("shared region", SHARED_BASE, SHARED_BITS),
     ("framebuffer pixels", FRAMEBUFFER_BASE, FRAMEBUFFER_MAX_BITS),
 ];
 

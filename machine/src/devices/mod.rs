@@ -10,6 +10,7 @@ mod console;
 pub mod framebuffer;
 pub mod input;
 pub mod network;
+pub mod shared;
 pub mod stats;
 mod timer;
 
@@ -17,6 +18,7 @@ pub use console::Console;
 pub use framebuffer::Display;
 pub use input::Input;
 pub use network::{Network, NodeIdentity};
+pub use shared::{SharedMemory, SharedRegion};
 pub use stats::{Counters, Stats};
 pub use timer::Timer;
 
@@ -80,6 +82,11 @@ pub trait Device: Send {
     /// The bytes of its frame number `frame` if that frame is plain memory (pixels,
     /// rings) rather than registers; loads and stores then act on them directly.
     fn memory_frame(&mut self, _frame: u64) -> Option<&mut [u8]> {
+        None
+    }
+    /// The memory behind byte `offset` if it is shared with other processes (the
+    /// shared region's data frames): loads and stores go there, atomically.
+    fn shared(&self, _offset: u64) -> Option<(&dyn SharedMemory, u64)> {
         None
     }
     /// Interrupt lines it raises now (bit i: line i).
@@ -218,6 +225,14 @@ impl DeviceBus {
     pub fn memory_frame(&mut self, page: u64) -> Option<&mut [u8]> {
         let (i, offset) = self.at(page)?;
         self.devices[i].memory_frame(offset / FRAME)
+    }
+
+    /// The shared memory behind physical `pa` and the offset in it, if `pa` is in a
+    /// frame shared with other processes.
+    pub fn shared(&self, pa: u64) -> Option<(&dyn SharedMemory, u64)> {
+        let d =
+            (self.devices.iter()).find(|d| pa >= d.base() && pa - d.base() < d.frames() * FRAME)?;
+        d.shared(pa - d.base())
     }
 
     /// Lines raised by any device.
