@@ -214,6 +214,20 @@ impl ClusterConfig {
         self.nodes.last().map_or(0, |n| n.id)
     }
 
+    /// The name every node of this cluster on one host gives its shared frames'
+    /// file (`crate::frames`): from the join key when there is one (every member's file
+    /// holds it), else from the public keys listed (every node's file lists them all).
+    /// 16 hex digits of SipHash with fixed keys, the same in every process of a build.
+    pub fn frames_tag(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::hash::DefaultHasher::new();
+        match self.join_key {
+            Some(k) => k.hash(&mut h),
+            None => self.nodes.iter().for_each(|n| n.public_key.hash(&mut h)),
+        }
+        format!("{:016x}", h.finish())
+    }
+
     /// The node whose public key is `key`.
     pub fn node_with_key(&self, key: &[u8]) -> Option<u64> {
         self.nodes

@@ -12,6 +12,8 @@ pub mod config;
 pub mod conn;
 pub mod directory;
 pub mod faults;
+#[cfg(unix)]
+pub mod frames;
 pub mod membership;
 #[cfg(unix)]
 pub mod shm;

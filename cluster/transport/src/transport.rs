@@ -181,7 +181,11 @@ impl Transport {
             return self.name_request(message, request);
         }
         let now = self.now_ns();
-        self.core.from_guest(message, now);
+        match self.frame_check(message) {
+            colocated::FrameCheck::Pass => self.core.from_guest(message, now),
+            colocated::FrameCheck::Replace(m) => self.core.from_guest(&m, now),
+            colocated::FrameCheck::Drop => {}
+        }
         self.act();
     }
 

@@ -16,6 +16,11 @@ use crate::shm::{self, Link, NONCE_BYTES};
 use mio::net::TcpStream;
 #[cfg(unix)]
 use mio::{Interest, unix::SourceFd};
+use selvm_abi::vm::device::{ERROR_NOT_CO_LOCATED, FRAME_CARRIED};
+use selvm_abi::vm::network::{
+    MSG_CALL, MSG_ERROR, MSG_LABEL, MSG_REPLY, MSG_SEND, REMOTE_ERROR_LABEL,
+};
+use selvm_cluster_proto::guest::Message;
 use std::io;
 #[cfg(unix)]
 use std::os::fd::AsRawFd;
@@ -27,6 +32,16 @@ pub(super) const OFFER: &[u8] = b"\0shm ";
 const YES: &[u8] = b"\0shm-yes";
 /// The acceptor's answer: TCP.
 const NO: &[u8] = b"\0shm-no";
+
+/// What becomes of a guest message ([`Transport::frame_check`]).
+pub(super) enum FrameCheck {
+    /// It goes as it is.
+    Pass,
+    /// It goes no further.
+    Drop,
+    /// This goes instead.
+    Replace(Vec<u8>),
+}
 
 /// The sender's node id in a peer's first record: a ring offer's, or a frame's.
 pub(super) fn sender(record: &[u8]) -> Option<u64> {
@@ -49,6 +64,50 @@ fn looks_local(stream: &TcpStream) -> bool {
 }
 
 impl Transport {
+    /// A guest message that names a shared frame (label [`FRAME_CARRIED`]) for a node
+    /// not on a shared ring with this one: the frame would be other memory there, so
+    /// it never leaves. A Call fails at once with [`ERROR_NOT_CO_LOCATED`], a Send is
+    /// dropped, and a Reply goes as that error instead. What to send on, if anything.
+    pub(super) fn frame_check(&mut self, message: &[u8]) -> FrameCheck {
+        // The label word (MSG_LABEL) first, so other messages cost no decoding.
+        let label = (message.get(8 * MSG_LABEL..8 * MSG_LABEL + 8))
+            .map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        if label & FRAME_CARRIED == 0 {
+            return FrameCheck::Pass;
+        }
+        let Ok(m) = Message::decode(message) else {
+            return FrameCheck::Pass; // the core refuses it
+        };
+        let carries = matches!(m.kind, MSG_CALL | MSG_SEND | MSG_REPLY);
+        if !carries || m.node == self.me || self.shared_ring_with(m.node) {
+            return FrameCheck::Pass;
+        }
+        (self.log).push(format!(
+            "a shared frame for node {} refused: not on this host",
+            m.node
+        ));
+        match m.kind {
+            MSG_CALL => {
+                let e = Message {
+                    call_id: m.call_id,
+                    label: ERROR_NOT_CO_LOCATED,
+                    ..Message::event(MSG_ERROR, m.node)
+                };
+                self.for_guest.push(e.encode());
+                FrameCheck::Drop
+            }
+            MSG_REPLY => FrameCheck::Replace(
+                Message {
+                    label: REMOTE_ERROR_LABEL | ERROR_NOT_CO_LOCATED,
+                    mrs: Vec::new(),
+                    ..m
+                }
+                .encode(),
+            ),
+            _ => FrameCheck::Drop,
+        }
+    }
+
     /// Whether to offer a ring on the dialled connection `token`.
     pub(super) fn may_share_ring(&self, token: Token) -> bool {
         self.config.shm && (self.conns.get(&token)).is_some_and(|c| looks_local(&c.stream))
