@@ -253,7 +253,8 @@ fn a_node_accepts_a_configured_peer_and_rejects_and_logs_any_other() {
     let _ = node.child.kill();
 }
 
-/// `selvm cluster up -n N [--shm] cluster-node.sbc`, run to its end.
+/// `selvm cluster up -n N [--tcp] cluster-node.sbc`, run to its end (without `--tcp`
+/// the co-located nodes choose shared rings themselves).
 fn cluster_up(n: u64, shm: bool) -> (i32, Vec<String>) {
     let program = cluster_node();
     let n = n.to_string();
@@ -266,8 +267,8 @@ fn cluster_up(n: u64, shm: bool) -> (i32, Vec<String>) {
         "60".as_ref(),
         program.as_os_str(),
     ];
-    if shm {
-        args.push("--shm".as_ref());
+    if !shm {
+        args.push("--tcp".as_ref());
     }
     Running::start(&args).finish(Duration::from_secs(90))
 }
@@ -424,8 +425,8 @@ fn killed_node(shm: bool) {
         "60".as_ref(),
         program.as_os_str(),
     ];
-    if shm {
-        args.push("--shm".as_ref());
+    if !shm {
+        args.push("--tcp".as_ref());
     }
     let mut up = Running::start(&args);
     let pid_line = up.until("[cluster] node 2 is pid ", Duration::from_secs(10));
@@ -782,5 +783,7 @@ mod chain;
 mod churn;
 #[path = "cluster/hostile.rs"]
 mod hostile;
+#[path = "cluster/sharing.rs"]
+mod sharing;
 #[path = "cluster/membership.rs"]
 mod membership;

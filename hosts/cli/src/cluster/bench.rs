@@ -7,13 +7,13 @@
 //! - `unix`: the same ping-pong over a Unix stream socket pair;
 //! - `transport`: two `selvm_cluster::Transport`s on two threads, a Call from one
 //!   guest-message API to the other and its Reply: the protocol core, Noise and mio, no
-//!   machine; once over TCP and once over shared-memory rings (`shm = true`, the
-//!   co-located transport);
+//!   machine; once over TCP (`shm = false`) and once over shared-memory rings (the
+//!   co-located transport, which two nodes on one host choose by default);
 //! - `guest`: `selvm cluster up -n 2` with `user/cluster-node` (built by `cargo xtask
 //!   build-user user/cluster-node`): node 1's client Calls node 2's adder through a
 //!   proxy for 2 s; the whole path (seL4 IPC client → network service, the device
 //!   rings, both transports, the network service → adder and back), as its mean; once
-//!   over TCP and once with `--shm`.
+//!   over TCP (`--tcp`) and once on shared rings (the default on one host).
 //!
 //! Host cases time every round trip with `Instant` and report median and 99th
 //! percentile; the guest case reports the mean over its calls. Throughput: the same
@@ -237,7 +237,7 @@ fn guest(program: &PathBuf, shm: bool) -> Result<(u64, u64), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let out = std::process::Command::new(exe)
         .args(["cluster", "up", "-n", "2", "--timeout", "60"])
-        .args(shm.then_some("--shm"))
+        .args((!shm).then_some("--tcp"))
         .arg(program)
         .output()
         .map_err(|e| e.to_string())?;

@@ -48,7 +48,7 @@ pub fn demo(a: &DemoArgs) -> ExitCode {
         ))
         .report();
     }
-    let (config, dir) = match local_config(3, false).and_then(|c| Ok((c, private_dir()?))) {
+    let (config, dir) = match local_config(3, true).and_then(|c| Ok((c, private_dir()?))) {
         Ok(c) => c,
         Err(f) => return f.report(),
     };
@@ -76,6 +76,12 @@ pub fn demo(a: &DemoArgs) -> ExitCode {
         let _ = c.wait();
     }
     let _ = std::fs::remove_dir_all(&dir);
+    // The nodes' shared frames file (docs/cluster.md): the cluster has ended.
+    #[cfg(unix)]
+    let _ = std::fs::remove_file(selvm_cluster::frames::path(
+        &selvm_cluster::shm::folder(),
+        &config.frames_tag(),
+    ));
     match result {
         Ok(()) => {
             println!("[demo] every step seen: the demo is done");

@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod demo;
+mod frames;
 pub mod node;
 pub mod up;
 

@@ -110,6 +110,7 @@ pub fn node(a: &NodeArgs) -> ExitCode {
         Err(f) => return f.report(),
     };
     let incarnation = incarnation();
+    let shared = config.clone();
     let mut transport = match Transport::bind(config, a.id, incarnation, Timeouts::default()) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::Other => {
@@ -140,6 +141,7 @@ pub fn node(a: &NodeArgs) -> ExitCode {
         Ok(id) => id,
         Err(e) => return Failure::bad_input(format!("the network device: {e:?}")).report(),
     };
+    super::frames::attach(&mut machine, &shared, a.id);
     let mut faults = std::env::var_os(FAULTS_ENV).map(FaultsFile::new);
     if let Some(f) = &mut faults {
         match f.changed() {

@@ -1,6 +1,6 @@
 //! `selvm cluster up -n N PROGRAM…`: a local cluster on 127.0.0.1. Generates a key
-//! pair per node and a configuration (free ports, every private key, and a join key
-//! unless `--shm`, in a private temporary folder whose path it prints, so another
+//! pair per node and a configuration (free ports, every private key, and a join key,
+//! in a private temporary folder whose path it prints, so another
 //! `selvm node` may join while it runs), starts `selvm node` once per node as a child process, and shows
 //! every node's output line by line prefixed `[node I]` (stderr lines on stderr). The
 //! cluster outlives a node that dies (that is what clusters are for): the command ends
@@ -23,7 +23,8 @@ use std::time::{Duration, Instant};
 #[derive(Args)]
 #[command(
     after_help = "Each node is a `selvm node` process (see `selvm node --help`) \
-with its own machine, network device and transport (TCP + Noise on 127.0.0.1). The \
+with its own machine, network device and transport (TCP + Noise on 127.0.0.1, then \
+shared-memory rings between these co-located nodes unless --tcp). The \
 first lines say each node's process id and address, so a node can be killed to watch \
 the others fail cleanly. Exit status: 0 when every node ended with 0; otherwise the \
 first failing node's (1 for a node killed by a signal); 5 on --timeout."
@@ -43,10 +44,11 @@ pub struct UpArgs {
     /// Stop every node after this many seconds (exit status 5).
     #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
     pub timeout: Option<f64>,
-    /// Nodes talk through shared-memory rings instead of TCP (`shm = true` in the
-    /// configuration; the TCP connection still carries the handshake, docs/cluster.md).
+    /// Nodes keep TCP even though they share this host (`shm = false` in the
+    /// configuration; by default they find that out and use shared-memory rings,
+    /// docs/cluster.md).
     #[arg(long)]
-    pub shm: bool,
+    pub tcp: bool,
 }
 
 /// A line one node printed.
@@ -71,7 +73,7 @@ pub fn up(a: &UpArgs) -> ExitCode {
             return Failure::bad_input(format!("{}: not a readable file", p.display())).report();
         }
     }
-    let config = match local_config(n, a.shm) {
+    let config = match local_config(n, !a.tcp) {
         Ok(c) => c,
         Err(f) => return f.report(),
     };
@@ -85,11 +87,17 @@ pub fn up(a: &UpArgs) -> ExitCode {
     }
     let result = run(a, &config, &path);
     let _ = std::fs::remove_dir_all(&dir);
+    // The nodes' shared frames file (docs/cluster.md): the cluster has ended.
+    #[cfg(unix)]
+    let _ = std::fs::remove_file(selvm_cluster::frames::path(
+        &selvm_cluster::shm::folder(),
+        &config.frames_tag(),
+    ));
     result
 }
 
-/// A configuration of `n` nodes on free loopback ports with fresh keys, and a fresh
-/// join key unless the nodes talk through shared rings (which a join key turns off).
+/// A configuration of `n` nodes on free loopback ports with fresh keys and a fresh
+/// join key; `shm`: whether they may use shared rings (else `shm = false`).
 pub(super) fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> {
     let mut nodes = Vec::new();
     // Hold every listener until all ports are chosen, so no two nodes get one port.
@@ -107,11 +115,8 @@ pub(super) fn local_config(n: u64, shm: bool) -> Result<ClusterConfig, Failure> 
             private_key: Some(private),
         });
     }
-    let join_key = match shm {
-        true => None,
-        // Random bytes: a private key is 32 of them.
-        false => Some(selvm_cluster::generate_keypair().map_err(Failure::host)?.0),
-    };
+    // Random bytes: a private key is 32 of them.
+    let join_key = Some(selvm_cluster::generate_keypair().map_err(Failure::host)?.0);
     Ok(ClusterConfig {
         nodes,
         join_key,
