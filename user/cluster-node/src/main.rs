@@ -28,6 +28,7 @@ mod kv;
 mod names;
 mod servers;
 mod service;
+mod sharing;
 mod signals;
 mod transfer;
 mod workers;

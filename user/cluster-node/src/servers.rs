@@ -18,7 +18,8 @@
 //! (caps across nodes, [`crate::transfer`]). The bell: a notification exported as
 //! `bell@N` through a copy badged [`bell_badge`]`(N)`, a thread counting its wake-ups,
 //! which the tally's label [`READ_BELL`] reads (remote notifications,
-//! [`crate::signals`]).
+//! [`crate::signals`]). The relay also runs the shared-frame ring of
+//! [`crate::sharing`] (labels 40–42).
 
 use crate::chain;
 use crate::names::{self, Name};
@@ -147,6 +148,7 @@ pub fn start(env: &mut Env, me: u64, nodes: u64, service: CPtr) -> Result<[CPtr;
     RELAY_RECEIVED.store(env.slots.alloc()?, SeqCst);
     crate::churn::prepare(env)?;
     crate::chain::prepare(env)?;
+    crate::sharing::prepare(env, me)?;
     let bell = env.retype(types::NOTIFICATION, 0)?;
     let bell_export = env.slots.alloc()?;
     let badge = bell_badge(me);
@@ -305,6 +307,8 @@ extern "C" fn serve_relay(_: u64) {
             // Revoking the cap deletes what was derived from it: the service's export.
             let revoked = cnode::revoke(ROOT_CNODE, TEMP.load(SeqCst), 64).is_ok();
             info(u64::from(!revoked), 0)
+        } else if let Some(answer) = crate::sharing::serve(got.label(), got.length()) {
+            answer
         } else if got.label() == RELAY_FORGET {
             RELAY_KEPT_FOR.store(0, SeqCst);
             info(0, 0)
