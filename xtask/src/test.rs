@@ -115,6 +115,7 @@ pub fn run(o: &Options) -> Result {
             "user/conformance",
             "user/ipc-bench",
             "user/cluster-node",
+            "user/cluster-system",
             "user/gui",
         ]
         .iter()
@@ -247,9 +248,13 @@ pub fn run(o: &Options) -> Result {
     s.step("cluster", || {
         let wasm = user::build(&root.join("user/cluster-node"), &out, false)?;
         user::dx(&wasm)?;
+        // The layout that remote spawn's test runs across three nodes.
+        let system = user::build(&root.join("user/cluster-system"), &out, false)?;
+        user::dx(&system)?;
         let mut cmd = cargo();
         cmd.current_dir(root)
-            .env("SELVM_CLUSTER_NODE", wasm.with_extension("sbc"));
+            .env("SELVM_CLUSTER_NODE", wasm.with_extension("sbc"))
+            .env("SELVM_CLUSTER_SYSTEM", system.with_extension("sbc"));
         if process::succeeds(cargo().args(["nextest", "--version"])) {
             cmd.args("nextest run -p selvm --test cluster --run-ignored all".split(' '));
         } else {

@@ -787,3 +787,5 @@ mod hostile;
 mod sharing;
 #[path = "cluster/membership.rs"]
 mod membership;
+#[path = "cluster/spawn.rs"]
+mod spawn;

@@ -12,7 +12,9 @@
 //! With 1 in the network device's ARGUMENT register (`selvm node --argument 1`, as
 //! `selvm cluster demo` starts nodes) the nodes run the key-value demo's roles instead
 //! ([`demo`], [`kv`]) and never halt by themselves; with 2 a node other than node 1
-//! serves and stays up when node 1 goes down (the network-namespace partition test).
+//! serves and stays up when node 1 goes down (the network-namespace partition test);
+//! with 3 node 1 spawns the first module of its store, a layout ([`layout`], `selvm
+//! cluster up -n 3 system.wasm`), and every node serves spawns ([`spawn`]).
 //! Build: `cargo xtask build-user user/cluster-node`.
 
 #![no_std]
@@ -25,11 +27,14 @@ mod crosscaps;
 mod demo;
 mod device;
 mod kv;
+mod layout;
 mod names;
+mod process;
 mod servers;
 mod service;
 mod sharing;
 mod signals;
+mod spawn;
 mod transfer;
 mod workers;
 
@@ -118,8 +123,13 @@ fn start() -> Result<(), Error> {
     let demo = dev.net_read(NET_ARGUMENT) == 1;
     // ARGUMENT 2: serve and stay up whoever goes down (a node cut off and healed).
     let stay = dev.net_read(NET_ARGUMENT) == 2;
+    let layout = dev.net_read(NET_ARGUMENT) == layout::LAYOUT;
     if demo {
         demo::start(&mut env, dev, me)?;
+    } else if layout {
+        if me == 1 {
+            layout::start(&mut env)?;
+        }
     } else if me == 1 {
         client::start(&mut env, dev, endpoint, nodes)?;
     }

@@ -51,6 +51,11 @@ pub fn set_name_cap(cap: CPtr) {
     NAME_CAP.store(cap, SeqCst);
 }
 
+/// The node's name cap (a copy goes into every process the node spawns).
+pub fn name_cap() -> CPtr {
+    NAME_CAP.load(SeqCst)
+}
+
 /// A name built from text and a number, as `adder@3` (at most `NAME_MAX` bytes).
 pub struct Name {
     bytes: [u8; NAME_MAX],

@@ -34,11 +34,13 @@ use crate::names::{
 };
 use crate::print::{Part::*, line};
 use crate::signals::{SIGNAL_BADGE, SignalTable};
+use crate::spawn::{Caller, Finished, SPAWN_PROCESS, Spawner};
 use crate::transfer::{self, CAP_CARRIED, CAP_WORDS, ProxyTable, RIGHTS_ALL, TABLE};
 use crate::workers::{Pool, WORKER_BADGE};
 use libsel4::{CPtr, CapRights, MessageInfo, cnode, irq};
 use sel4rt::{Env, ROOT_CNODE};
 use selvm_abi::vm::network::*;
+use selvm_abi::vm::spawn::SPAWN;
 
 /// The badge bit of the device's notification (proxy badges stay below it).
 pub const IRQ_BADGE: u64 = 1 << 40;
@@ -118,6 +120,8 @@ struct Slots {
     badge: [u64; SLOTS],
     /// The remote notifications its programs hold signal proxies for.
     signal_table: SignalTable,
+    /// The spawn being read from the store ([`crate::spawn`]).
+    spawner: Spawner,
 }
 
 /// Runs the service with `pool` serving remote calls; returns only to halt the node.
@@ -131,6 +135,7 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
         badge: [0; SLOTS],
         signal: [false; SLOTS],
         signal_table: SignalTable::new(),
+        spawner: Spawner::new(env),
     };
     libsel4::ipc::set_receive_path(ROOT_CNODE, slots.receive, 64);
     let mut mrs = [0u64; MSG_MAX_MRS];
@@ -256,6 +261,9 @@ fn client_call(
 /// A program called its name cap: register the endpoint it sent, or look a name up,
 /// in the node's directory replica (through the device).
 fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, mrs: &mut [u64]) {
+    if info.label() == SPAWN {
+        return spawn_call(s, env, slots, info, mrs);
+    }
     let n = info.length().min(NAME_WORDS);
     for (i, m) in mrs.iter_mut().take(n).enumerate() {
         *m = libsel4::ipc::get_mr(i);
@@ -345,6 +353,66 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
     s.dev.transmit(header, &mrs[1..n]);
 }
 
+/// A program asked for a process (label `SPAWN`, MR0 the node, then what
+/// [`Spawner::request`] takes): made here when it names this node, else sent to that
+/// node's control object; the answer (node, object, incarnation) becomes a cap as a
+/// lookup's does.
+fn spawn_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, mrs: &mut [u64]) {
+    let n = info.length().min(4 + NAME_WORDS);
+    for (i, m) in mrs.iter_mut().take(n).enumerate() {
+        *m = libsel4::ipc::get_mr(i);
+    }
+    if info.extra_caps() > 0 {
+        let _ = cnode::delete(ROOT_CNODE, slots.receive, 64);
+    }
+    if n < 4 {
+        return reply_error(ERROR_BAD_MESSAGE);
+    }
+    let Some(i) = slots.busy.iter().position(|b| !b) else {
+        return reply_error(ERROR_BUSY);
+    };
+    let slot = s.reply_slots + i as u64;
+    if cnode::save_caller(ROOT_CNODE, slot, 64).is_err() || !holds_reply_cap(s, slot) {
+        return; // a Send on the name cap: nobody to answer
+    }
+    slots.busy[i] = true;
+    slots.generation[i] += 1;
+    slots.lookup[i] = true;
+    slots.signal[i] = false;
+    slots.badge[i] = 0;
+    let call_id = slots.generation[i] << 8 | i as u64;
+    let node = if mrs[0] == 0 { s.me } else { mrs[0] };
+    if node != s.me {
+        let header = [MSG_CALL, node, call_id, 0, SPAWN_PROCESS, n as u64 - 1];
+        return s.dev.transmit(header, &mrs[1..n]);
+    }
+    let caller = Caller::Local { call_id };
+    if let Err(code) = slots.spawner.request(env, &s.dev, caller, s.me, &mrs[1..n]) {
+        finish(s, slots, (caller, Err(code)));
+    }
+}
+
+/// Answers a spawn that ended: another node's call, or a local program's saved reply
+/// cap (through [`answer`], which makes the cap).
+fn finish(s: &Service, slots: &mut Slots, (caller, result): Finished) {
+    let (label, words, n) = match result {
+        Ok(words) => (0, words, 3),
+        Err(code) => (REMOTE_ERROR_LABEL | code, [s.me, 0, 0], 1),
+    };
+    match caller {
+        Caller::Remote { node, call_id } => {
+            s.dev.transmit(
+                [MSG_REPLY, node, call_id, 0, label, n],
+                &words[..n as usize],
+            );
+        }
+        Caller::Local { call_id } => {
+            let h = [MSG_REPLY, s.me, call_id, 0, label, n];
+            answer(s, slots, &h, &words[..n as usize]);
+        }
+    }
+}
+
 /// Whether `slot` holds the reply cap SaveCaller moved there (a Call) or nothing (a
 /// Send). Copying answers FailedLookup for an empty source and IllegalOperation for
 /// a reply cap (seL4's deriveCap gives a reply cap no copies), changing nothing.
@@ -385,6 +453,24 @@ fn drain(
     while let Some((h, n)) = s.dev.receive(mrs) {
         match h[MSG_KIND] {
             MSG_REPLY | MSG_ERROR => answer(s, slots, &h, &mrs[..n]),
+            MSG_CALL if h[MSG_OBJECT] == 0 && h[MSG_LABEL] == SPAWN_PROCESS => {
+                let caller = Caller::Remote {
+                    node: h[MSG_NODE],
+                    call_id: h[MSG_CALL_ID],
+                };
+                let asked = slots
+                    .spawner
+                    .request(env, &s.dev, caller, h[MSG_NODE], &mrs[..n]);
+                if let Err(code) = asked {
+                    finish(s, slots, (caller, Err(code)));
+                }
+            }
+            MSG_MODULE_DATA => {
+                let ctx = (&s.dev, crate::names::name_cap());
+                if let Some(done) = slots.spawner.piece(env, ctx, &h, &mrs[..n]) {
+                    finish(s, slots, done);
+                }
+            }
             MSG_CALL | MSG_SEND => {
                 if !serve(s, env, pool, &mut slots.table, &h, &mrs[..n]) {
                     return false;
@@ -421,7 +507,7 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
     // A lookup's answer carries a cap for the object named (made before the message
     // registers are written: the invocation uses them).
     let mut caps = 0;
-    if slots.lookup[i] && h[MSG_KIND] == MSG_REPLY {
+    if slots.lookup[i] && h[MSG_KIND] == MSG_REPLY && label & REMOTE_ERROR_LABEL == 0 {
         let made = if slots.signal[i] {
             signal_cap(s, &mut slots.signal_table, mrs)
         } else {

@@ -6,7 +6,9 @@
 pub mod bench;
 pub mod demo;
 mod frames;
+pub mod layout;
 pub mod node;
+pub mod store;
 pub mod up;
 
 use clap::Subcommand;

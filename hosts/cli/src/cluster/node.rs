@@ -9,6 +9,7 @@
 //! lists (cut links, delays, losses: `selvm_cluster::faults`) and reads it again
 //! whenever it changes.
 
+use super::store::Store;
 use crate::drive::{Ended, HostClock, interrupt_flag};
 use crate::failure::Failure;
 use crate::output::ConsoleOut;
@@ -65,6 +66,11 @@ pub struct NodeArgs {
     #[arg(long, value_name = "WORD", default_value_t = 0,
           value_parser = crate::options::whole::<u64, 0, { u64::MAX }>)]
     pub argument: u64,
+    /// A module of the node's store, which programs may start as processes on this
+    /// node (remote spawn, docs/cluster.md): NAME=FILE (`.sbc`, or WebAssembly
+    /// translated by dx). Repeat for more; the first is the store's default module.
+    #[arg(long = "module", value_name = "NAME=FILE")]
+    pub modules: Vec<String>,
 }
 
 /// A number new at every start, and greater at every later start (the directory keeps
@@ -107,6 +113,10 @@ pub fn node(a: &NodeArgs) -> ExitCode {
     let nodes = config.highest_id();
     let image = match crate::program::image(&a.program) {
         Ok(image) => image,
+        Err(f) => return f.report(),
+    };
+    let store = match Store::load(&a.modules) {
+        Ok(s) => s,
         Err(f) => return f.report(),
     };
     let incarnation = incarnation();
@@ -154,7 +164,14 @@ pub fn node(a: &NodeArgs) -> ExitCode {
         }
     }
     let timeout = a.timeout.map(Duration::from_secs_f64);
-    let ended = drive(&mut machine, &mut transport, network, a.id, timeout, faults);
+    let ended = drive(
+        &mut machine,
+        &mut transport,
+        (network, &store),
+        a.id,
+        timeout,
+        faults,
+    );
     transport.leave(LINGER);
     crate::run::ended(ended, &machine)
 }
@@ -164,7 +181,7 @@ pub fn node(a: &NodeArgs) -> ExitCode {
 fn drive(
     m: &mut Machine,
     t: &mut Transport,
-    network: DeviceId,
+    (network, store): (DeviceId, &Store),
     id: u64,
     timeout: Option<Duration>,
     mut faults: Option<FaultsFile>,
@@ -182,7 +199,13 @@ fn drive(
         sent.clear();
         m.take_output(network, &mut sent);
         for message in split_output(&sent) {
-            t.from_guest(message);
+            // A read of the node's store is answered here; the rest is the transport's.
+            match store.answer(message, id) {
+                Some(pieces) => pieces.iter().for_each(|p| {
+                    m.push_input(network, p);
+                }),
+                None => t.from_guest(message),
+            }
         }
         let wait = match step {
             Step::Exited(exit) => return Ended::Exit(exit),

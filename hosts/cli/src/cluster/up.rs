@@ -7,6 +7,7 @@
 //! when every node has ended, and exits 0 if every node did, else with the first
 //! failing node's status; --timeout and Ctrl-C stop every node.
 
+use super::layout::{LAYOUT_ARGUMENT, Layout};
 use crate::drive::interrupt_flag;
 use crate::failure::Failure;
 use clap::Args;
@@ -49,6 +50,15 @@ pub struct UpArgs {
     /// docs/cluster.md).
     #[arg(long)]
     pub tcp: bool,
+    /// The nodes' root task when the program is a layout (a module exporting
+    /// cluster_start, which node 1 spawns): by default user/cluster-node.sbc in the
+    /// folder above this selvm's (target/).
+    #[arg(long, value_name = "FILE")]
+    pub root_task: Option<PathBuf>,
+    /// A module for every node's store after the layout (NAME=FILE), which the layout
+    /// may spawn by name. Repeat for more.
+    #[arg(long = "module", value_name = "NAME=FILE")]
+    pub modules: Vec<String>,
 }
 
 /// A line one node printed.
@@ -73,6 +83,10 @@ pub fn up(a: &UpArgs) -> ExitCode {
             return Failure::bad_input(format!("{}: not a readable file", p.display())).report();
         }
     }
+    let layout = match super::layout::of(&a.programs, a.root_task.as_deref(), &a.modules) {
+        Ok(l) => l,
+        Err(f) => return f.report(),
+    };
     let config = match local_config(n, !a.tcp) {
         Ok(c) => c,
         Err(f) => return f.report(),
@@ -85,7 +99,7 @@ pub fn up(a: &UpArgs) -> ExitCode {
     if let Err(e) = std::fs::write(&path, config.to_toml()) {
         return Failure::host(format!("{}: {e}", path.display())).report();
     }
-    let result = run(a, &config, &path);
+    let result = run(a, &config, &path, layout.as_ref());
     let _ = std::fs::remove_dir_all(&dir);
     // The nodes' shared frames file (docs/cluster.md): the cluster has ended.
     #[cfg(unix)]
@@ -140,7 +154,7 @@ pub(super) fn private_dir() -> Result<PathBuf, Failure> {
     Ok(dir)
 }
 
-fn run(a: &UpArgs, config: &ClusterConfig, path: &Path) -> ExitCode {
+fn run(a: &UpArgs, config: &ClusterConfig, path: &Path, layout: Option<&Layout>) -> ExitCode {
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => return Failure::host(format!("cannot find selvm itself: {e}")).report(),
@@ -155,6 +169,10 @@ fn run(a: &UpArgs, config: &ClusterConfig, path: &Path) -> ExitCode {
     let mut children: Vec<(u64, Child)> = Vec::new();
     for node in &config.nodes {
         let program = &a.programs[(node.id as usize - 1) % a.programs.len()];
+        let (program, argument) = match layout {
+            Some(l) => (&l.root_task, LAYOUT_ARGUMENT),
+            None => (program, 0),
+        };
         let spawned = Command::new(&exe)
             .args(["node", "--config"])
             .arg(path)
@@ -163,7 +181,10 @@ fn run(a: &UpArgs, config: &ClusterConfig, path: &Path) -> ExitCode {
                 &node.id.to_string(),
                 "--memory",
                 &a.memory.to_string(),
+                "--argument",
+                &argument.to_string(),
             ])
+            .args(layout.map_or(&[][..], |l| &l.store))
             .arg(program)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
