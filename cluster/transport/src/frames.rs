@@ -5,7 +5,8 @@
 //! table (one bit a page, taken and given back with compare-and-swap, so any node may
 //! take a frame at any time); pages 1 to 255 are the frames. Memory the other
 //! processes write is never behind a Rust reference: every access is an atomic one
-//! through a raw pointer ([`SharedFrames::load`], [`SharedFrames::store`]). With
+//! through a raw pointer ([`SharedFrames::load`] Acquire, [`SharedFrames::store`]
+//! Release; an aligned 2, 4 or 8 bytes as one access, anything else byte by byte). With
 //! `unsafe` for the mapping and those accesses, like [`crate::shm`].
 
 #![allow(unsafe_code)]
@@ -112,7 +113,9 @@ impl SharedFrames {
         let Some(p) = self.data(offset, buf.len()) else {
             return buf.fill(0);
         };
-        let o = Ordering::Relaxed;
+        // Acquire loads and Release stores (plain moves on x86): a node's stores are
+        // seen in its order, as x86's total store order promises (docs/cluster.md).
+        let o = Ordering::Acquire;
         // SAFETY: `data` checked that [offset, offset + len) lies in the mapping's
         // data pages; each arm's whole access is naturally aligned (checked by the
         // match), and all accesses to this memory, in every process, are atomic.
@@ -141,7 +144,7 @@ impl SharedFrames {
         let Some(p) = self.data(offset, buf.len()) else {
             return;
         };
-        let o = Ordering::Relaxed;
+        let o = Ordering::Release;
         let word = |n: usize| {
             let mut w = [0u8; 8];
             w[..n].copy_from_slice(buf);

@@ -17,10 +17,10 @@ use selvm_abi::vm::device::{
 /// own (its allocation table), pages 1 to `pages() - 1` are the data frames.
 ///
 /// Every access is atomic per byte, and a naturally aligned access of 1, 2, 4 or 8
-/// bytes is one atomic access (single-copy atomic), Relaxed: what a guest program gets
-/// is the host's order for plain stores and loads (x86's total store order: a store
-/// may be seen after a later load of another location, so two threads that each
-/// store and then load the other's word may both read the old values).
+/// bytes is one atomic access (single-copy atomic); loads are Acquire and stores
+/// Release, so a guest program gets x86's total store order (a store may still be seen
+/// after a later load of another location: two threads that each store and then load
+/// the other's word may both read the old values).
 pub trait SharedMemory: Send {
     /// How many pages, page 0 included.
     fn pages(&self) -> u64;
