@@ -11,10 +11,12 @@
 //! print the node events their network service sees.
 //! With 1 in the network device's ARGUMENT register (`selvm node --argument 1`, as
 //! `selvm cluster demo` starts nodes) the nodes run the key-value demo's roles instead
-//! ([`demo`], [`kv`]) and never halt by themselves; with 2 a node other than node 1
-//! serves and stays up when node 1 goes down (the network-namespace partition test);
-//! with 3 node 1 spawns the first module of its store, a layout ([`layout`], `selvm
-//! cluster up -n 3 system.wasm`), and every node serves spawns ([`spawn`]).
+//! ([`demo`], [`kv`]) and never halt by themselves; with 2 a node serves and stays
+//! up when node 1 goes down (the network-namespace partition test), and node 1 runs
+//! no client: every node idles, serving (`selvm cluster up --argument 2`, the scale
+//! measurements); with 3 node 1 spawns the first module of its store, a layout
+//! ([`layout`], `selvm cluster up -n 3 system.wasm`), and every node serves spawns
+//! ([`spawn`]).
 //! Build: `cargo xtask build-user user/cluster-node`.
 
 #![no_std]
@@ -130,7 +132,7 @@ fn start() -> Result<(), Error> {
         if me == 1 {
             layout::start(&mut env)?;
         }
-    } else if me == 1 {
+    } else if me == 1 && !stay {
         client::start(&mut env, dev, endpoint, nodes)?;
     }
     let s = service::Service {

@@ -26,8 +26,10 @@ use std::time::{Duration, Instant};
 
 /// Instructions between two looks at the network (well under a millisecond).
 const PIECE: u64 = 1 << 16;
-/// Longest wait in one poll, so Ctrl-C and --timeout are noticed.
-const POLL: Duration = Duration::from_millis(50);
+/// Longest wait in one poll of an idle node with nothing due (Ctrl-C is noticed within
+/// it; --timeout and the faults file shorten it). An idle cluster wakes a node only
+/// for SWIM's probes (docs/cluster.md, Scale).
+const POLL: Duration = Duration::from_secs(1);
 /// How long a stopping node gives its Goodbyes to leave.
 const LINGER: Duration = Duration::from_millis(200);
 /// How often the faults file is looked at.
@@ -214,7 +216,14 @@ fn drive(
                 let until = w
                     .until_ns
                     .map(|ns| Duration::from_nanos(ns.saturating_sub(m.now_ns())));
-                POLL.min(until.unwrap_or(POLL))
+                let mut wait = POLL.min(until.unwrap_or(POLL));
+                if let Some(limit) = timeout {
+                    wait = wait.min(limit.saturating_sub(started.elapsed()));
+                }
+                if faults.is_some() {
+                    wait = wait.min(FAULTS_CHECK);
+                }
+                wait
             }
         };
         // An idle machine waits here: a message from a peer ends the wait at once.

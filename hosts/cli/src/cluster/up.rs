@@ -45,6 +45,12 @@ pub struct UpArgs {
     /// Stop every node after this many seconds (exit status 5).
     #[arg(long, value_name = "SECONDS", value_parser = crate::options::seconds)]
     pub timeout: Option<f64>,
+    /// The number every node's program reads from its network device's ARGUMENT
+    /// register (`selvm node --argument`; user/cluster-node: 2 makes every node idle,
+    /// serving, node 1 included).
+    #[arg(long, value_name = "WORD", default_value_t = 0,
+          value_parser = crate::options::whole::<u64, 0, { u64::MAX }>)]
+    pub argument: u64,
     /// Nodes keep TCP even though they share this host (`shm = false` in the
     /// configuration; by default they find that out and use shared-memory rings,
     /// docs/cluster.md).
@@ -87,6 +93,9 @@ pub fn up(a: &UpArgs) -> ExitCode {
         Ok(l) => l,
         Err(f) => return f.report(),
     };
+    if layout.is_some() && a.argument != 0 {
+        return Failure::usage("a layout's nodes take no --argument").report();
+    }
     let config = match local_config(n, !a.tcp) {
         Ok(c) => c,
         Err(f) => return f.report(),
@@ -171,7 +180,7 @@ fn run(a: &UpArgs, config: &ClusterConfig, path: &Path, layout: Option<&Layout>)
         let program = &a.programs[(node.id as usize - 1) % a.programs.len()];
         let (program, argument) = match layout {
             Some(l) => (&l.root_task, LAYOUT_ARGUMENT),
-            None => (program, 0),
+            None => (program, a.argument),
         };
         let spawned = Command::new(&exe)
             .args(["node", "--config"])
