@@ -86,15 +86,37 @@ pub(crate) const CODE_CACHE_THREADS: usize = 8;
 /// and the module map gave, valid while the kernel's `vm_code_key` gives the
 /// same `key` — the thread's module, register stack and VTable caps and entry
 /// (so TCB invocations that rebind any of them, and deleting the thread,
-/// which empties its slots, miss). The ASID table is checked on every use
-/// (`find_vspace_for_asid`), and a deleted module clears the whole cache,
-/// since a new module may later get the same address and cap.
+/// which empties its slots, miss) and the ASID table still maps the VSpace's
+/// ASID to its root. A deleted module clears the whole cache, since a new
+/// module may later get the same address and cap.
+///
+/// Only a kernel entry outside the fastpath can change those words or the ASID
+/// table, so an entry checked in the current epoch (`Machine::epoch`) is used
+/// without looking at them again; the same holds for `resident`.
 pub(crate) struct CodeCache {
     pub(crate) tcb: PAddr,
     pub(crate) key: [Word; 8],
     pub(crate) code: VmCode,
     pub(crate) vspace: Option<(Asid, PAddr)>,
     pub(crate) module: Arc<selvm_vm::Module>,
+    /// The epoch in which `key` and `vspace` were last found current.
+    pub(crate) checked: u64,
+    /// The thread's interpreter state as its last stop left it (also written to
+    /// its TCB), and the epoch of that stop: while the epoch is the same, the
+    /// next slice resumes from here instead of reading the TCB back.
+    pub(crate) resident: Option<(u64, Resident)>,
+}
+
+/// What a thread's last slice left that its next slice starts from, kept by the
+/// run loop (`CodeCache::resident`); the TCB holds the same words.
+#[derive(Clone, Copy)]
+pub(crate) struct Resident {
+    /// The interpreter's state.
+    pub(crate) thread: selvm_vm::Thread,
+    /// Where the last syscall's window starts in its registers, or `Word::MAX`.
+    pub(crate) window_base: Word,
+    /// `memory.size`, in 64 KiB pages.
+    pub(crate) pages: Word,
 }
 
 /// A hosted seLVM machine.
@@ -102,6 +124,11 @@ pub struct Machine {
     pub(crate) kernel: VmKernel,
     pub(crate) modules: BTreeMap<PAddr, Arc<selvm_vm::Module>>,
     pub(crate) code_cache: Vec<CodeCache>,
+    /// Kernel entries outside the fastpath (and Yield) so far: what may have
+    /// changed a thread's bindings, the ASID table or a TCB's interpreter state,
+    /// against which `code_cache` entries are checked. Every such entry counts
+    /// (`Machine::slow_entry`).
+    pub(crate) epoch: u64,
     pub(crate) tlb: Tlb,
     /// The mmap back end's regions (`Config::memory`).
     pub(crate) regions: Option<Regions>,
@@ -148,6 +175,7 @@ impl Machine {
             kernel,
             modules: BTreeMap::new(),
             code_cache: Vec::new(),
+            epoch: 0,
             tlb: Tlb::default(),
             regions,
             threads: BTreeSet::new(),

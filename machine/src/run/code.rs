@@ -1,6 +1,7 @@
 //! What the current thread runs: its module (decoded once per module object and
-//! shared), register stack, entry and VSpace, from a small per-thread cache while the
-//! words they come from are unchanged (see `CodeCache`), looked up afresh otherwise.
+//! shared), register stack, entry and VSpace, from a small per-thread cache: used
+//! as it is within the epoch it was checked in, checked against the words it came
+//! from in a later one, looked up afresh when those changed (see `CodeCache`).
 
 use crate::exit::FaultKind;
 use crate::machine::{CODE_CACHE_THREADS, CodeCache, Machine, Step};
@@ -16,10 +17,24 @@ pub(super) type Code = (usize, Option<(Asid, PAddr)>);
 
 impl Machine {
     /// What thread `t` runs, or the step that ends a thread that cannot run.
-    #[inline]
+    #[inline(always)]
     pub(super) fn code_for(&mut self, t: PAddr) -> Result<Code, Step> {
+        let found = self.code_cache.iter().position(|c| c.tcb == t);
+        match found {
+            // Checked in this epoch: nothing it came from can have changed.
+            Some(i) if self.code_cache[i].checked == self.epoch => {
+                Ok((i, self.code_cache[i].vspace))
+            }
+            _ => self.check_code(t, found),
+        }
+    }
+
+    /// [`Self::code_for`] in a new epoch: the cache entry (at `found`) checked
+    /// against the kernel's words, or looked up afresh.
+    #[inline(never)]
+    fn check_code(&mut self, t: PAddr, found: Option<usize>) -> Result<Code, Step> {
         let key = self.kernel.vm_code_key(t);
-        match self.code_cache.iter().position(|c| c.tcb == t) {
+        match found {
             Some(i) if self.code_cache[i].key == key => {
                 let cached = self.code_cache[i].vspace;
                 let vspace = match cached {
@@ -28,6 +43,9 @@ impl Machine {
                     }
                     _ => self.kernel.thread_vspace(t),
                 };
+                let entry = &mut self.code_cache[i];
+                entry.vspace = vspace;
+                entry.checked = self.epoch;
                 Ok((i, vspace))
             }
             _ => self.look_up_code(t, key),
@@ -40,6 +58,7 @@ impl Machine {
         let pc = self.context_pc(t);
         let Some(code) = self.kernel.vm_code(t) else {
             self.kernel_entries += 1;
+            self.epoch += 1;
             self.kernel.vm_trap(pc, TrapKind::NoCode, 0);
             return Err(self.killed(t, pc, FaultKind::Trap(TrapKind::NoCode, 0), None));
         };
@@ -52,6 +71,7 @@ impl Machine {
                     m
                 }
                 Err(_) => {
+                    self.epoch += 1;
                     self.kernel.vm_trap(pc, TrapKind::NoCode, 0);
                     return Err(self.killed(t, pc, FaultKind::BadModule, None));
                 }
@@ -64,6 +84,8 @@ impl Machine {
             code,
             vspace,
             module,
+            checked: self.epoch,
+            resident: None,
         };
         let i = match self.code_cache.iter().position(|c| c.tcb == t) {
             Some(i) => {

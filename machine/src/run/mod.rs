@@ -166,6 +166,7 @@ impl Machine {
     #[inline(never)]
     fn tick(&mut self, t: PAddr) {
         self.kernel_entries += 1;
+        self.epoch += 1;
         self.refresh_stats();
         self.record(t, || ("tick", "timer tick".into()));
         self.kernel.timer_tick();
@@ -194,6 +195,7 @@ impl Machine {
             let irq = Word::from(lines.trailing_zeros());
             lines &= lines - 1;
             self.kernel_entries += 1;
+            self.epoch += 1;
             let cur = self.kernel.current_thread();
             self.record(cur, || ("interrupt", format!("irq {irq}")));
             self.kernel.handle_interrupt(irq);

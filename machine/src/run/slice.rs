@@ -1,9 +1,11 @@
-//! One slice of a thread: resume its interpreter state from the TCB (or start its
-//! entry function), run it for the rest of the tick, save the state back, and turn
-//! the stop into a kernel entry.
+//! One slice of a thread: resume its interpreter state (kept by the run loop from
+//! its last stop while no kernel entry but the fastpath or a Yield came between,
+//! else read from the TCB; or start its entry function), run it for the rest of the
+//! tick, save the state (to the TCB and the run loop), and turn the stop into a
+//! kernel entry.
 
 use crate::exit::FaultKind;
-use crate::machine::{CodeCache, Machine, Step, Wait};
+use crate::machine::{CodeCache, Machine, Resident, Step, Wait};
 use crate::mmu::SoftMmu;
 use crate::trace::{Event, syscall_event};
 use alloc::format;
@@ -13,9 +15,8 @@ use selvm_abi::vm::SYSCALL_WINDOW;
 use selvm_abi::vm::context::{DEPTH, PC, SP, WINDOW_REGISTERS, pc_function, pc_offset, pc_word};
 use selvm_abi::vm::fault::TrapKind;
 use selvm_abi::wasm::{GLOBAL_BOOT_INFO, GLOBAL_IPC_BUFFER, GLOBAL_STACK_POINTER};
-use selvm_kernel::arch::vm::hidden;
+use selvm_kernel::arch::vm::{VmSyscallExit, hidden};
 use selvm_kernel::memory::PAddr;
-use selvm_kernel::syscall::SyscallExit;
 use selvm_kernel::vspace::Asid;
 use selvm_vm::saved::SAVED_WORDS;
 use selvm_vm::{Stop, Thread, Trap};
@@ -29,16 +30,16 @@ const NO_WINDOW: Word = Word::MAX;
 /// Bytes of a 64 KiB memory page.
 const WASM_PAGE: u64 = 64 * 1024;
 
-/// What a slice starts from, copied out of the thread's context.
+/// What a slice starts from: the thread's context, or what the run loop kept.
 struct Resume {
-    /// The interpreter's saved state (a zero first word: not started).
-    saved: [Word; SAVED_WORDS],
+    /// The interpreter's state (`None`: not started).
+    thread: Option<Thread>,
     /// Where the last syscall's window starts, or `NO_WINDOW`.
     window_base: Word,
     /// The context's a0–a5: the kernel's answer to that syscall.
     window: [Word; WINDOW],
-    /// The pc the kernel resumes the thread at.
-    next_pc: Word,
+    /// The pc the kernel resumes the thread at (`None`: where it stopped).
+    next_pc: Option<Word>,
     /// `memory.size` and its limit, in 64 KiB pages.
     pages: Word,
     limit: Word,
@@ -85,21 +86,35 @@ fn trap_kind(trap: Trap) -> (TrapKind, Word) {
 }
 
 impl Resume {
-    #[inline]
-    fn read(ctx: &[Word]) -> Self {
-        let mut saved = [0; SAVED_WORDS];
-        saved.copy_from_slice(&ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS]);
+    /// From the thread's context `ctx`, or from `kept` (what the run loop kept from
+    /// the thread's last stop, when nothing can have changed it since) and the
+    /// kernel's answer in `ctx`.
+    #[inline(always)]
+    fn read(ctx: &[Word], kept: Option<Resident>) -> Self {
         let mut window = [0; WINDOW];
         for (w, &r) in window.iter_mut().zip(WINDOW_REGISTERS.iter()) {
             *w = ctx[r];
         }
+        let limit = ctx[hidden::MEMORY_LIMIT];
+        if let Some(k) = kept {
+            return Resume {
+                thread: Some(k.thread),
+                window_base: k.window_base,
+                window,
+                next_pc: None,
+                pages: k.pages,
+                limit,
+            };
+        }
+        let mut saved = [0; SAVED_WORDS];
+        saved.copy_from_slice(&ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS]);
         Resume {
-            saved,
+            thread: Thread::restore(saved),
             window_base: ctx[WINDOW_BASE],
             window,
-            next_pc: ctx[hidden::NEXT_PC],
+            next_pc: Some(ctx[hidden::NEXT_PC]),
             pages: ctx[hidden::MEMORY_PAGES],
-            limit: ctx[hidden::MEMORY_LIMIT],
+            limit,
         }
     }
 }
@@ -129,8 +144,16 @@ impl Machine {
         cached: usize,
         vspace: Option<(Asid, PAddr)>,
     ) -> Step {
-        let resume = Resume::read(self.kernel.context(t));
-        let start = (resume.saved[0] == 0).then(|| self.start_of(t));
+        let epoch = self.epoch;
+        let kept = match self.code_cache[cached].resident {
+            Some((e, r)) if e == epoch => Some(r),
+            _ => None,
+        };
+        let resume = Resume::read(self.kernel.context(t), kept);
+        let start = match resume.thread {
+            Some(_) => None,
+            None => Some(self.start_of(t)),
+        };
         let (asid, root) = vspace.unwrap_or((0, 0));
         let budget = self.slice_budget();
         let now = self.time.now();
@@ -147,6 +170,7 @@ impl Machine {
         let CodeCache { code, module, .. } = &code_cache[cached];
         let (stack, split) = kernel.vm_split(code);
         let Some(mut thread) = resumed(module, stack, &resume, start, code.max_depth) else {
+            self.epoch += 1;
             let pc = pc_word(start.map_or(0, |s| s.function), 0);
             self.kernel.vm_trap(pc, TrapKind::StackOverflow, 1);
             return self.killed(t, pc, FaultKind::Trap(TrapKind::StackOverflow, 1), None);
@@ -164,7 +188,15 @@ impl Machine {
             budget,
         );
         let stopped = stopped(&mut thread, module, stack, &exit.stop, &resume);
-        save(kernel.context_mut(t), &thread, &stopped, &exit.stop);
+        let window_base = save(kernel.context_mut(t), &thread, &stopped, &exit.stop);
+        code_cache[cached].resident = Some((
+            epoch,
+            Resident {
+                thread,
+                window_base,
+                pages: stopped.pages,
+            },
+        ));
         // A load that waits for input is retried and counted then, so virtual time
         // does not depend on how often it waited.
         let executed = exit.executed - u64::from(blocked);
@@ -224,8 +256,14 @@ impl Machine {
                 // The thread stopped after the `syscall`; it restarts on it.
                 let at = pc - 1;
                 self.record(t, || syscall_event(number as i16 as i64 as Word));
-                match self.kernel.vm_syscall(window, number, at, pc) {
-                    SyscallExit::Halt => {
+                let exit = self.kernel.vm_syscall(window, number, at, pc);
+                if exit == VmSyscallExit::Light {
+                    // Nothing the run loop keeps can have changed (and no fault).
+                    return Step::Running;
+                }
+                self.epoch += 1;
+                match exit {
+                    VmSyscallExit::Halt => {
                         Step::Exited(crate::Exit::Halted(self.kernel.vm_halt_status()))
                     }
                     // No fault went unhandled (what `killed` checks first).
@@ -242,6 +280,7 @@ impl Machine {
             }
             Stop::Fault(f) => {
                 self.kernel_entries += 1;
+                self.epoch += 1;
                 let write = f.access == selvm_vm::Access::Write;
                 self.kernel.vm_memory_fault(pc, f.address, write);
                 let kind = if write {
@@ -256,6 +295,7 @@ impl Machine {
             }
             Stop::Trap(trap) => {
                 self.kernel_entries += 1;
+                self.epoch += 1;
                 let (kind, detail) = trap_kind(trap);
                 self.record(t, || ("fault", format!("UserException ({})", kind.name())));
                 self.kernel.vm_trap(pc, kind, detail);
@@ -263,6 +303,7 @@ impl Machine {
             }
             Stop::Returned => {
                 self.kernel_entries += 1;
+                self.epoch += 1;
                 self.kernel.vm_thread_returned();
                 Step::Running
             }
@@ -272,14 +313,16 @@ impl Machine {
     }
 }
 
-/// Saves the interpreter's state and where it stopped in the thread's context `ctx`.
+/// Saves the interpreter's state and where it stopped in the thread's context `ctx`;
+/// returns where the syscall window it stopped on starts (or `NO_WINDOW`).
 #[inline]
-fn save(ctx: &mut [Word], thread: &Thread, s: &Stopped, stop: &Stop) {
+fn save(ctx: &mut [Word], thread: &Thread, s: &Stopped, stop: &Stop) -> Word {
     ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS].copy_from_slice(&thread.save());
-    ctx[WINDOW_BASE] = match stop {
+    let window_base = match stop {
         Stop::Syscall { first, .. } => *first as Word,
         _ => NO_WINDOW,
     };
+    ctx[WINDOW_BASE] = window_base;
     ctx[DEPTH] = s.depth;
     ctx[hidden::MEMORY_PAGES] = s.pages;
     if let Some(sp) = s.sp {
@@ -287,6 +330,7 @@ fn save(ctx: &mut [Word], thread: &Thread, s: &Stopped, stop: &Stop) {
     }
     ctx[PC] = s.pc;
     ctx[hidden::NEXT_PC] = s.pc;
+    window_base
 }
 
 /// The interpreter thread for a slice: restored from `r`, or started at its entry
@@ -301,7 +345,7 @@ fn resumed(
     start: Option<Start>,
     max_depth: u32,
 ) -> Option<Thread> {
-    let mut thread = match (Thread::restore(r.saved), start) {
+    let mut thread = match (r.thread, start) {
         (Some(th), _) => th,
         (None, None) => return None,
         (None, Some(s)) => {
@@ -327,9 +371,11 @@ fn resumed(
             th
         }
     };
-    let next = (pc_function(r.next_pc), pc_offset(r.next_pc));
-    if next != thread.pc_in_function(module) {
-        thread.set_pc_in_function(module, next.0, next.1);
+    if let Some(next_pc) = r.next_pc {
+        let next = (pc_function(next_pc), pc_offset(next_pc));
+        if next != thread.pc_in_function(module) {
+            thread.set_pc_in_function(module, next.0, next.1);
+        }
     }
     if r.window_base != NO_WINDOW {
         let base = r.window_base as usize;

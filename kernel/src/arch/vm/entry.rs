@@ -13,11 +13,11 @@ use crate::object::tcb;
 use crate::slot::SlotMemory;
 use crate::state::Kernel;
 use crate::syscall::SyscallExit;
-use selvm_abi::Word;
 use selvm_abi::vm::SYSCALL_WINDOW;
 use selvm_abi::vm::context::{A0, NR, PC, WINDOW_REGISTERS};
 use selvm_abi::vm::fault::{TrapKind, VM_FAULT_FSR_LOAD, VM_FAULT_FSR_STORE};
 use selvm_abi::vm::object::{TCB_MODULE, TCB_REGISTER_STACK};
+use selvm_abi::{Syscall, Word};
 
 /// What a vm thread runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,21 @@ pub struct VmCode {
     pub stack_bytes: u64,
     /// Most nested calls (TcbBindRegisterStack).
     pub max_depth: u32,
+}
+
+/// How a vm system call left the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VmSyscallExit {
+    /// The fastpath took a Call or ReplyRecv, or the call was a Yield: only thread
+    /// states, the scheduler's queues, an endpoint's queue, a reply cap and the
+    /// message registers of the thread resumed changed. No thread's bindings
+    /// (`vm_code_key`), VSpace, ASID table, memory size, resume pc or host-state
+    /// words did, so a host may keep what it derived from them.
+    Light,
+    /// Any other system call (the slow path): resume `current_thread()`.
+    Resume,
+    /// DebugHalt: stop the machine.
+    Halt,
 }
 
 impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
@@ -106,7 +121,7 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
         code: u16,
         pc: Word,
         next_pc: Word,
-    ) -> SyscallExit {
+    ) -> VmSyscallExit {
         let cur = self.sched.current;
         let number = code as i16 as i64 as Word;
         {
@@ -121,9 +136,16 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
         if window.len() != SYSCALL_WINDOW as usize {
             self.handle_fault(cur, Fault::UnknownSyscall { number });
             self.schedule();
-            return SyscallExit::Resume;
+            return VmSyscallExit::Resume;
         }
-        self.handle_syscall()
+        if self.try_fastpath(number) {
+            return VmSyscallExit::Light;
+        }
+        match self.handle_slow_syscall(number) {
+            SyscallExit::Halt => VmSyscallExit::Halt,
+            SyscallExit::Resume if number == Syscall::Yield.word() => VmSyscallExit::Light,
+            SyscallExit::Resume => VmSyscallExit::Resume,
+        }
     }
 
     /// The exit status of a DebugHalt by the current thread: its cap register.

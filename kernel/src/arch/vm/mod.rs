@@ -22,7 +22,7 @@ mod pc;
 mod tcb;
 
 pub use caps::{MODULE, REGISTER_STACK, VmCap, sealed_image};
-pub use entry::VmCode;
+pub use entry::{VmCode, VmSyscallExit};
 pub use module::ModuleOp;
 pub use pc::PcWrite;
 pub use tcb::{MAX_MEMORY_PAGES, VmTcbOp};
