@@ -5,8 +5,9 @@
 //! node 3 as a relay, calls the adder through the endpoint its spawn answered, sends
 //! that endpoint to the relay, which calls it, and checks every answer; then it asks
 //! for processes that cannot be made (a module no store has, one that does not verify
-//! if the cluster was given one named `bad`, a node that does not exist) and checks
-//! each error. It halts node 1 with 0 when all was right, else with [`WRONG`].
+//! if the cluster was given one named `bad`, a node that does not exist, node 3's
+//! relay charging the pool node 1 claimed on node 2, adders in pool 1 of node 3 until
+//! it is out of memory) and checks each error. It halts node 1 with 0 when all was right, else with [`WRONG`].
 //!
 //! Every process starts at [`cluster_start`] with its argument; `_start` is only for
 //! `selvm run`, which cannot spawn anything and says so.
@@ -31,8 +32,12 @@ const RELAY: u64 = 2;
 /// Labels of the workers' calls.
 const ADD: u64 = 1;
 const VIA: u64 = 2;
+/// Label of a relay's call: spawn on node MR0 in pool [`POOL`], answer the label.
+const CLAIM: u64 = 3;
 /// The pool on each node the layout's processes are charged to.
 const POOL: u64 = 0;
+/// The pool the layout fills on node 3 until it is out of memory.
+const FILLED: u64 = 1;
 /// The layout's exit status when an answer was wrong.
 const WRONG: u64 = 1;
 
@@ -90,6 +95,7 @@ fn serve(role: u64) {
                 let _ = cnode::delete(SLOT_CNODE, received, 64);
                 [if label == 0 { sum } else { label }, node, me]
             }
+            (RELAY, CLAIM) => [spawn(a, POOL, "", ADDER, received).0, me, 0],
             _ => [u64::MAX, me, 0],
         };
         answer.iter().enumerate().for_each(|(i, w)| set_mr(i, *w));
@@ -110,10 +116,10 @@ fn call(cap: u64, label: u64, mrs: &[u64], send: Option<u64>) -> (u64, u64, u64)
 }
 
 /// Asks `node` for a process of the store's module `name` ("" the first) with
-/// `argument`, its endpoint to arrive in slot `into`: the answer's label and object.
-fn spawn(node: u64, name: &str, argument: u64, into: u64) -> (u64, u64) {
+/// `argument`, charged to `pool`, its endpoint to arrive in slot `into`: the answer's label and object.
+fn spawn(node: u64, pool: u64, name: &str, argument: u64, into: u64) -> (u64, u64) {
     set_receive_path(SLOT_CNODE, into, 64);
-    let words = [node, POOL, argument, name.len() as u64];
+    let words = [node, pool, argument, name.len() as u64];
     words.iter().enumerate().for_each(|(i, w)| set_mr(i, *w));
     for (i, chunk) in name.as_bytes().chunks(8).enumerate() {
         let mut word = [0u8; 8];
@@ -133,7 +139,7 @@ fn check(got: bool, what: &'static str) -> Result<(), &'static str> {
     got.then_some(()).ok_or(what)
 }
 
-/// The layout: two workers placed, connected and checked, then three refusals.
+/// The layout: two workers placed, connected and checked, then the refusals.
 fn layout() -> Result<(), &'static str> {
     let nodes = info(INFO_NODES);
     line(&[
@@ -144,10 +150,10 @@ fn layout() -> Result<(), &'static str> {
     ]);
     check(nodes >= 3, "the layout needs three nodes")?;
     let (adder, relay) = (SLOT_FREE, SLOT_FREE + 1);
-    let (label, object) = spawn(2, "", ADDER, adder);
+    let (label, object) = spawn(2, POOL, "", ADDER, adder);
     check(label == 0, "spawning the adder on node 2")?;
     line(&[T("layout: adder spawned on node 2 as object "), N(object)]);
-    let (label, object) = spawn(3, "", RELAY, relay);
+    let (label, object) = spawn(3, POOL, "", RELAY, relay);
     check(label == 0, "spawning the relay on node 3")?;
     line(&[T("layout: relay spawned on node 3 as object "), N(object)]);
     let (label, sum, node) = call(adder, ADD, &[2, 3], None);
@@ -170,7 +176,7 @@ fn layout() -> Result<(), &'static str> {
         N(node),
     ]);
     let spare = SLOT_FREE + 2;
-    let (label, _) = spawn(2, "no-such-module", ADDER, spare);
+    let (label, _) = spawn(2, POOL, "no-such-module", ADDER, spare);
     check(
         label == REMOTE_ERROR_LABEL | ERROR_NO_SUCH_NAME,
         "no-such-module",
@@ -179,7 +185,7 @@ fn layout() -> Result<(), &'static str> {
         T("layout: no-such-module on node 2 answers error "),
         N(ERROR_NO_SUCH_NAME),
     ]);
-    let (label, _) = spawn(3, "bad", ADDER, spare);
+    let (label, _) = spawn(3, POOL, "bad", ADDER, spare);
     check(
         label & REMOTE_ERROR_LABEL != 0,
         "a module named bad was spawned",
@@ -188,7 +194,7 @@ fn layout() -> Result<(), &'static str> {
         T("layout: bad on node 3 answers error "),
         N(label & !REMOTE_ERROR_LABEL),
     ]);
-    let (label, _) = spawn(nodes + 1, "", ADDER, spare);
+    let (label, _) = spawn(nodes + 1, POOL, "", ADDER, spare);
     check(
         label == REMOTE_ERROR_LABEL | ERROR_NO_SUCH_NODE,
         "a node beyond the cluster",
@@ -198,6 +204,38 @@ fn layout() -> Result<(), &'static str> {
         N(nodes + 1),
         T(" answers error "),
         N(ERROR_NO_SUCH_NODE),
+    ]);
+    // Node 1 claimed pool 0 of node 2: node 3's relay may not charge it.
+    let (label, refused, _) = call(relay, CLAIM, &[2], None);
+    check(label == 0, "the relay's claim answer")?;
+    check(
+        refused == REMOTE_ERROR_LABEL | ERROR_NO_SUCH_OBJECT,
+        "node 3 in node 1's pool",
+    )?;
+    line(&[
+        T("layout: node 3 spawning in node 1's pool on node 2 answers error "),
+        N(ERROR_NO_SUCH_OBJECT),
+    ]);
+    // Adders in another pool of node 3 until it has no memory left.
+    let mut made = 0;
+    let label = loop {
+        let (label, _) = spawn(3, FILLED, "", ADDER, spare);
+        if label != 0 || made == 8 {
+            break label;
+        }
+        let _ = cnode::delete(SLOT_CNODE, spare, 64);
+        made += 1;
+    };
+    check(
+        label == REMOTE_ERROR_LABEL | ERROR_NO_MEMORY,
+        "filling a pool",
+    )?;
+    check(made > 0, "no process fitted the pool")?;
+    line(&[
+        T("layout: pool 1 on node 3 held "),
+        N(made),
+        T(" processes, then answered error "),
+        N(ERROR_NO_MEMORY),
     ]);
     line(&[T("layout: every answer was right")]);
     Ok(())

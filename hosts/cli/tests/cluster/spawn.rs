@@ -3,7 +3,8 @@
 //! node 3 from the nodes' stores, connects them and checks their answers, and finds
 //! each refusal documented: a module no store has, one that does not verify (the
 //! test's `bad`, cluster-system with its first function's code overwritten), a node
-//! beyond the cluster. And a layout that does not verify is refused at node 1 with the
+//! beyond the cluster, another node's pool, a pool filled until it has no memory
+//! left. And a layout that does not verify is refused at node 1 with the
 //! layout's failure status.
 
 use super::*;
@@ -74,6 +75,7 @@ fn a_layout_on_node_1_spawns_and_connects_workers_on_nodes_2_and_3() {
         "no-such-module on node 2 answers error 7",
         "bad on node 3 answers error 10",
         "node 4 answers error 3",
+        "node 3 spawning in node 1's pool on node 2 answers error 5",
         "every answer was right",
     ] {
         assert!(said(l), "no `{l}`: {lines:#?}");
@@ -82,6 +84,13 @@ fn a_layout_on_node_1_spawns_and_connects_workers_on_nodes_2_and_3() {
         lines
             .iter()
             .any(|l| l.starts_with("[node 1] layout: adder spawned on node 2 as object "))
+    );
+    let filled = "[node 1] layout: pool 1 on node 3 held ";
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with(filled) && l.ends_with(" processes, then answered error 11")),
+        "{lines:#?}"
     );
     assert_eq!(status, 0, "{lines:#?}");
     // A layout that does not verify: node 1 cannot spawn it and stops with 1.
