@@ -137,6 +137,40 @@ fn a_full_directory_of_as_many_nodes_fits_a_frame() {
     assert!(state.len() <= DIRECTORY_MAX, "{}", state.len());
 }
 
+#[test]
+fn a_state_whose_register_repeats_a_value_merges_without_a_panic() {
+    // crdts' own layout (postcard is positional): Map { clock, entries, deferred },
+    // Entry { clock, val }, MVReg { vals }, VClock { dots }. crdts 7.3 asserts, when
+    // comparing registers, that no value appears twice in one; replicas made one
+    // such (64 nodes starting at once) and a node panicked in merge.
+    use std::collections::{BTreeMap, HashMap};
+    type Clock = BTreeMap<(u64, u64), u64>;
+    type Vals = Vec<(Clock, Entry)>;
+    type Forged = (
+        Clock,
+        BTreeMap<String, (Clock, Vals)>,
+        HashMap<Clock, Vec<String>>,
+    );
+    let clock: Clock = [((2, 7), 1)].into();
+    let entry = Entry {
+        node: 2,
+        incarnation: 7,
+        object: 4,
+    };
+    let vals = vec![(clock.clone(), entry), (clock.clone(), entry)];
+    let forged: Forged = (
+        clock.clone(),
+        [("twice".to_string(), (clock, vals))].into(),
+        HashMap::new(),
+    );
+    let bytes = postcard::to_allocvec(&forged).unwrap();
+    let mut a = Directory::new(1, 1);
+    a.register("mine", 3).unwrap();
+    assert_eq!(a.merge(&bytes), Ok(true));
+    assert_eq!(a.lookup("twice"), Some(entry));
+    assert_eq!(a.merge(&bytes), Ok(false), "nothing new the second time");
+}
+
 proptest::proptest! {
     /// Hostile bytes, and a real state with a byte changed, are refused or merged:
     /// never a panic, and a refused state changes nothing.
