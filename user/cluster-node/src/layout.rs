@@ -37,7 +37,10 @@ extern "C" fn spawn_layout(_: u64) {
     let got = libsel4::call(names::name_cap(), info);
     if got.label() & REMOTE_ERROR_LABEL != 0 {
         let code = got.label() & !REMOTE_ERROR_LABEL;
-        line(&[T("layout: the store's first module was not spawned: error "), N(code)]);
+        line(&[
+            T("layout: the store's first module was not spawned: error "),
+            N(code),
+        ]);
         debug_halt_status(FAILED);
     }
     line(&[

@@ -101,7 +101,9 @@ pub fn spawn(w: &Workspace, r: &Request) -> Result<(), u64> {
         .map_err(code)
         .and_then(|()| build(w, r, &t, &m, (entry, pages, radix)));
     if made.is_err() {
-        for slot in [t.module, t.stack, t.vspace, t.tcb, t.ipc, t.work, r.endpoint] {
+        for slot in [
+            t.module, t.stack, t.vspace, t.tcb, t.ipc, t.work, r.endpoint,
+        ] {
             let _ = cnode::delete(ROOT_CNODE, slot, 64);
         }
         let _ = cnode::revoke(ROOT_CNODE, t.cnode, 64);
@@ -169,8 +171,17 @@ fn build(
     }
     let ipc_buffer = (info_page + 1) * PAGE_SIZE;
     let guard = 64 - radix; // guard size, guard 0: a 64-bit CPtr resolves at once
-    tcb::configure(t.tcb, 0, t.cnode, guard, t.vspace, 0, ipc_buffer as Word, t.ipc)
-        .map_err(failed)?;
+    tcb::configure(
+        t.tcb,
+        0,
+        t.cnode,
+        guard,
+        t.vspace,
+        0,
+        ipc_buffer as Word,
+        t.ipc,
+    )
+    .map_err(failed)?;
     tcb::set_priority(t.tcb, ROOT_TCB, PRIORITY).map_err(failed)?;
     vm_tcb::bind_module(t.tcb, t.module).map_err(code)?;
     vm_tcb::bind_register_stack(t.tcb, t.stack, REGISTER_STACK.1).map_err(code)?;
@@ -178,12 +189,31 @@ fn build(
     vm_tcb::set_entry(t.tcb, entry, r.info[INFO_ARGUMENT], sp).map_err(code)?;
     vm_tcb::set_memory(t.tcb, pages as Word, pages as Word).map_err(code)?;
     let all = CapRights::ALL;
-    cnode::copy(t.cnode, SLOT_ENDPOINT, radix, ROOT_CNODE, r.endpoint, 64, all).map_err(failed)?;
+    cnode::copy(
+        t.cnode,
+        SLOT_ENDPOINT,
+        radix,
+        ROOT_CNODE,
+        r.endpoint,
+        64,
+        all,
+    )
+    .map_err(failed)?;
     let name_rights = CapRights::new(true, true, false, true);
-    cnode::copy(t.cnode, SLOT_NAME_CAP, radix, ROOT_CNODE, r.name_cap, 64, name_rights)
-        .map_err(failed)?;
-    cnode::mint(t.cnode, SLOT_CNODE, radix, ROOT_CNODE, t.cnode, 64, all, guard)
-        .map_err(failed)?;
+    cnode::copy(
+        t.cnode,
+        SLOT_NAME_CAP,
+        radix,
+        ROOT_CNODE,
+        r.name_cap,
+        64,
+        name_rights,
+    )
+    .map_err(failed)?;
+    cnode::mint(
+        t.cnode, SLOT_CNODE, radix, ROOT_CNODE, t.cnode, 64, all, guard,
+    )
+    .map_err(failed)?;
     into(SLOT_MODULE, t.module)?;
     into(SLOT_REGISTER_STACK, t.stack)?;
     into(SLOT_IPC_FRAME, t.ipc)?;

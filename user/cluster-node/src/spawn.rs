@@ -153,7 +153,10 @@ impl Spawner {
         }
         let offset = h[MSG_OBJECT] as usize;
         let bytes = mrs.iter().flat_map(|w| w.to_le_bytes());
-        for (i, b) in bytes.enumerate().take((total as usize).saturating_sub(offset)) {
+        for (i, b) in bytes
+            .enumerate()
+            .take((total as usize).saturating_sub(offset))
+        {
             // SAFETY: the buffer's BUFFER_PAGES frames are mapped read-write at `at`
             // and `offset + i` < total ≤ their size.
             unsafe { ((at + offset + i) as *mut u8).write(b) };
@@ -163,7 +166,10 @@ impl Spawner {
             return None;
         }
         let job = self.job.take()?;
-        Some((caller, self.make(env, ctx, &job, (at, total as usize, frames), window)))
+        Some((
+            caller,
+            self.make(env, ctx, &job, (at, total as usize, frames), window),
+        ))
     }
 
     /// Builds the process of `job` from the image and exports its endpoint.
