@@ -130,7 +130,7 @@ fn start() -> Result<(), Error> {
         demo::start(&mut env, dev, me)?;
     } else if layout {
         if me == 1 {
-            layout::start(&mut env)?;
+            layout::start(&mut env, dev)?;
         }
     } else if me == 1 && !stay {
         client::start(&mut env, dev, endpoint, nodes)?;
