@@ -156,4 +156,34 @@ mod tests {
         );
         assert!(store.answer(&[0; 48], 4).is_none(), "other kinds pass");
     }
+
+    #[test]
+    fn bad_module_arguments_are_refused_with_their_reason() {
+        let refused = |specs: &[&str]| {
+            let specs: Vec<String> = specs.iter().map(|s| s.to_string()).collect();
+            Store::load(&specs)
+                .err()
+                .expect("refused")
+                .message
+                .unwrap_or_default()
+        };
+        assert!(refused(&["worker"]).contains("give NAME=FILE"));
+        assert!(refused(&["=x.sbc"]).contains("1 to 64 bytes"));
+        assert!(refused(&[&format!("{}=x.sbc", "n".repeat(65))]).contains("1 to 64 bytes"));
+        let dir = std::env::temp_dir().join(format!("selvm-store-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("m.sbc");
+        std::fs::write(&file, b"\x7fSBC and anything: the kernel verifies it").unwrap();
+        let spec = format!("m={}", file.display());
+        assert_eq!(
+            Store::load(std::slice::from_ref(&spec))
+                .unwrap()
+                .modules
+                .len(),
+            1
+        );
+        assert!(refused(&[&spec, &spec]).contains("given already"));
+        assert!(refused(&["m=/no/such/file.sbc"]).contains("/no/such/file.sbc"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
