@@ -4,7 +4,7 @@
 //! cap with [`KEEP`] keeps it (one at a time) and, when MR0 names a next node, passes
 //! its proxy on there with [`KEEP`] too; [`CALL_KEPT`] calls the kept cap with `ADD`
 //! MR0 + MR1 and answers what came back (a remote error as `RELAY_FAILED`, MR0 its
-//! code).
+//! code); [`RELEASE_KEPT`] releases the kept cap (its weight goes home).
 
 use crate::names::{self, Name};
 use crate::servers::{ADD, NO_CAP, RELAY_FAILED};
@@ -20,6 +20,9 @@ pub const SEND_TEMP: u64 = 13;
 pub const KEEP: u64 = 14;
 /// Label of a call to a relay: call the kept cap.
 pub const CALL_KEPT: u64 = 15;
+
+/// Label of a call to a relay: release the kept cap ([`crate::names::release`]).
+pub const RELEASE_KEPT: u64 = 19;
 
 /// The root slots of the kept cap and of the next relay's proxy.
 static KEPT: AtomicU64 = AtomicU64::new(0);
@@ -81,4 +84,15 @@ pub fn call_kept(a: u64, b: u64) -> MessageInfo {
         return info(RELAY_FAILED, 1);
     }
     info(back.label(), back.length() as u64)
+}
+
+/// Releases the kept cap: label 0, or `RELAY_FAILED` with the error's code.
+pub fn release_kept() -> MessageInfo {
+    match names::release(KEPT.load(SeqCst)) {
+        Ok(()) => info(0, 0),
+        Err(label) => {
+            set_mr(0, label & !REMOTE_ERROR_LABEL);
+            info(RELAY_FAILED, 1)
+        }
+    }
 }

@@ -28,15 +28,18 @@ mod client;
 mod crosscaps;
 mod demo;
 mod device;
+mod holders;
 mod kv;
 mod layout;
 mod names;
 mod process;
+mod registry;
 mod servers;
 mod service;
 mod sharing;
 mod signals;
 mod spawn;
+mod tokens;
 mod transfer;
 mod workers;
 
@@ -45,7 +48,9 @@ use rt::print;
 use rt::print::{Part::*, line};
 use sel4rt::{Env, ROOT_CNODE, ROOT_TCB, types};
 use selvm_abi::vm::device::IRQ_NETWORK;
-use selvm_abi::vm::network::{NET_ARGUMENT, NET_INCARNATION, NET_NODE, NET_NODES};
+use selvm_abi::vm::network::{
+    NET_ARGUMENT, NET_INCARNATION, NET_NODE, NET_NODES, NET_SECRET, NET_SECRET_HIGH,
+};
 
 rt::main!(main);
 
@@ -64,6 +69,7 @@ fn start() -> Result<(), Error> {
     let mut env = Env::from_boot_info().ok_or(Error::FailedLookup)?;
     let dev = device::map(&mut env)?;
     let (me, nodes) = (dev.net_read(NET_NODE), dev.net_read(NET_NODES));
+    tokens::set_secret([dev.net_read(NET_SECRET), dev.net_read(NET_SECRET_HIGH)]);
     line(&[
         T("node "),
         N(me),

@@ -303,6 +303,8 @@ extern "C" fn serve_relay(_: u64) {
             chain::pass(TEMP.load(SeqCst), target, get_mr(1))
         } else if got.label() == chain::CALL_KEPT && got.length() >= 2 {
             chain::call_kept(get_mr(0), get_mr(1))
+        } else if got.label() == chain::RELEASE_KEPT {
+            chain::release_kept()
         } else if got.label() == REVOKE_TEMP {
             // Revoking the cap deletes what was derived from it: the service's export.
             let revoked = cnode::revoke(ROOT_CNODE, TEMP.load(SeqCst), 64).is_ok();

@@ -29,14 +29,18 @@
 //! service keeps receiving while local servers work.
 
 use crate::device::Devices;
+use crate::holders::Holders;
 use crate::names::{
     LOOKUP, LOOKUP_SIGNAL, NAME_BADGE, NAME_WORDS, REGISTER, RELEASE, RESTRICT, UNREGISTER,
 };
 use crate::print::{Part::*, line};
+use crate::registry::{self, HOLD, HOLDERS_OF, Parked};
 use crate::signals::{SIGNAL_BADGE, SignalTable};
 use crate::spawn::{Caller, Finished, SPAWN_PROCESS, Spawner};
-use crate::transfer::{self, CAP_CARRIED, CAP_WORDS, ProxyTable, RIGHTS_ALL, TABLE};
-use crate::workers::{Pool, WORKER_BADGE};
+use crate::transfer::{
+    self, CAP_CARRIED, CAP_WORDS, Held, ProxyTable, RIGHTS_ALL, TABLE, WEIGHT_SHIFT,
+};
+use crate::workers::{MAX_OBJECTS, Pool, WORKER_BADGE};
 use libsel4::{CPtr, CapRights, MessageInfo, cnode, irq};
 use sel4rt::{Env, ROOT_CNODE};
 use selvm_abi::vm::network::*;
@@ -120,6 +124,13 @@ struct Slots {
     badge: [u64; SLOTS],
     /// The remote notifications its programs hold signal proxies for.
     signal_table: SignalTable,
+    /// Who holds this node's sent exports ([`crate::holders`]).
+    holders: Holders,
+    /// Calls from other nodes waiting for a carried cap's home node to register it.
+    parked: Parked,
+    /// The descriptor each outstanding call carried and the node it went to (its
+    /// weight is given back if the call fails).
+    sent: [Option<([u64; CAP_WORDS], u64)>; SLOTS],
     /// The spawn being read from the store ([`crate::spawn`]).
     spawner: Spawner,
 }
@@ -135,6 +146,9 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
         badge: [0; SLOTS],
         signal: [false; SLOTS],
         signal_table: SignalTable::new(),
+        holders: Holders::new(),
+        parked: Parked::new(),
+        sent: [None; SLOTS],
         spawner: Spawner::new(env),
     };
     libsel4::ipc::set_receive_path(ROOT_CNODE, slots.receive, 64);
@@ -204,27 +218,15 @@ fn client_call(
     if label & CAP_CARRIED != 0 {
         return reply_error(ERROR_BAD_MESSAGE); // a client may not forge a descriptor
     }
+    let mut carried = None;
     if info.extra_caps() == 1 {
         let unwrapped = (info.caps_unwrapped() & 1 != 0).then(|| libsel4::ipc::get_badge(0));
-        let d = transfer::describe(&mut slots.table, unwrapped, slots.receive, s.me, s.life);
-        let d = d.and_then(|d| {
-            (n + CAP_WORDS <= MSG_MAX_MRS)
-                .then_some(d)
-                .ok_or(ERROR_BAD_MESSAGE)
-        });
-        match d {
+        match describe_sent(s, env, slots, unwrapped, node, n) {
             Ok(d) => {
-                if unwrapped.is_none() {
-                    // The endpoint received is exported now; the next goes elsewhere.
-                    let Ok(fresh) = env.slots.alloc() else {
-                        return reply_error(ERROR_BUSY);
-                    };
-                    slots.receive = fresh;
-                    libsel4::ipc::set_receive_path(ROOT_CNODE, fresh, 64);
-                }
                 mrs[n..n + CAP_WORDS].copy_from_slice(&d);
                 n += CAP_WORDS;
                 label |= CAP_CARRIED;
+                carried = Some(d);
             }
             Err(code) => {
                 let _ = cnode::delete(ROOT_CNODE, slots.receive, 64);
@@ -233,6 +235,9 @@ fn client_call(
         }
     }
     let Some(i) = slots.busy.iter().position(|b| !b) else {
+        if let Some(d) = carried {
+            give_back_sent(s, env, slots, d, node);
+        }
         libsel4::ipc::set_mr(0, node);
         reply_error(ERROR_BUSY);
         return;
@@ -251,11 +256,43 @@ fn client_call(
     slots.generation[i] += 1;
     slots.lookup[i] = false;
     slots.badge[i] = badge;
+    slots.sent[i] = carried.map(|d| (d, node));
     let call_id = slots.generation[i] << 8 | i as u64;
     s.dev.transmit(
         [MSG_CALL, node, call_id, object, label, n as u64],
         &mrs[..n],
     );
+}
+
+/// The descriptor of the cap a client sends with a call of `n` registers to `node`:
+/// an endpoint received is exported (and the next cap is received in a fresh slot).
+fn describe_sent(
+    s: &Service,
+    env: &mut Env,
+    slots: &mut Slots,
+    unwrapped: Option<u64>,
+    node: u64,
+    n: usize,
+) -> Result<[u64; CAP_WORDS], u64> {
+    if n + CAP_WORDS > MSG_MAX_MRS {
+        return Err(ERROR_BAD_MESSAGE);
+    }
+    let fresh = match unwrapped {
+        None => Some(env.slots.alloc().map_err(|_| ERROR_BUSY)?),
+        Some(_) => None,
+    };
+    let tables = (&mut slots.table, &mut slots.holders);
+    let d = transfer::describe(tables, unwrapped, slots.receive, (s.me, s.life, node));
+    match (d, fresh) {
+        (Ok(_), Some(fresh)) => {
+            // The endpoint received is exported now; the next goes elsewhere.
+            slots.receive = fresh;
+            libsel4::ipc::set_receive_path(ROOT_CNODE, fresh, 64);
+        }
+        (Err(_), Some(fresh)) => env.slots.free(fresh),
+        _ => {}
+    }
+    d
 }
 
 /// A program called its name cap: register the endpoint it sent, or look a name up,
@@ -452,7 +489,16 @@ fn drain(
 ) -> bool {
     while let Some((h, n)) = s.dev.receive(mrs) {
         match h[MSG_KIND] {
-            MSG_REPLY | MSG_ERROR => answer(s, slots, &h, &mrs[..n]),
+            MSG_REPLY | MSG_ERROR => {
+                if let Some(parked) = take_parked(slots, &h) {
+                    if !registered(s, env, pool, slots, &h, parked) {
+                        return false;
+                    }
+                    continue;
+                }
+                failed_send(s, env, slots, &h);
+                answer(s, slots, &h, &mrs[..n]);
+            }
             MSG_CALL if h[MSG_OBJECT] == 0 && h[MSG_LABEL] == SPAWN_PROCESS => {
                 let caller = Caller::Remote {
                     node: h[MSG_NODE],
@@ -472,12 +518,22 @@ fn drain(
                 }
             }
             MSG_CALL | MSG_SEND => {
-                if !serve(s, env, pool, &mut slots.table, &h, &mrs[..n]) {
+                if !serve(s, env, pool, slots, &h, &mrs[..n], false) {
                     return false;
                 }
             }
             MSG_NODE_UP if s.print_events => line(&[T("node "), N(h[MSG_NODE]), T(" is up")]),
             MSG_NODE_DOWN => {
+                // Its leases end: the weight it held of this node's exports is back.
+                let mut dropped = [0u64; MAX_OBJECTS];
+                let mut k = 0;
+                slots.holders.node_down(h[MSG_NODE], |object| {
+                    dropped[k] = object;
+                    k += 1;
+                });
+                for &object in &dropped[..k] {
+                    drop_export(env, &mut slots.holders, object);
+                }
                 if s.print_events {
                     line(&[T("node "), N(h[MSG_NODE]), T(" is down")]);
                 }
@@ -529,30 +585,104 @@ fn answer(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64]) {
     libsel4::send(slot, info);
     let _ = cnode::delete(ROOT_CNODE, slot, 64);
     let _ = cnode::delete(ROOT_CNODE, s.scratch_slot, 64);
-    if h[MSG_KIND] == MSG_REPLY && label == REMOTE_ERROR_LABEL | ERROR_REVOKED {
-        // The exporter revoked the object (only its service answers this label: a
-        // server's is refused there): every local copy of the proxy goes too.
+    let gone = [ERROR_REVOKED, ERROR_FORGED].map(|code| REMOTE_ERROR_LABEL | code);
+    if h[MSG_KIND] == MSG_REPLY && gone.contains(&label) {
+        // The exporter revoked the object, or holds no record of this node (its lease
+        // ended): only its service answers these labels (a server's is refused
+        // there), and every local copy of the proxy goes too.
         if let Some(given) = slots.table.revoke(slots.badge[i]) {
             release(s, given);
         }
     }
 }
 
-/// Tells `[node, object, life, weight]`'s node that this node gives the weight back
-/// (nothing for a named object's entry, which holds none).
-fn release(s: &Service, [node, object, life, weight]: [u64; 4]) {
+/// Tells the home node of a freed proxy table entry ([`Held`]) that this node gives
+/// its weight back, with the token that proves it may (nothing for a named object's
+/// entry, which holds none).
+fn release(s: &Service, [node, object, life, weight, token, rights]: Held) {
     if weight != 0 {
-        let header = [MSG_SEND, node, 0, 0, RELEASE_OBJECT, 3];
-        s.dev.transmit(header, &[object, life, weight]);
+        let header = [MSG_SEND, node, 0, 0, RELEASE_OBJECT, 5];
+        s.dev
+            .transmit(header, &[object, life, weight, token, rights]);
     }
 }
 
-/// `weight` of this node's sent export `object` came back: when none is left out
-/// the export goes and its slot is freed.
-fn give_back(env: &mut Env, object: u64, weight: u64) {
-    if let Some(slot) = Pool::give_back(object, weight) {
+/// This node's sent export `object` has no holder left: it goes and its slot is
+/// freed.
+fn drop_export(env: &mut Env, holders: &mut Holders, object: u64) {
+    holders.forget(object);
+    if let Some(slot) = Pool::remove_object(object) {
         let _ = cnode::delete(ROOT_CNODE, slot, 64);
         env.slots.free(slot);
+    }
+}
+
+/// The call that carried descriptor `d` to node `to` failed before the cap was made
+/// there: its weight goes back to its home node's record (for this node's own export,
+/// `to`'s record loses it).
+fn give_back_sent(s: &Service, env: &mut Env, slots: &mut Slots, d: [u64; CAP_WORDS], to: u64) {
+    let [node, object, life, carried, token] = d;
+    let (rights, weight) = (carried & RIGHTS_ALL, carried >> WEIGHT_SHIFT);
+    if weight == 0 {
+        return;
+    } else if node != s.me {
+        return release(s, [node, object, life, weight, token, rights]);
+    }
+    if slots.holders.take(object, to, token, rights, weight) == Ok(true) {
+        drop_export(env, &mut slots.holders, object);
+    }
+}
+
+/// A reply or error for one of this node's calls: if the call carried a cap and was
+/// refused before the cap was made (the receiver's service refused the descriptor,
+/// or the call never reached it), the weight sent goes back.
+fn failed_send(s: &Service, env: &mut Env, slots: &mut Slots, h: &[u64; MSG_MRS]) {
+    let i = (h[MSG_CALL_ID] & 0xff) as usize;
+    if i >= SLOTS || !slots.busy[i] || slots.generation[i] != h[MSG_CALL_ID] >> 8 {
+        return;
+    }
+    let Some((d, to)) = slots.sent[i].take() else {
+        return;
+    };
+    let codes = [ERROR_FORGED, ERROR_NO_SUCH_OBJECT, ERROR_STALE];
+    let refused = (codes.iter().chain(&[ERROR_BAD_MESSAGE]))
+        .any(|&code| h[MSG_LABEL] == REMOTE_ERROR_LABEL | code);
+    let never_arrived = h[MSG_KIND] == MSG_ERROR && h[MSG_LABEL] != ERROR_TIMEOUT;
+    if (h[MSG_KIND] == MSG_REPLY && refused) || never_arrived {
+        give_back_sent(s, env, slots, d, to);
+    }
+}
+
+/// A reply or error for a registration ([`registry`]): the call parked for it, if any
+/// (its reply slot is freed).
+fn take_parked(slots: &mut Slots, h: &[u64; MSG_MRS]) -> Option<usize> {
+    let i = (h[MSG_CALL_ID] & 0xff) as usize;
+    if i >= SLOTS || !slots.busy[i] || slots.generation[i] != h[MSG_CALL_ID] >> 8 {
+        return None;
+    }
+    Some(i).filter(|_| slots.parked.is_parked(i))
+}
+
+/// The home node answered the registration of reply slot `i`'s parked call: served
+/// now (the cap made), or refused with the home node's error; false when the node
+/// must halt.
+fn registered(
+    s: &Service,
+    env: &mut Env,
+    pool: &mut Pool,
+    slots: &mut Slots,
+    answer: &[u64; MSG_MRS],
+    i: usize,
+) -> bool {
+    slots.busy[i] = false;
+    let mut mrs = [0u64; MSG_MAX_MRS];
+    let Some((h, n)) = slots.parked.take(i, &mut mrs) else {
+        return true;
+    };
+    match (answer[MSG_KIND], answer[MSG_LABEL]) {
+        (MSG_REPLY, 0) => serve(s, env, pool, slots, &h, &mrs[..n], true),
+        (MSG_REPLY, label) => refuse(s, &h, label & !REMOTE_ERROR_LABEL),
+        (_, code) => refuse(s, &h, code),
     }
 }
 
@@ -607,32 +737,46 @@ fn signal_cap(s: &Service, table: &mut SignalTable, answer: &[u64]) -> Result<()
 }
 
 /// A call from another node: hand it to a worker (or, for the control object, act on
-/// it here); false when it stopped the node.
+/// it here); false when it stopped the node. A carried cap of a third node is first
+/// registered with its home node ([`registry`]): the call is parked and served again,
+/// `checked`, when the home node agrees.
 fn serve(
     s: &Service,
     env: &mut Env,
     pool: &mut Pool,
-    table: &mut ProxyTable,
+    slots: &mut Slots,
     h: &[u64; MSG_MRS],
     mrs: &[u64],
+    checked: bool,
 ) -> bool {
     let (node, object) = (h[MSG_NODE], h[MSG_OBJECT]);
-    // A carried cap: made here (the original, or a proxy) and given with the call.
-    let mut h = *h;
-    let mut mrs = mrs;
-    let mut cap = None;
+    let carries = h[MSG_LABEL] & CAP_CARRIED != 0;
     // Validate before acting: a call to no object makes no cap (a hostile node's
-    // forged descriptors would otherwise fill the proxy table).
-    if h[MSG_LABEL] & CAP_CARRIED != 0 && !Pool::has_object(object) {
-        return refuse(s, &h, ERROR_NO_SUCH_OBJECT);
+    // forged descriptors would otherwise fill the proxy table), and a sent export
+    // answers only its holders (with Grant to carry a cap).
+    if carries && !Pool::has_object(object) {
+        return refuse(s, h, ERROR_NO_SUCH_OBJECT);
     }
-    if h[MSG_LABEL] & CAP_CARRIED != 0 {
+    if object != 0 && !slots.holders.may_call(object, node, carries) {
+        return refuse(s, h, ERROR_FORGED);
+    }
+    // A carried cap: made here (the original, or a proxy) and given with the call.
+    let (whole, mut h, mut mrs, mut cap) = (h, *h, mrs, None);
+    if carries {
         let Some(at) = mrs.len().checked_sub(CAP_WORDS) else {
             return refuse(s, &h, ERROR_BAD_MESSAGE);
         };
-        let made = transfer::make(table, &mrs[at..], s.me, s.life, s.endpoint, s.transfer_slot);
-        match made {
-            Ok(home) => give_back(env, object_of(&mrs[at..]), home),
+        let d = &mrs[at..];
+        if !transfer::in_range(d) {
+            return refuse(s, &h, ERROR_BAD_MESSAGE);
+        }
+        if !checked && transfer::names_third_node(d, s.me, node) {
+            return park(s, slots, whole, mrs, d);
+        }
+        let tables = (&mut slots.table, &mut slots.holders);
+        match transfer::make(tables, d, (s.me, s.life, node), s.endpoint, s.transfer_slot) {
+            Ok(Some(last)) => drop_export(env, &mut slots.holders, last),
+            Ok(None) => {}
             Err(code) => return refuse(s, &h, code),
         }
         cap = Some(s.transfer_slot);
@@ -641,33 +785,8 @@ fn serve(
         h[MSG_LENGTH] = at as u64;
     }
     let h = &h;
-    if object == 0 && h[MSG_LABEL] == STOP {
-        s.dev
-            .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 0], &[]);
-        line(&[T("stopped by node "), N(node)]);
-        return false;
-    }
-    if object == 0 && h[MSG_LABEL] == RELEASE_OBJECT && mrs.len() == 3 {
-        if mrs[1] == s.life {
-            give_back(env, mrs[0], mrs[2]);
-        }
-        return true;
-    }
-    if object == 0 && h[MSG_LABEL] == USAGE {
-        let usage = [
-            Pool::objects_used(),
-            env.slots.available() as u64,
-            table.used(),
-        ];
-        s.dev
-            .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 3], &usage);
-        return true;
-    }
-    if object == 0 && h[MSG_LABEL] == WORKERS {
-        let made = pool.made() as u64;
-        s.dev
-            .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, 0, 1], &[made]);
-        return true;
+    if object == 0 {
+        return control(s, env, pool, slots, h, mrs);
     }
     let refused = if !Pool::has_object(object) {
         ERROR_NO_SUCH_OBJECT
@@ -682,9 +801,75 @@ fn serve(
     refuse(s, h, refused)
 }
 
-/// The object a descriptor names (its second word).
-fn object_of(d: &[u64]) -> u64 {
-    d.get(1).copied().unwrap_or(0)
+/// A call to this node's control object (object 0); false when it stopped the node.
+fn control(
+    s: &Service,
+    env: &mut Env,
+    pool: &mut Pool,
+    slots: &mut Slots,
+    h: &[u64; MSG_MRS],
+    mrs: &[u64],
+) -> bool {
+    let node = h[MSG_NODE];
+    let answer = |label: u64, words: &[u64]| {
+        let n = words.len() as u64;
+        s.dev
+            .transmit([MSG_REPLY, node, h[MSG_CALL_ID], 0, label, n], words);
+    };
+    match h[MSG_LABEL] {
+        STOP => {
+            answer(0, &[]);
+            line(&[T("stopped by node "), N(node)]);
+            return false;
+        }
+        RELEASE_OBJECT => {
+            // Weight given back by its holder, with the token proving it may.
+            if let &[object, life, weight, token, rights] = mrs {
+                let last = life == s.life
+                    && slots.holders.take(object, node, token, rights, weight) == Ok(true);
+                if last {
+                    drop_export(env, &mut slots.holders, object);
+                }
+            }
+        }
+        HOLD => match registry::register(&mut slots.holders, mrs, node, s.life) {
+            Ok(()) => answer(0, &[]),
+            Err(code) => answer(REMOTE_ERROR_LABEL | code, &[]),
+        },
+        HOLDERS_OF => {
+            let mut words = [0u64; 3 * crate::holders::HOLDERS];
+            let object = mrs.first().copied().unwrap_or(0);
+            let n = registry::holders_of(&slots.holders, object, &mut words);
+            answer(0, &words[..n]);
+        }
+        USAGE => {
+            let free = env.slots.available() as u64;
+            answer(0, &[Pool::objects_used(), free, slots.table.used()]);
+        }
+        WORKERS => answer(0, &[pool.made() as u64]),
+        _ => return refuse(s, h, ERROR_NO_SUCH_OBJECT),
+    }
+    true
+}
+
+/// Parks the call `h` with `mrs` (carrying descriptor `d` of a third node's object)
+/// and asks that node to register the cap ([`registry`]); true (the node goes on).
+fn park(s: &Service, slots: &mut Slots, h: &[u64; MSG_MRS], mrs: &[u64], d: &[u64]) -> bool {
+    let Some(i) = slots.busy.iter().position(|b| !b) else {
+        return refuse(s, h, ERROR_BUSY);
+    };
+    if !slots.parked.park(i, h, mrs) {
+        return refuse(s, h, ERROR_BUSY);
+    }
+    slots.busy[i] = true;
+    slots.generation[i] += 1;
+    slots.lookup[i] = false;
+    slots.badge[i] = 0;
+    slots.sent[i] = None;
+    let call_id = slots.generation[i] << 8 | i as u64;
+    let (header, words) = registry::registration(d, h[MSG_NODE], call_id);
+    s.dev.transmit(header, &words);
+    true
 }
 
 /// Answers a call from another node with the remote error `code` (a Send is dropped);

@@ -3,9 +3,11 @@
 //! cap in the receiver's receive slot; a proxy that returns to its home node arrives
 //! as the original endpoint (with the rights the proxy had, never Read).
 //!
-//! On the wire a carried cap is a **descriptor** of 4 words after the message
+//! On the wire a carried cap is a **descriptor** of 5 words after the message
 //! registers, flagged by [`CAP_CARRIED`] in the label: the node, the object, the
-//! exporter's pinned life and the rights ([`RIGHT_GRANT`]). The sending service makes
+//! exporter's pinned life, the rights ([`RIGHT_GRANT`]) with the weight, and the
+//! token the home node checks ([`crate::tokens`], [`crate::holders`]; 0 for a public
+//! object, which has none). The sending service makes
 //! it: a proxy it receives is unwrapped by seL4 into its badge (it is a badged copy of
 //! the service's own endpoint), which names a proxy table entry; any other endpoint is
 //! exported as a new object of this node. The receiving service makes the cap: its own
@@ -30,19 +32,23 @@
 //! entry's weight goes back to the exporter, as a revoked entry's does; a descriptor
 //! coming home gives its weight back too. When all of it is back the exporter drops
 //! the export and frees its slot. Named objects' proxies hold no weight and are never
-//! released.
+//! released. The home node keeps who holds the weight ([`crate::holders`]).
 
+use crate::holders::Holders;
+use crate::tokens;
 use crate::workers::Pool;
 use libsel4::{CPtr, CapRights, cnode};
 use sel4rt::ROOT_CNODE;
-use selvm_abi::vm::network::{ERROR_BAD_MESSAGE, ERROR_BUSY, ERROR_NO_SUCH_OBJECT, ERROR_STALE};
+use selvm_abi::vm::network::{
+    ERROR_BAD_MESSAGE, ERROR_BUSY, ERROR_FORGED, ERROR_NO_SUCH_OBJECT, ERROR_STALE,
+};
 
 /// A label bit: the message's last [`CAP_WORDS`] registers describe a carried cap.
 /// Clients may not set it (their label would forge a descriptor).
 pub const CAP_CARRIED: u64 = 1 << 50;
-/// Registers a carried cap's descriptor takes: node, object, life, and rights with
-/// the weight carried (`rights | weight << WEIGHT_SHIFT`).
-pub const CAP_WORDS: usize = 4;
+/// Registers a carried cap's descriptor takes: node, object, life, rights with the
+/// weight carried (`rights | weight << WEIGHT_SHIFT`), and the token.
+pub const CAP_WORDS: usize = 5;
 /// Right: the cap may carry caps (seL4's Grant).
 pub const RIGHT_GRANT: u64 = 1;
 /// Every right a proxy can have.
@@ -71,7 +77,13 @@ pub struct ProxyTable {
     made: [u8; TABLE],
     /// The weight each entry holds of its export (0: a named object, never released).
     weight: [u64; TABLE],
+    /// Each entry's token (0: a public object's) and the rights it is the token for.
+    token: [(u64, u64); TABLE],
 }
+
+/// What a freed entry gives back to its home node: node, object, life, the weight it
+/// held, its token and the rights of that token.
+pub type Held = [u64; 6];
 
 impl ProxyTable {
     /// An empty table keeping its originals in the `2 × TABLE` root slots from
@@ -82,6 +94,7 @@ impl ProxyTable {
             originals,
             made: [0; TABLE],
             weight: [0; TABLE],
+            token: [(0, 0); TABLE],
         }
     }
 
@@ -118,9 +131,9 @@ impl ProxyTable {
 
     /// The object the proxy `badge` names is revoked at its node, or this node
     /// releases it: empties every copy of its originals (seL4's revoke), deletes them
-    /// and frees the entry. What to give back to its node: (node, object, life, the
-    /// weight the entry held), None for no entry.
-    pub fn revoke(&mut self, badge: u64) -> Option<[u64; 4]> {
+    /// and frees the entry. What to give back to its node ([`Held`]), None for no
+    /// entry.
+    pub fn revoke(&mut self, badge: u64) -> Option<Held> {
         let i = badge as usize & 0xff;
         if badge & TABLE_BADGE == 0 || i >= TABLE || self.entries[i].0 == 0 {
             return None;
@@ -136,7 +149,19 @@ impl ProxyTable {
         }
         self.made[i] = 0;
         self.entries[i] = (0, 0, 0);
-        Some([node, object, life, weight])
+        let (token, rights) = core::mem::take(&mut self.token[i]);
+        Some([node, object, life, weight, token, rights])
+    }
+
+    /// The token of the proxy `badge` for its rights (0: a public object's).
+    fn token_of(&self, badge: u64) -> u64 {
+        let (token, top) = self.token[badge as usize & 0xff];
+        let rights = (badge >> RIGHTS_SHIFT) & RIGHTS_ALL;
+        match token {
+            0 => 0,
+            _ if rights == top => token,
+            _ => tokens::for_rights(token, rights),
+        }
     }
 
     /// The weight the proxy `badge`'s entry holds (0: a named object's, or none).
@@ -169,15 +194,20 @@ impl ProxyTable {
     /// (an entry found or made), or `ERROR_BUSY` when the table is full.
     pub fn badge(&mut self, node: u64, object: u64, life: u64, rights: u64) -> Result<u64, u64> {
         let entry = (node, object, life);
-        let i = (self.entries.iter().position(|&e| e == entry))
+        let found = self.entries.iter().position(|&e| e == entry);
+        let i = found
             .or_else(|| self.entries.iter().position(|&(n, _, _)| n == 0))
             .ok_or(ERROR_BUSY)?;
+        if found.is_none() {
+            self.weight[i] = 0;
+            self.token[i] = (0, 0);
+        }
         self.entries[i] = entry;
         Ok(TABLE_BADGE | (rights & RIGHTS_ALL) << RIGHTS_SHIFT | i as u64)
     }
 
     /// What a proxy badge names: (node, object, life, rights).
-    pub fn entry(&self, badge: u64) -> Option<[u64; CAP_WORDS]> {
+    pub fn entry(&self, badge: u64) -> Option<[u64; 4]> {
         if badge & TABLE_BADGE == 0 {
             return None;
         }
@@ -193,46 +223,63 @@ pub fn proxy_rights(rights: u64) -> CapRights {
     CapRights::new(true, rights & RIGHT_GRANT != 0, false, true)
 }
 
-/// The descriptor of the cap a client sent with a call: a proxy unwrapped to
-/// `unwrapped` (its badge), or the endpoint it sent in `received` (exported here as a
-/// new object of `me` in its life `life`).
+/// The descriptor of the cap a client sent with a call to node `to`: a proxy
+/// unwrapped to `unwrapped` (its badge), or the endpoint it sent in `received`
+/// (exported here as a new object of `me` in its life `life`, held by `to`).
 pub fn describe(
-    table: &mut ProxyTable,
+    (table, holders): (&mut ProxyTable, &mut Holders),
     unwrapped: Option<u64>,
     received: CPtr,
-    me: u64,
-    life: u64,
+    (me, life, to): (u64, u64, u64),
 ) -> Result<[u64; CAP_WORDS], u64> {
     match unwrapped {
         Some(badge) if badge & TABLE_BADGE != 0 => {
             let [node, object, life, rights] = table.entry(badge).ok_or(ERROR_BAD_MESSAGE)?;
             let weight = table.split(badge)?;
-            Ok([node, object, life, rights | weight << WEIGHT_SHIFT])
+            let token = table.token_of(badge);
+            Ok([node, object, life, rights | weight << WEIGHT_SHIFT, token])
         }
         // A numbered proxy: any life, no rights beyond Write.
         Some(badge) if badge >> 16 != 0 && badge < 1 << 32 => {
-            Ok([badge >> 16, badge & 0xffff, 0, 0])
+            Ok([badge >> 16, badge & 0xffff, 0, 0, 0])
         }
         Some(_) => Err(ERROR_BAD_MESSAGE),
         None => {
-            let object = Pool::add_sent(received, FULL_WEIGHT).ok_or(ERROR_BUSY)?;
-            Ok([me, object, life, RIGHT_GRANT | FULL_WEIGHT << WEIGHT_SHIFT])
+            let object = Pool::add_object(received).ok_or(ERROR_BUSY)?;
+            let token = holders.export(object, to);
+            let carried = RIGHT_GRANT | FULL_WEIGHT << WEIGHT_SHIFT;
+            Ok([me, object, life, carried, token])
         }
     }
 }
 
-/// Makes in `into` the cap a descriptor names: this node's object when it names this
-/// node (in this life, or any), else a proxy minted from `endpoint`, whose entry
-/// takes the weight carried. The weight that came home (to give back), else 0.
+/// Whether the descriptor `d` is whole and names a node and an object that can be
+/// (node 1 to 65535, object below 65536).
+pub fn in_range(d: &[u64]) -> bool {
+    d.len() == CAP_WORDS && (1..1 << 16).contains(&d[0]) && d[1] < 1 << 16
+}
+
+/// Whether the descriptor `d`, arriving from node `from`, must be checked by its home
+/// node before its cap is made: it names a third node (not this one, not the sender,
+/// which recorded this node as a holder when it sent its own export).
+pub fn names_third_node(d: &[u64], me: u64, from: u64) -> bool {
+    d.first().is_some_and(|&node| node != me && node != from)
+}
+
+/// Makes in `into` the cap a descriptor from node `from` names: this node's object
+/// when it names this node (in this life, or any; a sent export's weight comes home
+/// from `from`'s record, its token checked), else a proxy minted from `endpoint`,
+/// whose entry takes the weight and token carried (checked by their home node before,
+/// [`names_third_node`]). Some(object) when the weight that came home was the last
+/// held of that export (to drop), else None.
 pub fn make(
-    table: &mut ProxyTable,
+    (table, holders): (&mut ProxyTable, &mut Holders),
     d: &[u64],
-    me: u64,
-    life: u64,
+    (me, life, from): (u64, u64, u64),
     endpoint: CPtr,
     into: CPtr,
-) -> Result<u64, u64> {
-    let &[node, object, pinned, carried] = d else {
+) -> Result<Option<u64>, u64> {
+    let &[node, object, pinned, carried, token] = d else {
         return Err(ERROR_BAD_MESSAGE);
     };
     let (rights, weight) = (carried & RIGHTS_ALL, carried >> WEIGHT_SHIFT);
@@ -242,10 +289,16 @@ pub fn make(
             return Err(ERROR_STALE);
         }
         let original = Pool::object_cap(object).ok_or(ERROR_NO_SUCH_OBJECT)?;
+        // Validate fully, then act: a sent export's token and its sender's record.
+        let last = match holders.is_sent(object) {
+            true => holders.take(object, from, token, rights, weight)?,
+            false if weight != 0 => return Err(ERROR_FORGED),
+            false => false,
+        };
         let r = proxy_rights(rights);
         cnode::copy(ROOT_CNODE, into, 64, ROOT_CNODE, original, 64, r)
             .map_err(|_| ERROR_BAD_MESSAGE)?;
-        return Ok(weight);
+        return Ok(last.then_some(object));
     }
     if object >= 1 << 16 || node >= 1 << 16 || node == 0 {
         return Err(ERROR_BAD_MESSAGE);
@@ -253,8 +306,12 @@ pub fn make(
     let badge = table.badge(node, object, pinned, rights)?;
     let i = badge as usize & 0xff;
     table.weight[i] = table.weight[i].saturating_add(weight);
+    let (held, top) = table.token[i];
+    if token != 0 && (held == 0 || rights & !top != 0) {
+        table.token[i] = (token, rights);
+    }
     table.copy(badge, endpoint, into)?;
-    Ok(0)
+    Ok(None)
 }
 
 /// A proxy with the rights of the proxy `badge` that are also in `keep`, minted from

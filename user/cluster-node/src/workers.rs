@@ -59,9 +59,6 @@ static REVOKED: [AtomicU64; MAX_WORKERS] = [ZERO; MAX_WORKERS];
 pub const MAX_OBJECTS: usize = 16;
 /// The local objects callable from other nodes, by object number - 1.
 static OBJECTS: [AtomicU64; MAX_OBJECTS] = [ZERO; MAX_OBJECTS];
-/// The weight outstanding of each object sent to another node (0: an object never
-/// sent, which stays), [`crate::transfer`]'s release.
-static WEIGHT: [AtomicU64; MAX_OBJECTS] = [ZERO; MAX_OBJECTS];
 
 /// The pool as the service keeps it.
 pub struct Pool {
@@ -105,28 +102,13 @@ impl Pool {
         Some(i as u64 + 1)
     }
 
-    /// Exports the endpoint `cap` sent to another node as a new object with
-    /// `weight` outstanding (it goes when all of it is given back,
-    /// [`Pool::give_back`]); its number, or None when [`MAX_OBJECTS`] exist.
-    pub fn add_sent(cap: CPtr, weight: u64) -> Option<u64> {
-        let object = Pool::add_object(cap)?;
-        WEIGHT[object as usize - 1].store(weight, SeqCst);
-        Some(object)
-    }
-
-    /// Gives `weight` of the sent export `object` back (a holder released it, or it
-    /// came home); when none is outstanding the object goes and its cap's slot is
-    /// returned (to delete and free). Objects never sent (weight 0) never go.
-    pub fn give_back(object: u64, weight: u64) -> Option<CPtr> {
-        let i = (object as usize)
-            .checked_sub(1)
-            .filter(|&i| i < MAX_OBJECTS)?;
-        let out = WEIGHT[i].load(SeqCst);
-        if out == 0 || weight == 0 {
-            return None;
-        }
-        WEIGHT[i].store(out.saturating_sub(weight), SeqCst);
-        (out <= weight).then(|| OBJECTS[i].swap(0, SeqCst))
+    /// Stops exporting `object` (a sent export no node holds any more,
+    /// [`crate::holders`]); the slot of its cap (to delete and free), None when there
+    /// is no such object.
+    pub fn remove_object(object: u64) -> Option<CPtr> {
+        let i = (object as usize).checked_sub(1)?;
+        let cap = OBJECTS.get(i)?.swap(0, SeqCst);
+        (cap != 0).then_some(cap)
     }
 
     /// Objects this node exports now.

@@ -165,11 +165,12 @@ fn a_cap_sent_across_nodes_arrives_as_a_proxy_and_comes_home_as_the_original() {
         node1.poll(Duration::from_millis(10)).unwrap();
     }
     let (life2, life3) = (life(&node1, 2).unwrap(), life(&node1, 3).unwrap());
-    // Calls node 2's relay with a cap described as (node, object, life, Grant); this
-    // test answers as node 1's adder (object 1). The answer, and how many calls node
-    // 2 made to node 1 meanwhile.
+    // Calls node 2's relay with a cap described as (node, object, life, Grant, token 0:
+    // public objects have none); this test answers as node 1's adder (object 1) and
+    // agrees to node 2's registration of a cap of node 1 (control label 20). The
+    // answer, and how many calls node 2 made to node 1's adder meanwhile.
     let mut id = 0;
-    let mut send = |t: &mut Transport, d: [u64; 4]| {
+    let mut send = |t: &mut Transport, d: [u64; 5]| {
         id += 1;
         let mut mrs = vec![7, 8];
         mrs.extend(d);
@@ -189,12 +190,16 @@ fn a_cap_sent_across_nodes_arrives_as_a_proxy_and_comes_home_as_the_original() {
             for m in t.take_for_guest() {
                 let m = Message::decode(&m).unwrap();
                 if m.kind == MSG_CALL && m.node == 2 {
-                    called_back += 1;
+                    let registration = m.object == 0 && m.label == 20;
+                    called_back += u64::from(!registration);
                     let reply = Message {
                         kind: MSG_REPLY,
                         object: 0,
                         label: 0,
-                        mrs: vec![m.mrs.iter().sum(), 1],
+                        mrs: match registration {
+                            true => vec![],
+                            false => vec![m.mrs.iter().sum(), 1],
+                        },
                         ..m
                     };
                     t.from_guest(&reply.encode());
@@ -206,12 +211,12 @@ fn a_cap_sent_across_nodes_arrives_as_a_proxy_and_comes_home_as_the_original() {
     };
     // Node 2's own adder (object 4) in its life: the original, called there (a proxy
     // to itself could not be called: no node calls itself).
-    assert_eq!(send(&mut node1, [2, 4, life2, 1]), (0, vec![15, 2], 0));
+    assert_eq!(send(&mut node1, [2, 4, life2, 1, 0]), (0, vec![15, 2], 0));
     // Node 3's adder: a working proxy on node 2 (once nodes 2 and 3 are connected:
-    // until then its call fails peer down, RELAY_FAILED 97 with MR0 1).
+    // until then node 2 cannot register the cap with node 3 and refuses it peer down).
     let via_3 = loop {
-        match send(&mut node1, [3, 4, life3, 1]) {
-            (97, mrs, 0) if mrs == [1] && Instant::now() < end => {
+        match send(&mut node1, [3, 4, life3, 1, 0]) {
+            (label, _, 0) if label == REMOTE_ERROR_LABEL | 1 && Instant::now() < end => {
                 std::thread::sleep(Duration::from_millis(50))
             }
             other => break other,
@@ -220,11 +225,11 @@ fn a_cap_sent_across_nodes_arrives_as_a_proxy_and_comes_home_as_the_original() {
     assert_eq!(via_3, (0, vec![15, 3], 0));
     // This node's adder (object 1): node 2 calls back through its new proxy.
     assert_eq!(
-        send(&mut node1, [1, 1, pinned_life(1), 1]),
+        send(&mut node1, [1, 1, pinned_life(1), 1, 0]),
         (0, vec![15, 1], 1)
     );
     // Node 2's object in a life that is not its own: refused, nothing called.
-    let (label, _, called) = send(&mut node1, [2, 4, life2 ^ 1, 1]);
+    let (label, _, called) = send(&mut node1, [2, 4, life2 ^ 1, 1, 0]);
     assert_eq!((label, called), (REMOTE_ERROR_LABEL | ERROR_STALE, 0));
     let _ = node2.child.kill();
     let _ = node3.child.kill();
