@@ -52,6 +52,9 @@ impl Store {
     /// pieces of the module, or one piece saying there is no such module); None for
     /// any other message, which goes to the transport.
     pub fn answer(&self, message: &[u8], node: u64) -> Option<Vec<Vec<u8>>> {
+        if message.get(..8) != Some(&MSG_MODULE_READ.to_le_bytes()[..]) {
+            return None; // (every other message, checked without copying it)
+        }
         let words: Vec<u64> = message
             .chunks_exact(8)
             .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
