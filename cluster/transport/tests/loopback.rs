@@ -159,6 +159,72 @@ fn either_side_saying_shm_false_keeps_tcp() {
     }
 }
 
+/// A message naming a shared frame (`FRAME_CARRIED`) crosses a shared ring, but over
+/// TCP a call naming one fails at once with `ERROR_NOT_CO_LOCATED` and a reply naming
+/// one arrives as that error (the same number would be other memory off this host).
+#[test]
+fn a_shared_frame_crosses_a_ring_but_never_tcp() {
+    use selvm_abi::vm::device::{ERROR_NOT_CO_LOCATED, FRAME_CARRIED};
+    use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
+    for shm in [true, false] {
+        let c = cluster_with(2, shm);
+        let (mut a, mut b) = (bind(&c, 1), bind(&c, 2));
+        until(&mut [&mut a, &mut b], |ts| ts[0].is_up(2) && ts[1].is_up(1));
+        let mut m = Message::decode(&call(1, 7, vec![3])).unwrap();
+        m.label = FRAME_CARRIED | 5;
+        b.from_guest(&m.encode());
+        let (mut at_a, mut at_b) = (Vec::new(), Vec::new());
+        until(&mut [&mut a, &mut b], |ts| {
+            at_a.extend(calls_and_replies(ts[0]));
+            at_b.extend(calls_and_replies(ts[1]));
+            !at_a.is_empty() || !at_b.is_empty()
+        });
+        if !shm {
+            let e = &at_b[0];
+            assert_eq!(
+                (e.kind, e.call_id, e.label),
+                (MSG_ERROR, 7, ERROR_NOT_CO_LOCATED)
+            );
+            assert!(at_a.is_empty(), "it never left: {at_a:?}");
+            assert!(
+                b.take_log()
+                    .iter()
+                    .any(|l| l.contains("refused: not on this host"))
+            );
+            // A reply naming a frame, from the node that serves a plain call.
+            b.from_guest(&call(1, 8, vec![4]));
+            until(&mut [&mut a, &mut b], |ts| {
+                at_a.extend(calls_and_replies(ts[0]));
+                !at_a.is_empty()
+            });
+        }
+        let got = &at_a[0];
+        assert_eq!(
+            (got.kind, got.node, got.label & FRAME_CARRIED),
+            (MSG_CALL, 2, FRAME_CARRIED * u64::from(shm))
+        );
+        let reply = Message {
+            kind: MSG_REPLY,
+            node: 2,
+            call_id: got.call_id,
+            object: 0,
+            label: FRAME_CARRIED,
+            mrs: vec![9],
+        };
+        a.from_guest(&reply.encode());
+        let mut back = Vec::new();
+        until(&mut [&mut a, &mut b], |ts| {
+            back.extend(calls_and_replies(ts[1]));
+            !back.is_empty()
+        });
+        let want = match shm {
+            true => (FRAME_CARRIED, vec![9]),
+            false => (REMOTE_ERROR_LABEL | ERROR_NOT_CO_LOCATED, vec![]),
+        };
+        assert_eq!((back[0].label, back[0].mrs.clone()), want, "shm {shm}");
+    }
+}
+
 #[test]
 fn a_vanished_peer_fails_its_calls() {
     vanished_peer(false);
