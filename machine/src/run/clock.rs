@@ -97,17 +97,17 @@ impl Time {
         if self.clock.is_some() {
             self.sync();
         } else {
-            let ns = match (
-                executed.checked_mul(KERNEL_TICK_NS),
-                self.ns_per_instruction,
-            ) {
-                (Some(_), Some(rate)) => executed * rate,
-                (Some(product), None) => product / self.tick_instructions,
-                (None, _) => u64::try_from(
-                    u128::from(executed) * u128::from(KERNEL_TICK_NS)
-                        / u128::from(self.tick_instructions),
-                )
-                .unwrap_or(u64::MAX),
+            // `executed * KERNEL_TICK_NS / tick_instructions`, saturated.
+            let ns = match self.ns_per_instruction {
+                Some(rate) => executed.saturating_mul(rate),
+                None => match executed.checked_mul(KERNEL_TICK_NS) {
+                    Some(product) => product / self.tick_instructions,
+                    None => u64::try_from(
+                        u128::from(executed) * u128::from(KERNEL_TICK_NS)
+                            / u128::from(self.tick_instructions),
+                    )
+                    .unwrap_or(u64::MAX),
+                },
             };
             self.now_ns = self.now_ns.saturating_add(ns);
         }
@@ -145,6 +145,12 @@ mod tests {
         assert!(t.take_tick());
         assert_eq!(t.now().ns, KERNEL_TICK_NS);
         assert!(t.now().deterministic);
+        t.after_slice(u64::MAX / 2);
+        assert_eq!(
+            t.now().ns,
+            u64::MAX,
+            "saturates at 20 ns an instruction too"
+        );
         // A tick that does not divide 2 ms, and a count whose product overflows.
         let mut t = Time::new(3);
         assert_eq!(t.after_slice(3), KERNEL_TICK_NS);

@@ -417,13 +417,11 @@ fn stopped(
     if let Stop::Syscall { first, count, .. } = *stop {
         let regs = thread.registers(stack);
         window_len = (count as usize).min(WINDOW);
-        match first
-            .checked_add(window_len)
-            .and_then(|end| regs.get(first..end))
-        {
-            Some(src) => window[..window_len].copy_from_slice(src),
-            // A window past the frame's registers reads zeros there.
-            None => {
+        match regs.get(first..).and_then(|r| r.first_chunk::<WINDOW>()) {
+            // The whole window (as every well-formed syscall has) in one fixed copy.
+            Some(src) if window_len == WINDOW => window = *src,
+            // A shorter window, or one past the frame's registers (zeros there).
+            _ => {
                 for (i, w) in window.iter_mut().take(window_len).enumerate() {
                     *w = regs.get(first + i).copied().unwrap_or(0);
                 }
@@ -447,11 +445,20 @@ fn stopped(
 
 /// Whether system call `number` (the `syscall` instruction's code) is one that sends or
 /// receives a message: what the statistics device counts as IPC.
+#[inline(always)]
 fn is_ipc(number: u16) -> bool {
-    use selvm_abi::Syscall::*;
-    let call = selvm_abi::Syscall::from_word(number as i16 as i64 as Word);
-    matches!(
-        call,
-        Some(Call | ReplyRecv | Send | NBSend | Recv | Reply | NBRecv)
-    )
+    use selvm_abi::Syscall::{self, *};
+    const IPC: [Syscall; 7] = [Call, ReplyRecv, Send, NBSend, Recv, Reply, NBRecv];
+    /// Bit n set: system call -n is one of `IPC` (all are -1 to -63).
+    const MASK: u64 = {
+        let mut mask = 0;
+        let mut i = 0;
+        while i < IPC.len() {
+            mask |= 1 << IPC[i].word().wrapping_neg();
+            i += 1;
+        }
+        mask
+    };
+    let n = (number as i16 as i64).wrapping_neg() as u64;
+    n < 64 && (MASK >> n) & 1 != 0
 }

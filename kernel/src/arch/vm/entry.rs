@@ -34,6 +34,15 @@ pub struct VmCode {
     pub max_depth: u32,
 }
 
+// `vm_syscall` copies a whole window to a0-a5 as one run of context words.
+const _: () = {
+    let mut i = 0;
+    while i < WINDOW_REGISTERS.len() {
+        assert!(WINDOW_REGISTERS[i] == A0 + i);
+        i += 1;
+    }
+};
+
 /// How a vm system call left the kernel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VmSyscallExit {
@@ -126,8 +135,14 @@ impl<H: VmHost, R: Ram> Kernel<VmArch<H>, R> {
         let number = code as i16 as i64 as Word;
         {
             let ctx = self.context_mut(cur);
-            for (i, &r) in WINDOW_REGISTERS.iter().enumerate() {
-                ctx[r] = window.get(i).copied().unwrap_or(0);
+            match <&[Word; SYSCALL_WINDOW as usize]>::try_from(window) {
+                // The window registers are a0-a5, in order (checked below).
+                Ok(w) => ctx[A0..A0 + w.len()].copy_from_slice(w),
+                Err(_) => {
+                    for (i, &r) in WINDOW_REGISTERS.iter().enumerate() {
+                        ctx[r] = window.get(i).copied().unwrap_or(0);
+                    }
+                }
             }
             ctx[NR] = number;
             ctx[PC] = pc;
