@@ -657,7 +657,11 @@ impl Transport {
     fn act_core(&mut self) {
         while let Some(o) = self.core.poll_output() {
             match o {
-                Output::Guest(m) => self.for_guest.push(m),
+                Output::Guest(m) => {
+                    if let Some(m) = self.frame_arrived(m) {
+                        self.for_guest.push(m);
+                    }
+                }
                 Output::Peer(node, frame) => {
                     let f = &self.faults;
                     if f.is_cut(self.me, node) || (f.drop > 0.0 && self.dice.chance(f.drop)) {

@@ -108,6 +108,49 @@ impl Transport {
         }
     }
 
+    /// A peer's message for the guest naming a shared frame, from a node not on a
+    /// shared ring with this one (whose transport should have refused it: a hostile
+    /// or broken member): a Call is answered `REMOTE_ERROR_LABEL |
+    /// ERROR_NOT_CO_LOCATED` here, a Send dropped, a Reply given to the guest as that
+    /// error. What the guest gets, if anything.
+    pub(super) fn frame_arrived(&mut self, message: Vec<u8>) -> Option<Vec<u8>> {
+        let label = (message.get(8 * MSG_LABEL..8 * MSG_LABEL + 8))
+            .map_or(0, |w| u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        if label & FRAME_CARRIED == 0 {
+            return Some(message);
+        }
+        let Ok(m) = Message::decode(&message) else {
+            return Some(message);
+        };
+        let carries = matches!(m.kind, MSG_CALL | MSG_SEND | MSG_REPLY);
+        if !carries || m.node == self.me || self.shared_ring_with(m.node) {
+            return Some(message);
+        }
+        (self.log).push(format!(
+            "node {} named a shared frame: not on this host",
+            m.node
+        ));
+        let error = Message {
+            label: REMOTE_ERROR_LABEL | ERROR_NOT_CO_LOCATED,
+            mrs: Vec::new(),
+            ..m
+        };
+        match m.kind {
+            MSG_CALL => {
+                let now = self.now_ns();
+                let reply = Message {
+                    kind: MSG_REPLY,
+                    object: 0,
+                    ..error
+                };
+                self.core.from_guest(&reply.encode(), now);
+                None
+            }
+            MSG_REPLY => Some(error.encode()),
+            _ => None,
+        }
+    }
+
     /// Whether to offer a ring on the dialled connection `token`.
     pub(super) fn may_share_ring(&self, token: Token) -> bool {
         self.config.shm && (self.conns.get(&token)).is_some_and(|c| looks_local(&c.stream))
