@@ -60,6 +60,8 @@ use std::time::{Duration, Instant};
 
 /// Time between attempts to reach an unreachable peer.
 pub const REDIAL: Duration = Duration::from_millis(200);
+/// Peers a replica passes a directory state it learnt on to.
+pub const FORWARD: usize = 3;
 /// Longest a handshake may take.
 pub const HANDSHAKE_LIMIT: Duration = Duration::from_secs(5);
 const LISTENER: Token = Token(0);
@@ -89,6 +91,8 @@ pub struct Transport {
     learnt: HashMap<u64, Member>,
     faults: Faults,
     dice: Dice,
+    /// Where the next directory state passed on starts among the peers.
+    forward_turn: u64,
     /// Frames held back by a delay fault: (when they leave, peer, frame), in order.
     delayed: VecDeque<(u64, u64, Vec<u8>)>,
     start: Instant,
@@ -144,6 +148,7 @@ impl Transport {
             learnt: HashMap::new(),
             faults: Faults::default(),
             dice: Dice::new(incarnation),
+            forward_turn: incarnation,
             delayed: VecDeque::new(),
             start: Instant::now(),
             for_guest: Vec::new(),
@@ -254,7 +259,10 @@ impl Transport {
         self.for_guest.push(m.encode());
     }
 
-    /// Sends the directory's state to every peer up (but `except`).
+    /// Sends the directory's state to every peer up when this node changed it
+    /// (`except` None); passing on what it learnt from `except`, to [`FORWARD`] of the
+    /// others, taking turns. So a change costs about 4n states, not n² (docs/cluster.md,
+    /// Scale), and still crosses a cut link through a node that sees both sides.
     fn share(&mut self, except: Option<u64>) {
         let Some(state) = self.directory.state() else {
             self.log
@@ -262,10 +270,17 @@ impl Transport {
             return;
         };
         let now = self.now_ns();
-        for node in self.core.up_nodes() {
-            if Some(node) != except {
-                self.core.send_directory(node, state.clone(), now);
-            }
+        let mut peers: Vec<u64> = (self.core.up_nodes().into_iter())
+            .filter(|&n| Some(n) != except)
+            .collect();
+        if except.is_some() && peers.len() > FORWARD {
+            self.forward_turn = self.forward_turn.wrapping_add(FORWARD as u64);
+            let start = (self.forward_turn % peers.len() as u64) as usize;
+            peers.rotate_left(start);
+            peers.truncate(FORWARD);
+        }
+        for node in peers {
+            self.core.send_directory(node, state.clone(), now);
         }
     }
 
