@@ -20,6 +20,7 @@ pub mod shm;
 #[cfg(not(unix))]
 #[path = "shm_unsupported.rs"]
 pub mod shm;
+pub mod sim;
 pub mod transport;
 
 pub use config::{ClusterConfig, ConfigError, NodeConfig};

@@ -142,6 +142,14 @@ impl Membership {
         true
     }
 
+    /// Takes `members` in as alive without a message (a cluster whose every member
+    /// already knows every other, as the simulation starts one).
+    pub fn know(&mut self, members: Vec<Member>, now: u64) {
+        let updates = members.into_iter().map(foca::Member::alive);
+        let _ = self.foca.apply_many(updates, false, &mut self.runtime);
+        self.drain(now);
+    }
+
     /// Fires the timers due at `now`.
     pub fn tick(&mut self, now: u64) {
         while let Some(i) = self.timers.iter().position(|(at, _)| *at <= now) {
