@@ -285,9 +285,41 @@ pub fn folder() -> PathBuf {
     }
 }
 
+/// Removes the regions (and doorbells) in `dir` that this user's processes made and
+/// that nobody will open: their maker (the process id in the name) is gone. A node
+/// killed after offering a region and before its peer opened it (which removes the
+/// names) leaves them behind; the next node that makes one clears them. A region
+/// already opened stays mapped in its users after its names go.
+pub fn sweep(dir: &Path) {
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(rest) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)) else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
+            continue;
+        };
+        let mine = (std::fs::symlink_metadata(e.path())).is_ok_and(|m| m.uid() == me);
+        // SAFETY: kill with signal 0 sends nothing; it only says whether the process
+        // exists (ESRCH: it does not).
+        let gone = pid > 0
+            && unsafe { libc::kill(pid, 0) } != 0
+            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if mine && gone {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 impl Link {
     /// Makes a region and its doorbells in `dir` (the dialling side, ring 0 ours).
     pub fn create(dir: &Path, tag: &str) -> io::Result<(Link, PathBuf)> {
+        sweep(dir);
         let path = dir.join(format!("{PREFIX}{}-{tag}", std::process::id()));
         let file = OpenOptions::new()
             .read(true)
@@ -483,6 +515,33 @@ mod tests {
             "a region that is not the peer's keeps its names"
         );
         assert!(Link::open(&dir, &path, &a.nonce()).is_ok());
+    }
+
+    #[test]
+    fn regions_of_processes_that_are_gone_are_swept_and_live_ones_kept() {
+        let dir = std::env::temp_dir().join(format!("selvm-sweep-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // A process that has ended: a child that exited and was waited for.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let stale = dir.join(format!("{PREFIX}{dead}-1-2-3-4"));
+        let bell = dir.join(format!("{PREFIX}{dead}-1-2-3-4.bell0"));
+        let other = dir.join("not-a-ring");
+        for p in [&stale, &bell, &other] {
+            std::fs::write(p, b"x").unwrap();
+        }
+        let (live, path) = Link::create(&dir, "live").unwrap();
+        assert!(
+            !stale.exists() && !bell.exists(),
+            "the dead maker's files are swept"
+        );
+        assert!(
+            path.exists() && other.exists(),
+            "a live maker's and others' stay"
+        );
+        drop(live);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
