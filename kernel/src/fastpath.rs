@@ -106,7 +106,7 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     /// call, after which [`Kernel::handle_slow_syscall`] must handle the same call.
     #[inline(always)]
     pub fn try_fastpath(&mut self, number: Word) -> bool {
-        self.fastpath_switch(number).is_some()
+        self.fastpath_entry::<false>(number).is_some()
     }
 
     /// [`Kernel::try_fastpath`] for a platform's trap entry, and when the fastpath
@@ -116,18 +116,29 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     /// must handle the call.
     #[inline(always)]
     pub fn fastpath_switch(&mut self, number: Word) -> Option<(Option<(Asid, PAddr)>, *mut Word)> {
+        self.fastpath_entry::<true>(number)
+    }
+
+    /// [`Kernel::fastpath_switch`]; with `RESUME` false the VSpace it gives is always
+    /// `None` and not looked up ([`Kernel::try_fastpath`], whose caller does not
+    /// use it).
+    #[inline(always)]
+    fn fastpath_entry<const RESUME: bool>(
+        &mut self,
+        number: Word,
+    ) -> Option<(Option<(Asid, PAddr)>, *mut Word)> {
         if number == Syscall::Call.word() {
             self.fastpath.calls += 1;
             if !self.fastpath.enabled {
                 return None;
             }
-            self.fastpath_call()
+            self.fastpath_call::<RESUME>()
         } else if number == Syscall::ReplyRecv.word() {
             self.fastpath.reply_recvs += 1;
             if !self.fastpath.enabled {
                 return None;
             }
-            self.fastpath_reply_recv()
+            self.fastpath_reply_recv::<RESUME>()
         } else {
             None
         }
@@ -136,7 +147,9 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     /// Call fastpath: `None` (nothing changed) when its conditions do not hold, else
     /// where to resume the receiver (see [`Kernel::fastpath_switch`]).
     #[inline(always)]
-    pub(crate) fn fastpath_call(&mut self) -> Option<(Option<(Asid, PAddr)>, *mut Word)> {
+    pub(crate) fn fastpath_call<const RESUME: bool>(
+        &mut self,
+    ) -> Option<(Option<(Asid, PAddr)>, *mut Word)> {
         if self.sched.action != Action::ResumeCurrent {
             return None;
         }
@@ -211,7 +224,11 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             slot_cap(&d.head, TCB_VTABLE),
             d.tail.context_mut().as_mut_ptr(),
         );
-        let vspace = vspace_of_root(mem, &self.asids, vtable);
+        let vspace = if RESUME {
+            vspace_of_root(mem, &self.asids, vtable)
+        } else {
+            None
+        };
         self.sched.current = dest;
         self.fastpath.call_hits += 1;
         Some((vspace, context))
@@ -220,7 +237,9 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
     /// ReplyRecv fastpath: `None` (nothing changed) when its conditions do not hold,
     /// else where to resume the caller (see [`Kernel::fastpath_switch`]).
     #[inline(always)]
-    pub(crate) fn fastpath_reply_recv(&mut self) -> Option<(Option<(Asid, PAddr)>, *mut Word)> {
+    pub(crate) fn fastpath_reply_recv<const RESUME: bool>(
+        &mut self,
+    ) -> Option<(Option<(Asid, PAddr)>, *mut Word)> {
         if self.sched.action != Action::ResumeCurrent {
             return None;
         }
@@ -303,7 +322,11 @@ impl<A: Arch, R: Ram> Kernel<A, R> {
             slot_cap(&r.head, TCB_VTABLE),
             r.tail.context_mut().as_mut_ptr(),
         );
-        let vspace = vspace_of_root(mem, &self.asids, vtable);
+        let vspace = if RESUME {
+            vspace_of_root(mem, &self.asids, vtable)
+        } else {
+            None
+        };
         self.sched.current = caller;
         self.fastpath.reply_recv_hits += 1;
         Some((vspace, context))
