@@ -91,12 +91,12 @@ fn thousands_of_caps_sent_and_released_leave_exports_slots_and_proxy_tables_flat
         mrs
     };
     let before = (usage(&mut node1, 2, 100), usage(&mut node1, 3, 101));
-    // In calls of 125 cycles: each must end within the transport's 5 s call deadline
+    // In calls of 50 cycles: each must end within the transport's 5 s call deadline
     // on a loaded machine.
     let started = Instant::now();
     let mut right = 0;
-    for k in 0..CYCLES / 125 {
-        let (label, mrs) = call_on(&mut node1, 2, 200 + k, RELAY, CHURN, &[3, 125], wait);
+    for k in 0..CYCLES / 50 {
+        let (label, mrs) = call_on(&mut node1, 2, 200 + k, RELAY, CHURN, &[3, 50], wait);
         assert_eq!(label, 0, "churn call {k}: {mrs:?}");
         right += mrs[0];
     }
