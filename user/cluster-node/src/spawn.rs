@@ -152,14 +152,20 @@ impl Spawner {
             return Some((caller, Err(ERROR_BAD_MODULE)));
         }
         let offset = h[MSG_OBJECT] as usize;
-        let bytes = mrs.iter().flat_map(|w| w.to_le_bytes());
-        for (i, b) in bytes
-            .enumerate()
-            .take((total as usize).saturating_sub(offset))
-        {
-            // SAFETY: the buffer's BUFFER_PAGES frames are mapped read-write at `at`
-            // and `offset + i` < total ≤ their size.
-            unsafe { ((at + offset + i) as *mut u8).write(b) };
+        if offset % 8 != 0 || offset > total as usize {
+            self.job = None;
+            return Some((caller, Err(ERROR_BAD_MODULE)));
+        }
+        // Whole words: pieces start at multiples of 960 bytes, the buffer's size is a
+        // multiple of 8, and a module's last word is padded with zeros.
+        let words = mrs
+            .iter()
+            .take(total.saturating_sub(offset as u64).div_ceil(8) as usize);
+        for (i, w) in words.enumerate() {
+            // SAFETY: the buffer's BUFFER_PAGES frames are mapped read-write at `at`;
+            // `offset` is a multiple of 8 and `offset + 8 * i` is below the total
+            // rounded up to 8, which is at most their size.
+            unsafe { ((at + offset) as *mut u64).add(i).write(*w) };
         }
         job.received = (offset + mrs.len() * 8).min(total as usize);
         if job.received < total as usize {

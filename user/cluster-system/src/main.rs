@@ -40,6 +40,23 @@ const POOL: u64 = 0;
 const FILLED: u64 = 1;
 /// The layout's exit status when an answer was wrong.
 const WRONG: u64 = 1;
+/// Times a call or spawn is made again while its node is not up yet (the layout may
+/// start before every node has connected to every other; a process has no timer, so
+/// it yields between tries: some seconds in all).
+const TRIES: u32 = 200_000;
+
+/// Makes `attempt` again while it answers `ERROR_PEER_DOWN` (at most [`TRIES`] times).
+fn until_up<T>(mut attempt: impl FnMut() -> (u64, T)) -> (u64, T) {
+    let mut got = attempt();
+    for _ in 1..TRIES {
+        if got.0 != REMOTE_ERROR_LABEL | ERROR_PEER_DOWN {
+            break;
+        }
+        libsel4::yield_now();
+        got = attempt();
+    }
+    got
+}
 
 fn main(_: &'static BootInfo) {
     line(&[T(
@@ -105,6 +122,15 @@ fn serve(role: u64) {
 
 /// Calls `cap` with `label`, `mrs` and maybe a cap: the answer's label, MR0 and MR1.
 fn call(cap: u64, label: u64, mrs: &[u64], send: Option<u64>) -> (u64, u64, u64) {
+    let (label, (a, b)) = until_up(|| {
+        let (l, a, b) = call_once(cap, label, mrs, send);
+        (l, (a, b))
+    });
+    (label, a, b)
+}
+
+/// One try of [`call`].
+fn call_once(cap: u64, label: u64, mrs: &[u64], send: Option<u64>) -> (u64, u64, u64) {
     mrs.iter().enumerate().for_each(|(i, w)| set_mr(i, *w));
     if let Some(c) = send {
         set_cap(0, c);
@@ -118,6 +144,11 @@ fn call(cap: u64, label: u64, mrs: &[u64], send: Option<u64>) -> (u64, u64, u64)
 /// Asks `node` for a process of the store's module `name` ("" the first) with
 /// `argument`, charged to `pool`, its endpoint to arrive in slot `into`: the answer's label and object.
 fn spawn(node: u64, pool: u64, name: &str, argument: u64, into: u64) -> (u64, u64) {
+    until_up(|| spawn_once(node, pool, name, argument, into))
+}
+
+/// One try of [`spawn`].
+fn spawn_once(node: u64, pool: u64, name: &str, argument: u64, into: u64) -> (u64, u64) {
     set_receive_path(SLOT_CNODE, into, 64);
     let words = [node, pool, argument, name.len() as u64];
     words.iter().enumerate().for_each(|(i, w)| set_mr(i, *w));
