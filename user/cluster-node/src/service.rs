@@ -424,8 +424,22 @@ fn spawn_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, 
         return s.dev.transmit(header, &mrs[1..n]);
     }
     let caller = Caller::Local { call_id };
-    if let Err(code) = slots.spawner.request(env, &s.dev, caller, s.me, &mrs[1..n]) {
-        finish(s, slots, (caller, Err(code)));
+    let asked = slots.spawner.request(env, &s.dev, caller, s.me, &mrs[1..n]);
+    spawn_asked(s, slots, caller, asked);
+}
+
+/// Answers what a spawn request ended at once: `caller`'s refusal, or an abandoned
+/// read's requester.
+fn spawn_asked(
+    s: &Service,
+    slots: &mut Slots,
+    caller: Caller,
+    asked: Result<Option<Finished>, u64>,
+) {
+    match asked {
+        Ok(None) => {}
+        Ok(Some(abandoned)) => finish(s, slots, abandoned),
+        Err(code) => finish(s, slots, (caller, Err(code))),
     }
 }
 
@@ -507,9 +521,7 @@ fn drain(
                 let asked = slots
                     .spawner
                     .request(env, &s.dev, caller, h[MSG_NODE], &mrs[..n]);
-                if let Err(code) = asked {
-                    finish(s, slots, (caller, Err(code)));
-                }
+                spawn_asked(s, slots, caller, asked);
             }
             MSG_MODULE_DATA => {
                 let ctx = (&s.dev, crate::names::name_cap());

@@ -26,6 +26,9 @@ use selvm_abi::vm::spawn::*;
 pub const SPAWN_PROCESS: u64 = 5;
 /// Pages of the buffer a module is read into: the largest module a node spawns.
 pub const BUFFER_PAGES: usize = 64;
+/// A read older than this (its pieces lost: the device's queue was full) is abandoned
+/// by the next request, its requester answered `ERROR_TIMEOUT`.
+const READ_DEADLINE_NS: u64 = 5_000_000_000;
 
 /// Who asked: another node's call, or a program of this node whose reply cap the
 /// service saved (its call id).
@@ -43,6 +46,7 @@ struct Job {
     argument: u64,
     read: u64,
     received: usize,
+    started: u64,
 }
 
 /// The spawner's state.
@@ -73,7 +77,8 @@ impl Spawner {
     }
 
     /// A spawn request from `requester` (`mrs`: pool, argument, name length, name):
-    /// starts reading the module, or answers an error code at once.
+    /// starts reading the module (and ends a read it abandoned), or answers an error
+    /// code at once.
     pub fn request(
         &mut self,
         env: &mut Env,
@@ -81,7 +86,7 @@ impl Spawner {
         caller: Caller,
         requester: u64,
         mrs: &[u64],
-    ) -> Result<(), u64> {
+    ) -> Result<Option<Finished>, u64> {
         let &[pool, argument, length, ..] = mrs else {
             return Err(ERROR_BAD_MESSAGE);
         };
@@ -89,7 +94,9 @@ impl Spawner {
         if pool >= POOLS || length as usize > NAME_MAX || name.len() * 8 < length as usize {
             return Err(ERROR_BAD_MESSAGE);
         }
-        if self.job.is_some() || self.temps == 0 {
+        let now = dev.now_ns();
+        let stale = |j: &Job| now.saturating_sub(j.started) >= READ_DEADLINE_NS;
+        if self.job.as_ref().is_some_and(|j| !stale(j)) || self.temps == 0 {
             return Err(ERROR_BUSY);
         }
         match self.pools[pool as usize] {
@@ -115,6 +122,7 @@ impl Spawner {
             let _ = env.delete(frame);
             self.buffer = Some((at, frames, window));
         }
+        let abandoned = self.job.take().map(|j| (j.caller, Err(ERROR_TIMEOUT)));
         self.reads += 1;
         let words = (length as usize).div_ceil(8);
         let header = [MSG_MODULE_READ, 0, self.reads, 0, length, words as u64];
@@ -126,8 +134,9 @@ impl Spawner {
             argument,
             read: self.reads,
             received: 0,
+            started: now,
         });
-        Ok(())
+        Ok(abandoned)
     }
 
     /// A piece of the module being read (`h`, `mrs`); when it was the last, or the
