@@ -35,7 +35,9 @@ pub struct UpArgs {
     #[arg(short = 'n', long = "nodes", value_name = "N", default_value_t = 3,
           value_parser = crate::options::whole::<u64, 1, 64>)]
     pub nodes: u64,
-    /// Root tasks: one for every node, or one per node in id order.
+    /// Root tasks: one for every node, or one per node in id order. Or one layout: a
+    /// module exporting cluster_start, which node 1's root task (--root-task) spawns
+    /// from its store and which places the rest of the system (docs/cluster.md).
     #[arg(required = true, value_name = "PROGRAM")]
     pub programs: Vec<PathBuf>,
     /// Physical memory of each machine, in MiB (1 to 4096).

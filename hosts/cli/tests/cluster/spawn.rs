@@ -5,7 +5,7 @@
 //! test's `bad`, cluster-system with its first function's code overwritten), a node
 //! beyond the cluster, another node's pool, a pool filled until it has no memory
 //! left. And a layout that does not verify is refused at node 1 with the
-//! layout's failure status.
+//! layout's failure status; `--module` and `--root-task` are refused for root tasks.
 
 use super::*;
 
@@ -99,4 +99,23 @@ fn a_layout_on_node_1_spawns_and_connects_workers_on_nodes_2_and_3() {
     assert!(lines.iter().any(|l| l == refused), "{lines:#?}");
     assert_eq!(status, 1, "{lines:#?}");
     let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn store_modules_and_a_root_task_are_refused_for_root_task_programs() {
+    let spin = spinner();
+    for extra in [["--module", "x=y.sbc"], ["--root-task", "x.sbc"]] {
+        let r = Command::new(SELVM)
+            .args(["cluster", "up", "-n", "2"])
+            .args(extra)
+            .arg(&spin)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert!(!r.status.success(), "{stderr}");
+        assert!(
+            stderr.contains("--root-task and --module are for a layout"),
+            "{stderr}"
+        );
+    }
 }
