@@ -222,14 +222,13 @@ impl Spawner {
             env.slots.free(endpoint);
             return Err(code);
         }
-        // The process's CNode cap stays in a root slot of its own (the first temp).
-        let Ok(fresh) = env.slots.alloc_range(TEMPS) else {
-            return Err(ERROR_NO_MEMORY);
-        };
-        let kept = self.temps;
-        self.temps = fresh;
-        (1..TEMPS as u64).for_each(|i| env.slots.free(kept + i));
+        // (Checked above: the service alone adds objects, and it is here.)
         let object = Pool::add_object(endpoint).ok_or(ERROR_BUSY)?;
+        // The process's CNode cap stays in a root slot of its own (the first temp);
+        // without slots for new temps the node spawns no more (ERROR_BUSY).
+        let kept = self.temps;
+        self.temps = env.slots.alloc_range(TEMPS).unwrap_or(0);
+        (1..TEMPS as u64).for_each(|i| env.slots.free(kept + i));
         Ok([me, object, dev.net_read(NET_INCARNATION)])
     }
 }
