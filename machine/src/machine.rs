@@ -101,18 +101,13 @@ pub(crate) struct CodeCache {
     pub(crate) module: Arc<selvm_vm::Module>,
     /// The epoch in which `key` and `vspace` were last found current.
     pub(crate) checked: u64,
-    /// The thread's interpreter state as its last stop left it (also written to
-    /// its TCB), and the epoch of that stop: while the epoch is the same, the
-    /// next slice resumes from here instead of reading the TCB back.
-    pub(crate) resident: Option<(u64, Resident)>,
-}
-
-/// What a thread's last slice left that its next slice starts from, kept by the
-/// run loop (`CodeCache::resident`); the TCB holds the same words.
-#[derive(Clone, Copy)]
-pub(crate) struct Resident {
-    /// The interpreter's state.
-    pub(crate) thread: selvm_vm::Thread,
+    /// The epoch of the thread's last stop (`u64::MAX`: none yet). While it is the
+    /// current epoch, `thread`, `window_base` and `pages` are what that stop left
+    /// (its TCB holds the same words), and the next slice runs `thread` in place
+    /// instead of reading the TCB back.
+    pub(crate) kept_epoch: u64,
+    /// The interpreter's state, run in place.
+    pub(crate) thread: Option<selvm_vm::Thread>,
     /// Where the last syscall's window starts in its registers, or `Word::MAX`.
     pub(crate) window_base: Word,
     /// `memory.size`, in 64 KiB pages.

@@ -85,7 +85,10 @@ impl Machine {
             vspace,
             module,
             checked: self.epoch,
-            resident: None,
+            kept_epoch: u64::MAX,
+            thread: None,
+            window_base: 0,
+            pages: 0,
         };
         let i = match self.code_cache.iter().position(|c| c.tcb == t) {
             Some(i) => {

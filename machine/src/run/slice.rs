@@ -5,7 +5,7 @@
 //! kernel entry.
 
 use crate::exit::FaultKind;
-use crate::machine::{CodeCache, Machine, Resident, Step, Wait};
+use crate::machine::{CodeCache, Machine, Step, Wait};
 use crate::mmu::SoftMmu;
 use crate::trace::{Event, syscall_event};
 use alloc::format;
@@ -32,8 +32,9 @@ const WASM_PAGE: u64 = 64 * 1024;
 
 /// What a slice starts from: the thread's context, or what the run loop kept.
 struct Resume {
-    /// The interpreter's state (`None`: not started).
-    thread: Option<Thread>,
+    /// The interpreter's state from the TCB (`None`: not started), or `None` when
+    /// the run loop kept it.
+    saved: Option<Option<Thread>>,
     /// Where the last syscall's window starts, or `NO_WINDOW`.
     window_base: Word,
     /// The context's a0–a5: the kernel's answer to that syscall.
@@ -86,30 +87,30 @@ fn trap_kind(trap: Trap) -> (TrapKind, Word) {
 }
 
 impl Resume {
-    /// From the thread's context `ctx`, or from `kept` (what the run loop kept from
-    /// the thread's last stop, when nothing can have changed it since) and the
-    /// kernel's answer in `ctx`.
+    /// From the thread's context `ctx`, or from `kept` (the window base and pages
+    /// the run loop kept from the thread's last stop, with its interpreter state,
+    /// when nothing can have changed them since) and the kernel's answer in `ctx`.
     #[inline(always)]
-    fn read(ctx: &[Word], kept: Option<Resident>) -> Self {
+    fn read(ctx: &[Word], kept: Option<(Word, Word)>) -> Self {
         let mut window = [0; WINDOW];
         for (w, &r) in window.iter_mut().zip(WINDOW_REGISTERS.iter()) {
             *w = ctx[r];
         }
         let limit = ctx[hidden::MEMORY_LIMIT];
-        if let Some(k) = kept {
+        if let Some((window_base, pages)) = kept {
             return Resume {
-                thread: Some(k.thread),
-                window_base: k.window_base,
+                saved: None,
+                window_base,
                 window,
                 next_pc: None,
-                pages: k.pages,
+                pages,
                 limit,
             };
         }
         let mut saved = [0; SAVED_WORDS];
         saved.copy_from_slice(&ctx[hidden::HOST_STATE..hidden::HOST_STATE + SAVED_WORDS]);
         Resume {
-            thread: Thread::restore(saved),
+            saved: Some(Thread::restore(saved)),
             window_base: ctx[WINDOW_BASE],
             window,
             next_pc: Some(ctx[hidden::NEXT_PC]),
@@ -145,14 +146,12 @@ impl Machine {
         vspace: Option<(Asid, PAddr)>,
     ) -> Step {
         let epoch = self.epoch;
-        let kept = match self.code_cache[cached].resident {
-            Some((e, r)) if e == epoch => Some(r),
-            _ => None,
-        };
+        let entry = &self.code_cache[cached];
+        let kept = (entry.kept_epoch == epoch).then_some((entry.window_base, entry.pages));
         let resume = Resume::read(self.kernel.context(t), kept);
-        let start = match resume.thread {
-            Some(_) => None,
-            None => Some(self.start_of(t)),
+        let start = match resume.saved {
+            Some(None) => Some(self.start_of(t)),
+            _ => None,
         };
         let (asid, root) = vspace.unwrap_or((0, 0));
         let budget = self.slice_budget();
@@ -167,9 +166,17 @@ impl Machine {
             regions,
             ..
         } = self;
-        let CodeCache { code, module, .. } = &code_cache[cached];
+        let CodeCache {
+            code,
+            module,
+            thread: slot,
+            kept_epoch,
+            window_base: kept_base,
+            pages: kept_pages,
+            ..
+        } = &mut code_cache[cached];
         let (stack, split) = kernel.vm_split(code);
-        let Some(mut thread) = resumed(module, stack, &resume, start, code.max_depth) else {
+        let Some(thread) = resumed(slot, module, stack, &resume, start, code.max_depth) else {
             self.epoch += 1;
             let pc = pc_word(start.map_or(0, |s| s.function), 0);
             self.kernel.vm_trap(pc, TrapKind::StackOverflow, 1);
@@ -178,25 +185,11 @@ impl Machine {
         let size = resume.pages * WASM_PAGE;
         let mmu = SoftMmu::new(split, root, asid, tlb, bus, now, size);
         let space = vspace.map(|(asid, _)| asid);
-        let (exit, blocked) = crate::mapped::run(
-            &mut thread,
-            module,
-            stack,
-            mmu,
-            regions.as_mut(),
-            space,
-            budget,
-        );
-        let stopped = stopped(&mut thread, module, stack, &exit.stop, &resume);
-        let window_base = save(kernel.context_mut(t), &thread, &stopped, &exit.stop);
-        code_cache[cached].resident = Some((
-            epoch,
-            Resident {
-                thread,
-                window_base,
-                pages: stopped.pages,
-            },
-        ));
+        let (exit, blocked) =
+            crate::mapped::run(thread, module, stack, mmu, regions.as_mut(), space, budget);
+        let stopped = stopped(thread, module, stack, &exit.stop, &resume);
+        *kept_base = save(kernel.context_mut(t), thread, &stopped, &exit.stop);
+        (*kept_epoch, *kept_pages) = (epoch, stopped.pages);
         // A load that waits for input is retried and counted then, so virtual time
         // does not depend on how often it waited.
         let executed = exit.executed - u64::from(blocked);
@@ -333,22 +326,24 @@ fn save(ctx: &mut [Word], thread: &Thread, s: &Stopped, stop: &Stop) -> Word {
     window_base
 }
 
-/// The interpreter thread for a slice: restored from `r`, or started at its entry
-/// function (`None`: the register stack cannot hold the entry's frame). It resumes
-/// where the kernel says (after a syscall, or a restart), with the kernel's answer to
-/// its last syscall in that syscall's window.
+/// The interpreter thread for a slice, in `slot`: as the run loop kept it, restored
+/// from `r`, or started at its entry function (`None`: the register stack cannot
+/// hold the entry's frame). It resumes where the kernel says (after a syscall, or a
+/// restart), with the kernel's answer to its last syscall in that syscall's window.
 #[inline]
-fn resumed(
+fn resumed<'t>(
+    slot: &'t mut Option<Thread>,
     module: &selvm_vm::Module,
     stack: &mut [u64],
     r: &Resume,
     start: Option<Start>,
     max_depth: u32,
-) -> Option<Thread> {
-    let mut thread = match (r.thread, start) {
-        (Some(th), _) => th,
-        (None, None) => return None,
-        (None, Some(s)) => {
+) -> Option<&'t mut Thread> {
+    match (r.saved, start) {
+        (None, _) => {}
+        (Some(Some(th)), _) => *slot = Some(th),
+        (Some(None), None) => return None,
+        (Some(None), Some(s)) => {
             let f = module.functions().get(s.function as usize);
             let args: &[u64] = match f.map(|f| f.ty) {
                 Some(ty) if module.container().ty(ty).is_some_and(|t| t.params == 1) => {
@@ -368,9 +363,10 @@ fn resumed(
                     globals[g as usize] = v;
                 }
             }
-            th
+            *slot = Some(th);
         }
-    };
+    }
+    let thread = slot.as_mut()?;
     if let Some(next_pc) = r.next_pc {
         let next = (pc_function(next_pc), pc_offset(next_pc));
         if next != thread.pc_in_function(module) {
