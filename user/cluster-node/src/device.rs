@@ -6,7 +6,7 @@
 
 use libsel4::{CapRights, Error, untyped};
 use sel4rt::{Env, PAGE_SIZE, ROOT_CNODE, ROOT_VSPACE, types};
-use selvm_abi::vm::device::{NETWORK_BASE, PHYS_DEVICE_BASE, TIMER_BASE, TIMER_NOW};
+use selvm_abi::vm::device::{NETWORK_BASE, PHYS_DEVICE_BASE, TIMER_BASE, TIMER_COMPARE, TIMER_NOW};
 use selvm_abi::vm::network::*;
 
 /// Frames of the device region retyped (up to the network device's end).
@@ -72,6 +72,15 @@ impl Devices {
     pub fn now_ns(&self) -> u64 {
         // SAFETY: the timer's register frame is mapped at `timer`; NOW is its word 0.
         unsafe { self.reg(self.timer + TIMER_NOW as usize).read_volatile() }
+    }
+
+    /// Arms the timer to raise its interrupt once NOW reaches `at_ns`.
+    pub fn arm_timer(&self, at_ns: u64) {
+        // SAFETY: the timer's register frame is mapped at `timer`; COMPARE is word 1.
+        unsafe {
+            self.reg(self.timer + TIMER_COMPARE as usize)
+                .write_volatile(at_ns)
+        }
     }
 
     /// Word `i` of ring slot `count % slots` (`ring` is NET_TX_RING or NET_RX_RING);

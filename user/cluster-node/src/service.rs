@@ -36,7 +36,7 @@ use crate::names::{
 use crate::print::{Part::*, line};
 use crate::registry::{self, HOLD, HOLDERS_OF, Parked};
 use crate::signals::{SIGNAL_BADGE, SignalTable};
-use crate::spawn::{Caller, Finished, SPAWN_PROCESS, Spawner};
+use crate::spawn::{Caller, Finished, SPAWN_PROCESS, Spawner, TIMER_BADGE};
 use crate::transfer::{
     self, CAP_CARRIED, CAP_WORDS, Held, ProxyTable, RIGHTS_ALL, TABLE, WEIGHT_SHIFT,
 };
@@ -149,14 +149,19 @@ pub fn run(s: &Service, env: &mut Env, pool: &mut Pool) {
         holders: Holders::new(),
         parked: Parked::new(),
         sent: [None; SLOTS],
-        spawner: Spawner::new(env),
+        spawner: Spawner::new(env, s.signals),
     };
     libsel4::ipc::set_receive_path(ROOT_CNODE, slots.receive, 64);
     let mut mrs = [0u64; MSG_MAX_MRS];
     let (mut info, mut badge) = libsel4::recv(s.endpoint);
     loop {
-        if badge & (IRQ_BADGE | SIGNAL_BADGE) != 0 {
-            // The bound notification: signals for other nodes, the device, or both.
+        if badge & (IRQ_BADGE | SIGNAL_BADGE | TIMER_BADGE) != 0 {
+            // The bound notification: signals for other nodes, the device, the timer.
+            if badge & TIMER_BADGE != 0 {
+                if let Some(done) = slots.spawner.expired(&s.dev) {
+                    finish(s, &mut slots, done);
+                }
+            }
             for (node, object, life) in slots.signal_table.signalled(badge) {
                 let object = object | life << OBJECT_LIFE_SHIFT;
                 s.dev.transmit([MSG_SEND, node, 0, object, 0, 0], &[]);

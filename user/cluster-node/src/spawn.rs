@@ -16,8 +16,10 @@
 use crate::device::Devices;
 use crate::process::{self, Request, TEMPS, Workspace};
 use crate::workers::Pool;
-use libsel4::{CPtr, CapRights, vspace::page};
-use sel4rt::{Env, PAGE_SIZE, ROOT_VSPACE, types};
+use libsel4::{CPtr, CapRights, cnode, irq, vspace::page};
+use sel4rt::{Env, PAGE_SIZE, ROOT_CNODE, ROOT_VSPACE, types};
+use selvm_abi::CAP_IRQ_CONTROL;
+use selvm_abi::vm::device::IRQ_TIMER;
 use selvm_abi::vm::network::*;
 use selvm_abi::vm::spawn::*;
 
@@ -26,9 +28,13 @@ use selvm_abi::vm::spawn::*;
 pub const SPAWN_PROCESS: u64 = 5;
 /// Pages of the buffer a module is read into: the largest module a node spawns.
 pub const BUFFER_PAGES: usize = 64;
-/// A read older than this (its pieces lost: the device's queue was full) is abandoned
-/// by the next request, its requester answered `ERROR_TIMEOUT`.
+/// A read older than this (its pieces lost: the device's queue was full) is abandoned,
+/// its requester answered `ERROR_TIMEOUT`: by the next request, or when the timer the
+/// service armed for it fires ([`TIMER_BADGE`]).
 const READ_DEADLINE_NS: u64 = 5_000_000_000;
+/// The badge bit of the timer's interrupt on the service's notification (above the
+/// signals' bit 41).
+pub const TIMER_BADGE: u64 = 1 << 42;
 
 /// Who asked: another node's call, or a program of this node whose reply cap the
 /// service saved (its call id).
@@ -58,6 +64,30 @@ pub struct Spawner {
     temps: CPtr,
     /// Each pool's untyped and the node that claimed it.
     pools: [Option<(CPtr, u64)>; POOLS as usize],
+    /// The timer interrupt's handler (0: none, reads are then abandoned only by the
+    /// next request).
+    timer: CPtr,
+}
+
+/// The timer's interrupt handler, its notification a copy of `notification` badged
+/// [`TIMER_BADGE`].
+fn timer_interrupt(env: &mut Env, notification: CPtr) -> Result<CPtr, libsel4::Error> {
+    let (badged, handler) = (env.slots.alloc()?, env.slots.alloc()?);
+    let all = CapRights::ALL;
+    cnode::mint(
+        ROOT_CNODE,
+        badged,
+        64,
+        ROOT_CNODE,
+        notification,
+        64,
+        all,
+        TIMER_BADGE,
+    )?;
+    irq::control_get(CAP_IRQ_CONTROL, IRQ_TIMER, ROOT_CNODE, handler, 64)?;
+    irq::handler_set_notification(handler, badged)?;
+    irq::handler_ack(handler)?;
+    Ok(handler)
 }
 
 /// How a spawn ended: for whom, and the answer (node, object, incarnation) or an
@@ -65,15 +95,28 @@ pub struct Spawner {
 pub type Finished = (Caller, Result<[u64; 3], u64>);
 
 impl Spawner {
-    /// A spawner with its root slots.
-    pub fn new(env: &mut Env) -> Spawner {
+    /// A spawner with its root slots, the timer's interrupt signalling `notification`
+    /// (the service's) with [`TIMER_BADGE`].
+    pub fn new(env: &mut Env, notification: CPtr) -> Spawner {
         Spawner {
             job: None,
             reads: 0,
             buffer: None,
             temps: env.slots.alloc_range(TEMPS).unwrap_or(0),
             pools: [None; POOLS as usize],
+            timer: timer_interrupt(env, notification).unwrap_or(0),
         }
+    }
+
+    /// The timer fired: a read past its deadline is abandoned (its end returned).
+    pub fn expired(&mut self, dev: &Devices) -> Option<Finished> {
+        let _ = irq::handler_ack(self.timer);
+        let job = self.job.as_ref()?;
+        if dev.now_ns().saturating_sub(job.started) < READ_DEADLINE_NS {
+            dev.arm_timer(job.started + READ_DEADLINE_NS); // (fired early: again)
+            return None;
+        }
+        self.job.take().map(|j| (j.caller, Err(ERROR_TIMEOUT)))
     }
 
     /// A spawn request from `requester` (`mrs`: pool, argument, name length, name):
@@ -136,6 +179,9 @@ impl Spawner {
             received: 0,
             started: now,
         });
+        if self.timer != 0 {
+            dev.arm_timer(now + READ_DEADLINE_NS);
+        }
         Ok(abandoned)
     }
 
