@@ -82,6 +82,24 @@ pub fn spawn(w: &Workspace, r: &Request) -> Result<(), u64> {
         .find(|e| m.export_name(e) == Some(SPAWN_ENTRY))
         .ok_or(ERROR_BAD_MODULE)?
         .func;
+    // Memory larger than a pool can never be made (and its size could overflow a
+    // wasm32 usize): refused before anything is retyped.
+    let bytes = (u64::from(m.memory_min()) + 1) * WASM_PAGE as u64;
+    if bytes > 1 << POOL_BITS {
+        return Err(ERROR_NO_MEMORY);
+    }
+    // Every data segment must lie inside the initial memory (as the loader's rule).
+    let outside = (0..m.count(Section::Data)).any(|i| {
+        let d = m.data(i);
+        let len = d.and_then(|d| m.data_bytes(&d)).map(|b| b.len() as u64);
+        match (d, len) {
+            (Some(d), Some(len)) => d.address.checked_add(len).is_none_or(|end| end > bytes),
+            _ => true,
+        }
+    });
+    if outside {
+        return Err(ERROR_BAD_MODULE);
+    }
     let pages = m.memory_min() as usize + 1;
     let frames = pages * WASM_PAGE / PAGE_SIZE;
     // Page tables: one per 2 MiB and one per 1 GiB (the VSpace is the third level).
