@@ -17,6 +17,7 @@
 //! measurements); with 3 node 1 spawns the first module of its store, a layout
 //! ([`layout`], `selvm cluster up -n 3 system.wasm`), and every node serves spawns
 //! ([`spawn`]).
+//! With 5 or 6 the nodes run the distributed shared memory's test programs ([`dsm`]).
 //! Build: `cargo xtask build-user user/cluster-node`.
 
 #![no_std]
@@ -28,6 +29,7 @@ mod client;
 mod crosscaps;
 mod demo;
 mod device;
+mod dsm;
 mod holders;
 mod kv;
 mod layout;
@@ -131,6 +133,11 @@ fn start() -> Result<(), Error> {
     let demo = dev.net_read(NET_ARGUMENT) == 1;
     // ARGUMENT 2: serve and stay up whoever goes down (a node cut off and healed).
     let stay = dev.net_read(NET_ARGUMENT) == 2;
+    // ARGUMENT 5 or 6: the distributed shared memory's test programs.
+    let shared_memory = matches!(
+        dev.net_read(NET_ARGUMENT),
+        dsm::role::TESTS | dsm::role::NODE_DOWN
+    );
     let layout = dev.net_read(NET_ARGUMENT) == layout::LAYOUT;
     if demo {
         demo::start(&mut env, dev, me)?;
@@ -138,6 +145,8 @@ fn start() -> Result<(), Error> {
         if me == 1 {
             layout::start(&mut env, dev)?;
         }
+    } else if shared_memory {
+        dsm::start(&mut env, dev, me, nodes, endpoint, dev.net_read(NET_ARGUMENT))?;
     } else if me == 1 && !stay {
         client::start(&mut env, dev, endpoint, nodes)?;
     }
@@ -152,9 +161,9 @@ fn start() -> Result<(), Error> {
         signals: ntfn,
         me,
         life: service::pinned_life(dev.net_read(NET_INCARNATION)),
-        halt_when_down: if me == 1 || demo || stay { 0 } else { 1 },
+        halt_when_down: if me == 1 || demo || stay || shared_memory { 0 } else { 1 },
         // Node 1's client prints, and the demo's roles; elsewhere the service does.
-        print_events: me != 1 && !demo,
+        print_events: me != 1 && !demo && !shared_memory,
     };
     service::run(&s, &mut env, &mut pool);
     Ok(())
