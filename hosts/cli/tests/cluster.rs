@@ -781,6 +781,8 @@ mod caps;
 mod chain;
 #[path = "cluster/churn.rs"]
 mod churn;
+#[path = "cluster/dsm.rs"]
+mod dsm;
 #[path = "cluster/hostile.rs"]
 mod hostile;
 #[path = "cluster/sharing.rs"]
