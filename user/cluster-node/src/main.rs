@@ -143,7 +143,7 @@ fn start() -> Result<(), Error> {
         demo::start(&mut env, dev, me)?;
     } else if layout {
         if me == 1 {
-            layout::start(&mut env, dev)?;
+            layout::start(&mut env, dev, endpoint)?;
         }
     } else if shared_memory {
         dsm::start(&mut env, dev, me, nodes, endpoint, dev.net_read(NET_ARGUMENT))?;

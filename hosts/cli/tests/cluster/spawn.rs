@@ -97,6 +97,11 @@ fn a_layout_on_node_1_spawns_and_connects_workers_on_nodes_2_and_3() {
     let (status, lines) = up(&bad, None);
     let refused = "[node 1] layout: the store's first module was not spawned: error 10";
     assert!(lines.iter().any(|l| l == refused), "{lines:#?}");
+    // Node 1 stops the others (they may never have seen it up, so would not see it go).
+    for node in [2, 3] {
+        let stopped = format!("[node {node}] stopped by node 1");
+        assert!(lines.contains(&stopped), "{lines:#?}");
+    }
     assert_eq!(status, 1, "{lines:#?}");
     let _ = std::fs::remove_dir_all(dir);
 }
