@@ -19,6 +19,7 @@ pub mod keeper;
 pub mod litmus;
 pub mod lock;
 pub mod manager;
+pub mod node_down;
 pub mod pager;
 pub mod role;
 

@@ -9,13 +9,11 @@
 
 use super::lock::Bakery;
 use super::pager::{self, failure};
-use super::{bench, connect, keeper, litmus, manager, me, nodes, now_ns, read, write};
+use super::{bench, connect, keeper, litmus, manager, me, node_down, nodes, now_ns, read, write};
 use core::sync::atomic::{AtomicU64, Ordering::SeqCst};
-use libsel4::ipc::set_mr;
 use libsel4::{CPtr, Error, MessageInfo, tcb};
 use rt::print::{Part::*, line};
 use sel4rt::Env;
-use selvm_abi::vm::network::REMOTE_ERROR_LABEL;
 
 /// Program: counters under the lock, litmus tests, round trips.
 pub const TESTS: u64 = 5;
@@ -26,11 +24,11 @@ pub const NODE_DOWN: u64 = 6;
 /// phase, each counter thread's end (from `DONE`), each litmus side's end (from
 /// `LITMUS_DONE`), node 2's ownership of the doomed page (`OWNED`) and node n's
 /// acknowledgement of it (`OWNED + n`).
-const CONTROL: usize = 0;
+pub(super) const CONTROL: usize = 0;
 const PHASE: usize = 8;
 const DONE: usize = 16;
 const LITMUS_DONE: usize = 32;
-const OWNED: usize = 40;
+pub(super) const OWNED: usize = 40;
 /// Each node's page of bakery entries, and the two counters' pages.
 const BAKERY: [usize; 3] = [1, 2, 3];
 const COUNTER_A: usize = 4;
@@ -38,27 +36,17 @@ const COUNTER_B: usize = 5;
 /// Counter threads a node, and increments each.
 const PER_NODE: usize = 2;
 const INCREMENTS: u64 = 5;
-/// NODE_DOWN's pages: owned by node 2 and managed by node 3; managed by node 2; managed
-/// by node 1 and written after node 2 is gone.
-const LOST_PAGE: usize = 20;
-const ORPHAN_PAGE: usize = 22;
-const SURVIVOR_PAGE: usize = 21;
-const SECOND_NS: u64 = 1_000_000_000;
+pub(super) const SECOND_NS: u64 = 1_000_000_000;
 
 #[allow(clippy::declare_interior_mutable_const)]
 const ZERO: AtomicU64 = AtomicU64::new(0);
 static ENDPOINTS: [AtomicU64; 3] = [ZERO; 3];
 /// The manager's, keeper's and reader's TCBs (resumed once the names are found).
 static SERVERS: [AtomicU64; 3] = [ZERO; 3];
-/// TCBs: the counter threads, the litmus side, the bench side, the probe.
+/// TCBs: the counter threads, the litmus side, the bench side.
 static COUNTERS: [AtomicU64; PER_NODE] = [ZERO; PER_NODE];
 static LITMUS: AtomicU64 = ZERO;
 static BENCH: AtomicU64 = ZERO;
-static PROBE: AtomicU64 = ZERO;
-/// The probe's pager number, its end and what it read.
-static PROBE_N: AtomicU64 = ZERO;
-static PROBE_DONE: AtomicU64 = ZERO;
-static PROBE_VALUE: AtomicU64 = ZERO;
 static BENCH_DONE: AtomicU64 = ZERO;
 
 /// Starts the manager, keeper and reader on `endpoints`, makes the program's threads
@@ -79,20 +67,17 @@ pub fn start(env: &mut Env, endpoints: [CPtr; 3], program: u64) -> Result<(), Er
     }
     LITMUS.store(pager::adopt(env, litmus_side, 0)?.1.tcb, SeqCst);
     BENCH.store(pager::adopt(env, bench_side, 0)?.1.tcb, SeqCst);
-    let page = if me() == 1 { LOST_PAGE } else { ORPHAN_PAGE };
-    let (n, probe) = pager::adopt(env, probe, page as u64)?;
-    PROBE.store(probe.tcb, SeqCst);
-    PROBE_N.store(n as u64, SeqCst);
+    node_down::make_probe(env)?;
     let (_, coordinator) = pager::adopt(env, coordinate, program)?;
     tcb::resume(coordinator.tcb)
 }
 
-fn resume(tcb: &AtomicU64) {
+pub(super) fn resume(tcb: &AtomicU64) {
     let _ = tcb::resume(tcb.load(SeqCst));
 }
 
 /// Yields until `ready` or `deadline` (machine time); says what timed out.
-fn wait_until(what: &str, deadline: u64, ready: impl Fn() -> bool) -> bool {
+pub(super) fn wait_until(what: &str, deadline: u64, ready: impl Fn() -> bool) -> bool {
     while !ready() {
         if now_ns() > deadline {
             line(&[
@@ -117,7 +102,7 @@ extern "C" fn coordinate(program: u64) {
     } else if program == TESTS {
         tests()
     } else {
-        node_down()
+        node_down::run()
     };
     if me() == 1 {
         for n in 2..=nodes() {
@@ -160,7 +145,7 @@ fn meet() -> bool {
     if me() == 1 {
         let t0 = now_ns();
         (0..20).for_each(|_| {
-            node_2_down();
+            node_down::node_2_down();
         });
         line(&[
             T("dsm: a remote Call took "),
@@ -201,11 +186,6 @@ extern "C" fn bench_side(_: u64) {
         _ => bench::answer(),
     }
     BENCH_DONE.store(1, SeqCst);
-}
-
-extern "C" fn probe(page: u64) {
-    PROBE_VALUE.store(read(page as usize, 0), SeqCst);
-    PROBE_DONE.store(1, SeqCst);
 }
 
 /// TESTS: every node runs its counter threads; node 1 checks the counters, then the
@@ -328,85 +308,4 @@ fn report_failures() {
             ]);
         }
     }
-}
-
-/// Whether node 2 is down: a call to its reader fails with a remote error.
-fn node_2_down() -> bool {
-    set_mr(0, 0);
-    set_mr(1, 0);
-    let info = MessageInfo::new(keeper::READ_WORDS, 0, 0, 2).unwrap_or_default();
-    libsel4::call(super::reader_cap(2), info).label() & REMOTE_ERROR_LABEL != 0
-}
-
-/// NODE_DOWN: node 2 writes the doomed page and waits to be killed; nodes 1 and 3 wait
-/// for it to go, then read a page only node 2 held (node 1) and a page node 2 managed
-/// (node 3): each read must fail with the defined fault; then node 3 writes a page node
-/// 1 manages and node 1 must read it. Node 1's status: 0 when all was so.
-fn node_down() -> u64 {
-    let soon = || now_ns() + 60 * SECOND_NS;
-    if me() == 2 {
-        write(LOST_PAGE, 0, 0xd5);
-        write(CONTROL, OWNED, 1);
-        // Until both others have written the control page after this, node 2 is its
-        // last writer, and its death would lose it too.
-        let acknowledged = || read(CONTROL, OWNED + 1) == 1 && read(CONTROL, OWNED + 3) == 1;
-        if wait_until("the others to see it", soon(), acknowledged) {
-            line(&[T("dsm: node 2 owns page "), N(LOST_PAGE as u64)]);
-        }
-        return 0;
-    }
-    if !wait_until("node 2's page", soon(), || read(CONTROL, OWNED) == 1) {
-        return 3;
-    }
-    write(CONTROL, OWNED + me() as usize, 1);
-    if !wait_until("node 2 to go down", soon(), node_2_down) {
-        return 3;
-    }
-    let page = if me() == 1 { LOST_PAGE } else { ORPHAN_PAGE };
-    let t0 = now_ns();
-    resume(&PROBE);
-    let n = PROBE_N.load(SeqCst) as usize;
-    let ended = || PROBE_DONE.load(SeqCst) == 1 || failure(n).is_some();
-    let in_time = wait_until("the probe", t0 + 15 * SECOND_NS, ended);
-    let ms = (now_ns() - t0) / 1_000_000;
-    let failed = match failure(n) {
-        Some((why, _)) => {
-            let (text, at) = why.describe();
-            line(&[
-                T("dsm: node "),
-                N(me()),
-                T("'s read of page "),
-                N(page as u64),
-                T(" failed after "),
-                N(ms),
-                T(" ms: "),
-                T(text),
-                N(at),
-            ]);
-            true
-        }
-        None => {
-            let v = PROBE_VALUE.load(SeqCst);
-            line(&[
-                T("dsm: node "),
-                N(me()),
-                T("'s read of page "),
-                N(page as u64),
-                T(" did not fail: "),
-                N(v),
-            ]);
-            false
-        }
-    };
-    if me() == 3 {
-        write(SURVIVOR_PAGE, 0, 0x33);
-        return 0;
-    }
-    let shared = wait_until("node 3's write", soon(), || read(SURVIVOR_PAGE, 0) == 0x33);
-    if shared {
-        line(&[T(
-            "dsm: page 21 is still shared after node 2 went down: node 1 read node 3's 51",
-        )]);
-    }
-    u64::from(!(in_time && failed && shared)) * 2
 }
