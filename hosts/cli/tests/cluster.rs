@@ -789,5 +789,7 @@ mod hostile;
 mod sharing;
 #[path = "cluster/membership.rs"]
 mod membership;
+#[path = "cluster/scale.rs"]
+mod scale;
 #[path = "cluster/spawn.rs"]
 mod spawn;
