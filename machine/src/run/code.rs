@@ -31,7 +31,7 @@ impl Machine {
 
     /// [`Self::code_for`] in a new epoch: the cache entry (at `found`) checked
     /// against the kernel's words, or looked up afresh.
-    #[inline(never)]
+    #[inline]
     fn check_code(&mut self, t: PAddr, found: Option<usize>) -> Result<Code, Step> {
         let key = self.kernel.vm_code_key(t);
         match found {
