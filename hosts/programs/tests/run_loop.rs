@@ -71,3 +71,65 @@ done:
     let mut m = Machine::boot(ram, &image, Config::default()).expect("boots");
     assert_eq!(m.run_to_exit(|_| {}), Exit::Halted(0));
 }
+
+/// The run loop keeps a thread's interpreter state between its stops while only
+/// the fastpath (or Yield) entered the kernel; any other kernel entry must make
+/// it read the TCB again. The client Calls the root (the fastpath: its state is
+/// kept); the root then suspends it, gives it a new entry with TCB_SetEntry
+/// (which clears the interpreter state in the TCB) and resumes it. The client
+/// must start at its new entry and halt with 0; continuing from the kept state
+/// after its Call would halt with 1.
+#[test]
+fn a_thread_given_a_new_entry_while_blocked_starts_there() {
+    let source = format!(
+        "{PRELUDE}
+.func main () -> () frame 40
+    i64.const r20, seL4_EndpointObject ; the endpoint in 4000
+    i64.const r21, 0
+    i64.const r22, 4000
+    call r20, retype
+{spawn}    i64.const r3, 4000           ; seL4_Recv: the client's Call (fastpath)
+    i64.const r4, 0
+    syscall r3, 6, seL4_SysRecv
+    i64.const r3, 4001           ; TCB_Suspend(client)
+    ldc r4, TcbSuspend.info
+    syscall r3, 6, seL4_SysCall
+    i64.const r3, 4001           ; TCB_SetEntry(client, restarted, 0, sp 0)
+    ldc r4, TcbSetEntry.info
+    i64.const r5, 3
+    i64.const r6, 0
+    i64.const r7, 0
+    syscall r3, 6, seL4_SysCall
+    i64.const r3, 4001           ; TCB_Resume(client)
+    ldc r4, TcbResume.info
+    syscall r3, 6, seL4_SysCall
+    i64.const r3, 4000           ; wait for good
+    i64.const r4, 0
+    syscall r3, 6, seL4_SysRecv
+    return r0, 0
+.end
+
+.func client (i64) -> () frame 8
+    i64.const r0, 4000           ; seL4_Call
+    i64.const r1, 0
+    syscall r0, 6, seL4_SysCall
+    i64.const r0, 1              ; the old entry continued: halt(1)
+    syscall r0, 6, seL4_SysDebugHalt
+    return r0, 0
+.end
+
+.func restarted (i64) -> () frame 8
+    i64.const r0, 0              ; the new entry: halt(0)
+    syscall r0, 6, seL4_SysDebugHalt
+    return r0, 0
+.end
+",
+        spawn = spawn_at(2, 0, true, 254)
+    );
+    let image = selvm_programs::assemble(&source).expect("assembles");
+    let ram = vec![0u64; (16 << 20) / 8];
+    let mut m = Machine::boot(ram, &image, Config::default()).expect("boots");
+    assert_eq!(m.run_to_exit(|_| {}), Exit::Halted(0));
+    let (_, call_hits, _, _) = m.fastpath_counts();
+    assert_eq!(call_hits, 1, "the client's Call took the fastpath");
+}
