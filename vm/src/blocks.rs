@@ -1,10 +1,10 @@
 //! Straight-line blocks, for fuel charged per block (`interp/sibling.rs`): a block ends
 //! at every instruction that may go anywhere but the next one or use fuel of its own
 //! (branches, calls, returns, `br_table`, traps, system calls, `memory.grow`, the bulk
-//! memory operations). A dispatcher that enters code at pc charges `after[pc] + 1`
-//! units at once — the instructions up to and including the end of pc's block — and
-//! runs them without testing the fuel; a stop inside the block gives back the
-//! `after[stop pc]` units it did not use, so `Exit::executed` stays exact.
+//! memory operations). A dispatcher that enters code at pc charges `charge[pc]` units
+//! at once — the instructions up to and including the end of pc's block — and runs
+//! them without testing the fuel; a stop inside the block gives back the
+//! `charge[stop pc] - 1` units it did not use, so `Exit::executed` stays exact.
 
 use alloc::boxed::Box;
 use alloc::vec;
@@ -42,21 +42,21 @@ pub(crate) const fn ends_block(op: Op) -> bool {
     )
 }
 
-/// For every instruction, how many instructions follow it in its block (0 for a
-/// block's last instruction, and for each function's last).
-pub(crate) fn instructions_after(code: &[Instr], functions: &[Function]) -> Box<[u32]> {
-    let mut after = vec![0u32; code.len()];
+/// For every instruction, the fuel charged when code is entered there: itself and the
+/// instructions after it in its block (1 for a block's last instruction, and for each
+/// function's last). One word per instruction, like the code, so a dispatcher finds an
+/// instruction's charge at a fixed distance from it.
+pub(crate) fn block_charges(code: &[Instr], functions: &[Function]) -> Box<[u64]> {
+    let mut charge = vec![1u64; code.len()];
     for f in functions {
         let (start, end) = (f.code_start as usize, (f.code_start + f.code_len) as usize);
         for pc in (start..end.saturating_sub(1)).rev() {
-            after[pc] = if ends_block(code[pc].op()) {
-                0
-            } else {
-                after[pc + 1] + 1
-            };
+            if !ends_block(code[pc].op()) {
+                charge[pc] = charge[pc + 1] + 1;
+            }
         }
     }
-    after.into_boxed_slice()
+    charge.into_boxed_slice()
 }
 
 #[cfg(test)]

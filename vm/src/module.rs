@@ -50,10 +50,10 @@ pub struct Module {
     globals: Box<[u64]>,
     tables: Box<[Table]>,
     context_words: usize,
-    /// Per instruction, how many follow it in its straight-line block (`blocks.rs`):
-    /// what sibling-call dispatch charges fuel by.
+    /// Per instruction, the fuel charged on entering code there: itself and those after
+    /// it in its straight-line block (`blocks.rs`), as sibling-call dispatch charges.
     #[cfg_attr(not(selvm_sibling_calls), allow(dead_code))]
-    after: Box<[u32]>,
+    charges: Box<[u64]>,
 }
 
 impl Module {
@@ -107,10 +107,10 @@ impl Module {
             })
             .collect();
         let code: Box<[Instr]> = code;
-        let after = crate::blocks::instructions_after(&code, &functions);
+        let charges = crate::blocks::block_charges(&code, &functions);
         Ok(Module {
             bytes: bytes.into(),
-            after,
+            charges,
             code,
             functions,
             constants,
@@ -131,10 +131,10 @@ impl Module {
         &self.code
     }
 
-    /// Per instruction, how many instructions follow it in its straight-line block.
+    /// Per instruction, the fuel charged on entering code there (`blocks.rs`).
     #[cfg_attr(not(selvm_sibling_calls), allow(dead_code))]
-    pub(crate) fn after(&self) -> &[u32] {
-        &self.after
+    pub(crate) fn charges(&self) -> &[u64] {
+        &self.charges
     }
 
     /// The functions.

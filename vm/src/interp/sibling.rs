@@ -47,6 +47,7 @@ use core::marker::PhantomData;
 use selvm_bytecode::Instr as I;
 use selvm_bytecode::Op;
 use selvm_bytecode::format::PAGE_SIZE;
+use selvm_bytecode::isa::OP_COUNT;
 
 /// The state the handlers share beyond the instruction pointer, frame and fuel, and
 /// what the last handler leaves behind when the thread stops.
@@ -57,8 +58,12 @@ pub(super) struct Machine<'r, M> {
     module: &'r Module,
     /// `module.code()`, as the base the instruction pointer is an offset from.
     code: *const I,
-    /// `module.after()`: per instruction, how many follow it in its block.
-    after: *const u32,
+    /// `module.charges()`: per instruction, the fuel charged on entering code there.
+    charges: *const u64,
+    /// The distance in bytes from an instruction to its charge (`charges` − `code`; an
+    /// instruction and a charge are both 8 bytes), so entering code finds the charge
+    /// from the instruction pointer with one load.
+    charge_offset: usize,
     functions: &'r [Function],
     constants: &'r [u64],
     /// The register area (`regs_len` words), which frame pointers point into.
@@ -92,6 +97,22 @@ impl<M> Machine<'_, M> {
     #[inline(always)]
     fn pc(&self, ip: *const I) -> usize {
         (ip as usize - self.code as usize) / size_of::<I>()
+    }
+
+    /// The fuel charged on entering code at `ip`: that instruction and those after it
+    /// in its block.
+    ///
+    /// Safety: `ip` is an instruction of the module (the first invariant).
+    #[inline(always)]
+    unsafe fn charge(&self, ip: *const I) -> u64 {
+        const { assert!(size_of::<I>() == size_of::<u64>()) };
+        let at = self
+            .charges
+            .with_addr(ip.addr().wrapping_add(self.charge_offset));
+        // SAFETY: `charges` has one word per instruction, at the same index as the
+        // instruction's in `code`, so `at` is `&charges[pc(ip)]`, inside the slice
+        // (`ip` is inside `code`), with `charges`' provenance.
+        unsafe { *at }
     }
 }
 
@@ -228,9 +249,8 @@ macro_rules! enter {
         let Hot {
             cold, fuel, mem, ..
         } = $m;
-        // SAFETY: `ip` is an instruction of the module (first invariant), and `after`
-        // has one entry per instruction.
-        let need = unsafe { *cold.after.add(cold.pc(ip)) } as u64 + 1;
+        // SAFETY: `ip` is an instruction of the module (first invariant).
+        let need = unsafe { cold.charge(ip) };
         if fuel < need {
             return hand_over(cold, ip, fp, fuel);
         }
@@ -285,7 +305,7 @@ macro_rules! stop {
         let (pc, fp) = ($m.cold.pc($m.ip), $m.cold.index($m.fp));
         let c = &mut *$m.cold;
         // SAFETY: `pc` is an instruction of the module (first invariant).
-        let unused = unsafe { *c.after.add(pc) } as u64;
+        let unused = unsafe { *c.charges.add(pc) } - 1;
         (c.stop, c.pc, c.fp, c.fuel) = ($stop, pc, fp, $m.fuel + unused);
         return;
     }};
@@ -449,13 +469,30 @@ macro_rules! handlers {
             }
         )*
         impl<M: Memory> Handlers<M> {
-            /// The handler of `instr`'s op (a `match`, which the compiler turns into one
-            /// table load indexed by the discriminant).
+            /// Every handler, in opcode order (checked at compile time below).
+            const TABLE: [Handler<M>; OP_COUNT] = [$( $name::<M> ),*];
+
+            /// The handler of `instr`'s op: one load from the table indexed by the
+            /// opcode. (A `match` over the instruction compiled to the same load plus an
+            /// `xor` of the index on every dispatch.)
             #[inline(always)]
             fn of(instr: &I) -> Handler<M> {
-                match instr { $( I::$name { .. } => $name::<M>, )* }
+                let table: &[Handler<M>; OP_COUNT] = const { &Self::TABLE };
+                // SAFETY: `Instr` is `repr(u16)`, so its first 16 bits are its
+                // discriminant, which is its opcode (`Instr::op`): the tag is read
+                // directly because `op()`, a `match`, compiles to a second table load.
+                let op = unsafe { *core::ptr::from_ref(instr).cast::<u16>() } as usize;
+                // SAFETY: an opcode is the discriminant of an `Op`, below `OP_COUNT`.
+                unsafe { *table.get_unchecked(op) }
             }
         }
+        // `op_semantics!` lists the ops in opcode order, so `TABLE[op]` is `op`'s
+        // handler, which the handlers rely on (they do not check their op).
+        const _: () = {
+            let mut i = 0;
+            $( assert!(Op::$name as usize == i); i += 1; )*
+            assert!(i == OP_COUNT);
+        };
     };
 }
 
@@ -483,7 +520,9 @@ pub(super) fn run<M: Memory>(
         memory,
         module,
         code: module.code().as_ptr(),
-        after: module.after().as_ptr(),
+        charges: module.charges().as_ptr(),
+        charge_offset: (module.charges().as_ptr().addr())
+            .wrapping_sub(module.code().as_ptr().addr()),
         functions: module.functions(),
         constants: module.constants(),
         regs: regs.as_mut_ptr(),
@@ -499,7 +538,7 @@ pub(super) fn run<M: Memory>(
         hand_over: false,
     };
     let (ip, frame) = (m.code.wrapping_add(pc), m.regs.wrapping_add(fp));
-    let need = module.after()[pc] as u64 + 1;
+    let need = module.charges()[pc];
     if budget >= need {
         let mem;
         (mem, m.flat_len) = Bytes::of(&mut *m.memory);
