@@ -12,11 +12,13 @@
 //! - `guest`: `selvm cluster up -n 2` with `user/cluster-node` (built by `cargo xtask
 //!   build-user user/cluster-node`): node 1's client Calls node 2's adder through a
 //!   proxy for 2 s; the whole path (seL4 IPC client → network service, the device
-//!   rings, both transports, the network service → adder and back), as its mean; once
-//!   over TCP (`--tcp`) and once on shared rings (the default on one host).
+//!   rings, both transports, the network service → adder and back); once over TCP
+//!   (`--tcp`) and once on shared rings (the default on one host).
 //!
 //! Host cases time every round trip with `Instant` and report median and 99th
-//! percentile; the guest case reports the mean over its calls. Throughput: the same
+//! percentile; so does the guest case, from node 1's loop (`SELVM_NODE_STAGES`: the
+//! time from one Reply handed to the guest to the next, each the answer of the client's
+//! only outstanding Call), with the mean from the program's count. Throughput: the same
 //! cluster run's last second, four client threads calling at once, next to four raw
 //! TCP ping-pong connections at once for one second.
 
@@ -225,9 +227,26 @@ fn transport(rounds: u64, shm: bool) -> Result<Vec<u64>, Failure> {
     Ok(samples)
 }
 
-/// The guest case's counts: calls answered by one client in 2 s, and by four at once
-/// in 1 s; or why it was skipped.
-fn guest(program: &PathBuf, shm: bool) -> Result<(u64, u64), String> {
+/// What a guest case measured.
+struct Guest {
+    /// Calls answered by one client in 2 s.
+    one: u64,
+    /// Calls answered by four clients at once in 1 s.
+    four: u64,
+    /// Node 1's round trips (median, p99 µs), if its loop printed them.
+    round: Option<(f64, f64)>,
+}
+
+/// The median and p99 in a `stages: round median M us, p99 P us, …` line.
+fn round_figures(line: &str) -> Option<(f64, f64)> {
+    let rest = line.split("stages: round median ").nth(1)?;
+    let (median, rest) = rest.split_once(" us, p99 ")?;
+    let (p99, _) = rest.split_once(" us")?;
+    Some((median.parse().ok()?, p99.parse().ok()?))
+}
+
+/// The guest case's figures, or why it was skipped.
+fn guest(program: &PathBuf, shm: bool) -> Result<Guest, String> {
     if !program.is_file() {
         return Err(format!(
             "{} missing: cargo xtask build-user user/cluster-node",
@@ -239,6 +258,7 @@ fn guest(program: &PathBuf, shm: bool) -> Result<(u64, u64), String> {
         .args(["cluster", "up", "-n", "2", "--timeout", "60"])
         .args((!shm).then_some("--tcp"))
         .arg(program)
+        .env(super::stages::STAGES_ENV, "1")
         .output()
         .map_err(|e| e.to_string())?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -248,8 +268,12 @@ fn guest(program: &PathBuf, shm: bool) -> Result<(u64, u64), String> {
             rest.split(' ').next()?.parse::<u64>().ok()
         })
     };
+    let errors = String::from_utf8_lossy(&out.stderr);
+    let round = (errors.lines())
+        .filter(|l| l.starts_with("[node 1] "))
+        .find_map(round_figures);
     match (count("one client: "), count("4 clients at once: ")) {
-        (Some(one), Some(four)) => Ok((one, four)),
+        (Some(one), Some(four)) => Ok(Guest { one, four, round }),
         _ => Err(format!("the cluster run printed no counts:\n{text}")),
     }
 }
@@ -340,15 +364,18 @@ pub fn bench(a: &ClusterBenchArgs) -> Result<(), Failure> {
     let mut fours = Vec::new();
     for (shm, how) in [(false, "TCP"), (true, "shared rings")] {
         match guest(&program, shm) {
-            Ok((one, four)) if one > 0 => {
-                let mean = 2e6 / one as f64;
-                let name = format!("guest over {how}: seL4 Call via proxy (mean of {one})");
+            Ok(g) if g.one > 0 => {
+                let mean = 2e6 / g.one as f64;
+                if let Some((med, p99)) = g.round {
+                    row(&format!("guest over {how}: seL4 Call via proxy"), med, p99)?;
+                }
+                let name = format!("guest over {how}: the same, mean of {} calls", g.one);
                 outln!(
                     "{name:<58} {mean:>10.1} {:>10} {:>8.2}",
                     "-",
                     mean / raw_med
                 )?;
-                fours.push((how, four));
+                fours.push((how, g.four));
             }
             Ok(_) => outln!("guest over {how}: no call answered")?,
             Err(why) => outln!("guest over {how}: skipped ({why})")?,

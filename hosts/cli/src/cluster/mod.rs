@@ -8,6 +8,7 @@ pub mod demo;
 mod frames;
 pub mod layout;
 pub mod node;
+mod stages;
 pub mod store;
 pub mod up;
 

@@ -9,6 +9,7 @@
 //! lists (cut links, delays, losses: `selvm_cluster::faults`) and reads it again
 //! whenever it changes.
 
+use super::stages::Stages;
 use super::store::Store;
 use crate::drive::{Ended, HostClock, interrupt_flag};
 use crate::failure::Failure;
@@ -193,10 +194,15 @@ fn drive(
     let interrupted = interrupt_flag();
     let mut console = ConsoleOut::new();
     let mut sent = Vec::new();
-    loop {
+    let mut stages = Stages::from_env();
+    let ended = loop {
+        let ran = stages.as_ref().map(|_| Instant::now());
         let step = m.run(PIECE);
+        if let (Some(s), Some(t)) = (stages.as_mut(), ran) {
+            s.ran(t.elapsed());
+        }
         if let Err(f) = console.write(&m.take_console()) {
-            return Ended::Failed(f);
+            break Ended::Failed(f);
         }
         sent.clear();
         m.take_output(network, &mut sent);
@@ -206,11 +212,16 @@ fn drive(
                 Some(pieces) => pieces.iter().for_each(|p| {
                     m.push_input(network, p);
                 }),
-                None => t.from_guest(message),
+                None => {
+                    if let Some(s) = stages.as_mut() {
+                        s.transmitted(message);
+                    }
+                    t.from_guest(message);
+                }
             }
         }
         let wait = match step {
-            Step::Exited(exit) => return Ended::Exit(exit),
+            Step::Exited(exit) => break Ended::Exit(exit),
             Step::Running => Duration::ZERO,
             Step::Idle(w) => {
                 let until = w
@@ -227,10 +238,17 @@ fn drive(
             }
         };
         // An idle machine waits here: a message from a peer ends the wait at once.
+        let polled = stages.as_ref().map(|_| Instant::now());
         if let Err(e) = t.poll(wait) {
-            return Ended::Failed(Failure::host(format!("node {id}: poll: {e}")));
+            break Ended::Failed(Failure::host(format!("node {id}: poll: {e}")));
+        }
+        if let (Some(s), Some(p)) = (stages.as_mut(), polled) {
+            s.polled(p.elapsed(), wait);
         }
         for message in t.take_for_guest() {
+            if let Some(s) = stages.as_mut() {
+                s.received(&message);
+            }
             m.push_input(network, &message);
         }
         for line in t.take_log() {
@@ -251,10 +269,14 @@ fn drive(
             }
         }
         if interrupted.load(Ordering::SeqCst) {
-            return Ended::Interrupted;
+            break Ended::Interrupted;
         }
         if timeout.is_some_and(|limit| started.elapsed() >= limit) {
-            return Ended::Timeout(started.elapsed());
+            break Ended::Timeout(started.elapsed());
         }
+    };
+    for line in stages.as_mut().map(|s| s.report(id)).unwrap_or_default() {
+        eprintln!("{line}");
     }
+    ended
 }
