@@ -165,6 +165,12 @@ impl Core {
         self.pending.len()
     }
 
+    /// Whether any call is in flight through this node: its guest's calls waiting for a
+    /// reply, or peers' calls its guest is serving.
+    pub fn calls_in_flight(&self) -> bool {
+        !self.pending.is_empty() || !self.serving.is_empty()
+    }
+
     /// When [`Core::tick`] next has work: the earliest call deadline, heartbeat or
     /// peer timeout (none for an idle cluster: nothing then wakes the host).
     pub fn next_deadline(&self) -> Option<u64> {
