@@ -18,7 +18,7 @@ fn sixteen_nodes_see_each_other_and_find_each_others_names() {
     std::fs::write(&path, c.to_toml()).unwrap();
     let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
     let program = cluster_node();
-    let mut nodes: Vec<Running> = (2..=NODES)
+    let nodes: Vec<Running> = (2..=NODES)
         .map(|id| {
             let id = id.to_string();
             let args = [
