@@ -12,7 +12,7 @@
 //! Linkers are found as `ld.lld` / `wasm-ld`, or else the highest versioned
 //! `ld.lld-N` / `wasm-ld-N` on PATH (Debian's lld installs e.g. `wasm-ld-14`).
 
-use crate::process::{bail, succeeds, Result};
+use crate::process::{Result, bail, succeeds};
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -113,7 +113,10 @@ pub fn cargo_build_program(
     release: bool,
 ) -> Result<(String, PathBuf)> {
     let (crate_dir, name) = program(crate_dir)?;
-    println!("    build-user: {name} for {target} with {}", t.describe("core,alloc"));
+    println!(
+        "    build-user: {name} for {target} with {}",
+        t.describe("core,alloc")
+    );
     let target_dir = crate::target_dir().join("user-build");
     let mut cmd = t.cargo_build();
     cmd.current_dir(&crate_dir)

@@ -11,7 +11,7 @@
 //! the latter imports `ProcessPrng` from `bcryptprimitives.dll`, which Debian 12's wine
 //! 8.0 lacks (the exe exits silently with status 53); the win7 target's std does not.
 
-use crate::process::{self, bail, cargo, Error, Result};
+use crate::process::{self, Error, Result, bail, cargo};
 use crate::toolchain::{self, BuildStd};
 use crate::user;
 use clap::Args;

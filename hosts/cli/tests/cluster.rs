@@ -785,11 +785,11 @@ mod churn;
 mod dsm;
 #[path = "cluster/hostile.rs"]
 mod hostile;
-#[path = "cluster/sharing.rs"]
-mod sharing;
 #[path = "cluster/membership.rs"]
 mod membership;
 #[path = "cluster/scale.rs"]
 mod scale;
+#[path = "cluster/sharing.rs"]
+mod sharing;
 #[path = "cluster/spawn.rs"]
 mod spawn;

@@ -146,7 +146,14 @@ fn start() -> Result<(), Error> {
             layout::start(&mut env, dev, endpoint)?;
         }
     } else if shared_memory {
-        dsm::start(&mut env, dev, me, nodes, endpoint, dev.net_read(NET_ARGUMENT))?;
+        dsm::start(
+            &mut env,
+            dev,
+            me,
+            nodes,
+            endpoint,
+            dev.net_read(NET_ARGUMENT),
+        )?;
     } else if me == 1 && !stay {
         client::start(&mut env, dev, endpoint, nodes)?;
     }
@@ -161,7 +168,11 @@ fn start() -> Result<(), Error> {
         signals: ntfn,
         me,
         life: service::pinned_life(dev.net_read(NET_INCARNATION)),
-        halt_when_down: if me == 1 || demo || stay || shared_memory { 0 } else { 1 },
+        halt_when_down: if me == 1 || demo || stay || shared_memory {
+            0
+        } else {
+            1
+        },
         // Node 1's client prints, and the demo's roles; elsewhere the service does.
         print_events: me != 1 && !demo && !shared_memory,
     };
