@@ -401,3 +401,16 @@ pub fn bench(a: &ClusterBenchArgs) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::round_figures;
+
+    #[test]
+    fn a_round_line_gives_its_median_and_p99() {
+        let line = "[node 1] node 1: stages: round median 37.5 us, p99 407.2 us, 30367 calls";
+        assert_eq!(round_figures(line), Some((37.5, 407.2)));
+        assert_eq!(round_figures("node 1: stages: away median 1.0 us"), None);
+        assert_eq!(round_figures("stages: round median x us, p99 1 us"), None);
+    }
+}

@@ -169,3 +169,48 @@ impl Stages {
         lines
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(kind: u64, node: u64, call_id: u64) -> Vec<u8> {
+        let m = Message {
+            kind,
+            node,
+            call_id,
+            object: 1,
+            label: 1,
+            mrs: vec![40, 2],
+        };
+        m.encode()
+    }
+
+    #[test]
+    fn lone_calls_are_timed_and_overlapping_ones_are_not() {
+        let mut s = Stages::default();
+        // Two lone calls one after the other: two aways, one between and one round.
+        s.transmitted(&message(MSG_CALL, 2, 1));
+        s.received(&message(MSG_REPLY, 2, 1));
+        s.transmitted(&message(MSG_CALL, 2, 2));
+        s.received(&message(MSG_REPLY, 2, 2));
+        assert_eq!((s.away.len(), s.between.len(), s.round.len()), (2, 1, 1));
+        // Two calls out at once: neither is timed (the first's between is: no other
+        // call was out when it left).
+        s.transmitted(&message(MSG_CALL, 2, 3));
+        s.transmitted(&message(MSG_CALL, 3, 4));
+        s.received(&message(MSG_REPLY, 2, 3));
+        s.received(&message(MSG_REPLY, 3, 4));
+        assert_eq!((s.away.len(), s.between.len(), s.round.len()), (2, 2, 1));
+        // A peer's call served; a reply nobody asked for is ignored, and so is garbage.
+        s.received(&message(MSG_CALL, 3, 9));
+        s.transmitted(&message(MSG_REPLY, 3, 9));
+        s.transmitted(&message(MSG_REPLY, 3, 10));
+        s.received(&[1, 2, 3]);
+        s.transmitted(&[]);
+        assert_eq!(s.served.len(), 1);
+        let lines = s.report(1);
+        assert!(lines.iter().any(|l| l.contains("stages: round median")));
+        assert!(lines.iter().any(|l| l.contains("while serving")));
+    }
+}
