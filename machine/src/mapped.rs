@@ -9,7 +9,17 @@
 //! region goes). On other targets only the software MMU exists.
 
 use crate::mmu::SoftMmu;
-use selvm_vm::{Exit, Module, Thread};
+use selvm_vm::{Exit, Memory, Module, Stop, Thread};
+
+/// Most instructions one call into the interpreter runs. With sibling-call dispatch a
+/// memory access whose handler calls out to a slow path (the mmap back end's guarded
+/// access, measured in `Load64`) keeps its frame, so the native stack grows by about
+/// 72 bytes per access until the call returns: a slice of 100,000 instructions could
+/// need megabytes (a 1 MiB stack overflowed). Runs of at most this many instructions
+/// bound that to about 74 KiB whatever the slice's budget, for one more call (a few
+/// dozen host instructions) per 1,024 guest instructions. The real fix, a handler
+/// whose slow path leaves its frame reusable, is still to do.
+const RUN_CHUNK: u64 = 1024;
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 pub use imp::MappingCounts;
@@ -43,16 +53,40 @@ pub(crate) fn run(
     #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
     if let Some(space) = vspace.zip(regions).and_then(|(asid, r)| r.space(asid)) {
         let mut mmu = imp::MappedMmu::new(soft, space);
-        let exit = thread.run(module, stack, &mut mmu, budget);
+        let exit = run_chunked(thread, module, stack, &mut mmu, budget, |m| m.blocked());
         return (exit, mmu.blocked());
     }
     // Without regions, a VSpace, or a region the host would reserve: the software MMU.
     #[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
     let _ = (regions, vspace);
     let mut soft = soft;
-    let exit = thread.run(module, stack, &mut soft, budget);
+    let exit = run_chunked(thread, module, stack, &mut soft, budget, |m| m.blocked());
     let blocked = soft.blocked();
     (exit, blocked)
+}
+
+/// `thread.run` for `budget` instructions as calls of at most [`RUN_CHUNK`]: the same
+/// stop and count as one call (a budget stop is exact), with a bounded native stack.
+#[inline(always)]
+fn run_chunked<M: Memory>(
+    thread: &mut Thread,
+    module: &Module,
+    stack: &mut [u64],
+    memory: &mut M,
+    budget: u64,
+    blocked: impl Fn(&M) -> bool,
+) -> Exit {
+    let mut executed = 0;
+    loop {
+        let left = budget.saturating_sub(executed);
+        let mut exit = thread.run(module, stack, memory, left.min(RUN_CHUNK));
+        executed += exit.executed;
+        let more = matches!(exit.stop, Stop::Budget) && executed < budget && !blocked(memory);
+        if !more {
+            exit.executed = executed;
+            return exit;
+        }
+    }
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]

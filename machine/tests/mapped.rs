@@ -147,3 +147,51 @@ bad:
         "the same memory at the end"
     );
 }
+
+/// 300,000 loads from a mapped frame in a counted loop, then `halt` with the loaded
+/// value: about 600,000 instructions, many slices' worth of memory accesses.
+const LOADS: &str = ".memory 1 1
+.entry main
+.func main () -> () frame 16
+    i64.const r10, 0x2000
+    i64.const r11, 7
+    store64 r11, r10, 0
+    i64.const r1, 0
+    i64.const r2, 300000
+again:
+    load64 r12, r10, 0
+    i64.inc_br_lt_s r1, r2, again
+    mov r0, r12
+    syscall r0, 6, seL4_SysDebugHalt
+    return r0, 0
+.end
+";
+
+#[test]
+fn long_runs_of_memory_accesses_need_no_more_than_a_small_native_stack() {
+    // A slice on the mmap back end once kept a native frame per access until the
+    // interpreter returned (its handlers call their slow path, so sibling dispatch
+    // cannot reuse the frame): a 1 MiB stack overflowed in slices of 100,000. The
+    // machine now runs a slice as calls of a bounded length.
+    for memory in [MemoryBackend::Soft, MemoryBackend::Mmap] {
+        let exit = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                let image =
+                    assemble_with(LOADS, &selvm_abi::vm::symbols::lookup).expect("assembles");
+                let config = Config {
+                    max_instructions: Some(10_000_000),
+                    // Slices as long as the whole loop.
+                    tick_instructions: 1_000_000,
+                    memory,
+                    ..Config::default()
+                };
+                let mut m = Machine::boot(vec![0u64; RAM_WORDS], &image, config).expect("boots");
+                m.run_to_exit(|_| {})
+            })
+            .expect("spawn")
+            .join()
+            .unwrap_or_else(|_| panic!("{memory:?}: the run panicked"));
+        assert!(matches!(exit, Exit::Halted(7)), "{memory:?}: {exit:?}");
+    }
+}
