@@ -450,6 +450,11 @@ impl Transport {
         let (Some(node), Some(link)) = (conn.node, conn.link.as_mut()) else {
             return;
         };
+        if link.pending.is_empty() && !link.ring.has_input() {
+            // The usual case on a wake-up with many co-located peers: one look at
+            // each ring's indices, nothing allocated, nothing to act on.
+            return;
+        }
         let mut frames = Vec::new();
         let mut broken = link.flush().err().map(|e| format!("{e:?}"));
         while broken.is_none() {
