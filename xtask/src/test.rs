@@ -246,10 +246,12 @@ pub fn run(o: &Options) -> Result {
     })?;
     // Clusters of real `selvm node` processes on 127.0.0.1 running the cluster's user
     // program: 3 and 5 nodes calling each other, a node killed mid-run, a node joining
-    // a running cluster, a stale proxy, caps across nodes, a namespace partition (as
-    // root), `selvm cluster demo`, 16 idle nodes seeing each other and each other's
-    // names (hosts/cli/tests/cluster.rs, 15 tests, about 20 s on
-    // 2 vCPUs; its tests needing the program are ignored by the plain workspace run).
+    // a running cluster, a stale proxy, caps across nodes (transfer, tokens, holders,
+    // revocation, churn, a hostile node), remote spawn of a layout, shared rings and
+    // shared frames, distributed shared memory across 3 nodes, a namespace partition
+    // (as root), `selvm cluster demo`, 16 idle nodes seeing each other and each
+    // other's names (hosts/cli/tests/cluster.rs and tests/cluster/, 26 tests; the
+    // tests needing the program are ignored by the plain workspace run).
     s.step("cluster", || {
         let wasm = user::build(&root.join("user/cluster-node"), &out, false)?;
         user::dx(&wasm)?;
