@@ -11,12 +11,11 @@
 
 #![allow(unsafe_code)]
 
+use crate::shm::Mapping;
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::ptr::NonNull;
 use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
 
 /// Pages of the file: the allocation table and 255 frames.
@@ -28,17 +27,10 @@ pub const PREFIX: &str = "selvm-frames-";
 
 /// The mapped file.
 pub struct SharedFrames {
-    base: NonNull<u8>,
+    map: Mapping,
     path: PathBuf,
     _file: File,
 }
-
-// SAFETY: the mapping is plain shared memory reached only through atomics; nothing in
-// it is tied to a thread.
-unsafe impl Send for SharedFrames {}
-// SAFETY: as above: every access is atomic, so shared references from several threads
-// are as sound as from several processes.
-unsafe impl Sync for SharedFrames {}
 
 /// The file of the cluster `tag` in `dir` (this user's).
 pub fn path(dir: &Path, tag: &str) -> PathBuf {
@@ -69,27 +61,9 @@ impl SharedFrames {
         if meta.len() == 0 {
             file.set_len(BYTES as u64)?;
         }
-        if file.metadata()?.len() != BYTES as u64 {
-            return Err(io::Error::other("shared frames have the wrong size"));
-        }
-        // SAFETY: a new shared mapping of an open file of BYTES bytes; the kernel picks
-        // the address, so no existing memory is affected.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                BYTES,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED,
-                file.as_raw_fd(),
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
-        let base = NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave 0"))?;
+        let map = Mapping::of(&file, BYTES, "shared frames")?;
         Ok(SharedFrames {
-            base,
+            map,
             path,
             _file: file,
         })
@@ -105,7 +79,7 @@ impl SharedFrames {
         debug_assert!(i < (PAGES / 64) as usize);
         // SAFETY: inside page 0 of the mapping, 8-aligned; the mapping lives as long as
         // `self`; every access to the table, in every process, is atomic.
-        unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(8 * i).cast()) }
+        unsafe { AtomicU64::from_ptr(self.map.base().add(8 * i).cast()) }
     }
 
     /// Reads `buf.len()` bytes at `offset` (a data page's bytes; others read 0).
@@ -172,7 +146,7 @@ impl SharedFrames {
             return None;
         }
         // SAFETY: offset < BYTES: inside the mapping.
-        Some(unsafe { self.base.as_ptr().add(offset as usize) })
+        Some(unsafe { self.map.base().add(offset as usize) })
     }
 
     /// Takes a free page (1 to 255) and zeroes it.
@@ -214,16 +188,6 @@ impl SharedFrames {
             .fetch_and(!bit, Ordering::AcqRel)
             & bit
             != 0
-    }
-}
-
-impl Drop for SharedFrames {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `open`, of BYTES; no reference into it outlives
-        // `self` (table() borrows self).
-        unsafe {
-            libc::munmap(self.base.as_ptr().cast(), BYTES);
-        }
     }
 }
 

@@ -73,24 +73,35 @@ const HEAD: usize = 192;
 
 /// A mapping of a region (unmapped on drop).
 struct Region {
-    base: NonNull<u8>,
+    map: Mapping,
 }
 
-// SAFETY: the region is plain shared memory accessed only through atomics and volatile
-// word copies; nothing in it is tied to a thread.
-unsafe impl Send for Region {}
+/// A shared read-write mapping of a whole file of a known size (a ring's region, the
+/// cluster's shared frames), unmapped when dropped. Only raw pointers reach into it.
+pub(crate) struct Mapping {
+    base: NonNull<u8>,
+    len: usize,
+}
 
-impl Region {
-    fn map(file: &File) -> io::Result<Region> {
-        if file.metadata()?.len() != REGION_BYTES as u64 {
-            return Err(io::Error::other("shared ring has the wrong size"));
+// SAFETY: the mapping is plain shared memory its users reach only through atomics and
+// volatile word copies; nothing in it is tied to a thread.
+unsafe impl Send for Mapping {}
+// SAFETY: as above: every access is atomic or volatile through raw pointers, so
+// shared references from several threads are as sound as from several processes.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Maps `file`, which must be `len` bytes long (else an error naming `what`).
+    pub(crate) fn of(file: &File, len: usize, what: &str) -> io::Result<Mapping> {
+        if file.metadata()?.len() != len as u64 {
+            return Err(io::Error::other(format!("{what} has the wrong size")));
         }
-        // SAFETY: a new shared mapping of an open file of REGION_BYTES bytes; the kernel
-        // picks the address, so no existing memory is affected.
+        // SAFETY: a new shared mapping of an open file of `len` bytes; the kernel picks
+        // the address, so no existing memory is affected.
         let p = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
-                REGION_BYTES,
+                len,
                 libc::PROT_READ | libc::PROT_WRITE,
                 libc::MAP_SHARED,
                 file.as_raw_fd(),
@@ -101,7 +112,28 @@ impl Region {
             return Err(io::Error::last_os_error());
         }
         let base = NonNull::new(p.cast::<u8>()).ok_or_else(|| io::Error::other("mmap gave 0"))?;
-        Ok(Region { base })
+        Ok(Mapping { base, len })
+    }
+
+    /// The first byte (page-aligned); the mapping's `len` bytes follow it.
+    pub(crate) fn base(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `of`, of `len` bytes; no reference into it
+        // outlives `self` (its users borrow it for their accesses).
+        unsafe {
+            libc::munmap(self.base.as_ptr().cast(), self.len);
+        }
+    }
+}
+
+impl Region {
+    fn map(file: &File) -> io::Result<Region> {
+        Mapping::of(file, REGION_BYTES, "shared ring").map(|map| Region { map })
     }
 
     /// The atomic word at `offset` (a multiple of 8 below HEADER).
@@ -110,7 +142,7 @@ impl Region {
         // SAFETY: offset is inside the mapping and 8-aligned (the mapping is
         // page-aligned); the mapping lives as long as `self`; every access to these
         // words, in both processes, is atomic.
-        unsafe { AtomicU64::from_ptr(self.base.as_ptr().add(offset).cast::<u64>()) }
+        unsafe { AtomicU64::from_ptr(self.map.base().add(offset).cast::<u64>()) }
     }
 
     /// The data word of ring `ring` at byte position `at` (any index; taken modulo).
@@ -118,17 +150,7 @@ impl Region {
         let off = HEADER + ring * RING_BYTES + (at as usize % RING_BYTES);
         // SAFETY: off < REGION_BYTES and 8-aligned (at is a multiple of 8 for every
         // caller); the pointer stays inside the mapping.
-        unsafe { self.base.as_ptr().add(off).cast::<u64>() }
-    }
-}
-
-impl Drop for Region {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `map`, of REGION_BYTES; no reference into it
-        // outlives `self` (word() borrows self).
-        unsafe {
-            libc::munmap(self.base.as_ptr().cast(), REGION_BYTES);
-        }
+        unsafe { self.map.base().add(off).cast::<u64>() }
     }
 }
 
