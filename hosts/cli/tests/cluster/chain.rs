@@ -8,63 +8,109 @@
 use super::churn::call_on;
 use super::*;
 
+/// The relay's label numbers the chain tests use (src/chain.rs, src/servers.rs).
+const RELAY: u64 = 2;
+const SEND_TEMP: u64 = 13;
+const CALL_KEPT: u64 = 15;
+/// How long a call, or a condition the tests wait for, may take.
+const WAIT: Duration = Duration::from_secs(10);
+
+/// This test's transport as node 1 and real nodes 2, 3 and 4, each link the chain uses
+/// (3-2, 3-4, 4-2) shown up by a numbered call.
+struct Chain {
+    node1: Transport,
+    /// Nodes 2, 3 and 4.
+    nodes: [Running; 3],
+    id: u64,
+    end: Instant,
+}
+
+impl Chain {
+    fn start(name: &str) -> Chain {
+        let c = config(4);
+        let path = temp_dir(name).join("cluster.toml");
+        std::fs::write(&path, c.to_toml()).unwrap();
+        let node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
+        let node = |id: &str| start_node(&path, id, &[]);
+        let nodes = [node("2"), node("3"), node("4")];
+        let mut chain = Chain {
+            node1,
+            nodes,
+            id: 10,
+            end: Instant::now() + WAIT,
+        };
+        // Numbered calls: no cap sent, none lost.
+        chain.until(3, RELAY, &[2, 1, 2], &[3, 2]);
+        chain.until(3, RELAY, &[4, 1, 2], &[3, 4]);
+        chain.until(4, RELAY, &[2, 1, 2], &[3, 2]);
+        chain
+    }
+
+    /// Calls node `on`'s relay with `label` and `mrs` until it answers `want`.
+    fn until(&mut self, on: u64, label: u64, mrs: &[u64], want: &[u64]) {
+        loop {
+            self.id += 1;
+            match call_on(&mut self.node1, on, self.id, RELAY, label, mrs, WAIT) {
+                (0, got) if got == want => return,
+                other => {
+                    assert!(
+                        Instant::now() < self.end,
+                        "node {on} label {label}: {other:?}"
+                    );
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            }
+        }
+    }
+
+    /// Calls node `on`'s relay with `label` and `mrs` once.
+    fn call(&mut self, on: u64, label: u64, mrs: &[u64]) -> (u64, Vec<u64>) {
+        self.id += 1;
+        call_on(&mut self.node1, on, self.id, RELAY, label, mrs, WAIT)
+    }
+}
+
+impl Drop for Chain {
+    fn drop(&mut self) {
+        for n in &mut self.nodes {
+            let _ = n.child.kill();
+        }
+    }
+}
+
 #[test]
 #[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
 fn a_cap_passed_along_three_nodes_fails_revoked_on_every_holder_once_its_home_revokes() {
     use selvm_abi::vm::network::ERROR_REVOKED;
-    const RELAY: u64 = 2;
     const REVOKE_TEMP: u64 = 11;
-    const SEND_TEMP: u64 = 13;
-    const CALL_KEPT: u64 = 15;
     const RELAY_FAILED: u64 = 97;
-    let c = config(4);
-    let path = temp_dir("chain").join("cluster.toml");
-    std::fs::write(&path, c.to_toml()).unwrap();
-    let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
-    let node = |id: &str| start_node(&path, id, &[]);
-    let (mut node2, mut node3, mut node4) = (node("2"), node("3"), node("4"));
-    let wait = Duration::from_secs(10);
-    let end = Instant::now() + wait;
-    let mut id = 10;
-    let mut until = |t: &mut Transport, on: u64, label: u64, mrs: &[u64], want: &[u64]| loop {
-        id += 1;
-        match call_on(t, on, id, RELAY, label, mrs, wait) {
-            (0, got) if got == want => break,
-            other => {
-                assert!(Instant::now() < end, "node {on} label {label}: {other:?}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    };
-    // The links the chain uses are up (numbered calls: no cap sent, none lost).
-    until(&mut node1, 3, RELAY, &[2, 1, 2], &[3, 2]);
-    until(&mut node1, 3, RELAY, &[4, 1, 2], &[3, 4]);
-    until(&mut node1, 4, RELAY, &[2, 1, 2], &[3, 2]);
+    let mut c = Chain::start("chain");
     // Node 2 → node 3 (kept) → node 4 (kept): answered once node 4 kept it.
-    until(&mut node1, 2, SEND_TEMP, &[3, 4], &[]);
-    let mut call = |t: &mut Transport, on: u64, a: u64| {
-        id += 1;
-        call_on(t, on, id, RELAY, CALL_KEPT, &[a, 2], wait)
-    };
+    c.until(2, SEND_TEMP, &[3, 4], &[]);
     assert_eq!(
-        call(&mut node1, 4, 1),
+        c.call(4, CALL_KEPT, &[1, 2]),
         (0, vec![3, 2]),
         "node 4 reaches node 2"
     );
     assert_eq!(
-        call(&mut node1, 3, 5),
+        c.call(3, CALL_KEPT, &[5, 2]),
         (0, vec![7, 2]),
         "node 3 reaches node 2"
     );
-    let (label, _) = call_on(&mut node1, 2, 1000, RELAY, REVOKE_TEMP, &[], wait);
+    let (label, _) = c.call(2, REVOKE_TEMP, &[]);
     assert_eq!(label, 0, "node 2 revoked temp@2");
     let revoked = (RELAY_FAILED, vec![ERROR_REVOKED]);
-    assert_eq!(call(&mut node1, 4, 1), revoked, "node 4 after the revoke");
-    assert_eq!(call(&mut node1, 3, 1), revoked, "node 3 after the revoke");
-    assert_eq!(add_on(&mut node1, 2, 2000, 40, 2), [42, 2]);
-    for n in [&mut node2, &mut node3, &mut node4] {
-        let _ = n.child.kill();
-    }
+    assert_eq!(
+        c.call(4, CALL_KEPT, &[1, 2]),
+        revoked,
+        "node 4 after the revoke"
+    );
+    assert_eq!(
+        c.call(3, CALL_KEPT, &[1, 2]),
+        revoked,
+        "node 3 after the revoke"
+    );
+    assert_eq!(add_on(&mut c.node1, 2, 2000, 40, 2), [42, 2]);
 }
 
 /// Node 2's sent export that `holders` hold (asked with control label 21, HOLDERS_OF:
@@ -83,34 +129,11 @@ pub(super) fn sent_export(t: &mut Transport, id: &mut u64) -> Option<(u64, Vec<u
 #[test]
 #[ignore = "needs target/user/cluster-node.sbc: cargo xtask test builds it and runs this"]
 fn a_dead_holder_s_weight_comes_home_and_the_export_goes_when_the_living_release() {
-    const RELAY: u64 = 2;
     const USAGE: u64 = 4;
-    const SEND_TEMP: u64 = 13;
-    const CALL_KEPT: u64 = 15;
     const RELEASE_KEPT: u64 = 19;
     const HALF: u64 = 1 << 39;
-    let c = config(4);
-    let path = temp_dir("leases").join("cluster.toml");
-    std::fs::write(&path, c.to_toml()).unwrap();
-    let mut node1 = Transport::bind(c, 1, 1, Timeouts::default()).unwrap();
-    let node = |id: &str| start_node(&path, id, &[]);
-    let (mut node2, mut node3, mut node4) = (node("2"), node("3"), node("4"));
-    let wait = Duration::from_secs(10);
-    let end = Instant::now() + wait;
-    let mut id = 10;
-    let mut until = |t: &mut Transport, on: u64, label: u64, mrs: &[u64], want: &[u64]| loop {
-        id += 1;
-        match call_on(t, on, id, RELAY, label, mrs, wait) {
-            (0, got) if got == want => break,
-            other => {
-                assert!(Instant::now() < end, "node {on} label {label}: {other:?}");
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    };
-    until(&mut node1, 3, RELAY, &[2, 1, 2], &[3, 2]);
-    until(&mut node1, 3, RELAY, &[4, 1, 2], &[3, 4]);
-    until(&mut node1, 4, RELAY, &[2, 1, 2], &[3, 2]);
+    let mut c = Chain::start("leases");
+    let wait = WAIT;
     let mut id = 1000;
     let mut usage = |t: &mut Transport| {
         id += 1;
@@ -118,29 +141,25 @@ fn a_dead_holder_s_weight_comes_home_and_the_export_goes_when_the_living_release
         assert_eq!(label, 0);
         mrs[..2].to_vec() // objects exported, free root slots
     };
-    let before = usage(&mut node1);
+    let before = usage(&mut c.node1);
     // Node 2 sends temp@2's cap to node 3, which keeps it and passes it on to node 4:
     // node 4 registers with node 2, so node 2's record holds both, half each.
-    until(&mut node1, 2, SEND_TEMP, &[3, 4], &[]);
+    c.until(2, SEND_TEMP, &[3, 4], &[]);
     let mut ask = 5000;
-    let (object, held) = sent_export(&mut node1, &mut ask).expect("no sent export on node 2");
+    let (object, held) = sent_export(&mut c.node1, &mut ask).expect("no sent export on node 2");
     assert_eq!(
         held,
         [3, HALF, 1, 4, HALF, 1],
         "node 2's holders of object {object}"
     );
-    let mut call = |t: &mut Transport, on: u64, label: u64, a: u64| {
-        ask += 1;
-        call_on(t, on, ask, RELAY, label, &[a, 2], wait)
-    };
-    assert_eq!(call(&mut node1, 4, CALL_KEPT, 1), (0, vec![3, 2]));
-    assert_eq!(call(&mut node1, 3, CALL_KEPT, 5), (0, vec![7, 2]));
+    assert_eq!(c.call(4, CALL_KEPT, &[1, 2]), (0, vec![3, 2]));
+    assert_eq!(c.call(3, CALL_KEPT, &[5, 2]), (0, vec![7, 2]));
     // Node 4 dies: node 2 takes its weight back (its lease was its membership).
-    let _ = node4.child.kill();
+    let _ = c.nodes[2].child.kill();
     let killed = Instant::now();
     let mut look = 7000;
     loop {
-        let now = sent_export(&mut node1, &mut look).map(|(_, h)| h);
+        let now = sent_export(&mut c.node1, &mut look).map(|(_, h)| h);
         if now == Some(vec![3, HALF, 1]) {
             break;
         }
@@ -155,17 +174,17 @@ fn a_dead_holder_s_weight_comes_home_and_the_export_goes_when_the_living_release
         killed.elapsed()
     );
     // The living holder's proxy still works, and the export stays while it holds it.
-    assert_eq!(call(&mut node1, 3, CALL_KEPT, 9), (0, vec![11, 2]));
-    let held_on = usage(&mut node1);
+    assert_eq!(c.call(3, CALL_KEPT, &[9, 2]), (0, vec![11, 2]));
+    let held_on = usage(&mut c.node1);
     assert_eq!(
         held_on[0],
         before[0] + 1,
         "the export went while node 3 held it"
     );
     // Node 3 releases: no holder is left, so node 2 drops the export and frees its slot.
-    assert_eq!(call(&mut node1, 3, RELEASE_KEPT, 0), (0, vec![]));
+    assert_eq!(c.call(3, RELEASE_KEPT, &[0, 2]), (0, vec![]));
     loop {
-        let after = usage(&mut node1);
+        let after = usage(&mut c.node1);
         if after == before {
             println!("node 2 [objects, free slots]: {before:?} -> {held_on:?} -> {after:?}");
             break;
@@ -175,8 +194,5 @@ fn a_dead_holder_s_weight_comes_home_and_the_export_goes_when_the_living_release
             "export kept: {before:?} -> {after:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
-    }
-    for n in [&mut node2, &mut node3] {
-        let _ = n.child.kill();
     }
 }
