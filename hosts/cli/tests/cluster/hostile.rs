@@ -44,6 +44,18 @@ fn a_hostile_node_s_forged_descriptors_are_refused_and_nothing_else_is_disturbed
     let (mut node2, mut node3) = (node("2"), node("3"));
     let end = Instant::now() + Duration::from_secs(10);
     let wait = Duration::from_secs(10);
+    // A release sent to node 2's object 0 (MRs: object, life, weight, token, rights).
+    let release = |t: &mut Transport, mrs: Vec<u64>| {
+        let m = Message {
+            kind: MSG_SEND,
+            node: 2,
+            call_id: 0,
+            object: 0,
+            label: RELEASE_OBJECT,
+            mrs,
+        };
+        t.from_guest(&m.encode());
+    };
     let life = |t: &Transport, n: u64| {
         let e = t.directory().lookup(&format!("adder@{n}"))?;
         Some(pinned_life(e.incarnation))
@@ -185,15 +197,7 @@ fn a_hostile_node_s_forged_descriptors_are_refused_and_nothing_else_is_disturbed
     }
     for token in guesses {
         for rights in [0, 1] {
-            let release = Message {
-                kind: MSG_SEND,
-                node: 2,
-                call_id: 0,
-                object: 0,
-                label: RELEASE_OBJECT,
-                mrs: vec![x, life2, FULL, token, rights],
-            };
-            node1.from_guest(&release.encode());
+            release(&mut node1, vec![x, life2, FULL, token, rights]);
         }
         call += 1;
         let steal = [x, life2, 1 | (FULL / 2) << 8, token, 3];
@@ -206,15 +210,7 @@ fn a_hostile_node_s_forged_descriptors_are_refused_and_nothing_else_is_disturbed
     }
     // Forged releases of every other object node 2 exports (none holds weight).
     for object in (1..=16).filter(|&o| o != x) {
-        let release = Message {
-            kind: MSG_SEND,
-            node: 2,
-            call_id: 0,
-            object: 0,
-            label: RELEASE_OBJECT,
-            mrs: vec![object, life2, u64::MAX, 0, 1],
-        };
-        node1.from_guest(&release.encode());
+        release(&mut node1, vec![object, life2, u64::MAX, 0, 1]);
     }
     // Nothing disturbed: node 2's record, node 3's proxy, the honest descriptor, one
     // naming node 1's adder (node 2 calls back through a proxy), and a plain call.
@@ -300,15 +296,7 @@ fn a_hostile_node_s_forged_descriptors_are_refused_and_nothing_else_is_disturbed
     // token claimed for no rights (that token is derived from it one way); its cap
     // carried home and to node 3 with the token one bit off. Nothing moves.
     for (token, rights) in [(token ^ 1, 1), (token, 0), (token ^ 1, 0)] {
-        let release = Message {
-            kind: MSG_SEND,
-            node: 2,
-            call_id: 0,
-            object: 0,
-            label: RELEASE_OBJECT,
-            mrs: vec![y, life2, FULL, token, rights],
-        };
-        node1.from_guest(&release.encode());
+        release(&mut node1, vec![y, life2, FULL, token, rights]);
     }
     let bad = [2, y, life2, 1 | (FULL / 2) << 8, token ^ 1];
     let forged = (refused(ERROR_FORGED), vec![], 0);
@@ -336,15 +324,7 @@ fn a_hostile_node_s_forged_descriptors_are_refused_and_nothing_else_is_disturbed
         }
     };
     settled(&mut node1, &mut holders_of, &[1, FULL / 2, 1]);
-    let release = Message {
-        kind: MSG_SEND,
-        node: 2,
-        call_id: 0,
-        object: 0,
-        label: RELEASE_OBJECT,
-        mrs: vec![y, life2, FULL / 2, token, 1],
-    };
-    node1.from_guest(&release.encode());
+    release(&mut node1, vec![y, life2, FULL / 2, token, 1]);
     settled(&mut node1, &mut holders_of, &[]);
     let _ = node2.child.kill();
     let _ = node3.child.kill();
