@@ -378,21 +378,33 @@ fn name_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, m
     if kind == 0 || n == 0 {
         return reply_error(ERROR_BAD_MESSAGE);
     }
+    let Some(call_id) = hold_caller(s, slots, kind == MSG_LOOKUP, info.label() == LOOKUP_SIGNAL)
+    else {
+        return;
+    };
+    let header = [kind, s.me, call_id, object, mrs[0], n as u64 - 1];
+    s.dev.transmit(header, &mrs[1..n]);
+}
+
+/// Keeps a name-cap caller's reply cap in a free reply slot for the answer that comes
+/// later (`lookup`: the answer makes a cap; `signal`: a signal proxy); the call id
+/// naming the slot, or `None` having answered `ERROR_BUSY` (every slot taken) or
+/// nothing (a Send on the name cap: nobody to answer).
+fn hold_caller(s: &Service, slots: &mut Slots, lookup: bool, signal: bool) -> Option<u64> {
     let Some(i) = slots.busy.iter().position(|b| !b) else {
-        return reply_error(ERROR_BUSY);
+        reply_error(ERROR_BUSY);
+        return None;
     };
     let slot = s.reply_slots + i as u64;
     if cnode::save_caller(ROOT_CNODE, slot, 64).is_err() || !holds_reply_cap(s, slot) {
-        return; // a Send on the name cap: nobody to answer
+        return None;
     }
     slots.busy[i] = true;
     slots.generation[i] += 1;
-    slots.lookup[i] = kind == MSG_LOOKUP;
-    slots.signal[i] = info.label() == LOOKUP_SIGNAL;
+    slots.lookup[i] = lookup;
+    slots.signal[i] = signal;
     slots.badge[i] = 0;
-    let call_id = slots.generation[i] << 8 | i as u64;
-    let header = [kind, s.me, call_id, object, mrs[0], n as u64 - 1];
-    s.dev.transmit(header, &mrs[1..n]);
+    Some(slots.generation[i] << 8 | i as u64)
 }
 
 /// A program asked for a process (label `SPAWN`, MR0 the node, then what
@@ -410,19 +422,9 @@ fn spawn_call(s: &Service, env: &mut Env, slots: &mut Slots, info: MessageInfo, 
     if n < 4 {
         return reply_error(ERROR_BAD_MESSAGE);
     }
-    let Some(i) = slots.busy.iter().position(|b| !b) else {
-        return reply_error(ERROR_BUSY);
+    let Some(call_id) = hold_caller(s, slots, true, false) else {
+        return;
     };
-    let slot = s.reply_slots + i as u64;
-    if cnode::save_caller(ROOT_CNODE, slot, 64).is_err() || !holds_reply_cap(s, slot) {
-        return; // a Send on the name cap: nobody to answer
-    }
-    slots.busy[i] = true;
-    slots.generation[i] += 1;
-    slots.lookup[i] = true;
-    slots.signal[i] = false;
-    slots.badge[i] = 0;
-    let call_id = slots.generation[i] << 8 | i as u64;
     let node = if mrs[0] == 0 { s.me } else { mrs[0] };
     if node != s.me {
         let header = [MSG_CALL, node, call_id, 0, SPAWN_PROCESS, n as u64 - 1];
