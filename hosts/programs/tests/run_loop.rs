@@ -4,6 +4,13 @@
 use selvm_machine::{Config, Exit, Machine};
 use selvm_programs::ipc_bench::{PRELUDE, spawn_at};
 
+/// A machine of 16 MiB booted with `source` assembled as its root task.
+fn boot(source: &str) -> Machine {
+    let image = selvm_programs::assemble(source).expect("assembles");
+    let ram = vec![0u64; (16 << 20) / 8];
+    Machine::boot(ram, &image, Config::default()).expect("boots")
+}
+
 /// The run loop caches a thread's VSpace between stops; a TCB_SetSpace
 /// that moves a thread which has already run into another VSpace must
 /// take effect. The client runs in its own, empty address space and
@@ -66,9 +73,7 @@ done:
 ",
         spawn = spawn_at(2, 0, true, 254)
     );
-    let image = selvm_programs::assemble(&source).expect("assembles");
-    let ram = vec![0u64; (16 << 20) / 8];
-    let mut m = Machine::boot(ram, &image, Config::default()).expect("boots");
+    let mut m = boot(&source);
     assert_eq!(m.run_to_exit(|_| {}), Exit::Halted(0));
 }
 
@@ -126,9 +131,7 @@ fn a_thread_given_a_new_entry_while_blocked_starts_there() {
 ",
         spawn = spawn_at(2, 0, true, 254)
     );
-    let image = selvm_programs::assemble(&source).expect("assembles");
-    let ram = vec![0u64; (16 << 20) / 8];
-    let mut m = Machine::boot(ram, &image, Config::default()).expect("boots");
+    let mut m = boot(&source);
     assert_eq!(m.run_to_exit(|_| {}), Exit::Halted(0));
     let (_, call_hits, _, _) = m.fastpath_counts();
     assert_eq!(call_hits, 1, "the client's Call took the fastpath");
