@@ -142,26 +142,20 @@ pub fn serve(label: u64, length: usize) -> Option<MessageInfo> {
                 }
             },
         },
-        l if l == FRAME_CARRIED | SHARE_PRODUCE && length >= 3 => match usable {
-            false => info(NO_FRAME, 0),
-            true => ring(
-                region + frame * PAGE_SIZE as u64,
-                frame,
-                get_mr(1),
-                get_mr(2),
-                true,
-            ),
-        },
-        l if l == FRAME_CARRIED | SHARE_CONSUME && length >= 3 => match usable {
-            false => info(NO_FRAME, 0),
-            true => ring(
-                region + frame * PAGE_SIZE as u64,
-                frame,
-                get_mr(1),
-                get_mr(2),
-                false,
-            ),
-        },
+        l if (l == FRAME_CARRIED | SHARE_PRODUCE || l == FRAME_CARRIED | SHARE_CONSUME)
+            && length >= 3 =>
+        {
+            match usable {
+                false => info(NO_FRAME, 0),
+                true => ring(
+                    region + frame * PAGE_SIZE as u64,
+                    frame,
+                    get_mr(1),
+                    get_mr(2),
+                    l == FRAME_CARRIED | SHARE_PRODUCE,
+                ),
+            }
+        }
         _ => return None,
     })
 }
